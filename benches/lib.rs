@@ -1,0 +1,1 @@
+//! Shared helpers for Foundation's benchmarks (work in progress).

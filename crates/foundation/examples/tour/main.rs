@@ -1,0 +1,2 @@
+//! The tour (work in progress).
+fn main() {}

@@ -1,0 +1,1 @@
+//! Foundation: Erlang/OTP-grade fault tolerance for Rust (facade, work in progress).

@@ -1,0 +1,1 @@
+//! Foundation's process core (work in progress).

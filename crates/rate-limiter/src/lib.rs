@@ -1,0 +1,1 @@
+//! Exact rate limiting (work in progress).

@@ -1,0 +1,1 @@
+//! Cross-crate integration tests for Foundation; the tests live in `tests/*.rs` beside this file.

@@ -1,0 +1,2 @@
+//! Foundation's project tasks (work in progress).
+fn main() {}
