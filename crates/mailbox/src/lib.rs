@@ -1,1 +1,115 @@
-//! Foundation's process core (work in progress).
+//! Foundation's process core: what a process is.
+//!
+//! Every other Foundation crate stands on this one. It owns:
+//!
+//! - [`Pid`] and [`Reference`]: identities that are never reused;
+//! - [`ExitReason`]: why a process ended, with OTP's idea of "normal";
+//! - the mailbox: bounded (default [`DEFAULT_CAPACITY`]) with backpressure,
+//!   an explicit [`Overflow`] policy, and a system lane that bypasses the
+//!   bound and is always handled first. It reserves no message storage
+//!   while idle and gives bulk storage back after a burst drains;
+//! - the [`Actor`] trait, shaped like a GenServer, and its message loop: one
+//!   message at a time, a panic caught at the loop and turned into
+//!   [`ExitReason::Panic`];
+//! - [`ActorRef`]: [`call`](ActorRef::call) (always with a timeout),
+//!   [`cast`](ActorRef::cast), [`try_cast`](ActorRef::try_cast),
+//!   [`stop`](ActorRef::stop), and the type-erased [`Recipient`] and
+//!   [`ProcessRef`];
+//! - dead letters: nothing accepted is lost silently. Messages still queued
+//!   when a process exits go to a [`DeadLetterSink`] with the exit reason;
+//! - [`TimeoutConfig`]: the one place default timeouts come from.
+//!
+//! # Example
+//!
+//! ```
+//! use std::time::Duration;
+//! use foundation_mailbox::{Actor, CallError, Context, ExitReason, start};
+//!
+//! #[derive(Debug)]
+//! struct Greeter;
+//!
+//! impl Actor for Greeter {
+//!     type Args = ();
+//!     type Cast = ();
+//!     type Call = String;
+//!     type Reply = String;
+//!     type Error = std::convert::Infallible;
+//!
+//!     async fn init(_: (), _ctx: &mut Context<Self>) -> Result<Self, Self::Error> {
+//!         Ok(Greeter)
+//!     }
+//!
+//!     async fn handle_cast(&mut self, _: (), _ctx: &mut Context<Self>) -> Result<(), Self::Error> {
+//!         Ok(())
+//!     }
+//!
+//!     async fn handle_call(&mut self, name: String, _ctx: &mut Context<Self>) -> Result<String, Self::Error> {
+//!         if name.is_empty() {
+//!             panic!("no name");
+//!         }
+//!         Ok(format!("hello, {name}"))
+//!     }
+//! }
+//!
+//! # #[tokio::main(flavor = "current_thread")]
+//! # async fn main() {
+//! let (greeter, _handle) = start::<Greeter>(()).await.unwrap();
+//! let timeout = Duration::from_secs(1);
+//! assert_eq!(greeter.call("ada".into(), timeout).await.unwrap(), "hello, ada");
+//!
+//! // A panic ends the actor; the caller gets the reason, not a timeout.
+//! let crashed = greeter.call(String::new(), timeout).await;
+//! assert!(matches!(crashed, Err(CallError::Exited(ExitReason::Panic(_)))));
+//!
+//! // Calls to an exited actor fail at once.
+//! assert!(matches!(greeter.call("bob".into(), timeout).await, Err(CallError::NoProcess(_))));
+//! # }
+//! ```
+//!
+//! # Runtime
+//!
+//! Actors run on the tokio runtime they are started from, which must have
+//! its time driver enabled (`#[tokio::main]` and `Builder::enable_all` do).
+//!
+//! # Loom
+//!
+//! The mailbox's lanes, exit state and waker registration go through a
+//! private `sync` shim and are model-checked with loom under
+//! `--cfg foundation_loom` (`cargo xtask loom`).
+
+mod actor;
+mod actor_ref;
+mod dead_letter;
+mod error;
+mod exit;
+mod handle;
+mod mailbox;
+mod options;
+mod pid;
+mod process;
+mod recipient;
+mod runtime;
+mod sync;
+mod system;
+mod timeout;
+mod waiters;
+
+#[cfg(all(test, foundation_loom))]
+mod loom_models;
+
+pub use crate::{
+    actor::{Actor, Context},
+    actor_ref::{ActorRef, Cast},
+    dead_letter::{DeadLetter, DeadLetterReason, DeadLetterSink, DefaultDeadLetterSink, MessageKind},
+    error::{CallError, SendError, StartError, StopError, WaitTimeout},
+    exit::{ErrorCause, ExitReason},
+    handle::ActorHandle,
+    mailbox::{DEFAULT_CAPACITY, MailboxStats, Overflow},
+    options::ActorOptions,
+    pid::{Pid, Reference},
+    process::{Exited, ProcessRef},
+    recipient::{Recipient, RecipientSend},
+    runtime::{spawn, spawn_with, start, start_with},
+    system::{Down, SystemMessage},
+    timeout::{Operation, TimeoutConfig},
+};

@@ -1,0 +1,164 @@
+//! The [`Actor`] trait, shaped like an OTP GenServer, and its [`Context`].
+
+use std::future::Future;
+
+use crate::{ActorRef, ExitReason, Pid, SystemMessage};
+
+/// A process with private state that handles one message at a time.
+///
+/// Shaped like Erlang's `gen_server`: [`init`](Actor::init) turns arguments
+/// into state; [`handle_call`](Actor::handle_call) answers requests,
+/// [`handle_cast`](Actor::handle_cast) takes fire-and-forget messages,
+/// [`handle_system`](Actor::handle_system) sees monitor and trapped exit
+/// notifications, and [`terminate`](Actor::terminate) cleans up.
+///
+/// A handler that returns `Err` ends the actor with
+/// [`ExitReason::Error`] after `terminate` runs. A handler that panics ends it
+/// with [`ExitReason::Panic`]; the panic is caught at the message loop and
+/// never reaches the runtime or other actors. `terminate` is skipped after a
+/// panic, because the state may be half-updated: put cleanup that must always
+/// run in `Drop`.
+///
+/// ```
+/// use std::time::Duration;
+/// use foundation_mailbox::{Actor, Context, start};
+///
+/// #[derive(Debug)]
+/// struct Counter(u64);
+///
+/// #[derive(Debug, thiserror::Error)]
+/// #[error("counter overflow")]
+/// struct Overflowed;
+///
+/// impl Actor for Counter {
+///     type Args = u64;
+///     type Cast = u64;
+///     type Call = ();
+///     type Reply = u64;
+///     type Error = Overflowed;
+///
+///     async fn init(start: u64, _ctx: &mut Context<Self>) -> Result<Self, Overflowed> {
+///         Ok(Counter(start))
+///     }
+///
+///     async fn handle_cast(&mut self, add: u64, _ctx: &mut Context<Self>) -> Result<(), Overflowed> {
+///         self.0 = self.0.checked_add(add).ok_or(Overflowed)?;
+///         Ok(())
+///     }
+///
+///     async fn handle_call(&mut self, (): (), _ctx: &mut Context<Self>) -> Result<u64, Overflowed> {
+///         Ok(self.0)
+///     }
+/// }
+///
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() {
+/// let (counter, _handle) = start::<Counter>(40).await.unwrap();
+/// counter.cast(2).await.unwrap();
+/// assert_eq!(counter.call((), Duration::from_secs(1)).await.unwrap(), 42);
+/// # }
+/// ```
+pub trait Actor: Sized + Send + 'static {
+    /// What `init` starts from.
+    type Args: Send + 'static;
+    /// Fire-and-forget messages.
+    type Cast: Send + 'static;
+    /// Requests that get a reply.
+    type Call: Send + 'static;
+    /// Replies to requests.
+    type Reply: Send + 'static;
+    /// Why a handler failed; it becomes the exit reason.
+    type Error: std::error::Error + Send + Sync + 'static;
+
+    /// Builds the state. [`start`](crate::start) waits for it and returns its
+    /// error; the actor handles no message before it returns.
+    fn init(
+        args: Self::Args,
+        ctx: &mut Context<Self>,
+    ) -> impl Future<Output = Result<Self, Self::Error>> + Send;
+
+    /// Handles a fire-and-forget message.
+    fn handle_cast(
+        &mut self,
+        message: Self::Cast,
+        ctx: &mut Context<Self>,
+    ) -> impl Future<Output = Result<(), Self::Error>> + Send;
+
+    /// Answers a request. The returned value is the caller's reply.
+    fn handle_call(
+        &mut self,
+        request: Self::Call,
+        ctx: &mut Context<Self>,
+    ) -> impl Future<Output = Result<Self::Reply, Self::Error>> + Send;
+
+    /// Handles a system message: a monitor's DOWN, or a linked process's exit
+    /// when this actor traps exits. Ignores them by default.
+    fn handle_system(
+        &mut self,
+        message: SystemMessage,
+        ctx: &mut Context<Self>,
+    ) -> impl Future<Output = Result<(), Self::Error>> + Send {
+        let _ = (message, ctx);
+        async { Ok(()) }
+    }
+
+    /// Runs when the actor stops on request, on shutdown, or after a handler
+    /// returned an error. Not after a panic or a kill.
+    fn terminate(
+        &mut self,
+        reason: &ExitReason,
+        ctx: &mut Context<Self>,
+    ) -> impl Future<Output = ()> + Send {
+        let _ = (reason, ctx);
+        async {}
+    }
+}
+
+/// What a handler knows about its own process and can ask of the runtime.
+#[derive(Debug)]
+pub struct Context<A: Actor> {
+    myself: ActorRef<A>,
+    trap_exits: bool,
+    stop: Option<ExitReason>,
+}
+
+impl<A: Actor> Context<A> {
+    pub(crate) fn new(myself: ActorRef<A>) -> Self {
+        Self {
+            myself,
+            trap_exits: false,
+            stop: None,
+        }
+    }
+
+    /// This actor's pid.
+    pub fn pid(&self) -> Pid {
+        self.myself.pid()
+    }
+
+    /// A reference to this actor, to hand to others.
+    pub fn myself(&self) -> &ActorRef<A> {
+        &self.myself
+    }
+
+    /// Stops this actor once the current handler returns: `terminate` runs
+    /// with `reason`, then the actor exits with it.
+    pub fn stop(&mut self, reason: ExitReason) {
+        self.stop = Some(reason);
+    }
+
+    /// Turns exit signals from linked processes into
+    /// [`SystemMessage::Exit`] messages instead of exits (OTP's `trap_exit`).
+    pub fn trap_exits(&mut self, trap: bool) {
+        self.trap_exits = trap;
+    }
+
+    /// Whether this actor traps exits.
+    pub fn is_trapping_exits(&self) -> bool {
+        self.trap_exits
+    }
+
+    pub(crate) fn take_stop(&mut self) -> Option<ExitReason> {
+        self.stop.take()
+    }
+}

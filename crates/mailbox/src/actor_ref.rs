@@ -1,0 +1,290 @@
+//! [`ActorRef`]: how the rest of the program talks to an actor.
+
+use std::{
+    fmt,
+    future::Future,
+    pin::Pin,
+    sync::Arc,
+    task::{Context, Poll},
+    time::Duration,
+};
+
+use tokio::sync::oneshot;
+
+use crate::{
+    Actor, CallError, ExitReason, Exited, MailboxStats, Pid, ProcessRef, Recipient, SendError,
+    StopError, WaitTimeout,
+    mailbox::PushError,
+    process::{Envelope, Process},
+    waiters::WaiterKey,
+};
+
+/// A cheap, clonable reference to a running actor of type `A`.
+///
+/// Every way of talking to the actor is here: [`cast`](Self::cast) and
+/// [`try_cast`](Self::try_cast) for messages, [`call`](Self::call) for
+/// requests, which always take a timeout, [`stop`](Self::stop) and
+/// [`kill`](Self::kill). Holding a reference does not keep the actor alive,
+/// and the actor's exit does not invalidate the reference: sends to an exited
+/// actor fail at once with "no process" and give the message back.
+pub struct ActorRef<A: Actor> {
+    pub(crate) process: Arc<Process<A>>,
+}
+
+impl<A: Actor> Clone for ActorRef<A> {
+    fn clone(&self) -> Self {
+        Self {
+            process: Arc::clone(&self.process),
+        }
+    }
+}
+
+impl<A: Actor> fmt::Debug for ActorRef<A> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_tuple("ActorRef").field(&self.process.pid).finish()
+    }
+}
+
+impl<A: Actor> PartialEq for ActorRef<A> {
+    fn eq(&self, other: &Self) -> bool {
+        self.process.pid == other.process.pid
+    }
+}
+
+impl<A: Actor> Eq for ActorRef<A> {}
+
+impl<A: Actor> ActorRef<A> {
+    /// The actor's pid.
+    pub fn pid(&self) -> Pid {
+        self.process.pid
+    }
+
+    /// Whether the actor still accepts messages.
+    pub fn is_alive(&self) -> bool {
+        self.process.mailbox.is_open()
+    }
+
+    /// Sends a message, waiting for room if the mailbox is full
+    /// (backpressure). Fails at once with the message given back when the
+    /// actor has exited.
+    pub fn cast(&self, message: A::Cast) -> Cast<'_, A> {
+        Cast {
+            process: &self.process,
+            slot: Some(message),
+            key: WaiterKey::default(),
+        }
+    }
+
+    /// Sends a message without waiting; a full mailbox gives it back.
+    pub fn try_cast(&self, message: A::Cast) -> Result<(), SendError<A::Cast>> {
+        let mut slot = Some(message);
+        let mut key = WaiterKey::default();
+        match self
+            .process
+            .mailbox
+            .poll_push(None, &mut slot, &mut key, Envelope::Cast)
+        {
+            Poll::Ready(outcome) => settle(&self.process, outcome),
+            Poll::Pending => unreachable_pending(slot),
+        }
+    }
+
+    /// Sends a request and waits up to `timeout` for the reply, including any
+    /// wait for room in the mailbox. There is no call without a timeout; use
+    /// [`TimeoutConfig`](crate::TimeoutConfig) for a default.
+    ///
+    /// Fails at once with [`CallError::NoProcess`] when the actor has exited,
+    /// and with [`CallError::Exited`] and the actor's exit reason when it dies
+    /// before replying. A reply that arrives after the timeout is dropped.
+    pub async fn call(
+        &self,
+        request: A::Call,
+        timeout: Duration,
+    ) -> Result<A::Reply, CallError<A::Call>> {
+        let deadline = tokio::time::Instant::now() + timeout;
+        let (reply_to, reply) = oneshot::channel();
+        let mut push = Push {
+            process: &self.process,
+            slot: Some((request, reply_to)),
+            key: WaiterKey::default(),
+            into: |(request, reply_to)| Envelope::Call(request, reply_to),
+        };
+        // Most calls find room at once: try before arming a timer.
+        let pushed = match Pin::new(&mut push).poll(&mut Context::from_waker(
+            futures::task::noop_waker_ref(),
+        )) {
+            Poll::Ready(pushed) => pushed,
+            Poll::Pending => match tokio::time::timeout_at(deadline, &mut push).await {
+                Ok(pushed) => pushed,
+                Err(_) => {
+                    return Err(match push.slot.take() {
+                        Some((request, _)) => CallError::SendTimeout(request),
+                        None => CallError::Timeout,
+                    });
+                }
+            },
+        };
+        drop(push);
+        match pushed {
+            Ok(()) => {}
+            Err(SendError::NoProcess((request, _))) => return Err(CallError::NoProcess(request)),
+            Err(SendError::Full((request, _))) => return Err(CallError::Full(request)),
+        }
+        match tokio::time::timeout_at(deadline, reply).await {
+            Ok(Ok(Some(value))) => Ok(value),
+            // The overflow policy dropped the request; it is a dead letter now.
+            Ok(Ok(None)) => Err(CallError::Dropped),
+            // The reply slot was dropped unanswered: the actor is exiting.
+            Ok(Err(_)) => {
+                match tokio::time::timeout_at(deadline, self.process_ref().exited()).await {
+                    Ok(reason) => Err(CallError::Exited(reason)),
+                    Err(_) => Err(CallError::Timeout),
+                }
+            }
+            Err(_) => Err(CallError::Timeout),
+        }
+    }
+
+    /// Asks the actor to stop with `reason` and waits up to `timeout` for it
+    /// to exit. The actor finishes the message it is handling, runs
+    /// `terminate`, and exits; messages still queued become dead letters.
+    pub async fn stop(&self, reason: ExitReason, timeout: Duration) -> Result<ExitReason, StopError> {
+        self.process_ref().stop(reason, timeout).await
+    }
+
+    /// Kills the actor at its next await point: no `terminate`, exit reason
+    /// [`ExitReason::Killed`]. Returns `false` if it was already exiting.
+    pub fn kill(&self) -> bool {
+        self.process.mailbox.abort()
+    }
+
+    /// Waits up to `timeout` for the actor to exit and returns why it did.
+    pub async fn wait_for_exit(&self, timeout: Duration) -> Result<ExitReason, WaitTimeout> {
+        self.process_ref().wait_for_exit(timeout).await
+    }
+
+    /// A future that resolves with the exit reason; for `select!` loops.
+    pub fn exited(&self) -> Exited {
+        self.process_ref().exited()
+    }
+
+    /// The exit reason, once the actor has exited.
+    pub fn exit_reason(&self) -> Option<ExitReason> {
+        self.process.mailbox.exit_reason()
+    }
+
+    /// A snapshot of the mailbox: queued messages, capacity, drops, storage.
+    pub fn mailbox_stats(&self) -> MailboxStats {
+        self.process.mailbox.stats()
+    }
+
+    /// This actor as a type-erased process reference.
+    pub fn process_ref(&self) -> ProcessRef {
+        ProcessRef(self.process.clone())
+    }
+
+    /// This actor as "anything that accepts `M`", for routers and broadcasts
+    /// that hold actors of different types.
+    pub fn recipient<M>(&self) -> Recipient<M>
+    where
+        M: Into<A::Cast> + Send + 'static,
+    {
+        Recipient::new(self.process.clone())
+    }
+}
+
+/// Turns a push outcome into a send result, dead-lettering what the overflow
+/// policy pushed out.
+pub(crate) fn settle<A: Actor, M>(
+    process: &Process<A>,
+    outcome: Result<crate::mailbox::Pushed<Envelope<A>>, PushError<M>>,
+) -> Result<(), SendError<M>> {
+    match outcome {
+        Ok(pushed) => {
+            process.settle(pushed);
+            Ok(())
+        }
+        Err(PushError::Closed(message)) => Err(SendError::NoProcess(message)),
+        Err(PushError::Full(message)) => Err(SendError::Full(message)),
+    }
+}
+
+/// Without a context a push never waits, so `Pending` cannot happen; if it
+/// somehow did, the message is reported as refused rather than lost.
+fn unreachable_pending<M>(slot: Option<M>) -> Result<(), SendError<M>> {
+    match slot {
+        Some(message) => Err(SendError::Full(message)),
+        None => Ok(()),
+    }
+}
+
+/// A send that waits for room. Made by [`ActorRef::cast`].
+///
+/// Dropping it before it completes withdraws the message; it was never queued.
+#[must_use = "futures do nothing unless awaited"]
+pub struct Cast<'a, A: Actor> {
+    process: &'a Process<A>,
+    slot: Option<A::Cast>,
+    key: WaiterKey,
+}
+
+impl<A: Actor> fmt::Debug for Cast<'_, A> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Cast").field("to", &self.process.pid).finish_non_exhaustive()
+    }
+}
+
+// The message is moved by value, never pinned, so the future can move freely.
+impl<A: Actor> Unpin for Cast<'_, A> {}
+
+impl<A: Actor> Future for Cast<'_, A> {
+    type Output = Result<(), SendError<A::Cast>>;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let this = self.get_mut();
+        let process = this.process;
+        process
+            .mailbox
+            .poll_push(Some(cx), &mut this.slot, &mut this.key, Envelope::Cast)
+            .map(|outcome| settle(process, outcome))
+    }
+}
+
+impl<A: Actor> Drop for Cast<'_, A> {
+    fn drop(&mut self) {
+        self.process.mailbox.cancel_push(&mut self.key);
+    }
+}
+
+/// The general waiting push behind calls: converts `U` into an envelope only
+/// once there is room.
+struct Push<'a, A: Actor, U, F> {
+    process: &'a Process<A>,
+    slot: Option<U>,
+    key: WaiterKey,
+    into: F,
+}
+
+impl<A: Actor, U, F> Unpin for Push<'_, A, U, F> {}
+
+impl<A: Actor, U, F> Future for Push<'_, A, U, F>
+where
+    F: FnMut(U) -> Envelope<A>,
+{
+    type Output = Result<(), SendError<U>>;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let this = self.get_mut();
+        let process = this.process;
+        process
+            .mailbox
+            .poll_push(Some(cx), &mut this.slot, &mut this.key, &mut this.into)
+            .map(|outcome| settle(process, outcome))
+    }
+}
+
+impl<A: Actor, U, F> Drop for Push<'_, A, U, F> {
+    fn drop(&mut self) {
+        self.process.mailbox.cancel_push(&mut self.key);
+    }
+}

@@ -1,0 +1,297 @@
+//! The process cell shared by an actor's task and its references, and the
+//! type-erased [`ProcessRef`] that monitors, links and supervisors hold.
+
+use std::{
+    fmt,
+    future::Future,
+    pin::Pin,
+    sync::Arc,
+    task::{Context, Poll},
+    time::Duration,
+};
+
+use tokio::sync::oneshot;
+
+use crate::{
+    Actor, DeadLetter, DeadLetterReason, DeadLetterSink, DefaultDeadLetterSink, ExitReason,
+    MailboxStats, MessageKind, Overflow, Pid, StopError, SystemMessage, WaitTimeout,
+    mailbox::{Mailbox, Pushed},
+    system::Signal,
+    waiters::WaiterKey,
+};
+
+/// A call's reply slot: `Some` carries the reply, `None` says the request
+/// was dropped by the mailbox's overflow policy.
+pub(crate) type ReplyTo<R> = oneshot::Sender<Option<R>>;
+
+/// A user message as it sits in the mailbox.
+pub(crate) enum Envelope<A: Actor> {
+    Cast(A::Cast),
+    Call(A::Call, ReplyTo<A::Reply>),
+}
+
+impl<A: Actor> fmt::Debug for Envelope<A> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Cast(_) => f.write_str("Cast(..)"),
+            Self::Call(..) => f.write_str("Call(..)"),
+        }
+    }
+}
+
+impl<A: Actor> Envelope<A> {
+    fn into_dead_letter(self, recipient: Pid, reason: DeadLetterReason) -> DeadLetter {
+        match self {
+            Self::Cast(message) => DeadLetter {
+                recipient,
+                reason,
+                kind: MessageKind::Cast,
+                type_name: std::any::type_name::<A::Cast>(),
+                message: Box::new(message),
+            },
+            Self::Call(request, reply) => {
+                if reason == DeadLetterReason::Overflow {
+                    // The callee lives on: tell the caller its request was
+                    // dropped rather than let it wait for an exit.
+                    if reply.send(None).is_err() {
+                        tracing::trace!(target: "foundation::mailbox", %recipient, "caller of a dropped call already gone");
+                    }
+                }
+                DeadLetter {
+                    recipient,
+                    reason,
+                    kind: MessageKind::Call,
+                    type_name: std::any::type_name::<A::Call>(),
+                    message: Box::new(request),
+                }
+            }
+        }
+    }
+}
+
+/// One process: its pid, its mailbox and exit state, and where its dead
+/// letters go. One allocation per actor.
+pub(crate) struct Process<A: Actor> {
+    pub(crate) pid: Pid,
+    pub(crate) mailbox: Mailbox<Envelope<A>>,
+    dead_letters: Option<Arc<dyn DeadLetterSink>>,
+}
+
+impl<A: Actor> fmt::Debug for Process<A> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Process")
+            .field("pid", &self.pid)
+            .field("actor", &std::any::type_name::<A>())
+            .finish_non_exhaustive()
+    }
+}
+
+impl<A: Actor> Process<A> {
+    pub(crate) fn new(
+        capacity: usize,
+        overflow: Overflow,
+        dead_letters: Option<Arc<dyn DeadLetterSink>>,
+    ) -> Self {
+        Self {
+            pid: Pid::new(),
+            mailbox: Mailbox::new(capacity, overflow),
+            dead_letters,
+        }
+    }
+
+    /// Hands one message to the dead-letter sink.
+    pub(crate) fn dead_letter(&self, envelope: Envelope<A>, reason: DeadLetterReason) {
+        let letter = envelope.into_dead_letter(self.pid, reason);
+        match &self.dead_letters {
+            Some(sink) => sink.dead_letter(letter),
+            None => DefaultDeadLetterSink.dead_letter(letter),
+        }
+    }
+
+    /// Deals with what an overflow policy pushed out.
+    pub(crate) fn settle(&self, pushed: Pushed<Envelope<A>>) {
+        match pushed {
+            Pushed::Queued => {}
+            Pushed::Evicted(envelope) | Pushed::Discarded(envelope) => {
+                self.dead_letter(envelope, DeadLetterReason::Overflow);
+            }
+        }
+    }
+}
+
+/// The type-erased operations every process supports.
+pub(crate) trait ErasedProcess: Send + Sync + fmt::Debug {
+    fn pid(&self) -> Pid;
+    fn is_alive(&self) -> bool;
+    fn push_signal(&self, signal: Signal) -> Result<(), Signal>;
+    fn poll_exit(&self, cx: &mut Context<'_>, key: &mut WaiterKey) -> Poll<ExitReason>;
+    fn cancel_wait(&self, key: &mut WaiterKey);
+    fn exit_reason(&self) -> Option<ExitReason>;
+    fn kill(&self) -> bool;
+    fn stats(&self) -> MailboxStats;
+}
+
+impl<A: Actor> ErasedProcess for Process<A> {
+    fn pid(&self) -> Pid {
+        self.pid
+    }
+
+    fn is_alive(&self) -> bool {
+        self.mailbox.is_open()
+    }
+
+    fn push_signal(&self, signal: Signal) -> Result<(), Signal> {
+        self.mailbox.push_signal(signal)
+    }
+
+    fn poll_exit(&self, cx: &mut Context<'_>, key: &mut WaiterKey) -> Poll<ExitReason> {
+        self.mailbox.poll_exit(cx, key)
+    }
+
+    fn cancel_wait(&self, key: &mut WaiterKey) {
+        self.mailbox.cancel_wait(key);
+    }
+
+    fn exit_reason(&self) -> Option<ExitReason> {
+        self.mailbox.exit_reason()
+    }
+
+    fn kill(&self) -> bool {
+        self.mailbox.abort()
+    }
+
+    fn stats(&self) -> MailboxStats {
+        self.mailbox.stats()
+    }
+}
+
+/// A reference to any process, whatever its actor type: what monitors,
+/// links and supervisors hold.
+///
+/// ```
+/// use std::time::Duration;
+/// use foundation_mailbox::{Actor, Context, ExitReason, start};
+/// # #[derive(Debug)] struct Idle;
+/// # impl Actor for Idle {
+/// #     type Args = (); type Cast = (); type Call = (); type Reply = ();
+/// #     type Error = std::convert::Infallible;
+/// #     async fn init(_: (), _: &mut Context<Self>) -> Result<Self, Self::Error> { Ok(Idle) }
+/// #     async fn handle_cast(&mut self, _: (), _: &mut Context<Self>) -> Result<(), Self::Error> { Ok(()) }
+/// #     async fn handle_call(&mut self, _: (), _: &mut Context<Self>) -> Result<(), Self::Error> { Ok(()) }
+/// # }
+///
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() {
+/// let (idle, _handle) = start::<Idle>(()).await.unwrap();
+/// let process = idle.process();
+/// assert!(process.is_alive());
+/// process.stop(ExitReason::shutdown(), Duration::from_secs(1)).await.unwrap();
+/// assert_eq!(process.exit_reason(), Some(ExitReason::shutdown()));
+/// # }
+/// ```
+#[derive(Clone, Debug)]
+pub struct ProcessRef(pub(crate) Arc<dyn ErasedProcess>);
+
+impl ProcessRef {
+    /// The process's pid.
+    pub fn pid(&self) -> Pid {
+        self.0.pid()
+    }
+
+    /// Whether the process still accepts messages.
+    pub fn is_alive(&self) -> bool {
+        self.0.is_alive()
+    }
+
+    /// The exit reason, once the process has exited.
+    pub fn exit_reason(&self) -> Option<ExitReason> {
+        self.0.exit_reason()
+    }
+
+    /// A snapshot of the process's mailbox.
+    pub fn mailbox_stats(&self) -> MailboxStats {
+        self.0.stats()
+    }
+
+    /// Delivers a system message (a monitor's DOWN, say) through the system
+    /// lane, ahead of queued user messages. Gives it back if the process has
+    /// exited.
+    pub fn send_system(&self, message: SystemMessage) -> Result<(), SystemMessage> {
+        self.0
+            .push_signal(Signal::Message(message))
+            .map_err(|signal| match signal {
+                Signal::Message(message) => message,
+                // Only `Message` was pushed, so only `Message` comes back.
+                Signal::Stop(reason) | Signal::Exit { reason, .. } => SystemMessage::Exit {
+                    from: self.pid(),
+                    reason,
+                },
+            })
+    }
+
+    /// Sends an exit signal from `from`, as a link does when `from` exits.
+    /// With OTP's semantics: an actor that traps exits receives
+    /// [`SystemMessage::Exit`]; otherwise a `Normal` reason is ignored and any
+    /// other reason ends the actor with that reason (without `terminate`).
+    /// Returns `false` if the process has already exited.
+    pub fn exit_signal(&self, from: Pid, reason: ExitReason) -> bool {
+        self.0.push_signal(Signal::Exit { from, reason }).is_ok()
+    }
+
+    /// Kills the process at its next await point: no `terminate`, exit reason
+    /// [`ExitReason::Killed`]. Returns `false` if it was already exiting.
+    pub fn kill(&self) -> bool {
+        self.0.kill()
+    }
+
+    /// Asks the process to stop with `reason` and waits up to `timeout` for
+    /// it to exit. `terminate` runs first. Returns the exit reason.
+    pub async fn stop(&self, reason: ExitReason, timeout: Duration) -> Result<ExitReason, StopError> {
+        if self.0.push_signal(Signal::Stop(reason)).is_err() {
+            return Err(StopError::NoProcess);
+        }
+        tokio::time::timeout(timeout, self.exited())
+            .await
+            .map_err(|_| StopError::Timeout(timeout))
+    }
+
+    /// Waits up to `timeout` for the process to exit and returns why it did.
+    pub async fn wait_for_exit(&self, timeout: Duration) -> Result<ExitReason, WaitTimeout> {
+        tokio::time::timeout(timeout, self.exited())
+            .await
+            .map_err(|_| WaitTimeout(timeout))
+    }
+
+    /// A future that resolves when the process exits. It does not time out
+    /// by itself: use it inside `select!` or a timeout, or use
+    /// [`wait_for_exit`](Self::wait_for_exit).
+    pub fn exited(&self) -> Exited {
+        Exited {
+            process: self.clone(),
+            key: WaiterKey::default(),
+        }
+    }
+}
+
+/// Resolves with a process's exit reason. Made by [`ProcessRef::exited`].
+#[derive(Debug)]
+#[must_use = "futures do nothing unless awaited"]
+pub struct Exited {
+    process: ProcessRef,
+    key: WaiterKey,
+}
+
+impl Future for Exited {
+    type Output = ExitReason;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<ExitReason> {
+        let this = self.get_mut();
+        this.process.0.poll_exit(cx, &mut this.key)
+    }
+}
+
+impl Drop for Exited {
+    fn drop(&mut self) {
+        self.process.0.cancel_wait(&mut self.key);
+    }
+}

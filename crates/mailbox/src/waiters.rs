@@ -1,0 +1,87 @@
+//! A small keyed list of wakers: blocked senders and exit watchers register here.
+
+use std::{collections::VecDeque, task::Waker};
+
+/// A future's place in a [`Waiters`] list; `None` while not registered.
+///
+/// Futures keep one and hand it back on every poll and on drop, so a future
+/// that is polled again updates its waker instead of adding another, and a
+/// future that is dropped leaves nothing behind.
+#[derive(Debug, Default)]
+pub(crate) struct WaiterKey(Option<u64>);
+
+impl WaiterKey {
+    pub(crate) fn is_registered(&self) -> bool {
+        self.0.is_some()
+    }
+}
+
+/// Wakers in arrival order. Allocates nothing until someone waits.
+#[derive(Debug, Default)]
+pub(crate) struct Waiters {
+    next_key: u64,
+    entries: VecDeque<(u64, Waker)>,
+}
+
+impl Waiters {
+    /// Registers `waker` under `key`, replacing the waker the key had.
+    pub(crate) fn register(&mut self, key: &mut WaiterKey, waker: &Waker) {
+        if let Some(id) = key.0 {
+            if let Some(entry) = self.entries.iter_mut().find(|(entry_id, _)| *entry_id == id) {
+                if !entry.1.will_wake(waker) {
+                    entry.1 = waker.clone();
+                }
+                return;
+            }
+        }
+        let id = self.next_key;
+        self.next_key += 1;
+        self.entries.push_back((id, waker.clone()));
+        key.0 = Some(id);
+    }
+
+    /// Removes `key`'s entry. Returns `false` when the key was registered but
+    /// its entry is gone, which means it was woken.
+    pub(crate) fn remove(&mut self, key: &mut WaiterKey) -> bool {
+        let Some(id) = key.0.take() else {
+            return true;
+        };
+        match self.entries.iter().position(|(entry_id, _)| *entry_id == id) {
+            Some(index) => {
+                self.entries.remove(index);
+                true
+            }
+            None => false,
+        }
+    }
+
+    /// Takes the oldest waker.
+    pub(crate) fn pop(&mut self) -> Option<Waker> {
+        self.entries.pop_front().map(|(_, waker)| waker)
+    }
+
+    /// Takes up to `count` of the oldest wakers.
+    pub(crate) fn pop_many(&mut self, count: usize) -> Vec<Waker> {
+        let count = count.min(self.entries.len());
+        self.entries.drain(..count).map(|(_, waker)| waker).collect()
+    }
+
+    /// Takes every waker and gives back the list's storage.
+    pub(crate) fn take_all(&mut self) -> Vec<Waker> {
+        std::mem::take(&mut self.entries)
+            .into_iter()
+            .map(|(_, waker)| waker)
+            .collect()
+    }
+
+    pub(crate) fn is_empty(&self) -> bool {
+        self.entries.is_empty()
+    }
+
+}
+
+pub(crate) fn wake_all(wakers: Vec<Waker>) {
+    for waker in wakers {
+        waker.wake();
+    }
+}
