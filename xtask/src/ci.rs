@@ -1,0 +1,77 @@
+//! `cargo xtask ci`: run what `.ci/run` runs, in the same order, stopping at the first failure.
+//!
+//! [`STEPS`] is the one list of CI steps; `.ci/run` mirrors it line for line,
+//! so a developer reproduces CI locally with one command.
+
+use std::process::Command;
+
+use crate::{loom, project_root};
+
+/// One CI step: a title and the cargo arguments that run it.
+#[derive(Debug, Clone, Copy)]
+pub struct Step {
+    /// What the step checks, printed before it runs.
+    pub title: &'static str,
+    /// Arguments to `cargo`.
+    pub args: &'static [&'static str],
+}
+
+/// Every CI step, in order.
+pub const STEPS: &[Step] = &[
+    Step {
+        title: "cargo fmt --check",
+        args: &["fmt", "--all", "--", "--check"],
+    },
+    Step {
+        title: "cargo clippy",
+        args: &[
+            "clippy",
+            "--workspace",
+            "--all-targets",
+            "--",
+            "-D",
+            "warnings",
+        ],
+    },
+    Step {
+        title: "cargo test (the README's test command)",
+        args: &["test", "--workspace"],
+    },
+    Step {
+        title: "loom (bounded)",
+        args: &["xtask", "loom"],
+    },
+    Step {
+        title: "audit",
+        args: &["xtask", "audit", "--deny", "warnings"],
+    },
+];
+
+/// Runs the task; returns the process exit code.
+pub fn main(args: &[String]) -> u8 {
+    if let Some(arg) = args.first() {
+        eprintln!("error: unknown argument `{arg}` (usage: cargo xtask ci)");
+        return 2;
+    }
+    let root = project_root();
+    for step in STEPS {
+        eprintln!("== {}", step.title);
+        match Command::new(loom::cargo())
+            .current_dir(&root)
+            .args(step.args)
+            .status()
+        {
+            Ok(status) if status.success() => {}
+            Ok(status) => {
+                eprintln!("error: step `{}` failed ({status})", step.title);
+                return loom::exit_code(status.code());
+            }
+            Err(error) => {
+                eprintln!("error: cannot run cargo: {error}");
+                return 2;
+            }
+        }
+    }
+    eprintln!("== ci passed");
+    0
+}

@@ -1,0 +1,212 @@
+//! Exact findings for every fixture under `tests/fixtures/<rule>/`.
+//!
+//! A fixture line that must be found ends with `//~ FND001` (several ids
+//! allowed); every other line must produce nothing. Markers are blanked out
+//! before the audit sees the text, so they cannot act as suppression reasons.
+
+use std::path::{Path, PathBuf};
+
+use xtask::audit::{analyze_source, config::Config, rules::RULES};
+
+fn fixtures() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests")
+        .join("fixtures")
+}
+
+/// `(line, rule id)` pairs the markers of `text` expect, and the text without markers.
+fn expectations(text: &str) -> (Vec<(usize, String)>, String) {
+    let mut expected = Vec::new();
+    let mut cleaned = String::new();
+    for (index, line) in text.lines().enumerate() {
+        match line.find("//~") {
+            Some(at) => {
+                for id in line[at + 3..].split_whitespace() {
+                    expected.push((index + 1, id.to_owned()));
+                }
+                cleaned.push_str(line[..at].trim_end());
+            }
+            None => cleaned.push_str(line),
+        }
+        cleaned.push('\n');
+    }
+    expected.sort();
+    (expected, cleaned)
+}
+
+/// Audits one fixture as if it lived at `src/<name>` and compares with its markers.
+fn check_with(rule_dir: &str, file: &str, config: &Config) -> Vec<(usize, String)> {
+    let path = fixtures().join(rule_dir).join(file);
+    let text = std::fs::read_to_string(&path)
+        .unwrap_or_else(|error| panic!("{}: {error}", path.display()));
+    let (expected, cleaned) = expectations(&text);
+    let report = analyze_source(&format!("src/{file}"), &cleaned, config);
+    let mut found: Vec<(usize, String)> = report
+        .findings
+        .iter()
+        .map(|finding| (finding.line, RULES[finding.rule].id.to_owned()))
+        .collect();
+    found.sort();
+    assert_eq!(
+        found, expected,
+        "findings of {rule_dir}/{file} (left: found, right: expected)\n{:#?}",
+        report.findings
+    );
+    found
+}
+
+fn check(rule_dir: &str, file: &str) -> Vec<(usize, String)> {
+    check_with(rule_dir, file, &Config::default())
+}
+
+fn ids(found: &[(usize, String)]) -> Vec<&str> {
+    found.iter().map(|(_, id)| id.as_str()).collect()
+}
+
+#[test]
+fn unsupervised_spawn() {
+    let found = check("unsupervised-spawn", "cases.rs");
+    assert_eq!(found.len(), 10);
+    assert_eq!(found[0], (10, "FND001".to_owned()));
+    assert!(check("unsupervised-spawn", "look_alikes.rs").is_empty());
+}
+
+#[test]
+fn global_mutable_state() {
+    assert_eq!(check("global-mutable-state", "cases.rs").len(), 8);
+    assert!(check("global-mutable-state", "look_alikes.rs").is_empty());
+}
+
+#[test]
+fn unbounded_queue() {
+    assert_eq!(check("unbounded-queue", "cases.rs").len(), 8);
+    assert!(check("unbounded-queue", "look_alikes.rs").is_empty());
+}
+
+#[test]
+fn ignored_send_result() {
+    assert_eq!(check("ignored-send-result", "cases.rs").len(), 9);
+    assert!(check("ignored-send-result", "look_alikes.rs").is_empty());
+}
+
+#[test]
+fn untimed_wait() {
+    assert_eq!(check("untimed-wait", "cases.rs").len(), 5);
+    assert!(check("untimed-wait", "look_alikes.rs").is_empty());
+}
+
+#[test]
+fn sleep_in_test() {
+    assert_eq!(check("sleep-in-test", "cases.rs").len(), 5);
+    assert!(check("sleep-in-test", "look_alikes.rs").is_empty());
+}
+
+#[test]
+fn swallowed_failure() {
+    assert_eq!(check("swallowed-failure", "cases.rs").len(), 6);
+    assert!(check("swallowed-failure", "look_alikes.rs").is_empty());
+}
+
+#[test]
+fn blocking_in_async() {
+    assert_eq!(check("blocking-in-async", "cases.rs").len(), 8);
+    // Only the `spawn_blocking` itself, which is FND001's business.
+    assert_eq!(
+        ids(&check("blocking-in-async", "look_alikes.rs")),
+        ["FND001"]
+    );
+}
+
+#[test]
+fn leaked_guard() {
+    assert_eq!(check("leaked-guard", "cases.rs").len(), 5);
+    assert!(check("leaked-guard", "look_alikes.rs").is_empty());
+}
+
+#[test]
+fn god_module_with_small_limits() {
+    let config = Config {
+        fn_code_lines: 5,
+        file_code_lines: 20,
+        ..Config::default()
+    };
+    let found = check_with("god-module", "cases.rs", &config);
+    assert_eq!(ids(&found), ["FND010", "FND010"]);
+    // With the default limits the same file is fine.
+    let text =
+        std::fs::read_to_string(fixtures().join("god-module").join("cases.rs")).unwrap_or_default();
+    assert!(
+        analyze_source("src/cases.rs", &text, &Config::default())
+            .findings
+            .is_empty()
+    );
+}
+
+#[test]
+fn parse_error_is_a_finding_with_the_parser_message() {
+    let text = std::fs::read_to_string(fixtures().join("parse-error").join("broken.rs"))
+        .unwrap_or_default();
+    let report = analyze_source("src/broken.rs", &text, &Config::default());
+    assert_eq!(report.findings.len(), 1);
+    let finding = &report.findings[0];
+    assert_eq!(RULES[finding.rule].id, "FND000");
+    assert!(
+        finding.line >= 3,
+        "parse error should point into the broken function: {finding:?}"
+    );
+    assert!(
+        finding.message.starts_with("cannot parse file: "),
+        "{}",
+        finding.message
+    );
+}
+
+#[test]
+fn suppressions_need_a_known_rule_and_a_reason() {
+    let found = check("suppression", "cases.rs");
+    assert_eq!(found.iter().filter(|(_, id)| id == "FND011").count(), 3);
+}
+
+#[test]
+fn test_paths_exempt_rules_that_exempt_tests() {
+    let text = "//! t\nfn helper() { std::thread::spawn(|| {}); std::thread::sleep(d); }\n";
+    let in_src = analyze_source("src/lib.rs", text, &Config::default());
+    assert_eq!(in_src.findings.len(), 1, "{:?}", in_src.findings);
+    let in_tests = analyze_source("tests/helpers.rs", text, &Config::default());
+    assert_eq!(in_tests.findings.len(), 1, "{:?}", in_tests.findings);
+    assert_eq!(RULES[in_tests.findings[0].rule].id, "FND006");
+}
+
+#[test]
+fn config_allowed_in_and_levels() {
+    let config = Config::parse(
+        "exclude = [\"fixtures\"]\n[rules.FND001]\nallowed_in = [\"crates/supervisor/src/\"]\n[rules.leaked-guard]\nlevel = \"allow\"\n",
+    )
+    .unwrap_or_else(|error| panic!("{error}"));
+    let text = "//! t\nfn f() { tokio::spawn(async {}); std::mem::forget(1); }\n";
+    assert!(
+        analyze_source("crates/supervisor/src/tree.rs", text, &config)
+            .findings
+            .is_empty()
+    );
+    let elsewhere = analyze_source("crates/mailbox/src/lib.rs", text, &config);
+    assert_eq!(elsewhere.findings.len(), 1);
+    assert!(Config::parse("[rules.FND999]\nlevel = \"warn\"\n").is_err());
+    assert!(Config::parse("[rules.FND001]\nlevel = \"loud\"\n").is_err());
+}
+
+#[test]
+fn never_panics_on_odd_input() {
+    for text in [
+        "",
+        "\u{feff}",
+        "fn",
+        "}}}}",
+        "/* unterminated",
+        "\"unterminated",
+        "r#\"",
+        "fn f() { ((((((((((1)))))))))) }",
+    ] {
+        let _report = analyze_source("src/odd.rs", text, &Config::default());
+    }
+}
