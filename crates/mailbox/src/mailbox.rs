@@ -3,8 +3,9 @@
 //!
 //! The receiver takes the whole user lane into a private batch in one lock
 //! (a swap, no copy) and handles it without touching the lock again. The
-//! bound counts those taken messages until the receiver comes back for more,
-//! so at most `capacity` messages are ever waiting, wherever they sit.
+//! bound counts the taken messages until the receiver comes back for more,
+//! so at most `capacity` messages are ever waiting, wherever they sit; room
+//! used by a batch returns to senders when the next batch is taken.
 //! Storage is lazy: no message slots are reserved until messages arrive, and
 //! buffers grown by a burst are given back when the receiver next finds the
 //! mailbox empty.
@@ -280,13 +281,10 @@ impl<T> Mailbox<T> {
             return Poll::Ready(Received::User(message));
         }
         // The batch is spent: everything taken before has been handled, so
-        // its room goes back to the senders.
-        let freed = std::mem::take(&mut state.taken);
-        let senders = if freed > 0 && !state.senders.is_empty() {
-            state.senders.pop_many(freed)
-        } else {
-            Vec::new()
-        };
+        // its room goes back to the senders, with the room the new batch's
+        // first message frees by going straight to the handler.
+        let waiting_before = state.user.len() + state.taken;
+        state.taken = 0;
         let received = if state.user.is_empty() {
             if batch.capacity() > KEEP_SLOTS {
                 *batch = VecDeque::new();
@@ -304,8 +302,17 @@ impl<T> Mailbox<T> {
             None
         } else {
             std::mem::swap(&mut state.user, batch);
+            // The first message goes straight to the handler; the rest wait
+            // in the batch and keep their room until the next refill.
+            let first = batch.pop_front();
             state.taken = batch.len();
-            batch.pop_front()
+            first
+        };
+        let freed = waiting_before - (state.user.len() + state.taken);
+        let senders = if freed > 0 && !state.senders.is_empty() {
+            state.senders.pop_many(freed)
+        } else {
+            Vec::new()
         };
         state.batch_slots = batch.capacity();
         drop(state);

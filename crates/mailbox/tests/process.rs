@@ -1,0 +1,10 @@
+//! Behaviour of the process core: mailbox, calls, lifecycle, dead letters.
+
+mod process {
+    pub(crate) mod support;
+
+    mod calls;
+    mod dead_letters;
+    mod lifecycle;
+    mod mailbox;
+}

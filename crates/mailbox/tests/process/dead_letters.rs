@@ -1,0 +1,61 @@
+//! Nothing accepted is lost silently: dead letters on exit.
+
+use std::sync::Arc;
+
+use foundation_mailbox::{
+    ActorOptions, DeadLetterReason, DefaultDeadLetterSink, ExitReason, MessageKind, start_with,
+};
+
+use super::support::{Call, Cast, Collect, Harness, Init, PATIENCE, Probe};
+
+#[tokio::test]
+async fn an_exit_hands_every_queued_message_to_the_sink_with_the_reason() {
+    let (args, mut harness) = Harness::args(Init::Ok);
+    let sink = Arc::new(Collect::default());
+    let options = ActorOptions::new().capacity(64).dead_letters(sink.clone());
+    let (probe, handle) = start_with::<Probe>(args, options).await.unwrap();
+    probe.cast(Cast::Block(1)).await.unwrap();
+    harness.entered(1).await;
+    for n in 0..10 {
+        probe.cast(Cast::Record(n)).await.unwrap();
+    }
+    let mut call = std::pin::pin!(probe.call(Call::Echo(99), PATIENCE));
+    assert!(futures::poll!(call.as_mut()).is_pending());
+    // A crash while eleven messages wait.
+    probe.cast(Cast::Panic).await.unwrap();
+    assert!(probe.kill());
+    let reason = handle.wait(PATIENCE).await.unwrap();
+    assert_eq!(reason, ExitReason::Killed);
+
+    let letters = sink.letters();
+    assert_eq!(letters.len(), 12, "ten records, one call, one panic order");
+    for (recipient, why, _, _) in &letters {
+        assert_eq!(*recipient, probe.pid());
+        assert_eq!(*why, DeadLetterReason::Exited(ExitReason::Killed));
+    }
+    let values: Vec<_> = letters.iter().map(|letter| (letter.2, letter.3)).collect();
+    let mut expected: Vec<_> = (0..10).map(|n| (MessageKind::Cast, Some(n))).collect();
+    expected.push((MessageKind::Call, Some(99)));
+    expected.push((MessageKind::Cast, None));
+    assert_eq!(values, expected, "dead letters keep queue order");
+    assert!(matches!(
+        call.await,
+        Err(foundation_mailbox::CallError::Exited(ExitReason::Killed))
+    ));
+}
+
+#[tokio::test]
+async fn the_default_sink_counts_dead_letters() {
+    let (args, mut harness) = Harness::args(Init::Ok);
+    let (probe, handle) = start_with::<Probe>(args, ActorOptions::new()).await.unwrap();
+    probe.cast(Cast::Block(1)).await.unwrap();
+    harness.entered(1).await;
+    for n in 0..3 {
+        probe.cast(Cast::Record(n)).await.unwrap();
+    }
+    let before = DefaultDeadLetterSink::count();
+    probe.kill();
+    handle.wait(PATIENCE).await.unwrap();
+    // Other tests may add to the process-wide count; ours adds exactly three.
+    assert!(DefaultDeadLetterSink::count() >= before + 3);
+}

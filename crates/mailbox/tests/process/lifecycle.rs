@@ -1,0 +1,162 @@
+//! Starting, stopping, killing, links, and leaving nothing behind.
+
+use std::{sync::atomic::Ordering, time::Duration};
+
+use foundation_mailbox::{
+    ActorOptions, ExitReason, Pid, StartError, StopError, SystemMessage, spawn, start, start_with,
+};
+
+use super::support::{Call, Cast, Event, Harness, Init, PATIENCE, Probe};
+
+#[tokio::test]
+async fn init_errors_and_panics_fail_the_start_with_a_reason() {
+    let (args, _harness) = Harness::args(Init::Fail);
+    match start::<Probe>(args).await {
+        Err(StartError::Init(ExitReason::Error(cause))) => {
+            assert_eq!(cause.to_string(), "probe failed on purpose");
+        }
+        other => panic!("expected an init error, got {other:?}"),
+    }
+    let (args, _harness) = Harness::args(Init::Panic);
+    match start::<Probe>(args).await {
+        Err(StartError::Init(reason)) => assert_eq!(reason, ExitReason::panic("init panicked")),
+        other => panic!("expected an init panic, got {other:?}"),
+    }
+}
+
+#[tokio::test(start_paused = true)]
+async fn an_init_that_outlives_the_start_timeout_is_killed() {
+    let (args, harness) = Harness::args(Init::Block);
+    let options = ActorOptions::new().start_timeout(Duration::from_millis(200));
+    match start_with::<Probe>(args, options).await {
+        Err(StartError::Timeout(timeout)) => assert_eq!(timeout, Duration::from_millis(200)),
+        other => panic!("expected a start timeout, got {other:?}"),
+    }
+    drop(harness);
+}
+
+#[tokio::test]
+async fn starting_outside_a_runtime_is_a_typed_error() {
+    let runtime_free = std::thread::scope(|scope| {
+        scope
+            .spawn(|| {
+                let (args, _harness) = Harness::args(Init::Ok);
+                spawn::<Probe>(args).map(|_| ())
+            })
+            .join()
+    });
+    assert_eq!(runtime_free.unwrap(), Err(StartError::NoRuntime));
+}
+
+#[tokio::test]
+async fn stop_runs_terminate_and_reports_the_reason() {
+    let (args, mut harness) = Harness::args(Init::Ok);
+    let (probe, handle) = start::<Probe>(args).await.unwrap();
+    assert_eq!(harness.next().await, Event::Started);
+    let reason = probe.stop(ExitReason::shutdown(), PATIENCE).await.unwrap();
+    assert_eq!(reason, ExitReason::shutdown());
+    assert_eq!(harness.next().await, Event::Terminated(ExitReason::shutdown()));
+    assert_eq!(handle.wait(PATIENCE).await.unwrap(), ExitReason::shutdown());
+    assert!(!probe.is_alive());
+    assert_eq!(probe.stop(ExitReason::Normal, PATIENCE).await, Err(StopError::NoProcess));
+}
+
+#[tokio::test]
+async fn a_panicking_cast_ends_only_that_actor() {
+    let (args, _harness) = Harness::args(Init::Ok);
+    let (victim, handle) = start::<Probe>(args).await.unwrap();
+    let (args, _other_harness) = Harness::args(Init::Ok);
+    let (bystander, _other) = start::<Probe>(args).await.unwrap();
+    victim.cast(Cast::Panic).await.unwrap();
+    assert_eq!(handle.wait(PATIENCE).await.unwrap(), ExitReason::panic("cast panicked"));
+    assert_eq!(bystander.call(Call::Echo(1), PATIENCE).await.unwrap(), vec![1]);
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_stop_that_is_not_honoured_times_out_and_kill_ends_it() {
+    let (args, mut harness) = Harness::args(Init::Ok);
+    let (probe, handle) = start::<Probe>(args).await.unwrap();
+    probe.cast(Cast::Block(1)).await.unwrap();
+    harness.entered(1).await;
+    let outcome = probe.stop(ExitReason::shutdown(), Duration::from_millis(500)).await;
+    assert_eq!(outcome, Err(StopError::Timeout(Duration::from_millis(500))));
+    assert!(handle.kill());
+    assert_eq!(handle.wait(PATIENCE).await.unwrap(), ExitReason::Killed);
+    // Killed: no terminate, but the state was dropped before the exit was published.
+    assert_eq!(harness.drops.load(Ordering::SeqCst), 1);
+}
+
+#[tokio::test]
+async fn exit_signals_follow_otp_link_semantics() {
+    let from = Pid::new();
+
+    // Not trapping: a normal exit signal is ignored, an abnormal one ends the actor.
+    let (args, _harness) = Harness::args(Init::Ok);
+    let (probe, handle) = start::<Probe>(args).await.unwrap();
+    assert!(probe.process_ref().exit_signal(from, ExitReason::Normal));
+    assert_eq!(probe.call(Call::Echo(1), PATIENCE).await.unwrap(), vec![1]);
+    assert!(probe.process_ref().exit_signal(from, ExitReason::panic("linked crash")));
+    assert_eq!(handle.wait(PATIENCE).await.unwrap(), ExitReason::panic("linked crash"));
+
+    // Trapping: both arrive as messages and the actor lives on.
+    let (args, mut harness) = Harness::args(Init::Ok);
+    let (probe, _handle) = start::<Probe>(args).await.unwrap();
+    assert_eq!(harness.next().await, Event::Started);
+    probe.cast(Cast::TrapExits).await.unwrap();
+    assert_eq!(probe.call(Call::Echo(0), PATIENCE).await.unwrap(), vec![0]);
+    for reason in [ExitReason::Normal, ExitReason::Killed] {
+        assert!(probe.process_ref().exit_signal(from, reason.clone()));
+        assert_eq!(harness.next().await, Event::System(SystemMessage::Exit { from, reason }));
+    }
+    assert!(probe.is_alive());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn ten_thousand_actors_start_and_stop_leaving_no_task_or_state_behind() {
+    let runtime = tokio::runtime::Handle::current();
+    let baseline = runtime.metrics().num_alive_tasks();
+    let (args, harness) = Harness::args(Init::Ok);
+    drop(harness.events);
+    let drops = args.drops.clone();
+    let mut actors = Vec::with_capacity(10_000);
+    let template = args;
+    for _ in 0..10_000 {
+        let args = super::support::ProbeArgs {
+            init: Init::Ok,
+            gate: template.gate.clone(),
+            events: template.events.clone(),
+            drops: template.drops.clone(),
+        };
+        actors.push(start::<Probe>(args).await.unwrap());
+    }
+    assert_eq!(runtime.metrics().num_alive_tasks(), baseline + 10_000);
+    for (probe, handle) in actors {
+        probe.stop(ExitReason::shutdown(), PATIENCE).await.unwrap();
+        assert_eq!(handle.join(PATIENCE).await.unwrap(), ExitReason::shutdown());
+    }
+    // tokio releases a task just after its JoinHandle resolves: wait for the
+    // count to settle, bounded.
+    let settled = tokio::time::timeout(PATIENCE, async {
+        while runtime.metrics().num_alive_tasks() != baseline {
+            tokio::task::yield_now().await;
+        }
+    })
+    .await;
+    assert!(
+        settled.is_ok(),
+        "tasks left behind: {} alive, baseline {baseline}",
+        runtime.metrics().num_alive_tasks()
+    );
+    assert_eq!(drops.load(Ordering::SeqCst), 10_000, "actor states left behind");
+}
+
+#[tokio::test]
+async fn an_actor_can_stop_itself_after_the_current_message() {
+    let (args, mut harness) = Harness::args(Init::Ok);
+    let (probe, handle) = start::<Probe>(args).await.unwrap();
+    assert_eq!(harness.next().await, Event::Started);
+    probe.cast(Cast::StopWith(ExitReason::Normal)).await.unwrap();
+    assert_eq!(harness.next().await, Event::Terminated(ExitReason::Normal));
+    assert_eq!(handle.wait(PATIENCE).await.unwrap(), ExitReason::Normal);
+    assert!(probe.try_cast(Cast::Record(1)).unwrap_err().is_no_process());
+}
