@@ -91,7 +91,7 @@ fn ignored_send_result() {
 
 #[test]
 fn untimed_wait() {
-    assert_eq!(check("untimed-wait", "cases.rs").len(), 5);
+    assert_eq!(check("untimed-wait", "cases.rs").len(), 6);
     assert!(check("untimed-wait", "look_alikes.rs").is_empty());
 }
 
@@ -109,7 +109,7 @@ fn swallowed_failure() {
 
 #[test]
 fn blocking_in_async() {
-    assert_eq!(check("blocking-in-async", "cases.rs").len(), 8);
+    assert_eq!(check("blocking-in-async", "cases.rs").len(), 9);
     // Only the `spawn_blocking` itself, which is FND001's business.
     assert_eq!(
         ids(&check("blocking-in-async", "look_alikes.rs")),

@@ -1,0 +1,233 @@
+//! The [`Visit`] walk: keeps the context (test, async, timeout, `main`) and hands nodes to the checks.
+
+use proc_macro2::Span;
+use syn::visit::Visit;
+
+use super::{Auditor, rules, syntax::*};
+
+impl<'ast> Visit<'ast> for Auditor<'_> {
+    fn visit_item_fn(&mut self, item: &'ast syn::ItemFn) {
+        self.function(&item.attrs, &item.sig, &item.block, |this| {
+            syn::visit::visit_item_fn(this, item)
+        });
+    }
+
+    fn visit_impl_item_fn(&mut self, item: &'ast syn::ImplItemFn) {
+        self.function(&item.attrs, &item.sig, &item.block, |this| {
+            syn::visit::visit_impl_item_fn(this, item)
+        });
+    }
+
+    fn visit_trait_item_fn(&mut self, item: &'ast syn::TraitItemFn) {
+        match &item.default {
+            Some(block) => self.function(&item.attrs, &item.sig, block, |this| {
+                syn::visit::visit_trait_item_fn(this, item)
+            }),
+            None => syn::visit::visit_trait_item_fn(self, item),
+        }
+    }
+
+    fn visit_item_mod(&mut self, item: &'ast syn::ItemMod) {
+        let saved = self.in_test;
+        self.in_test = self.in_test || is_cfg_test(&item.attrs) || item.ident == "loom_models";
+        syn::visit::visit_item_mod(self, item);
+        self.in_test = saved;
+    }
+
+    fn visit_item_impl(&mut self, item: &'ast syn::ItemImpl) {
+        let saved = self.in_test;
+        self.in_test = self.in_test || is_cfg_test(&item.attrs);
+        syn::visit::visit_item_impl(self, item);
+        self.in_test = saved;
+    }
+
+    fn visit_item_static(&mut self, item: &'ast syn::ItemStatic) {
+        self.check_static(item);
+        syn::visit::visit_item_static(self, item);
+    }
+
+    fn visit_macro(&mut self, mac: &'ast syn::Macro) {
+        let Some(last) = mac.path.segments.last() else {
+            return;
+        };
+        if last.ident == "thread_local" {
+            self.report(
+                rules::GLOBAL_MUTABLE_STATE,
+                last.ident.span(),
+                "global mutable state: `thread_local!`".to_owned(),
+            );
+        } else if last.ident == "lazy_static" && mentions_interior_mutability(mac.tokens.clone()) {
+            self.report(
+                rules::GLOBAL_MUTABLE_STATE,
+                last.ident.span(),
+                "global mutable state: `lazy_static!` holding interior mutability".to_owned(),
+            );
+        }
+    }
+
+    fn visit_expr_async(&mut self, expr: &'ast syn::ExprAsync) {
+        let saved = std::mem::replace(&mut self.in_async, true);
+        syn::visit::visit_expr_async(self, expr);
+        self.in_async = saved;
+    }
+
+    fn visit_expr_closure(&mut self, expr: &'ast syn::ExprClosure) {
+        // A plain closure inside async code runs wherever it is called
+        // (often `spawn_blocking`); an async closure stays async.
+        let saved = std::mem::replace(&mut self.in_async, expr.asyncness.is_some());
+        syn::visit::visit_expr_closure(self, expr);
+        self.in_async = saved;
+    }
+
+    fn visit_expr_call(&mut self, call: &'ast syn::ExprCall) {
+        self.check_call(call);
+        let is_timeout = matches!(&*call.func, syn::Expr::Path(func)
+            if func.path.segments.last().is_some_and(|last| last.ident == "timeout" || last.ident == "timeout_at"));
+        self.timeout_depth += usize::from(is_timeout);
+        syn::visit::visit_expr_call(self, call);
+        self.timeout_depth -= usize::from(is_timeout);
+    }
+
+    fn visit_expr_method_call(&mut self, call: &'ast syn::ExprMethodCall) {
+        self.check_method(call);
+        let is_timeout = call.method == "timeout";
+        self.timeout_depth += usize::from(is_timeout);
+        syn::visit::visit_expr_method_call(self, call);
+        self.timeout_depth -= usize::from(is_timeout);
+    }
+
+    fn visit_expr_await(&mut self, expr: &'ast syn::ExprAwait) {
+        match &*expr.base {
+            syn::Expr::MethodCall(call) => self.awaited = Some(call as *const _),
+            syn::Expr::Path(path) if self.timeout_depth == 0 => {
+                if let Some(ident) = path.path.get_ident() {
+                    if self.oneshot_receivers.contains(&ident.to_string()) {
+                        self.report(
+                            rules::UNTIMED_WAIT,
+                            ident.span(),
+                            format!(
+                                "untimed wait: awaiting oneshot reply `{ident}` with no timeout"
+                            ),
+                        );
+                    }
+                }
+            }
+            _ => {}
+        }
+        syn::visit::visit_expr_await(self, expr);
+    }
+
+    fn visit_local(&mut self, local: &'ast syn::Local) {
+        if let Some(init) = &local.init {
+            if matches!(local.pat, syn::Pat::Wild(_)) {
+                self.check_discarded(&init.expr, local.let_token.span, "`let _ =`");
+            }
+            self.note_oneshot(&local.pat, &init.expr);
+        }
+        syn::visit::visit_local(self, local);
+    }
+
+    fn visit_stmt(&mut self, stmt: &'ast syn::Stmt) {
+        if let syn::Stmt::Expr(expr, Some(_)) = stmt {
+            let inner = strip_await(expr);
+            match inner {
+                syn::Expr::MethodCall(call) if call.method == "ok" && call.args.is_empty() => {
+                    self.check_discarded(&call.receiver, call.method.span(), "`.ok();`");
+                }
+                // A bare `x.send(v);` that compiles without an `unused_must_use`
+                // warning returns `()` (a permit, an internal queue), so only
+                // awaited sends and the always-`Result` variants count here.
+                syn::Expr::MethodCall(call)
+                    if send_method(inner).is_some()
+                        && (call.method != "send" || matches!(expr, syn::Expr::Await(_))) =>
+                {
+                    self.check_discarded(inner, call.method.span(), "a bare statement");
+                }
+                syn::Expr::Call(call) if self.is_catch_unwind(inner) => {
+                    if let syn::Expr::Path(func) = &*call.func {
+                        let span = func
+                            .path
+                            .segments
+                            .last()
+                            .map_or_else(Span::call_site, |last| last.ident.span());
+                        self.check_discarded(inner, span, "a bare statement");
+                    }
+                }
+                _ => {}
+            }
+        }
+        syn::visit::visit_stmt(self, stmt);
+    }
+
+    fn visit_expr_match(&mut self, expr: &'ast syn::ExprMatch) {
+        // When another arm panics, the match asserts that the error is the
+        // expected outcome (`Err(_) => {}, Ok(_) => panic!()`): nothing is swallowed.
+        let asserts = expr.arms.iter().any(|arm| panics(&arm.body));
+        for arm in &expr.arms {
+            if !asserts
+                && arm.guard.is_none()
+                && is_ignored_err(&arm.pat)
+                && is_empty_body(&arm.body)
+            {
+                if let syn::Pat::TupleStruct(pat) = &arm.pat {
+                    let span = pat
+                        .path
+                        .segments
+                        .last()
+                        .map_or_else(Span::call_site, |last| last.ident.span());
+                    self.report(
+                        rules::SWALLOWED_FAILURE,
+                        span,
+                        "swallowed failure: empty `Err(_)` arm".to_owned(),
+                    );
+                }
+            }
+        }
+        syn::visit::visit_expr_match(self, expr);
+    }
+
+    fn visit_expr_if(&mut self, expr: &'ast syn::ExprIf) {
+        if let syn::Expr::Let(condition) = &*expr.cond {
+            if expr.else_branch.is_none()
+                && expr.then_branch.stmts.is_empty()
+                && is_ignored_err(&condition.pat)
+            {
+                self.report(
+                    rules::SWALLOWED_FAILURE,
+                    expr.if_token.span,
+                    "swallowed failure: `if let Err(_) = .. {}` does nothing".to_owned(),
+                );
+            }
+        }
+        syn::visit::visit_expr_if(self, expr);
+    }
+}
+
+impl Auditor<'_> {
+    /// Remembers `rx` from `let (tx, rx) = oneshot::channel();`.
+    fn note_oneshot(&mut self, pat: &syn::Pat, init: &syn::Expr) {
+        let syn::Expr::Call(call) = init else { return };
+        let syn::Expr::Path(func) = &*call.func else {
+            return;
+        };
+        let segments = &func.path.segments;
+        let is_oneshot = segments.last().is_some_and(|last| last.ident == "channel")
+            && match self.aliases.resolve(&func.path) {
+                Some(full) => full.len() >= 2 && full[full.len() - 2] == "oneshot",
+                None => false,
+            };
+        if !is_oneshot {
+            return;
+        }
+        if let syn::Pat::Tuple(tuple) = pat {
+            if let Some(syn::Pat::Ident(receiver)) = tuple.elems.iter().nth(1) {
+                self.oneshot_receivers.insert(receiver.ident.to_string());
+            }
+        }
+    }
+
+    /// Whether this walker treats the whole file as test code.
+    pub fn file_is_test(&self) -> bool {
+        self.file_is_test
+    }
+}

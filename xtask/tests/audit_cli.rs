@@ -1,0 +1,202 @@
+//! The audit binary end to end: output formats, the caret, and exit codes.
+
+use std::{
+    path::{Path, PathBuf},
+    process::{Command, Output},
+};
+
+/// A scratch project: `audit.toml` plus `src/*.rs`, in its own directory.
+fn project(name: &str, config: &str, files: &[(&str, &str)]) -> PathBuf {
+    let dir = Path::new(env!("CARGO_TARGET_TMPDIR"))
+        .join("audit-cli")
+        .join(name);
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(dir.join("src")).unwrap_or_else(|error| panic!("{error}"));
+    std::fs::write(dir.join("audit.toml"), config).unwrap_or_else(|error| panic!("{error}"));
+    for (file, text) in files {
+        std::fs::write(dir.join("src").join(file), text).unwrap_or_else(|error| panic!("{error}"));
+    }
+    dir
+}
+
+fn audit(dir: &Path, args: &[&str]) -> Output {
+    let config = dir.join("audit.toml");
+    Command::new(env!("CARGO_BIN_EXE_xtask"))
+        .arg("audit")
+        .arg("--config")
+        .arg(&config)
+        .args(args)
+        .arg(dir)
+        .output()
+        .unwrap_or_else(|error| panic!("cannot run xtask: {error}"))
+}
+
+const SPAWN: &str =
+    "//! A file with one finding.\n\nfn start() {\n    tokio::spawn(async {});\n}\n";
+const CLEAN: &str = "//! A clean file.\n\nfn start() {}\n";
+
+fn stdout(output: &Output) -> String {
+    String::from_utf8_lossy(&output.stdout).into_owned()
+}
+
+#[test]
+fn text_output_points_a_caret_at_the_column() {
+    let dir = project("text", "", &[("spawn.rs", SPAWN)]);
+    let output = audit(&dir, &[]);
+    let text = stdout(&output);
+    assert_eq!(
+        output.status.code(),
+        Some(0),
+        "warnings alone do not fail: {text}"
+    );
+    let expected = "warning[FND001]: unsupervised spawn: `tokio::spawn`
+  --> src/spawn.rs:4:5
+   |
+ 4 |     tokio::spawn(async {});
+   |     ^
+";
+    let expected = expected
+        .replace(" 4 |", "4 |")
+        .replace("   |", "  |")
+        .replace("  --> ", " --> ");
+    assert!(
+        text.starts_with(&expected),
+        "got:\n{text}\nwanted:\n{expected}"
+    );
+    assert!(
+        text.contains("= help: start it under a supervisor"),
+        "{text}"
+    );
+    assert!(
+        text.contains("audit: 0 error(s), 1 warning(s) in 1 file(s)"),
+        "{text}"
+    );
+}
+
+#[test]
+fn exit_codes() {
+    let dir = project("codes", "", &[("spawn.rs", SPAWN)]);
+    assert_eq!(audit(&dir, &["--deny", "warnings"]).status.code(), Some(1));
+    assert_eq!(audit(&dir, &["--deny=warnings"]).status.code(), Some(1));
+
+    let deny = project(
+        "deny",
+        "[rules.FND001]\nlevel = \"deny\"\n",
+        &[("spawn.rs", SPAWN)],
+    );
+    let output = audit(&deny, &[]);
+    assert_eq!(output.status.code(), Some(1));
+    assert!(stdout(&output).starts_with("error[FND001]"));
+
+    let allow = project(
+        "allow",
+        "[rules.unsupervised-spawn]\nlevel = \"allow\"\n",
+        &[("spawn.rs", SPAWN)],
+    );
+    assert_eq!(
+        audit(&allow, &["--deny", "warnings"]).status.code(),
+        Some(0)
+    );
+
+    let clean = project("clean", "", &[("clean.rs", CLEAN)]);
+    assert_eq!(
+        audit(&clean, &["--deny", "warnings"]).status.code(),
+        Some(0)
+    );
+
+    let broken = project("broken", "", &[("broken.rs", "fn broken( {\n")]);
+    assert_eq!(
+        audit(&broken, &[]).status.code(),
+        Some(1),
+        "parse errors are deny by default"
+    );
+
+    assert_eq!(audit(&clean, &["--format", "yaml"]).status.code(), Some(2));
+    assert_eq!(audit(&clean, &["--bogus"]).status.code(), Some(2));
+    assert_eq!(
+        audit(&clean, &["/definitely/not/here"]).status.code(),
+        Some(2)
+    );
+    let bad_config = project(
+        "bad-config",
+        "[rules.FND001]\nlevel = \"loud\"\n",
+        &[("clean.rs", CLEAN)],
+    );
+    assert_eq!(audit(&bad_config, &[]).status.code(), Some(2));
+}
+
+#[test]
+fn json_output_for_scripts() {
+    let dir = project("json", "", &[("spawn.rs", SPAWN), ("clean.rs", CLEAN)]);
+    let output = audit(&dir, &["--format", "json"]);
+    let value: serde_json::Value = serde_json::from_slice(&output.stdout)
+        .unwrap_or_else(|error| panic!("invalid JSON: {error}"));
+    assert_eq!(value["files"], 2);
+    assert_eq!(value["summary"]["warnings"], 1);
+    let finding = &value["findings"][0];
+    assert_eq!(finding["rule"], "FND001");
+    assert_eq!(finding["name"], "unsupervised-spawn");
+    assert_eq!(finding["level"], "warning");
+    assert_eq!(finding["path"], "src/spawn.rs");
+    assert_eq!(finding["line"], 4);
+    assert_eq!(finding["column"], 5);
+    assert!(
+        finding["help"]
+            .as_str()
+            .is_some_and(|help| !help.is_empty())
+    );
+}
+
+#[test]
+fn sarif_output_has_the_required_fields() {
+    let dir = project("sarif", "", &[("spawn.rs", SPAWN)]);
+    let output = audit(&dir, &["--format", "sarif"]);
+    let value: serde_json::Value = serde_json::from_slice(&output.stdout)
+        .unwrap_or_else(|error| panic!("invalid SARIF JSON: {error}"));
+    assert!(
+        value["$schema"]
+            .as_str()
+            .is_some_and(|schema| schema.contains("sarif-2.1.0"))
+    );
+    assert_eq!(value["version"], "2.1.0");
+    let run = &value["runs"][0];
+    let rules = run["tool"]["driver"]["rules"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default();
+    assert_eq!(rules.len(), 12);
+    for rule in &rules {
+        for field in ["id", "name"] {
+            assert!(rule[field].is_string(), "rule lacks {field}: {rule}");
+        }
+        assert!(rule["shortDescription"]["text"].is_string());
+        assert!(rule["help"]["text"].is_string());
+    }
+    let result = &run["results"][0];
+    assert_eq!(result["ruleId"], "FND001");
+    assert_eq!(result["level"], "warning");
+    assert!(result["message"]["text"].is_string());
+    let location = &result["locations"][0]["physicalLocation"];
+    assert_eq!(location["artifactLocation"]["uri"], "src/spawn.rs");
+    assert_eq!(location["region"]["startLine"], 4);
+    assert_eq!(location["region"]["startColumn"], 5);
+}
+
+#[test]
+fn excluded_paths_and_allowed_in() {
+    let config =
+        "exclude = [\"src/generated*\"]\n[rules.FND001]\nallowed_in = [\"src/supervisor.rs\"]\n";
+    let dir = project(
+        "exclude",
+        config,
+        &[
+            ("generated_code.rs", SPAWN),
+            ("supervisor.rs", SPAWN),
+            ("clean.rs", CLEAN),
+        ],
+    );
+    let output = audit(&dir, &["--deny", "warnings", "--format", "json"]);
+    let value: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap_or_default();
+    assert_eq!(value["files"], 2, "the generated file is excluded: {value}");
+    assert_eq!(output.status.code(), Some(0));
+}
