@@ -9,8 +9,9 @@
 //! reads the clock and decides while holding that shard's lock (read or
 //! write), so no check is ever working on an entry while it is removed. A key
 //! that comes back gets a fresh state taken from the clock under the write
-//! lock, never earlier than the sweep's own reading; states only move forward
-//! in time, so a late check still counts in the latest window.
+//! lock, and never earlier than the last sweep's reading (`swept_at`, which
+//! covers clocks that differ slightly between threads); states only move
+//! forward in time, so a late check still counts in the latest window.
 
 use std::{borrow::Borrow, collections::HashMap, fmt, hash::Hash, mem};
 
@@ -62,6 +63,11 @@ struct ShardMap<K> {
     entries: HashMap<K, AtomicU64, ahash::RandomState>,
     /// The length at which the next insert sweeps idle keys first.
     sweep_at: usize,
+    /// The latest clock reading a sweep judged idleness at. Keys created
+    /// after it start no earlier, even if this thread's clock reads a little
+    /// behind the sweeper's: a reclaimed key can never come back older than
+    /// it left.
+    swept_at: u64,
 }
 
 /// How much a [`RateLimiter`] holds, from [`RateLimiter::stats`].
@@ -136,6 +142,7 @@ impl<K: Hash + Eq, C: Clock> RateLimiter<K, C> {
                 map: RwLock::new(ShardMap {
                     entries: HashMap::with_hasher(hasher.clone()),
                     sweep_at: MIN_SWEEP_AT,
+                    swept_at: 0,
                 }),
             })
             .collect();
@@ -195,7 +202,7 @@ impl<K: Hash + Eq, C: Clock> RateLimiter<K, C> {
             .map
             .write()
             .unwrap_or_else(|poison| poison.into_inner());
-        let now = self.clock.now_nanos();
+        let now = self.clock.now_nanos().max(map.swept_at);
         if map.entries.len() >= map.sweep_at && !map.entries.contains_key(key) {
             map.sweep(&self.rule, now);
         }
@@ -235,7 +242,7 @@ impl<K: Hash + Eq, C: Clock> RateLimiter<K, C> {
                     .map
                     .write()
                     .unwrap_or_else(|poison| poison.into_inner());
-                let now = self.clock.now_nanos();
+                let now = self.clock.now_nanos().max(map.swept_at);
                 map.sweep(&self.rule, now)
             })
             .sum()
@@ -294,6 +301,7 @@ impl<K: Hash + Eq> ShardMap<K> {
     /// Removes idle entries; called with the shard's write lock held, so no
     /// check can be deciding on any of them. Returns how many were removed.
     fn sweep(&mut self, rule: &Rule, now: u64) -> usize {
+        self.swept_at = now;
         let before = self.entries.len();
         self.entries
             .retain(|_, state| !rule.is_idle(state.load(crate::sync::Ordering::Relaxed), now));

@@ -138,25 +138,29 @@ impl Rule {
             } else {
                 (mine, 0)
             };
-            let reset_after = index
-                .saturating_add(1)
-                .saturating_mul(self.window)
-                .saturating_sub(now);
             let Some(remaining) = (self.limit - count).checked_sub(n) else {
-                return self.deny(n, reset_after);
+                return self.deny(n, self.window_end(index).saturating_sub(now));
             };
-            let allowed = Decision::Allowed {
-                remaining,
-                reset_after: Duration::from_nanos(reset_after),
-            };
+            // Only the compare-and-swap sits between the load and the store;
+            // the decision's durations are worked out once it has succeeded,
+            // which keeps the race window short under contention.
             if n == 0 {
-                return allowed;
+                return self.fixed_allowed(remaining, index, now);
             }
             let next = self.pack(index, count + n);
             match state.compare_exchange_weak(current, next, Ordering::AcqRel, Ordering::Relaxed) {
-                Ok(_) => return allowed,
+                Ok(_) => return self.fixed_allowed(remaining, index, now),
                 Err(actual) => current = actual,
             }
+        }
+    }
+
+    /// The admission of a fixed-window request counted in window `index`.
+    #[inline]
+    fn fixed_allowed(&self, remaining: u32, index: u64, now: u64) -> Decision {
+        Decision::Allowed {
+            remaining,
+            reset_after: Duration::from_nanos(self.window_end(index).saturating_sub(now)),
         }
     }
 
@@ -170,18 +174,23 @@ impl Rule {
             if span > self.burst_span {
                 return self.deny(n, span - self.burst_span);
             }
-            let allowed = Decision::Allowed {
-                remaining: ((self.burst_span - span) / self.interval) as u32,
-                reset_after: Duration::from_nanos(span),
-            };
             if n == 0 {
-                return allowed;
+                return self.gcra_allowed(span);
             }
             match state.compare_exchange_weak(current, arrival, Ordering::AcqRel, Ordering::Relaxed)
             {
-                Ok(_) => return allowed,
+                Ok(_) => return self.gcra_allowed(span),
                 Err(actual) => current = actual,
             }
+        }
+    }
+
+    /// The admission of a GCRA request that left the TAT `span` ahead of now.
+    #[inline]
+    fn gcra_allowed(&self, span: u64) -> Decision {
+        Decision::Allowed {
+            remaining: ((self.burst_span - span) / self.interval) as u32,
+            reset_after: Duration::from_nanos(span),
         }
     }
 
@@ -203,6 +212,11 @@ impl Rule {
             "rate limit denied",
         );
         Decision::Denied { retry_after }
+    }
+
+    /// The clock reading at which window `index` ends.
+    fn window_end(&self, index: u64) -> u64 {
+        index.saturating_add(1).saturating_mul(self.window)
     }
 
     fn pack(&self, index: u64, count: u32) -> u64 {

@@ -42,12 +42,8 @@ fn two_threads(limiter: &RateLimiter<u64>) {
             })
             .collect();
         let per_thread: Vec<Vec<usize>> = workers.into_iter().map(|w| w.join().unwrap()).collect();
-        for round in 0..ROUNDS as usize {
-            assert_eq!(
-                per_thread[0][round] + per_thread[1][round],
-                LIMIT as usize,
-                "round {round}"
-            );
+        for (round, (first, second)) in per_thread[0].iter().zip(&per_thread[1]).enumerate() {
+            assert_eq!(first + second, LIMIT as usize, "round {round}");
         }
     });
     assert_eq!(
