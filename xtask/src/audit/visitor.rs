@@ -36,6 +36,18 @@ const FS_BUILDERS: &[&[&str]] = &[
     &["std", "fs", "OpenOptions", "new"],
     &["std", "fs", "DirBuilder", "new"],
 ];
+/// Functions that take futures and drive them: a `.recv()` handed to them is not a blocking receive.
+const FUTURE_DRIVERS: &[&str] = &[
+    "block_on",
+    "timeout",
+    "timeout_at",
+    "select",
+    "join",
+    "try_join",
+    "race",
+    "spawn",
+    "pin",
+];
 /// Constructors of unbounded queues.
 const UNBOUNDED_FNS: &[&[&str]] = &[
     &["tokio", "sync", "mpsc", "unbounded_channel"],
@@ -93,7 +105,11 @@ pub struct Auditor<'a> {
     in_main: bool,
     timeout_depth: usize,
     oneshot_receivers: HashSet<String>,
-    awaited: Option<*const syn::ExprMethodCall>,
+    /// Names bound to the result of a `try_*` call in the current function.
+    try_results: HashSet<String>,
+    /// Method calls whose future is driven by an `.await`, `block_on` or a
+    /// future combinator, found before the walk reaches them.
+    awaited: Vec<*const syn::ExprMethodCall>,
     /// Findings so far.
     pub findings: Vec<Finding>,
 }
@@ -127,7 +143,8 @@ impl<'a> Auditor<'a> {
             in_main: false,
             timeout_depth: 0,
             oneshot_receivers: HashSet::new(),
-            awaited: None,
+            try_results: HashSet::new(),
+            awaited: Vec::new(),
             findings: Vec::new(),
         }
     }
@@ -187,7 +204,11 @@ impl<'a> Auditor<'a> {
             .unwrap_or_default();
         if last == "block_on" {
             self.untimed_block_on(span);
-            self.mark_awaited(call.args.first());
+        }
+        if FUTURE_DRIVERS.iter().any(|name| last == *name) {
+            for arg in &call.args {
+                self.mark_awaited(Some(arg));
+            }
         }
         if last == "unbounded_channel" {
             self.report(
@@ -268,7 +289,14 @@ impl<'a> Auditor<'a> {
     }
 
     fn check_method(&mut self, call: &syn::ExprMethodCall) {
-        let awaited = self.awaited == Some(call as *const _);
+        let this = call as *const syn::ExprMethodCall;
+        let awaited = match self.awaited.iter().position(|seen| *seen == this) {
+            Some(index) => {
+                self.awaited.swap_remove(index);
+                true
+            }
+            None => false,
+        };
         let method = &call.method;
         let span = method.span();
         let arity = call.args.len();
@@ -301,39 +329,45 @@ impl<'a> Auditor<'a> {
             self.untimed_block_on(span);
             self.mark_awaited(call.args.first());
         }
-        if self.in_async && (method == "open" || method == "create") && arity == 1 {
-            if let Some(root) = self.chain_root(&call.receiver) {
-                if matches_any(&root, FS_BUILDERS) {
-                    let shown = root.join("::");
-                    self.report(
-                        rules::BLOCKING_IN_ASYNC,
-                        span,
-                        format!("blocking `{shown}(..).{method}(..)` inside async code"),
-                    );
-                }
-            }
-        }
-        if method == "spawn" && arity == 1 {
-            if let Some(root) = self.chain_root(&call.receiver) {
-                if matches_any(&root, SPAWN_BUILDERS) {
-                    let shown = root.join("::");
-                    self.report(
-                        rules::UNSUPERVISED_SPAWN,
-                        span,
-                        format!("unsupervised spawn: `{shown}(..).spawn(..)`"),
-                    );
-                }
-            }
+        // Builder chains: `std::fs::OpenOptions::new()..open(p)` in async code, and
+        // `std::thread::Builder::new()..spawn(f)` anywhere.
+        let opens = self.in_async && (method == "open" || method == "create") && arity == 1;
+        let spawns = method == "spawn" && arity == 1;
+        let root = if opens || spawns {
+            self.chain_root(&call.receiver)
+        } else {
+            None
+        };
+        if let Some(root) = root
+            .as_ref()
+            .filter(|root| opens && matches_any(root, FS_BUILDERS))
+        {
+            let shown = root.join("::");
+            self.report(
+                rules::BLOCKING_IN_ASYNC,
+                span,
+                format!("blocking `{shown}(..).{method}(..)` inside async code"),
+            );
+        } else if let Some(root) = root
+            .as_ref()
+            .filter(|root| spawns && matches_any(root, SPAWN_BUILDERS))
+        {
+            let shown = root.join("::");
+            self.report(
+                rules::UNSUPERVISED_SPAWN,
+                span,
+                format!("unsupervised spawn: `{shown}(..).spawn(..)`"),
+            );
         }
         if method == "unwrap_or" && arity == 1 && is_unit(&call.args[0]) {
             self.check_discarded(&call.receiver, span, "`.unwrap_or(())`");
         }
     }
 
-    /// A future handed to `block_on` is driven by it, like an `.await`.
-    fn mark_awaited(&mut self, future: Option<&syn::Expr>) {
-        if let Some(syn::Expr::MethodCall(call)) = future {
-            self.awaited = Some(call as *const _);
+    /// A future handed to `block_on`, `timeout` or a combinator is driven by it, like an `.await`.
+    pub(super) fn mark_awaited(&mut self, future: Option<&syn::Expr>) {
+        if let Some(syn::Expr::MethodCall(call)) = future.map(strip_reference) {
+            self.awaited.push(call as *const _);
         }
     }
 
@@ -432,6 +466,7 @@ impl<'a> Auditor<'a> {
             self.in_async,
             self.in_main,
             std::mem::take(&mut self.oneshot_receivers),
+            std::mem::take(&mut self.try_results),
         );
         self.in_test = self.in_test || is_test_fn(attrs);
         self.in_async = sig.asyncness.is_some();
@@ -443,6 +478,46 @@ impl<'a> Auditor<'a> {
             self.in_async,
             self.in_main,
             self.oneshot_receivers,
+            self.try_results,
         ) = saved;
+    }
+
+    /// Whether an `Err` of `scrutinee` means "not ready" rather than failure:
+    /// a `try_*` or `*_timeout` / `*_deadline` call (`try_recv`, `try_lock`,
+    /// `select_timeout`) or a name bound to one. Ignoring that `Err` is ordinary polling, not a swallowed failure.
+    pub(super) fn is_try_result(&self, scrutinee: &syn::Expr) -> bool {
+        match strip_await(scrutinee) {
+            syn::Expr::MethodCall(call) => is_try_name(&call.method.to_string()),
+            syn::Expr::Path(path) => path
+                .path
+                .get_ident()
+                .is_some_and(|ident| self.try_results.contains(&ident.to_string())),
+            _ => false,
+        }
+    }
+
+    /// Remembers `x` from `let x = y.try_something(..);`.
+    pub(super) fn note_try_result(&mut self, pat: &syn::Pat, init: &syn::Expr) {
+        match (pat, strip_await(init)) {
+            (syn::Pat::Ident(binding), syn::Expr::MethodCall(call))
+                if is_try_name(&call.method.to_string()) =>
+            {
+                self.try_results.insert(binding.ident.to_string());
+            }
+            _ => {}
+        }
+    }
+}
+
+/// `try_recv`, `try_lock`, `recv_timeout`, `select_deadline`: calls whose `Err` usually means "not now".
+fn is_try_name(name: &str) -> bool {
+    name.starts_with("try_") || name.ends_with("_timeout") || name.ends_with("_deadline")
+}
+
+/// `&mut x` or `&x` to `x`: `timeout(d, &mut rx.recv())`.
+fn strip_reference(expr: &syn::Expr) -> &syn::Expr {
+    match expr {
+        syn::Expr::Reference(reference) => &reference.expr,
+        other => other,
     }
 }

@@ -98,18 +98,18 @@ impl<'ast> Visit<'ast> for Auditor<'_> {
 
     fn visit_expr_await(&mut self, expr: &'ast syn::ExprAwait) {
         match &*expr.base {
-            syn::Expr::MethodCall(call) => self.awaited = Some(call as *const _),
+            syn::Expr::MethodCall(call) => self.awaited.push(call as *const _),
             syn::Expr::Path(path) if self.timeout_depth == 0 => {
-                if let Some(ident) = path.path.get_ident() {
-                    if self.oneshot_receivers.contains(&ident.to_string()) {
-                        self.report(
-                            rules::UNTIMED_WAIT,
-                            ident.span(),
-                            format!(
-                                "untimed wait: awaiting oneshot reply `{ident}` with no timeout"
-                            ),
-                        );
-                    }
+                let receiver = path
+                    .path
+                    .get_ident()
+                    .filter(|ident| self.oneshot_receivers.contains(&ident.to_string()));
+                if let Some(ident) = receiver {
+                    self.report(
+                        rules::UNTIMED_WAIT,
+                        ident.span(),
+                        format!("untimed wait: awaiting oneshot reply `{ident}` with no timeout"),
+                    );
                 }
             }
             _ => {}
@@ -123,6 +123,7 @@ impl<'ast> Visit<'ast> for Auditor<'_> {
                 self.check_discarded(&init.expr, local.let_token.span, "`let _ =`");
             }
             self.note_oneshot(&local.pat, &init.expr);
+            self.note_try_result(&local.pat, &init.expr);
         }
         syn::visit::visit_local(self, local);
     }
@@ -162,42 +163,48 @@ impl<'ast> Visit<'ast> for Auditor<'_> {
     fn visit_expr_match(&mut self, expr: &'ast syn::ExprMatch) {
         // When another arm panics, the match asserts that the error is the
         // expected outcome (`Err(_) => {}, Ok(_) => panic!()`): nothing is swallowed.
-        let asserts = expr.arms.iter().any(|arm| panics(&arm.body));
+        let asserts =
+            expr.arms.iter().any(|arm| panics(&arm.body)) || self.is_try_result(&expr.expr);
         for arm in &expr.arms {
+            let syn::Pat::TupleStruct(pat) = &arm.pat else {
+                continue;
+            };
             if !asserts
                 && arm.guard.is_none()
                 && is_ignored_err(&arm.pat)
                 && is_empty_body(&arm.body)
             {
-                if let syn::Pat::TupleStruct(pat) = &arm.pat {
-                    let span = pat
-                        .path
-                        .segments
-                        .last()
-                        .map_or_else(Span::call_site, |last| last.ident.span());
-                    self.report(
-                        rules::SWALLOWED_FAILURE,
-                        span,
-                        "swallowed failure: empty `Err(_)` arm".to_owned(),
-                    );
-                }
+                let span = pat
+                    .path
+                    .segments
+                    .last()
+                    .map_or_else(Span::call_site, |last| last.ident.span());
+                self.report(
+                    rules::SWALLOWED_FAILURE,
+                    span,
+                    "swallowed failure: empty `Err(_)` arm".to_owned(),
+                );
             }
         }
         syn::visit::visit_expr_match(self, expr);
     }
 
     fn visit_expr_if(&mut self, expr: &'ast syn::ExprIf) {
-        if let syn::Expr::Let(condition) = &*expr.cond {
-            if expr.else_branch.is_none()
-                && expr.then_branch.stmts.is_empty()
-                && is_ignored_err(&condition.pat)
-            {
-                self.report(
-                    rules::SWALLOWED_FAILURE,
-                    expr.if_token.span,
-                    "swallowed failure: `if let Err(_) = .. {}` does nothing".to_owned(),
-                );
+        let swallowed = match &*expr.cond {
+            syn::Expr::Let(condition) => {
+                expr.else_branch.is_none()
+                    && expr.then_branch.stmts.is_empty()
+                    && is_ignored_err(&condition.pat)
+                    && !self.is_try_result(&condition.expr)
             }
+            _ => false,
+        };
+        if swallowed {
+            self.report(
+                rules::SWALLOWED_FAILURE,
+                expr.if_token.span,
+                "swallowed failure: `if let Err(_) = .. {}` does nothing".to_owned(),
+            );
         }
         syn::visit::visit_expr_if(self, expr);
     }
@@ -219,10 +226,9 @@ impl Auditor<'_> {
         if !is_oneshot {
             return;
         }
-        if let syn::Pat::Tuple(tuple) = pat {
-            if let Some(syn::Pat::Ident(receiver)) = tuple.elems.iter().nth(1) {
-                self.oneshot_receivers.insert(receiver.ident.to_string());
-            }
+        let syn::Pat::Tuple(tuple) = pat else { return };
+        if let Some(syn::Pat::Ident(receiver)) = tuple.elems.iter().nth(1) {
+            self.oneshot_receivers.insert(receiver.ident.to_string());
         }
     }
 
