@@ -210,3 +210,15 @@ fn never_panics_on_odd_input() {
         let _report = analyze_source("src/odd.rs", text, &Config::default());
     }
 }
+
+#[test]
+fn path_patterns_are_prefixes_or_globs() {
+    use xtask::audit::config::path_matches;
+    assert!(path_matches("crates/mailbox/src/", "crates/mailbox/src/spawn.rs"));
+    assert!(path_matches("crates/mailbox/src", "crates/mailbox/src/deep/spawn.rs"));
+    assert!(!path_matches("crates/mail", "crates/mailbox/src/spawn.rs"));
+    assert!(path_matches("**/fixtures", "xtask/tests/fixtures/a.rs"));
+    assert!(path_matches("src/generated*", "src/generated_code.rs"));
+    assert!(!path_matches("src/*.rs", "src/deep/file.rs"));
+    assert!(path_matches("src/**/*.rs", "src/deep/file.rs"));
+}

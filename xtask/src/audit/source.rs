@@ -152,14 +152,18 @@ pub fn scan(source: &str, findings: &mut Vec<Finding>) -> Suppressions {
             findings.push(bad(line, marker_at, text, "suppression without a reason"));
             continue;
         }
-        // The target: this line, and the next line that is not only a comment.
+        // A trailing comment covers its own line; a comment on a line of its
+        // own covers the next line that is not only a comment.
+        let own_line = text.trim_start().starts_with("//");
         let mut target = index + 1;
-        while target < lines.len() && lines[target].trim_start().starts_with("//") {
+        while own_line && target < lines.len() && lines[target].trim_start().starts_with("//") {
             target += 1;
         }
         for rule in rules_here {
             suppressions.entries.push((line, rule));
-            suppressions.entries.push((target + 1, rule));
+            if own_line {
+                suppressions.entries.push((target + 1, rule));
+            }
         }
     }
     suppressions

@@ -43,11 +43,21 @@ pub fn collect(inputs: &[PathBuf], base: &Path, config: &Config) -> Walked {
                 continue;
             }
         };
+        // Paths are shown relative to the base (the config's directory); a tree
+        // outside it is shown relative to the directory holding the input, so
+        // components above it (`/home/me/tests/..`) never make its files look like tests.
+        let shown_base = if input.starts_with(base) {
+            base.to_path_buf()
+        } else {
+            input
+                .parent()
+                .map_or_else(|| input.clone(), Path::to_path_buf)
+        };
         if input.is_file() {
-            let relative = relative(&input, base);
+            let relative = relative(&input, &shown_base);
             walked.files.push((input, relative));
         } else {
-            walk_dir(&input, base, config, &mut walked);
+            walk_dir(&input, &shown_base, config, &mut walked);
         }
     }
     walked.files.sort_by(|a, b| a.1.cmp(&b.1));
