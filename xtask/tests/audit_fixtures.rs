@@ -214,8 +214,14 @@ fn never_panics_on_odd_input() {
 #[test]
 fn path_patterns_are_prefixes_or_globs() {
     use xtask::audit::config::path_matches;
-    assert!(path_matches("crates/mailbox/src/", "crates/mailbox/src/spawn.rs"));
-    assert!(path_matches("crates/mailbox/src", "crates/mailbox/src/deep/spawn.rs"));
+    assert!(path_matches(
+        "crates/mailbox/src/",
+        "crates/mailbox/src/spawn.rs"
+    ));
+    assert!(path_matches(
+        "crates/mailbox/src",
+        "crates/mailbox/src/deep/spawn.rs"
+    ));
     assert!(!path_matches("crates/mail", "crates/mailbox/src/spawn.rs"));
     assert!(path_matches("**/fixtures", "xtask/tests/fixtures/a.rs"));
     assert!(path_matches("src/generated*", "src/generated_code.rs"));

@@ -1,0 +1,41 @@
+//! `cargo xtask ci` and `.ci/run` run the same cargo commands in the same order.
+
+use std::path::Path;
+
+use xtask::{ci::STEPS, loom};
+
+#[test]
+fn ci_script_and_xtask_ci_agree() {
+    let script = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("..")
+        .join(".ci")
+        .join("run");
+    let text = std::fs::read_to_string(&script)
+        .unwrap_or_else(|error| panic!("{}: {error}", script.display()));
+    let from_script: Vec<String> = text
+        .lines()
+        .map(str::trim)
+        .filter(|line| line.starts_with("cargo "))
+        .map(|line| line.trim_start_matches("cargo ").to_owned())
+        .collect();
+    let from_steps: Vec<String> = STEPS.iter().map(|step| step.args.join(" ")).collect();
+    assert_eq!(
+        from_script, from_steps,
+        ".ci/run (left) and xtask/src/ci.rs STEPS (right) differ"
+    );
+}
+
+#[test]
+fn loom_crates_are_workspace_members() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+    for krate in loom::LOOM_CRATES {
+        let folder = krate.trim_start_matches("foundation-");
+        let manifest = root.join("crates").join(folder).join("Cargo.toml");
+        let text = std::fs::read_to_string(&manifest).unwrap_or_default();
+        assert!(
+            text.contains(&format!("name = \"{krate}\"")),
+            "{krate} is not at {}",
+            manifest.display()
+        );
+    }
+}
