@@ -2,11 +2,12 @@
 
 use std::{sync::Barrier, thread, time::Duration};
 
-use foundation_rate_limiter::{Config, Decision, Registry};
+use foundation::rate_limiter::{Config, Decision, Registry};
 
 /// 150 requests from 2 threads against a limit of 100 per minute: exactly 100
 /// get through, and a denied one says when to retry.
 pub(crate) fn run() {
+    println!("== Rate limiter: exact under any concurrency, never 101 out of 100");
     let limiters = Registry::<String>::new();
     let api = limiters
         .register("api", Config::gcra(100, Duration::from_secs(60)))
@@ -30,11 +31,11 @@ pub(crate) fn run() {
             .sum()
     });
     println!(
-        "rate limiter: 150 requests on 2 threads, limit 100/min -> {admitted} admitted, {} denied",
+        "  150 requests at once from 2 threads, limit 100 a minute: {admitted} admitted, {} denied",
         api.denied()
     );
 
     if let Decision::Denied { retry_after } = api.check("client-42") {
-        println!("rate limiter: the next request is denied; retry after {retry_after:?}");
+        println!("  the next request is denied, with when to retry: after {retry_after:?}");
     }
 }
