@@ -1,6 +1,13 @@
 //! Tour stop: a burst against an exact rate limiter admits exactly the limit.
 
-use std::{sync::Barrier, thread, time::Duration};
+use std::{
+    sync::{
+        Barrier,
+        atomic::{AtomicUsize, Ordering},
+    },
+    thread,
+    time::Duration,
+};
 
 use foundation::rate_limiter::{Config, Decision, Registry};
 
@@ -14,22 +21,20 @@ pub(crate) fn run() {
         .expect("a limit of 100 per minute is a valid configuration");
 
     let start = Barrier::new(2);
-    let admitted: usize = thread::scope(|scope| {
-        let workers: Vec<_> = (0..2)
-            .map(|_| {
-                scope.spawn(|| {
-                    start.wait();
-                    (0..75)
-                        .filter(|_| api.check("client-42").is_allowed())
-                        .count()
-                })
-            })
-            .collect();
-        workers
-            .into_iter()
-            .map(|worker| worker.join().expect("a tour thread panicked"))
-            .sum()
+    let admitted = AtomicUsize::new(0);
+    // The scope ends when both threads have sent their 75 requests.
+    thread::scope(|scope| {
+        for _ in 0..2 {
+            scope.spawn(|| {
+                start.wait();
+                let mine = (0..75)
+                    .filter(|_| api.check("client-42").is_allowed())
+                    .count();
+                admitted.fetch_add(mine, Ordering::Relaxed);
+            });
+        }
     });
+    let admitted = admitted.into_inner();
     println!(
         "  150 requests at once from 2 threads, limit 100 a minute: {admitted} admitted, {} denied",
         api.denied()
