@@ -134,7 +134,10 @@ impl Rule {
             // A stored window ahead of ours means another thread read a later
             // clock; we count in its window rather than reopen an older one.
             let (index, count) = if ahead < self.half() {
-                (mine + ahead, (current & self.count_mask) as u32)
+                (
+                    mine.saturating_add(ahead),
+                    (current & self.count_mask) as u32,
+                )
             } else {
                 (mine, 0)
             };
@@ -166,7 +169,7 @@ impl Rule {
 
     #[inline]
     fn gcra(&self, state: &AtomicU64, now: u64, n: u32) -> Decision {
-        let cost = u64::from(n) * self.interval;
+        let cost = u64::from(n).saturating_mul(self.interval);
         let mut current = state.load(Ordering::Relaxed);
         loop {
             let arrival = current.max(now).saturating_add(cost);
