@@ -16,6 +16,7 @@ use crate::{
     StopError, WaitTimeout,
     mailbox::PushError,
     process::{Envelope, Process},
+    wait::{Budget, Elapsed},
     waiters::WaiterKey,
 };
 
@@ -101,7 +102,7 @@ impl<A: Actor> ActorRef<A> {
         request: A::Call,
         timeout: Duration,
     ) -> Result<A::Reply, CallError<A::Call>> {
-        let deadline = tokio::time::Instant::now() + timeout;
+        let mut budget = Budget::new(timeout);
         let (reply_to, reply) = oneshot::channel();
         let mut push = Push {
             process: &self.process,
@@ -109,20 +110,14 @@ impl<A: Actor> ActorRef<A> {
             key: WaiterKey::default(),
             into: |(request, reply_to)| Envelope::Call(request, reply_to),
         };
-        // Most calls find room at once: try before arming a timer.
-        let pushed = match Pin::new(&mut push).poll(&mut Context::from_waker(
-            futures::task::noop_waker_ref(),
-        )) {
-            Poll::Ready(pushed) => pushed,
-            Poll::Pending => match tokio::time::timeout_at(deadline, &mut push).await {
-                Ok(pushed) => pushed,
-                Err(_) => {
-                    return Err(match push.slot.take() {
-                        Some((request, _)) => CallError::SendTimeout(request),
-                        None => CallError::Timeout,
-                    });
-                }
-            },
+        let pushed = match budget.wait(&mut push).await {
+            Ok(pushed) => pushed,
+            Err(Elapsed) => {
+                return Err(match push.slot.take() {
+                    Some((request, _)) => CallError::SendTimeout(request),
+                    None => CallError::Timeout,
+                });
+            }
         };
         drop(push);
         match pushed {
@@ -130,25 +125,27 @@ impl<A: Actor> ActorRef<A> {
             Err(SendError::NoProcess((request, _))) => return Err(CallError::NoProcess(request)),
             Err(SendError::Full((request, _))) => return Err(CallError::Full(request)),
         }
-        match tokio::time::timeout_at(deadline, reply).await {
+        match budget.wait_after_sending(reply).await {
             Ok(Ok(Some(value))) => Ok(value),
             // The overflow policy dropped the request; it is a dead letter now.
             Ok(Ok(None)) => Err(CallError::Dropped),
             // The reply slot was dropped unanswered: the actor is exiting.
-            Ok(Err(_)) => {
-                match tokio::time::timeout_at(deadline, self.process_ref().exited()).await {
-                    Ok(reason) => Err(CallError::Exited(reason)),
-                    Err(_) => Err(CallError::Timeout),
-                }
-            }
-            Err(_) => Err(CallError::Timeout),
+            Ok(Err(_)) => match budget.wait(self.process_ref().exited()).await {
+                Ok(reason) => Err(CallError::Exited(reason)),
+                Err(Elapsed) => Err(CallError::Timeout),
+            },
+            Err(Elapsed) => Err(CallError::Timeout),
         }
     }
 
     /// Asks the actor to stop with `reason` and waits up to `timeout` for it
     /// to exit. The actor finishes the message it is handling, runs
     /// `terminate`, and exits; messages still queued become dead letters.
-    pub async fn stop(&self, reason: ExitReason, timeout: Duration) -> Result<ExitReason, StopError> {
+    pub async fn stop(
+        &self,
+        reason: ExitReason,
+        timeout: Duration,
+    ) -> Result<ExitReason, StopError> {
         self.process_ref().stop(reason, timeout).await
     }
 
@@ -230,7 +227,9 @@ pub struct Cast<'a, A: Actor> {
 
 impl<A: Actor> fmt::Debug for Cast<'_, A> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Cast").field("to", &self.process.pid).finish_non_exhaustive()
+        f.debug_struct("Cast")
+            .field("to", &self.process.pid)
+            .finish_non_exhaustive()
     }
 }
 

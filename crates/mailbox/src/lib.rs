@@ -92,6 +92,7 @@ mod runtime;
 mod sync;
 mod system;
 mod timeout;
+mod wait;
 mod waiters;
 
 #[cfg(all(test, foundation_loom))]
@@ -100,7 +101,9 @@ mod loom_models;
 pub use crate::{
     actor::{Actor, Context},
     actor_ref::{ActorRef, Cast},
-    dead_letter::{DeadLetter, DeadLetterReason, DeadLetterSink, DefaultDeadLetterSink, MessageKind},
+    dead_letter::{
+        DeadLetter, DeadLetterReason, DeadLetterSink, DefaultDeadLetterSink, MessageKind,
+    },
     error::{CallError, SendError, StartError, StopError, WaitTimeout},
     exit::{ErrorCause, ExitReason},
     handle::ActorHandle,

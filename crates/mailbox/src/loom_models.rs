@@ -121,7 +121,11 @@ fn the_system_lane_comes_first() {
         let signaller = {
             let (mailbox, pushed) = (mailbox.clone(), pushed.clone());
             thread::spawn(move || {
-                assert!(mailbox.push_signal(Signal::Stop(ExitReason::Normal)).is_ok());
+                assert!(
+                    mailbox
+                        .push_signal(Signal::Stop(ExitReason::Normal))
+                        .is_ok()
+                );
                 pushed.store(true, Ordering::Release);
             })
         };

@@ -66,8 +66,11 @@ pub struct MailboxStats {
     pub capacity: usize,
     /// Messages the overflow policy dropped since the actor started.
     pub dropped: u64,
-    /// Message slots currently allocated in the user lanes.
+    /// Message slots currently allocated in the shared user lane, plus the
+    /// messages the actor has taken into its own batch and not yet handled.
     pub reserved_slots: usize,
+    /// Bytes those slots take: `reserved_slots` times the size of one queued message.
+    pub reserved_bytes: usize,
 }
 
 /// The outcome of a successful push.
@@ -122,8 +125,6 @@ struct State<T> {
     system: VecDeque<Signal>,
     /// Messages in the receiver's batch, still counted against the bound.
     taken: usize,
-    /// Slots allocated in the receiver's batch, reported by the receiver.
-    batch_slots: usize,
     receiver: Option<Waker>,
     senders: Waiters,
     status: Status,
@@ -150,7 +151,6 @@ impl<T> Mailbox<T> {
                 user: VecDeque::new(),
                 system: VecDeque::new(),
                 taken: 0,
-                batch_slots: 0,
                 receiver: None,
                 senders: Waiters::default(),
                 status: Status::Starting,
@@ -265,10 +265,10 @@ impl<T> Mailbox<T> {
         cx: &mut Context<'_>,
         batch: &mut VecDeque<T>,
     ) -> Poll<Received<T>> {
-        if !self.system_pending.load(Ordering::Acquire) {
-            if let Some(message) = batch.pop_front() {
-                return Poll::Ready(Received::User(message));
-            }
+        if !self.system_pending.load(Ordering::Acquire)
+            && let Some(message) = batch.pop_front()
+        {
+            return Poll::Ready(Received::User(message));
         }
         let mut state = lock(&self.state);
         if let Some(signal) = state.system.pop_front() {
@@ -314,7 +314,6 @@ impl<T> Mailbox<T> {
         } else {
             Vec::new()
         };
-        state.batch_slots = batch.capacity();
         drop(state);
         wake_all(senders);
         match received {
@@ -332,7 +331,7 @@ impl<T> Mailbox<T> {
         state.status = Status::Running;
         let waiters = state.status_waiters.take_all();
         drop(state);
-        wake_all(waiters);
+        waiters.wake();
         true
     }
 
@@ -379,7 +378,7 @@ impl<T> Mailbox<T> {
         drop(state);
         // Blocked senders wake to find the mailbox closed and get their
         // messages back.
-        wake_all(senders);
+        senders.wake();
         leftovers
     }
 
@@ -393,28 +392,7 @@ impl<T> Mailbox<T> {
         };
         let waiters = state.status_waiters.take_all();
         drop(state);
-        wake_all(waiters);
-    }
-
-    /// Ready once the process has left `Starting`: `Ok` when running, the
-    /// exit reason when it exited first.
-    pub(crate) fn poll_started(
-        &self,
-        cx: &mut Context<'_>,
-        key: &mut WaiterKey,
-    ) -> Poll<Result<(), ExitReason>> {
-        let mut state = lock(&self.state);
-        let outcome = match &state.status {
-            Status::Running => Ok(()),
-            Status::Exited(reason) => Err(reason.clone()),
-            // Exiting: wait until the reason is published.
-            Status::Starting | Status::Exiting(_) => {
-                state.status_waiters.register(key, cx.waker());
-                return Poll::Pending;
-            }
-        };
-        state.status_waiters.remove(key);
-        Poll::Ready(outcome)
+        waiters.wake();
     }
 
     /// Ready with the exit reason once the exit is published.
@@ -451,11 +429,15 @@ impl<T> Mailbox<T> {
 
     pub(crate) fn stats(&self) -> MailboxStats {
         let state = lock(&self.state);
+        // The receiver's batch is private to it; after a burst it is freed
+        // together with the user lane when the receiver next finds nothing.
+        let reserved_slots = state.user.capacity() + state.taken;
         MailboxStats {
             queued: state.user.len() + state.taken,
             capacity: self.capacity,
             dropped: state.dropped,
-            reserved_slots: state.user.capacity() + state.batch_slots,
+            reserved_slots,
+            reserved_bytes: reserved_slots * std::mem::size_of::<T>(),
         }
     }
 }

@@ -17,6 +17,7 @@ use crate::{
     MailboxStats, MessageKind, Overflow, Pid, StopError, SystemMessage, WaitTimeout,
     mailbox::{Mailbox, Pushed},
     system::Signal,
+    wait::{Budget, Elapsed},
     waiters::WaiterKey,
 };
 
@@ -183,7 +184,7 @@ impl<A: Actor> ErasedProcess for Process<A> {
 /// # #[tokio::main(flavor = "current_thread")]
 /// # async fn main() {
 /// let (idle, _handle) = start::<Idle>(()).await.unwrap();
-/// let process = idle.process();
+/// let process = idle.process_ref();
 /// assert!(process.is_alive());
 /// process.stop(ExitReason::shutdown(), Duration::from_secs(1)).await.unwrap();
 /// assert_eq!(process.exit_reason(), Some(ExitReason::shutdown()));
@@ -246,20 +247,26 @@ impl ProcessRef {
 
     /// Asks the process to stop with `reason` and waits up to `timeout` for
     /// it to exit. `terminate` runs first. Returns the exit reason.
-    pub async fn stop(&self, reason: ExitReason, timeout: Duration) -> Result<ExitReason, StopError> {
+    pub async fn stop(
+        &self,
+        reason: ExitReason,
+        timeout: Duration,
+    ) -> Result<ExitReason, StopError> {
         if self.0.push_signal(Signal::Stop(reason)).is_err() {
             return Err(StopError::NoProcess);
         }
-        tokio::time::timeout(timeout, self.exited())
+        Budget::new(timeout)
+            .wait_after_sending(self.exited())
             .await
-            .map_err(|_| StopError::Timeout(timeout))
+            .map_err(|Elapsed| StopError::Timeout(timeout))
     }
 
     /// Waits up to `timeout` for the process to exit and returns why it did.
     pub async fn wait_for_exit(&self, timeout: Duration) -> Result<ExitReason, WaitTimeout> {
-        tokio::time::timeout(timeout, self.exited())
+        Budget::new(timeout)
+            .wait(self.exited())
             .await
-            .map_err(|_| WaitTimeout(timeout))
+            .map_err(|Elapsed| WaitTimeout(timeout))
     }
 
     /// A future that resolves when the process exits. It does not time out

@@ -99,7 +99,9 @@ impl<M> Clone for Recipient<M> {
 
 impl<M> fmt::Debug for Recipient<M> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_tuple("Recipient").field(&self.target.pid()).finish()
+        f.debug_tuple("Recipient")
+            .field(&self.target.pid())
+            .finish()
     }
 }
 
@@ -155,7 +157,9 @@ pub struct RecipientSend<'a, M> {
 
 impl<M> fmt::Debug for RecipientSend<'_, M> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("RecipientSend").field("to", &self.target.pid()).finish_non_exhaustive()
+        f.debug_struct("RecipientSend")
+            .field("to", &self.target.pid())
+            .finish_non_exhaustive()
     }
 }
 
@@ -166,7 +170,8 @@ impl<M> Future for RecipientSend<'_, M> {
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         let this = self.get_mut();
-        this.target.poll_send(Some(cx), &mut this.slot, &mut this.key)
+        this.target
+            .poll_send(Some(cx), &mut this.slot, &mut this.key)
     }
 }
 

@@ -22,7 +22,7 @@ use crate::{
     mailbox::{Mailbox, Received},
     process::{Envelope, Process},
     system::Signal,
-    waiters::WaiterKey,
+    wait::{Budget, Elapsed},
 };
 
 /// After this many messages in a row the loop yields to the scheduler, so a
@@ -39,8 +39,12 @@ pub async fn start<A: Actor>(args: A::Args) -> Result<(ActorRef<A>, ActorHandle)
 
 /// Starts an actor and waits until its `init` has returned, at most the
 /// start timeout (by default [`TimeoutConfig`]'s `Start`). If `init` fails
-/// or panics, the error names why; if it runs out of time, the actor is
-/// killed and the error says so.
+/// or panics, the error names why; if it runs out of time, it is abandoned
+/// (as a kill would) and the error says so. As with OTP's `start_link`, the
+/// caller waits for `init`, and `init` runs on the caller's task, which
+/// spares two task switches per start; the actor's own task then starts
+/// with its state ready. Messages sent to the actor while `init` runs are
+/// queued, and become dead letters if `init` fails.
 ///
 /// ```
 /// use foundation_mailbox::{ActorOptions, StartError, start_with};
@@ -67,19 +71,32 @@ pub async fn start_with<A: Actor>(
     let timeout = options
         .start_timeout
         .unwrap_or_else(|| TimeoutConfig::current().timeout(Operation::Start));
-    let (actor, handle) = spawn_with::<A>(args, options)?;
-    let started = Started {
-        mailbox: &actor.process.mailbox,
-        key: WaiterKey::default(),
-    };
-    match tokio::time::timeout(timeout, started).await {
-        Ok(Ok(())) => Ok((actor, handle)),
-        Ok(Err(reason)) => Err(StartError::Init(reason)),
-        Err(_) => {
-            handle.kill();
-            Err(StartError::Timeout(timeout))
+    let (runtime, process) = prepare::<A>(options)?;
+    let mut ctx = Context::new(ActorRef {
+        process: Arc::clone(&process),
+    });
+    let init = AssertUnwindSafe(A::init(args, &mut ctx)).catch_unwind();
+    let failed = match Budget::new(timeout).wait(init).await {
+        Ok(Ok(Ok(actor))) => {
+            process.mailbox.set_running();
+            return Ok(launch(&runtime, process, Begin::Ready(actor, ctx)));
         }
-    }
+        Ok(Ok(Err(error))) => StartError::Init(ExitReason::error(error)),
+        Ok(Err(payload)) => StartError::Init(ExitReason::from_panic(&*payload)),
+        Err(Elapsed) => StartError::Timeout(timeout),
+    };
+    let reason = match &failed {
+        StartError::Init(reason) => reason.clone(),
+        _ => ExitReason::Killed,
+    };
+    // No task ever ran: finish the exit here, so whatever was queued while
+    // `init` ran becomes a dead letter and watchers see the reason.
+    drop(ExitGuard {
+        process,
+        batch: VecDeque::new(),
+        reason,
+    });
+    Err(failed)
 }
 
 /// Starts an actor with default options without waiting for `init`.
@@ -87,15 +104,26 @@ pub fn spawn<A: Actor>(args: A::Args) -> Result<(ActorRef<A>, ActorHandle), Star
     spawn_with::<A>(args, ActorOptions::new())
 }
 
-/// Starts an actor without waiting for `init`: messages sent now queue up
-/// and are handled once `init` returns. If `init` fails, the actor exits with
-/// the error as its reason and queued messages become dead letters.
+/// Starts an actor without waiting for `init`: `init` runs on the actor's
+/// own task, messages sent meanwhile queue up and are handled once it
+/// returns. If `init` fails, the actor exits with the error as its reason
+/// and queued messages become dead letters.
 pub fn spawn_with<A: Actor>(
     args: A::Args,
     options: ActorOptions,
 ) -> Result<(ActorRef<A>, ActorHandle), StartError> {
+    let (runtime, process) = prepare::<A>(options)?;
+    Ok(launch(&runtime, process, Begin::Init(args)))
+}
+
+/// Checks the options and the runtime, and makes the process cell.
+fn prepare<A: Actor>(
+    options: ActorOptions,
+) -> Result<(tokio::runtime::Handle, Arc<Process<A>>), StartError> {
     if options.capacity == 0 {
-        return Err(StartError::InvalidOptions("mailbox capacity must be at least 1"));
+        return Err(StartError::InvalidOptions(
+            "mailbox capacity must be at least 1",
+        ));
     }
     let runtime = tokio::runtime::Handle::try_current().map_err(|_| StartError::NoRuntime)?;
     let process = Arc::new(Process::<A>::new(
@@ -103,21 +131,37 @@ pub fn spawn_with<A: Actor>(
         options.overflow,
         options.dead_letters,
     ));
+    Ok((runtime, process))
+}
+
+/// Spawns the actor's task: the one place in Foundation an actor task starts.
+fn launch<A: Actor>(
+    runtime: &tokio::runtime::Handle,
+    process: Arc<Process<A>>,
+    begin: Begin<A>,
+) -> (ActorRef<A>, ActorHandle) {
     let actor = ActorRef {
         process: Arc::clone(&process),
     };
     // audit:allow(FND001) the process core's one spawn: every actor task starts here, owned by its ActorHandle
-    let task = runtime.spawn(run::<A>(Arc::clone(&process), args));
+    let task = runtime.spawn(run::<A>(Arc::clone(&process), begin));
     process.mailbox.set_abort(task.abort_handle());
     let handle = ActorHandle {
         process: ProcessRef(process),
         task,
     };
-    Ok((actor, handle))
+    (actor, handle)
+}
+
+/// How an actor's task begins: from its arguments, or with the state an
+/// `init` on the starter's task already built.
+enum Begin<A: Actor> {
+    Init(A::Args),
+    Ready(A, Context<A>),
 }
 
 /// The whole life of an actor's task.
-async fn run<A: Actor>(process: Arc<Process<A>>, args: A::Args) {
+async fn run<A: Actor>(process: Arc<Process<A>>, begin: Begin<A>) {
     // Declared first so it is dropped last: on abort the loop future, which
     // owns the actor's state, is dropped before the exit is published.
     let mut guard = ExitGuard {
@@ -126,7 +170,7 @@ async fn run<A: Actor>(process: Arc<Process<A>>, args: A::Args) {
         reason: ExitReason::Killed,
     };
     let process = Arc::clone(&guard.process);
-    let outcome = AssertUnwindSafe(message_loop::<A>(&process, &mut guard.batch, args))
+    let outcome = AssertUnwindSafe(message_loop::<A>(&process, &mut guard.batch, begin))
         .catch_unwind()
         .await;
     guard.reason = match outcome {
@@ -170,20 +214,28 @@ impl<A: Actor> Drop for ExitGuard<A> {
     }
 }
 
-/// `init`, then one message at a time until something ends the actor.
+/// `init` (unless the starter ran it), then one message at a time until
+/// something ends the actor.
 async fn message_loop<A: Actor>(
     process: &Arc<Process<A>>,
     batch: &mut VecDeque<Envelope<A>>,
-    args: A::Args,
+    begin: Begin<A>,
 ) -> ExitReason {
-    let mut ctx = Context::new(ActorRef {
-        process: Arc::clone(process),
-    });
-    let mut actor = match A::init(args, &mut ctx).await {
-        Ok(actor) => actor,
-        Err(error) => return ExitReason::error(error),
+    let (mut actor, mut ctx) = match begin {
+        Begin::Ready(actor, ctx) => (actor, ctx),
+        Begin::Init(args) => {
+            let mut ctx = Context::new(ActorRef {
+                process: Arc::clone(process),
+            });
+            match A::init(args, &mut ctx).await {
+                Ok(actor) => {
+                    process.mailbox.set_running();
+                    (actor, ctx)
+                }
+                Err(error) => return ExitReason::error(error),
+            }
+        }
     };
-    process.mailbox.set_running();
     let mut handled_in_a_row = 0_u32;
     loop {
         if let Some(reason) = ctx.take_stop() {
@@ -259,23 +311,5 @@ impl<T> Future for Recv<'_, T> {
     }
 }
 
-/// Resolves once `init` has returned (or the actor exited first).
-struct Started<'a, T> {
-    mailbox: &'a Mailbox<T>,
-    key: WaiterKey,
-}
-
-impl<T> Future for Started<'_, T> {
-    type Output = Result<(), ExitReason>;
-
-    fn poll(self: Pin<&mut Self>, cx: &mut TaskContext<'_>) -> Poll<Self::Output> {
-        let this = self.get_mut();
-        this.mailbox.poll_started(cx, &mut this.key)
-    }
-}
-
-impl<T> Drop for Started<'_, T> {
-    fn drop(&mut self) {
-        self.mailbox.cancel_wait(&mut self.key);
-    }
-}
+#[cfg(all(test, not(foundation_loom)))]
+mod tests;

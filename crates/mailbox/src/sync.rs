@@ -22,5 +22,7 @@ pub(crate) use std::sync::{
 /// dead-lettered after it is released), so a poisoned lock still guards
 /// consistent state.
 pub(crate) fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
-    mutex.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+    mutex
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
 }

@@ -147,9 +147,13 @@ impl TimeoutConfig {
     /// Makes this the configuration every API without an explicit timeout
     /// uses. Meant to be called once at startup.
     pub fn install(self) {
-        INSTALLED.default.store(nanos(self.default), Ordering::Relaxed);
+        INSTALLED
+            .default
+            .store(nanos(self.default), Ordering::Relaxed);
         INSTALLED.long.store(nanos(self.long), Ordering::Relaxed);
-        INSTALLED.factor.store(self.factor.to_bits(), Ordering::Relaxed);
+        INSTALLED
+            .factor
+            .store(self.factor.to_bits(), Ordering::Relaxed);
         for (stored, value) in INSTALLED.overrides.iter().zip(self.overrides) {
             stored.store(value.map_or(u64::MAX, nanos), Ordering::Relaxed);
         }
@@ -161,13 +165,25 @@ fn nanos(duration: Duration) -> u64 {
     u64::try_from(duration.as_nanos()).unwrap_or(u64::MAX - 1)
 }
 
+/// `FOUNDATION_TIMEOUT_FACTOR`, read once: reading the environment takes a
+/// lock and allocates, too much for every start and call.
 fn env_factor() -> f64 {
-    std::env::var("FOUNDATION_TIMEOUT_FACTOR")
+    const UNREAD: u64 = 0;
+    let cached = ENV_FACTOR.load(Ordering::Relaxed);
+    if cached != UNREAD {
+        return f64::from_bits(cached);
+    }
+    let factor = std::env::var("FOUNDATION_TIMEOUT_FACTOR")
         .ok()
         .and_then(|text| text.trim().parse::<f64>().ok())
         .filter(|factor| factor.is_finite() && *factor > 0.0)
-        .unwrap_or(1.0)
+        .unwrap_or(1.0);
+    ENV_FACTOR.store(factor.to_bits(), Ordering::Relaxed);
+    factor
 }
+
+// The environment's factor as f64 bits; 0 until read (0.0 is never a valid factor).
+static ENV_FACTOR: AtomicU64 = AtomicU64::new(0);
 
 /// The installed configuration, as atomics so reading it takes no lock.
 struct Installed {

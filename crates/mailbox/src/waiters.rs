@@ -1,6 +1,10 @@
 //! A small keyed list of wakers: blocked senders and exit watchers register here.
 
-use std::{collections::VecDeque, task::Waker};
+use std::{
+    collections::VecDeque,
+    sync::atomic::{AtomicU64, Ordering},
+    task::Waker,
+};
 
 /// A future's place in a [`Waiters`] list; `None` while not registered.
 ///
@@ -16,26 +20,32 @@ impl WaiterKey {
     }
 }
 
-/// Wakers in arrival order. Allocates nothing until someone waits.
+// Keys only need to be unique within one list; one counter for every list
+// keeps the lists themselves small.
+static NEXT_KEY: AtomicU64 = AtomicU64::new(0);
+
+/// Wakers in arrival order. Allocates nothing until someone waits, and
+/// [`take_all`](Self::take_all) gives the storage back.
 #[derive(Debug, Default)]
 pub(crate) struct Waiters {
-    next_key: u64,
     entries: VecDeque<(u64, Waker)>,
 }
 
 impl Waiters {
     /// Registers `waker` under `key`, replacing the waker the key had.
     pub(crate) fn register(&mut self, key: &mut WaiterKey, waker: &Waker) {
-        if let Some(id) = key.0 {
-            if let Some(entry) = self.entries.iter_mut().find(|(entry_id, _)| *entry_id == id) {
-                if !entry.1.will_wake(waker) {
-                    entry.1 = waker.clone();
-                }
-                return;
+        if let Some(id) = key.0
+            && let Some(entry) = self
+                .entries
+                .iter_mut()
+                .find(|(entry_id, _)| *entry_id == id)
+        {
+            if !entry.1.will_wake(waker) {
+                entry.1 = waker.clone();
             }
+            return;
         }
-        let id = self.next_key;
-        self.next_key += 1;
+        let id = NEXT_KEY.fetch_add(1, Ordering::Relaxed);
         self.entries.push_back((id, waker.clone()));
         key.0 = Some(id);
     }
@@ -46,7 +56,11 @@ impl Waiters {
         let Some(id) = key.0.take() else {
             return true;
         };
-        match self.entries.iter().position(|(entry_id, _)| *entry_id == id) {
+        match self
+            .entries
+            .iter()
+            .position(|(entry_id, _)| *entry_id == id)
+        {
             Some(index) => {
                 self.entries.remove(index);
                 true
@@ -63,21 +77,32 @@ impl Waiters {
     /// Takes up to `count` of the oldest wakers.
     pub(crate) fn pop_many(&mut self, count: usize) -> Vec<Waker> {
         let count = count.min(self.entries.len());
-        self.entries.drain(..count).map(|(_, waker)| waker).collect()
+        self.entries
+            .drain(..count)
+            .map(|(_, waker)| waker)
+            .collect()
     }
 
     /// Takes every waker and gives back the list's storage.
-    pub(crate) fn take_all(&mut self) -> Vec<Waker> {
-        std::mem::take(&mut self.entries)
-            .into_iter()
-            .map(|(_, waker)| waker)
-            .collect()
+    pub(crate) fn take_all(&mut self) -> Wakers {
+        Wakers(std::mem::take(&mut self.entries))
     }
 
     pub(crate) fn is_empty(&self) -> bool {
         self.entries.is_empty()
     }
+}
 
+/// Wakers taken out of a list, to wake once the lock is released.
+#[derive(Debug, Default)]
+pub(crate) struct Wakers(VecDeque<(u64, Waker)>);
+
+impl Wakers {
+    pub(crate) fn wake(self) {
+        for (_, waker) in self.0 {
+            waker.wake();
+        }
+    }
 }
 
 pub(crate) fn wake_all(wakers: Vec<Waker>) {

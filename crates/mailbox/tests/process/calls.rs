@@ -10,7 +10,10 @@ use super::support::{Call, Cast, Event, Harness, Init, PATIENCE, Probe};
 async fn a_call_gets_its_reply() {
     let (args, _harness) = Harness::args(Init::Ok);
     let (probe, _handle) = start::<Probe>(args).await.unwrap();
-    assert_eq!(probe.call(Call::Echo(42), PATIENCE).await.unwrap(), vec![42]);
+    assert_eq!(
+        probe.call(Call::Echo(42), PATIENCE).await.unwrap(),
+        vec![42]
+    );
 }
 
 #[tokio::test(start_paused = true)]
@@ -40,12 +43,21 @@ async fn a_callee_that_panics_mid_call_gives_the_caller_the_panic_reason() {
     let (probe, handle) = start::<Probe>(args).await.unwrap();
     let before = tokio::time::Instant::now();
     let outcome = probe.call(Call::Panic, Duration::from_secs(3_600)).await;
-    assert_eq!(tokio::time::Instant::now(), before, "the caller waited for the timeout");
+    assert_eq!(
+        tokio::time::Instant::now(),
+        before,
+        "the caller waited for the timeout"
+    );
     match outcome {
-        Err(CallError::Exited(ExitReason::Panic(message))) => assert_eq!(&*message, "call panicked"),
+        Err(CallError::Exited(ExitReason::Panic(message))) => {
+            assert_eq!(&*message, "call panicked")
+        }
         other => panic!("expected the panic reason, got {other:?}"),
     }
-    assert_eq!(handle.wait(PATIENCE).await.unwrap(), ExitReason::panic("call panicked"));
+    assert_eq!(
+        handle.wait(PATIENCE).await.unwrap(),
+        ExitReason::panic("call panicked")
+    );
 }
 
 #[tokio::test]
@@ -67,7 +79,10 @@ async fn a_timed_out_call_fails_with_timeout_and_its_late_reply_is_dropped_safel
     let (args, mut harness) = Harness::args(Init::Ok);
     let (probe, _handle) = start::<Probe>(args).await.unwrap();
     let outcome = probe.call(Call::Block(1), Duration::from_millis(100)).await;
-    assert!(matches!(outcome, Err(CallError::Timeout)), "got {outcome:?}");
+    assert!(
+        matches!(outcome, Err(CallError::Timeout)),
+        "got {outcome:?}"
+    );
     harness.entered(1).await;
     // The handler now replies to a caller that has gone.
     harness.open_gate(1);
@@ -79,7 +94,9 @@ async fn a_timed_out_call_fails_with_timeout_and_its_late_reply_is_dropped_safel
 #[tokio::test]
 async fn queued_calls_fail_with_the_exit_reason_when_the_callee_stops() {
     let (args, mut harness) = Harness::args(Init::Ok);
-    let (probe, _handle) = start_with::<Probe>(args, ActorOptions::new()).await.unwrap();
+    let (probe, _handle) = start_with::<Probe>(args, ActorOptions::new())
+        .await
+        .unwrap();
     probe.cast(Cast::Block(1)).await.unwrap();
     harness.entered(1).await;
     let mut queued = std::pin::pin!(probe.call(Call::Echo(9), PATIENCE));

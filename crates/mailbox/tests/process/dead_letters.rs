@@ -47,7 +47,9 @@ async fn an_exit_hands_every_queued_message_to_the_sink_with_the_reason() {
 #[tokio::test]
 async fn the_default_sink_counts_dead_letters() {
     let (args, mut harness) = Harness::args(Init::Ok);
-    let (probe, handle) = start_with::<Probe>(args, ActorOptions::new()).await.unwrap();
+    let (probe, handle) = start_with::<Probe>(args, ActorOptions::new())
+        .await
+        .unwrap();
     probe.cast(Cast::Block(1)).await.unwrap();
     harness.entered(1).await;
     for n in 0..3 {

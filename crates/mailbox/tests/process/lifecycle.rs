@@ -55,10 +55,16 @@ async fn stop_runs_terminate_and_reports_the_reason() {
     assert_eq!(harness.next().await, Event::Started);
     let reason = probe.stop(ExitReason::shutdown(), PATIENCE).await.unwrap();
     assert_eq!(reason, ExitReason::shutdown());
-    assert_eq!(harness.next().await, Event::Terminated(ExitReason::shutdown()));
+    assert_eq!(
+        harness.next().await,
+        Event::Terminated(ExitReason::shutdown())
+    );
     assert_eq!(handle.wait(PATIENCE).await.unwrap(), ExitReason::shutdown());
     assert!(!probe.is_alive());
-    assert_eq!(probe.stop(ExitReason::Normal, PATIENCE).await, Err(StopError::NoProcess));
+    assert_eq!(
+        probe.stop(ExitReason::Normal, PATIENCE).await,
+        Err(StopError::NoProcess)
+    );
 }
 
 #[tokio::test]
@@ -68,8 +74,14 @@ async fn a_panicking_cast_ends_only_that_actor() {
     let (args, _other_harness) = Harness::args(Init::Ok);
     let (bystander, _other) = start::<Probe>(args).await.unwrap();
     victim.cast(Cast::Panic).await.unwrap();
-    assert_eq!(handle.wait(PATIENCE).await.unwrap(), ExitReason::panic("cast panicked"));
-    assert_eq!(bystander.call(Call::Echo(1), PATIENCE).await.unwrap(), vec![1]);
+    assert_eq!(
+        handle.wait(PATIENCE).await.unwrap(),
+        ExitReason::panic("cast panicked")
+    );
+    assert_eq!(
+        bystander.call(Call::Echo(1), PATIENCE).await.unwrap(),
+        vec![1]
+    );
 }
 
 #[tokio::test(start_paused = true)]
@@ -78,7 +90,9 @@ async fn a_stop_that_is_not_honoured_times_out_and_kill_ends_it() {
     let (probe, handle) = start::<Probe>(args).await.unwrap();
     probe.cast(Cast::Block(1)).await.unwrap();
     harness.entered(1).await;
-    let outcome = probe.stop(ExitReason::shutdown(), Duration::from_millis(500)).await;
+    let outcome = probe
+        .stop(ExitReason::shutdown(), Duration::from_millis(500))
+        .await;
     assert_eq!(outcome, Err(StopError::Timeout(Duration::from_millis(500))));
     assert!(handle.kill());
     assert_eq!(handle.wait(PATIENCE).await.unwrap(), ExitReason::Killed);
@@ -95,8 +109,15 @@ async fn exit_signals_follow_otp_link_semantics() {
     let (probe, handle) = start::<Probe>(args).await.unwrap();
     assert!(probe.process_ref().exit_signal(from, ExitReason::Normal));
     assert_eq!(probe.call(Call::Echo(1), PATIENCE).await.unwrap(), vec![1]);
-    assert!(probe.process_ref().exit_signal(from, ExitReason::panic("linked crash")));
-    assert_eq!(handle.wait(PATIENCE).await.unwrap(), ExitReason::panic("linked crash"));
+    assert!(
+        probe
+            .process_ref()
+            .exit_signal(from, ExitReason::panic("linked crash"))
+    );
+    assert_eq!(
+        handle.wait(PATIENCE).await.unwrap(),
+        ExitReason::panic("linked crash")
+    );
 
     // Trapping: both arrive as messages and the actor lives on.
     let (args, mut harness) = Harness::args(Init::Ok);
@@ -106,7 +127,10 @@ async fn exit_signals_follow_otp_link_semantics() {
     assert_eq!(probe.call(Call::Echo(0), PATIENCE).await.unwrap(), vec![0]);
     for reason in [ExitReason::Normal, ExitReason::Killed] {
         assert!(probe.process_ref().exit_signal(from, reason.clone()));
-        assert_eq!(harness.next().await, Event::System(SystemMessage::Exit { from, reason }));
+        assert_eq!(
+            harness.next().await,
+            Event::System(SystemMessage::Exit { from, reason })
+        );
     }
     assert!(probe.is_alive());
 }
@@ -147,7 +171,11 @@ async fn ten_thousand_actors_start_and_stop_leaving_no_task_or_state_behind() {
         "tasks left behind: {} alive, baseline {baseline}",
         runtime.metrics().num_alive_tasks()
     );
-    assert_eq!(drops.load(Ordering::SeqCst), 10_000, "actor states left behind");
+    assert_eq!(
+        drops.load(Ordering::SeqCst),
+        10_000,
+        "actor states left behind"
+    );
 }
 
 #[tokio::test]
@@ -155,8 +183,28 @@ async fn an_actor_can_stop_itself_after_the_current_message() {
     let (args, mut harness) = Harness::args(Init::Ok);
     let (probe, handle) = start::<Probe>(args).await.unwrap();
     assert_eq!(harness.next().await, Event::Started);
-    probe.cast(Cast::StopWith(ExitReason::Normal)).await.unwrap();
+    probe
+        .cast(Cast::StopWith(ExitReason::Normal))
+        .await
+        .unwrap();
     assert_eq!(harness.next().await, Event::Terminated(ExitReason::Normal));
     assert_eq!(handle.wait(PATIENCE).await.unwrap(), ExitReason::Normal);
     assert!(probe.try_cast(Cast::Record(1)).unwrap_err().is_no_process());
+}
+
+#[tokio::test]
+async fn casts_queued_behind_a_crashing_cast_become_dead_letters_on_one_thread() {
+    let (args, _harness) = Harness::args(Init::Ok);
+    let sink = std::sync::Arc::new(super::support::Collect::default());
+    let options = ActorOptions::new().dead_letters(sink.clone());
+    let (probe, handle) = start_with::<Probe>(args, options).await.unwrap();
+    probe.cast(Cast::Panic).await.unwrap();
+    for n in 0..3 {
+        probe.cast(Cast::Record(n)).await.unwrap();
+    }
+    assert_eq!(
+        handle.wait(PATIENCE).await.unwrap(),
+        ExitReason::panic("cast panicked")
+    );
+    assert_eq!(sink.letters().len(), 3);
 }

@@ -29,7 +29,11 @@ async fn messages_from_each_sender_arrive_in_the_order_sent() {
     let log = probe.call(Call::Log, PATIENCE).await.unwrap();
     assert_eq!(log.len(), 2_000);
     for sender in 0..4_u64 {
-        let from_sender: Vec<u64> = log.iter().copied().filter(|v| v / 1_000 == sender).collect();
+        let from_sender: Vec<u64> = log
+            .iter()
+            .copied()
+            .filter(|v| v / 1_000 == sender)
+            .collect();
         let expected: Vec<u64> = (0..500).map(|n| sender * 1_000 + n).collect();
         assert_eq!(from_sender, expected, "sender {sender} out of order");
     }
@@ -49,8 +53,14 @@ async fn a_full_mailbox_makes_senders_wait_until_room_frees_up() {
     assert_eq!(probe.mailbox_stats().queued, 2);
 
     let mut third = std::pin::pin!(probe.cast(Cast::Record(12)));
-    assert!(futures::poll!(third.as_mut()).is_pending(), "sender must wait while the mailbox is full");
-    assert!(matches!(probe.try_cast(Cast::Record(99)), Err(SendError::Full(Cast::Record(99)))));
+    assert!(
+        futures::poll!(third.as_mut()).is_pending(),
+        "sender must wait while the mailbox is full"
+    );
+    assert!(matches!(
+        probe.try_cast(Cast::Record(99)),
+        Err(SendError::Full(Cast::Record(99)))
+    ));
 
     harness.open_gate(1);
     third.await.unwrap();
@@ -88,7 +98,10 @@ async fn the_system_lane_overtakes_a_full_user_lane() {
     for n in 0..3 {
         probe.cast(Cast::Record(n)).await.unwrap();
     }
-    assert!(probe.try_cast(Cast::Record(3)).is_err(), "user lane is full");
+    assert!(
+        probe.try_cast(Cast::Record(3)).is_err(),
+        "user lane is full"
+    );
 
     let down = SystemMessage::Down(foundation_mailbox::Down {
         pid: probe.pid(),
@@ -99,7 +112,10 @@ async fn the_system_lane_overtakes_a_full_user_lane() {
     harness.open_gate(1);
     // The DOWN is handled before the three queued user messages.
     assert_eq!(harness.next().await, Event::System(down));
-    assert_eq!(probe.call(Call::Log, PATIENCE).await.unwrap(), vec![0, 1, 2]);
+    assert_eq!(
+        probe.call(Call::Log, PATIENCE).await.unwrap(),
+        vec![0, 1, 2]
+    );
 }
 
 #[tokio::test]
@@ -110,7 +126,10 @@ async fn reject_policy_refuses_without_waiting() {
     probe.cast(Cast::Block(1)).await.unwrap();
     harness.entered(1).await;
     probe.cast(Cast::Record(1)).await.unwrap();
-    assert!(matches!(probe.cast(Cast::Record(2)).await, Err(SendError::Full(Cast::Record(2)))));
+    assert!(matches!(
+        probe.cast(Cast::Record(2)).await,
+        Err(SendError::Full(Cast::Record(2)))
+    ));
     assert!(matches!(
         probe.call(Call::Echo(3), PATIENCE).await,
         Err(CallError::Full(Call::Echo(3)))
@@ -134,7 +153,10 @@ async fn drop_oldest_evicts_to_dead_letters_and_counts() {
     }
     // An evicted call fails with Dropped instead of waiting for its timeout.
     let mut call = std::pin::pin!(probe.call(Call::Echo(7), PATIENCE));
-    assert!(futures::poll!(call.as_mut()).is_pending(), "the request is queued");
+    assert!(
+        futures::poll!(call.as_mut()).is_pending(),
+        "the request is queued"
+    );
     probe.cast(Cast::Record(15)).await.unwrap();
     probe.cast(Cast::Block(16)).await.unwrap();
     assert!(matches!(call.await, Err(CallError::Dropped)));
@@ -195,7 +217,11 @@ async fn an_idle_mailbox_reserves_no_storage_and_gives_a_burst_back() {
     let (probe, _handle) = start_with::<Probe>(args, ActorOptions::new().capacity(10_000))
         .await
         .unwrap();
-    assert_eq!(probe.mailbox_stats().reserved_slots, 0, "idle mailbox holds no slots");
+    assert_eq!(
+        probe.mailbox_stats().reserved_slots,
+        0,
+        "idle mailbox holds no slots"
+    );
 
     probe.cast(Cast::Block(1)).await.unwrap();
     harness.entered(1).await;
@@ -213,7 +239,11 @@ async fn an_idle_mailbox_reserves_no_storage_and_gives_a_burst_back() {
     // the mailbox empty and gave the bulk storage back.
     let drained = probe.mailbox_stats();
     assert_eq!(drained.queued, 0);
-    assert!(drained.reserved_slots <= 16, "kept {} slots after the burst", drained.reserved_slots);
+    assert!(
+        drained.reserved_slots <= 16,
+        "kept {} slots after the burst",
+        drained.reserved_slots
+    );
 }
 
 #[tokio::test]

@@ -102,7 +102,14 @@ impl Harness {
             events: sender,
             drops: drops.clone(),
         };
-        (args, Harness { gate, events, drops })
+        (
+            args,
+            Harness {
+                gate,
+                events,
+                drops,
+            },
+        )
     }
 
     /// The next event, failing the test rather than hanging.
@@ -167,7 +174,11 @@ impl Actor for Probe {
         Ok(probe)
     }
 
-    async fn handle_cast(&mut self, message: Cast, ctx: &mut Context<Self>) -> Result<(), ProbeFailed> {
+    async fn handle_cast(
+        &mut self,
+        message: Cast,
+        ctx: &mut Context<Self>,
+    ) -> Result<(), ProbeFailed> {
         match message {
             Cast::Record(value) => self.log.push(value),
             Cast::Block(id) => self.pass_gate(id).await,
@@ -178,7 +189,11 @@ impl Actor for Probe {
         Ok(())
     }
 
-    async fn handle_call(&mut self, request: Call, _ctx: &mut Context<Self>) -> Result<Vec<u64>, ProbeFailed> {
+    async fn handle_call(
+        &mut self,
+        request: Call,
+        _ctx: &mut Context<Self>,
+    ) -> Result<Vec<u64>, ProbeFailed> {
         match request {
             Call::Log => Ok(self.log.clone()),
             Call::Echo(value) => Ok(vec![value]),
@@ -191,7 +206,11 @@ impl Actor for Probe {
         }
     }
 
-    async fn handle_system(&mut self, message: SystemMessage, _ctx: &mut Context<Self>) -> Result<(), ProbeFailed> {
+    async fn handle_system(
+        &mut self,
+        message: SystemMessage,
+        _ctx: &mut Context<Self>,
+    ) -> Result<(), ProbeFailed> {
         self.report(Event::System(message)).await;
         Ok(())
     }
@@ -201,15 +220,22 @@ impl Actor for Probe {
     }
 }
 
+/// What the collecting sink keeps of a dead letter: recipient, reason, kind,
+/// and the probe's number in the message, if it had one.
+pub(crate) type Letter = (Pid, DeadLetterReason, MessageKind, Option<u64>);
+
 /// A dead-letter sink that keeps what it is given.
 #[derive(Debug, Default)]
 pub(crate) struct Collect {
-    letters: Mutex<Vec<(Pid, DeadLetterReason, MessageKind, Option<u64>)>>,
+    letters: Mutex<Vec<Letter>>,
 }
 
 impl Collect {
-    pub(crate) fn letters(&self) -> Vec<(Pid, DeadLetterReason, MessageKind, Option<u64>)> {
-        self.letters.lock().unwrap_or_else(std::sync::PoisonError::into_inner).clone()
+    pub(crate) fn letters(&self) -> Vec<Letter> {
+        self.letters
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .clone()
     }
 }
 

@@ -1,0 +1,109 @@
+//! Bounded waits that arm a timer only when they have to.
+//!
+//! Every wait in Foundation has a deadline, but most waits end within a
+//! scheduler turn: the callee replies, `init` returns, the actor exits.
+//! Arming a tokio timer costs a locked insert into the timer wheel and a
+//! locked removal, more than the rest of a call on one thread. [`Budget`]
+//! polls the wait, lets the runtime run other tasks once, polls again, and
+//! only then arms the timer. The deadline is fixed when the wait first has
+//! to block, one scheduler turn after it began at most.
+//! The wait is bounded on every path; only the bookkeeping is lazy.
+
+use std::{
+    future::Future,
+    pin::{Pin, pin},
+    task::{Context, Poll},
+    time::Duration,
+};
+
+use tokio::time::Instant;
+
+/// The deadline passed before the wait ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Elapsed;
+
+/// A timeout whose deadline is fixed the first time it is needed and shared
+/// by every wait made under it (a call's wait for room and for its reply).
+#[derive(Debug)]
+pub(crate) struct Budget {
+    timeout: Duration,
+    deadline: Option<Instant>,
+}
+
+impl Budget {
+    pub(crate) fn new(timeout: Duration) -> Self {
+        Self {
+            timeout,
+            deadline: None,
+        }
+    }
+
+    fn deadline(&mut self) -> Instant {
+        let timeout = self.timeout;
+        *self
+            .deadline
+            .get_or_insert_with(|| Instant::now() + timeout)
+    }
+
+    /// Waits for `future`, at most until the deadline.
+    pub(crate) async fn wait<F: Future>(&mut self, future: F) -> Result<F::Output, Elapsed> {
+        let mut future = pin!(future);
+        if let Poll::Ready(output) = PollOnce(future.as_mut()).await {
+            return Ok(output);
+        }
+        YieldOnce(false).await;
+        if let Poll::Ready(output) = PollOnce(future.as_mut()).await {
+            return Ok(output);
+        }
+        tokio::time::timeout_at(self.deadline(), future)
+            .await
+            .map_err(|_| Elapsed)
+    }
+}
+
+impl Budget {
+    /// Like [`wait`](Self::wait), for a wait that cannot be over yet because
+    /// its cause was just sent (a request, a stop): yields first, so a
+    /// callee on the same thread can finish before anything registers.
+    pub(crate) async fn wait_after_sending<F: Future>(
+        &mut self,
+        future: F,
+    ) -> Result<F::Output, Elapsed> {
+        YieldOnce(false).await;
+        let mut future = pin!(future);
+        if let Poll::Ready(output) = PollOnce(future.as_mut()).await {
+            return Ok(output);
+        }
+        tokio::time::timeout_at(self.deadline(), future)
+            .await
+            .map_err(|_| Elapsed)
+    }
+}
+
+/// Polls the inner future once and reports what it said.
+struct PollOnce<'a, F>(Pin<&'a mut F>);
+
+impl<F: Future> Future for PollOnce<'_, F> {
+    type Output = Poll<F::Output>;
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        Poll::Ready(self.0.as_mut().poll(cx))
+    }
+}
+
+/// Gives the runtime one turn: the task is rescheduled at once, behind the
+/// tasks already ready to run (the callee a send just woke, say).
+struct YieldOnce(bool);
+
+impl Future for YieldOnce {
+    type Output = ();
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
+        if self.0 {
+            return Poll::Ready(());
+        }
+        self.0 = true;
+        cx.waker().wake_by_ref();
+        Poll::Pending
+    }
+}
