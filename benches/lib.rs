@@ -1,1 +1,200 @@
-//! Shared helpers for Foundation's benchmarks (work in progress).
+//! The same counter actor written for Foundation and for each peer framework,
+//! so the benchmarks compare like with like.
+//!
+//! Each counter takes `u64` increments as fire-and-forget messages and
+//! answers a request with its total. The benchmarks live in `benches/`.
+
+use std::convert::Infallible;
+
+/// Foundation's counter.
+pub mod foundation_counter {
+    use super::Infallible;
+    use foundation_mailbox::{Actor, Context};
+
+    /// Adds what it is cast; answers calls with the total.
+    #[derive(Debug, Default)]
+    pub struct Counter(pub u64);
+
+    impl Actor for Counter {
+        type Args = ();
+        type Cast = u64;
+        type Call = ();
+        type Reply = u64;
+        type Error = Infallible;
+
+        async fn init((): (), _ctx: &mut Context<Self>) -> Result<Self, Infallible> {
+            Ok(Counter(0))
+        }
+
+        async fn handle_cast(
+            &mut self,
+            add: u64,
+            _ctx: &mut Context<Self>,
+        ) -> Result<(), Infallible> {
+            self.0 += add;
+            Ok(())
+        }
+
+        async fn handle_call(
+            &mut self,
+            (): (),
+            _ctx: &mut Context<Self>,
+        ) -> Result<u64, Infallible> {
+            Ok(self.0)
+        }
+    }
+}
+
+/// actix's counter.
+pub mod actix_counter {
+    use actix::{Actor, Context, Handler, Message};
+
+    /// Adds what it is sent; answers [`Get`] with the total.
+    #[derive(Debug, Default)]
+    pub struct Counter(pub u64);
+
+    impl Actor for Counter {
+        type Context = Context<Self>;
+    }
+
+    /// An increment.
+    #[derive(Debug)]
+    pub struct Add(pub u64);
+
+    impl Message for Add {
+        type Result = ();
+    }
+
+    /// Asks for the total.
+    #[derive(Debug)]
+    pub struct Get;
+
+    impl Message for Get {
+        type Result = u64;
+    }
+
+    /// Stops the actor after replying.
+    #[derive(Debug)]
+    pub struct Stop;
+
+    impl Message for Stop {
+        type Result = ();
+    }
+
+    impl Handler<Add> for Counter {
+        type Result = ();
+
+        fn handle(&mut self, Add(n): Add, _ctx: &mut Context<Self>) {
+            self.0 += n;
+        }
+    }
+
+    impl Handler<Get> for Counter {
+        type Result = u64;
+
+        fn handle(&mut self, _: Get, _ctx: &mut Context<Self>) -> u64 {
+            self.0
+        }
+    }
+
+    impl Handler<Stop> for Counter {
+        type Result = ();
+
+        fn handle(&mut self, _: Stop, ctx: &mut Context<Self>) {
+            actix::ActorContext::stop(ctx);
+        }
+    }
+}
+
+/// ractor's counter.
+pub mod ractor_counter {
+    use ractor::{Actor, ActorProcessingErr, ActorRef, RpcReplyPort};
+
+    /// Adds what it is cast; answers `Get` with the total.
+    #[derive(Debug, Default)]
+    pub struct Counter;
+
+    /// Its messages.
+    #[derive(Debug)]
+    pub enum Message {
+        /// An increment.
+        Add(u64),
+        /// Asks for the total.
+        Get(RpcReplyPort<u64>),
+    }
+
+    impl Actor for Counter {
+        type Msg = Message;
+        type State = u64;
+        type Arguments = ();
+
+        async fn pre_start(
+            &self,
+            _myself: ActorRef<Message>,
+            (): (),
+        ) -> Result<u64, ActorProcessingErr> {
+            Ok(0)
+        }
+
+        async fn handle(
+            &self,
+            _myself: ActorRef<Message>,
+            message: Message,
+            total: &mut u64,
+        ) -> Result<(), ActorProcessingErr> {
+            match message {
+                Message::Add(n) => *total += n,
+                Message::Get(reply) => reply.send(*total)?,
+            }
+            Ok(())
+        }
+    }
+}
+
+/// kameo's counter.
+pub mod kameo_counter {
+    use kameo::{
+        Actor,
+        actor::ActorRef,
+        message::{Context, Message},
+    };
+
+    use super::Infallible;
+
+    /// Adds what it is told; answers [`Get`] with the total.
+    #[derive(Debug, Default)]
+    pub struct Counter(pub u64);
+
+    impl Actor for Counter {
+        type Args = ();
+        type Error = Infallible;
+
+        async fn on_start((): (), _actor_ref: ActorRef<Self>) -> Result<Self, Infallible> {
+            Ok(Counter(0))
+        }
+    }
+
+    /// An increment.
+    #[derive(Debug)]
+    pub struct Add(pub u64);
+
+    /// Asks for the total.
+    #[derive(Debug)]
+    pub struct Get;
+
+    impl Message<Add> for Counter {
+        type Reply = ();
+
+        async fn handle(&mut self, Add(n): Add, _ctx: &mut Context<Self, ()>) {
+            self.0 += n;
+        }
+    }
+
+    impl Message<Get> for Counter {
+        type Reply = u64;
+
+        async fn handle(&mut self, _: Get, _ctx: &mut Context<Self, u64>) -> u64 {
+            self.0
+        }
+    }
+}

@@ -1,0 +1,297 @@
+//! What an idle actor costs in resident memory, Foundation against a bare
+//! tokio task and the peer frameworks, and what a drained burst leaves behind.
+//!
+//! Each contender runs in a fresh child process (this binary, re-run with
+//! `--only NAME`), so one contender's freed memory cannot flatter the next.
+//! A child starts N idle actors, checks each has really started, and reports
+//! the growth of its resident set divided by N. The refs and handles the
+//! benchmark keeps are counted, as a program keeping its actors would.
+//!
+//! Run: `cargo bench -p foundation-benches --bench idle_memory`
+//! (`-- --actors 1000000` for the million-actor total).
+
+use std::{
+    process::Command,
+    sync::{
+        Arc,
+        atomic::{AtomicUsize, Ordering},
+    },
+    time::Duration,
+};
+
+use foundation_benches::{actix_counter, foundation_counter, kameo_counter, ractor_counter};
+use foundation_mailbox::{Actor, ActorOptions, Context, ExitReason, start, start_with};
+use tokio::sync::{Semaphore, mpsc};
+
+const DEFAULT_ACTORS: usize = 100_000;
+const BURST: u64 = 10_000;
+const BURST_ACTORS: usize = 100;
+const PATIENCE: Duration = Duration::from_secs(60);
+const CONTENDERS: [&str; 5] = ["tokio_task_mpsc", "foundation", "actix", "ractor", "kameo"];
+
+fn main() {
+    let args: Vec<String> = std::env::args().collect();
+    let actors = flag(&args, "--actors")
+        .and_then(|text| text.parse().ok())
+        .unwrap_or(DEFAULT_ACTORS);
+    match flag(&args, "--only") {
+        Some(name) => child(&name, actors),
+        None => parent(&args[0], actors),
+    }
+}
+
+fn flag(args: &[String], name: &str) -> Option<String> {
+    args.iter()
+        .position(|arg| arg == name)
+        .and_then(|index| args.get(index + 1).cloned())
+}
+
+fn parent(program: &str, actors: usize) {
+    println!("idle actors: {actors} per contender, bytes of resident memory per actor");
+    let mut results = Vec::new();
+    for name in CONTENDERS.into_iter().chain(["foundation_burst"]) {
+        let output = Command::new(program)
+            .args(["--only", name, "--actors", &actors.to_string()])
+            .output()
+            .expect("run the benchmark child");
+        let stdout = String::from_utf8_lossy(&output.stdout);
+        print!("{stdout}");
+        if !output.status.success() {
+            eprintln!("{name} failed: {}", String::from_utf8_lossy(&output.stderr));
+            continue;
+        }
+        if let Some(bytes) = stdout
+            .lines()
+            .find_map(|line| line.strip_prefix(&format!("{name}: ")))
+            .and_then(|rest| rest.split_whitespace().next())
+            .and_then(|number| number.parse::<f64>().ok())
+        {
+            results.push((name, bytes));
+        }
+    }
+    let floor = results
+        .iter()
+        .find(|(name, _)| *name == "tokio_task_mpsc")
+        .map(|(_, bytes)| *bytes);
+    if let Some(floor) = floor {
+        println!("\nratios to a tokio task on an empty mpsc::channel(1024):");
+        for (name, bytes) in &results {
+            println!("  {name:<16} {:>7.0} B  {:>5.2} x", bytes, bytes / floor);
+        }
+    }
+}
+
+fn resident_bytes() -> usize {
+    let statm = std::fs::read_to_string("/proc/self/statm").expect("read /proc/self/statm");
+    let pages: usize = statm
+        .split_whitespace()
+        .nth(1)
+        .and_then(|field| field.parse().ok())
+        .expect("resident pages in statm");
+    pages * 4096
+}
+
+fn report(name: &str, actors: usize, before: usize, after: usize) {
+    let per_actor = (after.saturating_sub(before)) as f64 / actors as f64;
+    println!(
+        "{name}: {per_actor:.0} bytes/actor ({:.1} MiB for {actors} actors)",
+        (after.saturating_sub(before)) as f64 / (1024.0 * 1024.0)
+    );
+}
+
+fn child(name: &str, actors: usize) {
+    if name == "actix" {
+        return actix_child(actors);
+    }
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .expect("runtime");
+    runtime.block_on(async {
+        // Warm the runtime and allocator with a few actors of the same kind.
+        match name {
+            "tokio_task_mpsc" => tokio_child(actors).await,
+            "foundation" => foundation_child(actors).await,
+            "ractor" => ractor_child(actors).await,
+            "kameo" => kameo_child(actors).await,
+            "foundation_burst" => burst_child().await,
+            other => eprintln!("unknown contender {other}"),
+        }
+    });
+}
+
+async fn tokio_child(actors: usize) {
+    let started = Arc::new(AtomicUsize::new(0));
+    let mut kept = Vec::with_capacity(actors);
+    let before = resident_bytes();
+    for _ in 0..actors {
+        let (sender, mut receiver) = mpsc::channel::<u64>(1024);
+        let started = started.clone();
+        // audit:allow(FND001) the floor being measured is a bare tokio task
+        let task = tokio::spawn(async move {
+            started.fetch_add(1, Ordering::Relaxed);
+            while receiver.recv().await.is_some() {}
+        });
+        kept.push((sender, task));
+    }
+    while started.load(Ordering::Relaxed) < actors {
+        tokio::task::yield_now().await;
+    }
+    report("tokio_task_mpsc", actors, before, resident_bytes());
+    drop(kept);
+}
+
+async fn foundation_child(actors: usize) {
+    let mut kept = Vec::with_capacity(actors);
+    let before = resident_bytes();
+    for _ in 0..actors {
+        // `start` returns once init has run: each actor has really started.
+        kept.push(
+            start::<foundation_counter::Counter>(())
+                .await
+                .expect("starts"),
+        );
+    }
+    report("foundation", actors, before, resident_bytes());
+    let (counter, _) = &kept[actors / 2];
+    assert_eq!(
+        counter.mailbox_stats().reserved_slots,
+        0,
+        "idle mailboxes hold no slots"
+    );
+    for (counter, handle) in kept {
+        counter
+            .stop(ExitReason::Normal, PATIENCE)
+            .await
+            .expect("stops");
+        drop(handle);
+    }
+}
+
+async fn ractor_child(actors: usize) {
+    let mut kept = Vec::with_capacity(actors);
+    let before = resident_bytes();
+    for _ in 0..actors {
+        kept.push(
+            ractor::Actor::spawn(None, ractor_counter::Counter, ())
+                .await
+                .expect("starts"),
+        );
+    }
+    report("ractor", actors, before, resident_bytes());
+}
+
+async fn kameo_child(actors: usize) {
+    use kameo::actor::Spawn;
+    let mut kept = Vec::with_capacity(actors);
+    let before = resident_bytes();
+    for _ in 0..actors {
+        let counter = kameo_counter::Counter::spawn_with_mailbox((), kameo::mailbox::bounded(1024));
+        counter.wait_for_startup().await;
+        kept.push(counter);
+    }
+    report("kameo", actors, before, resident_bytes());
+}
+
+fn actix_child(actors: usize) {
+    let system = actix::System::new();
+    system.block_on(async {
+        use actix::Actor;
+        let mut kept = Vec::with_capacity(actors);
+        let before = resident_bytes();
+        for _ in 0..actors {
+            kept.push(actix_counter::Counter::default().start());
+        }
+        // A reply from each proves it started.
+        for counter in &kept {
+            counter.send(actix_counter::Get).await.expect("answers");
+        }
+        report("actix", actors, before, resident_bytes());
+    });
+}
+
+/// An actor that can be held inside a handler so a burst really queues up.
+#[derive(Debug)]
+struct Holdable(u64);
+
+#[derive(Debug)]
+enum Burst {
+    Hold(Arc<Semaphore>),
+    Add(u64),
+}
+
+impl Actor for Holdable {
+    type Args = ();
+    type Cast = Burst;
+    type Call = ();
+    type Reply = u64;
+    type Error = std::convert::Infallible;
+
+    async fn init((): (), _ctx: &mut Context<Self>) -> Result<Self, Self::Error> {
+        Ok(Holdable(0))
+    }
+
+    async fn handle_cast(
+        &mut self,
+        message: Burst,
+        _ctx: &mut Context<Self>,
+    ) -> Result<(), Self::Error> {
+        match message {
+            Burst::Hold(gate) => gate.acquire().await.expect("gate open").forget(),
+            Burst::Add(n) => self.0 += n,
+        }
+        Ok(())
+    }
+
+    async fn handle_call(&mut self, (): (), _ctx: &mut Context<Self>) -> Result<u64, Self::Error> {
+        Ok(self.0)
+    }
+}
+
+/// Idle size, then a burst of 10,000 queued messages per actor, drained:
+/// what the mailbox keeps afterwards, by its own accounting and by RSS.
+async fn burst_child() {
+    let options = ActorOptions::new().capacity(BURST as usize + 1);
+    let mut kept = Vec::with_capacity(BURST_ACTORS);
+    let before = resident_bytes();
+    for _ in 0..BURST_ACTORS {
+        kept.push(
+            start_with::<Holdable>((), options.clone())
+                .await
+                .expect("starts"),
+        );
+    }
+    let idle = resident_bytes();
+    let gate = Arc::new(Semaphore::new(0));
+    let mut peak_reserved = 0;
+    for (actor, _) in &kept {
+        actor.cast(Burst::Hold(gate.clone())).await.expect("alive");
+        for n in 0..BURST {
+            actor.cast(Burst::Add(n)).await.expect("alive");
+        }
+        peak_reserved = peak_reserved.max(actor.mailbox_stats().reserved_bytes);
+    }
+    let peak = resident_bytes();
+    gate.add_permits(BURST_ACTORS);
+    for (actor, _) in &kept {
+        assert_eq!(
+            actor.call((), PATIENCE).await.expect("answers"),
+            BURST * (BURST - 1) / 2
+        );
+    }
+    let drained = resident_bytes();
+    let kept_reserved = kept
+        .iter()
+        .map(|(actor, _)| actor.mailbox_stats().reserved_bytes)
+        .max()
+        .unwrap_or(0);
+    let per = |bytes: usize| bytes.saturating_sub(before) as f64 / BURST_ACTORS as f64;
+    println!(
+        "foundation_burst: {:.0} bytes/actor after draining (idle {:.0}, at peak {:.0}; \
+         mailbox storage: peak {peak_reserved} B, after drain {kept_reserved} B)",
+        per(drained),
+        per(idle),
+        per(peak),
+    );
+}

@@ -1,0 +1,398 @@
+//! The process core against the tokio floor and the peer frameworks, same run.
+#![allow(missing_docs)] // criterion_group! and criterion_main! generate undocumented items
+//!
+//! Three groups, each with the same work for every contender:
+//! - `cast_throughput`: 1,000,000 `u64` messages from one producer to one
+//!   consumer, mailbox/channel capacity 1,024, then one request to confirm
+//!   all were handled;
+//! - `call_round_trip`: 100,000 sequential request/reply round trips;
+//! - `start_stop`: start an actor (its init done) and stop it (its exit seen).
+//!
+//! Run: `cargo bench -p foundation-benches --bench process`.
+
+use std::time::{Duration, Instant};
+
+use criterion::{
+    BenchmarkGroup, Criterion, Throughput, criterion_group, criterion_main, measurement::WallTime,
+};
+use foundation_benches::{actix_counter, foundation_counter, kameo_counter, ractor_counter};
+use foundation_mailbox::{ActorOptions, ExitReason, start, start_with};
+use tokio::sync::{mpsc, oneshot};
+
+const MESSAGES: u64 = 1_000_000;
+const ROUND_TRIPS: u64 = 100_000;
+const CAPACITY: usize = 1_024;
+const PATIENCE: Duration = Duration::from_secs(60);
+
+/// The two runtimes every tokio-based contender runs on, in the same run:
+/// everything on one thread (as actix always runs), and a two-worker
+/// runtime with the sender on the benchmark's own thread, where every
+/// wakeup crosses threads.
+const FLAVORS: [&str; 2] = ["current_thread", "multi_thread"];
+
+fn runtime(flavor: &str) -> tokio::runtime::Runtime {
+    let mut builder = if flavor == "current_thread" {
+        tokio::runtime::Builder::new_current_thread()
+    } else {
+        let mut builder = tokio::runtime::Builder::new_multi_thread();
+        builder.worker_threads(2);
+        builder
+    };
+    builder
+        .enable_all()
+        .build()
+        .expect("a tokio runtime for the benchmark")
+}
+
+/// Runs `work` `iters` times on `runtime` and returns the total time.
+fn timed<F, Fut>(runtime: &tokio::runtime::Runtime, iters: u64, mut work: F) -> Duration
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = ()>,
+{
+    runtime.block_on(async {
+        let started = Instant::now();
+        for _ in 0..iters {
+            work().await;
+        }
+        started.elapsed()
+    })
+}
+
+fn cast_throughput(c: &mut Criterion) {
+    let mut group = c.benchmark_group("cast_throughput");
+    group.throughput(Throughput::Elements(MESSAGES));
+    group.sample_size(10);
+    cast_throughput_on_tokio(&mut group);
+    cast_throughput_on_actix(&mut group);
+    group.finish();
+}
+
+fn cast_throughput_on_tokio(group: &mut BenchmarkGroup<'_, WallTime>) {
+    for flavor in FLAVORS {
+        let rt = runtime(flavor);
+
+        group.bench_function(format!("tokio_mpsc_floor/{flavor}"), |b| {
+            b.iter_custom(|iters| {
+                timed(&rt, iters, || async {
+                    let (tx, mut rx) = mpsc::channel::<u64>(CAPACITY);
+                    let (done_tx, done_rx) = oneshot::channel();
+                    // audit:allow(FND001) benchmark floor: a raw task is what is being measured
+                    tokio::spawn(async move {
+                        let mut total = 0;
+                        while let Some(n) = rx.recv().await {
+                            total += n;
+                        }
+                        done_tx.send(total).expect("bench waits for the total");
+                    });
+                    for n in 0..MESSAGES {
+                        tx.send(n).await.expect("consumer alive");
+                    }
+                    drop(tx);
+                    assert_eq!(
+                        done_rx.await.expect("consumer reports"),
+                        MESSAGES * (MESSAGES - 1) / 2
+                    );
+                })
+            })
+        });
+
+        group.bench_function(format!("foundation/{flavor}"), |b| {
+            b.iter_custom(|iters| {
+                timed(&rt, iters, || async {
+                    let options = ActorOptions::new().capacity(CAPACITY);
+                    let (counter, _handle) = start_with::<foundation_counter::Counter>((), options)
+                        .await
+                        .expect("counter starts");
+                    for n in 0..MESSAGES {
+                        counter.cast(n).await.expect("counter alive");
+                    }
+                    let total = counter.call((), PATIENCE).await.expect("counter answers");
+                    assert_eq!(total, MESSAGES * (MESSAGES - 1) / 2);
+                    counter
+                        .stop(ExitReason::Normal, PATIENCE)
+                        .await
+                        .expect("counter stops");
+                })
+            })
+        });
+
+        group.bench_function(format!("ractor/{flavor}"), |b| {
+            b.iter_custom(|iters| {
+                timed(&rt, iters, || async {
+                    let (counter, handle) = ractor::Actor::spawn(None, ractor_counter::Counter, ())
+                        .await
+                        .expect("counter starts");
+                    for n in 0..MESSAGES {
+                        counter
+                            .cast(ractor_counter::Message::Add(n))
+                            .expect("counter alive");
+                    }
+                    let total = ractor::call!(counter, ractor_counter::Message::Get)
+                        .expect("counter answers");
+                    assert_eq!(total, MESSAGES * (MESSAGES - 1) / 2);
+                    counter.stop(None);
+                    handle.await.expect("counter stops");
+                })
+            })
+        });
+
+        group.bench_function(format!("kameo/{flavor}"), |b| {
+            b.iter_custom(|iters| {
+                timed(&rt, iters, || async {
+                    use kameo::actor::Spawn;
+                    let counter = kameo_counter::Counter::spawn_with_mailbox(
+                        (),
+                        kameo::mailbox::bounded(CAPACITY),
+                    );
+                    for n in 0..MESSAGES {
+                        counter
+                            .tell(kameo_counter::Add(n))
+                            .await
+                            .expect("counter alive");
+                    }
+                    let total = counter
+                        .ask(kameo_counter::Get)
+                        .await
+                        .expect("counter answers");
+                    assert_eq!(total, MESSAGES * (MESSAGES - 1) / 2);
+                    counter.stop_gracefully().await.expect("counter stops");
+                    counter.wait_for_shutdown().await;
+                })
+            })
+        });
+        drop(rt);
+    }
+}
+
+fn cast_throughput_on_actix(group: &mut BenchmarkGroup<'_, WallTime>) {
+    // actix runs its actors on the sender's own single-threaded arbiter.
+    group.bench_function("actix", |b| {
+        let system = actix::System::new();
+        b.iter_custom(|iters| {
+            system.block_on(async {
+                use actix::Actor;
+                let started = Instant::now();
+                for _ in 0..iters {
+                    let counter = actix_counter::Counter::default().start();
+                    for n in 0..MESSAGES {
+                        counter.do_send(actix_counter::Add(n));
+                    }
+                    let total = counter
+                        .send(actix_counter::Get)
+                        .await
+                        .expect("counter answers");
+                    assert_eq!(total, MESSAGES * (MESSAGES - 1) / 2);
+                    counter
+                        .send(actix_counter::Stop)
+                        .await
+                        .expect("counter stops");
+                }
+                started.elapsed()
+            })
+        })
+    });
+}
+
+fn call_round_trip(c: &mut Criterion) {
+    let mut group = c.benchmark_group("call_round_trip");
+    group.throughput(Throughput::Elements(ROUND_TRIPS));
+    group.sample_size(10);
+    call_round_trip_on_tokio(&mut group);
+    call_round_trip_on_actix(&mut group);
+    group.finish();
+}
+
+fn call_round_trip_on_tokio(group: &mut BenchmarkGroup<'_, WallTime>) {
+    for flavor in FLAVORS {
+        let rt = runtime(flavor);
+
+        group.bench_function(format!("tokio_mpsc_oneshot_floor/{flavor}"), |b| {
+            b.iter_custom(|iters| {
+                timed(&rt, iters, || async {
+                    let (tx, mut rx) = mpsc::channel::<(u64, oneshot::Sender<u64>)>(CAPACITY);
+                    // audit:allow(FND001) benchmark floor: a raw task is what is being measured
+                    tokio::spawn(async move {
+                        let mut total = 0;
+                        while let Some((n, reply)) = rx.recv().await {
+                            total += n;
+                            reply.send(total).expect("caller waits");
+                        }
+                    });
+                    for n in 0..ROUND_TRIPS {
+                        let (reply_tx, reply_rx) = oneshot::channel();
+                        tx.send((n, reply_tx)).await.expect("server alive");
+                        reply_rx.await.expect("server replies");
+                    }
+                })
+            })
+        });
+
+        group.bench_function(format!("foundation/{flavor}"), |b| {
+            b.iter_custom(|iters| {
+                timed(&rt, iters, || async {
+                    let (counter, _handle) = start::<foundation_counter::Counter>(())
+                        .await
+                        .expect("starts");
+                    for _ in 0..ROUND_TRIPS {
+                        counter.call((), PATIENCE).await.expect("counter answers");
+                    }
+                    counter
+                        .stop(ExitReason::Normal, PATIENCE)
+                        .await
+                        .expect("counter stops");
+                })
+            })
+        });
+
+        group.bench_function(format!("ractor/{flavor}"), |b| {
+            b.iter_custom(|iters| {
+                timed(&rt, iters, || async {
+                    let (counter, handle) = ractor::Actor::spawn(None, ractor_counter::Counter, ())
+                        .await
+                        .expect("starts");
+                    for _ in 0..ROUND_TRIPS {
+                        ractor::call!(counter, ractor_counter::Message::Get)
+                            .expect("counter answers");
+                    }
+                    counter.stop(None);
+                    handle.await.expect("counter stops");
+                })
+            })
+        });
+
+        group.bench_function(format!("kameo/{flavor}"), |b| {
+            b.iter_custom(|iters| {
+                timed(&rt, iters, || async {
+                    use kameo::actor::Spawn;
+                    let counter = kameo_counter::Counter::spawn_with_mailbox(
+                        (),
+                        kameo::mailbox::bounded(CAPACITY),
+                    );
+                    for _ in 0..ROUND_TRIPS {
+                        counter
+                            .ask(kameo_counter::Get)
+                            .await
+                            .expect("counter answers");
+                    }
+                    counter.stop_gracefully().await.expect("counter stops");
+                    counter.wait_for_shutdown().await;
+                })
+            })
+        });
+        drop(rt);
+    }
+}
+
+fn call_round_trip_on_actix(group: &mut BenchmarkGroup<'_, WallTime>) {
+    group.bench_function("actix", |b| {
+        let system = actix::System::new();
+        b.iter_custom(|iters| {
+            system.block_on(async {
+                use actix::Actor;
+                let started = Instant::now();
+                for _ in 0..iters {
+                    let counter = actix_counter::Counter::default().start();
+                    for _ in 0..ROUND_TRIPS {
+                        counter
+                            .send(actix_counter::Get)
+                            .await
+                            .expect("counter answers");
+                    }
+                    counter
+                        .send(actix_counter::Stop)
+                        .await
+                        .expect("counter stops");
+                }
+                started.elapsed()
+            })
+        })
+    });
+}
+
+fn start_stop(c: &mut Criterion) {
+    let mut group = c.benchmark_group("start_stop");
+    group.sample_size(20);
+    start_stop_on_tokio(&mut group);
+    start_stop_on_actix(&mut group);
+    group.finish();
+}
+
+fn start_stop_on_tokio(group: &mut BenchmarkGroup<'_, WallTime>) {
+    for flavor in FLAVORS {
+        let rt = runtime(flavor);
+
+        group.bench_function(format!("tokio_spawn_join_floor/{flavor}"), |b| {
+            // audit:allow(FND001) benchmark floor: a raw task is what is being measured
+            b.iter_custom(|iters| {
+                timed(&rt, iters, || async {
+                    tokio::spawn(async {}).await.expect("joins")
+                })
+            })
+        });
+
+        group.bench_function(format!("foundation/{flavor}"), |b| {
+            b.iter_custom(|iters| {
+                timed(&rt, iters, || async {
+                    let (counter, _handle) = start::<foundation_counter::Counter>(())
+                        .await
+                        .expect("starts");
+                    counter
+                        .stop(ExitReason::Normal, PATIENCE)
+                        .await
+                        .expect("stops");
+                })
+            })
+        });
+
+        group.bench_function(format!("ractor/{flavor}"), |b| {
+            b.iter_custom(|iters| {
+                timed(&rt, iters, || async {
+                    let (counter, handle) = ractor::Actor::spawn(None, ractor_counter::Counter, ())
+                        .await
+                        .expect("starts");
+                    counter.stop(None);
+                    handle.await.expect("stops");
+                })
+            })
+        });
+
+        group.bench_function(format!("kameo/{flavor}"), |b| {
+            b.iter_custom(|iters| {
+                timed(&rt, iters, || async {
+                    use kameo::actor::Spawn;
+                    let counter = kameo_counter::Counter::spawn_with_mailbox(
+                        (),
+                        kameo::mailbox::bounded(CAPACITY),
+                    );
+                    counter.wait_for_startup().await;
+                    counter.stop_gracefully().await.expect("stops");
+                    counter.wait_for_shutdown().await;
+                })
+            })
+        });
+        drop(rt);
+    }
+}
+
+fn start_stop_on_actix(group: &mut BenchmarkGroup<'_, WallTime>) {
+    // actix has no join on an actor's end: this measures start plus a stop
+    // request answered, which is less work than the others do.
+    group.bench_function("actix", |b| {
+        let system = actix::System::new();
+        b.iter_custom(|iters| {
+            system.block_on(async {
+                use actix::Actor;
+                let started = Instant::now();
+                for _ in 0..iters {
+                    let counter = actix_counter::Counter::default().start();
+                    counter.send(actix_counter::Stop).await.expect("stops");
+                }
+                started.elapsed()
+            })
+        })
+    });
+}
+
+criterion_group!(benches, cast_throughput, call_round_trip, start_stop);
+criterion_main!(benches);
