@@ -1,1 +1,51 @@
-//! Foundation: Erlang/OTP-grade fault tolerance for Rust (facade, work in progress).
+//! Foundation: Erlang/OTP-grade fault tolerance for Rust.
+//!
+//! This facade re-exports Foundation's micro-crates, one feature per crate,
+//! so a service can depend on one crate or on all of them:
+//!
+//! | module | crate | what it is for |
+//! | --- | --- | --- |
+//! | [`mailbox`] | `foundation-mailbox` | what a process is: bounded mailboxes with a system lane, the `Actor` trait, calls that always time out, dead letters on exit |
+//! | [`rate_limiter`] | `foundation-rate-limiter` | exact rate limiting under any concurrency |
+//!
+//! # Example
+//!
+//! ```
+//! # #[cfg(feature = "mailbox")]
+//! # {
+//! use std::time::Duration;
+//! use foundation::mailbox::{Actor, Context, start};
+//!
+//! #[derive(Debug)]
+//! struct Echo;
+//!
+//! impl Actor for Echo {
+//!     type Args = ();
+//!     type Cast = ();
+//!     type Call = u32;
+//!     type Reply = u32;
+//!     type Error = std::convert::Infallible;
+//!
+//!     async fn init(_: (), _: &mut Context<Self>) -> Result<Self, Self::Error> { Ok(Echo) }
+//!     async fn handle_cast(&mut self, _: (), _: &mut Context<Self>) -> Result<(), Self::Error> { Ok(()) }
+//!     async fn handle_call(&mut self, n: u32, _: &mut Context<Self>) -> Result<u32, Self::Error> { Ok(n) }
+//! }
+//!
+//! # tokio_test_runtime(async {
+//! let (echo, _handle) = start::<Echo>(()).await.unwrap();
+//! assert_eq!(echo.call(7, Duration::from_secs(1)).await.unwrap(), 7);
+//! # });
+//! # fn tokio_test_runtime(future: impl std::future::Future<Output = ()>) {
+//! #     tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap().block_on(future)
+//! # }
+//! # }
+//! ```
+//!
+//! Run `cargo run --example tour` for a walk through what exists so far.
+
+#[cfg(feature = "mailbox")]
+#[doc(inline)]
+pub use foundation_mailbox as mailbox;
+#[cfg(feature = "rate-limiter")]
+#[doc(inline)]
+pub use foundation_rate_limiter as rate_limiter;

@@ -1,2 +1,26 @@
-//! The tour (work in progress).
-fn main() {}
+//! A walk through what Foundation does today: `cargo run --example tour`.
+//!
+//! Each stop is a module of its own; later issues add stops.
+
+mod process;
+mod rate_limiter;
+
+// One thread keeps the tour's output in the same order on every run.
+#[tokio::main(flavor = "current_thread")]
+async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    // Actor panics are part of the tour; print them on one line instead of
+    // the default hook's multi-line report.
+    std::panic::set_hook(Box::new(|info| {
+        let payload = info.payload();
+        let message = payload
+            .downcast_ref::<&str>()
+            .copied()
+            .or_else(|| payload.downcast_ref::<String>().map(String::as_str))
+            .unwrap_or("non-string panic payload");
+        println!("    (an actor panicked: {message})");
+    }));
+    process::run().await?;
+    println!();
+    rate_limiter::run();
+    Ok(())
+}

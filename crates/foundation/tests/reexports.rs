@@ -1,0 +1,17 @@
+//! Every crate the facade promises resolves under its module name.
+
+#[cfg(feature = "mailbox")]
+#[test]
+fn the_mailbox_crate_is_reexported() {
+    let pid = foundation::mailbox::Pid::new();
+    assert!(pid.as_u64() > 0);
+    assert_eq!(foundation::mailbox::DEFAULT_CAPACITY, 1024);
+}
+
+#[cfg(feature = "rate-limiter")]
+#[test]
+fn the_rate_limiter_crate_is_reexported() {
+    // Naming the module is the check: this fails to compile if it is missing.
+    let crate_name = std::any::type_name::<foundation::rate_limiter::Decision>();
+    assert!(crate_name.starts_with("foundation_rate_limiter"));
+}
