@@ -14,8 +14,8 @@ use tokio::sync::oneshot;
 use crate::{
     Actor, CallError, ExitReason, Exited, MailboxStats, Pid, ProcessRef, Recipient, SendError,
     StopError, WaitTimeout,
-    mailbox::PushError,
-    process::{Envelope, Process},
+    mailbox::{Activation, PushError, Pushed},
+    process::{Dormant, Envelope, Process},
     wait::{Budget, Elapsed},
     waiters::WaiterKey,
 };
@@ -63,6 +63,12 @@ impl<A: Actor> ActorRef<A> {
     /// Whether the actor still accepts messages.
     pub fn is_alive(&self) -> bool {
         self.process.mailbox.is_open()
+    }
+
+    /// Whether the actor is dormant: idle, with no task, its state waiting
+    /// in its process cell for the next message.
+    pub fn is_dormant(&self) -> bool {
+        self.process.mailbox.is_dormant()
     }
 
     /// Sends a message, waiting for room if the mailbox is full
@@ -152,7 +158,7 @@ impl<A: Actor> ActorRef<A> {
     /// Kills the actor at its next await point: no `terminate`, exit reason
     /// [`ExitReason::Killed`]. Returns `false` if it was already exiting.
     pub fn kill(&self) -> bool {
-        self.process.mailbox.abort()
+        self.process.kill()
     }
 
     /// Waits up to `timeout` for the actor to exit and returns why it did.
@@ -190,15 +196,16 @@ impl<A: Actor> ActorRef<A> {
     }
 }
 
-/// Turns a push outcome into a send result, dead-lettering what the overflow
-/// policy pushed out.
+/// Turns a push outcome into a send result, starting the actor if it was
+/// dormant and dead-lettering what the overflow policy pushed out.
+#[allow(clippy::type_complexity)] // a push's whole outcome, as the mailbox returns it
 pub(crate) fn settle<A: Actor, M>(
     process: &Process<A>,
-    outcome: Result<crate::mailbox::Pushed<Envelope<A>>, PushError<M>>,
+    outcome: Result<(Pushed<Envelope<A>>, Option<Activation<Dormant<A>>>), PushError<M>>,
 ) -> Result<(), SendError<M>> {
     match outcome {
-        Ok(pushed) => {
-            process.settle(pushed);
+        Ok((pushed, activation)) => {
+            process.settle(pushed, activation);
             Ok(())
         }
         Err(PushError::Closed(message)) => Err(SendError::NoProcess(message)),

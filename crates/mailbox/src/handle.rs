@@ -2,18 +2,16 @@
 
 use std::time::Duration;
 
-use tokio::task::JoinHandle;
-
 use crate::{ExitReason, Exited, Pid, ProcessRef, WaitTimeout};
 
-/// The owner's side of a started actor: await its exit, kill it, and know
-/// when its task has fully finished.
+/// The owner's side of a started actor: await its exit and kill it.
 ///
-/// Dropping the handle does not stop the actor.
+/// Dropping the handle does not stop the actor. An idle actor has no task
+/// (its state waits in its process cell until a message arrives), so the
+/// handle follows the process, not a task.
 #[derive(Debug)]
 pub struct ActorHandle {
     pub(crate) process: ProcessRef,
-    pub(crate) task: JoinHandle<()>,
 }
 
 impl ActorHandle {
@@ -43,18 +41,9 @@ impl ActorHandle {
         self.process.kill()
     }
 
-    /// Whether the actor's task has completed: it exited and finished
-    /// handing its queued messages to dead letters.
+    /// Whether the actor has exited: its state dropped, its queued messages
+    /// handed to dead letters, its reason published.
     pub fn is_finished(&self) -> bool {
-        self.task.is_finished()
-    }
-
-    /// Waits up to `timeout` for the task itself to complete, after the exit.
-    pub async fn join(self, timeout: Duration) -> Result<ExitReason, WaitTimeout> {
-        let process = self.process;
-        match tokio::time::timeout(timeout, self.task).await {
-            Ok(_) => Ok(process.exit_reason().unwrap_or(ExitReason::Killed)),
-            Err(_) => Err(WaitTimeout(timeout)),
-        }
+        self.process.exit_reason().is_some()
     }
 }

@@ -8,6 +8,9 @@
 //!   an explicit [`Overflow`] policy, and a system lane that bypasses the
 //!   bound and is always handled first. It reserves no message storage
 //!   while idle and gives bulk storage back after a burst drains;
+//! - dormant actors: an actor with nothing to do has no task. Its state
+//!   waits in its process cell, and the next message starts a task for it,
+//!   so an idle actor costs one small allocation;
 //! - the [`Actor`] trait, shaped like a GenServer, and its message loop: one
 //!   message at a time, a panic caught at the loop and turned into
 //!   [`ExitReason::Panic`];

@@ -1,149 +1,182 @@
 //! Loom models of the mailbox: every interleaving of the small cases.
 //!
 //! Run with `cargo xtask loom`. Each model drives [`Mailbox`] directly from
-//! two or three loom threads, with loom's `block_on` standing in for the
-//! runtime: a future that is never woken shows up as a deadlock.
+//! two or three loom threads. An actor here is whoever holds its
+//! activation: the push that finds the mailbox dormant gets it and must
+//! drain the mailbox until [`Mailbox::hibernate`] succeeds. A future that is
+//! never woken, or a message left behind in a dormant mailbox, fails a model.
 
-use std::{collections::VecDeque, future::poll_fn, task::Poll};
+use std::{collections::VecDeque, future::poll_fn};
 
 use loom::{
     future::block_on,
     sync::{
         Arc,
         atomic::{AtomicBool, Ordering},
+        mpsc,
     },
     thread,
 };
 
 use crate::{
     ExitReason,
-    mailbox::{Mailbox, Overflow, PushError, Received},
+    mailbox::{Activation, Hibernation, Kill, Mailbox, Overflow, PushError, Received},
     system::Signal,
     waiters::WaiterKey,
 };
 
-/// Sends `value`, waiting for room. `Err` gives it back when the mailbox closed.
-fn send(mailbox: &Mailbox<u32>, value: u32) -> Result<(), u32> {
+type Cell = Mailbox<u32, ()>;
+
+/// Sends `value`, waiting for room. `Err` gives it back when the mailbox
+/// closed; `Ok` carries the activation if the push woke a dormant actor.
+fn send(mailbox: &Cell, value: u32) -> Result<Option<Activation<()>>, u32> {
     let mut slot = Some(value);
     let mut key = WaiterKey::default();
     let outcome = block_on(poll_fn(|cx| {
         mailbox.poll_push(Some(cx), &mut slot, &mut key, |value| value)
     }));
     match outcome {
-        Ok(_) => Ok(()),
+        Ok((_, activation)) => Ok(activation),
         Err(PushError::Closed(value) | PushError::Full(value)) => Err(value),
     }
 }
 
-fn receive(mailbox: &Mailbox<u32>, batch: &mut VecDeque<u32>) -> Received<u32> {
-    block_on(poll_fn(|cx| mailbox.poll_recv(cx, batch)))
+/// Runs an activation: handles user messages until the mailbox is dormant.
+fn drain(mailbox: &Cell, seen: &mut Vec<u32>) {
+    let mut batch = VecDeque::new();
+    loop {
+        while let Some(received) = mailbox.try_recv(&mut batch) {
+            if let Received::User(value) = received {
+                seen.push(value);
+            }
+        }
+        match mailbox.hibernate(&mut batch, ()) {
+            Hibernation::Dormant | Hibernation::Killed(()) => return,
+            Hibernation::Refused((), Received::User(value)) => seen.push(value),
+            Hibernation::Refused((), Received::System(_)) => {}
+        }
+    }
 }
 
-fn try_receive(mailbox: &Mailbox<u32>, batch: &mut VecDeque<u32>) -> Option<Received<u32>> {
-    block_on(poll_fn(|cx| {
-        Poll::Ready(match mailbox.poll_recv(cx, batch) {
-            Poll::Ready(received) => Some(received),
-            Poll::Pending => None,
-        })
-    }))
+fn dormant_mailbox(capacity: usize) -> Arc<Cell> {
+    let mailbox = Arc::new(Cell::new(capacity, Overflow::Backpressure));
+    assert!(matches!(mailbox.start_dormant(()), Ok(None)));
+    mailbox
 }
 
-/// Two senders race a receiver that closes the mailbox after one message:
-/// every message is received, handed back to its sender, or left over for
-/// dead letters; none is lost or duplicated.
+/// Two senders push while whichever of them woke the actor runs it: every
+/// message is handled exactly once and none is left in a dormant mailbox,
+/// however a push races the receiver's hibernation.
 #[test]
-fn concurrent_senders_with_the_receiver_closing() {
+fn a_push_racing_hibernation_never_strands_a_message() {
     loom::model(|| {
-        let mailbox = Arc::new(Mailbox::<u32>::new(4, Overflow::Backpressure));
+        let mailbox = dormant_mailbox(4);
         let senders: Vec<_> = [1_u32, 2]
             .into_iter()
             .map(|value| {
                 let mailbox = mailbox.clone();
-                thread::spawn(move || send(&mailbox, value).err())
+                thread::spawn(move || {
+                    let mut seen = Vec::new();
+                    if let Ok(Some(_activation)) = send(&mailbox, value) {
+                        drain(&mailbox, &mut seen);
+                    }
+                    seen
+                })
             })
             .collect();
-        let mut batch = VecDeque::new();
-        let mut seen = Vec::new();
-        if let Received::User(value) = receive(&mailbox, &mut batch) {
-            seen.push(value);
-        }
-        let leftovers = mailbox.close(ExitReason::Normal);
-        seen.extend(batch.drain(..));
-        seen.extend(leftovers.user);
-        mailbox.finish_exit();
-        for sender in senders {
-            if let Some(refused) = sender.join().unwrap() {
-                seen.push(refused);
-            }
-        }
+        let mut seen: Vec<u32> = senders
+            .into_iter()
+            .flat_map(|s| s.join().unwrap())
+            .collect();
         seen.sort_unstable();
+        assert_eq!(seen, vec![1, 2]);
+        assert!(
+            mailbox.is_dormant(),
+            "the actor ended dormant with nothing queued"
+        );
+    });
+}
+
+/// A sender that fills a one-slot mailbox is woken when the actor frees
+/// room: no lost wakeup, order kept, across activations.
+#[test]
+fn a_full_mailbox_wakes_its_waiting_sender() {
+    loom::model(|| {
+        let mailbox = dormant_mailbox(1);
+        let (activations, woken) = mpsc::channel();
+        let sender = {
+            let mailbox = mailbox.clone();
+            thread::spawn(move || {
+                for value in 1..=2 {
+                    if let Some(activation) = send(&mailbox, value).unwrap() {
+                        activations.send(activation).unwrap();
+                    }
+                }
+            })
+        };
+        let mut seen = Vec::new();
+        while seen.len() < 2 {
+            let _activation = woken.recv().unwrap();
+            drain(&mailbox, &mut seen);
+        }
+        sender.join().unwrap();
         assert_eq!(seen, vec![1, 2]);
     });
 }
 
-/// A sender that fills a one-slot mailbox is woken when the receiver frees
-/// room: no lost wakeup, and the order is kept.
-#[test]
-fn a_full_mailbox_wakes_its_waiting_sender() {
-    loom::model(|| {
-        let mailbox = Arc::new(Mailbox::<u32>::new(1, Overflow::Backpressure));
-        let sender = {
-            let mailbox = mailbox.clone();
-            thread::spawn(move || {
-                for value in 1..=3 {
-                    assert_eq!(send(&mailbox, value), Ok(()));
-                }
-            })
-        };
-        let mut batch = VecDeque::new();
-        let mut seen = Vec::new();
-        while seen.len() < 3 {
-            if let Received::User(value) = receive(&mailbox, &mut batch) {
-                seen.push(value);
-            }
-        }
-        sender.join().unwrap();
-        assert_eq!(seen, vec![1, 2, 3]);
-    });
-}
-
-/// Once a system message has been pushed (and the receiver knows it), the
-/// receiver's next message is that system message, even with user messages
-/// waiting in its batch.
+/// Once a system message has been pushed (and the actor knows it), the
+/// actor's next message is that system message, even with user messages
+/// waiting in its batch; if the actor went dormant first, the push woke it.
 #[test]
 fn the_system_lane_comes_first() {
     loom::model(|| {
-        let mailbox = Arc::new(Mailbox::<u32>::new(8, Overflow::Backpressure));
-        for value in 1..=3 {
-            assert_eq!(send(&mailbox, value), Ok(()));
-        }
+        let mailbox = dormant_mailbox(8);
+        assert!(send(&mailbox, 1).unwrap().is_some());
+        assert!(send(&mailbox, 2).unwrap().is_none());
         let pushed = Arc::new(AtomicBool::new(false));
         let signaller = {
             let (mailbox, pushed) = (mailbox.clone(), pushed.clone());
             thread::spawn(move || {
-                assert!(
-                    mailbox
-                        .push_signal(Signal::Stop(ExitReason::Normal))
-                        .is_ok()
-                );
+                let activation = mailbox
+                    .push_signal(Signal::Stop(ExitReason::Normal))
+                    .unwrap();
                 pushed.store(true, Ordering::Release);
+                // If the actor had gone dormant, this push woke it: its next
+                // message must be the signal.
+                activation.map(|_| {
+                    let mut batch = VecDeque::new();
+                    matches!(mailbox.try_recv(&mut batch), Some(Received::System(_)))
+                })
             })
         };
         let mut batch = VecDeque::new();
         let mut system_seen = false;
-        let mut users = 0;
-        while !system_seen {
+        loop {
             let knew = pushed.load(Ordering::Acquire);
-            match receive(&mailbox, &mut batch) {
-                Received::System(_) => system_seen = true,
+            let received = match mailbox.try_recv(&mut batch) {
+                Some(received) => received,
+                None => match mailbox.hibernate(&mut batch, ()) {
+                    Hibernation::Refused((), received) => received,
+                    Hibernation::Dormant | Hibernation::Killed(()) => break,
+                },
+            };
+            match received {
+                Received::System(_) => {
+                    system_seen = true;
+                    break;
+                }
                 Received::User(_) => {
-                    assert!(!knew, "a user message overtook a pushed system message");
-                    users += 1;
+                    assert!(!knew, "a user message overtook a pushed system message")
                 }
             }
         }
-        assert!(users <= 3);
-        signaller.join().unwrap();
+        match signaller.join().unwrap() {
+            Some(first_was_system) => assert!(first_was_system && !system_seen),
+            None => assert!(
+                system_seen,
+                "the signal was neither handled nor woke the actor"
+            ),
+        }
     });
 }
 
@@ -152,8 +185,8 @@ fn the_system_lane_comes_first() {
 #[test]
 fn close_while_a_sender_waits() {
     loom::model(|| {
-        let mailbox = Arc::new(Mailbox::<u32>::new(1, Overflow::Backpressure));
-        assert_eq!(send(&mailbox, 1), Ok(()));
+        let mailbox = dormant_mailbox(1);
+        assert!(send(&mailbox, 1).unwrap().is_some());
         let sender = {
             let mailbox = mailbox.clone();
             thread::spawn(move || send(&mailbox, 2))
@@ -172,11 +205,37 @@ fn close_while_a_sender_waits() {
     });
 }
 
+/// A kill racing the actor's hibernation ends the actor exactly once:
+/// either the actor sees the kill, or the killer finds it dormant.
+#[test]
+fn a_kill_racing_hibernation_ends_the_actor_once() {
+    loom::model(|| {
+        let mailbox = dormant_mailbox(2);
+        assert!(send(&mailbox, 1).unwrap().is_some());
+        let killer = {
+            let mailbox = mailbox.clone();
+            thread::spawn(move || mailbox.kill())
+        };
+        let mut batch = VecDeque::new();
+        while mailbox.try_recv(&mut batch).is_some() {}
+        let actor_saw_kill = matches!(mailbox.hibernate(&mut batch, ()), Hibernation::Killed(()));
+        let killer_found_dormant = match killer.join().unwrap() {
+            Kill::Dormant(()) => true,
+            Kill::Pending => false,
+            Kill::Aborted | Kill::AlreadyExiting => panic!("no task handle and not exiting"),
+        };
+        assert!(
+            actor_saw_kill != killer_found_dormant,
+            "the kill must land exactly once"
+        );
+    });
+}
+
 /// An exit watcher is woken with the reason, whichever runs first.
 #[test]
 fn an_exit_watcher_sees_the_reason() {
     loom::model(|| {
-        let mailbox = Arc::new(Mailbox::<u32>::new(1, Overflow::Backpressure));
+        let mailbox = dormant_mailbox(1);
         let watcher = {
             let mailbox = mailbox.clone();
             thread::spawn(move || {
@@ -184,8 +243,6 @@ fn an_exit_watcher_sees_the_reason() {
                 block_on(poll_fn(|cx| mailbox.poll_exit(cx, &mut key)))
             })
         };
-        let mut batch = VecDeque::new();
-        assert!(try_receive(&mailbox, &mut batch).is_none());
         drop(mailbox.close(ExitReason::panic("boom")));
         mailbox.finish_exit();
         assert_eq!(watcher.join().unwrap(), ExitReason::panic("boom"));

@@ -9,10 +9,17 @@
 //! Storage is lazy: no message slots are reserved until messages arrive, and
 //! buffers grown by a burst are given back when the receiver next finds the
 //! mailbox empty.
+//!
+//! An idle actor has no task. When its receiver finds nothing to do, it
+//! hands its state to the mailbox ([`Mailbox::hibernate`]) under the same
+//! lock that saw the lanes empty, and its task ends. The push that next finds
+//! the actor dormant takes the state back out, under that lock, and returns
+//! it as an [`Activation`] for the caller to spawn. No message can arrive
+//! between "empty" and "dormant" unseen, so none is ever stranded.
 
 use std::{
     collections::VecDeque,
-    task::{Context, Poll, Waker},
+    task::{Context, Poll},
 };
 
 use tokio::task::AbortHandle;
@@ -83,6 +90,15 @@ pub(crate) enum Pushed<T> {
     Discarded(T),
 }
 
+/// A dormant actor's state, taken out of the mailbox by the push that woke
+/// it: the caller must start a task to run it.
+#[derive(Debug)]
+pub(crate) struct Activation<S> {
+    pub(crate) state: S,
+    /// Which activation this is; see [`Mailbox::set_abort`].
+    pub(crate) generation: u64,
+}
+
 /// Why a push failed; the message is given back unconverted.
 #[derive(Debug)]
 pub(crate) enum PushError<U> {
@@ -95,6 +111,30 @@ pub(crate) enum PushError<U> {
 pub(crate) enum Received<T> {
     System(Signal),
     User(T),
+}
+
+/// The answer to [`Mailbox::hibernate`].
+#[derive(Debug)]
+pub(crate) enum Hibernation<S, T> {
+    /// The state is stored; the receiver's task may end.
+    Dormant,
+    /// A message arrived after all: the state comes back with it.
+    Refused(S, Received<T>),
+    /// The actor was killed while running: exit instead.
+    Killed(S),
+}
+
+/// The answer to [`Mailbox::kill`].
+#[derive(Debug)]
+pub(crate) enum Kill<S> {
+    /// The running task was aborted; it finishes the exit as it unwinds.
+    Aborted,
+    /// The actor was dormant: here is its state, the caller finishes the exit.
+    Dormant(S),
+    /// The actor is between tasks; the kill takes effect when one starts.
+    Pending,
+    /// The actor was already exiting.
+    AlreadyExiting,
 }
 
 #[derive(Debug)]
@@ -120,23 +160,58 @@ pub(crate) struct Leftovers<T> {
 }
 
 #[derive(Debug)]
-struct State<T> {
+struct State<T, S> {
     user: VecDeque<T>,
     system: VecDeque<Signal>,
     /// Messages in the receiver's batch, still counted against the bound.
     taken: usize,
-    receiver: Option<Waker>,
     senders: Waiters,
     status: Status,
     status_waiters: Waiters,
+    /// The actor's state while it has no task.
+    dormant: Option<S>,
+    /// Counts activations, so a late abort handle of an old task is refused.
+    generation: u64,
     abort: Option<AbortHandle>,
+    kill_pending: bool,
     dropped: u64,
 }
 
-/// The shared half of a process: its lanes and its exit state.
+impl<T, S> State<T, S> {
+    fn has_room(&self, capacity: usize) -> bool {
+        self.user.len() + self.taken < capacity
+    }
+
+    /// Takes the dormant state out, if the actor is dormant, to be run.
+    fn activate(&mut self) -> Option<Activation<S>> {
+        let state = self.dormant.take()?;
+        self.generation += 1;
+        Some(Activation {
+            state,
+            generation: self.generation,
+        })
+    }
+
+    fn is_idle(&self) -> bool {
+        self.user.is_empty() && self.system.is_empty()
+    }
+
+    /// Gives back buffers a burst grew.
+    fn shrink(&mut self) {
+        if self.user.capacity() > KEEP_SLOTS {
+            self.user = VecDeque::new();
+        }
+        if self.system.capacity() > KEEP_SLOTS {
+            self.system = VecDeque::new();
+        }
+    }
+}
+
+/// The shared half of a process: its lanes, its exit state, and its actor's
+/// state while dormant (`S`).
 #[derive(Debug)]
-pub(crate) struct Mailbox<T> {
-    state: Mutex<State<T>>,
+pub(crate) struct Mailbox<T, S = ()> {
+    state: Mutex<State<T, S>>,
     /// Set while the system lane is not empty, so the receiver can check for
     /// system messages between user messages without taking the lock.
     system_pending: AtomicBool,
@@ -144,18 +219,20 @@ pub(crate) struct Mailbox<T> {
     overflow: Overflow,
 }
 
-impl<T> Mailbox<T> {
+impl<T, S> Mailbox<T, S> {
     pub(crate) fn new(capacity: usize, overflow: Overflow) -> Self {
         Self {
             state: Mutex::new(State {
                 user: VecDeque::new(),
                 system: VecDeque::new(),
                 taken: 0,
-                receiver: None,
                 senders: Waiters::default(),
                 status: Status::Starting,
                 status_waiters: Waiters::default(),
+                dormant: None,
+                generation: 0,
                 abort: None,
+                kill_pending: false,
                 dropped: 0,
             }),
             system_pending: AtomicBool::new(false),
@@ -166,14 +243,16 @@ impl<T> Mailbox<T> {
 
     /// Offers one user message. With `cx`, a full backpressure mailbox
     /// registers the sender and returns `Pending` with the message put back
-    /// into `slot`; without, it fails with `Full`.
+    /// into `slot`; without, it fails with `Full`. A push that finds the
+    /// actor dormant returns its activation.
+    #[allow(clippy::type_complexity)] // a push's whole outcome, named where it is used
     pub(crate) fn poll_push<U>(
         &self,
         cx: Option<&mut Context<'_>>,
         slot: &mut Option<U>,
         key: &mut WaiterKey,
         into: impl FnOnce(U) -> T,
-    ) -> Poll<Result<Pushed<T>, PushError<U>>> {
+    ) -> Poll<Result<(Pushed<T>, Option<Activation<S>>), PushError<U>>> {
         let Some(message) = slot.take() else {
             // Polled again after completion: nothing left to send.
             return Poll::Pending;
@@ -183,17 +262,13 @@ impl<T> Mailbox<T> {
             state.senders.remove(key);
             return Poll::Ready(Err(PushError::Closed(message)));
         }
-        if state.user.len() + state.taken < self.capacity {
+        if state.has_room(self.capacity) {
             if key.is_registered() {
                 state.senders.remove(key);
             }
             state.user.push_back(into(message));
-            let receiver = state.receiver.take();
-            drop(state);
-            if let Some(receiver) = receiver {
-                receiver.wake();
-            }
-            return Poll::Ready(Ok(Pushed::Queued));
+            let activation = state.activate();
+            return Poll::Ready(Ok((Pushed::Queued, activation)));
         }
         let outcome = match self.overflow {
             Overflow::Backpressure => match cx {
@@ -210,14 +285,14 @@ impl<T> Mailbox<T> {
                 match state.user.pop_front() {
                     Some(oldest) => {
                         state.user.push_back(into(message));
-                        Ok(Pushed::Evicted(oldest))
+                        Ok((Pushed::Evicted(oldest), None))
                     }
-                    None => Ok(Pushed::Discarded(into(message))),
+                    None => Ok((Pushed::Discarded(into(message)), None)),
                 }
             }
             Overflow::DropNewest => {
                 state.dropped += 1;
-                Ok(Pushed::Discarded(into(message)))
+                Ok((Pushed::Discarded(into(message)), None))
             }
         };
         Poll::Ready(outcome)
@@ -231,7 +306,7 @@ impl<T> Mailbox<T> {
         }
         let mut state = lock(&self.state);
         let was_woken = !state.senders.remove(key);
-        let next = if was_woken && state.user.len() + state.taken < self.capacity {
+        let next = if was_woken && state.has_room(self.capacity) {
             state.senders.pop()
         } else {
             None
@@ -243,122 +318,156 @@ impl<T> Mailbox<T> {
     }
 
     /// Queues a system message; it bypasses the bound. Fails when closed.
-    pub(crate) fn push_signal(&self, signal: Signal) -> Result<(), Signal> {
+    pub(crate) fn push_signal(&self, signal: Signal) -> Result<Option<Activation<S>>, Signal> {
         let mut state = lock(&self.state);
         if state.status.is_closed() {
             return Err(signal);
         }
         state.system.push_back(signal);
         self.system_pending.store(true, Ordering::Release);
-        let receiver = state.receiver.take();
-        drop(state);
-        if let Some(receiver) = receiver {
-            receiver.wake();
-        }
-        Ok(())
+        Ok(state.activate())
     }
 
-    /// The receiver's next message: system messages first, then the user
-    /// lane in order. `batch` is the receiver's private buffer.
-    pub(crate) fn poll_recv(
-        &self,
-        cx: &mut Context<'_>,
-        batch: &mut VecDeque<T>,
-    ) -> Poll<Received<T>> {
+    /// The receiver's next message, if there is one: system messages first,
+    /// then the user lane in order. `batch` is the receiver's private buffer.
+    pub(crate) fn try_recv(&self, batch: &mut VecDeque<T>) -> Option<Received<T>> {
         if !self.system_pending.load(Ordering::Acquire)
             && let Some(message) = batch.pop_front()
         {
-            return Poll::Ready(Received::User(message));
+            return Some(Received::User(message));
         }
         let mut state = lock(&self.state);
+        let (received, senders) = self.next_locked(&mut state, batch);
+        drop(state);
+        wake_all(senders);
+        if received.is_none() && batch.capacity() > KEEP_SLOTS {
+            *batch = VecDeque::new();
+        }
+        received
+    }
+
+    /// With the lock held: a system message, else the batch's next message,
+    /// else a new batch from the user lane.
+    fn take_next(&self, state: &mut State<T, S>, batch: &mut VecDeque<T>) -> Option<Received<T>> {
         if let Some(signal) = state.system.pop_front() {
             if state.system.is_empty() {
                 self.system_pending.store(false, Ordering::Relaxed);
             }
-            return Poll::Ready(Received::System(signal));
+            return Some(Received::System(signal));
         }
         if let Some(message) = batch.pop_front() {
-            return Poll::Ready(Received::User(message));
+            return Some(Received::User(message));
         }
-        // The batch is spent: everything taken before has been handled, so
-        // its room goes back to the senders, with the room the new batch's
-        // first message frees by going straight to the handler.
+        if state.user.is_empty() {
+            state.taken = 0;
+            state.shrink();
+            return None;
+        }
+        std::mem::swap(&mut state.user, batch);
+        // The first message goes straight to the handler; the rest wait in
+        // the batch and keep their room until the next refill.
+        let first = batch.pop_front();
+        state.taken = batch.len();
+        first.map(Received::User)
+    }
+
+    /// With the lock held: the next message, and the senders to wake for the
+    /// room taking it freed.
+    fn next_locked(
+        &self,
+        state: &mut State<T, S>,
+        batch: &mut VecDeque<T>,
+    ) -> (Option<Received<T>>, Vec<std::task::Waker>) {
         let waiting_before = state.user.len() + state.taken;
-        state.taken = 0;
-        let received = if state.user.is_empty() {
-            if batch.capacity() > KEEP_SLOTS {
-                *batch = VecDeque::new();
-            }
-            if state.user.capacity() > KEEP_SLOTS {
-                state.user = VecDeque::new();
-            }
-            if state.system.capacity() > KEEP_SLOTS {
-                state.system = VecDeque::new();
-            }
-            match &state.receiver {
-                Some(waker) if waker.will_wake(cx.waker()) => {}
-                _ => state.receiver = Some(cx.waker().clone()),
-            }
-            None
-        } else {
-            std::mem::swap(&mut state.user, batch);
-            // The first message goes straight to the handler; the rest wait
-            // in the batch and keep their room until the next refill.
-            let first = batch.pop_front();
-            state.taken = batch.len();
-            first
-        };
-        let freed = waiting_before - (state.user.len() + state.taken);
+        let received = self.take_next(state, batch);
+        let freed = waiting_before.saturating_sub(state.user.len() + state.taken);
         let senders = if freed > 0 && !state.senders.is_empty() {
             state.senders.pop_many(freed)
         } else {
             Vec::new()
         };
+        (received, senders)
+    }
+
+    /// Stores the actor's state and makes the actor dormant, if the lanes
+    /// are still empty; otherwise gives the state back with the next message.
+    pub(crate) fn hibernate(&self, batch: &mut VecDeque<T>, dormant: S) -> Hibernation<S, T> {
+        let mut state = lock(&self.state);
+        if state.kill_pending {
+            return Hibernation::Killed(dormant);
+        }
+        let (received, senders) = self.next_locked(&mut state, batch);
+        if let Some(received) = received {
+            drop(state);
+            wake_all(senders);
+            return Hibernation::Refused(dormant, received);
+        }
+        state.dormant = Some(dormant);
+        state.abort = None;
         drop(state);
         wake_all(senders);
-        match received {
-            Some(message) => Poll::Ready(Received::User(message)),
-            None => Poll::Pending,
-        }
+        Hibernation::Dormant
     }
 
-    /// Marks the process running. Returns `false` if it already exited.
-    pub(crate) fn set_running(&self) -> bool {
+    /// Marks the process running after `init` and makes it dormant, unless
+    /// messages arrived meanwhile (then it must be activated at once) or it
+    /// was killed (then the state comes back as `Err`).
+    pub(crate) fn start_dormant(&self, dormant: S) -> Result<Option<Activation<S>>, S> {
         let mut state = lock(&self.state);
-        if !matches!(state.status, Status::Starting) {
-            return false;
+        if state.kill_pending || state.status.is_closed() {
+            return Err(dormant);
         }
         state.status = Status::Running;
-        let waiters = state.status_waiters.take_all();
-        drop(state);
-        waiters.wake();
-        true
+        if state.is_idle() {
+            state.dormant = Some(dormant);
+            return Ok(None);
+        }
+        state.generation += 1;
+        Ok(Some(Activation {
+            state: dormant,
+            generation: state.generation,
+        }))
     }
 
-    /// Records how to kill the task running this process.
-    pub(crate) fn set_abort(&self, abort: AbortHandle) {
+    /// Marks the process running, for an actor whose `init` ran on its own task.
+    pub(crate) fn set_running(&self) {
         let mut state = lock(&self.state);
-        if !state.status.is_closed() {
-            state.abort = Some(abort);
+        if matches!(state.status, Status::Starting) {
+            state.status = Status::Running;
         }
     }
 
-    /// Aborts the task running this process. Returns `false` if it was
-    /// already exiting.
-    pub(crate) fn abort(&self) -> bool {
+    /// Records how to abort the task of activation `generation`. A handle
+    /// from an activation that already went dormant again is ignored.
+    pub(crate) fn set_abort(&self, generation: u64, abort: AbortHandle) {
+        let mut state = lock(&self.state);
+        if state.status.is_closed() || state.generation != generation || state.dormant.is_some() {
+            return;
+        }
+        if state.kill_pending {
+            drop(state);
+            abort.abort();
+            return;
+        }
+        state.abort = Some(abort);
+    }
+
+    /// Kills the actor: aborts its task, or hands back its dormant state.
+    pub(crate) fn kill(&self) -> Kill<S> {
         let mut state = lock(&self.state);
         if state.status.is_closed() {
-            return false;
+            return Kill::AlreadyExiting;
         }
-        let abort = state.abort.take();
-        drop(state);
-        match abort {
-            Some(abort) => {
-                abort.abort();
-                true
-            }
-            None => false,
+        if let Some(abort) = state.abort.take() {
+            drop(state);
+            abort.abort();
+            return Kill::Aborted;
         }
+        if let Some(dormant) = state.dormant.take() {
+            return Kill::Dormant(dormant);
+        }
+        state.kill_pending = true;
+        Kill::Pending
     }
 
     /// Closes the mailbox to new messages and hands back what was queued.
@@ -367,7 +476,6 @@ impl<T> Mailbox<T> {
         let mut state = lock(&self.state);
         state.status = Status::Exiting(reason);
         state.taken = 0;
-        state.receiver = None;
         state.abort = None;
         self.system_pending.store(false, Ordering::Relaxed);
         let leftovers = Leftovers {
@@ -407,7 +515,7 @@ impl<T> Mailbox<T> {
         Poll::Pending
     }
 
-    /// Forgets an exit or start watcher that stopped waiting.
+    /// Forgets an exit watcher that stopped waiting.
     pub(crate) fn cancel_wait(&self, key: &mut WaiterKey) {
         if key.is_registered() {
             lock(&self.state).status_waiters.remove(key);
@@ -425,6 +533,11 @@ impl<T> Mailbox<T> {
     /// Whether the mailbox still accepts messages.
     pub(crate) fn is_open(&self) -> bool {
         !lock(&self.state).status.is_closed()
+    }
+
+    /// Whether the actor is dormant: no task, its state in the mailbox.
+    pub(crate) fn is_dormant(&self) -> bool {
+        lock(&self.state).dormant.is_some()
     }
 
     pub(crate) fn stats(&self) -> MailboxStats {

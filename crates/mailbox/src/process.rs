@@ -2,10 +2,11 @@
 //! type-erased [`ProcessRef`] that monitors, links and supervisors hold.
 
 use std::{
+    collections::VecDeque,
     fmt,
     future::Future,
     pin::Pin,
-    sync::Arc,
+    sync::{Arc, Weak},
     task::{Context, Poll},
     time::Duration,
 };
@@ -15,7 +16,7 @@ use tokio::sync::oneshot;
 use crate::{
     Actor, DeadLetter, DeadLetterReason, DeadLetterSink, DefaultDeadLetterSink, ExitReason,
     MailboxStats, MessageKind, Overflow, Pid, StopError, SystemMessage, WaitTimeout,
-    mailbox::{Mailbox, Pushed},
+    mailbox::{Activation, Kill, Mailbox, Pushed},
     system::Signal,
     wait::{Budget, Elapsed},
     waiters::WaiterKey,
@@ -70,12 +71,29 @@ impl<A: Actor> Envelope<A> {
     }
 }
 
-/// One process: its pid, its mailbox and exit state, and where its dead
-/// letters go. One allocation per actor.
+/// An actor's state while it has no task: what its next activation resumes.
+pub(crate) struct Dormant<A: Actor> {
+    pub(crate) actor: A,
+    pub(crate) trap_exits: bool,
+}
+
+impl<A: Actor> fmt::Debug for Dormant<A> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Dormant").finish_non_exhaustive()
+    }
+}
+
+/// One process: its pid, its mailbox and exit state, its state while
+/// dormant, and where its dead letters go. One allocation per actor.
 pub(crate) struct Process<A: Actor> {
     pub(crate) pid: Pid,
-    pub(crate) mailbox: Mailbox<Envelope<A>>,
+    pub(crate) mailbox: Mailbox<Envelope<A>, Dormant<A>>,
     dead_letters: Option<Arc<dyn DeadLetterSink>>,
+    /// Where activations run.
+    runtime: tokio::runtime::Handle,
+    /// This cell, for the activations it starts (a weak reference, so a
+    /// dormant actor nobody can reach is freed).
+    me: Weak<Process<A>>,
 }
 
 impl<A: Actor> fmt::Debug for Process<A> {
@@ -92,12 +110,15 @@ impl<A: Actor> Process<A> {
         capacity: usize,
         overflow: Overflow,
         dead_letters: Option<Arc<dyn DeadLetterSink>>,
-    ) -> Self {
-        Self {
+        runtime: tokio::runtime::Handle,
+    ) -> Arc<Self> {
+        Arc::new_cyclic(|me| Self {
             pid: Pid::new(),
             mailbox: Mailbox::new(capacity, overflow),
             dead_letters,
-        }
+            runtime,
+            me: me.clone(),
+        })
     }
 
     /// Hands one message to the dead-letter sink.
@@ -109,13 +130,79 @@ impl<A: Actor> Process<A> {
         }
     }
 
-    /// Deals with what an overflow policy pushed out.
-    pub(crate) fn settle(&self, pushed: Pushed<Envelope<A>>) {
+    /// Deals with what a push produced: messages an overflow policy pushed
+    /// out, and an activation to run.
+    pub(crate) fn settle(
+        &self,
+        pushed: Pushed<Envelope<A>>,
+        activation: Option<Activation<Dormant<A>>>,
+    ) {
+        if let Some(activation) = activation {
+            self.activate(activation);
+        }
         match pushed {
             Pushed::Queued => {}
             Pushed::Evicted(envelope) | Pushed::Discarded(envelope) => {
                 self.dead_letter(envelope, DeadLetterReason::Overflow);
             }
+        }
+    }
+
+    pub(crate) fn runtime(&self) -> &tokio::runtime::Handle {
+        &self.runtime
+    }
+
+    /// Starts a task to run a dormant actor.
+    pub(crate) fn activate(&self, activation: Activation<Dormant<A>>) {
+        match self.me.upgrade() {
+            Some(process) => crate::runtime::launch(process, activation),
+            // The cell is being dropped: nobody can send to it any more, so
+            // there is no message to run for; the state goes with it.
+            None => drop(activation),
+        }
+    }
+
+    /// Finishes an exit: closes the mailbox, hands `batch` and everything
+    /// still queued to dead letters, then publishes the reason. The actor's
+    /// state must already be gone.
+    pub(crate) fn finish(&self, batch: &mut VecDeque<Envelope<A>>, reason: ExitReason) {
+        let leftovers = self.mailbox.close(reason.clone());
+        let undelivered = batch.len() + leftovers.user.len();
+        for envelope in batch.drain(..).chain(leftovers.user) {
+            self.dead_letter(envelope, DeadLetterReason::Exited(reason.clone()));
+        }
+        // System notifications (DOWNs, exit signals) for a dead process have
+        // no one to act on them; they are dropped with the mailbox.
+        drop(leftovers.system);
+        self.mailbox.finish_exit();
+        tracing::debug!(
+            target: "foundation::mailbox",
+            pid = %self.pid,
+            %reason,
+            undelivered,
+            "actor exited"
+        );
+    }
+
+    /// Queues a signal, activating the actor if it was dormant.
+    pub(crate) fn signal(&self, signal: Signal) -> Result<(), Signal> {
+        let activation = self.mailbox.push_signal(signal)?;
+        if let Some(activation) = activation {
+            self.activate(activation);
+        }
+        Ok(())
+    }
+
+    /// Kills the actor. Returns `false` if it was already exiting.
+    pub(crate) fn kill(&self) -> bool {
+        match self.mailbox.kill() {
+            Kill::Aborted | Kill::Pending => true,
+            Kill::Dormant(dormant) => {
+                drop(dormant);
+                self.finish(&mut VecDeque::new(), ExitReason::Killed);
+                true
+            }
+            Kill::AlreadyExiting => false,
         }
     }
 }
@@ -142,7 +229,7 @@ impl<A: Actor> ErasedProcess for Process<A> {
     }
 
     fn push_signal(&self, signal: Signal) -> Result<(), Signal> {
-        self.mailbox.push_signal(signal)
+        self.signal(signal)
     }
 
     fn poll_exit(&self, cx: &mut Context<'_>, key: &mut WaiterKey) -> Poll<ExitReason> {
@@ -158,7 +245,7 @@ impl<A: Actor> ErasedProcess for Process<A> {
     }
 
     fn kill(&self) -> bool {
-        self.mailbox.abort()
+        Process::kill(self)
     }
 
     fn stats(&self) -> MailboxStats {

@@ -1,28 +1,26 @@
 //! Starting actors and running their message loop.
 //!
-//! [`spawn_with`] is the one place in Foundation that creates an actor's task;
-//! the supervisor builds on it. The task runs [`message_loop`] inside a panic
-//! boundary, and an [`ExitGuard`] finishes the exit on every way out: a
-//! return, a caught panic, or the task being aborted (killed).
+//! An actor runs in *activations*: a task that handles messages until the
+//! mailbox is empty, lingers for one scheduler turn in case more arrive,
+//! then hands the actor's state back to its mailbox and ends. The push that
+//! next finds the actor dormant starts the next activation through
+//! [`launch`], the one place in Foundation that creates an actor's task; the
+//! supervisor builds on it. An idle actor therefore costs its process cell
+//! and no task. Each activation runs [`message_loop`] inside a panic
+//! boundary, and an [`ExitGuard`] finishes the exit on every way out that is
+//! not dormancy: a return, a caught panic, or the task being aborted (killed).
 
-use std::{
-    collections::VecDeque,
-    future::Future,
-    panic::AssertUnwindSafe,
-    pin::Pin,
-    sync::Arc,
-    task::{Context as TaskContext, Poll},
-};
+use std::{collections::VecDeque, panic::AssertUnwindSafe, sync::Arc};
 
 use futures::FutureExt;
 
 use crate::{
-    Actor, ActorHandle, ActorOptions, ActorRef, Context, DeadLetterReason, ExitReason, Operation,
-    ProcessRef, StartError, SystemMessage, TimeoutConfig,
-    mailbox::{Mailbox, Received},
-    process::{Envelope, Process},
+    Actor, ActorHandle, ActorOptions, ActorRef, Context, ExitReason, Operation, ProcessRef,
+    StartError, SystemMessage, TimeoutConfig,
+    mailbox::{Activation, Hibernation, Received},
+    process::{Dormant, Envelope, Process},
     system::Signal,
-    wait::{Budget, Elapsed},
+    wait::{Budget, Elapsed, YieldOnce},
 };
 
 /// After this many messages in a row the loop yields to the scheduler, so a
@@ -42,9 +40,9 @@ pub async fn start<A: Actor>(args: A::Args) -> Result<(ActorRef<A>, ActorHandle)
 /// or panics, the error names why; if it runs out of time, it is abandoned
 /// (as a kill would) and the error says so. As with OTP's `start_link`, the
 /// caller waits for `init`, and `init` runs on the caller's task, which
-/// spares two task switches per start; the actor's own task then starts
-/// with its state ready. Messages sent to the actor while `init` runs are
-/// queued, and become dead letters if `init` fails.
+/// spares two task switches per start. The actor then starts dormant: it
+/// has no task until its first message arrives. Messages sent to it while
+/// `init` runs are queued, and become dead letters if `init` fails.
 ///
 /// ```
 /// use foundation_mailbox::{ActorOptions, StartError, start_with};
@@ -71,15 +69,30 @@ pub async fn start_with<A: Actor>(
     let timeout = options
         .start_timeout
         .unwrap_or_else(|| TimeoutConfig::current().timeout(Operation::Start));
-    let (runtime, process) = prepare::<A>(options)?;
+    let process = prepare::<A>(options)?;
     let mut ctx = Context::new(ActorRef {
         process: Arc::clone(&process),
     });
     let init = AssertUnwindSafe(A::init(args, &mut ctx)).catch_unwind();
     let failed = match Budget::new(timeout).wait(init).await {
         Ok(Ok(Ok(actor))) => {
-            process.mailbox.set_running();
-            return Ok(launch(&runtime, process, Begin::Ready(actor, ctx)));
+            let dormant = Dormant {
+                actor,
+                trap_exits: ctx.is_trapping_exits(),
+            };
+            match process.mailbox.start_dormant(dormant) {
+                Ok(activation) => {
+                    if let Some(activation) = activation {
+                        process.activate(activation);
+                    }
+                    return Ok(references(process));
+                }
+                // Killed while `init` ran.
+                Err(dormant) => {
+                    drop(dormant);
+                    StartError::Init(ExitReason::Killed)
+                }
+            }
         }
         Ok(Ok(Err(error))) => StartError::Init(ExitReason::error(error)),
         Ok(Err(payload)) => StartError::Init(ExitReason::from_panic(&*payload)),
@@ -91,11 +104,8 @@ pub async fn start_with<A: Actor>(
     };
     // No task ever ran: finish the exit here, so whatever was queued while
     // `init` ran becomes a dead letter and watchers see the reason.
-    drop(ExitGuard {
-        process,
-        batch: VecDeque::new(),
-        reason,
-    });
+    drop(ctx);
+    process.finish(&mut VecDeque::new(), reason);
     Err(failed)
 }
 
@@ -104,149 +114,164 @@ pub fn spawn<A: Actor>(args: A::Args) -> Result<(ActorRef<A>, ActorHandle), Star
     spawn_with::<A>(args, ActorOptions::new())
 }
 
-/// Starts an actor without waiting for `init`: `init` runs on the actor's
-/// own task, messages sent meanwhile queue up and are handled once it
-/// returns. If `init` fails, the actor exits with the error as its reason
-/// and queued messages become dead letters.
+/// Starts an actor without waiting for `init`: `init` runs on a task of its
+/// own, messages sent meanwhile queue up and are handled once it returns. If
+/// `init` fails, the actor exits with the error as its reason and queued
+/// messages become dead letters.
 pub fn spawn_with<A: Actor>(
     args: A::Args,
     options: ActorOptions,
 ) -> Result<(ActorRef<A>, ActorHandle), StartError> {
-    let (runtime, process) = prepare::<A>(options)?;
-    Ok(launch(&runtime, process, Begin::Init(args)))
+    let process = prepare::<A>(options)?;
+    spawn_task(Arc::clone(&process), Begin::Init(args), 0);
+    Ok(references(process))
 }
 
 /// Checks the options and the runtime, and makes the process cell.
-fn prepare<A: Actor>(
-    options: ActorOptions,
-) -> Result<(tokio::runtime::Handle, Arc<Process<A>>), StartError> {
+fn prepare<A: Actor>(options: ActorOptions) -> Result<Arc<Process<A>>, StartError> {
     if options.capacity == 0 {
         return Err(StartError::InvalidOptions(
             "mailbox capacity must be at least 1",
         ));
     }
     let runtime = tokio::runtime::Handle::try_current().map_err(|_| StartError::NoRuntime)?;
-    let process = Arc::new(Process::<A>::new(
+    Ok(Process::<A>::new(
         options.capacity,
         options.overflow,
         options.dead_letters,
-    ));
-    Ok((runtime, process))
+        runtime,
+    ))
 }
 
-/// Spawns the actor's task: the one place in Foundation an actor task starts.
-fn launch<A: Actor>(
-    runtime: &tokio::runtime::Handle,
-    process: Arc<Process<A>>,
-    begin: Begin<A>,
-) -> (ActorRef<A>, ActorHandle) {
-    let actor = ActorRef {
-        process: Arc::clone(&process),
-    };
-    // audit:allow(FND001) the process core's one spawn: every actor task starts here, owned by its ActorHandle
-    let task = runtime.spawn(run::<A>(Arc::clone(&process), begin));
-    process.mailbox.set_abort(task.abort_handle());
+fn references<A: Actor>(process: Arc<Process<A>>) -> (ActorRef<A>, ActorHandle) {
     let handle = ActorHandle {
-        process: ProcessRef(process),
-        task,
+        process: ProcessRef(Arc::clone(&process) as _),
     };
-    (actor, handle)
+    (ActorRef { process }, handle)
 }
 
-/// How an actor's task begins: from its arguments, or with the state an
-/// `init` on the starter's task already built.
+/// Runs a dormant actor: starts the task of one activation.
+pub(crate) fn launch<A: Actor>(process: Arc<Process<A>>, activation: Activation<Dormant<A>>) {
+    spawn_task(
+        process,
+        Begin::Resume(activation.state),
+        activation.generation,
+    );
+}
+
+/// The one place in Foundation an actor's task is spawned.
+fn spawn_task<A: Actor>(process: Arc<Process<A>>, begin: Begin<A>, generation: u64) {
+    let runtime = process.runtime().clone();
+    // audit:allow(FND001) the process core's one spawn: every actor activation starts here and its exit is supervised through the process cell
+    let task = runtime.spawn(run::<A>(Arc::clone(&process), begin));
+    process.mailbox.set_abort(generation, task.abort_handle());
+}
+
+/// How an activation begins: from the actor's arguments (its `init` runs
+/// here), or with the state the last activation or the starter left.
 enum Begin<A: Actor> {
     Init(A::Args),
-    Ready(A, Context<A>),
+    Resume(Dormant<A>),
 }
 
-/// The whole life of an actor's task.
+/// How an activation ended.
+enum End {
+    Exit(ExitReason),
+    Dormant,
+}
+
+/// One activation of an actor.
 async fn run<A: Actor>(process: Arc<Process<A>>, begin: Begin<A>) {
     // Declared first so it is dropped last: on abort the loop future, which
     // owns the actor's state, is dropped before the exit is published.
     let mut guard = ExitGuard {
         process,
         batch: VecDeque::new(),
-        reason: ExitReason::Killed,
+        reason: Some(ExitReason::Killed),
     };
     let process = Arc::clone(&guard.process);
     let outcome = AssertUnwindSafe(message_loop::<A>(&process, &mut guard.batch, begin))
         .catch_unwind()
         .await;
     guard.reason = match outcome {
-        Ok(reason) => reason,
+        Ok(End::Exit(reason)) => Some(reason),
+        Ok(End::Dormant) => None,
         Err(payload) => {
             let reason = ExitReason::from_panic(&*payload);
             tracing::error!(target: "foundation::mailbox", pid = %process.pid, %reason, "actor panicked");
-            reason
+            Some(reason)
         }
     };
 }
 
-/// Finishes an exit however the task ends: closes the mailbox, hands queued
-/// messages to dead letters, then publishes the exit reason.
+/// Finishes an exit however an activation ends, unless it ended dormant.
 struct ExitGuard<A: Actor> {
     process: Arc<Process<A>>,
     batch: VecDeque<Envelope<A>>,
-    reason: ExitReason,
+    /// `None` when the actor went dormant rather than exiting.
+    reason: Option<ExitReason>,
 }
 
 impl<A: Actor> Drop for ExitGuard<A> {
     fn drop(&mut self) {
-        let reason = self.reason.clone();
-        let leftovers = self.process.mailbox.close(reason.clone());
-        let undelivered = self.batch.len() + leftovers.user.len();
-        for envelope in self.batch.drain(..).chain(leftovers.user) {
-            self.process
-                .dead_letter(envelope, DeadLetterReason::Exited(reason.clone()));
+        if let Some(reason) = self.reason.take() {
+            self.process.finish(&mut self.batch, reason);
         }
-        // System notifications (DOWNs, exit signals) for a dead process have
-        // no one to act on them; they are dropped with the mailbox.
-        drop(leftovers.system);
-        self.process.mailbox.finish_exit();
-        tracing::debug!(
-            target: "foundation::mailbox",
-            pid = %self.process.pid,
-            %reason,
-            undelivered,
-            "actor exited"
-        );
     }
 }
 
-/// `init` (unless the starter ran it), then one message at a time until
-/// something ends the actor.
+/// `init` (for a spawned actor), then one message at a time until the
+/// mailbox stays empty (dormant) or something ends the actor.
 async fn message_loop<A: Actor>(
     process: &Arc<Process<A>>,
     batch: &mut VecDeque<Envelope<A>>,
     begin: Begin<A>,
-) -> ExitReason {
-    let (mut actor, mut ctx) = match begin {
-        Begin::Ready(actor, ctx) => (actor, ctx),
-        Begin::Init(args) => {
-            let mut ctx = Context::new(ActorRef {
-                process: Arc::clone(process),
-            });
-            match A::init(args, &mut ctx).await {
-                Ok(actor) => {
-                    process.mailbox.set_running();
-                    (actor, ctx)
-                }
-                Err(error) => return ExitReason::error(error),
-            }
+) -> End {
+    let mut ctx = Context::new(ActorRef {
+        process: Arc::clone(process),
+    });
+    let mut actor = match begin {
+        Begin::Resume(dormant) => {
+            ctx.trap_exits(dormant.trap_exits);
+            dormant.actor
         }
+        Begin::Init(args) => match A::init(args, &mut ctx).await {
+            Ok(actor) => {
+                process.mailbox.set_running();
+                actor
+            }
+            Err(error) => return End::Exit(ExitReason::error(error)),
+        },
     };
     let mut handled_in_a_row = 0_u32;
     loop {
         if let Some(reason) = ctx.take_stop() {
             actor.terminate(&reason, &mut ctx).await;
-            return reason;
+            return End::Exit(reason);
         }
-        let received = Recv {
-            mailbox: &process.mailbox,
-            batch: &mut *batch,
-        }
-        .await;
+        let received = match process.mailbox.try_recv(batch) {
+            Some(received) => received,
+            None => {
+                // Linger for one turn: a sender on this thread may have more.
+                YieldOnce::new().await;
+                handled_in_a_row = 0;
+                let dormant = Dormant {
+                    actor,
+                    trap_exits: ctx.is_trapping_exits(),
+                };
+                match process.mailbox.hibernate(batch, dormant) {
+                    Hibernation::Dormant => return End::Dormant,
+                    Hibernation::Refused(dormant, received) => {
+                        actor = dormant.actor;
+                        received
+                    }
+                    Hibernation::Killed(dormant) => {
+                        drop(dormant);
+                        return End::Exit(ExitReason::Killed);
+                    }
+                }
+            }
+        };
         let outcome = match received {
             Received::User(Envelope::Cast(message)) => actor.handle_cast(message, &mut ctx).await,
             Received::User(Envelope::Call(request, reply_to)) => {
@@ -264,7 +289,7 @@ async fn message_loop<A: Actor>(
             }
             Received::System(Signal::Stop(reason)) => {
                 actor.terminate(&reason, &mut ctx).await;
-                return reason;
+                return End::Exit(reason);
             }
             Received::System(Signal::Exit { from, reason }) => {
                 if ctx.is_trapping_exits() {
@@ -276,7 +301,7 @@ async fn message_loop<A: Actor>(
                 } else {
                     // OTP: an untrapped exit signal ends the process with the
                     // same reason, without terminate.
-                    return reason;
+                    return End::Exit(reason);
                 }
             }
             Received::System(Signal::Message(message)) => {
@@ -286,28 +311,13 @@ async fn message_loop<A: Actor>(
         if let Err(error) = outcome {
             let reason = ExitReason::error(error);
             actor.terminate(&reason, &mut ctx).await;
-            return reason;
+            return End::Exit(reason);
         }
         handled_in_a_row += 1;
         if handled_in_a_row == YIELD_EVERY {
             handled_in_a_row = 0;
             tokio::task::yield_now().await;
         }
-    }
-}
-
-/// The receiver's next message.
-struct Recv<'a, T> {
-    mailbox: &'a Mailbox<T>,
-    batch: &'a mut VecDeque<T>,
-}
-
-impl<T> Future for Recv<'_, T> {
-    type Output = Received<T>;
-
-    fn poll(self: Pin<&mut Self>, cx: &mut TaskContext<'_>) -> Poll<Received<T>> {
-        let this = self.get_mut();
-        this.mailbox.poll_recv(cx, this.batch)
     }
 }
 

@@ -93,7 +93,14 @@ impl<F: Future> Future for PollOnce<'_, F> {
 
 /// Gives the runtime one turn: the task is rescheduled at once, behind the
 /// tasks already ready to run (the callee a send just woke, say).
-struct YieldOnce(bool);
+#[derive(Debug)]
+pub(crate) struct YieldOnce(bool);
+
+impl YieldOnce {
+    pub(crate) fn new() -> Self {
+        Self(false)
+    }
+}
 
 impl Future for YieldOnce {
     type Output = ();

@@ -1,8 +1,6 @@
 //! Guards on what an idle actor costs: the sizes behind its memory.
 
-use std::sync::Arc;
-
-use crate::{Actor, Context, Overflow, process::Process};
+use crate::{Actor, Context, process::Process};
 
 /// A counter: the smallest useful actor.
 #[derive(Debug)]
@@ -29,21 +27,15 @@ impl Actor for Counter {
     }
 }
 
-/// An idle actor is two allocations: its process cell and its task (whose
-/// size is tokio's task header plus this future, rounded up to 128 bytes).
-/// These bounds keep them from growing unnoticed; see docs/performance.md.
+/// An idle actor is one allocation, its process cell: it has no task while
+/// dormant. This bound keeps the cell from growing unnoticed (288 bytes for
+/// this actor today; the headroom allows for layout differences between
+/// builds); see docs/performance.md.
 #[test]
 fn an_idle_counter_stays_within_its_memory_budget() {
-    let process = Arc::new(Process::<Counter>::new(8, Overflow::Backpressure, None));
-    let future = super::run::<Counter>(process, super::Begin::Init(()));
     let process_cell = std::mem::size_of::<Process<Counter>>();
-    let task_future = std::mem::size_of_val(&future);
     assert!(
-        process_cell <= 256,
+        process_cell <= 320,
         "process cell grew to {process_cell} bytes"
-    );
-    assert!(
-        task_future <= 392,
-        "task future grew to {task_future} bytes"
     );
 }

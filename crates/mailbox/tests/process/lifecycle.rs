@@ -153,13 +153,15 @@ async fn ten_thousand_actors_start_and_stop_leaving_no_task_or_state_behind() {
         };
         actors.push(start::<Probe>(args).await.unwrap());
     }
-    assert_eq!(runtime.metrics().num_alive_tasks(), baseline + 10_000);
+    // Idle actors are dormant: they hold no task at all.
+    assert_eq!(runtime.metrics().num_alive_tasks(), baseline);
+    assert!(actors.iter().all(|(probe, _)| probe.is_dormant()));
     for (probe, handle) in actors {
         probe.stop(ExitReason::shutdown(), PATIENCE).await.unwrap();
-        assert_eq!(handle.join(PATIENCE).await.unwrap(), ExitReason::shutdown());
+        assert_eq!(handle.wait(PATIENCE).await.unwrap(), ExitReason::shutdown());
     }
-    // tokio releases a task just after its JoinHandle resolves: wait for the
-    // count to settle, bounded.
+    // Each stop ran in an activation; tokio releases a task just after it
+    // completes: wait for the count to settle, bounded.
     let settled = tokio::time::timeout(PATIENCE, async {
         while runtime.metrics().num_alive_tasks() != baseline {
             tokio::task::yield_now().await;
@@ -207,4 +209,54 @@ async fn casts_queued_behind_a_crashing_cast_become_dead_letters_on_one_thread()
         ExitReason::panic("cast panicked")
     );
     assert_eq!(sink.letters().len(), 3);
+}
+
+#[tokio::test]
+async fn an_idle_actor_is_dormant_wakes_for_work_and_can_be_killed_while_dormant() {
+    let (args, mut harness) = Harness::args(Init::Ok);
+    let (probe, handle) = start::<Probe>(args).await.unwrap();
+    assert_eq!(harness.next().await, Event::Started);
+    assert!(
+        probe.is_dormant(),
+        "a started actor with nothing to do has no task"
+    );
+
+    probe.cast(Cast::Record(7)).await.unwrap();
+    assert_eq!(probe.call(Call::Log, PATIENCE).await.unwrap(), vec![7]);
+    // Once it has nothing left to do it goes dormant again, state intact.
+    let dormant = tokio::time::timeout(PATIENCE, async {
+        while !probe.is_dormant() {
+            tokio::task::yield_now().await;
+        }
+    })
+    .await;
+    assert!(dormant.is_ok(), "the actor never went dormant");
+    assert_eq!(probe.call(Call::Log, PATIENCE).await.unwrap(), vec![7]);
+
+    // A system message wakes it too. (The reply proves TrapExits was handled:
+    // the signal would otherwise overtake it in the system lane.)
+    let from = Pid::new();
+    probe.cast(Cast::TrapExits).await.unwrap();
+    assert_eq!(probe.call(Call::Echo(1), PATIENCE).await.unwrap(), vec![1]);
+    assert!(probe.process_ref().exit_signal(from, ExitReason::Normal));
+    assert_eq!(
+        harness.next().await,
+        Event::System(SystemMessage::Exit {
+            from,
+            reason: ExitReason::Normal
+        })
+    );
+
+    // Killing a dormant actor needs no task: its state is dropped, its exit published.
+    tokio::time::timeout(PATIENCE, async {
+        while !probe.is_dormant() {
+            tokio::task::yield_now().await;
+        }
+    })
+    .await
+    .unwrap();
+    assert!(probe.kill());
+    assert_eq!(handle.wait(PATIENCE).await.unwrap(), ExitReason::Killed);
+    assert_eq!(harness.drops.load(Ordering::SeqCst), 1);
+    assert!(!probe.kill(), "a second kill finds it already gone");
 }
