@@ -20,7 +20,9 @@ use std::{
 };
 
 use foundation_benches::{actix_counter, foundation_counter, kameo_counter, ractor_counter};
-use foundation_mailbox::{Actor, ActorOptions, Context, ExitReason, start, start_with};
+use foundation_mailbox::{
+    Actor, ActorHandle, ActorOptions, ActorRef, Context, ExitReason, start, start_with,
+};
 use tokio::sync::{Semaphore, mpsc};
 
 const DEFAULT_ACTORS: usize = 100_000;
@@ -250,7 +252,8 @@ impl Actor for Holdable {
 }
 
 /// Idle size, then a burst of 10,000 queued messages per actor, drained:
-/// what the mailbox keeps afterwards, by its own accounting and by RSS.
+/// what the mailbox keeps afterwards, by its own accounting and by RSS, and
+/// whether a second burst reuses what the first freed.
 async fn burst_child() {
     let options = ActorOptions::new().capacity(BURST as usize + 1);
     let mut kept = Vec::with_capacity(BURST_ACTORS);
@@ -263,9 +266,41 @@ async fn burst_child() {
         );
     }
     let idle = resident_bytes();
+    let (peak, peak_reserved) = burst_round(&kept).await;
+    let drained = resident_bytes();
+    let kept_reserved = kept
+        .iter()
+        .map(|(actor, _)| actor.mailbox_stats().reserved_bytes)
+        .max()
+        .unwrap_or(0);
+    // The allocator keeps freed pages for reuse instead of returning them to
+    // the OS, so RSS after a drain overstates what the actors hold. A second
+    // burst shows the freed storage is really free: it reuses it.
+    let (second_peak, _) = burst_round(&kept).await;
+    let per = |bytes: usize| bytes.saturating_sub(before) as f64 / BURST_ACTORS as f64;
+    println!(
+        "foundation_burst: {:.0} bytes/actor idle; mailbox storage after draining {kept_reserved} B \
+         (peak {peak_reserved} B); RSS/actor at peak {:.0}, after draining {:.0}, at a second \
+         burst's peak {:.0} ({})",
+        per(idle),
+        per(peak),
+        per(drained),
+        per(second_peak),
+        if second_peak <= peak + peak / 20 {
+            "the freed storage was reused"
+        } else {
+            "grew: the first burst's storage was not reused"
+        },
+    );
+}
+
+/// Holds each actor inside a handler, queues a burst behind it, releases it
+/// and waits for every burst to drain. Returns RSS at the peak and the
+/// largest mailbox storage seen.
+async fn burst_round(kept: &[(ActorRef<Holdable>, ActorHandle)]) -> (usize, usize) {
     let gate = Arc::new(Semaphore::new(0));
     let mut peak_reserved = 0;
-    for (actor, _) in &kept {
+    for (actor, _) in kept {
         actor.cast(Burst::Hold(gate.clone())).await.expect("alive");
         for n in 0..BURST {
             actor.cast(Burst::Add(n)).await.expect("alive");
@@ -273,25 +308,9 @@ async fn burst_child() {
         peak_reserved = peak_reserved.max(actor.mailbox_stats().reserved_bytes);
     }
     let peak = resident_bytes();
-    gate.add_permits(BURST_ACTORS);
-    for (actor, _) in &kept {
-        assert_eq!(
-            actor.call((), PATIENCE).await.expect("answers"),
-            BURST * (BURST - 1) / 2
-        );
+    gate.add_permits(kept.len());
+    for (actor, _) in kept {
+        actor.call((), PATIENCE).await.expect("answers");
     }
-    let drained = resident_bytes();
-    let kept_reserved = kept
-        .iter()
-        .map(|(actor, _)| actor.mailbox_stats().reserved_bytes)
-        .max()
-        .unwrap_or(0);
-    let per = |bytes: usize| bytes.saturating_sub(before) as f64 / BURST_ACTORS as f64;
-    println!(
-        "foundation_burst: {:.0} bytes/actor after draining (idle {:.0}, at peak {:.0}; \
-         mailbox storage: peak {peak_reserved} B, after drain {kept_reserved} B)",
-        per(drained),
-        per(idle),
-        per(peak),
-    );
+    (peak, peak_reserved)
 }
