@@ -7,8 +7,8 @@
 //! the growth of its resident set divided by N. The refs and handles the
 //! benchmark keeps are counted, as a program keeping its actors would.
 //!
-//! Run: `cargo bench -p foundation-benches --bench idle_memory`
-//! (`-- --actors 1000000` for the million-actor total).
+//! Run: `cargo bench -p foundation-benches --bench idle_memory`; for the
+//! million-actor total, add `-- --only foundation --actors 1000000`.
 
 use std::{
     process::Command,
