@@ -144,15 +144,17 @@ impl<A: Actor> ActorRef<A> {
         }
     }
 
-    /// Asks the actor to stop with `reason` and waits up to `timeout` for it
-    /// to exit. The actor finishes the message it is handling, runs
-    /// `terminate`, and exits; messages still queued become dead letters.
+    /// Stops the actor with OTP's shutdown semantics: it finishes the message
+    /// it is handling, runs `terminate` and exits with `reason`; messages
+    /// still queued become dead letters. If it has not exited within
+    /// `timeout` it is killed and [`StopError::Timeout`] is returned, so the
+    /// actor never outlives a stop.
     pub async fn stop(
         &self,
         reason: ExitReason,
         timeout: Duration,
     ) -> Result<ExitReason, StopError> {
-        self.process_ref().stop(reason, timeout).await
+        self.process.stop(reason, timeout).await
     }
 
     /// Kills the actor at its next await point: no `terminate`, exit reason

@@ -118,9 +118,8 @@ pub enum StopError {
     /// The process had already exited.
     #[error("no process")]
     NoProcess,
-    /// The process did not exit within the timeout; it is still running.
-    /// Its owner may [`kill`](crate::ActorRef::kill) it.
-    #[error("process did not stop within {0:?}")]
+    /// The process did not exit within the timeout, so it was killed.
+    #[error("process did not stop within {0:?} and was killed")]
     Timeout(Duration),
 }
 

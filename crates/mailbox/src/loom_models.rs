@@ -191,7 +191,9 @@ fn close_while_a_sender_waits() {
             let mailbox = mailbox.clone();
             thread::spawn(move || send(&mailbox, 2))
         };
-        let leftovers = mailbox.close(ExitReason::Killed);
+        let leftovers = mailbox
+            .close(ExitReason::Killed, false)
+            .expect("a close that does not publish hands back the lanes");
         mailbox.finish_exit();
         let refused = sender.join().unwrap();
         // The second message either got in before the close (and is a
@@ -231,6 +233,56 @@ fn a_kill_racing_hibernation_ends_the_actor_once() {
     });
 }
 
+/// A stop that claims a dormant actor's state races a push. The pushed
+/// message is handled by the activation the push started, or dead-lettered
+/// by the stop's close, or refused because the mailbox had closed: exactly
+/// one of the three. A claim only ever finds the state while no activation
+/// holds it, so if both the push and the stop got the state, the activation
+/// had already handled the message and gone dormant.
+#[test]
+fn an_inline_stop_racing_a_push_accounts_for_the_message_once() {
+    loom::model(|| {
+        let mailbox = dormant_mailbox(2);
+        let pusher = {
+            let mailbox = mailbox.clone();
+            thread::spawn(move || match send(&mailbox, 1) {
+                Ok(Some(_activation)) => {
+                    let mut seen = Vec::new();
+                    drain(&mailbox, &mut seen);
+                    (true, seen, false)
+                }
+                Ok(None) => (false, Vec::new(), false),
+                Err(_) => (false, Vec::new(), true),
+            })
+        };
+        let stopper_claimed = matches!(mailbox.claim_for_stop(), Ok(Some(())));
+        let mut dead_letters = Vec::new();
+        if stopper_claimed && let Some(leftovers) = mailbox.close(ExitReason::Normal, false) {
+            dead_letters.extend(leftovers.user);
+            mailbox.finish_exit();
+        }
+        let (activated, handled, refused) = pusher.join().unwrap();
+        assert_eq!(
+            handled.len() + dead_letters.len() + usize::from(refused),
+            1,
+            "the message is handled, dead-lettered or refused, once"
+        );
+        if activated && stopper_claimed {
+            assert_eq!(
+                handled,
+                vec![1],
+                "the claim came after the activation went dormant"
+            );
+        }
+        if !stopper_claimed {
+            assert!(
+                activated,
+                "a stop that finds no dormant state left it with an activation"
+            );
+        }
+    });
+}
+
 /// An exit watcher is woken with the reason, whichever runs first.
 #[test]
 fn an_exit_watcher_sees_the_reason() {
@@ -243,8 +295,9 @@ fn an_exit_watcher_sees_the_reason() {
                 block_on(poll_fn(|cx| mailbox.poll_exit(cx, &mut key)))
             })
         };
-        drop(mailbox.close(ExitReason::panic("boom")));
-        mailbox.finish_exit();
+        if mailbox.close(ExitReason::panic("boom"), true).is_some() {
+            mailbox.finish_exit();
+        }
         assert_eq!(watcher.join().unwrap(), ExitReason::panic("boom"));
     });
 }

@@ -452,6 +452,17 @@ impl<T, S> Mailbox<T, S> {
         state.abort = Some(abort);
     }
 
+    /// For a stop: hands back the dormant state, so the stopper can run
+    /// `terminate` itself; `Ok(None)` when the actor is running (or between
+    /// tasks) and must be sent a stop signal instead.
+    pub(crate) fn claim_for_stop(&self) -> Result<Option<S>, ()> {
+        let mut state = lock(&self.state);
+        if state.status.is_closed() {
+            return Err(());
+        }
+        Ok(state.dormant.take())
+    }
+
     /// Kills the actor: aborts its task, or hands back its dormant state.
     pub(crate) fn kill(&self) -> Kill<S> {
         let mut state = lock(&self.state);
@@ -471,9 +482,20 @@ impl<T, S> Mailbox<T, S> {
     }
 
     /// Closes the mailbox to new messages and hands back what was queued.
-    /// The exit is not observable until [`finish_exit`](Self::finish_exit).
-    pub(crate) fn close(&self, reason: ExitReason) -> Leftovers<T> {
+    /// The exit is not observable until [`finish_exit`](Self::finish_exit),
+    /// unless `publish_if_empty` is set and nothing was queued: then it is
+    /// published at once, and `None` says there is nothing left to do.
+    pub(crate) fn close(&self, reason: ExitReason, publish_if_empty: bool) -> Option<Leftovers<T>> {
         let mut state = lock(&self.state);
+        if publish_if_empty && state.is_idle() && state.senders.is_empty() {
+            state.status = Status::Exited(reason);
+            state.taken = 0;
+            state.abort = None;
+            let waiters = state.status_waiters.take_all();
+            drop(state);
+            waiters.wake();
+            return None;
+        }
         state.status = Status::Exiting(reason);
         state.taken = 0;
         state.abort = None;
@@ -487,7 +509,7 @@ impl<T, S> Mailbox<T, S> {
         // Blocked senders wake to find the mailbox closed and get their
         // messages back.
         senders.wake();
-        leftovers
+        Some(leftovers)
     }
 
     /// Publishes the exit: waiters see the reason from now on.

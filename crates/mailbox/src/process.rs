@@ -5,17 +5,19 @@ use std::{
     collections::VecDeque,
     fmt,
     future::Future,
+    panic::AssertUnwindSafe,
     pin::Pin,
     sync::{Arc, Weak},
     task::{Context, Poll},
     time::Duration,
 };
 
+use futures::FutureExt;
 use tokio::sync::oneshot;
 
 use crate::{
-    Actor, DeadLetter, DeadLetterReason, DeadLetterSink, DefaultDeadLetterSink, ExitReason,
-    MailboxStats, MessageKind, Overflow, Pid, StopError, SystemMessage, WaitTimeout,
+    Actor, ActorRef, DeadLetter, DeadLetterReason, DeadLetterSink, DefaultDeadLetterSink,
+    ExitReason, MailboxStats, MessageKind, Overflow, Pid, StopError, SystemMessage, WaitTimeout,
     mailbox::{Activation, Kill, Mailbox, Pushed},
     system::Signal,
     wait::{Budget, Elapsed},
@@ -166,15 +168,17 @@ impl<A: Actor> Process<A> {
     /// still queued to dead letters, then publishes the reason. The actor's
     /// state must already be gone.
     pub(crate) fn finish(&self, batch: &mut VecDeque<Envelope<A>>, reason: ExitReason) {
-        let leftovers = self.mailbox.close(reason.clone());
-        let undelivered = batch.len() + leftovers.user.len();
-        for envelope in batch.drain(..).chain(leftovers.user) {
-            self.dead_letter(envelope, DeadLetterReason::Exited(reason.clone()));
+        let mut undelivered = 0;
+        if let Some(leftovers) = self.mailbox.close(reason.clone(), batch.is_empty()) {
+            undelivered = batch.len() + leftovers.user.len();
+            for envelope in batch.drain(..).chain(leftovers.user) {
+                self.dead_letter(envelope, DeadLetterReason::Exited(reason.clone()));
+            }
+            // System notifications (DOWNs, exit signals) for a dead process
+            // have no one to act on them; they are dropped with the mailbox.
+            drop(leftovers.system);
+            self.mailbox.finish_exit();
         }
-        // System notifications (DOWNs, exit signals) for a dead process have
-        // no one to act on them; they are dropped with the mailbox.
-        drop(leftovers.system);
-        self.mailbox.finish_exit();
         tracing::debug!(
             target: "foundation::mailbox",
             pid = %self.pid,
@@ -182,6 +186,72 @@ impl<A: Actor> Process<A> {
             undelivered,
             "actor exited"
         );
+    }
+
+    /// Stops the actor with OTP's shutdown semantics: ask, wait up to
+    /// `timeout`, then kill. A dormant actor's `terminate` runs right here,
+    /// on the stopper's task, since nothing else can be running it.
+    pub(crate) async fn stop(
+        &self,
+        reason: ExitReason,
+        timeout: Duration,
+    ) -> Result<ExitReason, StopError> {
+        let dormant = match self.mailbox.claim_for_stop() {
+            Err(()) => return Err(StopError::NoProcess),
+            Ok(dormant) => dormant,
+        };
+        let Some(dormant) = dormant else {
+            return self.stop_running(reason, timeout).await;
+        };
+        let Some(me) = self.me.upgrade() else {
+            return Err(StopError::NoProcess);
+        };
+        // Whatever happens to this future, the exit is finished.
+        let mut exit = InlineExit {
+            process: self,
+            reason: Some(ExitReason::Killed),
+        };
+        let mut ctx = crate::Context::new(ActorRef { process: me });
+        ctx.trap_exits(dormant.trap_exits);
+        let mut actor = dormant.actor;
+        let terminate = AssertUnwindSafe(actor.terminate(&reason, &mut ctx)).catch_unwind();
+        let outcome = match Budget::new(timeout).wait(terminate).await {
+            Ok(Ok(())) => Ok(reason),
+            Ok(Err(payload)) => Ok(ExitReason::from_panic(&*payload)),
+            Err(Elapsed) => Err(StopError::Timeout(timeout)),
+        };
+        // The state goes before the exit is published.
+        drop(actor);
+        drop(ctx);
+        exit.reason = Some(match &outcome {
+            Ok(reason) => reason.clone(),
+            Err(_) => ExitReason::Killed,
+        });
+        drop(exit);
+        outcome
+    }
+
+    /// Stops an actor that has a task: a stop signal through the system
+    /// lane, then a kill if it has not exited in time.
+    async fn stop_running(
+        &self,
+        reason: ExitReason,
+        timeout: Duration,
+    ) -> Result<ExitReason, StopError> {
+        if self.signal(Signal::Stop(reason)).is_err() {
+            return Err(StopError::NoProcess);
+        }
+        let exited = ExitWait {
+            mailbox: &self.mailbox,
+            key: WaiterKey::default(),
+        };
+        match Budget::new(timeout).wait_after_sending(exited).await {
+            Ok(reason) => Ok(reason),
+            Err(Elapsed) => {
+                self.kill();
+                Err(StopError::Timeout(timeout))
+            }
+        }
     }
 
     /// Queues a signal, activating the actor if it was dormant.
@@ -207,6 +277,42 @@ impl<A: Actor> Process<A> {
     }
 }
 
+/// Finishes an exit when dropped: a stop run on the stopper's task ends the
+/// actor even if the stopper is cancelled midway.
+struct InlineExit<'a, A: Actor> {
+    process: &'a Process<A>,
+    reason: Option<ExitReason>,
+}
+
+impl<A: Actor> Drop for InlineExit<'_, A> {
+    fn drop(&mut self) {
+        if let Some(reason) = self.reason.take() {
+            self.process.finish(&mut VecDeque::new(), reason);
+        }
+    }
+}
+
+/// Waits for a typed process's exit, without the type-erased reference.
+struct ExitWait<'a, T, S> {
+    mailbox: &'a Mailbox<T, S>,
+    key: WaiterKey,
+}
+
+impl<T, S> Future for ExitWait<'_, T, S> {
+    type Output = ExitReason;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<ExitReason> {
+        let this = self.get_mut();
+        this.mailbox.poll_exit(cx, &mut this.key)
+    }
+}
+
+impl<T, S> Drop for ExitWait<'_, T, S> {
+    fn drop(&mut self) {
+        self.mailbox.cancel_wait(&mut self.key);
+    }
+}
+
 /// The type-erased operations every process supports.
 pub(crate) trait ErasedProcess: Send + Sync + fmt::Debug {
     fn pid(&self) -> Pid;
@@ -217,7 +323,12 @@ pub(crate) trait ErasedProcess: Send + Sync + fmt::Debug {
     fn exit_reason(&self) -> Option<ExitReason>;
     fn kill(&self) -> bool;
     fn stats(&self) -> MailboxStats;
+    fn stop(&self, reason: ExitReason, timeout: Duration) -> StopFuture<'_>;
 }
+
+/// A type-erased stop in progress.
+pub(crate) type StopFuture<'a> =
+    Pin<Box<dyn Future<Output = Result<ExitReason, StopError>> + Send + 'a>>;
 
 impl<A: Actor> ErasedProcess for Process<A> {
     fn pid(&self) -> Pid {
@@ -250,6 +361,10 @@ impl<A: Actor> ErasedProcess for Process<A> {
 
     fn stats(&self) -> MailboxStats {
         self.mailbox.stats()
+    }
+
+    fn stop(&self, reason: ExitReason, timeout: Duration) -> StopFuture<'_> {
+        Box::pin(Process::stop(self, reason, timeout))
     }
 }
 
@@ -332,20 +447,17 @@ impl ProcessRef {
         self.0.kill()
     }
 
-    /// Asks the process to stop with `reason` and waits up to `timeout` for
-    /// it to exit. `terminate` runs first. Returns the exit reason.
+    /// Stops the process with OTP's shutdown semantics: asks it to stop with
+    /// `reason` (it finishes the message it is handling and runs
+    /// `terminate`), waits up to `timeout`, and kills it if it has not exited
+    /// by then, returning [`StopError::Timeout`]. Either way the process is
+    /// gone, or going at its next await point, when this returns.
     pub async fn stop(
         &self,
         reason: ExitReason,
         timeout: Duration,
     ) -> Result<ExitReason, StopError> {
-        if self.0.push_signal(Signal::Stop(reason)).is_err() {
-            return Err(StopError::NoProcess);
-        }
-        Budget::new(timeout)
-            .wait_after_sending(self.exited())
-            .await
-            .map_err(|Elapsed| StopError::Timeout(timeout))
+        self.0.stop(reason, timeout).await
     }
 
     /// Waits up to `timeout` for the process to exit and returns why it did.

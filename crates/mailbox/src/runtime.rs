@@ -161,9 +161,10 @@ pub(crate) fn launch<A: Actor>(process: Arc<Process<A>>, activation: Activation<
 
 /// The one place in Foundation an actor's task is spawned.
 fn spawn_task<A: Actor>(process: Arc<Process<A>>, begin: Begin<A>, generation: u64) {
-    let runtime = process.runtime().clone();
     // audit:allow(FND001) the process core's one spawn: every actor activation starts here and its exit is supervised through the process cell
-    let task = runtime.spawn(run::<A>(Arc::clone(&process), begin));
+    let task = process
+        .runtime()
+        .spawn(run::<A>(Arc::clone(&process), begin));
     process.mailbox.set_abort(generation, task.abort_handle());
 }
 

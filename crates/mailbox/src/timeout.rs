@@ -122,6 +122,9 @@ impl TimeoutConfig {
     }
 
     fn scale(&self, timeout: Duration) -> Duration {
+        if self.factor == 1.0 {
+            return timeout;
+        }
         timeout.mul_f64(self.factor)
     }
 

@@ -85,7 +85,7 @@ async fn a_panicking_cast_ends_only_that_actor() {
 }
 
 #[tokio::test(start_paused = true)]
-async fn a_stop_that_is_not_honoured_times_out_and_kill_ends_it() {
+async fn a_stop_that_is_not_honoured_in_time_ends_in_a_kill() {
     let (args, mut harness) = Harness::args(Init::Ok);
     let (probe, handle) = start::<Probe>(args).await.unwrap();
     probe.cast(Cast::Block(1)).await.unwrap();
@@ -94,9 +94,34 @@ async fn a_stop_that_is_not_honoured_times_out_and_kill_ends_it() {
         .stop(ExitReason::shutdown(), Duration::from_millis(500))
         .await;
     assert_eq!(outcome, Err(StopError::Timeout(Duration::from_millis(500))));
-    assert!(handle.kill());
+    // OTP's shutdown: ask, wait, then kill. No terminate after a kill, but
+    // the state was dropped before the exit was published.
     assert_eq!(handle.wait(PATIENCE).await.unwrap(), ExitReason::Killed);
-    // Killed: no terminate, but the state was dropped before the exit was published.
+    assert_eq!(harness.drops.load(Ordering::SeqCst), 1);
+    assert!(!handle.kill(), "nothing left to kill");
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_dormant_actor_whose_terminate_hangs_is_killed_at_the_stop_timeout() {
+    let (args, mut harness) = Harness::args(Init::Ok);
+    let (probe, handle) = start::<Probe>(args).await.unwrap();
+    assert_eq!(harness.next().await, Event::Started);
+    probe.cast(Cast::HangInTerminate).await.unwrap();
+    assert_eq!(probe.call(Call::Echo(1), PATIENCE).await.unwrap(), vec![1]);
+    tokio::time::timeout(PATIENCE, async {
+        while !probe.is_dormant() {
+            tokio::task::yield_now().await;
+        }
+    })
+    .await
+    .unwrap();
+    // The dormant actor's terminate runs on this task and never finishes.
+    let outcome = probe
+        .stop(ExitReason::shutdown(), Duration::from_millis(500))
+        .await;
+    assert_eq!(outcome, Err(StopError::Timeout(Duration::from_millis(500))));
+    assert_eq!(harness.next().await, Event::Entered(u64::MAX));
+    assert_eq!(handle.wait(PATIENCE).await.unwrap(), ExitReason::Killed);
     assert_eq!(harness.drops.load(Ordering::SeqCst), 1);
 }
 

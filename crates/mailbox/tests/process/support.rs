@@ -39,6 +39,8 @@ pub(crate) enum Cast {
     Panic,
     StopWith(ExitReason),
     TrapExits,
+    /// Makes `terminate` wait for a permit on the gate.
+    HangInTerminate,
 }
 
 #[derive(Debug)]
@@ -64,6 +66,7 @@ pub(crate) enum Init {
 #[derive(Debug, Clone)]
 pub(crate) struct Probe {
     pub(crate) log: Vec<u64>,
+    pub(crate) hang_in_terminate: bool,
     pub(crate) gate: Arc<Semaphore>,
     pub(crate) events: mpsc::Sender<Event>,
     pub(crate) drops: Arc<AtomicUsize>,
@@ -160,6 +163,7 @@ impl Actor for Probe {
     async fn init(args: ProbeArgs, _ctx: &mut Context<Self>) -> Result<Self, ProbeFailed> {
         let mut probe = Probe {
             log: Vec::new(),
+            hang_in_terminate: false,
             gate: args.gate,
             events: args.events,
             drops: args.drops,
@@ -185,6 +189,7 @@ impl Actor for Probe {
             Cast::Panic => panic!("cast panicked"),
             Cast::StopWith(reason) => ctx.stop(reason),
             Cast::TrapExits => ctx.trap_exits(true),
+            Cast::HangInTerminate => self.hang_in_terminate = true,
         }
         Ok(())
     }
@@ -216,6 +221,9 @@ impl Actor for Probe {
     }
 
     async fn terminate(&mut self, reason: &ExitReason, _ctx: &mut Context<Self>) {
+        if self.hang_in_terminate {
+            self.pass_gate(u64::MAX).await;
+        }
         self.report(Event::Terminated(reason.clone())).await;
     }
 }
