@@ -113,7 +113,7 @@ pub use crate::{
     mailbox::{DEFAULT_CAPACITY, MailboxStats, Overflow},
     options::ActorOptions,
     pid::{Pid, Reference},
-    process::{Exited, ProcessRef},
+    process::{ExitHookId, Exited, ProcessRef},
     recipient::{Recipient, RecipientSend},
     runtime::{spawn, spawn_with, start, start_with},
     system::{Down, SystemMessage},

@@ -175,6 +175,8 @@ struct State<T, S> {
     abort: Option<AbortHandle>,
     kill_pending: bool,
     dropped: u64,
+    /// Run once, with the exit reason, after the exit is published.
+    exit_hooks: ExitHooks,
 }
 
 impl<T, S> State<T, S> {
@@ -234,6 +236,7 @@ impl<T, S> Mailbox<T, S> {
                 abort: None,
                 kill_pending: false,
                 dropped: 0,
+                exit_hooks: ExitHooks::default(),
             }),
             system_pending: AtomicBool::new(false),
             capacity,
@@ -488,12 +491,14 @@ impl<T, S> Mailbox<T, S> {
     pub(crate) fn close(&self, reason: ExitReason, publish_if_empty: bool) -> Option<Leftovers<T>> {
         let mut state = lock(&self.state);
         if publish_if_empty && state.is_idle() && state.senders.is_empty() {
-            state.status = Status::Exited(reason);
+            state.status = Status::Exited(reason.clone());
             state.taken = 0;
             state.abort = None;
             let waiters = state.status_waiters.take_all();
+            let hooks = std::mem::take(&mut state.exit_hooks);
             drop(state);
             waiters.wake();
+            hooks.run(&reason);
             return None;
         }
         state.status = Status::Exiting(reason);
@@ -516,13 +521,33 @@ impl<T, S> Mailbox<T, S> {
     pub(crate) fn finish_exit(&self) {
         let mut state = lock(&self.state);
         let status = std::mem::replace(&mut state.status, Status::Starting);
-        state.status = match status {
-            Status::Exiting(reason) | Status::Exited(reason) => Status::Exited(reason),
-            Status::Starting | Status::Running => Status::Exited(ExitReason::Killed),
+        let reason = match status {
+            Status::Exiting(reason) | Status::Exited(reason) => reason,
+            Status::Starting | Status::Running => ExitReason::Killed,
         };
+        state.status = Status::Exited(reason.clone());
         let waiters = state.status_waiters.take_all();
+        let hooks = std::mem::take(&mut state.exit_hooks);
         drop(state);
         waiters.wake();
+        hooks.run(&reason);
+    }
+
+    /// Registers `hook` to run once after the exit is published. Gives the
+    /// hook back, with the reason, if the exit already was.
+    pub(crate) fn add_exit_hook(&self, hook: ExitHook) -> Result<u64, (ExitHook, ExitReason)> {
+        let mut state = lock(&self.state);
+        if let Status::Exited(reason) = &state.status {
+            let reason = reason.clone();
+            return Err((hook, reason));
+        }
+        Ok(state.exit_hooks.add(hook))
+    }
+
+    /// Removes a hook that has not run. Returns `false` if it ran (or is
+    /// running) already.
+    pub(crate) fn remove_exit_hook(&self, id: u64) -> bool {
+        lock(&self.state).exit_hooks.remove(id)
     }
 
     /// Ready with the exit reason once the exit is published.
@@ -573,6 +598,57 @@ impl<T, S> Mailbox<T, S> {
             dropped: state.dropped,
             reserved_slots,
             reserved_bytes: reserved_slots * std::mem::size_of::<T>(),
+        }
+    }
+}
+
+/// What runs when a process exits: the exit reason is passed in.
+pub(crate) type ExitHook = Box<dyn FnOnce(&ExitReason) + Send>;
+
+// Hook ids only need to be unique per process; one counter for all keeps
+// the per-process list small.
+static NEXT_HOOK: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+
+/// A process's exit hooks; one pointer while there are none.
+#[derive(Default)]
+// Boxed so every process cell pays one word, not a Vec's three: most
+// processes never have a hook.
+#[allow(clippy::box_collection)]
+struct ExitHooks(Option<Box<Vec<(u64, ExitHook)>>>);
+
+impl std::fmt::Debug for ExitHooks {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_tuple("ExitHooks")
+            .field(&self.0.as_ref().map_or(0, |hooks| hooks.len()))
+            .finish()
+    }
+}
+
+impl ExitHooks {
+    fn add(&mut self, hook: ExitHook) -> u64 {
+        let id = NEXT_HOOK.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        self.0.get_or_insert_with(Default::default).push((id, hook));
+        id
+    }
+
+    fn remove(&mut self, id: u64) -> bool {
+        let Some(hooks) = &mut self.0 else {
+            return false;
+        };
+        let Some(index) = hooks.iter().position(|(hook_id, _)| *hook_id == id) else {
+            return false;
+        };
+        drop(hooks.swap_remove(index));
+        if hooks.is_empty() {
+            self.0 = None;
+        }
+        true
+    }
+
+    /// Runs every hook, outside the lock.
+    fn run(self, reason: &ExitReason) {
+        for (_, hook) in self.0.into_iter().flat_map(|hooks| *hooks) {
+            hook(reason);
         }
     }
 }

@@ -18,7 +18,7 @@ use tokio::sync::oneshot;
 use crate::{
     Actor, ActorRef, DeadLetter, DeadLetterReason, DeadLetterSink, DefaultDeadLetterSink,
     ExitReason, MailboxStats, MessageKind, Overflow, Pid, StopError, SystemMessage, WaitTimeout,
-    mailbox::{Activation, Kill, Mailbox, Pushed},
+    mailbox::{Activation, ExitHook, Kill, Mailbox, Pushed},
     system::Signal,
     wait::{Budget, Elapsed},
     waiters::WaiterKey,
@@ -324,6 +324,8 @@ pub(crate) trait ErasedProcess: Send + Sync + fmt::Debug {
     fn kill(&self) -> bool;
     fn stats(&self) -> MailboxStats;
     fn stop(&self, reason: ExitReason, timeout: Duration) -> StopFuture<'_>;
+    fn add_exit_hook(&self, hook: ExitHook) -> Result<u64, ExitReason>;
+    fn remove_exit_hook(&self, id: u64) -> bool;
 }
 
 /// A type-erased stop in progress.
@@ -366,7 +368,21 @@ impl<A: Actor> ErasedProcess for Process<A> {
     fn stop(&self, reason: ExitReason, timeout: Duration) -> StopFuture<'_> {
         Box::pin(Process::stop(self, reason, timeout))
     }
+
+    fn add_exit_hook(&self, hook: ExitHook) -> Result<u64, ExitReason> {
+        self.mailbox
+            .add_exit_hook(hook)
+            .map_err(|(_, reason)| reason)
+    }
+
+    fn remove_exit_hook(&self, id: u64) -> bool {
+        self.mailbox.remove_exit_hook(id)
+    }
 }
+
+/// Identifies a hook registered with [`ProcessRef::on_exit`], to cancel it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct ExitHookId(u64);
 
 /// A reference to any process, whatever its actor type: what monitors,
 /// links and supervisors hold.
@@ -394,6 +410,21 @@ impl<A: Actor> ErasedProcess for Process<A> {
 /// ```
 #[derive(Clone, Debug)]
 pub struct ProcessRef(pub(crate) Arc<dyn ErasedProcess>);
+
+impl PartialEq for ProcessRef {
+    /// Two references are equal when they name the same process.
+    fn eq(&self, other: &Self) -> bool {
+        self.pid() == other.pid()
+    }
+}
+
+impl Eq for ProcessRef {}
+
+impl std::hash::Hash for ProcessRef {
+    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+        self.pid().hash(state);
+    }
+}
 
 impl ProcessRef {
     /// The process's pid.
@@ -466,6 +497,55 @@ impl ProcessRef {
             .wait(self.exited())
             .await
             .map_err(|Elapsed| WaitTimeout(timeout))
+    }
+
+    /// Runs `hook` once, with the exit reason, right after the process's exit
+    /// is published: the building block of monitors and links, at the cost
+    /// of one small entry in the process's own cell (no task, no global
+    /// lock). The hook runs on whichever task finishes the exit, outside
+    /// every lock, so it must be quick and must not block: deliver a system
+    /// message, wake a future. If the process has already exited, the hook
+    /// is dropped unrun and its exit reason returned, so the caller can act
+    /// on it at once (a monitor delivers its DOWN).
+    ///
+    /// ```
+    /// use std::{sync::{Arc, Mutex}, time::Duration};
+    /// use foundation_mailbox::{ExitReason, start};
+    /// # use foundation_mailbox::{Actor, Context};
+    /// # #[derive(Debug)] struct Idle;
+    /// # impl Actor for Idle {
+    /// #     type Args = (); type Cast = (); type Call = (); type Reply = ();
+    /// #     type Error = std::convert::Infallible;
+    /// #     async fn init(_: (), _: &mut Context<Self>) -> Result<Self, Self::Error> { Ok(Idle) }
+    /// #     async fn handle_cast(&mut self, _: (), _: &mut Context<Self>) -> Result<(), Self::Error> { Ok(()) }
+    /// #     async fn handle_call(&mut self, _: (), _: &mut Context<Self>) -> Result<(), Self::Error> { Ok(()) }
+    /// # }
+    ///
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() {
+    /// let (idle, _handle) = start::<Idle>(()).await.unwrap();
+    /// let seen = Arc::new(Mutex::new(None));
+    /// let record = seen.clone();
+    /// idle.process_ref()
+    ///     .on_exit(move |reason| *record.lock().unwrap() = Some(reason.clone()))
+    ///     .unwrap();
+    /// idle.stop(ExitReason::Normal, Duration::from_secs(1)).await.unwrap();
+    /// assert_eq!(*seen.lock().unwrap(), Some(ExitReason::Normal));
+    /// // Too late now: the reason comes back instead.
+    /// assert_eq!(idle.process_ref().on_exit(|_| {}), Err(ExitReason::Normal));
+    /// # }
+    /// ```
+    pub fn on_exit(
+        &self,
+        hook: impl FnOnce(&ExitReason) + Send + 'static,
+    ) -> Result<ExitHookId, ExitReason> {
+        self.0.add_exit_hook(Box::new(hook)).map(ExitHookId)
+    }
+
+    /// Cancels a hook from [`on_exit`](Self::on_exit). Returns `false` if
+    /// it already ran or is running.
+    pub fn cancel_exit_hook(&self, hook: ExitHookId) -> bool {
+        self.0.remove_exit_hook(hook.0)
     }
 
     /// A future that resolves when the process exits. It does not time out

@@ -5,6 +5,7 @@ mod process {
 
     mod calls;
     mod dead_letters;
+    mod exit_hooks;
     mod lifecycle;
     mod mailbox;
 }
