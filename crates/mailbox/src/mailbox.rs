@@ -25,7 +25,7 @@ use std::{
 use tokio::task::AbortHandle;
 
 use crate::{
-    ExitReason,
+    ExitReason, SystemMessage,
     sync::{AtomicBool, Mutex, Ordering, lock},
     system::Signal,
     waiters::{WaiterKey, Waiters, wake_all},
@@ -329,6 +329,20 @@ impl<T, S> Mailbox<T, S> {
         state.system.push_back(signal);
         self.system_pending.store(true, Ordering::Release);
         Ok(state.activate())
+    }
+
+    /// Removes queued system messages the actor would see (not stop or exit
+    /// signals) for which `matches` is true. Returns how many went.
+    pub(crate) fn flush_system(&self, mut matches: impl FnMut(&SystemMessage) -> bool) -> usize {
+        let mut state = lock(&self.state);
+        let before = state.system.len();
+        state
+            .system
+            .retain(|signal| !matches!(signal, Signal::Message(message) if matches(message)));
+        if state.system.is_empty() {
+            self.system_pending.store(false, Ordering::Relaxed);
+        }
+        before - state.system.len()
     }
 
     /// The receiver's next message, if there is one: system messages first,

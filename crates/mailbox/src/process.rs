@@ -325,6 +325,7 @@ pub(crate) trait ErasedProcess: Send + Sync + fmt::Debug {
     fn stats(&self) -> MailboxStats;
     fn stop(&self, reason: ExitReason, timeout: Duration) -> StopFuture<'_>;
     fn add_exit_hook(&self, hook: ExitHook) -> Result<u64, ExitReason>;
+    fn flush_system(&self, matches: &mut dyn FnMut(&SystemMessage) -> bool) -> usize;
     fn remove_exit_hook(&self, id: u64) -> bool;
 }
 
@@ -377,6 +378,10 @@ impl<A: Actor> ErasedProcess for Process<A> {
 
     fn remove_exit_hook(&self, id: u64) -> bool {
         self.mailbox.remove_exit_hook(id)
+    }
+
+    fn flush_system(&self, matches: &mut dyn FnMut(&SystemMessage) -> bool) -> usize {
+        self.mailbox.flush_system(matches)
     }
 }
 
@@ -461,6 +466,14 @@ impl ProcessRef {
                     reason,
                 },
             })
+    }
+
+    /// Removes queued system messages for which `matches` is true, before
+    /// the actor sees them; returns how many. A monitor that is dropped
+    /// flushes its pending DOWN this way (OTP's `demonitor(Ref, [flush])`).
+    /// Messages the actor has already taken are not affected.
+    pub fn flush_system(&self, mut matches: impl FnMut(&SystemMessage) -> bool) -> usize {
+        self.0.flush_system(&mut matches)
     }
 
     /// Sends an exit signal from `from`, as a link does when `from` exits.

@@ -81,3 +81,32 @@ async fn a_cancelled_hook_never_runs_and_a_late_one_gets_the_reason_back() {
     assert_eq!(process.on_exit(seen.hook()), Err(ExitReason::Normal));
     assert_eq!(seen.reasons().len(), 1, "a late hook is not run");
 }
+
+#[tokio::test]
+async fn flushing_removes_a_pending_down_before_the_actor_sees_it() {
+    use foundation_mailbox::{Down, Reference, SystemMessage};
+
+    let (args, mut harness) = Harness::args(Init::Ok);
+    let (probe, _handle) = start::<Probe>(args).await.unwrap();
+    assert_eq!(harness.next().await, Event::Started);
+    probe.cast(Cast::Block(1)).await.unwrap();
+    harness.entered(1).await;
+    let down = |reference| {
+        SystemMessage::Down(Down {
+            pid: probe.pid(),
+            reference,
+            reason: ExitReason::Normal,
+        })
+    };
+    let (flushed, kept) = (Reference::new(), Reference::new());
+    let process = probe.process_ref();
+    process.send_system(down(flushed)).unwrap();
+    process.send_system(down(kept)).unwrap();
+    let removed = process.flush_system(
+        |message| matches!(message, SystemMessage::Down(d) if d.reference == flushed),
+    );
+    assert_eq!(removed, 1);
+    harness.open_gate(1);
+    assert_eq!(harness.next().await, Event::System(down(kept)));
+    assert_eq!(probe.call(Call::Echo(2), PATIENCE).await.unwrap(), vec![2]);
+}
