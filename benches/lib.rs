@@ -109,6 +109,20 @@ pub mod actix_counter {
 /// ractor's counter.
 pub mod ractor_counter {
     use ractor::{Actor, ActorProcessingErr, ActorRef, RpcReplyPort};
+    use tokio::task::JoinHandle;
+
+    /// Starts a counter, its `pre_start` done.
+    pub async fn start() -> (ActorRef<Message>, JoinHandle<()>) {
+        Actor::spawn(None, Counter, ())
+            .await
+            .expect("a ractor counter starts")
+    }
+
+    /// Stops a counter and waits for its end.
+    pub async fn stop((counter, handle): (ActorRef<Message>, JoinHandle<()>)) {
+        counter.stop(None);
+        handle.await.expect("a ractor counter stops");
+    }
 
     /// Adds what it is cast; answers `Get` with the total.
     #[derive(Debug, Default)]
@@ -155,11 +169,25 @@ pub mod ractor_counter {
 pub mod kameo_counter {
     use kameo::{
         Actor,
-        actor::ActorRef,
+        actor::{ActorRef, Spawn},
         message::{Context, Message},
     };
 
     use super::Infallible;
+
+    /// Starts a counter with a bounded mailbox of `capacity`, as ours.
+    pub fn start(capacity: usize) -> ActorRef<Counter> {
+        Counter::spawn_with_mailbox((), kameo::mailbox::bounded(capacity))
+    }
+
+    /// Stops a counter and waits for its end.
+    pub async fn stop(counter: &ActorRef<Counter>) {
+        counter
+            .stop_gracefully()
+            .await
+            .expect("a kameo counter stops");
+        counter.wait_for_shutdown().await;
+    }
 
     /// Adds what it is told; answers [`Get`] with the total.
     #[derive(Debug, Default)]

@@ -175,21 +175,16 @@ async fn ractor_child(actors: usize) {
     let mut kept = Vec::with_capacity(actors);
     let before = resident_bytes();
     for _ in 0..actors {
-        kept.push(
-            ractor::Actor::spawn(None, ractor_counter::Counter, ())
-                .await
-                .expect("starts"),
-        );
+        kept.push(ractor_counter::start().await);
     }
     report("ractor", actors, before, resident_bytes());
 }
 
 async fn kameo_child(actors: usize) {
-    use kameo::actor::Spawn;
     let mut kept = Vec::with_capacity(actors);
     let before = resident_bytes();
     for _ in 0..actors {
-        let counter = kameo_counter::Counter::spawn_with_mailbox((), kameo::mailbox::bounded(1024));
+        let counter = kameo_counter::start(1024);
         counter.wait_for_startup().await;
         kept.push(counter);
     }

@@ -166,9 +166,7 @@ fn cast_throughput_on_tokio(group: &mut BenchmarkGroup<'_, WallTime>) {
         group.bench_function(format!("ractor/{flavor}"), |b| {
             b.iter_custom(|iters| {
                 timed(&rt, iters, || async {
-                    let (counter, handle) = ractor::Actor::spawn(None, ractor_counter::Counter, ())
-                        .await
-                        .expect("counter starts");
+                    let (counter, handle) = ractor_counter::start().await;
                     for n in 0..MESSAGES {
                         counter
                             .cast(ractor_counter::Message::Add(n))
@@ -177,8 +175,7 @@ fn cast_throughput_on_tokio(group: &mut BenchmarkGroup<'_, WallTime>) {
                     let total = ractor::call!(counter, ractor_counter::Message::Get)
                         .expect("counter answers");
                     assert_eq!(total, MESSAGES * (MESSAGES - 1) / 2);
-                    counter.stop(None);
-                    handle.await.expect("counter stops");
+                    ractor_counter::stop((counter, handle)).await;
                 })
             })
         });
@@ -186,11 +183,7 @@ fn cast_throughput_on_tokio(group: &mut BenchmarkGroup<'_, WallTime>) {
         group.bench_function(format!("kameo/{flavor}"), |b| {
             b.iter_custom(|iters| {
                 timed(&rt, iters, || async {
-                    use kameo::actor::Spawn;
-                    let counter = kameo_counter::Counter::spawn_with_mailbox(
-                        (),
-                        kameo::mailbox::bounded(CAPACITY),
-                    );
+                    let counter = kameo_counter::start(CAPACITY);
                     for n in 0..MESSAGES {
                         counter
                             .tell(kameo_counter::Add(n))
@@ -202,8 +195,7 @@ fn cast_throughput_on_tokio(group: &mut BenchmarkGroup<'_, WallTime>) {
                         .await
                         .expect("counter answers");
                     assert_eq!(total, MESSAGES * (MESSAGES - 1) / 2);
-                    counter.stop_gracefully().await.expect("counter stops");
-                    counter.wait_for_shutdown().await;
+                    kameo_counter::stop(&counter).await;
                 })
             })
         });
@@ -291,15 +283,12 @@ fn call_round_trip_on_tokio(group: &mut BenchmarkGroup<'_, WallTime>) {
         group.bench_function(format!("ractor/{flavor}"), |b| {
             b.iter_custom(|iters| {
                 timed(&rt, iters, || async {
-                    let (counter, handle) = ractor::Actor::spawn(None, ractor_counter::Counter, ())
-                        .await
-                        .expect("starts");
+                    let (counter, handle) = ractor_counter::start().await;
                     for _ in 0..ROUND_TRIPS {
                         ractor::call!(counter, ractor_counter::Message::Get)
                             .expect("counter answers");
                     }
-                    counter.stop(None);
-                    handle.await.expect("counter stops");
+                    ractor_counter::stop((counter, handle)).await;
                 })
             })
         });
@@ -307,19 +296,14 @@ fn call_round_trip_on_tokio(group: &mut BenchmarkGroup<'_, WallTime>) {
         group.bench_function(format!("kameo/{flavor}"), |b| {
             b.iter_custom(|iters| {
                 timed(&rt, iters, || async {
-                    use kameo::actor::Spawn;
-                    let counter = kameo_counter::Counter::spawn_with_mailbox(
-                        (),
-                        kameo::mailbox::bounded(CAPACITY),
-                    );
+                    let counter = kameo_counter::start(CAPACITY);
                     for _ in 0..ROUND_TRIPS {
                         counter
                             .ask(kameo_counter::Get)
                             .await
                             .expect("counter answers");
                     }
-                    counter.stop_gracefully().await.expect("counter stops");
-                    counter.wait_for_shutdown().await;
+                    kameo_counter::stop(&counter).await;
                 })
             })
         });
@@ -429,11 +413,8 @@ fn start_stop_on_tokio(group: &mut BenchmarkGroup<'_, WallTime>) {
         group.bench_function(format!("ractor/{flavor}"), |b| {
             b.iter_custom(|iters| {
                 timed(&rt, iters, || async {
-                    let (counter, handle) = ractor::Actor::spawn(None, ractor_counter::Counter, ())
-                        .await
-                        .expect("starts");
-                    counter.stop(None);
-                    handle.await.expect("stops");
+                    let (counter, handle) = ractor_counter::start().await;
+                    ractor_counter::stop((counter, handle)).await;
                 })
             })
         });
@@ -441,14 +422,9 @@ fn start_stop_on_tokio(group: &mut BenchmarkGroup<'_, WallTime>) {
         group.bench_function(format!("kameo/{flavor}"), |b| {
             b.iter_custom(|iters| {
                 timed(&rt, iters, || async {
-                    use kameo::actor::Spawn;
-                    let counter = kameo_counter::Counter::spawn_with_mailbox(
-                        (),
-                        kameo::mailbox::bounded(CAPACITY),
-                    );
+                    let counter = kameo_counter::start(CAPACITY);
                     counter.wait_for_startup().await;
-                    counter.stop_gracefully().await.expect("stops");
-                    counter.wait_for_shutdown().await;
+                    kameo_counter::stop(&counter).await;
                 })
             })
         });

@@ -97,8 +97,7 @@ async fn queued_calls_fail_with_the_exit_reason_when_the_callee_stops() {
     let (probe, _handle) = start_with::<Probe>(args, ActorOptions::new())
         .await
         .unwrap();
-    probe.cast(Cast::Block(1)).await.unwrap();
-    harness.entered(1).await;
+    harness.hold(&probe, 1).await;
     let mut queued = std::pin::pin!(probe.call(Call::Echo(9), PATIENCE));
     assert!(futures::poll!(queued.as_mut()).is_pending());
     // The stop travels in the system lane, ahead of the queued call.

@@ -14,8 +14,7 @@ async fn an_exit_hands_every_queued_message_to_the_sink_with_the_reason() {
     let sink = Arc::new(Collect::default());
     let options = ActorOptions::new().capacity(64).dead_letters(sink.clone());
     let (probe, handle) = start_with::<Probe>(args, options).await.unwrap();
-    probe.cast(Cast::Block(1)).await.unwrap();
-    harness.entered(1).await;
+    harness.hold(&probe, 1).await;
     for n in 0..10 {
         probe.cast(Cast::Record(n)).await.unwrap();
     }
@@ -50,8 +49,7 @@ async fn the_default_sink_counts_dead_letters() {
     let (probe, handle) = start_with::<Probe>(args, ActorOptions::new())
         .await
         .unwrap();
-    probe.cast(Cast::Block(1)).await.unwrap();
-    harness.entered(1).await;
+    harness.hold(&probe, 1).await;
     for n in 0..3 {
         probe.cast(Cast::Record(n)).await.unwrap();
     }

@@ -48,8 +48,7 @@ async fn a_hook_runs_once_with_the_reason_on_every_kind_of_exit() {
             "panic" => probe.cast(Cast::Panic).await.unwrap(),
             "kill while dormant" => assert!(probe.kill()),
             _ => {
-                probe.cast(Cast::Block(1)).await.unwrap();
-                harness.entered(1).await;
+                harness.hold(&probe, 1).await;
                 assert!(probe.kill());
             }
         }
@@ -89,8 +88,7 @@ async fn flushing_removes_a_pending_down_before_the_actor_sees_it() {
     let (args, mut harness) = Harness::args(Init::Ok);
     let (probe, _handle) = start::<Probe>(args).await.unwrap();
     assert_eq!(harness.next().await, Event::Started);
-    probe.cast(Cast::Block(1)).await.unwrap();
-    harness.entered(1).await;
+    harness.hold(&probe, 1).await;
     let down = |reference| {
         SystemMessage::Down(Down {
             pid: probe.pid(),

@@ -88,8 +88,7 @@ async fn a_panicking_cast_ends_only_that_actor() {
 async fn a_stop_that_is_not_honoured_in_time_ends_in_a_kill() {
     let (args, mut harness) = Harness::args(Init::Ok);
     let (probe, handle) = start::<Probe>(args).await.unwrap();
-    probe.cast(Cast::Block(1)).await.unwrap();
-    harness.entered(1).await;
+    harness.hold(&probe, 1).await;
     let outcome = probe
         .stop(ExitReason::shutdown(), Duration::from_millis(500))
         .await;

@@ -46,8 +46,7 @@ async fn a_full_mailbox_makes_senders_wait_until_room_frees_up() {
         .await
         .unwrap();
     // The actor is held inside a handler; two more messages fill the mailbox.
-    probe.cast(Cast::Block(1)).await.unwrap();
-    harness.entered(1).await;
+    harness.hold(&probe, 1).await;
     probe.cast(Cast::Record(10)).await.unwrap();
     probe.cast(Cast::Record(11)).await.unwrap();
     assert_eq!(probe.mailbox_stats().queued, 2);
@@ -74,8 +73,7 @@ async fn try_cast_on_a_full_mailbox_gives_the_message_back() {
     let (probe, _handle) = start_with::<Probe>(args, ActorOptions::new().capacity(1))
         .await
         .unwrap();
-    probe.cast(Cast::Block(1)).await.unwrap();
-    harness.entered(1).await;
+    harness.hold(&probe, 1).await;
     probe.try_cast(Cast::Record(1)).unwrap();
     match probe.try_cast(Cast::Record(2)) {
         Err(error @ SendError::Full(_)) => {
@@ -93,8 +91,7 @@ async fn the_system_lane_overtakes_a_full_user_lane() {
     let (probe, _handle) = start_with::<Probe>(args, ActorOptions::new().capacity(3))
         .await
         .unwrap();
-    probe.cast(Cast::Block(1)).await.unwrap();
-    harness.entered(1).await;
+    harness.hold(&probe, 1).await;
     for n in 0..3 {
         probe.cast(Cast::Record(n)).await.unwrap();
     }
@@ -123,8 +120,7 @@ async fn reject_policy_refuses_without_waiting() {
     let (args, mut harness) = Harness::args(Init::Ok);
     let options = ActorOptions::new().capacity(1).overflow(Overflow::Reject);
     let (probe, _handle) = start_with::<Probe>(args, options).await.unwrap();
-    probe.cast(Cast::Block(1)).await.unwrap();
-    harness.entered(1).await;
+    harness.hold(&probe, 1).await;
     probe.cast(Cast::Record(1)).await.unwrap();
     assert!(matches!(
         probe.cast(Cast::Record(2)).await,
@@ -146,8 +142,7 @@ async fn drop_oldest_evicts_to_dead_letters_and_counts() {
         .overflow(Overflow::DropOldest)
         .dead_letters(sink.clone());
     let (probe, _handle) = start_with::<Probe>(args, options).await.unwrap();
-    probe.cast(Cast::Block(1)).await.unwrap();
-    harness.entered(1).await;
+    harness.hold(&probe, 1).await;
     for n in 10..15 {
         probe.cast(Cast::Record(n)).await.unwrap();
     }
@@ -194,8 +189,7 @@ async fn drop_newest_discards_the_incoming_message() {
         .overflow(Overflow::DropNewest)
         .dead_letters(sink.clone());
     let (probe, _handle) = start_with::<Probe>(args, options).await.unwrap();
-    probe.cast(Cast::Block(1)).await.unwrap();
-    harness.entered(1).await;
+    harness.hold(&probe, 1).await;
     probe.cast(Cast::Record(0)).await.unwrap();
     probe.cast(Cast::Block(2)).await.unwrap();
     for n in 3..6 {
@@ -223,8 +217,7 @@ async fn an_idle_mailbox_reserves_no_storage_and_gives_a_burst_back() {
         "idle mailbox holds no slots"
     );
 
-    probe.cast(Cast::Block(1)).await.unwrap();
-    harness.entered(1).await;
+    harness.hold(&probe, 1).await;
     for n in 0..9_999 {
         probe.cast(Cast::Record(n)).await.unwrap();
     }
@@ -265,8 +258,7 @@ async fn a_call_waiting_for_room_times_out_and_gets_its_request_back() {
     let (probe, _handle) = start_with::<Probe>(args, ActorOptions::new().capacity(1))
         .await
         .unwrap();
-    probe.cast(Cast::Block(1)).await.unwrap();
-    harness.entered(1).await;
+    harness.hold(&probe, 1).await;
     probe.cast(Cast::Record(1)).await.unwrap();
     let outcome = probe.call(Call::Echo(5), Duration::from_millis(50)).await;
     match outcome {

@@ -9,8 +9,8 @@ use std::{
 };
 
 use foundation_mailbox::{
-    Actor, Context, DeadLetter, DeadLetterReason, DeadLetterSink, ExitReason, MessageKind, Pid,
-    SystemMessage,
+    Actor, ActorRef, Context, DeadLetter, DeadLetterReason, DeadLetterSink, ExitReason,
+    MessageKind, Pid, SystemMessage,
 };
 use tokio::sync::{Semaphore, mpsc};
 
@@ -131,6 +131,15 @@ impl Harness {
                 return;
             }
         }
+    }
+
+    /// Holds the probe inside a handler (a `Block` cast) and waits until it
+    /// is there, so what is sent next queues up behind it.
+    pub(crate) async fn hold(&mut self, probe: &ActorRef<Probe>, id: u64) {
+        if probe.cast(Cast::Block(id)).await.is_err() {
+            panic!("the probe to hold has exited");
+        }
+        self.entered(id).await;
     }
 
     pub(crate) fn open_gate(&self, permits: usize) {
