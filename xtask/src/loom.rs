@@ -10,7 +10,11 @@ use crate::project_root;
 
 /// Crates that carry loom models, in `loom_models` modules of their library.
 /// This is the one list to grow when a crate gains models.
-pub const LOOM_CRATES: &[&str] = &["foundation-mailbox", "foundation-rate-limiter"];
+pub const LOOM_CRATES: &[&str] = &[
+    "foundation-mailbox",
+    "foundation-rate-limiter",
+    "foundation-monitor-manager",
+];
 
 /// Preemption bound used when neither `--preemptions` nor the environment sets one.
 pub const DEFAULT_PREEMPTIONS: &str = "2";

@@ -7,6 +7,7 @@
 //! | --- | --- | --- |
 //! | [`mailbox`] | `foundation-mailbox` | what a process is: bounded mailboxes with a system lane, the `Actor` trait, calls that always time out, dead letters on exit |
 //! | [`rate_limiter`] | `foundation-rate-limiter` | exact rate limiting under any concurrency |
+//! | [`monitor_manager`] | `foundation-monitor-manager` | monitors as RAII guards (DOWN exactly once, flushed on drop), OTP links, a sharded registry that finds leaks |
 //!
 //! # Example
 //!
@@ -46,6 +47,9 @@
 #[cfg(feature = "mailbox")]
 #[doc(inline)]
 pub use foundation_mailbox as mailbox;
+#[cfg(feature = "monitor-manager")]
+#[doc(inline)]
+pub use foundation_monitor_manager as monitor_manager;
 #[cfg(feature = "rate-limiter")]
 #[doc(inline)]
 pub use foundation_rate_limiter as rate_limiter;

@@ -15,3 +15,11 @@ fn the_rate_limiter_crate_is_reexported() {
     let crate_name = std::any::type_name::<foundation::rate_limiter::Decision>();
     assert!(crate_name.starts_with("foundation_rate_limiter"));
 }
+
+#[cfg(feature = "monitor-manager")]
+#[test]
+fn the_monitor_manager_crate_is_reexported() {
+    let monitors = foundation::monitor_manager::MonitorManager::new();
+    assert_eq!(monitors.stats().active, 0);
+    assert!(monitors.find_leaks(std::time::Duration::ZERO).is_empty());
+}

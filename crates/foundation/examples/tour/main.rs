@@ -2,6 +2,7 @@
 //!
 //! Each stop is a module of its own; later issues add stops.
 
+mod monitors;
 mod process;
 mod rate_limiter;
 
@@ -20,6 +21,8 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         println!("    (an actor panicked: {message})");
     }));
     process::run().await?;
+    println!();
+    monitors::run().await?;
     println!();
     rate_limiter::run();
     Ok(())

@@ -1,0 +1,214 @@
+//! Loom models of the DOWN-exactly-once / flush-on-drop state machine and the registry shards.
+//!
+//! The models drive the same `delivery` functions and `Registry` the crate
+//! ships, with a small stand-in for the watcher's mailbox (a locked queue
+//! that a watcher's exit closes, as the real one does).
+
+use foundation_mailbox::{Down, ExitReason, Pid, Reference};
+use loom::{sync::Arc, thread};
+
+use crate::{
+    delivery::{self, Delivery, DownSink, Release},
+    registry::Registry,
+    sync::{Mutex, lock},
+};
+
+/// The watcher's system lane: DOWNs queue until flushed or the watcher exits.
+#[derive(Debug, Default)]
+struct Lane {
+    state: Mutex<(bool, Vec<Down>)>,
+}
+
+impl Lane {
+    /// The watcher exits: its queue goes, and nothing is accepted after.
+    fn close(&self) {
+        let mut state = lock(&self.state);
+        state.0 = true;
+        state.1.clear();
+    }
+
+    fn pending(&self) -> usize {
+        lock(&self.state).1.len()
+    }
+}
+
+impl DownSink for Lane {
+    fn push(&self, down: Down) {
+        let mut state = lock(&self.state);
+        if !state.0 {
+            state.1.push(down);
+        }
+    }
+
+    fn flush(&self, reference: Reference) {
+        lock(&self.state)
+            .1
+            .retain(|down| down.reference != reference);
+    }
+}
+
+/// One monitor, registered, as `MonitorManager::create` leaves it.
+struct Setup {
+    delivery: Delivery,
+    lane: Lane,
+    registry: Registry<u32>,
+    reference: Reference,
+}
+
+fn setup() -> Arc<Setup> {
+    let setup = Setup {
+        delivery: Delivery::new(),
+        lane: Lane::default(),
+        registry: Registry::new(2),
+        reference: Reference::new(),
+    };
+    setup.registry.insert(setup.reference.as_u64(), 0);
+    Arc::new(setup)
+}
+
+fn down(reference: Reference) -> Down {
+    Down {
+        pid: Pid::new(),
+        reference,
+        reason: ExitReason::Killed,
+    }
+}
+
+/// A guard dropped while its target exits: after the drop returns, no DOWN
+/// is pending and none is pushed later; the monitor is cleaned exactly once.
+#[test]
+fn a_drop_racing_the_target_exit_leaves_no_down() {
+    loom::model(|| {
+        let monitor = setup();
+        let target = {
+            let monitor = monitor.clone();
+            thread::spawn(move || {
+                let down = down(monitor.reference);
+                delivery::target_exited(&monitor.delivery, &monitor.lane, &monitor.registry, down)
+            })
+        };
+        let released = delivery::release(
+            &monitor.delivery,
+            &monitor.lane,
+            &monitor.registry,
+            monitor.reference,
+        );
+        let pending_after_drop = monitor.lane.pending();
+        let pushed = target.join().unwrap();
+        assert_eq!(pending_after_drop, 0, "a DOWN survived the drop");
+        assert_eq!(monitor.lane.pending(), 0, "a DOWN arrived after the drop");
+        assert_eq!(pushed, released == Release::Delivered);
+        assert_eq!(monitor.registry.counts(), (1, 1));
+        assert_eq!(monitor.registry.len(), 0);
+    });
+}
+
+/// The watcher and the target exit together while the guard is dropped:
+/// exactly one of them claims the monitor, it is cleaned exactly once, and
+/// nothing is left in an open lane.
+#[test]
+fn watcher_and_target_exiting_together_clean_exactly_once() {
+    loom::model(|| {
+        let monitor = setup();
+        let target = {
+            let monitor = monitor.clone();
+            thread::spawn(move || {
+                let down = down(monitor.reference);
+                delivery::target_exited(&monitor.delivery, &monitor.lane, &monitor.registry, down)
+            })
+        };
+        let watcher = {
+            let monitor = monitor.clone();
+            thread::spawn(move || {
+                monitor.lane.close();
+                delivery::watcher_exited(
+                    &monitor.delivery,
+                    &monitor.registry,
+                    monitor.reference.as_u64(),
+                )
+            })
+        };
+        let delivered = target.join().unwrap();
+        let cancelled = watcher.join().unwrap();
+        assert_eq!(
+            usize::from(delivered) + usize::from(cancelled),
+            1,
+            "the DOWN and the cancellation must exclude each other"
+        );
+        assert_eq!(monitor.registry.counts(), (1, 1));
+        assert_eq!(monitor.registry.len(), 0);
+        // The guard goes last, as the watcher's state is dropped.
+        let released = delivery::release(
+            &monitor.delivery,
+            &monitor.lane,
+            &monitor.registry,
+            monitor.reference,
+        );
+        assert_ne!(released, Release::Cancelled);
+        assert_eq!(monitor.lane.pending(), 0);
+        assert_eq!(monitor.registry.counts(), (1, 1));
+    });
+}
+
+/// The guard's drop, the watcher's exit and the target's exit all at once:
+/// one claim, one cleanup, no DOWN left behind.
+#[test]
+fn drop_watcher_exit_and_target_exit_together_claim_once() {
+    loom::model(|| {
+        let monitor = setup();
+        let target = {
+            let monitor = monitor.clone();
+            thread::spawn(move || {
+                let down = down(monitor.reference);
+                delivery::target_exited(&monitor.delivery, &monitor.lane, &monitor.registry, down)
+            })
+        };
+        let watcher = {
+            let monitor = monitor.clone();
+            thread::spawn(move || {
+                delivery::watcher_exited(
+                    &monitor.delivery,
+                    &monitor.registry,
+                    monitor.reference.as_u64(),
+                )
+            })
+        };
+        let released = delivery::release(
+            &monitor.delivery,
+            &monitor.lane,
+            &monitor.registry,
+            monitor.reference,
+        );
+        let pending_after_drop = monitor.lane.pending();
+        let delivered = target.join().unwrap();
+        let cancelled = watcher.join().unwrap();
+        let claims = usize::from(delivered)
+            + usize::from(cancelled)
+            + usize::from(released == Release::Cancelled);
+        assert_eq!(claims, 1);
+        assert_eq!(pending_after_drop, 0);
+        assert_eq!(monitor.lane.pending(), 0);
+        assert_eq!(monitor.registry.counts(), (1, 1));
+    });
+}
+
+/// Two monitors made and dropped at once in a sharded registry (two shards,
+/// so they may or may not share one): both counted, both cleaned, none left.
+#[test]
+fn concurrent_creates_and_drops_keep_the_shards_consistent() {
+    loom::model(|| {
+        let registry = Arc::new(Registry::<u32>::new(2));
+        let other = {
+            let registry = registry.clone();
+            thread::spawn(move || {
+                registry.insert(1, 1);
+                assert_eq!(registry.remove(1), Some(1));
+            })
+        };
+        registry.insert(2, 2);
+        assert_eq!(registry.remove(2), Some(2));
+        other.join().unwrap();
+        assert_eq!(registry.counts(), (2, 2));
+        assert_eq!(registry.len(), 0);
+    });
+}

@@ -1,0 +1,9 @@
+//! Monitors, links and the registry, against real actors.
+
+mod monitors {
+    pub(crate) mod support;
+
+    mod down;
+    mod links;
+    mod registry;
+}

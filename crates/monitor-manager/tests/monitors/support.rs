@@ -1,0 +1,158 @@
+//! A probe actor that reports the system messages it handles, and bounded waits.
+
+use std::{sync::Arc, time::Duration};
+
+use foundation_mailbox::{Actor, ActorRef, Context, ExitReason, ProcessRef, SystemMessage, start};
+use tokio::sync::{Semaphore, mpsc, oneshot};
+
+/// Long enough never to fire in a passing test.
+pub(crate) const PATIENCE: Duration = Duration::from_secs(30);
+
+#[derive(Debug, thiserror::Error)]
+#[error("probe failed on purpose")]
+pub(crate) struct ProbeFailed;
+
+#[derive(Debug)]
+pub(crate) enum Cast {
+    StopWith(ExitReason),
+    Panic,
+    Fail,
+    TrapExits,
+    /// Says it entered, then waits for a permit on the gate: while it
+    /// waits, the probe takes no system message.
+    Hold(oneshot::Sender<()>),
+}
+
+/// Reports every system message it handles to its test.
+#[derive(Debug)]
+pub(crate) struct Probe {
+    events: mpsc::Sender<SystemMessage>,
+    gate: Arc<Semaphore>,
+}
+
+impl Actor for Probe {
+    type Args = (mpsc::Sender<SystemMessage>, Arc<Semaphore>);
+    type Cast = Cast;
+    type Call = ();
+    type Reply = ();
+    type Error = ProbeFailed;
+
+    async fn init(
+        (events, gate): Self::Args,
+        _ctx: &mut Context<Self>,
+    ) -> Result<Self, ProbeFailed> {
+        Ok(Probe { events, gate })
+    }
+
+    async fn handle_cast(
+        &mut self,
+        cast: Cast,
+        ctx: &mut Context<Self>,
+    ) -> Result<(), ProbeFailed> {
+        match cast {
+            Cast::StopWith(reason) => ctx.stop(reason),
+            Cast::Panic => panic!("probe panicked on purpose"),
+            Cast::Fail => return Err(ProbeFailed),
+            Cast::TrapExits => ctx.trap_exits(true),
+            Cast::Hold(entered) => {
+                assert!(entered.send(()).is_ok(), "the test waits for this");
+                self.gate
+                    .acquire()
+                    .await
+                    .expect("the gate stays open")
+                    .forget();
+            }
+        }
+        Ok(())
+    }
+
+    async fn handle_call(&mut self, (): (), _ctx: &mut Context<Self>) -> Result<(), ProbeFailed> {
+        Ok(())
+    }
+
+    async fn handle_system(
+        &mut self,
+        message: SystemMessage,
+        _ctx: &mut Context<Self>,
+    ) -> Result<(), ProbeFailed> {
+        // A test that stopped listening has finished; nobody to report to.
+        let _unheard = self.events.send(message).await;
+        Ok(())
+    }
+}
+
+/// A probe and the test's end of its reports.
+#[derive(Debug)]
+pub(crate) struct Watched {
+    pub(crate) actor: ActorRef<Probe>,
+    pub(crate) process: ProcessRef,
+    pub(crate) events: mpsc::Receiver<SystemMessage>,
+    gate: Arc<Semaphore>,
+}
+
+impl Watched {
+    pub(crate) async fn start() -> Self {
+        let (sender, events) = mpsc::channel(1024);
+        let gate = Arc::new(Semaphore::new(0));
+        let (actor, handle) = start::<Probe>((sender, gate.clone()))
+            .await
+            .expect("the probe starts");
+        Self {
+            process: handle.process().clone(),
+            actor,
+            events,
+            gate,
+        }
+    }
+
+    /// The next system message the probe handled, failing rather than hanging.
+    pub(crate) async fn next(&mut self) -> SystemMessage {
+        match tokio::time::timeout(PATIENCE, self.events.recv()).await {
+            Ok(Some(message)) => message,
+            Ok(None) => panic!("probe's event channel closed"),
+            Err(_) => panic!("no system message within {PATIENCE:?}"),
+        }
+    }
+
+    /// Asserts the probe has handled no further system message: a call is
+    /// handled after every system message queued before it.
+    pub(crate) async fn assert_quiet(&mut self) {
+        self.actor
+            .call((), PATIENCE)
+            .await
+            .expect("the probe answers");
+        assert_eq!(self.events.try_recv().ok(), None);
+    }
+
+    /// Keeps the probe busy in a handler until [`release`](Self::release),
+    /// so it cannot take a DOWN meanwhile: what a drop flushes is then
+    /// exactly what it must flush.
+    pub(crate) async fn hold(&self) {
+        let (entered, inside) = oneshot::channel();
+        self.cast(Cast::Hold(entered)).await;
+        let inside = tokio::time::timeout(PATIENCE, inside).await;
+        assert!(
+            matches!(inside, Ok(Ok(()))),
+            "the probe entered its handler"
+        );
+    }
+
+    pub(crate) fn release(&self) {
+        self.gate.add_permits(1);
+    }
+
+    pub(crate) async fn cast(&self, cast: Cast) {
+        self.actor.cast(cast).await.expect("the probe is alive");
+    }
+}
+
+/// Waits, yielding to the runtime, until `condition` holds; fails after `PATIENCE`.
+pub(crate) async fn eventually(what: &str, mut condition: impl FnMut() -> bool) {
+    let waited = tokio::time::timeout(PATIENCE, async {
+        while !condition() {
+            tokio::task::yield_now().await;
+        }
+    })
+    .await;
+    assert!(waited.is_ok(), "{what}: not within {PATIENCE:?}");
+}
