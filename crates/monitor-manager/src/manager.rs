@@ -4,10 +4,11 @@ use std::{
     future::Future,
     panic::Location,
     sync::{Arc, OnceLock},
-    time::{Duration, Instant},
+    time::Duration,
 };
 
 use foundation_mailbox::{ExitReason, ProcessRef, Reference};
+use quanta::Instant;
 
 use crate::{
     LeakReport, MonitorInfo, Stats,
@@ -114,12 +115,12 @@ impl MonitorManager {
             delivery: Delivery::new(),
             reference,
             target: target.pid(),
+            target_process: target.clone(),
             notify,
             registry: self.registry.clone(),
         });
         let mut monitor = Monitor {
             cell,
-            target: target.clone(),
             target_hook: None,
             watcher_hook: None,
             tag,
@@ -129,10 +130,8 @@ impl MonitorManager {
         self.registry.insert(
             reference.as_u64(),
             Entry {
-                reference,
+                cell: monitor.cell.clone(),
                 tag,
-                target: target.clone(),
-                watcher: watcher.cloned(),
                 created: Instant::now(),
                 location,
             },
@@ -140,7 +139,7 @@ impl MonitorManager {
         if let Some(watcher) = watcher {
             let cell = monitor.cell.clone();
             match watcher.on_exit(move |_| cell.watcher_exited()) {
-                Ok(hook) => monitor.watcher_hook = Some((watcher.clone(), hook)),
+                Ok(hook) => monitor.watcher_hook = Some(hook),
                 Err(_) => {
                     // Nobody to tell: clean it now, and never hook the target.
                     monitor.cell.watcher_exited();
@@ -216,16 +215,16 @@ impl MonitorManager {
 
 fn is_suspect(entry: &Entry, now: Instant, older_than: Duration) -> bool {
     now.saturating_duration_since(entry.created) >= older_than
-        && entry.target.is_alive()
-        && entry.watcher.as_ref().is_none_or(ProcessRef::is_alive)
+        && entry.cell.target_process.is_alive()
+        && entry.cell.watcher().is_none_or(ProcessRef::is_alive)
 }
 
 fn info(entry: &Entry, now: Instant) -> MonitorInfo {
     MonitorInfo {
-        reference: entry.reference,
+        reference: entry.cell.reference,
         tag: entry.tag,
-        target: entry.target.pid(),
-        watcher: entry.watcher.as_ref().map(ProcessRef::pid),
+        target: entry.cell.target,
+        watcher: entry.cell.watcher().map(ProcessRef::pid),
         age: now.saturating_duration_since(entry.created),
         location: entry.location,
     }

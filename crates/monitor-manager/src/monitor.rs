@@ -6,7 +6,7 @@ use std::{
     panic::Location,
     sync::Arc,
     task::{Poll, Waker},
-    time::{Duration, Instant},
+    time::Duration,
 };
 
 use foundation_mailbox::{Down, ExitHookId, ExitReason, Pid, ProcessRef, Reference, SystemMessage};
@@ -21,11 +21,9 @@ use crate::{
 /// A live monitor in the registry: what `list` and `find_leaks` report.
 #[derive(Debug)]
 pub(crate) struct Entry {
-    pub(crate) reference: Reference,
+    pub(crate) cell: Arc<Cell>,
     pub(crate) tag: &'static str,
-    pub(crate) target: ProcessRef,
-    pub(crate) watcher: Option<ProcessRef>,
-    pub(crate) created: Instant,
+    pub(crate) created: quanta::Instant,
     pub(crate) location: &'static Location<'static>,
 }
 
@@ -89,11 +87,21 @@ pub(crate) struct Cell {
     pub(crate) delivery: Delivery,
     pub(crate) reference: Reference,
     pub(crate) target: Pid,
+    /// The target itself, for its hook's removal and for leak checks.
+    pub(crate) target_process: ProcessRef,
     pub(crate) notify: Notify,
     pub(crate) registry: Arc<Registry<Entry>>,
 }
 
 impl Cell {
+    /// The watcher process, for monitors that have one.
+    pub(crate) fn watcher(&self) -> Option<&ProcessRef> {
+        match &self.notify {
+            Notify::Mailbox(watcher) => Some(watcher),
+            Notify::Slot(_) => None,
+        }
+    }
+
     /// The target exited (or was gone already: `NoProcess`).
     pub(crate) fn target_exited(&self, reason: ExitReason) {
         let down = Down {
@@ -124,9 +132,8 @@ impl Cell {
 #[must_use = "dropping a monitor demonitors at once"]
 pub struct Monitor {
     pub(crate) cell: Arc<Cell>,
-    pub(crate) target: ProcessRef,
     pub(crate) target_hook: Option<ExitHookId>,
-    pub(crate) watcher_hook: Option<(ProcessRef, ExitHookId)>,
+    pub(crate) watcher_hook: Option<ExitHookId>,
     pub(crate) tag: &'static str,
     pub(crate) location: &'static Location<'static>,
 }
@@ -219,9 +226,9 @@ impl Drop for Monitor {
         delivery::release(&cell.delivery, &cell.notify, &cell.registry, cell.reference);
         // Hooks that already ran (or are running) are simply not found.
         if let Some(hook) = self.target_hook.take() {
-            self.target.cancel_exit_hook(hook);
+            cell.target_process.cancel_exit_hook(hook);
         }
-        if let Some((watcher, hook)) = self.watcher_hook.take() {
+        if let (Some(hook), Some(watcher)) = (self.watcher_hook.take(), cell.watcher()) {
             watcher.cancel_exit_hook(hook);
         }
     }
