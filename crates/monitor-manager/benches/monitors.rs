@@ -204,11 +204,31 @@ fn down_latency(c: &mut Criterion) {
             total
         });
     });
+    // The same DOWN awaited on the guard by non-actor code: no watcher to wake.
+    group.bench_function("foundation/down_awaited", |b| {
+        b.iter_custom(|iters| {
+            let mut total = Duration::ZERO;
+            for _ in 0..iters {
+                let (_target, target, _) = rt.block_on(signaller());
+                let mut monitor = monitors.watch(&target, "bench");
+                let begun = Instant::now();
+                target.kill();
+                let down = rt.block_on(monitor.down(PATIENCE));
+                total += begun.elapsed();
+                assert!(down.is_ok(), "a DOWN within {PATIENCE:?}");
+            }
+            total
+        });
+    });
     // The mailbox's own message latency: a cast to the watcher, handled.
+    // Each iteration starts and kills a process first, untimed, as the DOWN
+    // loop does, so the watcher is in the same (dormant) state both times.
     group.bench_function("foundation/cast", |b| {
         b.iter_custom(|iters| {
             let mut total = Duration::ZERO;
             for _ in 0..iters {
+                let (_target, target, _) = rt.block_on(signaller());
+                target.kill();
                 let begun = Instant::now();
                 rt.block_on(async {
                     watcher_actor.cast(()).await.expect("alive");
@@ -220,6 +240,12 @@ fn down_latency(c: &mut Criterion) {
         });
     });
 
+    group.finish();
+}
+
+fn ractor_down_latency(c: &mut Criterion) {
+    let rt = runtime();
+    let mut group = c.benchmark_group("down_latency");
     let (ractor_signal, mut ractor_signals) = mpsc::channel(1024);
     let (ractor_watcher, _handle) = rt
         .block_on(ractor::Actor::spawn(
@@ -253,6 +279,15 @@ fn down_latency(c: &mut Criterion) {
         b.iter_custom(|iters| {
             let mut total = Duration::ZERO;
             for _ in 0..iters {
+                let (unused, _) = mpsc::channel(1);
+                let (target, handle) = rt
+                    .block_on(ractor::Actor::spawn(None, RactorSignaller, unused))
+                    .expect("starts");
+                target.kill();
+                rt.block_on(async {
+                    let ended = tokio::time::timeout(PATIENCE, handle).await;
+                    assert!(matches!(ended, Ok(Ok(()))), "the target ends");
+                });
                 let begun = Instant::now();
                 ractor_watcher.cast(()).expect("alive");
                 rt.block_on(wait(&mut ractor_signals));
@@ -269,6 +304,6 @@ criterion_group! {
     config = Criterion::default()
         .warm_up_time(Duration::from_millis(500))
         .measurement_time(Duration::from_secs(2));
-    targets = create_and_drop, down_latency
+    targets = create_and_drop, down_latency, ractor_down_latency
 }
 criterion_main!(benches);

@@ -18,7 +18,7 @@
 use foundation_mailbox::{Down, Reference};
 
 use crate::{
-    registry::Registry,
+    registry::{Registry, SlotKey},
     sync::{AtomicU8, Ordering, yield_now},
 };
 
@@ -109,26 +109,30 @@ pub(crate) fn target_exited<E>(
     delivery: &Delivery,
     sink: &impl DownSink,
     registry: &Registry<E>,
+    slot: SlotKey,
     down: Down,
 ) -> bool {
     if !delivery.begin_delivery() {
         return false;
     }
-    let key = down.reference.as_u64();
     sink.push(down);
     delivery.delivered();
     // Cleaned after the DOWN is delivered, so `active` never says a monitor
     // is gone while its DOWN is still on the way.
-    drop(registry.remove(key));
+    drop(registry.remove(slot));
     true
 }
 
 /// The watcher exited: cancels the monitor unless its DOWN went first.
 /// Returns whether it cancelled.
-pub(crate) fn watcher_exited<E>(delivery: &Delivery, registry: &Registry<E>, key: u64) -> bool {
+pub(crate) fn watcher_exited<E>(
+    delivery: &Delivery,
+    registry: &Registry<E>,
+    slot: SlotKey,
+) -> bool {
     let cancelled = delivery.watcher_exited();
     if cancelled {
-        drop(registry.remove(key));
+        drop(registry.remove(slot));
     }
     cancelled
 }
@@ -139,11 +143,12 @@ pub(crate) fn release<E>(
     delivery: &Delivery,
     sink: &impl DownSink,
     registry: &Registry<E>,
+    slot: SlotKey,
     reference: Reference,
 ) -> Release {
     let release = delivery.release();
     match release {
-        Release::Cancelled => drop(registry.remove(reference.as_u64())),
+        Release::Cancelled => drop(registry.remove(slot)),
         Release::Delivered => sink.flush(reference),
         Release::AlreadyCancelled => {}
     }

@@ -60,8 +60,9 @@
 //! held past an age while both their target and watcher still live, grouped
 //! by tag and source location. Entries go when the DOWN is delivered, when
 //! the guard is dropped, or when the watcher exits, so `active` returns to
-//! its baseline after any churn. The registry is sharded (64 shards, ahash),
-//! so making and dropping a monitor takes no lock that all monitors share.
+//! its baseline after any churn. The registry is sharded (64 shards, ahash,
+//! a slab in each), so making and dropping a monitor takes no lock that all
+//! monitors share.
 //!
 //! # Exactly once, and never after the drop
 //!

@@ -9,7 +9,7 @@ use loom::{sync::Arc, thread};
 
 use crate::{
     delivery::{self, Delivery, DownSink, Release},
-    registry::Registry,
+    registry::{Registry, SlotKey},
     sync::{Mutex, lock},
 };
 
@@ -53,17 +53,20 @@ struct Setup {
     lane: Lane,
     registry: Registry<u32>,
     reference: Reference,
+    slot: SlotKey,
 }
 
 fn setup() -> Arc<Setup> {
-    let setup = Setup {
+    let registry = Registry::new(2);
+    let reference = Reference::new();
+    let slot = registry.insert_with(reference.as_u64(), |slot| (0, slot));
+    Arc::new(Setup {
         delivery: Delivery::new(),
         lane: Lane::default(),
-        registry: Registry::new(2),
-        reference: Reference::new(),
-    };
-    setup.registry.insert(setup.reference.as_u64(), 0);
-    Arc::new(setup)
+        registry,
+        reference,
+        slot,
+    })
 }
 
 fn down(reference: Reference) -> Down {
@@ -84,13 +87,20 @@ fn a_drop_racing_the_target_exit_leaves_no_down() {
             let monitor = monitor.clone();
             thread::spawn(move || {
                 let down = down(monitor.reference);
-                delivery::target_exited(&monitor.delivery, &monitor.lane, &monitor.registry, down)
+                delivery::target_exited(
+                    &monitor.delivery,
+                    &monitor.lane,
+                    &monitor.registry,
+                    monitor.slot,
+                    down,
+                )
             })
         };
         let released = delivery::release(
             &monitor.delivery,
             &monitor.lane,
             &monitor.registry,
+            monitor.slot,
             monitor.reference,
         );
         let pending_after_drop = monitor.lane.pending();
@@ -114,18 +124,20 @@ fn watcher_and_target_exiting_together_clean_exactly_once() {
             let monitor = monitor.clone();
             thread::spawn(move || {
                 let down = down(monitor.reference);
-                delivery::target_exited(&monitor.delivery, &monitor.lane, &monitor.registry, down)
+                delivery::target_exited(
+                    &monitor.delivery,
+                    &monitor.lane,
+                    &monitor.registry,
+                    monitor.slot,
+                    down,
+                )
             })
         };
         let watcher = {
             let monitor = monitor.clone();
             thread::spawn(move || {
                 monitor.lane.close();
-                delivery::watcher_exited(
-                    &monitor.delivery,
-                    &monitor.registry,
-                    monitor.reference.as_u64(),
-                )
+                delivery::watcher_exited(&monitor.delivery, &monitor.registry, monitor.slot)
             })
         };
         let delivered = target.join().unwrap();
@@ -142,6 +154,7 @@ fn watcher_and_target_exiting_together_clean_exactly_once() {
             &monitor.delivery,
             &monitor.lane,
             &monitor.registry,
+            monitor.slot,
             monitor.reference,
         );
         assert_ne!(released, Release::Cancelled);
@@ -160,23 +173,26 @@ fn drop_watcher_exit_and_target_exit_together_claim_once() {
             let monitor = monitor.clone();
             thread::spawn(move || {
                 let down = down(monitor.reference);
-                delivery::target_exited(&monitor.delivery, &monitor.lane, &monitor.registry, down)
+                delivery::target_exited(
+                    &monitor.delivery,
+                    &monitor.lane,
+                    &monitor.registry,
+                    monitor.slot,
+                    down,
+                )
             })
         };
         let watcher = {
             let monitor = monitor.clone();
             thread::spawn(move || {
-                delivery::watcher_exited(
-                    &monitor.delivery,
-                    &monitor.registry,
-                    monitor.reference.as_u64(),
-                )
+                delivery::watcher_exited(&monitor.delivery, &monitor.registry, monitor.slot)
             })
         };
         let released = delivery::release(
             &monitor.delivery,
             &monitor.lane,
             &monitor.registry,
+            monitor.slot,
             monitor.reference,
         );
         let pending_after_drop = monitor.lane.pending();
@@ -192,23 +208,29 @@ fn drop_watcher_exit_and_target_exit_together_claim_once() {
     });
 }
 
-/// Two monitors made and dropped at once in a sharded registry (two shards,
-/// so they may or may not share one): both counted, both cleaned, none left.
+/// Monitors made and dropped on two threads in one shard, reusing each
+/// other's freed slots: every entry comes back exactly once, by its own key,
+/// and the counters add up.
 #[test]
 fn concurrent_creates_and_drops_keep_the_shards_consistent() {
     loom::model(|| {
-        let registry = Arc::new(Registry::<u32>::new(2));
+        let registry = Arc::new(Registry::<u32>::new(1));
         let other = {
             let registry = registry.clone();
             thread::spawn(move || {
-                registry.insert(1, 1);
-                assert_eq!(registry.remove(1), Some(1));
+                let slot = registry.insert_with(1, |slot| (1, slot));
+                assert_eq!(registry.remove(slot), Some(1));
+                assert_eq!(registry.remove(slot), None);
             })
         };
-        registry.insert(2, 2);
-        assert_eq!(registry.remove(2), Some(2));
+        let first = registry.insert_with(2, |slot| (2, slot));
+        assert_eq!(registry.remove(first), Some(2));
+        let second = registry.insert_with(3, |slot| (3, slot));
+        let third = registry.insert_with(4, |slot| (4, slot));
+        assert_eq!(registry.remove(second), Some(3));
+        assert_eq!(registry.remove(third), Some(4));
         other.join().unwrap();
-        assert_eq!(registry.counts(), (2, 2));
+        assert_eq!(registry.counts(), (4, 4));
         assert_eq!(registry.len(), 0);
     });
 }

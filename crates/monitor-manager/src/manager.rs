@@ -111,13 +111,25 @@ impl MonitorManager {
         location: &'static Location<'static>,
     ) -> Monitor {
         let reference = Reference::new();
-        let cell = Arc::new(Cell {
-            delivery: Delivery::new(),
-            reference,
-            target: target.pid(),
-            target_process: target.clone(),
-            notify,
-            registry: self.registry.clone(),
+        // Registered before any hook exists, so whichever hook cleans it
+        // finds it; the cell is made under the shard's lock to learn its slot.
+        let cell = self.registry.insert_with(reference.as_u64(), |slot| {
+            let made = Arc::new(Cell {
+                delivery: Delivery::new(),
+                reference,
+                target: target.pid(),
+                target_process: target.clone(),
+                notify,
+                registry: self.registry.clone(),
+                slot,
+            });
+            let entry = Entry {
+                cell: made.clone(),
+                tag,
+                created: Instant::now(),
+                location,
+            };
+            (entry, made)
         });
         let mut monitor = Monitor {
             cell,
@@ -126,16 +138,6 @@ impl MonitorManager {
             tag,
             location,
         };
-        // Registered before any hook exists, so whichever hook cleans it finds it.
-        self.registry.insert(
-            reference.as_u64(),
-            Entry {
-                cell: monitor.cell.clone(),
-                tag,
-                created: Instant::now(),
-                location,
-            },
-        );
         if let Some(watcher) = watcher {
             let cell = monitor.cell.clone();
             match watcher.on_exit(move |_| cell.watcher_exited()) {

@@ -14,7 +14,7 @@ use foundation_mailbox::{Down, ExitHookId, ExitReason, Pid, ProcessRef, Referenc
 use crate::{
     DownError,
     delivery::{self, Delivery, DownSink},
-    registry::Registry,
+    registry::{Registry, SlotKey},
     sync::{Mutex, lock},
 };
 
@@ -91,6 +91,8 @@ pub(crate) struct Cell {
     pub(crate) target_process: ProcessRef,
     pub(crate) notify: Notify,
     pub(crate) registry: Arc<Registry<Entry>>,
+    /// Where its registry entry lives.
+    pub(crate) slot: SlotKey,
 }
 
 impl Cell {
@@ -109,14 +111,20 @@ impl Cell {
             reference: self.reference,
             reason,
         };
-        if delivery::target_exited(&self.delivery, &self.notify, &self.registry, down) {
+        if delivery::target_exited(
+            &self.delivery,
+            &self.notify,
+            &self.registry,
+            self.slot,
+            down,
+        ) {
             tracing::debug!(target: "foundation::monitor_manager", reference = %self.reference, target_pid = %self.target, "DOWN delivered");
         }
     }
 
     /// The watcher exited: nobody is left to tell.
     pub(crate) fn watcher_exited(&self) {
-        if delivery::watcher_exited(&self.delivery, &self.registry, self.reference.as_u64()) {
+        if delivery::watcher_exited(&self.delivery, &self.registry, self.slot) {
             tracing::trace!(target: "foundation::monitor_manager", reference = %self.reference, "watcher exited; monitor cleaned");
         }
     }
@@ -223,7 +231,13 @@ impl Monitor {
 impl Drop for Monitor {
     fn drop(&mut self) {
         let cell = &*self.cell;
-        delivery::release(&cell.delivery, &cell.notify, &cell.registry, cell.reference);
+        delivery::release(
+            &cell.delivery,
+            &cell.notify,
+            &cell.registry,
+            cell.slot,
+            cell.reference,
+        );
         // Hooks that already ran (or are running) are simply not found.
         if let Some(hook) = self.target_hook.take() {
             cell.target_process.cancel_exit_hook(hook);

@@ -9,7 +9,7 @@
 pub(crate) use loom::{
     sync::{
         Mutex, MutexGuard,
-        atomic::{AtomicU8, AtomicU64, Ordering},
+        atomic::{AtomicU8, Ordering},
     },
     thread::yield_now,
 };
@@ -17,7 +17,7 @@ pub(crate) use loom::{
 pub(crate) use std::{
     sync::{
         Mutex, MutexGuard,
-        atomic::{AtomicU8, AtomicU64, Ordering},
+        atomic::{AtomicU8, Ordering},
     },
     thread::yield_now,
 };
