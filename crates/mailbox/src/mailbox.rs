@@ -24,6 +24,9 @@ use std::{
 
 use tokio::task::AbortHandle;
 
+pub(crate) use self::exit_hooks::ExitHook;
+use self::exit_hooks::ExitHooks;
+pub use self::stats::{MailboxStats, Overflow};
 use crate::{
     ExitReason, SystemMessage,
     sync::{AtomicBool, Mutex, Ordering, lock},
@@ -37,48 +40,6 @@ pub const DEFAULT_CAPACITY: usize = 1024;
 /// Buffers holding more slots than this are freed when the mailbox empties.
 /// Small buffers stay, so steady light traffic does not reallocate.
 const KEEP_SLOTS: usize = 8;
-
-/// What a full mailbox does with one more message.
-///
-/// ```
-/// use foundation_mailbox::{ActorOptions, Overflow};
-///
-/// // A telemetry sink that would rather lose old samples than slow producers.
-/// let options = ActorOptions::new().capacity(256).overflow(Overflow::DropOldest);
-/// # let _ = options;
-/// ```
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub enum Overflow {
-    /// `cast(..).await` waits for room; `try_cast` gives the message back.
-    #[default]
-    Backpressure,
-    /// Every send fails at once with the message given back.
-    Reject,
-    /// The oldest message still queued is dropped to make room (handed to the
-    /// dead-letter sink and counted). When every queued message has already
-    /// been taken by the actor for handling, the new message is dropped instead.
-    DropOldest,
-    /// The new message is dropped (handed to the dead-letter sink and
-    /// counted); the send reports success.
-    DropNewest,
-}
-
-/// A snapshot of a mailbox, for observability.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct MailboxStats {
-    /// User messages waiting, including those the actor has taken but not
-    /// yet handled.
-    pub queued: usize,
-    /// The bound on `queued`.
-    pub capacity: usize,
-    /// Messages the overflow policy dropped since the actor started.
-    pub dropped: u64,
-    /// Message slots currently allocated in the shared user lane, plus the
-    /// messages the actor has taken into its own batch and not yet handled.
-    pub reserved_slots: usize,
-    /// Bytes those slots take: `reserved_slots` times the size of one queued message.
-    pub reserved_bytes: usize,
-}
 
 /// The outcome of a successful push.
 #[derive(Debug)]
@@ -616,53 +577,5 @@ impl<T, S> Mailbox<T, S> {
     }
 }
 
-/// What runs when a process exits: the exit reason is passed in.
-pub(crate) type ExitHook = Box<dyn FnOnce(&ExitReason) + Send>;
-
-// Hook ids only need to be unique per process; one counter for all keeps
-// the per-process list small.
-static NEXT_HOOK: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
-
-/// A process's exit hooks; one pointer while there are none.
-#[derive(Default)]
-// Boxed so every process cell pays one word, not a Vec's three: most
-// processes never have a hook.
-#[allow(clippy::box_collection)]
-struct ExitHooks(Option<Box<Vec<(u64, ExitHook)>>>);
-
-impl std::fmt::Debug for ExitHooks {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_tuple("ExitHooks")
-            .field(&self.0.as_ref().map_or(0, |hooks| hooks.len()))
-            .finish()
-    }
-}
-
-impl ExitHooks {
-    fn add(&mut self, hook: ExitHook) -> u64 {
-        let id = NEXT_HOOK.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-        self.0.get_or_insert_with(Default::default).push((id, hook));
-        id
-    }
-
-    fn remove(&mut self, id: u64) -> bool {
-        let Some(hooks) = &mut self.0 else {
-            return false;
-        };
-        let Some(index) = hooks.iter().position(|(hook_id, _)| *hook_id == id) else {
-            return false;
-        };
-        drop(hooks.swap_remove(index));
-        if hooks.is_empty() {
-            self.0 = None;
-        }
-        true
-    }
-
-    /// Runs every hook, outside the lock.
-    fn run(self, reason: &ExitReason) {
-        for (_, hook) in self.0.into_iter().flat_map(|hooks| *hooks) {
-            hook(reason);
-        }
-    }
-}
+mod exit_hooks;
+mod stats;
