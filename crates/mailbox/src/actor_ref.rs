@@ -84,16 +84,10 @@ impl<A: Actor> ActorRef<A> {
 
     /// Sends a message without waiting; a full mailbox gives it back.
     pub fn try_cast(&self, message: A::Cast) -> Result<(), SendError<A::Cast>> {
-        let mut slot = Some(message);
-        let mut key = WaiterKey::default();
-        match self
-            .process
-            .mailbox
-            .poll_push(None, &mut slot, &mut key, Envelope::Cast)
-        {
-            Poll::Ready(outcome) => settle(&self.process, outcome),
-            Poll::Pending => unreachable_pending(slot),
-        }
+        settle(
+            &self.process,
+            self.process.mailbox.try_push(message, Envelope::Cast),
+        )
     }
 
     /// Sends a request and waits up to `timeout` for the reply, including any
@@ -212,15 +206,6 @@ pub(crate) fn settle<A: Actor, M>(
         }
         Err(PushError::Closed(message)) => Err(SendError::NoProcess(message)),
         Err(PushError::Full(message)) => Err(SendError::Full(message)),
-    }
-}
-
-/// Without a context a push never waits, so `Pending` cannot happen; if it
-/// somehow did, the message is reported as refused rather than lost.
-fn unreachable_pending<M>(slot: Option<M>) -> Result<(), SendError<M>> {
-    match slot {
-        Some(message) => Err(SendError::Full(message)),
-        None => Ok(()),
     }
 }
 

@@ -90,6 +90,7 @@ mod mailbox;
 mod options;
 mod pid;
 mod process;
+mod process_ref;
 mod recipient;
 mod runtime;
 mod sync;
@@ -113,7 +114,7 @@ pub use crate::{
     mailbox::{DEFAULT_CAPACITY, MailboxStats, Overflow},
     options::ActorOptions,
     pid::{Pid, Reference},
-    process::{ExitHookId, Exited, ProcessRef},
+    process_ref::{ExitHookId, Exited, ProcessRef},
     recipient::{Recipient, RecipientSend},
     runtime::{spawn, spawn_with, start, start_with},
     system::{Down, SystemMessage},

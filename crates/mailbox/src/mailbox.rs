@@ -262,6 +262,23 @@ impl<T, S> Mailbox<T, S> {
         Poll::Ready(outcome)
     }
 
+    /// Offers one user message without waiting: a full backpressure mailbox
+    /// refuses it with `Full`.
+    #[allow(clippy::type_complexity)] // a push's whole outcome, named where it is used
+    pub(crate) fn try_push<U>(
+        &self,
+        message: U,
+        into: impl FnOnce(U) -> T,
+    ) -> Result<(Pushed<T>, Option<Activation<S>>), PushError<U>> {
+        let mut slot = Some(message);
+        match self.poll_push(None, &mut slot, &mut WaiterKey::default(), into) {
+            Poll::Ready(outcome) => outcome,
+            // Without a context a push never registers to wait, so it is
+            // always ready; the one shared path for senders that cannot wait.
+            Poll::Pending => unreachable!("a push without a context never waits"),
+        }
+    }
+
     /// Forgets a sender that stopped waiting. If it had been woken for room it
     /// will not use, the wakeup passes to the next waiting sender.
     pub(crate) fn cancel_push(&self, key: &mut WaiterKey) {

@@ -21,10 +21,11 @@ trait Accepts<M>: Send + Sync {
     fn is_alive(&self) -> bool;
     fn poll_send(
         &self,
-        cx: Option<&mut Context<'_>>,
+        cx: &mut Context<'_>,
         slot: &mut Option<M>,
         key: &mut WaiterKey,
     ) -> Poll<Result<(), SendError<M>>>;
+    fn try_send(&self, message: M) -> Result<(), SendError<M>>;
     fn cancel(&self, key: &mut WaiterKey);
 }
 
@@ -43,15 +44,25 @@ where
 
     fn poll_send(
         &self,
-        cx: Option<&mut Context<'_>>,
+        cx: &mut Context<'_>,
         slot: &mut Option<M>,
         key: &mut WaiterKey,
     ) -> Poll<Result<(), SendError<M>>> {
         // The message is converted only once there is room, so a refused
         // message comes back as the `M` the caller sent.
         self.mailbox
-            .poll_push(cx, slot, key, |message: M| Envelope::Cast(message.into()))
+            .poll_push(Some(cx), slot, key, |message: M| {
+                Envelope::Cast(message.into())
+            })
             .map(|outcome| settle(self, outcome))
+    }
+
+    fn try_send(&self, message: M) -> Result<(), SendError<M>> {
+        settle(
+            self,
+            self.mailbox
+                .try_push(message, |message: M| Envelope::Cast(message.into())),
+        )
     }
 
     fn cancel(&self, key: &mut WaiterKey) {
@@ -135,15 +146,7 @@ impl<M: Send + 'static> Recipient<M> {
 
     /// Sends without waiting; a full mailbox gives the message back.
     pub fn try_send(&self, message: M) -> Result<(), SendError<M>> {
-        let mut slot = Some(message);
-        let mut key = WaiterKey::default();
-        match self.target.poll_send(None, &mut slot, &mut key) {
-            Poll::Ready(outcome) => outcome,
-            Poll::Pending => match slot {
-                Some(message) => Err(SendError::Full(message)),
-                None => Ok(()),
-            },
-        }
+        self.target.try_send(message)
     }
 }
 
@@ -170,8 +173,7 @@ impl<M> Future for RecipientSend<'_, M> {
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         let this = self.get_mut();
-        this.target
-            .poll_send(Some(cx), &mut this.slot, &mut this.key)
+        this.target.poll_send(cx, &mut this.slot, &mut this.key)
     }
 }
 

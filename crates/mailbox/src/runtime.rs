@@ -18,7 +18,7 @@ use crate::{
     Actor, ActorHandle, ActorOptions, ActorRef, Context, ExitReason, Operation, ProcessRef,
     StartError, SystemMessage, TimeoutConfig,
     mailbox::{Activation, Hibernation, Received},
-    process::{Dormant, Envelope, Process},
+    process::{Dormant, Envelope, ExitGuard, Process},
     system::Signal,
     wait::{Budget, Elapsed, YieldOnce},
 };
@@ -185,11 +185,7 @@ enum End {
 async fn run<A: Actor>(process: Arc<Process<A>>, begin: Begin<A>) {
     // Declared first so it is dropped last: on abort the loop future, which
     // owns the actor's state, is dropped before the exit is published.
-    let mut guard = ExitGuard {
-        process,
-        batch: VecDeque::new(),
-        reason: Some(ExitReason::Killed),
-    };
+    let mut guard = ExitGuard::new(process, ExitReason::Killed);
     let process = Arc::clone(&guard.process);
     let outcome = AssertUnwindSafe(message_loop::<A>(&process, &mut guard.batch, begin))
         .catch_unwind()
@@ -203,22 +199,6 @@ async fn run<A: Actor>(process: Arc<Process<A>>, begin: Begin<A>) {
             Some(reason)
         }
     };
-}
-
-/// Finishes an exit however an activation ends, unless it ended dormant.
-struct ExitGuard<A: Actor> {
-    process: Arc<Process<A>>,
-    batch: VecDeque<Envelope<A>>,
-    /// `None` when the actor went dormant rather than exiting.
-    reason: Option<ExitReason>,
-}
-
-impl<A: Actor> Drop for ExitGuard<A> {
-    fn drop(&mut self) {
-        if let Some(reason) = self.reason.take() {
-            self.process.finish(&mut self.batch, reason);
-        }
-    }
 }
 
 /// `init` (for a spawned actor), then one message at a time until the

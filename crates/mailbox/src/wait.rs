@@ -51,17 +51,9 @@ impl Budget {
         if let Poll::Ready(output) = PollOnce(future.as_mut()).await {
             return Ok(output);
         }
-        YieldOnce(false).await;
-        if let Poll::Ready(output) = PollOnce(future.as_mut()).await {
-            return Ok(output);
-        }
-        tokio::time::timeout_at(self.deadline(), future)
-            .await
-            .map_err(|_| Elapsed)
+        self.wait_after_sending(future).await
     }
-}
 
-impl Budget {
     /// Like [`wait`](Self::wait), for a wait that cannot be over yet because
     /// its cause was just sent (a request, a stop): yields first, so a
     /// callee on the same thread can finish before anything registers.

@@ -1,0 +1,302 @@
+//! [`ProcessRef`]: any process, whatever its actor type, as monitors,
+//! links and supervisors hold it; and the type-erased operations behind it.
+
+use std::{
+    fmt,
+    future::Future,
+    pin::Pin,
+    sync::Arc,
+    task::{Context, Poll},
+    time::Duration,
+};
+
+use crate::{
+    Actor, ExitReason, MailboxStats, Pid, StopError, SystemMessage, WaitTimeout,
+    mailbox::ExitHook,
+    process::Process,
+    system::Signal,
+    wait::{Budget, Elapsed},
+    waiters::WaiterKey,
+};
+
+/// The type-erased operations every process supports.
+pub(crate) trait ErasedProcess: Send + Sync + fmt::Debug {
+    fn pid(&self) -> Pid;
+    fn is_alive(&self) -> bool;
+    fn push_signal(&self, signal: Signal) -> Result<(), Signal>;
+    fn poll_exit(&self, cx: &mut Context<'_>, key: &mut WaiterKey) -> Poll<ExitReason>;
+    fn cancel_wait(&self, key: &mut WaiterKey);
+    fn exit_reason(&self) -> Option<ExitReason>;
+    fn kill(&self) -> bool;
+    fn stats(&self) -> MailboxStats;
+    fn stop(&self, reason: ExitReason, timeout: Duration) -> StopFuture<'_>;
+    fn add_exit_hook(&self, hook: ExitHook) -> Result<u64, ExitReason>;
+    fn flush_system(&self, matches: &mut dyn FnMut(&SystemMessage) -> bool) -> usize;
+    fn remove_exit_hook(&self, id: u64) -> bool;
+}
+
+/// A type-erased stop in progress.
+pub(crate) type StopFuture<'a> =
+    Pin<Box<dyn Future<Output = Result<ExitReason, StopError>> + Send + 'a>>;
+
+impl<A: Actor> ErasedProcess for Process<A> {
+    fn pid(&self) -> Pid {
+        self.pid
+    }
+
+    fn is_alive(&self) -> bool {
+        self.mailbox.is_open()
+    }
+
+    fn push_signal(&self, signal: Signal) -> Result<(), Signal> {
+        self.signal(signal)
+    }
+
+    fn poll_exit(&self, cx: &mut Context<'_>, key: &mut WaiterKey) -> Poll<ExitReason> {
+        self.mailbox.poll_exit(cx, key)
+    }
+
+    fn cancel_wait(&self, key: &mut WaiterKey) {
+        self.mailbox.cancel_wait(key);
+    }
+
+    fn exit_reason(&self) -> Option<ExitReason> {
+        self.mailbox.exit_reason()
+    }
+
+    fn kill(&self) -> bool {
+        Process::kill(self)
+    }
+
+    fn stats(&self) -> MailboxStats {
+        self.mailbox.stats()
+    }
+
+    fn stop(&self, reason: ExitReason, timeout: Duration) -> StopFuture<'_> {
+        Box::pin(Process::stop(self, reason, timeout))
+    }
+
+    fn add_exit_hook(&self, hook: ExitHook) -> Result<u64, ExitReason> {
+        self.mailbox
+            .add_exit_hook(hook)
+            .map_err(|(_, reason)| reason)
+    }
+
+    fn remove_exit_hook(&self, id: u64) -> bool {
+        self.mailbox.remove_exit_hook(id)
+    }
+
+    fn flush_system(&self, matches: &mut dyn FnMut(&SystemMessage) -> bool) -> usize {
+        self.mailbox.flush_system(matches)
+    }
+}
+
+/// Identifies a hook registered with [`ProcessRef::on_exit`], to cancel it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct ExitHookId(u64);
+
+/// A reference to any process, whatever its actor type: what monitors,
+/// links and supervisors hold.
+///
+/// ```
+/// use std::time::Duration;
+/// use foundation_mailbox::{Actor, Context, ExitReason, start};
+/// # #[derive(Debug)] struct Idle;
+/// # impl Actor for Idle {
+/// #     type Args = (); type Cast = (); type Call = (); type Reply = ();
+/// #     type Error = std::convert::Infallible;
+/// #     async fn init(_: (), _: &mut Context<Self>) -> Result<Self, Self::Error> { Ok(Idle) }
+/// #     async fn handle_cast(&mut self, _: (), _: &mut Context<Self>) -> Result<(), Self::Error> { Ok(()) }
+/// #     async fn handle_call(&mut self, _: (), _: &mut Context<Self>) -> Result<(), Self::Error> { Ok(()) }
+/// # }
+///
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() {
+/// let (idle, _handle) = start::<Idle>(()).await.unwrap();
+/// let process = idle.process_ref();
+/// assert!(process.is_alive());
+/// process.stop(ExitReason::shutdown(), Duration::from_secs(1)).await.unwrap();
+/// assert_eq!(process.exit_reason(), Some(ExitReason::shutdown()));
+/// # }
+/// ```
+#[derive(Clone, Debug)]
+pub struct ProcessRef(pub(crate) Arc<dyn ErasedProcess>);
+
+impl PartialEq for ProcessRef {
+    /// Two references are equal when they name the same process.
+    fn eq(&self, other: &Self) -> bool {
+        self.pid() == other.pid()
+    }
+}
+
+impl Eq for ProcessRef {}
+
+impl std::hash::Hash for ProcessRef {
+    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+        self.pid().hash(state);
+    }
+}
+
+impl ProcessRef {
+    /// The process's pid.
+    pub fn pid(&self) -> Pid {
+        self.0.pid()
+    }
+
+    /// Whether the process still accepts messages.
+    pub fn is_alive(&self) -> bool {
+        self.0.is_alive()
+    }
+
+    /// The exit reason, once the process has exited.
+    pub fn exit_reason(&self) -> Option<ExitReason> {
+        self.0.exit_reason()
+    }
+
+    /// A snapshot of the process's mailbox.
+    pub fn mailbox_stats(&self) -> MailboxStats {
+        self.0.stats()
+    }
+
+    /// Delivers a system message (a monitor's DOWN, say) through the system
+    /// lane, ahead of queued user messages. Gives it back if the process has
+    /// exited.
+    pub fn send_system(&self, message: SystemMessage) -> Result<(), SystemMessage> {
+        self.0
+            .push_signal(Signal::Message(message))
+            .map_err(|signal| match signal {
+                Signal::Message(message) => message,
+                // Only `Message` was pushed, so only `Message` comes back.
+                Signal::Stop(reason) | Signal::Exit { reason, .. } => SystemMessage::Exit {
+                    from: self.pid(),
+                    reason,
+                },
+            })
+    }
+
+    /// Removes queued system messages for which `matches` is true, before
+    /// the actor sees them; returns how many. A monitor that is dropped
+    /// flushes its pending DOWN this way (OTP's `demonitor(Ref, [flush])`).
+    /// Messages the actor has already taken are not affected.
+    pub fn flush_system(&self, mut matches: impl FnMut(&SystemMessage) -> bool) -> usize {
+        self.0.flush_system(&mut matches)
+    }
+
+    /// Sends an exit signal from `from`, as a link does when `from` exits.
+    /// With OTP's semantics: an actor that traps exits receives
+    /// [`SystemMessage::Exit`]; otherwise a `Normal` reason is ignored and any
+    /// other reason ends the actor with that reason (without `terminate`).
+    /// Returns `false` if the process has already exited.
+    pub fn exit_signal(&self, from: Pid, reason: ExitReason) -> bool {
+        self.0.push_signal(Signal::Exit { from, reason }).is_ok()
+    }
+
+    /// Kills the process at its next await point: no `terminate`, exit reason
+    /// [`ExitReason::Killed`]. Returns `false` if it was already exiting.
+    pub fn kill(&self) -> bool {
+        self.0.kill()
+    }
+
+    /// Stops the process with OTP's shutdown semantics: asks it to stop with
+    /// `reason` (it finishes the message it is handling and runs
+    /// `terminate`), waits up to `timeout`, and kills it if it has not exited
+    /// by then, returning [`StopError::Timeout`]. Either way the process is
+    /// gone, or going at its next await point, when this returns.
+    pub async fn stop(
+        &self,
+        reason: ExitReason,
+        timeout: Duration,
+    ) -> Result<ExitReason, StopError> {
+        self.0.stop(reason, timeout).await
+    }
+
+    /// Waits up to `timeout` for the process to exit and returns why it did.
+    pub async fn wait_for_exit(&self, timeout: Duration) -> Result<ExitReason, WaitTimeout> {
+        Budget::new(timeout)
+            .wait(self.exited())
+            .await
+            .map_err(|Elapsed| WaitTimeout(timeout))
+    }
+
+    /// Runs `hook` once, with the exit reason, right after the process's exit
+    /// is published: the building block of monitors and links, at the cost
+    /// of one small entry in the process's own cell (no task, no global
+    /// lock). The hook runs on whichever task finishes the exit, outside
+    /// every lock, so it must be quick and must not block: deliver a system
+    /// message, wake a future. If the process has already exited, the hook
+    /// is dropped unrun and its exit reason returned, so the caller can act
+    /// on it at once (a monitor delivers its DOWN).
+    ///
+    /// ```
+    /// use std::{sync::{Arc, Mutex}, time::Duration};
+    /// use foundation_mailbox::{ExitReason, start};
+    /// # use foundation_mailbox::{Actor, Context};
+    /// # #[derive(Debug)] struct Idle;
+    /// # impl Actor for Idle {
+    /// #     type Args = (); type Cast = (); type Call = (); type Reply = ();
+    /// #     type Error = std::convert::Infallible;
+    /// #     async fn init(_: (), _: &mut Context<Self>) -> Result<Self, Self::Error> { Ok(Idle) }
+    /// #     async fn handle_cast(&mut self, _: (), _: &mut Context<Self>) -> Result<(), Self::Error> { Ok(()) }
+    /// #     async fn handle_call(&mut self, _: (), _: &mut Context<Self>) -> Result<(), Self::Error> { Ok(()) }
+    /// # }
+    ///
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() {
+    /// let (idle, _handle) = start::<Idle>(()).await.unwrap();
+    /// let seen = Arc::new(Mutex::new(None));
+    /// let record = seen.clone();
+    /// idle.process_ref()
+    ///     .on_exit(move |reason| *record.lock().unwrap() = Some(reason.clone()))
+    ///     .unwrap();
+    /// idle.stop(ExitReason::Normal, Duration::from_secs(1)).await.unwrap();
+    /// assert_eq!(*seen.lock().unwrap(), Some(ExitReason::Normal));
+    /// // Too late now: the reason comes back instead.
+    /// assert_eq!(idle.process_ref().on_exit(|_| {}), Err(ExitReason::Normal));
+    /// # }
+    /// ```
+    pub fn on_exit(
+        &self,
+        hook: impl FnOnce(&ExitReason) + Send + 'static,
+    ) -> Result<ExitHookId, ExitReason> {
+        self.0.add_exit_hook(Box::new(hook)).map(ExitHookId)
+    }
+
+    /// Cancels a hook from [`on_exit`](Self::on_exit). Returns `false` if
+    /// it already ran or is running.
+    pub fn cancel_exit_hook(&self, hook: ExitHookId) -> bool {
+        self.0.remove_exit_hook(hook.0)
+    }
+
+    /// A future that resolves when the process exits. It does not time out
+    /// by itself: use it inside `select!` or a timeout, or use
+    /// [`wait_for_exit`](Self::wait_for_exit).
+    pub fn exited(&self) -> Exited {
+        Exited {
+            process: self.clone(),
+            key: WaiterKey::default(),
+        }
+    }
+}
+
+/// Resolves with a process's exit reason. Made by [`ProcessRef::exited`].
+#[derive(Debug)]
+#[must_use = "futures do nothing unless awaited"]
+pub struct Exited {
+    process: ProcessRef,
+    key: WaiterKey,
+}
+
+impl Future for Exited {
+    type Output = ExitReason;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<ExitReason> {
+        let this = self.get_mut();
+        this.process.0.poll_exit(cx, &mut this.key)
+    }
+}
+
+impl Drop for Exited {
+    fn drop(&mut self) {
+        self.process.0.cancel_wait(&mut self.key);
+    }
+}
