@@ -2,6 +2,7 @@
 //! links and supervisors hold it; and the type-erased operations behind it.
 
 use std::{
+    any::Any,
     fmt,
     future::Future,
     pin::Pin,
@@ -11,7 +12,7 @@ use std::{
 };
 
 use crate::{
-    Actor, ExitReason, MailboxStats, Pid, StopError, SystemMessage, WaitTimeout,
+    Actor, ActorRef, ExitReason, MailboxStats, Pid, StopError, SystemMessage, WaitTimeout,
     mailbox::ExitHook,
     process::Process,
     system::Signal,
@@ -33,6 +34,7 @@ pub(crate) trait ErasedProcess: Send + Sync + fmt::Debug {
     fn add_exit_hook(&self, hook: ExitHook) -> Result<u64, ExitReason>;
     fn flush_system(&self, matches: &mut dyn FnMut(&SystemMessage) -> bool) -> usize;
     fn remove_exit_hook(&self, id: u64) -> bool;
+    fn into_any(self: Arc<Self>) -> Arc<dyn Any + Send + Sync>;
 }
 
 /// A type-erased stop in progress.
@@ -88,6 +90,10 @@ impl<A: Actor> ErasedProcess for Process<A> {
 
     fn flush_system(&self, matches: &mut dyn FnMut(&SystemMessage) -> bool) -> usize {
         self.mailbox.flush_system(matches)
+    }
+
+    fn into_any(self: Arc<Self>) -> Arc<dyn Any + Send + Sync> {
+        self
     }
 }
 
@@ -265,6 +271,46 @@ impl ProcessRef {
     /// it already ran or is running.
     pub fn cancel_exit_hook(&self, hook: ExitHookId) -> bool {
         self.0.remove_exit_hook(hook.0)
+    }
+
+    /// The typed reference back, if the process runs actor `A`: how code
+    /// that holds processes by [`ProcessRef`] (a supervisor's children)
+    /// talks to one with its own messages.
+    ///
+    /// ```
+    /// use foundation_mailbox::{ActorRef, start};
+    /// # use foundation_mailbox::{Actor, Context};
+    /// # #[derive(Debug)] struct Idle;
+    /// # impl Actor for Idle {
+    /// #     type Args = (); type Cast = (); type Call = (); type Reply = ();
+    /// #     type Error = std::convert::Infallible;
+    /// #     async fn init(_: (), _: &mut Context<Self>) -> Result<Self, Self::Error> { Ok(Idle) }
+    /// #     async fn handle_cast(&mut self, _: (), _: &mut Context<Self>) -> Result<(), Self::Error> { Ok(()) }
+    /// #     async fn handle_call(&mut self, _: (), _: &mut Context<Self>) -> Result<(), Self::Error> { Ok(()) }
+    /// # }
+    /// # #[derive(Debug)] struct Other;
+    /// # impl Actor for Other {
+    /// #     type Args = (); type Cast = (); type Call = (); type Reply = ();
+    /// #     type Error = std::convert::Infallible;
+    /// #     async fn init(_: (), _: &mut Context<Self>) -> Result<Self, Self::Error> { Ok(Other) }
+    /// #     async fn handle_cast(&mut self, _: (), _: &mut Context<Self>) -> Result<(), Self::Error> { Ok(()) }
+    /// #     async fn handle_call(&mut self, _: (), _: &mut Context<Self>) -> Result<(), Self::Error> { Ok(()) }
+    /// # }
+    ///
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() {
+    /// let (idle, _handle) = start::<Idle>(()).await.unwrap();
+    /// let process = idle.process_ref();
+    /// assert_eq!(process.downcast::<Idle>(), Some(idle));
+    /// assert!(process.downcast::<Other>().is_none());
+    /// # }
+    /// ```
+    pub fn downcast<A: Actor>(&self) -> Option<ActorRef<A>> {
+        Arc::clone(&self.0)
+            .into_any()
+            .downcast::<Process<A>>()
+            .ok()
+            .map(|process| ActorRef { process })
     }
 
     /// A future that resolves when the process exits. It does not time out
