@@ -40,9 +40,14 @@ impl Budget {
 
     fn deadline(&mut self) -> Instant {
         let timeout = self.timeout;
-        *self
-            .deadline
-            .get_or_insert_with(|| Instant::now() + timeout)
+        *self.deadline.get_or_insert_with(|| {
+            // `Duration::MAX` is how callers say "no limit" (a supervisor's
+            // `Shutdown::Infinity`): clamp it to a deadline decades away
+            // rather than overflow `Instant`.
+            let now = Instant::now();
+            now.checked_add(timeout)
+                .unwrap_or_else(|| now + Duration::from_secs(100 * 365 * 24 * 3600))
+        })
     }
 
     /// Waits for `future`, at most until the deadline.

@@ -67,6 +67,24 @@ async fn stop_runs_terminate_and_reports_the_reason() {
     );
 }
 
+#[tokio::test(start_paused = true)]
+async fn a_stop_without_a_time_limit_waits_for_terminate() {
+    // `Duration::MAX` is "no limit" (a supervisor's `Shutdown::Infinity`):
+    // it must not overflow the deadline, and must wait as long as it takes.
+    let (args, mut harness) = Harness::args(Init::Ok);
+    let (probe, _handle) = start::<Probe>(args).await.unwrap();
+    assert_eq!(harness.next().await, Event::Started);
+    harness.hold(&probe, 1).await;
+    let stopper = tokio::spawn({
+        let probe = probe.clone();
+        async move { probe.stop(ExitReason::shutdown(), Duration::MAX).await }
+    });
+    tokio::time::advance(Duration::from_secs(3600 * 24 * 365)).await;
+    assert!(probe.is_alive(), "a year later the stop is still waiting");
+    harness.open_gate(1);
+    assert_eq!(stopper.await.unwrap(), Ok(ExitReason::shutdown()));
+}
+
 #[tokio::test]
 async fn a_panicking_cast_ends_only_that_actor() {
     let (args, _harness) = Harness::args(Init::Ok);
