@@ -1,4 +1,79 @@
 //! Supervision trees with Erlang/OTP's semantics.
 //!
-//! Work in progress: the supervisor, the dynamic supervisor and the task
-//! supervisor land here (issue 4).
+//! A [`Supervisor`] starts its children in order from [`ChildSpec`]s and,
+//! when one exits, applies its [`Strategy`]:
+//!
+//! - [`OneForOne`](Strategy::OneForOne) restarts only that child;
+//! - [`OneForAll`](Strategy::OneForAll) stops the others in reverse start
+//!   order, then starts them all again in order;
+//! - [`RestForOne`](Strategy::RestForOne) stops the children started after
+//!   it, in reverse order, then starts it and them again.
+//!
+//! A child's [`Restart`] type decides whether it comes back: permanent
+//! always, transient only after an abnormal exit, temporary never (not even
+//! when a sibling takes it down). More restarts than the [`Intensity`]
+//! allows (3 in 5 seconds by default) and the supervisor stops every child
+//! in reverse order and exits with a shutdown reason that says so
+//! ([`reached_intensity`]), so its own parent decides: escalation through
+//! nested trees. Children are stopped by their [`Shutdown`] spec: ask, wait,
+//! then kill. Nothing outlives its supervisor: a supervisor that is killed
+//! takes its children down through their links.
+//!
+//! The tracing events (child started, exited with reason, restarted,
+//! intensity reached, shutdown) are under the target
+//! `foundation::supervisor`.
+//!
+//! # Example
+//!
+//! ```
+//! use std::time::Duration;
+//! use foundation_mailbox::{Actor, Context};
+//! use foundation_supervisor::{ChildSpec, Strategy, Supervisor, SupervisorSpec};
+//!
+//! #[derive(Debug)]
+//! struct Counter(u64);
+//!
+//! impl Actor for Counter {
+//!     type Args = ();
+//!     type Cast = ();
+//!     type Call = ();
+//!     type Reply = u64;
+//!     type Error = std::convert::Infallible;
+//!
+//!     async fn init(_: (), _: &mut Context<Self>) -> Result<Self, Self::Error> { Ok(Counter(0)) }
+//!     async fn handle_cast(&mut self, _: (), _: &mut Context<Self>) -> Result<(), Self::Error> { Ok(()) }
+//!     async fn handle_call(&mut self, _: (), _: &mut Context<Self>) -> Result<u64, Self::Error> {
+//!         self.0 += 1;
+//!         Ok(self.0)
+//!     }
+//! }
+//!
+//! # #[tokio::main(flavor = "current_thread")]
+//! # async fn main() {
+//! let tree = Supervisor::start(
+//!     SupervisorSpec::new(Strategy::OneForOne).child(ChildSpec::actor::<Counter>("counter", ())),
+//! )
+//! .await
+//! .unwrap();
+//! let counter = tree.child("counter").await.unwrap().unwrap().downcast::<Counter>().unwrap();
+//! assert_eq!(counter.call((), Duration::from_secs(1)).await.unwrap(), 1);
+//! tree.shutdown(Duration::from_secs(5)).await.unwrap();
+//! assert!(!counter.is_alive());
+//! # }
+//! ```
+
+mod child;
+mod error;
+mod flags;
+mod intensity;
+mod spec;
+mod supervisor;
+mod supervisor_ref;
+
+pub use crate::{
+    error::SupervisorError,
+    flags::{AutoShutdown, Intensity, Strategy, SupervisorSpec},
+    spec::{ChildKind, ChildSpec, Restart, Shutdown, StartFuture},
+    supervisor::{INTENSITY_REACHED, Supervisor, reached_intensity},
+    supervisor_ref::{ChildCounts, ChildInfo, SupervisorRef, SupervisorReply, SupervisorRequest},
+};

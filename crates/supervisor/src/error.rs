@@ -1,0 +1,87 @@
+//! The supervisor's errors: invalid specs, children that failed to start,
+//! runtime operations refused, and supervisors that could not be reached.
+
+use std::{sync::Arc, time::Duration};
+
+use foundation_mailbox::{CallError, ErrorCause, ExitReason, StartError};
+use thiserror::Error;
+
+/// What went wrong starting a supervisor or asking one to do something.
+///
+/// ```
+/// use foundation_supervisor::SupervisorError;
+///
+/// let error = SupervisorError::NotFound("cache".into());
+/// assert_eq!(error.to_string(), "no child `cache` in this supervisor");
+/// ```
+#[derive(Debug, Error, Clone)]
+pub enum SupervisorError {
+    /// Two children share an id.
+    #[error("child id `{0}` is already used in this supervisor")]
+    DuplicateChild(Arc<str>),
+    /// A child spec breaks one of OTP's rules.
+    #[error("invalid child `{id}`: {problem}")]
+    InvalidChild {
+        /// The child.
+        id: Arc<str>,
+        /// Which rule, and how to fix it.
+        problem: &'static str,
+    },
+    /// A child's start function failed. When a supervisor's start fails
+    /// this way, the children already started were stopped first, in
+    /// reverse order.
+    #[error("child `{id}` failed to start: {cause}")]
+    ChildStart {
+        /// The child.
+        id: Arc<str>,
+        /// The error its start function returned.
+        cause: ErrorCause,
+    },
+    /// No child with this id.
+    #[error("no child `{0}` in this supervisor")]
+    NotFound(Arc<str>),
+    /// The child is running; terminate it first.
+    #[error("child `{0}` is running: terminate it first")]
+    Running(Arc<str>),
+    /// A dynamic supervisor already runs its `max_children`.
+    #[error("the supervisor already runs its maximum of {0} children")]
+    MaxChildren(usize),
+    /// A dynamic supervisor has no child with this pid.
+    #[error("no child with pid {0} in this supervisor")]
+    NoSuchPid(foundation_mailbox::Pid),
+    /// The supervisor's own process failed to start.
+    #[error("the supervisor did not start: {0}")]
+    Start(StartError),
+    /// The supervisor has exited.
+    #[error("the supervisor has exited: {0}")]
+    Exited(ExitReason),
+    /// The supervisor did not answer in time; it may be busy restarting or
+    /// stopping children.
+    #[error("the supervisor did not answer within {0:?}")]
+    Timeout(Duration),
+}
+
+impl SupervisorError {
+    /// Turns a failed call to a supervisor into the error its caller sees.
+    pub(crate) fn from_call<M>(error: CallError<M>, timeout: Duration) -> Self {
+        match error {
+            CallError::NoProcess(_) => Self::Exited(ExitReason::NoProcess),
+            CallError::Exited(reason) => Self::Exited(reason),
+            CallError::Full(_)
+            | CallError::SendTimeout(_)
+            | CallError::Dropped
+            | CallError::Timeout => Self::Timeout(timeout),
+        }
+    }
+
+    /// Turns a failed start of a supervisor process into the error its
+    /// caller sees: a child's failure to start comes back as itself.
+    pub(crate) fn from_start(error: StartError) -> Self {
+        if let StartError::Init(ExitReason::Error(cause)) = &error {
+            if let Some(inner) = cause.downcast_ref::<SupervisorError>() {
+                return inner.clone();
+            }
+        }
+        Self::Start(error)
+    }
+}

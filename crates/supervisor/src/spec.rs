@@ -1,0 +1,243 @@
+//! Child specifications: what a supervisor starts, and how it treats the
+//! child when it exits (OTP's `child_spec()`).
+
+use std::{error::Error, fmt, future::Future, pin::Pin, sync::Arc, time::Duration};
+
+use foundation_mailbox::{Actor, ActorOptions, ErrorCause, ProcessRef, start_with};
+
+use crate::SupervisorSpec;
+
+/// The future a child's start function returns.
+pub type StartFuture = Pin<Box<dyn Future<Output = Result<ProcessRef, ErrorCause>> + Send>>;
+
+/// A child's start function, called again on every restart.
+type StartFn = Arc<dyn Fn() -> StartFuture + Send + Sync>;
+
+/// When a child is restarted after it exits (OTP's `restart`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Default)]
+pub enum Restart {
+    /// Always restarted.
+    #[default]
+    Permanent,
+    /// Restarted only after an abnormal exit: not after
+    /// [`ExitReason::Normal`](foundation_mailbox::ExitReason::Normal) or
+    /// [`ExitReason::Shutdown`](foundation_mailbox::ExitReason::Shutdown).
+    Transient,
+    /// Never restarted, not even when a sibling's failure takes it down
+    /// under one-for-all or rest-for-one; its spec is forgotten when it exits.
+    Temporary,
+}
+
+/// How a supervisor stops a child (OTP's `shutdown`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Shutdown {
+    /// Kill at once: no `terminate`.
+    BrutalKill,
+    /// Ask the child to stop, wait this long for it to exit, then kill it.
+    Timeout(Duration),
+    /// Ask the child to stop and wait as long as it takes: the default for
+    /// supervisors, whose own children's shutdowns bound the wait.
+    Infinity,
+}
+
+impl Shutdown {
+    /// The default for workers: ask, wait five seconds, then kill.
+    pub const WORKER_DEFAULT: Shutdown = Shutdown::Timeout(Duration::from_secs(5));
+}
+
+/// Whether a child is a worker or a supervisor (OTP's `type`). It decides the
+/// default shutdown and shows in
+/// [`count_children`](crate::SupervisorRef::count_children).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum ChildKind {
+    /// Does the work.
+    Worker,
+    /// Supervises its own children.
+    Supervisor,
+}
+
+/// How to start one child and how to treat it when it exits.
+///
+/// ```
+/// use std::time::Duration;
+/// use foundation_supervisor::{ChildKind, ChildSpec, Restart, Shutdown};
+/// # use foundation_mailbox::{Actor, Context};
+/// # #[derive(Debug)] struct Worker;
+/// # impl Actor for Worker {
+/// #     type Args = u32; type Cast = (); type Call = (); type Reply = ();
+/// #     type Error = std::convert::Infallible;
+/// #     async fn init(_: u32, _: &mut Context<Self>) -> Result<Self, Self::Error> { Ok(Worker) }
+/// #     async fn handle_cast(&mut self, _: (), _: &mut Context<Self>) -> Result<(), Self::Error> { Ok(()) }
+/// #     async fn handle_call(&mut self, _: (), _: &mut Context<Self>) -> Result<(), Self::Error> { Ok(()) }
+/// # }
+///
+/// let spec = ChildSpec::actor::<Worker>("cache", 42)
+///     .restart(Restart::Transient)
+///     .shutdown(Shutdown::Timeout(Duration::from_secs(1)));
+/// assert_eq!(spec.id(), "cache");
+/// assert_eq!(spec.kind(), ChildKind::Worker);
+/// assert_eq!(spec.restart_type(), Restart::Transient);
+/// ```
+#[derive(Clone)]
+pub struct ChildSpec {
+    id: Arc<str>,
+    start: StartFn,
+    restart: Restart,
+    shutdown: Shutdown,
+    kind: ChildKind,
+    significant: bool,
+}
+
+impl ChildSpec {
+    /// A worker started by `start`, an async function that returns the new
+    /// process or a typed error. It is called again on every restart.
+    ///
+    /// ```
+    /// use foundation_mailbox::start;
+    /// use foundation_supervisor::ChildSpec;
+    /// # use foundation_mailbox::{Actor, Context};
+    /// # #[derive(Debug)] struct Worker;
+    /// # impl Actor for Worker {
+    /// #     type Args = (); type Cast = (); type Call = (); type Reply = ();
+    /// #     type Error = std::convert::Infallible;
+    /// #     async fn init(_: (), _: &mut Context<Self>) -> Result<Self, Self::Error> { Ok(Worker) }
+    /// #     async fn handle_cast(&mut self, _: (), _: &mut Context<Self>) -> Result<(), Self::Error> { Ok(()) }
+    /// #     async fn handle_call(&mut self, _: (), _: &mut Context<Self>) -> Result<(), Self::Error> { Ok(()) }
+    /// # }
+    ///
+    /// let spec = ChildSpec::worker("worker", || async {
+    ///     let (worker, _handle) = start::<Worker>(()).await?;
+    ///     Ok::<_, foundation_mailbox::StartError>(worker.process_ref())
+    /// });
+    /// assert_eq!(spec.id(), "worker");
+    /// ```
+    pub fn worker<F, Fut, E>(id: impl Into<Arc<str>>, start: F) -> Self
+    where
+        F: Fn() -> Fut + Send + Sync + 'static,
+        Fut: Future<Output = Result<ProcessRef, E>> + Send + 'static,
+        E: Error + Send + Sync + 'static,
+    {
+        let start: StartFn = Arc::new(move || {
+            let started = start();
+            Box::pin(async move { started.await.map_err(ErrorCause::new) })
+        });
+        Self {
+            id: id.into(),
+            start,
+            restart: Restart::Permanent,
+            shutdown: Shutdown::WORKER_DEFAULT,
+            kind: ChildKind::Worker,
+            significant: false,
+        }
+    }
+
+    /// A worker that runs actor `A`, started with a clone of `args` each
+    /// time, with default [`ActorOptions`].
+    pub fn actor<A: Actor>(id: impl Into<Arc<str>>, args: A::Args) -> Self
+    where
+        A::Args: Clone + Sync,
+    {
+        Self::actor_with::<A>(id, args, ActorOptions::new())
+    }
+
+    /// Like [`actor`](Self::actor), with the actor's options.
+    pub fn actor_with<A: Actor>(
+        id: impl Into<Arc<str>>,
+        args: A::Args,
+        options: ActorOptions,
+    ) -> Self
+    where
+        A::Args: Clone + Sync,
+    {
+        Self::worker(id, move || {
+            let started = start_with::<A>(args.clone(), options.clone());
+            async move { started.await.map(|(actor, _handle)| actor.process_ref()) }
+        })
+    }
+
+    /// A child that is itself a supervisor running `spec`: shutdown
+    /// [`Infinity`](Shutdown::Infinity), kind [`Supervisor`](ChildKind::Supervisor).
+    pub fn supervisor(id: impl Into<Arc<str>>, spec: SupervisorSpec) -> Self {
+        let mut child = Self::worker(id, move || {
+            let spec = spec.clone();
+            async move { crate::Supervisor::start(spec).await.map(|sup| sup.process_ref()) }
+        });
+        child.kind = ChildKind::Supervisor;
+        child.shutdown = Shutdown::Infinity;
+        child
+    }
+
+    /// Sets the restart type (default [`Restart::Permanent`]).
+    pub fn restart(mut self, restart: Restart) -> Self {
+        self.restart = restart;
+        self
+    }
+
+    /// Sets how the child is stopped (default five seconds for workers,
+    /// [`Shutdown::Infinity`] for supervisors).
+    pub fn shutdown(mut self, shutdown: Shutdown) -> Self {
+        self.shutdown = shutdown;
+        self
+    }
+
+    /// Sets the kind. [`ChildSpec::supervisor`] sets it already; use this
+    /// for a supervisor started by a custom function.
+    pub fn kind_of(mut self, kind: ChildKind) -> Self {
+        self.kind = kind;
+        self
+    }
+
+    /// Marks the child significant for the supervisor's
+    /// [`AutoShutdown`](crate::AutoShutdown): its own exit (without a
+    /// restart) can end the supervisor. Only transient and temporary
+    /// children may be significant.
+    pub fn significant(mut self, significant: bool) -> Self {
+        self.significant = significant;
+        self
+    }
+
+    /// The child's id, unique within its supervisor.
+    pub fn id(&self) -> &str {
+        &self.id
+    }
+
+    /// The restart type.
+    pub fn restart_type(&self) -> Restart {
+        self.restart
+    }
+
+    /// How the child is stopped.
+    pub fn shutdown_mode(&self) -> Shutdown {
+        self.shutdown
+    }
+
+    /// Worker or supervisor.
+    pub fn kind(&self) -> ChildKind {
+        self.kind
+    }
+
+    /// Whether the child is significant.
+    pub fn is_significant(&self) -> bool {
+        self.significant
+    }
+
+    pub(crate) fn shared_id(&self) -> Arc<str> {
+        Arc::clone(&self.id)
+    }
+
+    pub(crate) fn start_future(&self) -> StartFuture {
+        (self.start)()
+    }
+}
+
+impl fmt::Debug for ChildSpec {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ChildSpec")
+            .field("id", &self.id)
+            .field("restart", &self.restart)
+            .field("shutdown", &self.shutdown)
+            .field("kind", &self.kind)
+            .field("significant", &self.significant)
+            .finish_non_exhaustive()
+    }
+}

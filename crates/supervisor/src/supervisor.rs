@@ -1,0 +1,432 @@
+//! The supervisor process: starts its children in order, restarts them by
+//! its strategy within its intensity, and stops them in reverse order.
+
+use std::convert::Infallible;
+
+use foundation_mailbox::{
+    Actor, ActorOptions, Context, ExitReason, ProcessRef, SystemMessage, start_with,
+};
+use tokio::time::Instant;
+
+use crate::{
+    AutoShutdown, ChildSpec, Restart, Strategy, SupervisorError, SupervisorRef, SupervisorSpec,
+    child::{self, Running},
+    flags::check_significance,
+    intensity::RestartLog,
+    supervisor_ref::{ChildCounts, ChildInfo, SupervisorReply, SupervisorRequest},
+};
+
+/// The cause a supervisor gives when it exits because its children failed
+/// more often than its intensity allows. It exits with
+/// [`ExitReason::Shutdown`] carrying this text, as OTP's supervisor exits
+/// with `shutdown`: its parent restarts it if its spec says so.
+pub const INTENSITY_REACHED: &str = "reached maximum restart intensity";
+
+/// Whether `reason` is the exit of a supervisor that reached its restart
+/// intensity.
+///
+/// ```
+/// use foundation_mailbox::ExitReason;
+/// use foundation_supervisor::{INTENSITY_REACHED, reached_intensity};
+///
+/// assert!(reached_intensity(&ExitReason::shutdown_because(INTENSITY_REACHED)));
+/// assert!(!reached_intensity(&ExitReason::shutdown()));
+/// ```
+pub fn reached_intensity(reason: &ExitReason) -> bool {
+    matches!(reason, ExitReason::Shutdown(Some(cause)) if &**cause == INTENSITY_REACHED)
+}
+
+/// A supervisor (OTP's `supervisor` behaviour) as an actor. Start one with
+/// [`Supervisor::start`] and talk to it through the [`SupervisorRef`].
+#[derive(Debug)]
+pub struct Supervisor {
+    strategy: Strategy,
+    auto_shutdown: AutoShutdown,
+    /// In start order.
+    children: Vec<Child>,
+    restarts: RestartLog,
+    me: ProcessRef,
+}
+
+#[derive(Debug)]
+struct Child {
+    spec: ChildSpec,
+    running: Option<Running>,
+}
+
+impl Supervisor {
+    /// Starts a supervisor running `spec`: validates it, then starts the
+    /// children in order. If one fails to start, the ones already started
+    /// are stopped in reverse order and the error names the child and why.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use foundation_supervisor::{ChildSpec, Strategy, Supervisor, SupervisorSpec};
+    /// # use foundation_mailbox::{Actor, Context};
+    /// # #[derive(Debug)] struct Worker;
+    /// # impl Actor for Worker {
+    /// #     type Args = (); type Cast = (); type Call = (); type Reply = ();
+    /// #     type Error = std::convert::Infallible;
+    /// #     async fn init(_: (), _: &mut Context<Self>) -> Result<Self, Self::Error> { Ok(Worker) }
+    /// #     async fn handle_cast(&mut self, _: (), _: &mut Context<Self>) -> Result<(), Self::Error> { Ok(()) }
+    /// #     async fn handle_call(&mut self, _: (), _: &mut Context<Self>) -> Result<(), Self::Error> { Ok(()) }
+    /// # }
+    ///
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() {
+    /// let spec = SupervisorSpec::new(Strategy::OneForOne)
+    ///     .child(ChildSpec::actor::<Worker>("worker", ()));
+    /// let supervisor = Supervisor::start(spec).await.unwrap();
+    /// assert_eq!(supervisor.count_children().await.unwrap().active, 1);
+    /// supervisor.shutdown(Duration::from_secs(5)).await.unwrap();
+    /// # }
+    /// ```
+    pub async fn start(spec: SupervisorSpec) -> Result<SupervisorRef, SupervisorError> {
+        // Children's own start timeouts bound the supervisor's start.
+        let options = ActorOptions::new().start_timeout(std::time::Duration::MAX);
+        match start_with::<Supervisor>(spec, options).await {
+            Ok((actor, _handle)) => Ok(SupervisorRef::new(actor)),
+            Err(error) => Err(SupervisorError::from_start(error)),
+        }
+    }
+
+    /// Stops the running children in `range`, last first.
+    async fn stop_children(&mut self, range: std::ops::Range<usize>, reason: &str) {
+        for index in range.rev() {
+            let child = &mut self.children[index];
+            if let Some(running) = child.running.take() {
+                let pid = running.process.pid();
+                let exit = running.shutdown(child.spec.shutdown_mode(), &self.me).await;
+                tracing::info!(
+                    target: "foundation::supervisor",
+                    supervisor = %self.me.pid(),
+                    child = child.spec.id(),
+                    %pid,
+                    %exit,
+                    "child shut down ({reason})"
+                );
+            }
+        }
+    }
+
+    /// Starts every child in `range` that is not running, in order. Returns
+    /// the index of the first that failed, with its error.
+    async fn start_children(
+        &mut self,
+        range: std::ops::Range<usize>,
+    ) -> Result<(), (usize, foundation_mailbox::ErrorCause)> {
+        for index in range {
+            let child = &mut self.children[index];
+            if child.running.is_some() {
+                continue;
+            }
+            let running = child::start(&child.spec, &self.me)
+                .await
+                .map_err(|cause| (index, cause))?;
+            tracing::info!(
+                target: "foundation::supervisor",
+                supervisor = %self.me.pid(),
+                child = child.spec.id(),
+                pid = %running.process.pid(),
+                "child started"
+            );
+            child.running = Some(running);
+        }
+        Ok(())
+    }
+
+    /// A child exited by itself: restart by strategy, forget, or shut down.
+    async fn child_exited(&mut self, index: usize, reason: ExitReason, ctx: &mut Context<Self>) {
+        let child = &mut self.children[index];
+        if let Some(running) = child.running.take() {
+            running.untie(&self.me);
+        }
+        let restart = match child.spec.restart_type() {
+            Restart::Permanent => true,
+            Restart::Transient => !reason.is_normal(),
+            Restart::Temporary => false,
+        };
+        if reason.is_normal() {
+            tracing::info!(target: "foundation::supervisor", supervisor = %self.me.pid(), child = child.spec.id(), %reason, "child exited");
+        } else {
+            tracing::error!(target: "foundation::supervisor", supervisor = %self.me.pid(), child = child.spec.id(), %reason, "child exited");
+        }
+        if restart {
+            self.restart(index, ctx).await;
+            return;
+        }
+        let significant = child.spec.is_significant();
+        if child.spec.restart_type() == Restart::Temporary {
+            self.children.remove(index);
+        }
+        if significant && self.auto_shutdown_due() {
+            tracing::info!(target: "foundation::supervisor", supervisor = %self.me.pid(), "significant child exited: auto-shutdown");
+            ctx.stop(ExitReason::shutdown());
+        }
+    }
+
+    fn auto_shutdown_due(&self) -> bool {
+        match self.auto_shutdown {
+            AutoShutdown::Never => false,
+            AutoShutdown::AnySignificant => true,
+            AutoShutdown::AllSignificant => !self
+                .children
+                .iter()
+                .any(|child| child.spec.is_significant() && child.running.is_some()),
+        }
+    }
+
+    /// Restarts after the child at `index` exited, by strategy. A restart
+    /// that fails to start a child counts against the intensity too, and is
+    /// tried again from that child (OTP's `try_again_restart`).
+    async fn restart(&mut self, mut index: usize, ctx: &mut Context<Self>) {
+        loop {
+            if !self.restarts.add(Instant::now()) {
+                tracing::error!(
+                    target: "foundation::supervisor",
+                    supervisor = %self.me.pid(),
+                    child = self.children[index].spec.id(),
+                    "reached maximum restart intensity: shutting down"
+                );
+                ctx.stop(ExitReason::shutdown_because(INTENSITY_REACHED));
+                return;
+            }
+            let first = match self.strategy {
+                Strategy::OneForOne => index,
+                Strategy::OneForAll => 0,
+                Strategy::RestForOne => index,
+            };
+            let last = match self.strategy {
+                Strategy::OneForOne => index + 1,
+                Strategy::OneForAll | Strategy::RestForOne => self.children.len(),
+            };
+            let failed_id = self.children[index].spec.shared_id();
+            self.stop_children(first..last, "restarting after a sibling exited")
+                .await;
+            // Temporary children taken down with the failed one stay down.
+            let mut position = 0;
+            self.children.retain(|child| {
+                position += 1;
+                position <= first
+                    || position > last
+                    || child.running.is_some()
+                    || child.spec.restart_type() != Restart::Temporary
+            });
+            index = self
+                .children
+                .iter()
+                .position(|child| child.spec.shared_id() == failed_id)
+                .unwrap_or(first);
+            let last = match self.strategy {
+                Strategy::OneForOne => index + 1,
+                Strategy::OneForAll | Strategy::RestForOne => self.children.len(),
+            };
+            match self.start_children(first..last).await {
+                Ok(()) => {
+                    tracing::info!(
+                        target: "foundation::supervisor",
+                        supervisor = %self.me.pid(),
+                        child = &*failed_id,
+                        strategy = ?self.strategy,
+                        "child restarted"
+                    );
+                    return;
+                }
+                Err((failed, cause)) => {
+                    tracing::error!(
+                        target: "foundation::supervisor",
+                        supervisor = %self.me.pid(),
+                        child = self.children[failed].spec.id(),
+                        %cause,
+                        "child failed to restart; trying again"
+                    );
+                    index = failed;
+                }
+            }
+        }
+    }
+
+    fn position(&self, id: &str) -> Result<usize, SupervisorError> {
+        self.children
+            .iter()
+            .position(|child| child.spec.id() == id)
+            .ok_or_else(|| SupervisorError::NotFound(id.into()))
+    }
+
+    async fn request(&mut self, request: SupervisorRequest) -> SupervisorReply {
+        match request {
+            SupervisorRequest::WhichChildren => SupervisorReply::Children(
+                self.children
+                    .iter()
+                    .map(|child| ChildInfo {
+                        id: child.spec.shared_id(),
+                        process: child.running.as_ref().map(|running| running.process.clone()),
+                        kind: child.spec.kind(),
+                        restart: child.spec.restart_type(),
+                    })
+                    .collect(),
+            ),
+            SupervisorRequest::CountChildren => {
+                let mut counts = ChildCounts::default();
+                for child in &self.children {
+                    counts.specs += 1;
+                    counts.active += usize::from(child.running.is_some());
+                    match child.spec.kind() {
+                        crate::ChildKind::Worker => counts.workers += 1,
+                        crate::ChildKind::Supervisor => counts.supervisors += 1,
+                    }
+                }
+                SupervisorReply::Counts(counts)
+            }
+            SupervisorRequest::StartChild(spec) => SupervisorReply::Started(self.add(spec).await),
+            SupervisorRequest::RestartChild(id) => {
+                SupervisorReply::Started(self.restart_child(&id).await)
+            }
+            SupervisorRequest::TerminateChild(id) => {
+                SupervisorReply::Done(self.terminate_child(&id).await)
+            }
+            SupervisorRequest::DeleteChild(id) => SupervisorReply::Done(self.delete_child(&id)),
+        }
+    }
+
+    async fn add(&mut self, spec: ChildSpec) -> Result<ProcessRef, SupervisorError> {
+        if self.children.iter().any(|child| child.spec.id() == spec.id()) {
+            return Err(SupervisorError::DuplicateChild(spec.shared_id()));
+        }
+        check_significance(&spec, self.auto_shutdown)?;
+        let running = child::start(&spec, &self.me)
+            .await
+            .map_err(|cause| SupervisorError::ChildStart {
+                id: spec.shared_id(),
+                cause,
+            })?;
+        let process = running.process.clone();
+        self.children.push(Child {
+            spec,
+            running: Some(running),
+        });
+        Ok(process)
+    }
+
+    async fn restart_child(&mut self, id: &str) -> Result<ProcessRef, SupervisorError> {
+        let index = self.position(id)?;
+        let child = &mut self.children[index];
+        if child.running.is_some() {
+            return Err(SupervisorError::Running(id.into()));
+        }
+        let running = child::start(&child.spec, &self.me)
+            .await
+            .map_err(|cause| SupervisorError::ChildStart {
+                id: id.into(),
+                cause,
+            })?;
+        let process = running.process.clone();
+        child.running = Some(running);
+        Ok(process)
+    }
+
+    async fn terminate_child(&mut self, id: &str) -> Result<(), SupervisorError> {
+        let index = self.position(id)?;
+        self.stop_children(index..index + 1, "terminate_child").await;
+        if self.children[index].spec.restart_type() == Restart::Temporary {
+            self.children.remove(index);
+        }
+        Ok(())
+    }
+
+    fn delete_child(&mut self, id: &str) -> Result<(), SupervisorError> {
+        let index = self.position(id)?;
+        if self.children[index].running.is_some() {
+            return Err(SupervisorError::Running(id.into()));
+        }
+        self.children.remove(index);
+        Ok(())
+    }
+}
+
+impl Actor for Supervisor {
+    type Args = SupervisorSpec;
+    type Cast = Infallible;
+    type Call = SupervisorRequest;
+    type Reply = SupervisorReply;
+    type Error = SupervisorError;
+
+    async fn init(spec: SupervisorSpec, ctx: &mut Context<Self>) -> Result<Self, SupervisorError> {
+        spec.validate()?;
+        // Exit signals (from a parent that died) become messages, so the
+        // children are shut down in order before this supervisor exits.
+        ctx.trap_exits(true);
+        let mut supervisor = Supervisor {
+            strategy: spec.strategy,
+            auto_shutdown: spec.auto_shutdown,
+            children: spec
+                .children
+                .into_iter()
+                .map(|spec| Child {
+                    spec,
+                    running: None,
+                })
+                .collect(),
+            restarts: RestartLog::new(spec.intensity),
+            me: ctx.myself().process_ref(),
+        };
+        let all = 0..supervisor.children.len();
+        if let Err((failed, cause)) = supervisor.start_children(all).await {
+            let id = supervisor.children[failed].spec.shared_id();
+            tracing::error!(target: "foundation::supervisor", child = &*id, %cause, "child failed to start; unwinding");
+            supervisor
+                .stop_children(0..failed, "a sibling failed to start")
+                .await;
+            return Err(SupervisorError::ChildStart { id, cause });
+        }
+        Ok(supervisor)
+    }
+
+    async fn handle_cast(&mut self, never: Infallible, _: &mut Context<Self>) -> Result<(), Self::Error> {
+        match never {}
+    }
+
+    async fn handle_call(
+        &mut self,
+        request: SupervisorRequest,
+        _: &mut Context<Self>,
+    ) -> Result<SupervisorReply, SupervisorError> {
+        Ok(self.request(request).await)
+    }
+
+    async fn handle_system(
+        &mut self,
+        message: SystemMessage,
+        ctx: &mut Context<Self>,
+    ) -> Result<(), SupervisorError> {
+        match message {
+            SystemMessage::Down(down) => {
+                let found = self.children.iter().position(|child| {
+                    child
+                        .running
+                        .as_ref()
+                        .is_some_and(|running| running.reference == down.reference)
+                });
+                // Otherwise a child this supervisor already stopped on purpose.
+                if let Some(index) = found {
+                    self.child_exited(index, down.reason, ctx).await;
+                }
+            }
+            SystemMessage::Exit { from, reason } => {
+                // Only a dying parent links to a supervisor: go down with it,
+                // children first.
+                if !reason.is_normal() {
+                    tracing::info!(target: "foundation::supervisor", supervisor = %self.me.pid(), %from, %reason, "parent exited");
+                    ctx.stop(reason);
+                }
+            }
+        }
+        Ok(())
+    }
+
+    async fn terminate(&mut self, reason: &ExitReason, _: &mut Context<Self>) {
+        tracing::info!(target: "foundation::supervisor", supervisor = %self.me.pid(), %reason, "shutting down");
+        let all = 0..self.children.len();
+        self.stop_children(all, "supervisor shutting down").await;
+    }
+}

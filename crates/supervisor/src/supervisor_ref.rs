@@ -1,0 +1,185 @@
+//! [`SupervisorRef`]: a running supervisor, and the runtime operations
+//! OTP's `supervisor` module offers on one.
+
+use std::{sync::Arc, time::Duration};
+
+use foundation_mailbox::{
+    ActorRef, ExitReason, Exited, Operation, Pid, ProcessRef, StopError, TimeoutConfig,
+};
+
+use crate::{ChildKind, ChildSpec, Restart, Supervisor, SupervisorError};
+
+/// A request to a supervisor. Use the methods of [`SupervisorRef`] rather
+/// than building these.
+#[derive(Debug)]
+#[non_exhaustive]
+pub enum SupervisorRequest {
+    /// [`SupervisorRef::which_children`].
+    WhichChildren,
+    /// [`SupervisorRef::count_children`].
+    CountChildren,
+    /// [`SupervisorRef::start_child`].
+    StartChild(ChildSpec),
+    /// [`SupervisorRef::restart_child`].
+    RestartChild(Arc<str>),
+    /// [`SupervisorRef::terminate_child`].
+    TerminateChild(Arc<str>),
+    /// [`SupervisorRef::delete_child`].
+    DeleteChild(Arc<str>),
+}
+
+/// A supervisor's answer to a [`SupervisorRequest`].
+#[derive(Debug)]
+#[non_exhaustive]
+pub enum SupervisorReply {
+    /// The children, in start order.
+    Children(Vec<ChildInfo>),
+    /// The counts.
+    Counts(ChildCounts),
+    /// A child started, or why not.
+    Started(Result<ProcessRef, SupervisorError>),
+    /// An operation done, or why not.
+    Done(Result<(), SupervisorError>),
+}
+
+/// One child as [`SupervisorRef::which_children`] reports it.
+#[derive(Clone, Debug)]
+pub struct ChildInfo {
+    /// The child's id.
+    pub id: Arc<str>,
+    /// The running process, or `None` if the child is not running
+    /// (terminated, or a transient child that exited normally).
+    pub process: Option<ProcessRef>,
+    /// Worker or supervisor.
+    pub kind: ChildKind,
+    /// Its restart type.
+    pub restart: Restart,
+}
+
+/// What [`SupervisorRef::count_children`] reports.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct ChildCounts {
+    /// Child specs held, running or not.
+    pub specs: usize,
+    /// Children running now.
+    pub active: usize,
+    /// Specs of kind supervisor.
+    pub supervisors: usize,
+    /// Specs of kind worker.
+    pub workers: usize,
+}
+
+/// A running supervisor. Cheap to clone; holding it does not keep the
+/// supervisor alive. Every operation is a call with the configured call
+/// timeout ([`TimeoutConfig`]); [`shutdown`](Self::shutdown) takes its own.
+#[derive(Clone, Debug)]
+pub struct SupervisorRef {
+    actor: ActorRef<Supervisor>,
+}
+
+impl SupervisorRef {
+    pub(crate) fn new(actor: ActorRef<Supervisor>) -> Self {
+        Self { actor }
+    }
+
+    /// The supervisor's pid.
+    pub fn pid(&self) -> Pid {
+        self.actor.pid()
+    }
+
+    /// The supervisor as a process, for monitors, links and parents.
+    pub fn process_ref(&self) -> ProcessRef {
+        self.actor.process_ref()
+    }
+
+    /// Whether the supervisor is still running.
+    pub fn is_alive(&self) -> bool {
+        self.actor.is_alive()
+    }
+
+    /// Resolves with the supervisor's exit reason.
+    pub fn exited(&self) -> Exited {
+        self.actor.process_ref().exited()
+    }
+
+    async fn ask(&self, request: SupervisorRequest) -> Result<SupervisorReply, SupervisorError> {
+        let timeout = TimeoutConfig::current().timeout(Operation::Call);
+        self.actor
+            .call(request, timeout)
+            .await
+            .map_err(|error| SupervisorError::from_call(error, timeout))
+    }
+
+    /// Every child, in start order (OTP's `which_children`).
+    pub async fn which_children(&self) -> Result<Vec<ChildInfo>, SupervisorError> {
+        match self.ask(SupervisorRequest::WhichChildren).await? {
+            SupervisorReply::Children(children) => Ok(children),
+            other => unreachable!("which_children answered {other:?}"),
+        }
+    }
+
+    /// The running process of child `id`, if it is running.
+    pub async fn child(&self, id: &str) -> Result<Option<ProcessRef>, SupervisorError> {
+        let children = self.which_children().await?;
+        children
+            .into_iter()
+            .find(|child| &*child.id == id)
+            .map(|child| child.process)
+            .ok_or_else(|| SupervisorError::NotFound(id.into()))
+    }
+
+    /// How many children there are, running, workers and supervisors (OTP's
+    /// `count_children`).
+    pub async fn count_children(&self) -> Result<ChildCounts, SupervisorError> {
+        match self.ask(SupervisorRequest::CountChildren).await? {
+            SupervisorReply::Counts(counts) => Ok(counts),
+            other => unreachable!("count_children answered {other:?}"),
+        }
+    }
+
+    /// Adds a child after the others and starts it. Like OTP, a child added
+    /// at run time is not part of the supervisor's spec: it is gone when the
+    /// supervisor itself is restarted.
+    pub async fn start_child(&self, spec: ChildSpec) -> Result<ProcessRef, SupervisorError> {
+        match self.ask(SupervisorRequest::StartChild(spec)).await? {
+            SupervisorReply::Started(started) => started,
+            other => unreachable!("start_child answered {other:?}"),
+        }
+    }
+
+    /// Starts again a child that is not running (terminated, or transient
+    /// and exited normally).
+    pub async fn restart_child(&self, id: &str) -> Result<ProcessRef, SupervisorError> {
+        match self.ask(SupervisorRequest::RestartChild(id.into())).await? {
+            SupervisorReply::Started(started) => started,
+            other => unreachable!("restart_child answered {other:?}"),
+        }
+    }
+
+    /// Stops a child with its shutdown spec. Its spec stays (except a
+    /// temporary child's), so [`restart_child`](Self::restart_child) can
+    /// start it again.
+    pub async fn terminate_child(&self, id: &str) -> Result<(), SupervisorError> {
+        match self.ask(SupervisorRequest::TerminateChild(id.into())).await? {
+            SupervisorReply::Done(done) => done,
+            other => unreachable!("terminate_child answered {other:?}"),
+        }
+    }
+
+    /// Forgets the spec of a child that is not running.
+    pub async fn delete_child(&self, id: &str) -> Result<(), SupervisorError> {
+        match self.ask(SupervisorRequest::DeleteChild(id.into())).await? {
+            SupervisorReply::Done(done) => done,
+            other => unreachable!("delete_child answered {other:?}"),
+        }
+    }
+
+    /// Stops the supervisor: its children stop in reverse start order, each
+    /// within its own shutdown, then it exits with
+    /// [`ExitReason::Shutdown`]. If all that takes longer than `timeout`,
+    /// the supervisor is killed, which still takes each child down by its
+    /// link, and [`StopError::Timeout`] is returned.
+    pub async fn shutdown(&self, timeout: Duration) -> Result<ExitReason, StopError> {
+        self.actor.stop(ExitReason::shutdown(), timeout).await
+    }
+}
