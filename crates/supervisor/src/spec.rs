@@ -160,7 +160,11 @@ impl ChildSpec {
     pub fn supervisor(id: impl Into<Arc<str>>, spec: SupervisorSpec) -> Self {
         let mut child = Self::worker(id, move || {
             let spec = spec.clone();
-            async move { crate::Supervisor::start(spec).await.map(|sup| sup.process_ref()) }
+            async move {
+                crate::Supervisor::start(spec)
+                    .await
+                    .map(|sup| sup.process_ref())
+            }
         });
         child.kind = ChildKind::Supervisor;
         child.shutdown = Shutdown::Infinity;

@@ -260,7 +260,10 @@ impl Supervisor {
                     .iter()
                     .map(|child| ChildInfo {
                         id: child.spec.shared_id(),
-                        process: child.running.as_ref().map(|running| running.process.clone()),
+                        process: child
+                            .running
+                            .as_ref()
+                            .map(|running| running.process.clone()),
                         kind: child.spec.kind(),
                         restart: child.spec.restart_type(),
                     })
@@ -290,16 +293,21 @@ impl Supervisor {
     }
 
     async fn add(&mut self, spec: ChildSpec) -> Result<ProcessRef, SupervisorError> {
-        if self.children.iter().any(|child| child.spec.id() == spec.id()) {
+        if self
+            .children
+            .iter()
+            .any(|child| child.spec.id() == spec.id())
+        {
             return Err(SupervisorError::DuplicateChild(spec.shared_id()));
         }
         check_significance(&spec, self.auto_shutdown)?;
-        let running = child::start(&spec, &self.me)
-            .await
-            .map_err(|cause| SupervisorError::ChildStart {
-                id: spec.shared_id(),
-                cause,
-            })?;
+        let running =
+            child::start(&spec, &self.me)
+                .await
+                .map_err(|cause| SupervisorError::ChildStart {
+                    id: spec.shared_id(),
+                    cause,
+                })?;
         let process = running.process.clone();
         self.children.push(Child {
             spec,
@@ -314,12 +322,12 @@ impl Supervisor {
         if child.running.is_some() {
             return Err(SupervisorError::Running(id.into()));
         }
-        let running = child::start(&child.spec, &self.me)
-            .await
-            .map_err(|cause| SupervisorError::ChildStart {
+        let running = child::start(&child.spec, &self.me).await.map_err(|cause| {
+            SupervisorError::ChildStart {
                 id: id.into(),
                 cause,
-            })?;
+            }
+        })?;
         let process = running.process.clone();
         child.running = Some(running);
         Ok(process)
@@ -327,7 +335,8 @@ impl Supervisor {
 
     async fn terminate_child(&mut self, id: &str) -> Result<(), SupervisorError> {
         let index = self.position(id)?;
-        self.stop_children(index..index + 1, "terminate_child").await;
+        self.stop_children(index..index + 1, "terminate_child")
+            .await;
         if self.children[index].spec.restart_type() == Restart::Temporary {
             self.children.remove(index);
         }
@@ -382,7 +391,11 @@ impl Actor for Supervisor {
         Ok(supervisor)
     }
 
-    async fn handle_cast(&mut self, never: Infallible, _: &mut Context<Self>) -> Result<(), Self::Error> {
+    async fn handle_cast(
+        &mut self,
+        never: Infallible,
+        _: &mut Context<Self>,
+    ) -> Result<(), Self::Error> {
         match never {}
     }
 

@@ -82,6 +82,12 @@ impl SupervisorRef {
         Self { actor }
     }
 
+    /// The supervisor behind `process`, if it is one: how to reach a nested
+    /// supervisor found with [`which_children`](Self::which_children).
+    pub fn from_process(process: &ProcessRef) -> Option<Self> {
+        process.downcast::<Supervisor>().map(Self::new)
+    }
+
     /// The supervisor's pid.
     pub fn pid(&self) -> Pid {
         self.actor.pid()
@@ -160,7 +166,10 @@ impl SupervisorRef {
     /// temporary child's), so [`restart_child`](Self::restart_child) can
     /// start it again.
     pub async fn terminate_child(&self, id: &str) -> Result<(), SupervisorError> {
-        match self.ask(SupervisorRequest::TerminateChild(id.into())).await? {
+        match self
+            .ask(SupervisorRequest::TerminateChild(id.into()))
+            .await?
+        {
             SupervisorReply::Done(done) => done,
             other => unreachable!("terminate_child answered {other:?}"),
         }

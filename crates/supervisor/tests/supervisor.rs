@@ -1,0 +1,14 @@
+//! The supervisor against OTP's rules, one test per rule: each records the
+//! order children start and stop in, and waits on events, exits and
+//! replies, never on time.
+
+mod supervisor {
+    pub(crate) mod support;
+
+    mod escalation;
+    mod leaks;
+    mod lifecycle;
+    mod operations;
+    mod restart_types;
+    mod strategies;
+}
