@@ -14,6 +14,7 @@ pub const LOOM_CRATES: &[&str] = &[
     "foundation-mailbox",
     "foundation-rate-limiter",
     "foundation-monitor-manager",
+    "foundation-supervisor",
 ];
 
 /// Preemption bound used when neither `--preemptions` nor the environment sets one.

@@ -89,10 +89,8 @@ impl Running {
         self.process
     }
 
-    /// Stops the child with its shutdown spec (OTP's `shutdown/2`), after
-    /// untying it so its exit is not taken for a crash, and returns how it
-    /// exited. The wait after a kill is bounded: a child stuck in code that
-    /// never awaits is reported and left to die at its next await.
+    /// Stops the child with its shutdown spec, after untying it so its exit
+    /// is not taken for a crash, and returns how it exited.
     pub(crate) async fn shutdown(
         mut self,
         shutdown: Shutdown,
@@ -102,42 +100,49 @@ impl Running {
             self.process.cancel_exit_hook(hook);
         }
         let process = self.untie(supervisor);
-        let stopped = match shutdown {
-            Shutdown::BrutalKill => {
-                process.kill();
-                None
-            }
-            Shutdown::Timeout(timeout) => Some(timeout),
-            Shutdown::Infinity => Some(Duration::MAX),
-        };
-        if let Some(timeout) = stopped {
-            match process.stop(ExitReason::shutdown(), timeout).await {
-                Ok(reason) => return reason,
-                Err(foundation_mailbox::StopError::NoProcess) => {
-                    return process.exit_reason().unwrap_or(ExitReason::NoProcess);
-                }
-                Err(foundation_mailbox::StopError::Timeout(_)) => {
-                    tracing::warn!(
-                        target: "foundation::supervisor",
-                        pid = %process.pid(),
-                        ?timeout,
-                        "child ignored its shutdown and was killed"
-                    );
-                }
-            }
+        stop(&process, shutdown).await
+    }
+}
+
+/// Stops `process` with a shutdown spec (OTP's `shutdown/2`) and returns how
+/// it exited. The wait after a kill is bounded: a process stuck in code that
+/// never awaits is reported and left to die at its next await.
+pub(crate) async fn stop(process: &ProcessRef, shutdown: Shutdown) -> ExitReason {
+    let stopped = match shutdown {
+        Shutdown::BrutalKill => {
+            process.kill();
+            None
         }
-        let grace = TimeoutConfig::current().default_timeout();
-        match process.wait_for_exit(grace).await {
-            Ok(reason) => reason,
-            Err(_) => {
-                tracing::error!(
+        Shutdown::Timeout(timeout) => Some(timeout),
+        Shutdown::Infinity => Some(Duration::MAX),
+    };
+    if let Some(timeout) = stopped {
+        match process.stop(ExitReason::shutdown(), timeout).await {
+            Ok(reason) => return reason,
+            Err(foundation_mailbox::StopError::NoProcess) => {
+                return process.exit_reason().unwrap_or(ExitReason::NoProcess);
+            }
+            Err(foundation_mailbox::StopError::Timeout(_)) => {
+                tracing::warn!(
                     target: "foundation::supervisor",
                     pid = %process.pid(),
-                    ?grace,
-                    "killed child has not exited: it is running code that never awaits"
+                    ?timeout,
+                    "child ignored its shutdown and was killed"
                 );
-                ExitReason::Killed
             }
+        }
+    }
+    let grace = TimeoutConfig::current().default_timeout();
+    match process.wait_for_exit(grace).await {
+        Ok(reason) => reason,
+        Err(_) => {
+            tracing::error!(
+                target: "foundation::supervisor",
+                pid = %process.pid(),
+                ?grace,
+                "killed child has not exited: it is running code that never awaits"
+            );
+            ExitReason::Killed
         }
     }
 }

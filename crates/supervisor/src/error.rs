@@ -77,10 +77,10 @@ impl SupervisorError {
     /// Turns a failed start of a supervisor process into the error its
     /// caller sees: a child's failure to start comes back as itself.
     pub(crate) fn from_start(error: StartError) -> Self {
-        if let StartError::Init(ExitReason::Error(cause)) = &error {
-            if let Some(inner) = cause.downcast_ref::<SupervisorError>() {
-                return inner.clone();
-            }
+        if let StartError::Init(ExitReason::Error(cause)) = &error
+            && let Some(inner) = cause.downcast_ref::<SupervisorError>()
+        {
+            return inner.clone();
         }
         Self::Start(error)
     }

@@ -63,14 +63,22 @@
 //! ```
 
 mod child;
+mod dynamic;
+mod dynamic_ref;
 mod error;
 mod flags;
 mod intensity;
+#[cfg(all(test, foundation_loom))]
+mod loom_models;
+mod registry;
 mod spec;
 mod supervisor;
 mod supervisor_ref;
+mod sync;
 
 pub use crate::{
+    dynamic::{DynamicSpec, DynamicSupervisor, HandleRequest, Shared},
+    dynamic_ref::DynamicSupervisorRef,
     error::SupervisorError,
     flags::{AutoShutdown, Intensity, Strategy, SupervisorSpec},
     spec::{ChildKind, ChildSpec, Restart, Shutdown, StartFuture},

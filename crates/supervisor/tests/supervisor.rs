@@ -5,6 +5,7 @@
 mod supervisor {
     pub(crate) mod support;
 
+    mod dynamic;
     mod escalation;
     mod leaks;
     mod lifecycle;

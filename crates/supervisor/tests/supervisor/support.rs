@@ -197,3 +197,16 @@ pub(crate) async fn exit(supervisor: &SupervisorRef, id: &str, reason: ExitReaso
         reason
     );
 }
+
+/// Waits until `condition` holds, yielding to the runtime between checks:
+/// for state another task updates right after the event a test saw.
+pub(crate) async fn until(mut condition: impl FnMut() -> bool) {
+    let wait = async {
+        while !condition() {
+            tokio::task::yield_now().await;
+        }
+    };
+    tokio::time::timeout(PATIENCE, wait)
+        .await
+        .expect("condition did not hold in time");
+}

@@ -1,0 +1,166 @@
+//! [`DynamicSupervisorRef`]: a running dynamic supervisor, to start and
+//! stop its children.
+
+use std::{sync::Arc, time::Duration};
+
+use foundation_mailbox::{
+    ActorOptions, ActorRef, ExitReason, Exited, Operation, Pid, ProcessRef, StopError,
+    TimeoutConfig, start_with,
+};
+
+use crate::{
+    DynamicSpec, SupervisorError,
+    child::stop,
+    dynamic::{DynamicSupervisor, HandleRequest, Shared, untie},
+    registry::Refused,
+};
+
+/// A running dynamic supervisor. Cheap to clone. Children start on the
+/// caller's task and are registered with the supervisor, which restarts
+/// them one-for-one within its intensity and stops them all, concurrently,
+/// when it shuts down.
+///
+/// ```
+/// use std::time::Duration;
+/// use foundation_supervisor::{DynamicSpec, DynamicSupervisorRef};
+/// # use foundation_mailbox::{Actor, Context};
+/// # #[derive(Debug)] struct Session(u32);
+/// # impl Actor for Session {
+/// #     type Args = u32; type Cast = (); type Call = (); type Reply = u32;
+/// #     type Error = std::convert::Infallible;
+/// #     async fn init(id: u32, _: &mut Context<Self>) -> Result<Self, Self::Error> { Ok(Session(id)) }
+/// #     async fn handle_cast(&mut self, _: (), _: &mut Context<Self>) -> Result<(), Self::Error> { Ok(()) }
+/// #     async fn handle_call(&mut self, _: (), _: &mut Context<Self>) -> Result<u32, Self::Error> { Ok(self.0) }
+/// # }
+///
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() {
+/// let sessions = DynamicSupervisorRef::start(DynamicSpec::actor::<Session>().max_children(2))
+///     .await
+///     .unwrap();
+/// let first = sessions.start_child(1).await.unwrap();
+/// sessions.start_child(2).await.unwrap();
+/// assert!(sessions.start_child(3).await.is_err(), "max_children reached");
+/// let session = first.downcast::<Session>().unwrap();
+/// assert_eq!(session.call((), Duration::from_secs(1)).await.unwrap(), 1);
+/// sessions.shutdown(Duration::from_secs(5)).await.unwrap();
+/// assert!(!first.is_alive());
+/// # }
+/// ```
+#[derive(Debug)]
+pub struct DynamicSupervisorRef<T: Clone + Send + Sync + 'static> {
+    actor: ActorRef<DynamicSupervisor<T>>,
+    shared: Arc<Shared<T>>,
+}
+
+impl<T: Clone + Send + Sync + 'static> Clone for DynamicSupervisorRef<T> {
+    fn clone(&self) -> Self {
+        Self {
+            actor: self.actor.clone(),
+            shared: Arc::clone(&self.shared),
+        }
+    }
+}
+
+impl<T: Clone + Send + Sync + 'static> DynamicSupervisorRef<T> {
+    /// Starts a dynamic supervisor with no children.
+    pub async fn start(spec: DynamicSpec<T>) -> Result<Self, SupervisorError> {
+        let started = start_with::<DynamicSupervisor<T>>(spec, ActorOptions::new()).await;
+        let (actor, _handle) = started.map_err(SupervisorError::from_start)?;
+        Self::from_actor(actor).await
+    }
+
+    async fn from_actor(actor: ActorRef<DynamicSupervisor<T>>) -> Result<Self, SupervisorError> {
+        let timeout = TimeoutConfig::current().timeout(Operation::Call);
+        let shared = actor
+            .call(HandleRequest(()), timeout)
+            .await
+            .map_err(|error| SupervisorError::from_call(error, timeout))?;
+        Ok(Self { actor, shared })
+    }
+
+    /// The dynamic supervisor behind `process` (a child found with
+    /// [`SupervisorRef::which_children`](crate::SupervisorRef::which_children)),
+    /// if it is one whose children take arguments of type `T`.
+    pub async fn from_process(process: &ProcessRef) -> Result<Option<Self>, SupervisorError> {
+        match process.downcast::<DynamicSupervisor<T>>() {
+            Some(actor) => Self::from_actor(actor).await.map(Some),
+            None => Ok(None),
+        }
+    }
+
+    /// Starts a child for `arg`, on this task, and puts it under the
+    /// supervisor. Fails with [`SupervisorError::MaxChildren`] at the limit
+    /// (before starting anything), with the start function's error, or
+    /// with [`SupervisorError::Exited`] if the supervisor is gone or shut
+    /// down meanwhile (the child is then stopped, never orphaned).
+    pub async fn start_child(&self, arg: T) -> Result<ProcessRef, SupervisorError> {
+        let slot = self
+            .shared
+            .registry
+            .reserve()
+            .map_err(|refused| match refused {
+                Refused::Full(max) => SupervisorError::MaxChildren(max),
+                Refused::Closed => SupervisorError::Exited(
+                    self.actor
+                        .exit_reason()
+                        .unwrap_or_else(ExitReason::shutdown),
+                ),
+            })?;
+        self.shared
+            .start_child(slot, arg, &self.actor.process_ref())
+            .await
+    }
+
+    /// Stops the child `pid` with the spec's shutdown; it is not restarted.
+    pub async fn terminate_child(&self, pid: Pid) -> Result<ExitReason, SupervisorError> {
+        let entry = self
+            .shared
+            .registry
+            .remove(pid)
+            .ok_or(SupervisorError::NoSuchPid(pid))?;
+        untie(&entry);
+        Ok(stop(&entry.process, self.shared.spec.shutdown).await)
+    }
+
+    /// The running children, in no particular order.
+    pub fn which_children(&self) -> Vec<ProcessRef> {
+        let mut children = Vec::new();
+        self.shared
+            .registry
+            .for_each(|_, entry| children.push(entry.process.clone()));
+        children
+    }
+
+    /// How many children are running.
+    pub fn count_children(&self) -> usize {
+        self.shared.registry.len()
+    }
+
+    /// The supervisor's pid.
+    pub fn pid(&self) -> Pid {
+        self.actor.pid()
+    }
+
+    /// The supervisor as a process, for monitors, links and parents.
+    pub fn process_ref(&self) -> ProcessRef {
+        self.actor.process_ref()
+    }
+
+    /// Whether the supervisor is still running.
+    pub fn is_alive(&self) -> bool {
+        self.actor.is_alive()
+    }
+
+    /// Resolves with the supervisor's exit reason.
+    pub fn exited(&self) -> Exited {
+        self.actor.exited()
+    }
+
+    /// Stops the supervisor: every child is stopped concurrently within its
+    /// own shutdown, then the supervisor exits. Past `timeout` the
+    /// supervisor is killed, which still takes every child down.
+    pub async fn shutdown(&self, timeout: Duration) -> Result<ExitReason, StopError> {
+        self.actor.stop(ExitReason::shutdown(), timeout).await
+    }
+}

@@ -1,0 +1,172 @@
+//! The dynamic supervisor's children, shared between the callers that start
+//! them (on their own tasks, so a start is not a round trip through the
+//! supervisor's mailbox) and the supervisor that restarts and stops them.
+//!
+//! The protocol: a caller first reserves a slot (refused when closed or at
+//! `max_children`), starts the child, then inserts it (refused when the
+//! registry closed meanwhile: the caller stops the child itself). Closing
+//! drains every entry at once. So each child ends up exactly once in one of
+//! two hands, the supervisor's or its starter's: never orphaned, never
+//! stopped twice.
+
+use std::collections::HashMap;
+
+use foundation_mailbox::Pid;
+
+use crate::sync::{Mutex, lock};
+
+/// Why a slot was refused.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Refused {
+    /// The supervisor is shutting down or gone.
+    Closed,
+    /// `max_children` are running or starting.
+    Full(usize),
+}
+
+#[derive(Debug)]
+struct State<E> {
+    children: HashMap<Pid, E, ahash::RandomState>,
+    /// Slots reserved by starts in progress.
+    starting: usize,
+    closed: bool,
+}
+
+/// The children by pid.
+#[derive(Debug)]
+pub(crate) struct Registry<E> {
+    state: Mutex<State<E>>,
+    max_children: usize,
+}
+
+/// A reserved place for a child being started; give it back with
+/// [`Registry::insert`] or [`Registry::release`].
+#[derive(Debug)]
+#[must_use = "a reserved slot must be inserted into or released"]
+pub(crate) struct Slot(());
+
+impl<E> Registry<E> {
+    pub(crate) fn new(max_children: usize) -> Self {
+        Self {
+            state: Mutex::new(State {
+                children: HashMap::default(),
+                starting: 0,
+                closed: false,
+            }),
+            max_children,
+        }
+    }
+
+    /// Reserves room for one more child.
+    pub(crate) fn reserve(&self) -> Result<Slot, Refused> {
+        let mut state = lock(&self.state);
+        if state.closed {
+            return Err(Refused::Closed);
+        }
+        if state.children.len() + state.starting >= self.max_children {
+            return Err(Refused::Full(self.max_children));
+        }
+        state.starting += 1;
+        Ok(Slot(()))
+    }
+
+    /// Gives back a slot whose child did not start.
+    pub(crate) fn release(&self, slot: Slot) {
+        let Slot(()) = slot;
+        lock(&self.state).starting -= 1;
+    }
+
+    /// Registers a started child in its reserved slot; `register` runs under
+    /// the lock, so the child's exit cannot be looked up before it is in.
+    /// Gives the entry back if the registry closed meanwhile.
+    pub(crate) fn insert(
+        &self,
+        slot: Slot,
+        pid: Pid,
+        entry: E,
+        register: impl FnOnce(&mut E),
+    ) -> Result<(), E> {
+        let Slot(()) = slot;
+        let mut state = lock(&self.state);
+        state.starting -= 1;
+        if state.closed {
+            return Err(entry);
+        }
+        let entry = state.children.entry(pid).or_insert(entry);
+        register(entry);
+        Ok(())
+    }
+
+    /// Takes out the child `pid`, if it is registered.
+    pub(crate) fn remove(&self, pid: Pid) -> Option<E> {
+        lock(&self.state).children.remove(&pid)
+    }
+
+    /// Registers a child the supervisor restarted itself, outside the slot
+    /// protocol: a restart replaces a child, so it does not count against
+    /// `max_children` twice. Gives the entry back if the registry closed.
+    pub(crate) fn replace(
+        &self,
+        pid: Pid,
+        entry: E,
+        register: impl FnOnce(&mut E),
+    ) -> Result<(), E> {
+        let mut state = lock(&self.state);
+        if state.closed {
+            return Err(entry);
+        }
+        let entry = state.children.entry(pid).or_insert(entry);
+        register(entry);
+        Ok(())
+    }
+
+    /// Closes the registry and takes every child out.
+    pub(crate) fn close(&self) -> Vec<E> {
+        let mut state = lock(&self.state);
+        state.closed = true;
+        state.children.drain().map(|(_, entry)| entry).collect()
+    }
+
+    /// Runs `f` over every child, under the lock.
+    pub(crate) fn for_each(&self, mut f: impl FnMut(&Pid, &E)) {
+        for (pid, entry) in &lock(&self.state).children {
+            f(pid, entry);
+        }
+    }
+
+    /// How many children are registered.
+    pub(crate) fn len(&self) -> usize {
+        lock(&self.state).children.len()
+    }
+}
+
+#[cfg(all(test, not(foundation_loom)))]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn slots_count_against_the_maximum_until_released() {
+        let registry = Registry::<u32>::new(2);
+        let first = registry.reserve().unwrap();
+        let second = registry.reserve().unwrap();
+        assert_eq!(registry.reserve().unwrap_err(), Refused::Full(2));
+        registry.release(first);
+        registry.insert(second, Pid::new(), 7, |_| {}).unwrap();
+        let third = registry.reserve().unwrap();
+        assert_eq!(registry.reserve().unwrap_err(), Refused::Full(2));
+        registry.release(third);
+        assert_eq!(registry.len(), 1);
+    }
+
+    #[test]
+    fn an_insert_after_close_gives_the_entry_back() {
+        let registry = Registry::<u32>::new(4);
+        let slot = registry.reserve().unwrap();
+        registry
+            .insert(registry.reserve().unwrap(), Pid::new(), 1, |_| {})
+            .unwrap();
+        assert_eq!(registry.close(), vec![1]);
+        assert_eq!(registry.insert(slot, Pid::new(), 2, |_| {}), Err(2));
+        assert_eq!(registry.reserve().unwrap_err(), Refused::Closed);
+    }
+}
