@@ -71,6 +71,7 @@ mod intensity;
 #[cfg(all(test, foundation_loom))]
 mod loom_models;
 mod registry;
+mod root;
 mod spec;
 mod supervisor;
 mod supervisor_ref;
@@ -81,6 +82,7 @@ pub use crate::{
     dynamic_ref::DynamicSupervisorRef,
     error::SupervisorError,
     flags::{AutoShutdown, Intensity, Strategy, SupervisorSpec},
+    root::{Ended, Root},
     spec::{ChildKind, ChildSpec, Restart, Shutdown, StartFuture},
     supervisor::{INTENSITY_REACHED, Supervisor, reached_intensity},
     supervisor_ref::{ChildCounts, ChildInfo, SupervisorRef, SupervisorReply, SupervisorRequest},

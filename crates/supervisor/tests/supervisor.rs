@@ -11,5 +11,6 @@ mod supervisor {
     mod lifecycle;
     mod operations;
     mod restart_types;
+    mod root;
     mod strategies;
 }
