@@ -1,1 +1,118 @@
-//! Actors that keep their state across crashes (skeleton; filled in by issue 6).
+//! Actors that keep their state across crashes.
+//!
+//! In the system Foundation replaces, agents lost their state on every
+//! crash, and the partial fix merged saved fields into fresh defaults. Here
+//! a restarted actor gets back exactly the state it last saved, and under
+//! write-through a change its caller was told about survives even a SIGKILL
+//! of the whole program. The crate has two layers:
+//!
+//! - **The store** (no actor runtime needed): the [`StateStore`] trait, a
+//!   map from string keys to versioned bytes with compare-and-set; the
+//!   [`MemoryStore`] for tests; the embedded durable default [`RedbStore`]
+//!   (one crash-safe file, no server); [`Store`] to hold any of them; and
+//!   the [`codec`]: serde into postcard behind a header with a schema
+//!   version and a checksum, whose every failure is a typed error naming
+//!   the key.
+//! - **Persistent actors**: implement [`PersistentActor`] (an actor that is
+//!   its own serializable state), run it with [`start`] as a
+//!   [`Persistent`] actor, talk to it through a [`PersistentRef`]. Its
+//!   state is recovered whole before its first message after every start
+//!   and restart, and saved by a [`SavePolicy`]: write-through, batched, or
+//!   on terminate. A failed save is never ignored ([`OnSaveFailure`]).
+//!
+//! # Example
+//!
+//! ```
+//! use std::time::Duration;
+//! use foundation_mailbox::Context;
+//! use foundation_persistence::{Persistence, Persistent, PersistentActor, RedbStore, start};
+//! use serde::{Deserialize, Serialize};
+//!
+//! #[derive(Debug, Default, Serialize, Deserialize)]
+//! struct Visits(u64);
+//!
+//! impl PersistentActor for Visits {
+//!     type Args = ();
+//!     type Cast = ();
+//!     type Call = ();
+//!     type Reply = u64;
+//!     type Error = std::convert::Infallible;
+//!
+//!     async fn init(_: (), _: &mut Context<Persistent<Self>>) -> Result<Self, Self::Error> {
+//!         Ok(Visits(0))
+//!     }
+//!     async fn handle_cast(&mut self, (): (), _: &mut Context<Persistent<Self>>) -> Result<(), Self::Error> {
+//!         Ok(())
+//!     }
+//!     async fn handle_call(&mut self, (): (), _: &mut Context<Persistent<Self>>) -> Result<u64, Self::Error> {
+//!         self.0 += 1;
+//!         Ok(self.0)
+//!     }
+//! }
+//!
+//! # #[tokio::main(flavor = "current_thread")]
+//! # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+//! let dir = tempfile::tempdir()?;
+//! let path = dir.path().join("state.redb");
+//! let timeout = Duration::from_secs(5);
+//! {
+//!     let store = RedbStore::open(&path)?;
+//!     let (visits, _handle) = start::<Visits>((), Persistence::new(store, "visits")).await?;
+//!     assert_eq!(visits.call((), timeout).await?, 1);
+//!     assert_eq!(visits.call((), timeout).await?, 2); // durable before this reply
+//!     visits.kill();
+//!     visits.wait_for_exit(timeout).await?;
+//! }
+//! // A new store on the same file, as after a restart of the program.
+//! let store = RedbStore::open(&path)?;
+//! let (visits, _handle) = start::<Visits>((), Persistence::new(store, "visits")).await?;
+//! assert_eq!(visits.call((), timeout).await?, 3);
+//! # Ok(())
+//! # }
+//! ```
+//!
+//! # What each save policy can lose
+//!
+//! | policy | saved | a crash loses |
+//! | --- | --- | --- |
+//! | [`SavePolicy::WriteThrough`] | after each changing message, durable before its reply | nothing a caller was told about |
+//! | [`SavePolicy::Batched`] | every N messages or T after the first unsaved one, in the background; at stop | the changes since the last completed write |
+//! | [`SavePolicy::OnTerminate`] | at stop | everything since start or the last explicit save |
+//!
+//! `docs/persistence.md` has the design: the entry format, how redb is
+//! used, and how a networked store (PostgreSQL) maps onto [`StateStore`].
+//!
+//! # Loom
+//!
+//! The in-memory store's compare-and-set goes through a private `sync`
+//! shim and is model-checked with loom under `--cfg foundation_loom`
+//! (`cargo xtask loom`).
+
+pub mod codec;
+mod error;
+mod memory;
+mod persistent;
+mod persistent_actor;
+mod persistent_ref;
+mod policy;
+mod redb_store;
+mod saver;
+mod store;
+mod sync;
+
+#[cfg(all(test, foundation_loom))]
+mod loom_models;
+
+pub use crate::{
+    error::{
+        BackendError, DecodeError, EncodeError, MigrationError, OpenError, PersistentCallError,
+        PersistentError, RecoverError, SaveError, StoreError,
+    },
+    memory::MemoryStore,
+    persistent::{Persistent, PersistentArgs, PersistentCast},
+    persistent_actor::PersistentActor,
+    persistent_ref::{PersistentRef, start},
+    policy::{OnSaveFailure, Persistence, SavePolicy},
+    redb_store::{DEFAULT_PATH, RedbStore},
+    store::{BoxFuture, Entry, Listed, MAX_KEY_LEN, StateStore, Store, Version},
+};

@@ -1,0 +1,243 @@
+//! [`Persistent`]: the actor that runs a [`PersistentActor`], recovering its state at start and saving it by policy.
+
+use std::fmt;
+
+use foundation_mailbox::{Actor, Context, ExitReason, SystemMessage};
+use tokio::sync::oneshot;
+
+use crate::{
+    OnSaveFailure, Persistence, PersistentActor, PersistentError, RecoverError, SaveError,
+    StateStore, codec, saver::Saver,
+};
+
+/// Runs a [`PersistentActor`] as an [`Actor`]: recovers its state before
+/// the first message, saves it by its [`SavePolicy`](crate::SavePolicy),
+/// and surfaces failed saves.
+///
+/// Start it with [`start`](crate::start), which hands back a
+/// [`PersistentRef`](crate::PersistentRef); or, where an `ActorRef` and
+/// `Args` are needed (a supervisor's child spec), as
+/// `Persistent<MyActor>` with [`PersistentArgs`].
+pub struct Persistent<P: PersistentActor> {
+    actor: P,
+    saver: Saver,
+    on_failure: OnSaveFailure,
+}
+
+impl<P: PersistentActor> fmt::Debug for Persistent<P> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Persistent")
+            .field("key", &self.saver.key)
+            .field("policy", &self.saver.policy)
+            .field("dirty", &self.saver.is_dirty())
+            .finish_non_exhaustive()
+    }
+}
+
+impl<P: PersistentActor> Persistent<P> {
+    /// The actor's state as it is in memory now.
+    pub fn state(&self) -> &P {
+        &self.actor
+    }
+
+    /// The key the state is saved under.
+    pub fn key(&self) -> &str {
+        &self.saver.key
+    }
+
+    fn crash(&mut self, error: SaveError) -> PersistentError<P::Error> {
+        self.saver.failed = true;
+        PersistentError::Save(error)
+    }
+}
+
+/// What [`Persistent`] starts from: the actor's own arguments and its
+/// [`Persistence`].
+pub struct PersistentArgs<P: PersistentActor> {
+    /// The actor's arguments, for `init` or `after_load`.
+    pub args: P::Args,
+    /// Where and how the state is saved.
+    pub persistence: Persistence,
+}
+
+impl<P: PersistentActor> PersistentArgs<P> {
+    /// Pairs the actor's arguments with its persistence.
+    pub fn new(args: P::Args, persistence: Persistence) -> Self {
+        Self { args, persistence }
+    }
+}
+
+impl<P: PersistentActor> Clone for PersistentArgs<P>
+where
+    P::Args: Clone,
+{
+    fn clone(&self) -> Self {
+        Self {
+            args: self.args.clone(),
+            persistence: self.persistence.clone(),
+        }
+    }
+}
+
+impl<P: PersistentActor> fmt::Debug for PersistentArgs<P> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("PersistentArgs")
+            .field("persistence", &self.persistence)
+            .finish_non_exhaustive()
+    }
+}
+
+/// The messages a [`Persistent`] actor takes: the actor's own casts, and
+/// the saving machinery's. Use [`PersistentRef`](crate::PersistentRef),
+/// which wraps and unwraps them.
+pub enum PersistentCast<C> {
+    /// One of the actor's own messages.
+    Message(C),
+    /// A batched policy's timer: save what is unsaved.
+    Flush,
+    /// Save now and report when the state is durable.
+    Save(oneshot::Sender<Result<(), SaveError>>),
+}
+
+impl<C> fmt::Debug for PersistentCast<C> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Self::Message(_) => "Message(..)",
+            Self::Flush => "Flush",
+            Self::Save(_) => "Save(..)",
+        })
+    }
+}
+
+impl<P: PersistentActor> Actor for Persistent<P> {
+    type Args = PersistentArgs<P>;
+    type Cast = PersistentCast<P::Cast>;
+    type Call = P::Call;
+    type Reply = Result<P::Reply, SaveError>;
+    type Error = PersistentError<P::Error>;
+
+    async fn init(args: Self::Args, ctx: &mut Context<Self>) -> Result<Self, Self::Error> {
+        let PersistentArgs { args, persistence } = args;
+        persistence
+            .policy
+            .check()
+            .map_err(PersistentError::InvalidPolicy)?;
+        let key = persistence.key;
+        let entry = persistence
+            .store
+            .get(&key)
+            .await
+            .map_err(RecoverError::from)?;
+        let (actor, version, last_saved) = match entry {
+            Some(entry) => {
+                // The decoded value is the whole state: nothing from a
+                // fresh `init` is mixed in.
+                let mut actor =
+                    codec::decode_or_migrate(&key, &entry.value, P::SCHEMA_VERSION, P::migrate)
+                        .map_err(RecoverError::from)?;
+                P::after_load(&mut actor, args, ctx)
+                    .await
+                    .map_err(PersistentError::Actor)?;
+                tracing::debug!(target: "foundation::persistence", key = %key, version = %entry.version, "state recovered");
+                (actor, Some(entry.version), entry.value)
+            }
+            None => {
+                let actor = P::init(args, ctx).await.map_err(PersistentError::Actor)?;
+                (actor, None, Vec::new())
+            }
+        };
+        Ok(Self {
+            actor,
+            saver: Saver::new(
+                persistence.store,
+                key,
+                persistence.policy,
+                version,
+                last_saved,
+            ),
+            on_failure: persistence.on_failure,
+        })
+    }
+
+    async fn handle_cast(
+        &mut self,
+        message: Self::Cast,
+        ctx: &mut Context<Self>,
+    ) -> Result<(), Self::Error> {
+        let saved = match message {
+            PersistentCast::Message(message) => {
+                self.actor
+                    .handle_cast(message, ctx)
+                    .await
+                    .map_err(PersistentError::Actor)?;
+                self.saver.changed(&mut self.actor, ctx.myself()).await
+            }
+            PersistentCast::Flush => self.saver.timer_fired(&mut self.actor).await,
+            PersistentCast::Save(reply_to) => {
+                let saved = self.saver.save_now(&mut self.actor).await;
+                let answer = saved.clone();
+                if reply_to.send(answer).is_err() {
+                    tracing::trace!(target: "foundation::persistence", key = %self.saver.key, "save requester gave up before the reply");
+                }
+                match saved {
+                    Err(error) if self.on_failure == OnSaveFailure::FailCall => {
+                        tracing::warn!(target: "foundation::persistence", key = %self.saver.key, %error, "requested save failed; the actor goes on");
+                        Ok(())
+                    }
+                    other => other,
+                }
+            }
+        };
+        saved.map_err(|error| self.crash(error))
+    }
+
+    async fn handle_call(
+        &mut self,
+        request: Self::Call,
+        ctx: &mut Context<Self>,
+    ) -> Result<Self::Reply, Self::Error> {
+        let reply = self
+            .actor
+            .handle_call(request, ctx)
+            .await
+            .map_err(PersistentError::Actor)?;
+        match self.saver.changed(&mut self.actor, ctx.myself()).await {
+            Ok(()) => Ok(Ok(reply)),
+            Err(error)
+                if self.on_failure == OnSaveFailure::FailCall
+                    && self.saver.policy == crate::SavePolicy::WriteThrough =>
+            {
+                tracing::warn!(target: "foundation::persistence", key = %self.saver.key, %error, "write-through save failed; the call fails and the actor goes on");
+                Ok(Err(error))
+            }
+            Err(error) => Err(self.crash(error)),
+        }
+    }
+
+    async fn handle_system(
+        &mut self,
+        message: SystemMessage,
+        ctx: &mut Context<Self>,
+    ) -> Result<(), Self::Error> {
+        self.actor
+            .handle_system(message, ctx)
+            .await
+            .map_err(PersistentError::Actor)?;
+        self.saver
+            .changed(&mut self.actor, ctx.myself())
+            .await
+            .map_err(|error| self.crash(error))
+    }
+
+    async fn terminate(&mut self, reason: &ExitReason, ctx: &mut Context<Self>) {
+        self.actor.terminate(reason, ctx).await;
+        if self.saver.failed {
+            // The state holds a change whose save failed and crashed the
+            // actor; the restart goes back to the last durable state.
+            return;
+        }
+        if let Err(error) = self.saver.save_now(&mut self.actor).await {
+            tracing::error!(target: "foundation::persistence", key = %self.saver.key, %error, %reason, "the last save at terminate failed; changes since the previous save are lost");
+        }
+    }
+}

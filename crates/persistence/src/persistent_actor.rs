@@ -1,0 +1,152 @@
+//! The [`PersistentActor`] trait: an actor whose whole state is saved and restored.
+
+use std::future::Future;
+
+use foundation_mailbox::{Context, ExitReason, SystemMessage};
+use serde::{Serialize, de::DeserializeOwned};
+
+use crate::{MigrationError, Persistent, codec::Legacy};
+
+/// An actor whose state survives crashes: the actor value itself is the
+/// state, serialized whole with serde.
+///
+/// Run it as [`Persistent<Self>`](Persistent) (see [`start`](crate::start)).
+/// At every start and restart, before any message is handled, the entry
+/// under its persistence key is read: if there is one, the decoded value
+/// *replaces* the actor whole ([`init`](Self::init) is not called, nothing
+/// is merged into fresh defaults), then [`after_load`](Self::after_load)
+/// runs; if there is none, `init` builds it. The [`SavePolicy`](crate::SavePolicy)
+/// decides when it is saved; [`before_save`](Self::before_save) runs first.
+///
+/// Fields that must not be saved (a connection, a reference to another
+/// actor) are `#[serde(skip)]` and rebuilt in `after_load`.
+///
+/// When the serialized shape changes, bump [`SCHEMA_VERSION`](Self::SCHEMA_VERSION)
+/// and teach [`migrate`](Self::migrate) to read the older versions. An
+/// entry from a newer version is refused with a typed error, never
+/// half-read.
+///
+/// ```
+/// use std::time::Duration;
+/// use foundation_mailbox::Context;
+/// use foundation_persistence::{MemoryStore, Persistence, Persistent, PersistentActor, start};
+/// use serde::{Deserialize, Serialize};
+///
+/// #[derive(Debug, Serialize, Deserialize)]
+/// struct Counter {
+///     count: u64,
+/// }
+///
+/// impl PersistentActor for Counter {
+///     type Args = ();
+///     type Cast = ();
+///     type Call = u64;
+///     type Reply = u64;
+///     type Error = std::convert::Infallible;
+///
+///     async fn init(_: (), _: &mut Context<Persistent<Self>>) -> Result<Self, Self::Error> {
+///         Ok(Counter { count: 0 })
+///     }
+///
+///     async fn handle_cast(&mut self, (): (), _: &mut Context<Persistent<Self>>) -> Result<(), Self::Error> {
+///         Ok(())
+///     }
+///
+///     async fn handle_call(&mut self, add: u64, _: &mut Context<Persistent<Self>>) -> Result<u64, Self::Error> {
+///         self.count += add;
+///         Ok(self.count)
+///     }
+/// }
+///
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() {
+/// let store = MemoryStore::new();
+/// let timeout = Duration::from_secs(1);
+/// let (counter, _handle) = start::<Counter>((), Persistence::new(store.clone(), "counter")).await.unwrap();
+/// assert_eq!(counter.call(5, timeout).await.unwrap(), 5);
+/// counter.kill(); // no terminate, no last save: write-through already saved
+/// # counter.wait_for_exit(timeout).await.unwrap();
+///
+/// let (counter, _handle) = start::<Counter>((), Persistence::new(store, "counter")).await.unwrap();
+/// assert_eq!(counter.call(1, timeout).await.unwrap(), 6);
+/// # }
+/// ```
+pub trait PersistentActor: Serialize + DeserializeOwned + Send + Sized + 'static {
+    /// What `init` and `after_load` start from.
+    type Args: Send + 'static;
+    /// Fire-and-forget messages.
+    type Cast: Send + 'static;
+    /// Requests that get a reply.
+    type Call: Send + 'static;
+    /// Replies to requests.
+    type Reply: Send + 'static;
+    /// Why a handler failed; it becomes the exit reason.
+    type Error: std::error::Error + Send + Sync + 'static;
+
+    /// The version of the serialized shape, written in every entry's header.
+    const SCHEMA_VERSION: u32 = 1;
+
+    /// Builds the state when nothing is saved under the key yet.
+    fn init(
+        args: Self::Args,
+        ctx: &mut Context<Persistent<Self>>,
+    ) -> impl Future<Output = Result<Self, Self::Error>> + Send;
+
+    /// Runs after the state was loaded (instead of `init`), before any
+    /// message: rebuild the skipped fields from `args` here. Does nothing
+    /// by default.
+    fn after_load(
+        &mut self,
+        args: Self::Args,
+        ctx: &mut Context<Persistent<Self>>,
+    ) -> impl Future<Output = Result<(), Self::Error>> + Send {
+        let _ = (args, ctx);
+        async { Ok(()) }
+    }
+
+    /// Runs before each save, e.g. to trim caches that need not be saved.
+    /// Does nothing by default.
+    fn before_save(&mut self) {}
+
+    /// Turns state saved by an older schema version into this one. Refuses
+    /// by default; the error names the key and both versions.
+    fn migrate(old: Legacy<'_>) -> Result<Self, MigrationError> {
+        Err(MigrationError::Unsupported(old.schema()))
+    }
+
+    /// Handles a fire-and-forget message.
+    fn handle_cast(
+        &mut self,
+        message: Self::Cast,
+        ctx: &mut Context<Persistent<Self>>,
+    ) -> impl Future<Output = Result<(), Self::Error>> + Send;
+
+    /// Answers a request.
+    fn handle_call(
+        &mut self,
+        request: Self::Call,
+        ctx: &mut Context<Persistent<Self>>,
+    ) -> impl Future<Output = Result<Self::Reply, Self::Error>> + Send;
+
+    /// Handles a system message (a monitor's DOWN, a trapped exit).
+    /// Ignores them by default.
+    fn handle_system(
+        &mut self,
+        message: SystemMessage,
+        ctx: &mut Context<Persistent<Self>>,
+    ) -> impl Future<Output = Result<(), Self::Error>> + Send {
+        let _ = (message, ctx);
+        async { Ok(()) }
+    }
+
+    /// Runs when the actor stops (not after a panic or a kill), before the
+    /// last save.
+    fn terminate(
+        &mut self,
+        reason: &ExitReason,
+        ctx: &mut Context<Persistent<Self>>,
+    ) -> impl Future<Output = ()> + Send {
+        let _ = (reason, ctx);
+        async {}
+    }
+}
