@@ -24,7 +24,7 @@ use std::{
 
 use tokio::task::AbortHandle;
 
-pub(crate) use self::exit_hooks::ExitHook;
+pub(crate) use self::exit_hooks::Hook;
 use self::exit_hooks::ExitHooks;
 pub use self::stats::{MailboxStats, Overflow};
 use crate::{
@@ -527,7 +527,7 @@ impl<T, S> Mailbox<T, S> {
 
     /// Registers `hook` to run once after the exit is published. Gives the
     /// hook back, with the reason, if the exit already was.
-    pub(crate) fn add_exit_hook(&self, hook: ExitHook) -> Result<u64, (ExitHook, ExitReason)> {
+    pub(crate) fn add_exit_hook(&self, hook: Hook) -> Result<u64, (Hook, ExitReason)> {
         let mut state = lock(&self.state);
         if let Status::Exited(reason) = &state.status {
             let reason = reason.clone();

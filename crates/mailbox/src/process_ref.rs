@@ -12,8 +12,8 @@ use std::{
 };
 
 use crate::{
-    Actor, ActorRef, ExitReason, MailboxStats, Pid, StopError, SystemMessage, WaitTimeout,
-    mailbox::ExitHook,
+    Actor, ActorRef, ExitReason, Reference, MailboxStats, Pid, StopError, SystemMessage, WaitTimeout,
+    mailbox::Hook,
     process::Process,
     system::Signal,
     wait::{Budget, Elapsed},
@@ -31,7 +31,7 @@ pub(crate) trait ErasedProcess: Send + Sync + fmt::Debug {
     fn kill(&self) -> bool;
     fn stats(&self) -> MailboxStats;
     fn stop(&self, reason: ExitReason, timeout: Duration) -> StopFuture<'_>;
-    fn add_exit_hook(&self, hook: ExitHook) -> Result<u64, ExitReason>;
+    fn add_exit_hook(&self, hook: Hook) -> Result<u64, ExitReason>;
     fn flush_system(&self, matches: &mut dyn FnMut(&SystemMessage) -> bool) -> usize;
     fn remove_exit_hook(&self, id: u64) -> bool;
     fn into_any(self: Arc<Self>) -> Arc<dyn Any + Send + Sync>;
@@ -78,7 +78,7 @@ impl<A: Actor> ErasedProcess for Process<A> {
         Box::pin(Process::stop(self, reason, timeout))
     }
 
-    fn add_exit_hook(&self, hook: ExitHook) -> Result<u64, ExitReason> {
+    fn add_exit_hook(&self, hook: Hook) -> Result<u64, ExitReason> {
         self.mailbox
             .add_exit_hook(hook)
             .map_err(|(_, reason)| reason)
@@ -264,7 +264,49 @@ impl ProcessRef {
         &self,
         hook: impl FnOnce(&ExitReason) + Send + 'static,
     ) -> Result<ExitHookId, ExitReason> {
-        self.0.add_exit_hook(Box::new(hook)).map(ExitHookId)
+        self.0.add_exit_hook(Hook::Run(Box::new(hook))).map(ExitHookId)
+    }
+
+    /// Delivers a [`SystemMessage::Down`] with `reference` into `watcher`'s
+    /// system lane when this process exits: OTP's monitor, at the cost of
+    /// one allocation and no closure. What supervisors and monitors build
+    /// on. Like [`on_exit`](Self::on_exit), a process that has already
+    /// exited gives its reason back at once and delivers nothing.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use foundation_mailbox::{ExitReason, Reference, start};
+    /// # use foundation_mailbox::{Actor, Context};
+    /// # #[derive(Debug)] struct Idle;
+    /// # impl Actor for Idle {
+    /// #     type Args = (); type Cast = (); type Call = (); type Reply = ();
+    /// #     type Error = std::convert::Infallible;
+    /// #     async fn init(_: (), _: &mut Context<Self>) -> Result<Self, Self::Error> { Ok(Idle) }
+    /// #     async fn handle_cast(&mut self, _: (), _: &mut Context<Self>) -> Result<(), Self::Error> { Ok(()) }
+    /// #     async fn handle_call(&mut self, _: (), _: &mut Context<Self>) -> Result<(), Self::Error> { Ok(()) }
+    /// # }
+    ///
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() {
+    /// let (watcher, _w) = start::<Idle>(()).await.unwrap();
+    /// let (target, _t) = start::<Idle>(()).await.unwrap();
+    /// let reference = Reference::new();
+    /// target.process_ref().notify_on_exit(&watcher.process_ref(), reference).unwrap();
+    /// target.stop(ExitReason::Normal, Duration::from_secs(1)).await.unwrap();
+    /// // `watcher`'s `handle_system` now receives the DOWN.
+    /// # }
+    /// ```
+    pub fn notify_on_exit(
+        &self,
+        watcher: &ProcessRef,
+        reference: Reference,
+    ) -> Result<ExitHookId, ExitReason> {
+        let hook = Hook::Down {
+            watcher: watcher.clone(),
+            pid: self.pid(),
+            reference,
+        };
+        self.0.add_exit_hook(hook).map(ExitHookId)
     }
 
     /// Cancels a hook from [`on_exit`](Self::on_exit). Returns `false` if

@@ -1,54 +1,158 @@
 //! Exit hooks: what runs, once, right after a process's exit is published.
+//!
+//! They are kept as a singly linked list of boxed nodes: an idle process
+//! pays one pointer, and adding a hook is one allocation. A DOWN for a
+//! watcher (a monitor, a supervisor's child) is a node of its own kind, so
+//! it needs no boxed closure on top.
 
-use crate::ExitReason;
+use crate::{Down, ExitReason, Pid, ProcessRef, Reference, SystemMessage};
 
-/// What runs when a process exits: the exit reason is passed in.
+/// A closure run with the exit reason.
 pub(crate) type ExitHook = Box<dyn FnOnce(&ExitReason) + Send>;
 
+/// One thing to do when the process exits.
+pub(crate) enum Hook {
+    /// Run a closure.
+    Run(ExitHook),
+    /// Deliver a DOWN into `watcher`'s system lane.
+    Down {
+        watcher: ProcessRef,
+        pid: Pid,
+        reference: Reference,
+    },
+}
+
+impl Hook {
+    fn run(self, reason: &ExitReason) {
+        match self {
+            Hook::Run(hook) => hook(reason),
+            Hook::Down {
+                watcher,
+                pid,
+                reference,
+            } => {
+                let down = Down {
+                    pid,
+                    reference,
+                    reason: reason.clone(),
+                };
+                // A watcher that has exited has nobody left to tell.
+                let _ = watcher.send_system(SystemMessage::Down(down));
+            }
+        }
+    }
+}
+
 // Hook ids only need to be unique per process; one counter for all keeps
-// the per-process list small.
+// the per-process state small.
 static NEXT_HOOK: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
 
-/// A process's exit hooks; one pointer while there are none.
+struct Node {
+    id: u64,
+    hook: Hook,
+    next: Option<Box<Node>>,
+}
+
+/// A process's exit hooks, newest first; one pointer while there are none.
 #[derive(Default)]
-// Boxed so every process cell pays one word, not a Vec's three: most
-// processes never have a hook.
-#[allow(clippy::box_collection)]
-pub(super) struct ExitHooks(Option<Box<Vec<(u64, ExitHook)>>>);
+pub(super) struct ExitHooks(Option<Box<Node>>);
 
 impl std::fmt::Debug for ExitHooks {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_tuple("ExitHooks")
-            .field(&self.0.as_ref().map_or(0, |hooks| hooks.len()))
-            .finish()
+        let mut count = 0;
+        let mut cursor = &self.0;
+        while let Some(node) = cursor {
+            count += 1;
+            cursor = &node.next;
+        }
+        f.debug_tuple("ExitHooks").field(&count).finish()
     }
 }
 
 impl ExitHooks {
-    pub(super) fn add(&mut self, hook: ExitHook) -> u64 {
+    pub(super) fn add(&mut self, hook: Hook) -> u64 {
         let id = NEXT_HOOK.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-        self.0.get_or_insert_with(Default::default).push((id, hook));
+        let next = self.0.take();
+        self.0 = Some(Box::new(Node { id, hook, next }));
         id
     }
 
     pub(super) fn remove(&mut self, id: u64) -> bool {
-        let Some(hooks) = &mut self.0 else {
-            return false;
-        };
-        let Some(index) = hooks.iter().position(|(hook_id, _)| *hook_id == id) else {
-            return false;
-        };
-        drop(hooks.swap_remove(index));
-        if hooks.is_empty() {
-            self.0 = None;
+        let mut cursor = &mut self.0;
+        loop {
+            match cursor {
+                None => return false,
+                Some(node) if node.id == id => {
+                    let next = node.next.take();
+                    // Drops the removed node (and its hook) here.
+                    *cursor = next;
+                    return true;
+                }
+                Some(node) => cursor = &mut node.next,
+            }
         }
-        true
     }
 
-    /// Runs every hook, outside the lock.
-    pub(super) fn run(self, reason: &ExitReason) {
-        for (_, hook) in self.0.into_iter().flat_map(|hooks| *hooks) {
-            hook(reason);
+    /// Runs every hook, oldest first, outside the lock.
+    pub(super) fn run(mut self, reason: &ExitReason) {
+        // Reverse the list in place so hooks run in the order they were added.
+        let mut oldest_first = None;
+        while let Some(mut node) = self.0.take() {
+            self.0 = node.next.take();
+            node.next = oldest_first;
+            oldest_first = Some(node);
         }
+        while let Some(mut node) = oldest_first {
+            oldest_first = node.next.take();
+            node.hook.run(reason);
+        }
+    }
+}
+
+impl Drop for ExitHooks {
+    /// Unlinks node by node: a process watched a million times must not
+    /// drop its list recursively.
+    fn drop(&mut self) {
+        let mut next = self.0.take();
+        while let Some(mut node) = next {
+            next = node.next.take();
+        }
+    }
+}
+
+#[cfg(all(test, not(foundation_loom)))]
+mod tests {
+    use std::sync::{Arc, Mutex};
+
+    use super::*;
+
+    fn recorder(log: &Arc<Mutex<Vec<u32>>>, value: u32) -> Hook {
+        let log = Arc::clone(log);
+        Hook::Run(Box::new(move |_| log.lock().unwrap().push(value)))
+    }
+
+    #[test]
+    fn hooks_run_oldest_first_and_removed_ones_never_run() {
+        let log = Arc::new(Mutex::new(Vec::new()));
+        let mut hooks = ExitHooks::default();
+        let first = hooks.add(recorder(&log, 1));
+        let second = hooks.add(recorder(&log, 2));
+        hooks.add(recorder(&log, 3));
+        hooks.add(recorder(&log, 4));
+        assert!(hooks.remove(second));
+        assert!(!hooks.remove(second), "already removed");
+        assert!(hooks.remove(first), "the oldest, at the tail");
+        assert_eq!(format!("{hooks:?}"), "ExitHooks(2)");
+        hooks.run(&ExitReason::Normal);
+        assert_eq!(*log.lock().unwrap(), [3, 4]);
+    }
+
+    #[test]
+    fn a_million_hooks_drop_without_recursion() {
+        let mut hooks = ExitHooks::default();
+        for _ in 0..1_000_000 {
+            hooks.add(Hook::Run(Box::new(|_| {})));
+        }
+        drop(hooks);
     }
 }
