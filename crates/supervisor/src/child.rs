@@ -41,22 +41,12 @@ pub(crate) async fn start(
 /// Ties an already running process to `supervisor`.
 pub(crate) fn tie(process: ProcessRef, supervisor: &ProcessRef) -> Running {
     let reference = Reference::new();
-    let pid = process.pid();
-    let notify = supervisor.clone();
-    let down = move |reason: &ExitReason| {
-        let down = Down {
-            pid,
-            reference,
-            reason: reason.clone(),
-        };
-        // A supervisor that has exited has nobody left to tell.
-        let _ = notify.send_system(SystemMessage::Down(down));
-    };
-    let child_hook = match process.on_exit(down) {
+    let child_hook = match process.notify_on_exit(supervisor, reference) {
         Ok(hook) => Some(hook),
         Err(reason) => {
+            // Exited already: report it the same way.
             let down = Down {
-                pid,
+                pid: process.pid(),
                 reference,
                 reason,
             };

@@ -263,25 +263,16 @@ impl<T: Clone + Send + Sync + 'static> Shared<T> {
 /// Reports the child's exit to the supervisor as a DOWN. Runs under the
 /// registry lock, so the DOWN cannot be handled before the child is in.
 fn tie<T>(entry: &mut Entry<T>, supervisor: &ProcessRef) {
-    let pid = entry.process.pid();
-    let notify = supervisor.clone();
-    let down = move |reason: &ExitReason| {
-        let down = Down {
-            pid,
-            reference: foundation_mailbox::Reference::new(),
-            reason: reason.clone(),
-        };
-        // A supervisor that has exited has nobody left to tell.
-        let _ = notify.send_system(SystemMessage::Down(down));
-    };
-    match entry.process.on_exit(down) {
+    let reference = foundation_mailbox::Reference::new();
+    match entry.process.notify_on_exit(supervisor, reference) {
         Ok(hook) => entry.hook = Some(hook),
         Err(reason) => {
             let down = Down {
-                pid,
-                reference: foundation_mailbox::Reference::new(),
+                pid: entry.process.pid(),
+                reference,
                 reason,
             };
+            // A supervisor that has exited has nobody left to tell.
             let _ = supervisor.send_system(SystemMessage::Down(down));
         }
     }

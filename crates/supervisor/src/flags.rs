@@ -99,6 +99,9 @@ pub struct SupervisorSpec {
     pub(crate) intensity: Intensity,
     pub(crate) auto_shutdown: AutoShutdown,
     pub(crate) children: Vec<ChildSpec>,
+    /// Set by [`Supervisor::start`](crate::Supervisor::start) for the
+    /// incarnation it starts.
+    pub(crate) directory: Option<std::sync::Arc<crate::supervisor::Directory>>,
 }
 
 impl SupervisorSpec {

@@ -84,6 +84,6 @@ pub use crate::{
     flags::{AutoShutdown, Intensity, Strategy, SupervisorSpec},
     root::{Ended, Root},
     spec::{ChildKind, ChildSpec, Restart, Shutdown, StartFuture},
-    supervisor::{INTENSITY_REACHED, Supervisor, reached_intensity},
+    supervisor::{Directory, INTENSITY_REACHED, Supervisor, reached_intensity},
     supervisor_ref::{ChildCounts, ChildInfo, SupervisorRef, SupervisorReply, SupervisorRequest},
 };

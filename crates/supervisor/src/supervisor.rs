@@ -1,7 +1,10 @@
 //! The supervisor process: starts its children in order, restarts them by
 //! its strategy within its intensity, and stops them in reverse order.
 
-use std::convert::Infallible;
+use std::{
+    convert::Infallible,
+    sync::{Arc, Mutex, PoisonError},
+};
 
 use foundation_mailbox::{
     Actor, ActorOptions, Context, ExitReason, ProcessRef, SystemMessage, start_with,
@@ -46,6 +49,32 @@ pub struct Supervisor {
     children: Vec<Child>,
     restarts: RestartLog,
     me: ProcessRef,
+    directory: Arc<Directory>,
+}
+
+/// A supervisor's running children by id, published after every change so
+/// [`SupervisorRef::whereis`] reads it without a round trip (Erlang's
+/// registered names, scoped to one supervisor). Opaque.
+#[derive(Debug, Default)]
+pub struct Directory(Mutex<Vec<(Arc<str>, ProcessRef)>>);
+
+impl Directory {
+    pub(crate) fn whereis(&self, id: &str) -> Option<ProcessRef> {
+        let children = self.0.lock().unwrap_or_else(PoisonError::into_inner);
+        children
+            .iter()
+            .find(|(child, _)| &**child == id)
+            .map(|(_, process)| process.clone())
+    }
+
+    fn publish(&self, children: &[Child]) {
+        let mut published = self.0.lock().unwrap_or_else(PoisonError::into_inner);
+        published.clear();
+        published.extend(children.iter().filter_map(|child| {
+            let running = child.running.as_ref()?;
+            Some((child.spec.shared_id(), running.process.clone()))
+        }));
+    }
 }
 
 #[derive(Debug)]
@@ -84,8 +113,11 @@ impl Supervisor {
     pub async fn start(spec: SupervisorSpec) -> Result<SupervisorRef, SupervisorError> {
         // Children's own start timeouts bound the supervisor's start.
         let options = ActorOptions::new().start_timeout(std::time::Duration::MAX);
+        let directory = Arc::new(Directory::default());
+        let mut spec = spec;
+        spec.directory = Some(Arc::clone(&directory));
         match start_with::<Supervisor>(spec, options).await {
-            Ok((actor, _handle)) => Ok(SupervisorRef::new(actor)),
+            Ok((actor, _handle)) => Ok(SupervisorRef::new(actor, directory)),
             Err(error) => Err(SupervisorError::from_start(error)),
         }
     }
@@ -289,6 +321,7 @@ impl Supervisor {
                 SupervisorReply::Done(self.terminate_child(&id).await)
             }
             SupervisorRequest::DeleteChild(id) => SupervisorReply::Done(self.delete_child(&id)),
+            SupervisorRequest::Directory => SupervisorReply::Directory(Arc::clone(&self.directory)),
         }
     }
 
@@ -378,6 +411,7 @@ impl Actor for Supervisor {
                 .collect(),
             restarts: RestartLog::new(spec.intensity),
             me: ctx.myself().process_ref(),
+            directory: spec.directory.unwrap_or_default(),
         };
         let all = 0..supervisor.children.len();
         if let Err((failed, cause)) = supervisor.start_children(all).await {
@@ -388,6 +422,7 @@ impl Actor for Supervisor {
                 .await;
             return Err(SupervisorError::ChildStart { id, cause });
         }
+        supervisor.directory.publish(&supervisor.children);
         Ok(supervisor)
     }
 
@@ -404,7 +439,9 @@ impl Actor for Supervisor {
         request: SupervisorRequest,
         _: &mut Context<Self>,
     ) -> Result<SupervisorReply, SupervisorError> {
-        Ok(self.request(request).await)
+        let reply = self.request(request).await;
+        self.directory.publish(&self.children);
+        Ok(reply)
     }
 
     async fn handle_system(
@@ -423,6 +460,7 @@ impl Actor for Supervisor {
                 // Otherwise a child this supervisor already stopped on purpose.
                 if let Some(index) = found {
                     self.child_exited(index, down.reason, ctx).await;
+                    self.directory.publish(&self.children);
                 }
             }
             SystemMessage::Exit { from, reason } => {
@@ -441,5 +479,6 @@ impl Actor for Supervisor {
         tracing::info!(target: "foundation::supervisor", supervisor = %self.me.pid(), %reason, "shutting down");
         let all = 0..self.children.len();
         self.stop_children(all, "supervisor shutting down").await;
+        self.directory.publish(&self.children);
     }
 }

@@ -7,7 +7,7 @@ use foundation_mailbox::{
     ActorRef, ExitReason, Exited, Operation, Pid, ProcessRef, StopError, TimeoutConfig,
 };
 
-use crate::{ChildKind, ChildSpec, Restart, Supervisor, SupervisorError};
+use crate::{ChildKind, ChildSpec, Restart, Supervisor, SupervisorError, supervisor::Directory};
 
 /// A request to a supervisor. Use the methods of [`SupervisorRef`] rather
 /// than building these.
@@ -26,6 +26,8 @@ pub enum SupervisorRequest {
     TerminateChild(Arc<str>),
     /// [`SupervisorRef::delete_child`].
     DeleteChild(Arc<str>),
+    /// The directory behind [`SupervisorRef::whereis`].
+    Directory,
 }
 
 /// A supervisor's answer to a [`SupervisorRequest`].
@@ -40,6 +42,8 @@ pub enum SupervisorReply {
     Started(Result<ProcessRef, SupervisorError>),
     /// An operation done, or why not.
     Done(Result<(), SupervisorError>),
+    /// The directory behind [`SupervisorRef::whereis`].
+    Directory(Arc<Directory>),
 }
 
 /// One child as [`SupervisorRef::which_children`] reports it.
@@ -75,17 +79,61 @@ pub struct ChildCounts {
 #[derive(Clone, Debug)]
 pub struct SupervisorRef {
     actor: ActorRef<Supervisor>,
+    directory: Arc<Directory>,
 }
 
 impl SupervisorRef {
-    pub(crate) fn new(actor: ActorRef<Supervisor>) -> Self {
-        Self { actor }
+    pub(crate) fn new(actor: ActorRef<Supervisor>, directory: Arc<Directory>) -> Self {
+        Self { actor, directory }
     }
 
     /// The supervisor behind `process`, if it is one: how to reach a nested
     /// supervisor found with [`which_children`](Self::which_children).
-    pub fn from_process(process: &ProcessRef) -> Option<Self> {
-        process.downcast::<Supervisor>().map(Self::new)
+    pub async fn from_process(process: &ProcessRef) -> Result<Option<Self>, SupervisorError> {
+        let Some(actor) = process.downcast::<Supervisor>() else {
+            return Ok(None);
+        };
+        let timeout = TimeoutConfig::current().timeout(Operation::Call);
+        match actor.call(SupervisorRequest::Directory, timeout).await {
+            Ok(SupervisorReply::Directory(directory)) => Ok(Some(Self::new(actor, directory))),
+            Ok(other) => unreachable!("directory request answered {other:?}"),
+            Err(error) => Err(SupervisorError::from_call(error, timeout)),
+        }
+    }
+
+    /// The running process of child `id`, read from the supervisor's
+    /// directory without a round trip: OTP's `whereis` for a registered
+    /// name. Right after a crash it may still name the old process until
+    /// the supervisor has handled the exit; [`child`](Self::child) asks the
+    /// supervisor itself and is ordered after that.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use foundation_supervisor::{ChildSpec, Strategy, Supervisor, SupervisorSpec};
+    /// # use foundation_mailbox::{Actor, Context};
+    /// # #[derive(Debug)] struct Worker;
+    /// # impl Actor for Worker {
+    /// #     type Args = (); type Cast = (); type Call = (); type Reply = ();
+    /// #     type Error = std::convert::Infallible;
+    /// #     async fn init(_: (), _: &mut Context<Self>) -> Result<Self, Self::Error> { Ok(Worker) }
+    /// #     async fn handle_cast(&mut self, _: (), _: &mut Context<Self>) -> Result<(), Self::Error> { Ok(()) }
+    /// #     async fn handle_call(&mut self, _: (), _: &mut Context<Self>) -> Result<(), Self::Error> { Ok(()) }
+    /// # }
+    ///
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() {
+    /// let tree = Supervisor::start(
+    ///     SupervisorSpec::new(Strategy::OneForOne).child(ChildSpec::actor::<Worker>("worker", ())),
+    /// )
+    /// .await
+    /// .unwrap();
+    /// let worker = tree.whereis("worker").and_then(|p| p.downcast::<Worker>()).unwrap();
+    /// worker.call((), Duration::from_secs(1)).await.unwrap();
+    /// assert!(tree.whereis("nobody").is_none());
+    /// # }
+    /// ```
+    pub fn whereis(&self, id: &str) -> Option<ProcessRef> {
+        self.directory.whereis(id)
     }
 
     /// The supervisor's pid.

@@ -71,7 +71,10 @@ async fn reaching_the_intensity_escalates_and_the_parents_strategy_applies() {
     let root = Supervisor::start(spec).await.unwrap();
     assert_eq!(journal.next(3).await, started(&["before", "leaf", "after"]));
     let inner_before = super::support::process(&root, "inner").await;
-    let inner_tree = foundation_supervisor::SupervisorRef::from_process(&inner_before).unwrap();
+    let inner_tree = foundation_supervisor::SupervisorRef::from_process(&inner_before)
+        .await
+        .unwrap()
+        .unwrap();
 
     crash(&inner_tree, "leaf").await;
     assert_eq!(

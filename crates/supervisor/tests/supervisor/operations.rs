@@ -109,8 +109,10 @@ async fn children_added_at_run_time_are_gone_when_the_supervisor_restarts() {
         SupervisorSpec::new(Strategy::OneForOne).child(ChildSpec::supervisor("inner", inner));
     let root = Supervisor::start(spec).await.unwrap();
     assert_eq!(journal.next(1).await, started(&["static"]));
-    let inner =
-        SupervisorRef::from_process(&super::support::process(&root, "inner").await).unwrap();
+    let inner = SupervisorRef::from_process(&super::support::process(&root, "inner").await)
+        .await
+        .unwrap()
+        .unwrap();
     inner.start_child(journal.worker("added")).await.unwrap();
     assert_eq!(journal.next(1).await, started(&["added"]));
 
@@ -126,8 +128,10 @@ async fn children_added_at_run_time_are_gone_when_the_supervisor_restarts() {
         journal.next(3).await,
         [stopped(&["added", "static"]), started(&["static"])].concat()
     );
-    let inner =
-        SupervisorRef::from_process(&super::support::process(&root, "inner").await).unwrap();
+    let inner = SupervisorRef::from_process(&super::support::process(&root, "inner").await)
+        .await
+        .unwrap()
+        .unwrap();
     let ids: Vec<_> = inner
         .which_children()
         .await
@@ -136,4 +140,28 @@ async fn children_added_at_run_time_are_gone_when_the_supervisor_restarts() {
         .map(|child| child.id)
         .collect();
     assert_eq!(ids, ["static".into()]);
+}
+
+#[tokio::test]
+async fn whereis_follows_restarts_without_asking_the_supervisor() {
+    let mut journal = Journal::new();
+    let spec = SupervisorSpec::new(Strategy::OneForOne).child(journal.worker("a"));
+    let supervisor = Supervisor::start(spec).await.unwrap();
+    assert_eq!(journal.next(1).await, started(&["a"]));
+    let first = supervisor.whereis("a").expect("a is registered");
+    crash(&supervisor, "a").await;
+    assert_eq!(journal.next(1).await, started(&["a"]));
+    // `child` is ordered after the restart; `whereis` agrees with it.
+    let second = supervisor.child("a").await.unwrap().unwrap();
+    assert_ne!(first.pid(), second.pid());
+    assert_eq!(
+        supervisor.whereis("a").map(|process| process.pid()),
+        Some(second.pid())
+    );
+    supervisor.terminate_child("a").await.unwrap();
+    assert_eq!(journal.next(1).await, stopped(&["a"]));
+    assert!(
+        supervisor.whereis("a").is_none(),
+        "not running, not registered"
+    );
 }
