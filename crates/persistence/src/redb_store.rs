@@ -221,14 +221,23 @@ fn open_error(path: &Path, error: DatabaseError) -> OpenError {
             path,
             detail: format!("redb file format {version} needs an upgrade"),
         },
-        // redb reads a header past the end of a truncated file as an I/O
-        // error ("failed to fill whole buffer"): the file is cut short.
+        // redb reports a header it cannot read past the end of a truncated
+        // file as `UnexpectedEof`, and one with bad magic bytes or
+        // impossible fields as `InvalidData`: both mean the file is damaged.
         DatabaseError::Storage(StorageError::Io(io))
             if io.kind() == std::io::ErrorKind::UnexpectedEof =>
         {
             OpenError::Corrupt {
                 path,
-                detail: format!("truncated: {io}"),
+                detail: format!("the file is cut short ({io})"),
+            }
+        }
+        DatabaseError::Storage(StorageError::Io(io))
+            if io.kind() == std::io::ErrorKind::InvalidData =>
+        {
+            OpenError::Corrupt {
+                path,
+                detail: format!("its header is not a valid redb header ({io})"),
             }
         }
         other => OpenError::Io {

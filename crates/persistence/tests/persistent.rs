@@ -1,0 +1,9 @@
+//! Behaviour of persistent actors: recovery, save policies, surfaced failures, migrations.
+
+mod persistent {
+    pub(crate) mod support;
+
+    mod failures;
+    mod policies;
+    mod recovery;
+}
