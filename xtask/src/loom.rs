@@ -15,6 +15,7 @@ pub const LOOM_CRATES: &[&str] = &[
     "foundation-rate-limiter",
     "foundation-monitor-manager",
     "foundation-supervisor",
+    "foundation-persistence",
 ];
 
 /// Preemption bound used when neither `--preemptions` nor the environment sets one.
