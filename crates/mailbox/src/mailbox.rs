@@ -24,8 +24,8 @@ use std::{
 
 use tokio::task::AbortHandle;
 
-pub(crate) use self::exit_hooks::Hook;
 use self::exit_hooks::ExitHooks;
+pub(crate) use self::exit_hooks::Hook;
 pub use self::stats::{MailboxStats, Overflow};
 use crate::{
     ExitReason, SystemMessage,

@@ -12,7 +12,8 @@ use std::{
 };
 
 use crate::{
-    Actor, ActorRef, ExitReason, Reference, MailboxStats, Pid, StopError, SystemMessage, WaitTimeout,
+    Actor, ActorRef, ExitReason, MailboxStats, Pid, Reference, StopError, SystemMessage,
+    WaitTimeout,
     mailbox::Hook,
     process::Process,
     system::Signal,
@@ -264,7 +265,9 @@ impl ProcessRef {
         &self,
         hook: impl FnOnce(&ExitReason) + Send + 'static,
     ) -> Result<ExitHookId, ExitReason> {
-        self.0.add_exit_hook(Hook::Run(Box::new(hook))).map(ExitHookId)
+        self.0
+            .add_exit_hook(Hook::Run(Box::new(hook)))
+            .map(ExitHookId)
     }
 
     /// Delivers a [`SystemMessage::Down`] with `reference` into `watcher`'s
