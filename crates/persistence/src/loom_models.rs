@@ -22,9 +22,7 @@ fn racing_compare_and_sets_have_exactly_one_winner() {
             .into_iter()
             .map(|value| {
                 let store = Arc::clone(&store);
-                thread::spawn(move || {
-                    store.compare_and_set_now("k", Some(Some(base)), vec![value])
-                })
+                thread::spawn(move || store.compare_and_set_now("k", Some(Some(base)), vec![value]))
             })
             .collect();
         let outcomes: Vec<Result<Version, StoreError>> = writers
@@ -40,13 +38,18 @@ fn racing_compare_and_sets_have_exactly_one_winner() {
         let (winner, version) = winners[0];
         let loser = &outcomes[1 - winner];
         match loser {
-            Err(StoreError::Conflict { found, expected, .. }) => {
+            Err(StoreError::Conflict {
+                found, expected, ..
+            }) => {
                 assert_eq!(*expected, Some(base));
                 assert_eq!(*found, Some(version));
             }
             other => panic!("the loser must see a conflict, saw {other:?}"),
         }
-        let entry = store.get_now("k").expect("valid key").expect("entry exists");
+        let entry = store
+            .get_now("k")
+            .expect("valid key")
+            .expect("entry exists");
         assert_eq!(entry.version, version);
         assert_eq!(entry.value, vec![u8::try_from(winner + 1).expect("small")]);
     });

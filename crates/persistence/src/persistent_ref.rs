@@ -9,8 +9,8 @@ use foundation_mailbox::{
 use tokio::sync::oneshot;
 
 use crate::{
-    Persistence, Persistent, PersistentActor, PersistentArgs, PersistentCallError,
-    PersistentCast, PersistentError, SaveError,
+    Persistence, Persistent, PersistentActor, PersistentArgs, PersistentCallError, PersistentCast,
+    PersistentError, SaveError,
 };
 
 /// Starts `P` with its state recovered from `persistence`'s store, and
@@ -25,7 +25,10 @@ pub async fn start<P: PersistentActor>(
     args: P::Args,
     persistence: Persistence,
 ) -> Result<(PersistentRef<P>, ActorHandle), StartError> {
-    persistence.policy.check().map_err(StartError::InvalidOptions)?;
+    persistence
+        .policy
+        .check()
+        .map_err(StartError::InvalidOptions)?;
     let options = persistence.options.clone();
     let (actor, handle) =
         start_with::<Persistent<P>>(PersistentArgs::new(args, persistence), options).await?;
@@ -51,7 +54,9 @@ impl<P: PersistentActor> Clone for PersistentRef<P> {
 
 impl<P: PersistentActor> fmt::Debug for PersistentRef<P> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_tuple("PersistentRef").field(&self.actor.pid()).finish()
+        f.debug_tuple("PersistentRef")
+            .field(&self.actor.pid())
+            .finish()
     }
 }
 
@@ -152,7 +157,8 @@ impl<P: PersistentActor> PersistentRef<P> {
     pub async fn save(&self, timeout: Duration) -> Result<(), PersistentCallError<()>> {
         let deadline = tokio::time::Instant::now() + timeout;
         let (reply_to, reply) = oneshot::channel();
-        let sent = tokio::time::timeout_at(deadline, self.actor.cast(PersistentCast::Save(reply_to)));
+        let sent =
+            tokio::time::timeout_at(deadline, self.actor.cast(PersistentCast::Save(reply_to)));
         match sent.await {
             Ok(Ok(())) => {}
             Ok(Err(SendError::NoProcess(_))) => return Err(CallError::NoProcess(()).into()),
@@ -177,7 +183,11 @@ impl<P: PersistentActor> PersistentRef<P> {
 
     /// Stops the actor: it finishes its message, runs `terminate`, saves,
     /// and exits with `reason`; killed if not gone within `timeout`.
-    pub async fn stop(&self, reason: ExitReason, timeout: Duration) -> Result<ExitReason, StopError> {
+    pub async fn stop(
+        &self,
+        reason: ExitReason,
+        timeout: Duration,
+    ) -> Result<ExitReason, StopError> {
         self.actor.stop(reason, timeout).await
     }
 

@@ -53,7 +53,9 @@ impl SavePolicy {
     /// Checks the policy's numbers; `start` refuses a policy that fails.
     pub fn check(&self) -> Result<(), &'static str> {
         match self {
-            Self::Batched { every: 0, .. } => Err("a batched save policy needs `every` of at least 1"),
+            Self::Batched { every: 0, .. } => {
+                Err("a batched save policy needs `every` of at least 1")
+            }
             _ => Ok(()),
         }
     }

@@ -265,7 +265,10 @@ fn unpack(key: &str, stored: &[u8]) -> Result<Entry, StoreError> {
         }),
         None => Err(StoreError::backend(
             key,
-            format!("stored value is {} bytes, shorter than its version", stored.len()),
+            format!(
+                "stored value is {} bytes, shorter than its version",
+                stored.len()
+            ),
         )),
     }
 }
@@ -295,7 +298,9 @@ fn write_entry(
     let fail = backend(key);
     let txn = db.begin_write().map_err(|error| fail(error.into()))?;
     let version = {
-        let mut entries = txn.open_table(ENTRIES).map_err(|error| fail(error.into()))?;
+        let mut entries = txn
+            .open_table(ENTRIES)
+            .map_err(|error| fail(error.into()))?;
         if let Some(expected) = expected {
             let found = found_version(&entries, key)?;
             if found != expected {
@@ -332,7 +337,9 @@ impl StateStore for RedbStore {
         check_key(key)?;
         let fail = backend(key);
         let txn = self.db.begin_read().map_err(|error| fail(error.into()))?;
-        let entries = txn.open_table(ENTRIES).map_err(|error| fail(error.into()))?;
+        let entries = txn
+            .open_table(ENTRIES)
+            .map_err(|error| fail(error.into()))?;
         match entries.get(key).map_err(|error| fail(error.into()))? {
             Some(stored) => Ok(Some(unpack(key, stored.value())?)),
             None => Ok(None),
@@ -361,7 +368,9 @@ impl StateStore for RedbStore {
             let fail = backend(key);
             let txn = db.begin_write().map_err(|error| fail(error.into()))?;
             let existed = {
-                let mut entries = txn.open_table(ENTRIES).map_err(|error| fail(error.into()))?;
+                let mut entries = txn
+                    .open_table(ENTRIES)
+                    .map_err(|error| fail(error.into()))?;
                 let removed = entries.remove(key).map_err(|error| fail(error.into()))?;
                 removed.is_some()
             };
@@ -374,9 +383,14 @@ impl StateStore for RedbStore {
     async fn list(&self, prefix: &str) -> Result<Vec<Listed>, StoreError> {
         let fail = backend(prefix);
         let txn = self.db.begin_read().map_err(|error| fail(error.into()))?;
-        let entries = txn.open_table(ENTRIES).map_err(|error| fail(error.into()))?;
+        let entries = txn
+            .open_table(ENTRIES)
+            .map_err(|error| fail(error.into()))?;
         let mut listed = Vec::new();
-        for item in entries.range(prefix..).map_err(|error| fail(error.into()))? {
+        for item in entries
+            .range(prefix..)
+            .map_err(|error| fail(error.into()))?
+        {
             let (key, stored) = item.map_err(|error| fail(error.into()))?;
             let key = key.value();
             if !key.starts_with(prefix) {

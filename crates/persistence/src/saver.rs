@@ -84,7 +84,10 @@ impl Saver {
     }
 
     /// The batched flush timer fired.
-    pub(crate) async fn timer_fired<P: PersistentActor>(&mut self, actor: &mut P) -> Result<(), SaveError> {
+    pub(crate) async fn timer_fired<P: PersistentActor>(
+        &mut self,
+        actor: &mut P,
+    ) -> Result<(), SaveError> {
         self.timer = None;
         if self.dirty == 0 {
             return Ok(());
@@ -94,7 +97,10 @@ impl Saver {
     }
 
     /// Saves now and waits until the state is durable.
-    pub(crate) async fn save_now<P: PersistentActor>(&mut self, actor: &mut P) -> Result<(), SaveError> {
+    pub(crate) async fn save_now<P: PersistentActor>(
+        &mut self,
+        actor: &mut P,
+    ) -> Result<(), SaveError> {
         self.finish_in_flight().await?;
         if !self.encode(actor)? {
             return Ok(());
@@ -201,7 +207,11 @@ impl Saver {
         self.dirty = 0;
     }
 
-    fn arm_timer<P: PersistentActor>(&mut self, myself: &ActorRef<Persistent<P>>, within: Duration) {
+    fn arm_timer<P: PersistentActor>(
+        &mut self,
+        myself: &ActorRef<Persistent<P>>,
+        within: Duration,
+    ) {
         let myself = myself.clone();
         // audit:allow(FND001) the flush timer is owned by its actor: it holds only a reference, ends when it fires, and is aborted when the actor goes
         let task = tokio::spawn(async move {

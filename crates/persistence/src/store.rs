@@ -132,7 +132,11 @@ pub(crate) fn check_key(key: &str) -> Result<(), StoreError> {
 /// The object-safe mirror of [`StateStore`], implemented for every store.
 trait DynStore: Send + Sync {
     fn get<'a>(&'a self, key: &'a str) -> BoxFuture<'a, Result<Option<Entry>, StoreError>>;
-    fn put<'a>(&'a self, key: &'a str, value: Vec<u8>) -> BoxFuture<'a, Result<Version, StoreError>>;
+    fn put<'a>(
+        &'a self,
+        key: &'a str,
+        value: Vec<u8>,
+    ) -> BoxFuture<'a, Result<Version, StoreError>>;
     fn compare_and_set<'a>(
         &'a self,
         key: &'a str,
@@ -149,7 +153,11 @@ impl<S: StateStore> DynStore for S {
         Box::pin(StateStore::get(self, key))
     }
 
-    fn put<'a>(&'a self, key: &'a str, value: Vec<u8>) -> BoxFuture<'a, Result<Version, StoreError>> {
+    fn put<'a>(
+        &'a self,
+        key: &'a str,
+        value: Vec<u8>,
+    ) -> BoxFuture<'a, Result<Version, StoreError>> {
         Box::pin(StateStore::put(self, key, value))
     }
 

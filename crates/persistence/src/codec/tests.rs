@@ -41,9 +41,15 @@ fn every_truncation_is_a_typed_error_naming_the_key() {
         let error = decode::<State>("counter/a", &bytes[..len], 1).unwrap_err();
         assert_eq!(error.key(), "counter/a");
         if len < HEADER_LEN {
-            assert!(matches!(error, DecodeError::TooShort { .. }), "{len}: {error}");
+            assert!(
+                matches!(error, DecodeError::TooShort { .. }),
+                "{len}: {error}"
+            );
         } else {
-            assert!(matches!(error, DecodeError::LengthMismatch { .. }), "{len}: {error}");
+            assert!(
+                matches!(error, DecodeError::LengthMismatch { .. }),
+                "{len}: {error}"
+            );
         }
     }
 }
@@ -58,7 +64,10 @@ fn every_flipped_bit_is_caught_never_a_panic() {
             let decoded = decode::<State>("k", &damaged, 1);
             // The schema field is not under the checksum: a flip there is a
             // newer schema (refused) or an older one (no migration).
-            assert!(decoded.is_err(), "flip at byte {index} bit {bit} went unnoticed");
+            assert!(
+                decoded.is_err(),
+                "flip at byte {index} bit {bit} went unnoticed"
+            );
         }
     }
 }
@@ -80,7 +89,14 @@ fn foreign_bytes_and_unknown_formats_are_refused() {
 fn a_newer_schema_is_refused_and_an_older_one_needs_a_migration() {
     let bytes = encode("k", 2, &5_u8).unwrap();
     let error = decode::<u8>("k", &bytes, 1).unwrap_err();
-    assert!(matches!(error, DecodeError::NewerSchema { found: 2, supported: 1, .. }));
+    assert!(matches!(
+        error,
+        DecodeError::NewerSchema {
+            found: 2,
+            supported: 1,
+            ..
+        }
+    ));
     let error = decode::<u8>("k", &bytes, 3).unwrap_err();
     assert_eq!(
         error.to_string(),
@@ -93,7 +109,10 @@ fn a_payload_of_another_type_is_a_payload_error() {
     // A changed type without a schema bump: the checksum matches, the shape does not.
     let bytes = encode("k", 1, &String::from("text")).unwrap();
     let error = decode::<State>("k", &bytes, 1).unwrap_err();
-    assert!(matches!(error, DecodeError::Payload { schema: 1, .. }), "{error}");
+    assert!(
+        matches!(error, DecodeError::Payload { schema: 1, .. }),
+        "{error}"
+    );
 }
 
 #[test]

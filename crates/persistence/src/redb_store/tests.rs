@@ -15,7 +15,10 @@ async fn versions_grow_and_are_never_reused_across_delete_and_reopen() {
     let (_dir, path) = temp();
     let store = RedbStore::open(&path).unwrap();
     let first = store.compare_and_set("k", None, vec![1]).await.unwrap();
-    let second = store.compare_and_set("k", Some(first), vec![2]).await.unwrap();
+    let second = store
+        .compare_and_set("k", Some(first), vec![2])
+        .await
+        .unwrap();
     assert!(second > first);
     assert!(store.delete("k").await.unwrap());
     assert!(!store.delete("k").await.unwrap());
@@ -23,7 +26,10 @@ async fn versions_grow_and_are_never_reused_across_delete_and_reopen() {
     let store = RedbStore::open(&path).unwrap();
     let third = store.compare_and_set("k", None, vec![3]).await.unwrap();
     assert!(third > second, "{third} after {second}");
-    let stale = store.compare_and_set("k", Some(second), vec![4]).await.unwrap_err();
+    let stale = store
+        .compare_and_set("k", Some(second), vec![4])
+        .await
+        .unwrap_err();
     assert!(
         matches!(&stale, StoreError::Conflict { expected, found, .. } if *expected == Some(second) && *found == Some(third)),
         "{stale}"
@@ -38,7 +44,13 @@ async fn lists_by_prefix_in_key_order() {
     for key in ["b/2", "a/1", "b/1", "c", "b"] {
         store.put(key, key.as_bytes().to_vec()).await.unwrap();
     }
-    let keys: Vec<String> = store.list("b").await.unwrap().into_iter().map(|listed| listed.key).collect();
+    let keys: Vec<String> = store
+        .list("b")
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|listed| listed.key)
+        .collect();
     assert_eq!(keys, ["b", "b/1", "b/2"]);
     assert_eq!(store.list("").await.unwrap().len(), 5);
     assert!(store.list("z").await.unwrap().is_empty());
@@ -51,14 +63,20 @@ async fn bad_keys_are_typed_errors() {
     let error = store.put("", vec![]).await.unwrap_err();
     assert!(matches!(error, StoreError::InvalidKey { .. }));
     let long = "x".repeat(crate::MAX_KEY_LEN + 1);
-    assert!(matches!(store.get(&long).await, Err(StoreError::InvalidKey { .. })));
+    assert!(matches!(
+        store.get(&long).await,
+        Err(StoreError::InvalidKey { .. })
+    ));
 }
 
 #[test]
 fn a_second_open_of_the_same_file_is_in_use() {
     let (_dir, path) = temp();
     let _store = RedbStore::open(&path).unwrap();
-    assert!(matches!(RedbStore::open(&path), Err(OpenError::InUse { .. })));
+    assert!(matches!(
+        RedbStore::open(&path),
+        Err(OpenError::InUse { .. })
+    ));
 }
 
 /// Writes a store with a few entries and closes it; returns the file's bytes.

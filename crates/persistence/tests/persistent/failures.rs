@@ -6,13 +6,16 @@ use foundation_persistence::{
     Store, StoreError, start,
 };
 
-use super::support::{Call, Cast, Counter, CounterArgs, CounterFailed, ObservedStore, PATIENCE, saved};
+use super::support::{
+    Call, Cast, Counter, CounterArgs, CounterFailed, ObservedStore, PATIENCE, saved,
+};
 
 #[tokio::test]
 async fn fail_call_fails_the_call_with_the_key_and_keeps_the_actor() {
     let (store, _writes) = ObservedStore::new();
     let (args, _probe) = CounterArgs::new(0, "c");
-    let persistence = Persistence::new(Store::new(store.clone()), "c/1").on_save_failure(OnSaveFailure::FailCall);
+    let persistence =
+        Persistence::new(Store::new(store.clone()), "c/1").on_save_failure(OnSaveFailure::FailCall);
     let (counter, _handle) = start::<Counter>(args, persistence).await.unwrap();
     counter.call(Call::Add(1), PATIENCE).await.unwrap();
 
@@ -28,7 +31,11 @@ async fn fail_call_fails_the_call_with_the_key_and_keeps_the_actor() {
         "saving key `c/1` failed: store backend failed on key `c/1`: disk full (simulated)"
     );
     assert!(counter.is_alive());
-    assert_eq!(saved(&store.inner, "c/1").await.unwrap().0, 1, "the failed change is not durable");
+    assert_eq!(
+        saved(&store.inner, "c/1").await.unwrap().0,
+        1,
+        "the failed change is not durable"
+    );
 
     // The unsaved change is retried with the next save.
     store.fail_writes(false);
@@ -40,11 +47,17 @@ async fn fail_call_fails_the_call_with_the_key_and_keeps_the_actor() {
 async fn crash_fails_the_call_and_ends_the_actor_without_saving_the_change() {
     let (store, _writes) = ObservedStore::new();
     let (args, _probe) = CounterArgs::new(0, "c");
-    let (counter, _handle) = start::<Counter>(args, Persistence::new(Store::new(store.clone()), "c")).await.unwrap();
+    let (counter, _handle) =
+        start::<Counter>(args, Persistence::new(Store::new(store.clone()), "c"))
+            .await
+            .unwrap();
     counter.call(Call::Add(1), PATIENCE).await.unwrap();
     store.fail_writes(true);
     let error = counter.call(Call::Add(1), PATIENCE).await.unwrap_err();
-    assert!(matches!(error, PersistentCallError::Save(SaveError::Store { .. })), "{error:?}");
+    assert!(
+        matches!(error, PersistentCallError::Save(SaveError::Store { .. })),
+        "{error:?}"
+    );
     let reason = counter.wait_for_exit(PATIENCE).await.unwrap();
     let ExitReason::Error(cause) = reason else {
         panic!("expected an error exit, got {reason:?}");
@@ -61,7 +74,8 @@ async fn crash_fails_the_call_and_ends_the_actor_without_saving_the_change() {
 async fn a_failed_save_after_a_cast_crashes_the_actor_even_under_fail_call() {
     let (store, _writes) = ObservedStore::new();
     let (args, _probe) = CounterArgs::new(0, "c");
-    let persistence = Persistence::new(Store::new(store.clone()), "c").on_save_failure(OnSaveFailure::FailCall);
+    let persistence =
+        Persistence::new(Store::new(store.clone()), "c").on_save_failure(OnSaveFailure::FailCall);
     let (counter, _handle) = start::<Counter>(args, persistence).await.unwrap();
     store.fail_writes(true);
     counter.cast(Cast::Add(1)).await.unwrap();
@@ -73,7 +87,9 @@ async fn a_failed_save_after_a_cast_crashes_the_actor_even_under_fail_call() {
 async fn a_second_incarnation_on_the_same_key_is_caught_by_compare_and_set() {
     let store = MemoryStore::new();
     let (args, _probe) = CounterArgs::new(0, "c");
-    let fail_call = || Persistence::new(Store::new(store.clone()), "c").on_save_failure(OnSaveFailure::FailCall);
+    let fail_call = || {
+        Persistence::new(Store::new(store.clone()), "c").on_save_failure(OnSaveFailure::FailCall)
+    };
     let (first, _first) = start::<Counter>(args.clone(), fail_call()).await.unwrap();
     first.call(Call::Add(1), PATIENCE).await.unwrap();
     let (second, _second) = start::<Counter>(args, fail_call()).await.unwrap();
@@ -91,11 +107,18 @@ async fn a_second_incarnation_on_the_same_key_is_caught_by_compare_and_set() {
 async fn a_handler_panic_loses_nothing_acknowledged_under_write_through() {
     let store = MemoryStore::new();
     let (args, _probe) = CounterArgs::new(0, "c");
-    let (counter, _handle) = start::<Counter>(args.clone(), Persistence::new(Store::new(store.clone()), "c")).await.unwrap();
+    let (counter, _handle) = start::<Counter>(
+        args.clone(),
+        Persistence::new(Store::new(store.clone()), "c"),
+    )
+    .await
+    .unwrap();
     counter.call(Call::Add(2), PATIENCE).await.unwrap();
     counter.cast(Cast::Panic).await.unwrap();
     assert!(counter.wait_for_exit(PATIENCE).await.unwrap().is_panic());
-    let (counter, _handle) = start::<Counter>(args, Persistence::new(store, "c")).await.unwrap();
+    let (counter, _handle) = start::<Counter>(args, Persistence::new(store, "c"))
+        .await
+        .unwrap();
     assert_eq!(counter.call(Call::Get, PATIENCE).await.unwrap().0, 2);
 }
 
@@ -103,9 +126,13 @@ async fn a_handler_panic_loses_nothing_acknowledged_under_write_through() {
 async fn a_handler_error_is_the_actors_own_error() {
     let store = MemoryStore::new();
     let (args, _probe) = CounterArgs::new(0, "c");
-    let (counter, _handle) = start::<Counter>(args, Persistence::new(store, "c")).await.unwrap();
+    let (counter, _handle) = start::<Counter>(args, Persistence::new(store, "c"))
+        .await
+        .unwrap();
     let error = counter.call(Call::Fail, PATIENCE).await.unwrap_err();
-    let PersistentCallError::Call(foundation_mailbox::CallError::Exited(ExitReason::Error(cause))) = error else {
+    let PersistentCallError::Call(foundation_mailbox::CallError::Exited(ExitReason::Error(cause))) =
+        error
+    else {
         panic!("expected the actor's error exit, got {error:?}");
     };
     assert!(matches!(

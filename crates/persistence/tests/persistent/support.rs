@@ -93,7 +93,10 @@ impl PersistentActor for Counter {
     type Reply = (u64, String);
     type Error = CounterFailed;
 
-    async fn init(args: CounterArgs, _: &mut Context<Persistent<Self>>) -> Result<Self, CounterFailed> {
+    async fn init(
+        args: CounterArgs,
+        _: &mut Context<Persistent<Self>>,
+    ) -> Result<Self, CounterFailed> {
         args.probe.inits.fetch_add(1, Ordering::SeqCst);
         Ok(Counter {
             count: args.start,
@@ -116,7 +119,11 @@ impl PersistentActor for Counter {
         self.probe.before_saves.fetch_add(1, Ordering::SeqCst);
     }
 
-    async fn handle_cast(&mut self, message: Cast, _: &mut Context<Persistent<Self>>) -> Result<(), CounterFailed> {
+    async fn handle_cast(
+        &mut self,
+        message: Cast,
+        _: &mut Context<Persistent<Self>>,
+    ) -> Result<(), CounterFailed> {
         match message {
             Cast::Add(add) => self.count += add,
             Cast::Panic => panic!("counter panicked on purpose"),
@@ -164,7 +171,11 @@ impl ObservedStore {
         self.fail_writes.store(fail, Ordering::SeqCst);
     }
 
-    async fn written(&self, key: &str, outcome: Result<Version, StoreError>) -> Result<Version, StoreError> {
+    async fn written(
+        &self,
+        key: &str,
+        outcome: Result<Version, StoreError>,
+    ) -> Result<Version, StoreError> {
         if let Ok(version) = &outcome {
             // A test that stopped listening has finished.
             let _unheard = self.writes.send((key.to_owned(), *version)).await;
@@ -213,7 +224,9 @@ impl StateStore for ObservedStore {
 }
 
 /// The next completed write, failing the test rather than hanging.
-pub(crate) async fn next_write(writes: &mut mpsc::Receiver<(String, Version)>) -> (String, Version) {
+pub(crate) async fn next_write(
+    writes: &mut mpsc::Receiver<(String, Version)>,
+) -> (String, Version) {
     match tokio::time::timeout(PATIENCE, writes.recv()).await {
         Ok(Some(write)) => write,
         Ok(None) => panic!("the store's write channel closed"),
