@@ -53,3 +53,6 @@ pub use foundation_monitor_manager as monitor_manager;
 #[cfg(feature = "rate-limiter")]
 #[doc(inline)]
 pub use foundation_rate_limiter as rate_limiter;
+#[cfg(feature = "supervisor")]
+#[doc(inline)]
+pub use foundation_supervisor as supervisor;

@@ -23,3 +23,11 @@ fn the_monitor_manager_crate_is_reexported() {
     assert_eq!(monitors.stats().active, 0);
     assert!(monitors.find_leaks(std::time::Duration::ZERO).is_empty());
 }
+
+#[cfg(feature = "supervisor")]
+#[test]
+fn the_supervisor_crate_is_reexported() {
+    let intensity = foundation::supervisor::Intensity::default();
+    assert_eq!(intensity.max_restarts, 3);
+    assert_eq!(intensity.period, std::time::Duration::from_secs(5));
+}

@@ -5,6 +5,7 @@
 mod monitors;
 mod process;
 mod rate_limiter;
+mod supervision;
 
 // One thread keeps the tour's output in the same order on every run.
 #[tokio::main(flavor = "current_thread")]
@@ -25,5 +26,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     monitors::run().await?;
     println!();
     rate_limiter::run();
+    println!();
+    supervision::run().await?;
     Ok(())
 }
