@@ -2,3 +2,10 @@
 //!
 //! Work in progress: the supervisor, the dynamic supervisor and the task
 //! supervisor land here (issue 4).
+
+mod task;
+
+pub use crate::task::{
+    AsyncStream, AsyncStreamOptions, OnTimeout, SpawnError, TaskError, TaskHandle,
+    TaskSupervisorOptions, TaskSupervisorRef, Yielded, start_task_supervisor,
+};
