@@ -124,8 +124,9 @@ type Report<T> = (u64, Result<T, TaskError>);
 /// pulled only as far as `max_concurrency` allows. Every item pulled yields
 /// exactly one result, unless the stream fails first
 /// ([`OnTimeout::Exit`]). Items are tasks of the task supervisor: when it
-/// stops, the ones running yield [`TaskError::Shutdown`] and no further
-/// item is pulled. Dropping the stream aborts the items still running.
+/// stops, the ones running yield [`TaskError::Shutdown`], no further item
+/// is pulled, and the stream ends. Dropping the stream aborts the items
+/// still running.
 pub struct AsyncStream<I, F, T> {
     registry: Arc<Registry>,
     /// `None` once exhausted, or once no more items may be started.
@@ -211,6 +212,10 @@ where
             .max_concurrency
             .get()
             .min(Semaphore::MAX_PERMITS);
+        if self.items.is_some() && self.registry.closed().is_some() {
+            // The task supervisor has exited: pull nothing more.
+            self.items = None;
+        }
         while self.outstanding() < limit {
             let Some(item) = self.items.as_mut().and_then(Iterator::next) else {
                 self.items = None;
@@ -242,8 +247,8 @@ where
                     self.running.insert(index, handle);
                 }
                 Err(refused) => {
-                    // The task supervisor has exited: this item never ran,
-                    // and no further item is pulled.
+                    // The task supervisor exited since the check above:
+                    // this item never ran, and no further item is pulled.
                     let reason = refused.reason().clone();
                     drop(refused.into_inner());
                     self.items = None;
