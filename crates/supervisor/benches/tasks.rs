@@ -1,4 +1,5 @@
 //! Spawn-and-complete throughput of the task supervisor against raw tokio.
+#![allow(missing_docs)] // criterion_group! and criterion_main! generate undocumented items
 //!
 //! Each iteration starts a batch of trivial tasks and waits for all of them:
 //! `spawn` (fire-and-forget, completion counted through a channel) against
