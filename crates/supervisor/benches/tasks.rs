@@ -1,5 +1,4 @@
 //! Spawn-and-complete throughput of the task supervisor against raw tokio.
-#![allow(missing_docs)] // criterion_group! and criterion_main! generate undocumented items
 //!
 //! Each iteration starts a batch of trivial tasks and waits for all of them:
 //! `spawn` (fire-and-forget, completion counted through a channel) against
@@ -9,6 +8,8 @@
 //! ```sh
 //! CARGO_TARGET_DIR=target cargo bench -p foundation-supervisor --bench tasks
 //! ```
+
+#![allow(missing_docs)] // criterion_group! and criterion_main! generate undocumented items
 
 use std::time::Duration;
 
