@@ -19,6 +19,13 @@
 //! then kill. Nothing outlives its supervisor: a supervisor that is killed
 //! takes its children down through their links.
 //!
+//! A [`DynamicSupervisorRef`] runs many children of one [`DynamicSpec`]
+//! started at run time; a [`TaskSupervisorRef`] owns one-shot async work
+//! ([`spawn`](TaskSupervisorRef::spawn),
+//! [`async_nolink`](TaskSupervisorRef::async_nolink),
+//! [`async_stream`](TaskSupervisorRef::async_stream)) so none of it is
+//! orphaned; a [`Root`] runs a tree with a bounded graceful shutdown.
+//!
 //! The tracing events (child started, exited with reason, restarted,
 //! intensity reached, shutdown) are under the target
 //! `foundation::supervisor`.
@@ -76,6 +83,7 @@ mod spec;
 mod supervisor;
 mod supervisor_ref;
 mod sync;
+mod task;
 
 pub use crate::{
     dynamic::{DynamicSpec, DynamicSupervisor, HandleRequest, Shared},
@@ -86,4 +94,8 @@ pub use crate::{
     spec::{ChildKind, ChildSpec, Restart, Shutdown, StartFuture},
     supervisor::{Directory, INTENSITY_REACHED, Supervisor, reached_intensity},
     supervisor_ref::{ChildCounts, ChildInfo, SupervisorRef, SupervisorReply, SupervisorRequest},
+};
+pub use crate::task::{
+    AsyncStream, AsyncStreamOptions, OnTimeout, SpawnError, TaskError, TaskHandle,
+    TaskSupervisorOptions, TaskSupervisorRef, Yielded, start_task_supervisor,
 };
