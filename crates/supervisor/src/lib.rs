@@ -85,6 +85,10 @@ mod supervisor_ref;
 mod sync;
 mod task;
 
+pub use crate::task::{
+    AsyncStream, AsyncStreamOptions, OnTimeout, SpawnError, TaskError, TaskHandle,
+    TaskSupervisorOptions, TaskSupervisorRef, Yielded, start_task_supervisor,
+};
 pub use crate::{
     dynamic::{DynamicSpec, DynamicSupervisor, HandleRequest, Shared},
     dynamic_ref::DynamicSupervisorRef,
@@ -94,8 +98,4 @@ pub use crate::{
     spec::{ChildKind, ChildSpec, Restart, Shutdown, StartFuture},
     supervisor::{Directory, INTENSITY_REACHED, Supervisor, reached_intensity},
     supervisor_ref::{ChildCounts, ChildInfo, SupervisorRef, SupervisorReply, SupervisorRequest},
-};
-pub use crate::task::{
-    AsyncStream, AsyncStreamOptions, OnTimeout, SpawnError, TaskError, TaskHandle,
-    TaskSupervisorOptions, TaskSupervisorRef, Yielded, start_task_supervisor,
 };

@@ -114,8 +114,9 @@ pub(crate) struct TaskSupervisor {
 impl Actor for TaskSupervisor {
     type Args = (Arc<Registry>, Duration);
     type Cast = Infallible;
-    type Call = Infallible;
-    type Reply = Infallible;
+    /// The only request: the registry, for a handle made from the process.
+    type Call = ();
+    type Reply = Arc<Registry>;
     type Error = Infallible;
 
     async fn init(
@@ -146,10 +147,10 @@ impl Actor for TaskSupervisor {
 
     async fn handle_call(
         &mut self,
-        request: Infallible,
+        (): (),
         _: &mut Context<Self>,
-    ) -> Result<Infallible, Infallible> {
-        match request {}
+    ) -> Result<Arc<Registry>, Infallible> {
+        Ok(Arc::clone(&self.registry))
     }
 
     async fn terminate(&mut self, reason: &ExitReason, ctx: &mut Context<Self>) {
@@ -344,6 +345,72 @@ pub async fn start_task_supervisor(
 ) -> Result<(TaskSupervisorRef, ProcessRef), StartError> {
     let (tasks, handle) = TaskSupervisorRef::start(options).await?;
     Ok((tasks, handle.process().clone()))
+}
+
+impl TaskSupervisorRef {
+    /// The task supervisor behind `process` (a child found with
+    /// [`SupervisorRef::whereis`](crate::SupervisorRef::whereis)), if it is one.
+    pub async fn from_process(
+        process: &ProcessRef,
+    ) -> Result<Option<Self>, crate::SupervisorError> {
+        let Some(actor) = process.downcast::<TaskSupervisor>() else {
+            return Ok(None);
+        };
+        let timeout = foundation_mailbox::TimeoutConfig::current()
+            .timeout(foundation_mailbox::Operation::Call);
+        let registry = actor
+            .call((), timeout)
+            .await
+            .map_err(|error| crate::SupervisorError::from_call(error, timeout))?;
+        Ok(Some(Self {
+            registry,
+            process: actor,
+        }))
+    }
+}
+
+impl crate::ChildSpec {
+    /// A child that is a task supervisor: kind
+    /// [`Supervisor`](crate::ChildKind::Supervisor), shutdown
+    /// [`Infinity`](crate::Shutdown::Infinity) (its own shutdown timeout
+    /// bounds how long its tasks get). Reach it with
+    /// [`TaskSupervisorRef::from_process`].
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use foundation_supervisor::{
+    ///     ChildSpec, Strategy, Supervisor, SupervisorSpec, TaskSupervisorOptions, TaskSupervisorRef,
+    /// };
+    ///
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() {
+    /// let tree = Supervisor::start(
+    ///     SupervisorSpec::new(Strategy::OneForOne)
+    ///         .child(ChildSpec::task_supervisor("jobs", TaskSupervisorOptions::new())),
+    /// )
+    /// .await
+    /// .unwrap();
+    /// let jobs = TaskSupervisorRef::from_process(&tree.whereis("jobs").unwrap())
+    ///     .await
+    ///     .unwrap()
+    ///     .unwrap();
+    /// let answer = jobs.async_nolink(async { 6 * 7 }).unwrap();
+    /// assert_eq!(answer.await_timeout(Duration::from_secs(1)).await.unwrap(), 42);
+    /// tree.shutdown(Duration::from_secs(5)).await.unwrap();
+    /// # }
+    /// ```
+    pub fn task_supervisor(id: impl Into<Arc<str>>, options: TaskSupervisorOptions) -> Self {
+        Self::worker(id, move || {
+            let options = options.clone();
+            async move {
+                start_task_supervisor(options)
+                    .await
+                    .map(|(_, process)| process)
+            }
+        })
+        .kind_of(crate::ChildKind::Supervisor)
+        .shutdown(crate::Shutdown::Infinity)
+    }
 }
 
 /// The body of a task started with `spawn`. `future` comes first so it is
