@@ -56,3 +56,30 @@ fn two_starts_race_for_the_last_slot() {
         assert_eq!(registry.len(), 1);
     });
 }
+
+/// A child leaving (its exit handled) while another start reserves at the
+/// limit: the start gets the freed slot or is refused as full, and the
+/// limit is never exceeded.
+#[test]
+fn a_slot_freed_by_an_exit_goes_to_at_most_one_start() {
+    loom::model(|| {
+        let registry = Arc::new(Registry::<u32>::new(1));
+        let leaving = Pid::new();
+        let slot = registry.reserve().unwrap();
+        registry.insert(slot, leaving, 1, |_| {}).unwrap();
+        let starter = {
+            let registry = Arc::clone(&registry);
+            thread::spawn(move || match registry.reserve() {
+                Ok(slot) => registry.insert(slot, Pid::new(), 2, |_| {}).is_ok(),
+                Err(refused) => {
+                    assert_eq!(refused, Refused::Full(1));
+                    false
+                }
+            })
+        };
+        assert_eq!(registry.remove(leaving), Some(1));
+        let started = starter.join().unwrap();
+        assert_eq!(registry.len(), usize::from(started));
+        assert!(registry.len() <= 1);
+    });
+}

@@ -13,7 +13,7 @@ use std::collections::HashMap;
 
 use foundation_mailbox::Pid;
 
-use crate::sync::{Mutex, lock};
+use crate::sync::{AtomicUsize, Mutex, Ordering, lock};
 
 /// Why a slot was refused.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -24,17 +24,21 @@ pub(crate) enum Refused {
     Full(usize),
 }
 
+/// The high bit of the slot count: set once the registry is closed.
+const CLOSED: usize = 1 << (usize::BITS - 1);
+
 #[derive(Debug)]
 struct State<E> {
     children: HashMap<Pid, E, ahash::RandomState>,
-    /// Slots reserved by starts in progress.
-    starting: usize,
     closed: bool,
 }
 
 /// The children by pid.
 #[derive(Debug)]
 pub(crate) struct Registry<E> {
+    /// Children registered plus starts in progress, and the `CLOSED` bit:
+    /// a start reserves its slot here without taking the lock.
+    slots: AtomicUsize,
     state: Mutex<State<E>>,
     max_children: usize,
 }
@@ -48,32 +52,41 @@ pub(crate) struct Slot(());
 impl<E> Registry<E> {
     pub(crate) fn new(max_children: usize) -> Self {
         Self {
+            slots: AtomicUsize::new(0),
             state: Mutex::new(State {
                 children: HashMap::default(),
-                starting: 0,
                 closed: false,
             }),
-            max_children,
+            max_children: max_children.min(CLOSED - 1),
         }
     }
 
     /// Reserves room for one more child.
     pub(crate) fn reserve(&self) -> Result<Slot, Refused> {
-        let mut state = lock(&self.state);
-        if state.closed {
-            return Err(Refused::Closed);
+        let mut slots = self.slots.load(Ordering::Relaxed);
+        loop {
+            if slots & CLOSED != 0 {
+                return Err(Refused::Closed);
+            }
+            if slots >= self.max_children {
+                return Err(Refused::Full(self.max_children));
+            }
+            match self.slots.compare_exchange_weak(
+                slots,
+                slots + 1,
+                Ordering::Acquire,
+                Ordering::Relaxed,
+            ) {
+                Ok(_) => return Ok(Slot(())),
+                Err(now) => slots = now,
+            }
         }
-        if state.children.len() + state.starting >= self.max_children {
-            return Err(Refused::Full(self.max_children));
-        }
-        state.starting += 1;
-        Ok(Slot(()))
     }
 
     /// Gives back a slot whose child did not start.
     pub(crate) fn release(&self, slot: Slot) {
         let Slot(()) = slot;
-        lock(&self.state).starting -= 1;
+        self.slots.fetch_sub(1, Ordering::Release);
     }
 
     /// Registers a started child in its reserved slot; `register` runs under
@@ -86,25 +99,30 @@ impl<E> Registry<E> {
         entry: E,
         register: impl FnOnce(&mut E),
     ) -> Result<(), E> {
-        let Slot(()) = slot;
         let mut state = lock(&self.state);
-        state.starting -= 1;
         if state.closed {
+            drop(state);
+            self.release(slot);
             return Err(entry);
         }
+        let Slot(()) = slot;
         let entry = state.children.entry(pid).or_insert(entry);
         register(entry);
         Ok(())
     }
 
-    /// Takes out the child `pid`, if it is registered.
+    /// Takes out the child `pid`, if it is registered, freeing its slot.
     pub(crate) fn remove(&self, pid: Pid) -> Option<E> {
-        lock(&self.state).children.remove(&pid)
+        let removed = lock(&self.state).children.remove(&pid);
+        if removed.is_some() {
+            self.slots.fetch_sub(1, Ordering::Release);
+        }
+        removed
     }
 
-    /// Registers a child the supervisor restarted itself, outside the slot
-    /// protocol: a restart replaces a child, so it does not count against
-    /// `max_children` twice. Gives the entry back if the registry closed.
+    /// Registers a child the supervisor restarted in place of one it took
+    /// out with [`remove`](Self::remove): it takes that slot back, even at
+    /// `max_children`. Gives the entry back if the registry closed.
     pub(crate) fn replace(
         &self,
         pid: Pid,
@@ -115,6 +133,7 @@ impl<E> Registry<E> {
         if state.closed {
             return Err(entry);
         }
+        self.slots.fetch_add(1, Ordering::Relaxed);
         let entry = state.children.entry(pid).or_insert(entry);
         register(entry);
         Ok(())
@@ -122,6 +141,7 @@ impl<E> Registry<E> {
 
     /// Closes the registry and takes every child out.
     pub(crate) fn close(&self) -> Vec<E> {
+        self.slots.fetch_or(CLOSED, Ordering::AcqRel);
         let mut state = lock(&self.state);
         state.closed = true;
         state.children.drain().map(|(_, entry)| entry).collect()

@@ -2,9 +2,15 @@
 //! to loom's under `--cfg foundation_loom` so its protocol is model-checked.
 
 #[cfg(foundation_loom)]
-pub(crate) use loom::sync::{Mutex, MutexGuard};
+pub(crate) use loom::sync::{
+    Mutex, MutexGuard,
+    atomic::{AtomicUsize, Ordering},
+};
 #[cfg(not(foundation_loom))]
-pub(crate) use std::sync::{Mutex, MutexGuard};
+pub(crate) use std::sync::{
+    Mutex, MutexGuard,
+    atomic::{AtomicUsize, Ordering},
+};
 
 /// Locks `mutex`, ignoring poisoning: no user code runs under the
 /// registry's lock, so a poisoned lock still guards consistent state.
