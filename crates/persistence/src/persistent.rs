@@ -45,6 +45,38 @@ impl<P: PersistentActor> Persistent<P> {
         &self.saver.key
     }
 
+    /// The write-through save after a cast: no caller to tell, so a
+    /// failure crashes the actor.
+    async fn save_through(&mut self) -> Result<(), PersistentError<P::Error>> {
+        let saved = self.saver.save_now(&mut self.actor).await;
+        saved.map_err(|error| self.crash(error))
+    }
+
+    /// A flush timer or an explicit save request.
+    async fn control(
+        &mut self,
+        message: PersistentCast<P::Cast>,
+    ) -> Result<(), PersistentError<P::Error>> {
+        let saved = match message {
+            PersistentCast::Message(_) => Ok(()),
+            PersistentCast::Flush => self.saver.timer_fired(&mut self.actor).await,
+            PersistentCast::Save(reply_to) => {
+                let saved = self.saver.save_now(&mut self.actor).await;
+                if reply_to.send(saved.clone()).is_err() {
+                    tracing::trace!(target: "foundation::persistence", key = %self.saver.key, "save requester gave up before the reply");
+                }
+                match saved {
+                    Err(error) if self.on_failure == OnSaveFailure::FailCall => {
+                        tracing::warn!(target: "foundation::persistence", key = %self.saver.key, %error, "requested save failed; the actor goes on");
+                        Ok(())
+                    }
+                    other => other,
+                }
+            }
+        };
+        saved.map_err(|error| self.crash(error))
+    }
+
     fn crash(&mut self, error: SaveError) -> PersistentError<P::Error> {
         self.saver.failed = true;
         PersistentError::Save(error)
@@ -164,31 +196,22 @@ impl<P: PersistentActor> Actor for Persistent<P> {
         message: Self::Cast,
         ctx: &mut Context<Self>,
     ) -> Result<(), Self::Error> {
-        let saved = match message {
+        match message {
             PersistentCast::Message(message) => {
                 self.actor
                     .handle_cast(message, ctx)
                     .await
                     .map_err(PersistentError::Actor)?;
-                self.saver.changed(&mut self.actor, ctx.myself()).await
-            }
-            PersistentCast::Flush => self.saver.timer_fired(&mut self.actor).await,
-            PersistentCast::Save(reply_to) => {
-                let saved = self.saver.save_now(&mut self.actor).await;
-                let answer = saved.clone();
-                if reply_to.send(answer).is_err() {
-                    tracing::trace!(target: "foundation::persistence", key = %self.saver.key, "save requester gave up before the reply");
-                }
-                match saved {
-                    Err(error) if self.on_failure == OnSaveFailure::FailCall => {
-                        tracing::warn!(target: "foundation::persistence", key = %self.saver.key, %error, "requested save failed; the actor goes on");
-                        Ok(())
-                    }
-                    other => other,
+                match self.saver.note_change(&mut self.actor, ctx.myself()) {
+                    Ok(false) => Ok(()),
+                    Ok(true) => Box::pin(self.save_through()).await,
+                    Err(error) => Err(self.crash(error)),
                 }
             }
-        };
-        saved.map_err(|error| self.crash(error))
+            // Boxed, so the future of every ordinary message does not carry
+            // the saving paths' state.
+            control => Box::pin(self.control(control)).await,
+        }
     }
 
     async fn handle_call(

@@ -67,19 +67,35 @@ impl Saver {
         actor: &mut P,
         myself: &ActorRef<Persistent<P>>,
     ) -> Result<(), SaveError> {
+        if self.note_change(actor, myself)? {
+            // Boxed: a durable write is rare next to the messages of the
+            // other policies, whose per-message future stays small.
+            Box::pin(self.save_now(actor)).await?;
+        }
+        Ok(())
+    }
+
+    /// The synchronous part of [`changed`](Self::changed): counts the
+    /// change, starts a batched save or arms its timer; returns whether a
+    /// write-through save must follow.
+    pub(crate) fn note_change<P: PersistentActor>(
+        &mut self,
+        actor: &mut P,
+        myself: &ActorRef<Persistent<P>>,
+    ) -> Result<bool, SaveError> {
         self.dirty = self.dirty.saturating_add(1);
         match self.policy {
-            SavePolicy::WriteThrough => self.save_now(actor).await,
+            SavePolicy::WriteThrough => Ok(true),
             SavePolicy::Batched { every, within } => {
                 if self.dirty >= every && self.try_flush(actor)? {
-                    return Ok(());
+                    return Ok(false);
                 }
                 if self.timer.is_none() {
                     self.arm_timer(myself, within);
                 }
-                Ok(())
+                Ok(false)
             }
-            SavePolicy::OnTerminate => Ok(()),
+            SavePolicy::OnTerminate => Ok(false),
         }
     }
 
