@@ -50,6 +50,9 @@ pub use foundation_mailbox as mailbox;
 #[cfg(feature = "monitor-manager")]
 #[doc(inline)]
 pub use foundation_monitor_manager as monitor_manager;
+#[cfg(feature = "persistence")]
+#[doc(inline)]
+pub use foundation_persistence as persistence;
 #[cfg(feature = "rate-limiter")]
 #[doc(inline)]
 pub use foundation_rate_limiter as rate_limiter;

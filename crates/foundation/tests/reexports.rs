@@ -31,3 +31,11 @@ fn the_supervisor_crate_is_reexported() {
     assert_eq!(intensity.max_restarts, 3);
     assert_eq!(intensity.period, std::time::Duration::from_secs(5));
 }
+
+#[cfg(feature = "persistence")]
+#[test]
+fn the_persistence_crate_is_reexported() {
+    let store = foundation::persistence::MemoryStore::new();
+    assert!(store.is_empty());
+    assert_eq!(foundation::persistence::MAX_KEY_LEN, 1024);
+}

@@ -3,6 +3,7 @@
 //! Each stop is a module of its own; later issues add stops.
 
 mod monitors;
+mod persistence;
 mod process;
 mod rate_limiter;
 mod supervision;
@@ -28,5 +29,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     rate_limiter::run();
     println!();
     supervision::run().await?;
+    println!();
+    persistence::run().await?;
     Ok(())
 }
