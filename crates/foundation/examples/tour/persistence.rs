@@ -77,6 +77,14 @@ impl Drop for TourDir {
     }
 }
 
+/// Overwrites the start of the file, where redb keeps its header. A small
+/// synchronous write, done before the store is opened again.
+fn damage_header(path: &std::path::Path) -> std::io::Result<()> {
+    let mut bytes = std::fs::read(path)?;
+    bytes[..64].fill(0xFF);
+    std::fs::write(path, &bytes)
+}
+
 pub(crate) async fn run() -> Result<(), Box<dyn std::error::Error>> {
     println!("== persistence: state that survives crashes");
     let dir = TourDir(std::env::temp_dir().join(format!("foundation-tour-{}", std::process::id())));
@@ -109,9 +117,7 @@ pub(crate) async fn run() -> Result<(), Box<dyn std::error::Error>> {
         println!("  visit -> {}", visits.call(Request::Visit, TIMEOUT).await?);
     }
     println!("  the file's header is overwritten with garbage:");
-    let mut bytes = std::fs::read(&path)?;
-    bytes[..64].fill(0xFF);
-    std::fs::write(&path, &bytes)?;
+    damage_header(&path)?;
     match RedbStore::open(&path) {
         Err(OpenError::Corrupt { .. }) => {
             println!("  opening it is refused: corrupt or truncated, nothing changed")
