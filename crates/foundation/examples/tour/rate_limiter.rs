@@ -41,6 +41,12 @@ pub(crate) fn run() {
     );
 
     if let Decision::Denied { retry_after } = api.check("client-42") {
-        println!("  the next request is denied, with when to retry: after {retry_after:?}");
+        // Rounded up to a tenth of a second, so the tour prints the same every run.
+        let tenths = retry_after.as_millis().div_ceil(100);
+        println!(
+            "  the next request is denied, with when to retry: within {}.{} s",
+            tenths / 10,
+            tenths % 10
+        );
     }
 }
