@@ -32,7 +32,7 @@ pub(crate) trait ErasedProcess: Send + Sync + fmt::Debug {
     fn kill(&self) -> bool;
     fn stats(&self) -> MailboxStats;
     fn stop(&self, reason: ExitReason, timeout: Duration) -> StopFuture<'_>;
-    fn add_exit_hook(&self, hook: Hook) -> Result<u64, ExitReason>;
+    fn add_exit_hook(&self, hook: Hook) -> Result<u64, (Hook, ExitReason)>;
     fn flush_system(&self, matches: &mut dyn FnMut(&SystemMessage) -> bool) -> usize;
     fn remove_exit_hook(&self, id: u64) -> bool;
     fn into_any(self: Arc<Self>) -> Arc<dyn Any + Send + Sync>;
@@ -79,10 +79,8 @@ impl<A: Actor> ErasedProcess for Process<A> {
         Box::pin(Process::stop(self, reason, timeout))
     }
 
-    fn add_exit_hook(&self, hook: Hook) -> Result<u64, ExitReason> {
-        self.mailbox
-            .add_exit_hook(hook)
-            .map_err(|(_, reason)| reason)
+    fn add_exit_hook(&self, hook: Hook) -> Result<u64, (Hook, ExitReason)> {
+        self.mailbox.add_exit_hook(hook)
     }
 
     fn remove_exit_hook(&self, id: u64) -> bool {
@@ -268,13 +266,15 @@ impl ProcessRef {
         self.0
             .add_exit_hook(Hook::Run(Box::new(hook)))
             .map(ExitHookId)
+            .map_err(|(_, reason)| reason)
     }
 
     /// Delivers a [`SystemMessage::Down`] with `reference` into `watcher`'s
     /// system lane when this process exits: OTP's monitor, at the cost of
     /// one allocation and no closure. What supervisors and monitors build
-    /// on. Like [`on_exit`](Self::on_exit), a process that has already
-    /// exited gives its reason back at once and delivers nothing.
+    /// on. If the process has already exited, the DOWN is delivered at once
+    /// with its exit reason and `None` comes back: as with an OTP monitor,
+    /// the watcher learns of the exit either way.
     ///
     /// ```
     /// use std::time::Duration;
@@ -294,22 +294,26 @@ impl ProcessRef {
     /// let (watcher, _w) = start::<Idle>(()).await.unwrap();
     /// let (target, _t) = start::<Idle>(()).await.unwrap();
     /// let reference = Reference::new();
-    /// target.process_ref().notify_on_exit(&watcher.process_ref(), reference).unwrap();
+    /// assert!(target.process_ref().notify_on_exit(&watcher.process_ref(), reference).is_some());
     /// target.stop(ExitReason::Normal, Duration::from_secs(1)).await.unwrap();
-    /// // `watcher`'s `handle_system` now receives the DOWN.
+    /// // `watcher`'s `handle_system` now receives the DOWN; watching the
+    /// // exited target again delivers another DOWN at once.
+    /// assert!(target.process_ref().notify_on_exit(&watcher.process_ref(), Reference::new()).is_none());
     /// # }
     /// ```
-    pub fn notify_on_exit(
-        &self,
-        watcher: &ProcessRef,
-        reference: Reference,
-    ) -> Result<ExitHookId, ExitReason> {
+    pub fn notify_on_exit(&self, watcher: &ProcessRef, reference: Reference) -> Option<ExitHookId> {
         let hook = Hook::Down {
             watcher: watcher.clone(),
             pid: self.pid(),
             reference,
         };
-        self.0.add_exit_hook(hook).map(ExitHookId)
+        match self.0.add_exit_hook(hook) {
+            Ok(id) => Some(ExitHookId(id)),
+            Err((hook, reason)) => {
+                hook.run(&reason);
+                None
+            }
+        }
     }
 
     /// Cancels a hook from [`on_exit`](Self::on_exit). Returns `false` if

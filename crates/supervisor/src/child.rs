@@ -10,7 +10,7 @@
 use std::time::Duration;
 
 use foundation_mailbox::{
-    Down, ErrorCause, ExitHookId, ExitReason, ProcessRef, Reference, SystemMessage, TimeoutConfig,
+    ErrorCause, ExitHookId, ExitReason, ProcessRef, Reference, TimeoutConfig,
 };
 
 use crate::{ChildSpec, Shutdown};
@@ -41,19 +41,8 @@ pub(crate) async fn start(
 /// Ties an already running process to `supervisor`.
 pub(crate) fn tie(process: ProcessRef, supervisor: &ProcessRef) -> Running {
     let reference = Reference::new();
-    let child_hook = match process.notify_on_exit(supervisor, reference) {
-        Ok(hook) => Some(hook),
-        Err(reason) => {
-            // Exited already: report it the same way.
-            let down = Down {
-                pid: process.pid(),
-                reference,
-                reason,
-            };
-            let _ = supervisor.send_system(SystemMessage::Down(down));
-            None
-        }
-    };
+    // A child that exited already is reported the same way, at once.
+    let child_hook = process.notify_on_exit(supervisor, reference);
     let supervisor_pid = supervisor.pid();
     let child = process.clone();
     let supervisor_hook = supervisor

@@ -263,19 +263,10 @@ impl<T: Clone + Send + Sync + 'static> Shared<T> {
 /// Reports the child's exit to the supervisor as a DOWN. Runs under the
 /// registry lock, so the DOWN cannot be handled before the child is in.
 fn tie<T>(entry: &mut Entry<T>, supervisor: &ProcessRef) {
-    let reference = foundation_mailbox::Reference::new();
-    match entry.process.notify_on_exit(supervisor, reference) {
-        Ok(hook) => entry.hook = Some(hook),
-        Err(reason) => {
-            let down = Down {
-                pid: entry.process.pid(),
-                reference,
-                reason,
-            };
-            // A supervisor that has exited has nobody left to tell.
-            let _ = supervisor.send_system(SystemMessage::Down(down));
-        }
-    }
+    // A child that exited already is reported the same way, at once.
+    entry.hook = entry
+        .process
+        .notify_on_exit(supervisor, foundation_mailbox::Reference::new());
 }
 
 pub(crate) fn untie<T>(entry: &Entry<T>) {

@@ -23,7 +23,8 @@ pub(crate) enum Hook {
 }
 
 impl Hook {
-    fn run(self, reason: &ExitReason) {
+    /// Does what the hook is for, with the exit reason.
+    pub(crate) fn run(self, reason: &ExitReason) {
         match self {
             Hook::Run(hook) => hook(reason),
             Hook::Down {
