@@ -13,10 +13,9 @@ use foundation_mailbox::{
     Actor, ActorOptions, Context, Down, ErrorCause, ExitHookId, ExitReason, ProcessRef,
     SystemMessage, start_with,
 };
-use tokio::time::Instant;
 
 use crate::{
-    ChildKind, INTENSITY_REACHED, Intensity, Restart, Shutdown, SupervisorError,
+    ChildKind, Intensity, Restart, Shutdown, SupervisorError,
     child::stop,
     intensity::RestartLog,
     registry::{Registry, Slot},
@@ -298,19 +297,14 @@ impl<T: Clone + Send + Sync + 'static> DynamicSupervisor<T> {
         let Some(entry) = self.shared.registry.remove(down.pid) else {
             return;
         };
-        let restart = match self.shared.spec.restart {
-            Restart::Permanent => true,
-            Restart::Transient => !down.reason.is_normal(),
-            Restart::Temporary => false,
-        };
+        let restart = self.shared.spec.restart.restarts_after(&down.reason);
         tracing::debug!(target: "foundation::supervisor", supervisor = %self.me.pid(), child = %down.pid, reason = %down.reason, restart, "dynamic child exited");
         if !restart {
             return;
         }
         loop {
-            if !self.restarts.add(Instant::now()) {
-                tracing::error!(target: "foundation::supervisor", supervisor = %self.me.pid(), "reached maximum restart intensity: shutting down");
-                ctx.stop(ExitReason::shutdown_because(INTENSITY_REACHED));
+            if let Err(give_up) = self.restarts.add(self.me.pid()) {
+                ctx.stop(give_up);
                 return;
             }
             match (self.shared.spec.start)(entry.arg.clone()).await {

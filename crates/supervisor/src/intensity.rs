@@ -3,9 +3,10 @@
 
 use std::collections::VecDeque;
 
+use foundation_mailbox::{ExitReason, Pid};
 use tokio::time::Instant;
 
-use crate::Intensity;
+use crate::{INTENSITY_REACHED, Intensity};
 
 /// The times of the restarts still inside the intensity period.
 #[derive(Debug)]
@@ -22,9 +23,19 @@ impl RestartLog {
         }
     }
 
-    /// Records a restart now. Returns `false` when it is one more than the
-    /// intensity allows: the supervisor must give up.
-    pub(crate) fn add(&mut self, now: Instant) -> bool {
+    /// Records a restart by `supervisor` now. When it is one more than the
+    /// intensity allows, reports it and returns the reason the supervisor
+    /// must exit with.
+    pub(crate) fn add(&mut self, supervisor: Pid) -> Result<(), ExitReason> {
+        if self.add_at(Instant::now()) {
+            return Ok(());
+        }
+        tracing::error!(target: "foundation::supervisor", %supervisor, "reached maximum restart intensity: shutting down");
+        Err(ExitReason::shutdown_because(INTENSITY_REACHED))
+    }
+
+    /// Records a restart at `now`; `false` when it is one too many.
+    fn add_at(&mut self, now: Instant) -> bool {
         self.restarts.push_back(now);
         // OTP keeps a restart while `now - then <= period`.
         while let Some(&oldest) = self.restarts.front() {
@@ -48,10 +59,10 @@ mod tests {
     fn the_restart_past_the_limit_within_the_period_trips() {
         let start = Instant::now();
         let mut log = RestartLog::new(Intensity::new(3, Duration::from_secs(5)));
-        assert!(log.add(start));
-        assert!(log.add(start + Duration::from_secs(1)));
-        assert!(log.add(start + Duration::from_secs(2)));
-        assert!(!log.add(start + Duration::from_secs(5)), "4 in 5 s");
+        assert!(log.add_at(start));
+        assert!(log.add_at(start + Duration::from_secs(1)));
+        assert!(log.add_at(start + Duration::from_secs(2)));
+        assert!(!log.add_at(start + Duration::from_secs(5)), "4 in 5 s");
     }
 
     #[test]
@@ -59,15 +70,15 @@ mod tests {
         let start = Instant::now();
         let mut log = RestartLog::new(Intensity::new(3, Duration::from_secs(5)));
         for second in 0..3 {
-            assert!(log.add(start + Duration::from_secs(second)));
+            assert!(log.add_at(start + Duration::from_secs(second)));
         }
         // The first restart is 5.5 s old now: out of the window.
-        assert!(log.add(start + Duration::from_millis(5_500)));
+        assert!(log.add_at(start + Duration::from_millis(5_500)));
     }
 
     #[test]
     fn zero_intensity_allows_no_restart() {
         let mut log = RestartLog::new(Intensity::new(0, Duration::from_secs(5)));
-        assert!(!log.add(Instant::now()));
+        assert!(!log.add_at(Instant::now()));
     }
 }

@@ -3,7 +3,7 @@
 
 use std::{error::Error, fmt, future::Future, pin::Pin, sync::Arc, time::Duration};
 
-use foundation_mailbox::{Actor, ActorOptions, ErrorCause, ProcessRef, start_with};
+use foundation_mailbox::{Actor, ActorOptions, ErrorCause, ExitReason, ProcessRef, start_with};
 
 use crate::SupervisorSpec;
 
@@ -26,6 +26,28 @@ pub enum Restart {
     /// Never restarted, not even when a sibling's failure takes it down
     /// under one-for-all or rest-for-one; its spec is forgotten when it exits.
     Temporary,
+}
+
+impl Restart {
+    /// Whether a child of this restart type is restarted after it exited
+    /// with `reason`.
+    ///
+    /// ```
+    /// use foundation_mailbox::ExitReason;
+    /// use foundation_supervisor::Restart;
+    ///
+    /// assert!(Restart::Permanent.restarts_after(&ExitReason::Normal));
+    /// assert!(!Restart::Transient.restarts_after(&ExitReason::shutdown()));
+    /// assert!(Restart::Transient.restarts_after(&ExitReason::panic("boom")));
+    /// assert!(!Restart::Temporary.restarts_after(&ExitReason::panic("boom")));
+    /// ```
+    pub fn restarts_after(self, reason: &ExitReason) -> bool {
+        match self {
+            Restart::Permanent => true,
+            Restart::Transient => !reason.is_normal(),
+            Restart::Temporary => false,
+        }
+    }
 }
 
 /// How a supervisor stops a child (OTP's `shutdown`).

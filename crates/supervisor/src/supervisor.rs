@@ -9,7 +9,6 @@ use std::{
 use foundation_mailbox::{
     Actor, ActorOptions, Context, ExitReason, ProcessRef, SystemMessage, start_with,
 };
-use tokio::time::Instant;
 
 use crate::{
     AutoShutdown, ChildSpec, Restart, Strategy, SupervisorError, SupervisorRef, SupervisorSpec,
@@ -173,11 +172,7 @@ impl Supervisor {
         if let Some(running) = child.running.take() {
             running.untie(&self.me);
         }
-        let restart = match child.spec.restart_type() {
-            Restart::Permanent => true,
-            Restart::Transient => !reason.is_normal(),
-            Restart::Temporary => false,
-        };
+        let restart = child.spec.restart_type().restarts_after(&reason);
         if reason.is_normal() {
             tracing::info!(target: "foundation::supervisor", supervisor = %self.me.pid(), child = child.spec.id(), %reason, "child exited");
         } else {
@@ -213,14 +208,8 @@ impl Supervisor {
     /// tried again from that child (OTP's `try_again_restart`).
     async fn restart(&mut self, mut index: usize, ctx: &mut Context<Self>) {
         loop {
-            if !self.restarts.add(Instant::now()) {
-                tracing::error!(
-                    target: "foundation::supervisor",
-                    supervisor = %self.me.pid(),
-                    child = self.children[index].spec.id(),
-                    "reached maximum restart intensity: shutting down"
-                );
-                ctx.stop(ExitReason::shutdown_because(INTENSITY_REACHED));
+            if let Err(give_up) = self.restarts.add(self.me.pid()) {
+                ctx.stop(give_up);
                 return;
             }
             let first = match self.strategy {
