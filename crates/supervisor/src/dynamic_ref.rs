@@ -4,14 +4,14 @@
 use std::{sync::Arc, time::Duration};
 
 use foundation_mailbox::{
-    ActorOptions, ActorRef, ExitReason, Exited, Operation, Pid, ProcessRef, StopError,
-    TimeoutConfig, start_with,
+    ActorOptions, ActorRef, ExitReason, Exited, Pid, ProcessRef, StopError, start_with,
 };
 
 use crate::{
     DynamicSpec, SupervisorError,
     child::stop,
     dynamic::{DynamicSupervisor, HandleRequest, Shared, untie},
+    error::call,
     registry::Refused,
 };
 
@@ -71,11 +71,7 @@ impl<T: Clone + Send + Sync + 'static> DynamicSupervisorRef<T> {
     }
 
     async fn from_actor(actor: ActorRef<DynamicSupervisor<T>>) -> Result<Self, SupervisorError> {
-        let timeout = TimeoutConfig::current().timeout(Operation::Call);
-        let shared = actor
-            .call(HandleRequest(()), timeout)
-            .await
-            .map_err(|error| SupervisorError::from_call(error, timeout))?;
+        let shared = call(&actor, HandleRequest(())).await?;
         Ok(Self { actor, shared })
     }
 

@@ -3,7 +3,9 @@
 
 use std::{sync::Arc, time::Duration};
 
-use foundation_mailbox::{CallError, ErrorCause, ExitReason, StartError};
+use foundation_mailbox::{
+    Actor, ActorRef, CallError, ErrorCause, ExitReason, Operation, StartError, TimeoutConfig,
+};
 use thiserror::Error;
 
 /// What went wrong starting a supervisor or asking one to do something.
@@ -61,9 +63,21 @@ pub enum SupervisorError {
     Timeout(Duration),
 }
 
+/// Calls a supervisor process with the configured call timeout; a failure
+/// comes back as the error a supervisor's caller sees.
+pub(crate) async fn call<A: Actor>(
+    supervisor: &ActorRef<A>,
+    request: A::Call,
+) -> Result<A::Reply, SupervisorError> {
+    let timeout = TimeoutConfig::current().timeout(Operation::Call);
+    supervisor
+        .call(request, timeout)
+        .await
+        .map_err(|error| SupervisorError::from_call(error, timeout))
+}
+
 impl SupervisorError {
-    /// Turns a failed call to a supervisor into the error its caller sees.
-    pub(crate) fn from_call<M>(error: CallError<M>, timeout: Duration) -> Self {
+    fn from_call<M>(error: CallError<M>, timeout: Duration) -> Self {
         match error {
             CallError::NoProcess(_) => Self::Exited(ExitReason::NoProcess),
             CallError::Exited(reason) => Self::Exited(reason),

@@ -3,11 +3,11 @@
 
 use std::{sync::Arc, time::Duration};
 
-use foundation_mailbox::{
-    ActorRef, ExitReason, Exited, Operation, Pid, ProcessRef, StopError, TimeoutConfig,
-};
+use foundation_mailbox::{ActorRef, ExitReason, Exited, Pid, ProcessRef, StopError};
 
-use crate::{ChildKind, ChildSpec, Restart, Supervisor, SupervisorError, supervisor::Directory};
+use crate::{
+    ChildKind, ChildSpec, Restart, Supervisor, SupervisorError, error::call, supervisor::Directory,
+};
 
 /// A request to a supervisor. Use the methods of [`SupervisorRef`] rather
 /// than building these.
@@ -75,7 +75,7 @@ pub struct ChildCounts {
 
 /// A running supervisor. Cheap to clone; holding it does not keep the
 /// supervisor alive. Every operation is a call with the configured call
-/// timeout ([`TimeoutConfig`]); [`shutdown`](Self::shutdown) takes its own.
+/// timeout ([`TimeoutConfig`](foundation_mailbox::TimeoutConfig)); [`shutdown`](Self::shutdown) takes its own.
 #[derive(Clone, Debug)]
 pub struct SupervisorRef {
     actor: ActorRef<Supervisor>,
@@ -93,11 +93,9 @@ impl SupervisorRef {
         let Some(actor) = process.downcast::<Supervisor>() else {
             return Ok(None);
         };
-        let timeout = TimeoutConfig::current().timeout(Operation::Call);
-        match actor.call(SupervisorRequest::Directory, timeout).await {
-            Ok(SupervisorReply::Directory(directory)) => Ok(Some(Self::new(actor, directory))),
-            Ok(other) => unreachable!("directory request answered {other:?}"),
-            Err(error) => Err(SupervisorError::from_call(error, timeout)),
+        match call(&actor, SupervisorRequest::Directory).await? {
+            SupervisorReply::Directory(directory) => Ok(Some(Self::new(actor, directory))),
+            other => unreachable!("directory request answered {other:?}"),
         }
     }
 
@@ -157,11 +155,7 @@ impl SupervisorRef {
     }
 
     async fn ask(&self, request: SupervisorRequest) -> Result<SupervisorReply, SupervisorError> {
-        let timeout = TimeoutConfig::current().timeout(Operation::Call);
-        self.actor
-            .call(request, timeout)
-            .await
-            .map_err(|error| SupervisorError::from_call(error, timeout))
+        call(&self.actor, request).await
     }
 
     /// Every child, in start order (OTP's `which_children`).

@@ -356,12 +356,7 @@ impl TaskSupervisorRef {
         let Some(actor) = process.downcast::<TaskSupervisor>() else {
             return Ok(None);
         };
-        let timeout = foundation_mailbox::TimeoutConfig::current()
-            .timeout(foundation_mailbox::Operation::Call);
-        let registry = actor
-            .call((), timeout)
-            .await
-            .map_err(|error| crate::SupervisorError::from_call(error, timeout))?;
+        let registry = crate::error::call(&actor, ()).await?;
         Ok(Some(Self {
             registry,
             process: actor,
