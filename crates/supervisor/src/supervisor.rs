@@ -428,8 +428,18 @@ impl Actor for Supervisor {
         request: SupervisorRequest,
         _: &mut Context<Self>,
     ) -> Result<SupervisorReply, SupervisorError> {
+        // Only these change which children run; the others only read.
+        let changes = matches!(
+            request,
+            SupervisorRequest::StartChild(_)
+                | SupervisorRequest::RestartChild(_)
+                | SupervisorRequest::TerminateChild(_)
+                | SupervisorRequest::DeleteChild(_)
+        );
         let reply = self.request(request).await;
-        self.directory.publish(&self.children);
+        if changes {
+            self.directory.publish(&self.children);
+        }
         Ok(reply)
     }
 
