@@ -307,25 +307,18 @@ impl<T: Clone + Send + Sync + 'static> DynamicSupervisor<T> {
                 ctx.stop(give_up);
                 return;
             }
-            match (self.shared.spec.start)(entry.arg.clone()).await {
+            let slot = self.shared.registry.reclaim();
+            match self
+                .shared
+                .start_child(slot, entry.arg.clone(), &self.me)
+                .await
+            {
                 Ok(process) => {
-                    let pid = process.pid();
-                    let replacement = Entry {
-                        process,
-                        arg: entry.arg.clone(),
-                        hook: None,
-                    };
-                    let me = self.me.clone();
-                    if let Err(orphan) = self
-                        .shared
-                        .registry
-                        .replace(pid, replacement, |entry| tie(entry, &me))
-                    {
-                        stop(&orphan.process, self.shared.spec.shutdown).await;
-                    }
-                    tracing::info!(target: "foundation::supervisor", supervisor = %self.me.pid(), old = %down.pid, new = %pid, "dynamic child restarted");
+                    tracing::info!(target: "foundation::supervisor", supervisor = %self.me.pid(), old = %down.pid, new = %process.pid(), "dynamic child restarted");
                     return;
                 }
+                // Shut down meanwhile: the new child was stopped again.
+                Err(SupervisorError::Exited(_)) => return,
                 Err(cause) => {
                     tracing::error!(target: "foundation::supervisor", supervisor = %self.me.pid(), %cause, "dynamic child failed to restart; trying again");
                 }

@@ -144,23 +144,12 @@ impl<E> Registry<E> {
         removed
     }
 
-    /// Registers a child the supervisor restarted in place of one it took
-    /// out with [`remove`](Self::remove): it takes that slot back, even at
-    /// `max_children`. Gives the entry back if the registry closed.
-    pub(crate) fn replace(
-        &self,
-        pid: Pid,
-        entry: E,
-        register: impl FnOnce(&mut E),
-    ) -> Result<(), E> {
-        let mut state = lock(&self.state);
-        if state.closed {
-            return Err(entry);
-        }
+    /// Takes back, for a restart, the slot of a child taken out with
+    /// [`remove`](Self::remove): even at `max_children`, since the restarted
+    /// child replaces it.
+    pub(crate) fn reclaim(&self) -> Slot {
         self.slots.fetch_add(1, Ordering::Relaxed);
-        let entry = state.children.entry(pid).or_insert(entry);
-        register(entry);
-        Ok(())
+        Slot(())
     }
 
     /// Closes the registry and takes every child out.
