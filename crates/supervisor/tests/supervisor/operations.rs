@@ -7,7 +7,7 @@ use foundation_supervisor::{
     SupervisorSpec,
 };
 
-use super::support::{Journal, PATIENCE, crash, started, stopped};
+use super::support::{Journal, PATIENCE, crash, ids, started, stopped};
 
 #[tokio::test]
 async fn children_are_listed_in_order_and_counted() {
@@ -19,9 +19,8 @@ async fn children_are_listed_in_order_and_counted() {
         .child(journal.worker("b").restart(Restart::Transient));
     let supervisor = Supervisor::start(spec).await.unwrap();
     assert_eq!(journal.next(2).await, started(&["a", "b"]));
+    assert_eq!(ids(&supervisor).await, ["a", "inner", "b"]);
     let children = supervisor.which_children().await.unwrap();
-    let ids: Vec<&str> = children.iter().map(|child| &*child.id).collect();
-    assert_eq!(ids, ["a", "inner", "b"]);
     assert!(
         children
             .iter()
@@ -132,14 +131,7 @@ async fn children_added_at_run_time_are_gone_when_the_supervisor_restarts() {
         .await
         .unwrap()
         .unwrap();
-    let ids: Vec<_> = inner
-        .which_children()
-        .await
-        .unwrap()
-        .into_iter()
-        .map(|child| child.id)
-        .collect();
-    assert_eq!(ids, ["static".into()]);
+    assert_eq!(ids(&inner).await, ["static"]);
 }
 
 #[tokio::test]

@@ -6,7 +6,7 @@ use foundation_supervisor::{
     AutoShutdown, Restart, Strategy, Supervisor, SupervisorError, SupervisorSpec,
 };
 
-use super::support::{Journal, PATIENCE, crash, exit, started, stopped};
+use super::support::{Journal, PATIENCE, crash, exit, ids, started, stopped};
 
 #[tokio::test]
 async fn a_permanent_child_is_restarted_even_after_a_normal_exit() {
@@ -72,14 +72,7 @@ async fn a_temporary_child_is_never_restarted_and_its_spec_is_forgotten() {
     let supervisor = Supervisor::start(spec).await.unwrap();
     assert_eq!(journal.next(2).await, started(&["tmp", "p"]));
     crash(&supervisor, "tmp").await;
-    let ids: Vec<_> = supervisor
-        .which_children()
-        .await
-        .unwrap()
-        .into_iter()
-        .map(|child| child.id)
-        .collect();
-    assert_eq!(ids, ["p".into()]);
+    assert_eq!(ids(&supervisor).await, ["p"]);
     journal.assert_quiet();
 }
 
@@ -97,14 +90,7 @@ async fn a_temporary_child_taken_down_by_a_sibling_under_one_for_all_stays_down(
         journal.next(4).await,
         [stopped(&["c", "tmp"]), started(&["a", "c"])].concat()
     );
-    let ids: Vec<_> = supervisor
-        .which_children()
-        .await
-        .unwrap()
-        .into_iter()
-        .map(|child| child.id)
-        .collect();
-    assert_eq!(ids, ["a".into(), "c".into()]);
+    assert_eq!(ids(&supervisor).await, ["a", "c"]);
     journal.assert_quiet();
 }
 

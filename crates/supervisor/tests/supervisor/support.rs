@@ -165,6 +165,15 @@ pub(crate) async fn worker(supervisor: &SupervisorRef, id: &str) -> ActorRef<Wor
         .expect("child is a Worker")
 }
 
+/// The ids of `supervisor`'s children, in start order.
+pub(crate) async fn ids(supervisor: &SupervisorRef) -> Vec<String> {
+    let children = supervisor
+        .which_children()
+        .await
+        .expect("supervisor answers");
+    children.iter().map(|child| child.id.to_string()).collect()
+}
+
 /// The running process of child `id`.
 pub(crate) async fn process(supervisor: &SupervisorRef, id: &str) -> ProcessRef {
     supervisor
