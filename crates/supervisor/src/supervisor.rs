@@ -212,37 +212,24 @@ impl Supervisor {
                 ctx.stop(give_up);
                 return;
             }
-            let first = match self.strategy {
-                Strategy::OneForOne => index,
-                Strategy::OneForAll => 0,
-                Strategy::RestForOne => index,
-            };
-            let last = match self.strategy {
-                Strategy::OneForOne => index + 1,
-                Strategy::OneForAll | Strategy::RestForOne => self.children.len(),
-            };
             let failed_id = self.children[index].spec.shared_id();
-            self.stop_children(first..last, "restarting after a sibling exited")
-                .await;
+            self.stop_children(
+                self.restart_range(index),
+                "restarting after a sibling exited",
+            )
+            .await;
             // Temporary children taken down with the failed one stay down.
-            let mut position = 0;
-            self.children.retain(|child| {
-                position += 1;
-                position <= first
-                    || position > last
-                    || child.running.is_some()
-                    || child.spec.restart_type() != Restart::Temporary
+            // Only those are not running now: the others exited by themselves
+            // or were terminated, and a temporary one is forgotten then.
+            let mut rest = self.children.split_off(self.restart_range(index).start);
+            rest.retain(|child| {
+                child.running.is_some() || child.spec.restart_type() != Restart::Temporary
             });
-            index = self
-                .children
-                .iter()
-                .position(|child| child.spec.shared_id() == failed_id)
-                .unwrap_or(first);
-            let last = match self.strategy {
-                Strategy::OneForOne => index + 1,
-                Strategy::OneForAll | Strategy::RestForOne => self.children.len(),
-            };
-            match self.start_children(first..last).await {
+            self.children.append(&mut rest);
+            // Nothing before the range's start was removed, so the range
+            // still starts there (and one-for-one's failed child, not
+            // temporary, is still at `index`).
+            match self.start_children(self.restart_range(index)).await {
                 Ok(()) => {
                     tracing::info!(
                         target: "foundation::supervisor",
@@ -264,6 +251,16 @@ impl Supervisor {
                     index = failed;
                 }
             }
+        }
+    }
+
+    /// The children a restart after the child at `index` exited takes down
+    /// and starts again, by strategy.
+    fn restart_range(&self, index: usize) -> std::ops::Range<usize> {
+        match self.strategy {
+            Strategy::OneForOne => index..index + 1,
+            Strategy::OneForAll => 0..self.children.len(),
+            Strategy::RestForOne => index..self.children.len(),
         }
     }
 
