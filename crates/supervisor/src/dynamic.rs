@@ -175,8 +175,7 @@ impl crate::ChildSpec {
                     .map(|(actor, _handle)| actor.process_ref())
             }
         })
-        .kind_of(ChildKind::Supervisor)
-        .shutdown(Shutdown::Infinity)
+        .supervising()
     }
 }
 

@@ -180,7 +180,7 @@ impl ChildSpec {
     /// A child that is itself a supervisor running `spec`: shutdown
     /// [`Infinity`](Shutdown::Infinity), kind [`Supervisor`](ChildKind::Supervisor).
     pub fn supervisor(id: impl Into<Arc<str>>, spec: SupervisorSpec) -> Self {
-        let mut child = Self::worker(id, move || {
+        let child = Self::worker(id, move || {
             let spec = spec.clone();
             async move {
                 crate::Supervisor::start(spec)
@@ -188,9 +188,14 @@ impl ChildSpec {
                     .map(|sup| sup.process_ref())
             }
         });
-        child.kind = ChildKind::Supervisor;
-        child.shutdown = Shutdown::Infinity;
-        child
+        child.supervising()
+    }
+
+    /// A supervisor child's defaults: kind supervisor, and shutdown
+    /// infinity, since its own children's shutdowns bound its stop.
+    pub(crate) fn supervising(self) -> Self {
+        self.kind_of(ChildKind::Supervisor)
+            .shutdown(Shutdown::Infinity)
     }
 
     /// Sets the restart type (default [`Restart::Permanent`]).

@@ -403,8 +403,7 @@ impl crate::ChildSpec {
                     .map(|(_, process)| process)
             }
         })
-        .kind_of(crate::ChildKind::Supervisor)
-        .shutdown(crate::Shutdown::Infinity)
+        .supervising()
     }
 }
 
