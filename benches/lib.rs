@@ -2,9 +2,49 @@
 //! so the benchmarks compare like with like.
 //!
 //! Each counter takes `u64` increments as fire-and-forget messages and
-//! answers a request with its total. The benchmarks live in `benches/`.
+//! answers a request with its total. The benchmarks live in `benches/`; the
+//! runtimes they run every tokio-based contender on, and the driver task
+//! they run it from, are here too, so every bench sets them up alike.
 
-use std::convert::Infallible;
+use std::{convert::Infallible, future::Future};
+
+/// The two runtimes every tokio-based contender runs on, in the same run:
+/// everything on one thread (as actix always runs), and a two-worker
+/// runtime where the driver and the actors may each be on a different
+/// thread, so wakeups cross threads.
+pub const FLAVORS: [&str; 2] = ["current_thread", "multi_thread"];
+
+/// A runtime of one of the [`FLAVORS`]: `"current_thread"`, or anything else
+/// for two worker threads.
+pub fn runtime(flavor: &str) -> tokio::runtime::Runtime {
+    let mut builder = if flavor == "current_thread" {
+        tokio::runtime::Builder::new_current_thread()
+    } else {
+        let mut builder = tokio::runtime::Builder::new_multi_thread();
+        builder.worker_threads(2);
+        builder
+    };
+    builder
+        .enable_all()
+        .build()
+        .expect("a tokio runtime for the benchmark")
+}
+
+/// Runs `work` on `runtime` from a task and returns its output. Callers in
+/// services are tasks (a connection's, an actor's), so every contender is
+/// driven from one.
+pub fn on_task<F, T>(runtime: &tokio::runtime::Runtime, work: F) -> T
+where
+    F: Future<Output = T> + Send + 'static,
+    T: Send + 'static,
+{
+    runtime.block_on(async move {
+        // audit:allow(FND001) the benchmark's driver task, awaited right here
+        tokio::spawn(work)
+            .await
+            .expect("the benchmark driver finishes")
+    })
+}
 
 /// Foundation's counter.
 pub mod foundation_counter {

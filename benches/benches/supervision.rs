@@ -16,6 +16,7 @@
 use std::time::{Duration, Instant};
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
+use foundation_benches::{FLAVORS, on_task, runtime};
 use foundation_mailbox::{Actor, ActorRef, Context, ExitReason, start};
 use foundation_supervisor::{
     ChildSpec, DynamicSpec, DynamicSupervisorRef, Intensity, Strategy, Supervisor, SupervisorRef,
@@ -25,38 +26,6 @@ use foundation_supervisor::{
 const RESTARTS: usize = 1_000;
 const CHILDREN: usize = 10_000;
 const PATIENCE: Duration = Duration::from_secs(60);
-
-/// Everything on one thread, and a two-worker runtime where the driver, the
-/// supervisor and the child may each be on a different thread.
-const FLAVORS: [&str; 2] = ["current_thread", "multi_thread"];
-
-fn runtime(flavor: &str) -> tokio::runtime::Runtime {
-    let mut builder = if flavor == "current_thread" {
-        tokio::runtime::Builder::new_current_thread()
-    } else {
-        let mut builder = tokio::runtime::Builder::new_multi_thread();
-        builder.worker_threads(2);
-        builder
-    };
-    builder
-        .enable_all()
-        .build()
-        .expect("a tokio runtime for the benchmark")
-}
-
-/// Runs `work` on `runtime` from a task, as callers in services are.
-fn on_task<F, T>(runtime: &tokio::runtime::Runtime, work: F) -> T
-where
-    F: std::future::Future<Output = T> + Send + 'static,
-    T: Send + 'static,
-{
-    runtime.block_on(async move {
-        // audit:allow(FND001) the benchmark's driver task, awaited right here
-        tokio::spawn(work)
-            .await
-            .expect("the benchmark driver finishes")
-    })
-}
 
 /// A worker that answers a ping and panics when told to.
 #[derive(Debug)]
