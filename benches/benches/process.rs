@@ -15,94 +15,81 @@ use std::time::{Duration, Instant};
 use criterion::{
     BenchmarkGroup, Criterion, Throughput, criterion_group, criterion_main, measurement::WallTime,
 };
-use foundation_benches::{actix_counter, foundation_counter, kameo_counter, ractor_counter};
+use foundation_benches::{
+    FLAVORS, actix_counter, foundation_counter, kameo_counter, on_task, ractor_counter, runtime,
+};
 use foundation_mailbox::{ActorOptions, ExitReason, start, start_with};
 use tokio::sync::{mpsc, oneshot};
 
 const MESSAGES: u64 = 1_000_000;
+/// What a consumer of `0..MESSAGES` totals: checked so no message is lost.
+const CAST_TOTAL: u64 = MESSAGES * (MESSAGES - 1) / 2;
 const ROUND_TRIPS: u64 = 100_000;
 const CAPACITY: usize = 1_024;
 const PATIENCE: Duration = Duration::from_secs(60);
 
-/// The two runtimes every tokio-based contender runs on, in the same run:
-/// everything on one thread (as actix always runs), and a two-worker
-/// runtime with the sender on the benchmark's own thread, where every
-/// wakeup crosses threads.
-const FLAVORS: [&str; 2] = ["current_thread", "multi_thread"];
-
-fn runtime(flavor: &str) -> tokio::runtime::Runtime {
-    let mut builder = if flavor == "current_thread" {
-        tokio::runtime::Builder::new_current_thread()
-    } else {
-        let mut builder = tokio::runtime::Builder::new_multi_thread();
-        builder.worker_threads(2);
-        builder
-    };
-    builder
-        .enable_all()
-        .build()
-        .expect("a tokio runtime for the benchmark")
-}
-
-/// Runs `work` `iters` times on `runtime`, from a task, and returns the
-/// total time. Callers in services are tasks (a connection's, an actor's),
-/// so every contender is driven from one.
-fn timed<F, Fut>(runtime: &tokio::runtime::Runtime, iters: u64, mut work: F) -> Duration
-where
-    F: FnMut() -> Fut + Send + 'static,
-    Fut: std::future::Future<Output = ()> + Send,
-{
-    runtime.block_on(async move {
-        // audit:allow(FND001) the benchmark's driver task, awaited right here
-        tokio::spawn(async move {
-            let started = Instant::now();
-            for _ in 0..iters {
-                work().await;
-            }
-            started.elapsed()
-        })
-        .await
-        .expect("the benchmark task finishes")
-    })
-}
-
-/// Like [`timed`], but from the runtime's `block_on` future itself, which
-/// tokio polls only once its run queue is empty.
-fn timed_from_block_on<F, Fut>(
-    runtime: &tokio::runtime::Runtime,
-    iters: u64,
-    mut work: F,
-) -> Duration
+/// Runs `work` `iters` times in a row and returns how long that took.
+async fn repeat<F, Fut>(iters: u64, mut work: F) -> Duration
 where
     F: FnMut() -> Fut,
-    Fut: std::future::Future<Output = ()>,
+    Fut: Future<Output = ()>,
 {
-    runtime.block_on(async {
-        let started = Instant::now();
-        for _ in 0..iters {
-            work().await;
-        }
-        started.elapsed()
-    })
+    let started = Instant::now();
+    for _ in 0..iters {
+        work().await;
+    }
+    started.elapsed()
 }
 
-/// Runs actix work from a task on actix's own single-threaded system.
-fn timed_on_actix<F, Fut>(system: &actix::SystemRunner, iters: u64, mut work: F) -> Duration
-where
-    F: FnMut() -> Fut + 'static,
-    Fut: std::future::Future<Output = ()>,
+/// Benchmarks `work` as `name`, timed from a task on `runtime` ([`on_task`]).
+fn bench_on_task<F, Fut>(
+    group: &mut BenchmarkGroup<'_, WallTime>,
+    name: String,
+    runtime: &tokio::runtime::Runtime,
+    work: F,
+) where
+    F: FnMut() -> Fut + Clone + Send + 'static,
+    Fut: Future<Output = ()> + Send + 'static,
 {
-    system.block_on(async move {
-        actix::spawn(async move {
-            let started = Instant::now();
-            for _ in 0..iters {
-                work().await;
-            }
-            started.elapsed()
+    group.bench_function(name, |b| {
+        b.iter_custom(|iters| on_task(runtime, repeat(iters, work.clone())))
+    });
+}
+
+/// Benchmarks `work` as `name`, timed from the runtime's `block_on` future
+/// itself, which tokio polls only once its run queue is empty.
+fn bench_from_block_on<F, Fut>(
+    group: &mut BenchmarkGroup<'_, WallTime>,
+    name: &str,
+    runtime: &tokio::runtime::Runtime,
+    work: F,
+) where
+    F: FnMut() -> Fut + Clone,
+    Fut: Future<Output = ()>,
+{
+    group.bench_function(name, |b| {
+        b.iter_custom(|iters| runtime.block_on(repeat(iters, work.clone())))
+    });
+}
+
+/// Benchmarks `work` as `actix`, timed from a task on actix's own
+/// single-threaded system.
+fn bench_on_actix<F, Fut>(group: &mut BenchmarkGroup<'_, WallTime>, work: F)
+where
+    F: FnMut() -> Fut + Clone + 'static,
+    Fut: Future<Output = ()> + 'static,
+{
+    group.bench_function("actix", |b| {
+        let system = actix::System::new();
+        b.iter_custom(|iters| {
+            let work = work.clone();
+            system.block_on(async move {
+                actix::spawn(repeat(iters, work))
+                    .await
+                    .expect("the benchmark task finishes")
+            })
         })
-        .await
-        .expect("the benchmark task finishes")
-    })
+    });
 }
 
 fn cast_throughput(c: &mut Criterion) {
@@ -118,113 +105,88 @@ fn cast_throughput_on_tokio(group: &mut BenchmarkGroup<'_, WallTime>) {
     for flavor in FLAVORS {
         let rt = runtime(flavor);
 
-        group.bench_function(format!("tokio_mpsc_floor/{flavor}"), |b| {
-            b.iter_custom(|iters| {
-                timed(&rt, iters, || async {
-                    let (tx, mut rx) = mpsc::channel::<u64>(CAPACITY);
-                    let (done_tx, done_rx) = oneshot::channel();
-                    // audit:allow(FND001) benchmark floor: a raw task is what is being measured
-                    tokio::spawn(async move {
-                        let mut total = 0;
-                        while let Some(n) = rx.recv().await {
-                            total += n;
-                        }
-                        done_tx.send(total).expect("bench waits for the total");
-                    });
-                    for n in 0..MESSAGES {
-                        tx.send(n).await.expect("consumer alive");
-                    }
-                    drop(tx);
-                    assert_eq!(
-                        done_rx.await.expect("consumer reports"),
-                        MESSAGES * (MESSAGES - 1) / 2
-                    );
-                })
-            })
+        bench_on_task(group, format!("tokio_mpsc_floor/{flavor}"), &rt, || async {
+            let (tx, mut rx) = mpsc::channel::<u64>(CAPACITY);
+            let (done_tx, done_rx) = oneshot::channel();
+            // audit:allow(FND001) benchmark floor: a raw task is what is being measured
+            tokio::spawn(async move {
+                let mut total = 0;
+                while let Some(n) = rx.recv().await {
+                    total += n;
+                }
+                done_tx.send(total).expect("bench waits for the total");
+            });
+            for n in 0..MESSAGES {
+                tx.send(n).await.expect("consumer alive");
+            }
+            drop(tx);
+            assert_eq!(done_rx.await.expect("consumer reports"), CAST_TOTAL);
         });
 
-        group.bench_function(format!("foundation/{flavor}"), |b| {
-            b.iter_custom(|iters| {
-                timed(&rt, iters, || async {
-                    let options = ActorOptions::new().capacity(CAPACITY);
-                    let (counter, _handle) = start_with::<foundation_counter::Counter>((), options)
-                        .await
-                        .expect("counter starts");
-                    for n in 0..MESSAGES {
-                        counter.cast(n).await.expect("counter alive");
-                    }
-                    let total = counter.call((), PATIENCE).await.expect("counter answers");
-                    assert_eq!(total, MESSAGES * (MESSAGES - 1) / 2);
-                    counter
-                        .stop(ExitReason::Normal, PATIENCE)
-                        .await
-                        .expect("counter stops");
-                })
-            })
+        bench_on_task(group, format!("foundation/{flavor}"), &rt, || async {
+            let options = ActorOptions::new().capacity(CAPACITY);
+            let (counter, _handle) = start_with::<foundation_counter::Counter>((), options)
+                .await
+                .expect("counter starts");
+            for n in 0..MESSAGES {
+                counter.cast(n).await.expect("counter alive");
+            }
+            let total = counter.call((), PATIENCE).await.expect("counter answers");
+            assert_eq!(total, CAST_TOTAL);
+            counter
+                .stop(ExitReason::Normal, PATIENCE)
+                .await
+                .expect("counter stops");
         });
 
-        group.bench_function(format!("ractor/{flavor}"), |b| {
-            b.iter_custom(|iters| {
-                timed(&rt, iters, || async {
-                    let (counter, handle) = ractor_counter::start().await;
-                    for n in 0..MESSAGES {
-                        counter
-                            .cast(ractor_counter::Message::Add(n))
-                            .expect("counter alive");
-                    }
-                    let total = ractor::call!(counter, ractor_counter::Message::Get)
-                        .expect("counter answers");
-                    assert_eq!(total, MESSAGES * (MESSAGES - 1) / 2);
-                    ractor_counter::stop((counter, handle)).await;
-                })
-            })
+        bench_on_task(group, format!("ractor/{flavor}"), &rt, || async {
+            let (counter, handle) = ractor_counter::start().await;
+            for n in 0..MESSAGES {
+                counter
+                    .cast(ractor_counter::Message::Add(n))
+                    .expect("counter alive");
+            }
+            let total =
+                ractor::call!(counter, ractor_counter::Message::Get).expect("counter answers");
+            assert_eq!(total, CAST_TOTAL);
+            ractor_counter::stop((counter, handle)).await;
         });
 
-        group.bench_function(format!("kameo/{flavor}"), |b| {
-            b.iter_custom(|iters| {
-                timed(&rt, iters, || async {
-                    let counter = kameo_counter::start(CAPACITY);
-                    for n in 0..MESSAGES {
-                        counter
-                            .tell(kameo_counter::Add(n))
-                            .await
-                            .expect("counter alive");
-                    }
-                    let total = counter
-                        .ask(kameo_counter::Get)
-                        .await
-                        .expect("counter answers");
-                    assert_eq!(total, MESSAGES * (MESSAGES - 1) / 2);
-                    kameo_counter::stop(&counter).await;
-                })
-            })
+        bench_on_task(group, format!("kameo/{flavor}"), &rt, || async {
+            let counter = kameo_counter::start(CAPACITY);
+            for n in 0..MESSAGES {
+                counter
+                    .tell(kameo_counter::Add(n))
+                    .await
+                    .expect("counter alive");
+            }
+            let total = counter
+                .ask(kameo_counter::Get)
+                .await
+                .expect("counter answers");
+            assert_eq!(total, CAST_TOTAL);
+            kameo_counter::stop(&counter).await;
         });
-        drop(rt);
     }
 }
 
 fn cast_throughput_on_actix(group: &mut BenchmarkGroup<'_, WallTime>) {
     // actix runs its actors on the sender's own single-threaded arbiter.
-    group.bench_function("actix", |b| {
-        let system = actix::System::new();
-        b.iter_custom(|iters| {
-            timed_on_actix(&system, iters, || async {
-                use actix::Actor;
-                let counter = actix_counter::Counter::default().start();
-                for n in 0..MESSAGES {
-                    counter.do_send(actix_counter::Add(n));
-                }
-                let total = counter
-                    .send(actix_counter::Get)
-                    .await
-                    .expect("counter answers");
-                assert_eq!(total, MESSAGES * (MESSAGES - 1) / 2);
-                counter
-                    .send(actix_counter::Stop)
-                    .await
-                    .expect("counter stops");
-            })
-        })
+    bench_on_actix(group, || async {
+        use actix::Actor;
+        let counter = actix_counter::Counter::default().start();
+        for n in 0..MESSAGES {
+            counter.do_send(actix_counter::Add(n));
+        }
+        let total = counter
+            .send(actix_counter::Get)
+            .await
+            .expect("counter answers");
+        assert_eq!(total, CAST_TOTAL);
+        counter
+            .send(actix_counter::Stop)
+            .await
+            .expect("counter stops");
     });
 }
 
@@ -238,76 +200,73 @@ fn call_round_trip(c: &mut Criterion) {
     group.finish();
 }
 
+/// The floor: a raw task answering over an mpsc channel with a oneshot reply.
+async fn tokio_round_trips() {
+    let (tx, mut rx) = mpsc::channel::<(u64, oneshot::Sender<u64>)>(CAPACITY);
+    // audit:allow(FND001) benchmark floor: a raw task is what is being measured
+    tokio::spawn(async move {
+        let mut total = 0;
+        while let Some((n, reply)) = rx.recv().await {
+            total += n;
+            reply.send(total).expect("caller waits");
+        }
+    });
+    for n in 0..ROUND_TRIPS {
+        let (reply_tx, reply_rx) = oneshot::channel();
+        tx.send((n, reply_tx)).await.expect("server alive");
+        reply_rx.await.expect("server replies");
+    }
+}
+
+async fn foundation_round_trips() {
+    let (counter, _handle) = start::<foundation_counter::Counter>(())
+        .await
+        .expect("starts");
+    for _ in 0..ROUND_TRIPS {
+        counter.call((), PATIENCE).await.expect("counter answers");
+    }
+    counter
+        .stop(ExitReason::Normal, PATIENCE)
+        .await
+        .expect("counter stops");
+}
+
 fn call_round_trip_on_tokio(group: &mut BenchmarkGroup<'_, WallTime>) {
     for flavor in FLAVORS {
         let rt = runtime(flavor);
 
-        group.bench_function(format!("tokio_mpsc_oneshot_floor/{flavor}"), |b| {
-            b.iter_custom(|iters| {
-                timed(&rt, iters, || async {
-                    let (tx, mut rx) = mpsc::channel::<(u64, oneshot::Sender<u64>)>(CAPACITY);
-                    // audit:allow(FND001) benchmark floor: a raw task is what is being measured
-                    tokio::spawn(async move {
-                        let mut total = 0;
-                        while let Some((n, reply)) = rx.recv().await {
-                            total += n;
-                            reply.send(total).expect("caller waits");
-                        }
-                    });
-                    for n in 0..ROUND_TRIPS {
-                        let (reply_tx, reply_rx) = oneshot::channel();
-                        tx.send((n, reply_tx)).await.expect("server alive");
-                        reply_rx.await.expect("server replies");
-                    }
-                })
-            })
+        bench_on_task(
+            group,
+            format!("tokio_mpsc_oneshot_floor/{flavor}"),
+            &rt,
+            tokio_round_trips,
+        );
+
+        bench_on_task(
+            group,
+            format!("foundation/{flavor}"),
+            &rt,
+            foundation_round_trips,
+        );
+
+        bench_on_task(group, format!("ractor/{flavor}"), &rt, || async {
+            let (counter, handle) = ractor_counter::start().await;
+            for _ in 0..ROUND_TRIPS {
+                ractor::call!(counter, ractor_counter::Message::Get).expect("counter answers");
+            }
+            ractor_counter::stop((counter, handle)).await;
         });
 
-        group.bench_function(format!("foundation/{flavor}"), |b| {
-            b.iter_custom(|iters| {
-                timed(&rt, iters, || async {
-                    let (counter, _handle) = start::<foundation_counter::Counter>(())
-                        .await
-                        .expect("starts");
-                    for _ in 0..ROUND_TRIPS {
-                        counter.call((), PATIENCE).await.expect("counter answers");
-                    }
-                    counter
-                        .stop(ExitReason::Normal, PATIENCE)
-                        .await
-                        .expect("counter stops");
-                })
-            })
+        bench_on_task(group, format!("kameo/{flavor}"), &rt, || async {
+            let counter = kameo_counter::start(CAPACITY);
+            for _ in 0..ROUND_TRIPS {
+                counter
+                    .ask(kameo_counter::Get)
+                    .await
+                    .expect("counter answers");
+            }
+            kameo_counter::stop(&counter).await;
         });
-
-        group.bench_function(format!("ractor/{flavor}"), |b| {
-            b.iter_custom(|iters| {
-                timed(&rt, iters, || async {
-                    let (counter, handle) = ractor_counter::start().await;
-                    for _ in 0..ROUND_TRIPS {
-                        ractor::call!(counter, ractor_counter::Message::Get)
-                            .expect("counter answers");
-                    }
-                    ractor_counter::stop((counter, handle)).await;
-                })
-            })
-        });
-
-        group.bench_function(format!("kameo/{flavor}"), |b| {
-            b.iter_custom(|iters| {
-                timed(&rt, iters, || async {
-                    let counter = kameo_counter::start(CAPACITY);
-                    for _ in 0..ROUND_TRIPS {
-                        counter
-                            .ask(kameo_counter::Get)
-                            .await
-                            .expect("counter answers");
-                    }
-                    kameo_counter::stop(&counter).await;
-                })
-            })
-        });
-        drop(rt);
     }
 }
 
@@ -317,61 +276,34 @@ fn call_round_trip_on_tokio(group: &mut BenchmarkGroup<'_, WallTime>) {
 /// for a new activation: the one setting where dormancy costs time.
 fn call_round_trip_from_block_on(group: &mut BenchmarkGroup<'_, WallTime>) {
     let rt = runtime("current_thread");
-    group.bench_function("tokio_mpsc_oneshot_floor/from_block_on", |b| {
-        b.iter_custom(|iters| {
-            timed_from_block_on(&rt, iters, || async {
-                let (tx, mut rx) = mpsc::channel::<(u64, oneshot::Sender<u64>)>(CAPACITY);
-                // audit:allow(FND001) benchmark floor: a raw task is what is being measured
-                tokio::spawn(async move {
-                    while let Some((n, reply)) = rx.recv().await {
-                        reply.send(n).expect("caller waits");
-                    }
-                });
-                for n in 0..ROUND_TRIPS {
-                    let (reply_tx, reply_rx) = oneshot::channel();
-                    tx.send((n, reply_tx)).await.expect("server alive");
-                    reply_rx.await.expect("server replies");
-                }
-            })
-        })
-    });
-    group.bench_function("foundation/from_block_on", |b| {
-        b.iter_custom(|iters| {
-            timed_from_block_on(&rt, iters, || async {
-                let (counter, _handle) = start::<foundation_counter::Counter>(())
-                    .await
-                    .expect("starts");
-                for _ in 0..ROUND_TRIPS {
-                    counter.call((), PATIENCE).await.expect("counter answers");
-                }
-                counter
-                    .stop(ExitReason::Normal, PATIENCE)
-                    .await
-                    .expect("counter stops");
-            })
-        })
-    });
+    bench_from_block_on(
+        group,
+        "tokio_mpsc_oneshot_floor/from_block_on",
+        &rt,
+        tokio_round_trips,
+    );
+    bench_from_block_on(
+        group,
+        "foundation/from_block_on",
+        &rt,
+        foundation_round_trips,
+    );
 }
 
 fn call_round_trip_on_actix(group: &mut BenchmarkGroup<'_, WallTime>) {
-    group.bench_function("actix", |b| {
-        let system = actix::System::new();
-        b.iter_custom(|iters| {
-            timed_on_actix(&system, iters, || async {
-                use actix::Actor;
-                let counter = actix_counter::Counter::default().start();
-                for _ in 0..ROUND_TRIPS {
-                    counter
-                        .send(actix_counter::Get)
-                        .await
-                        .expect("counter answers");
-                }
-                counter
-                    .send(actix_counter::Stop)
-                    .await
-                    .expect("counter stops");
-            })
-        })
+    bench_on_actix(group, || async {
+        use actix::Actor;
+        let counter = actix_counter::Counter::default().start();
+        for _ in 0..ROUND_TRIPS {
+            counter
+                .send(actix_counter::Get)
+                .await
+                .expect("counter answers");
+        }
+        counter
+            .send(actix_counter::Stop)
+            .await
+            .expect("counter stops");
     });
 }
 
@@ -387,63 +319,46 @@ fn start_stop_on_tokio(group: &mut BenchmarkGroup<'_, WallTime>) {
     for flavor in FLAVORS {
         let rt = runtime(flavor);
 
-        group.bench_function(format!("tokio_spawn_join_floor/{flavor}"), |b| {
-            // audit:allow(FND001) benchmark floor: a raw task is what is being measured
-            b.iter_custom(|iters| {
-                timed(&rt, iters, || async {
-                    tokio::spawn(async {}).await.expect("joins")
-                })
-            })
+        bench_on_task(
+            group,
+            format!("tokio_spawn_join_floor/{flavor}"),
+            &rt,
+            || async {
+                // audit:allow(FND001) benchmark floor: a raw task is what is being measured
+                tokio::spawn(async {}).await.expect("joins")
+            },
+        );
+
+        bench_on_task(group, format!("foundation/{flavor}"), &rt, || async {
+            let (counter, _handle) = start::<foundation_counter::Counter>(())
+                .await
+                .expect("starts");
+            counter
+                .stop(ExitReason::Normal, PATIENCE)
+                .await
+                .expect("stops");
         });
 
-        group.bench_function(format!("foundation/{flavor}"), |b| {
-            b.iter_custom(|iters| {
-                timed(&rt, iters, || async {
-                    let (counter, _handle) = start::<foundation_counter::Counter>(())
-                        .await
-                        .expect("starts");
-                    counter
-                        .stop(ExitReason::Normal, PATIENCE)
-                        .await
-                        .expect("stops");
-                })
-            })
+        bench_on_task(group, format!("ractor/{flavor}"), &rt, || async {
+            let (counter, handle) = ractor_counter::start().await;
+            ractor_counter::stop((counter, handle)).await;
         });
 
-        group.bench_function(format!("ractor/{flavor}"), |b| {
-            b.iter_custom(|iters| {
-                timed(&rt, iters, || async {
-                    let (counter, handle) = ractor_counter::start().await;
-                    ractor_counter::stop((counter, handle)).await;
-                })
-            })
+        bench_on_task(group, format!("kameo/{flavor}"), &rt, || async {
+            let counter = kameo_counter::start(CAPACITY);
+            counter.wait_for_startup().await;
+            kameo_counter::stop(&counter).await;
         });
-
-        group.bench_function(format!("kameo/{flavor}"), |b| {
-            b.iter_custom(|iters| {
-                timed(&rt, iters, || async {
-                    let counter = kameo_counter::start(CAPACITY);
-                    counter.wait_for_startup().await;
-                    kameo_counter::stop(&counter).await;
-                })
-            })
-        });
-        drop(rt);
     }
 }
 
 fn start_stop_on_actix(group: &mut BenchmarkGroup<'_, WallTime>) {
     // actix has no join on an actor's end: this measures start plus a stop
     // request answered, which is less work than the others do.
-    group.bench_function("actix", |b| {
-        let system = actix::System::new();
-        b.iter_custom(|iters| {
-            timed_on_actix(&system, iters, || async {
-                use actix::Actor;
-                let counter = actix_counter::Counter::default().start();
-                counter.send(actix_counter::Stop).await.expect("stops");
-            })
-        })
+    bench_on_actix(group, || async {
+        use actix::Actor;
+        let counter = actix_counter::Counter::default().start();
+        counter.send(actix_counter::Stop).await.expect("stops");
     });
 }
 
