@@ -19,7 +19,9 @@ use std::{
     time::Duration,
 };
 
-use foundation_benches::{actix_counter, foundation_counter, kameo_counter, ractor_counter};
+use foundation_benches::{
+    actix_counter, foundation_counter, kameo_counter, ractor_counter, runtime,
+};
 use foundation_mailbox::{
     Actor, ActorHandle, ActorOptions, ActorRef, Context, ExitReason, start, start_with,
 };
@@ -94,10 +96,11 @@ fn resident_bytes() -> usize {
 }
 
 fn report(name: &str, actors: usize, before: usize, after: usize) {
-    let per_actor = (after.saturating_sub(before)) as f64 / actors as f64;
+    let grown = after.saturating_sub(before) as f64;
     println!(
-        "{name}: {per_actor:.0} bytes/actor ({:.1} MiB for {actors} actors)",
-        (after.saturating_sub(before)) as f64 / (1024.0 * 1024.0)
+        "{name}: {:.0} bytes/actor ({:.1} MiB for {actors} actors)",
+        grown / actors as f64,
+        grown / (1024.0 * 1024.0)
     );
 }
 
@@ -105,13 +108,7 @@ fn child(name: &str, actors: usize) {
     if name == "actix" {
         return actix_child(actors);
     }
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .expect("runtime");
-    runtime.block_on(async {
-        // Warm the runtime and allocator with a few actors of the same kind.
+    runtime("multi_thread").block_on(async {
         match name {
             "tokio_task_mpsc" => tokio_child(actors).await,
             "foundation" => foundation_child(actors).await,
