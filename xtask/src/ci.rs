@@ -3,9 +3,7 @@
 //! [`STEPS`] is the one list of CI steps; `.ci/run` mirrors it line for line,
 //! so a developer reproduces CI locally with one command.
 
-use std::process::Command;
-
-use crate::{loom, project_root};
+use crate::{cargo, run};
 
 /// One CI step: a title and the cargo arguments that run it.
 #[derive(Debug, Clone, Copy)]
@@ -53,23 +51,12 @@ pub fn main(args: &[String]) -> u8 {
         eprintln!("error: unknown argument `{arg}` (usage: cargo xtask ci)");
         return 2;
     }
-    let root = project_root();
     for step in STEPS {
         eprintln!("== {}", step.title);
-        match Command::new(loom::cargo())
-            .current_dir(&root)
-            .args(step.args)
-            .status()
-        {
-            Ok(status) if status.success() => {}
-            Ok(status) => {
-                eprintln!("error: step `{}` failed ({status})", step.title);
-                return loom::exit_code(status.code());
-            }
-            Err(error) => {
-                eprintln!("error: cannot run cargo: {error}");
-                return 2;
-            }
+        let mut command = cargo();
+        command.args(step.args);
+        if let Err(code) = run(command, &format!("step `{}`", step.title)) {
+            return code;
         }
     }
     eprintln!("== ci passed");

@@ -4,9 +4,7 @@
 //! the extra cfg changes every crate's fingerprint; sharing `target/` would
 //! rebuild the normal workspace after each loom run.
 
-use std::process::Command;
-
-use crate::project_root;
+use crate::{cargo, project_root, run};
 
 /// Crates that carry loom models, in `loom_models` modules of their library.
 /// This is the one list to grow when a crate gains models.
@@ -52,8 +50,8 @@ pub fn main(args: &[String]) -> u8 {
     let root = project_root();
     for krate in LOOM_CRATES {
         eprintln!("== loom models of {krate} (LOOM_MAX_PREEMPTIONS={preemptions})");
-        let status = Command::new(cargo())
-            .current_dir(&root)
+        let mut command = cargo();
+        command
             .args([
                 "test",
                 "--profile",
@@ -65,36 +63,10 @@ pub fn main(args: &[String]) -> u8 {
             ])
             .env("RUSTFLAGS", &rustflags)
             .env("LOOM_MAX_PREEMPTIONS", &preemptions)
-            .env("CARGO_TARGET_DIR", root.join("target").join("loom"))
-            .status();
-        match status {
-            Ok(status) if status.success() => {}
-            Ok(status) => {
-                eprintln!("error: loom models of {krate} failed ({status})");
-                return exit_code(status.code());
-            }
-            Err(error) => {
-                eprintln!("error: cannot run cargo: {error}");
-                return 2;
-            }
+            .env("CARGO_TARGET_DIR", root.join("target").join("loom"));
+        if let Err(code) = run(command, &format!("loom models of {krate}")) {
+            return code;
         }
     }
     0
-}
-
-/// The cargo that runs this task, so `cargo +toolchain xtask` stays on that toolchain.
-pub(crate) fn cargo() -> String {
-    std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_owned())
-}
-
-/// Maps a child's exit code to ours, keeping failures failures.
-pub(crate) fn exit_code(code: Option<i32>) -> u8 {
-    match code {
-        Some(0) => 0,
-        Some(code) => u8::try_from(code)
-            .ok()
-            .filter(|code| *code != 0)
-            .unwrap_or(1),
-        None => 1,
-    }
 }
