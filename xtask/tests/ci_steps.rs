@@ -1,15 +1,10 @@
 //! `cargo xtask ci` and `.ci/run` run the same cargo commands in the same order.
 
-use std::path::Path;
-
-use xtask::{ci::STEPS, loom};
+use xtask::{ci::STEPS, loom, project_root};
 
 #[test]
 fn ci_script_and_xtask_ci_agree() {
-    let script = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("..")
-        .join(".ci")
-        .join("run");
+    let script = project_root().join(".ci").join("run");
     let text = std::fs::read_to_string(&script)
         .unwrap_or_else(|error| panic!("{}: {error}", script.display()));
     let from_script: Vec<String> = text
@@ -27,7 +22,7 @@ fn ci_script_and_xtask_ci_agree() {
 
 #[test]
 fn loom_crates_are_workspace_members() {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+    let root = project_root();
     for krate in loom::LOOM_CRATES {
         let folder = krate.trim_start_matches("foundation-");
         let manifest = root.join("crates").join(folder).join("Cargo.toml");

@@ -7,13 +7,7 @@
 
 use std::path::{Path, PathBuf};
 
-/// The workspace root: the parent of this crate's manifest directory.
-fn root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .parent()
-        .map(Path::to_path_buf)
-        .unwrap_or_default()
-}
+use xtask::project_root;
 
 fn walk(dir: &Path, out: &mut Vec<PathBuf>, keep: &dyn Fn(&Path) -> bool) {
     let Ok(entries) = std::fs::read_dir(dir) else {
@@ -39,7 +33,7 @@ fn walk(dir: &Path, out: &mut Vec<PathBuf>, keep: &dyn Fn(&Path) -> bool) {
 
 /// Every Rust source file tidy looks at.
 fn rust_files() -> Vec<PathBuf> {
-    let root = root();
+    let root = project_root();
     let mut files = Vec::new();
     for dir in ["crates", "xtask/src", "benches", "tests"] {
         walk(&root.join(dir), &mut files, &|path| {
@@ -51,7 +45,7 @@ fn rust_files() -> Vec<PathBuf> {
 
 /// Every `Cargo.toml` of the workspace, the root's first.
 fn manifests() -> Vec<PathBuf> {
-    let root = root();
+    let root = project_root();
     let mut files = vec![root.join("Cargo.toml")];
     for dir in ["crates", "xtask", "benches", "tests"] {
         walk(&root.join(dir), &mut files, &|path| {
@@ -62,7 +56,7 @@ fn manifests() -> Vec<PathBuf> {
 }
 
 fn shown(path: &Path) -> String {
-    let root = root();
+    let root = project_root();
     path.strip_prefix(&root)
         .unwrap_or(path)
         .display()
@@ -255,7 +249,7 @@ fn every_crate_uses_the_workspace_lints() {
 #[test]
 fn every_crate_has_a_readme() {
     let mut problems = Vec::new();
-    let Ok(entries) = std::fs::read_dir(root().join("crates")) else {
+    let Ok(entries) = std::fs::read_dir(project_root().join("crates")) else {
         return;
     };
     let mut crates: Vec<PathBuf> = entries
