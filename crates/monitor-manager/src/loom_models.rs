@@ -69,11 +69,50 @@ fn setup() -> Arc<Setup> {
     })
 }
 
-fn down(reference: Reference) -> Down {
-    Down {
-        pid: Pid::new(),
-        reference,
-        reason: ExitReason::Killed,
+// Free functions rather than methods: loom's `Arc` cannot be a receiver.
+
+/// The target exits on a thread of its own; joins with whether it pushed
+/// the DOWN.
+fn spawn_target_exit(monitor: &Arc<Setup>) -> thread::JoinHandle<bool> {
+    let monitor = monitor.clone();
+    thread::spawn(move || {
+        let down = Down {
+            pid: Pid::new(),
+            reference: monitor.reference,
+            reason: ExitReason::Killed,
+        };
+        delivery::target_exited(
+            &monitor.delivery,
+            &monitor.lane,
+            &monitor.registry,
+            monitor.slot,
+            down,
+        )
+    })
+}
+
+/// The watcher exits on a thread of its own, its lane closing first when
+/// `close_lane`; joins with whether it cancelled the monitor.
+fn spawn_watcher_exit(monitor: &Arc<Setup>, close_lane: bool) -> thread::JoinHandle<bool> {
+    let monitor = monitor.clone();
+    thread::spawn(move || {
+        if close_lane {
+            monitor.lane.close();
+        }
+        delivery::watcher_exited(&monitor.delivery, &monitor.registry, monitor.slot)
+    })
+}
+
+impl Setup {
+    /// The guard is dropped on this thread.
+    fn release(&self) -> Release {
+        delivery::release(
+            &self.delivery,
+            &self.lane,
+            &self.registry,
+            self.slot,
+            self.reference,
+        )
     }
 }
 
@@ -83,26 +122,8 @@ fn down(reference: Reference) -> Down {
 fn a_drop_racing_the_target_exit_leaves_no_down() {
     loom::model(|| {
         let monitor = setup();
-        let target = {
-            let monitor = monitor.clone();
-            thread::spawn(move || {
-                let down = down(monitor.reference);
-                delivery::target_exited(
-                    &monitor.delivery,
-                    &monitor.lane,
-                    &monitor.registry,
-                    monitor.slot,
-                    down,
-                )
-            })
-        };
-        let released = delivery::release(
-            &monitor.delivery,
-            &monitor.lane,
-            &monitor.registry,
-            monitor.slot,
-            monitor.reference,
-        );
+        let target = spawn_target_exit(&monitor);
+        let released = monitor.release();
         let pending_after_drop = monitor.lane.pending();
         let pushed = target.join().unwrap();
         assert_eq!(pending_after_drop, 0, "a DOWN survived the drop");
@@ -120,26 +141,8 @@ fn a_drop_racing_the_target_exit_leaves_no_down() {
 fn watcher_and_target_exiting_together_clean_exactly_once() {
     loom::model(|| {
         let monitor = setup();
-        let target = {
-            let monitor = monitor.clone();
-            thread::spawn(move || {
-                let down = down(monitor.reference);
-                delivery::target_exited(
-                    &monitor.delivery,
-                    &monitor.lane,
-                    &monitor.registry,
-                    monitor.slot,
-                    down,
-                )
-            })
-        };
-        let watcher = {
-            let monitor = monitor.clone();
-            thread::spawn(move || {
-                monitor.lane.close();
-                delivery::watcher_exited(&monitor.delivery, &monitor.registry, monitor.slot)
-            })
-        };
+        let target = spawn_target_exit(&monitor);
+        let watcher = spawn_watcher_exit(&monitor, true);
         let delivered = target.join().unwrap();
         let cancelled = watcher.join().unwrap();
         assert_eq!(
@@ -150,13 +153,7 @@ fn watcher_and_target_exiting_together_clean_exactly_once() {
         assert_eq!(monitor.registry.counts(), (1, 1));
         assert_eq!(monitor.registry.len(), 0);
         // The guard goes last, as the watcher's state is dropped.
-        let released = delivery::release(
-            &monitor.delivery,
-            &monitor.lane,
-            &monitor.registry,
-            monitor.slot,
-            monitor.reference,
-        );
+        let released = monitor.release();
         assert_ne!(released, Release::Cancelled);
         assert_eq!(monitor.lane.pending(), 0);
         assert_eq!(monitor.registry.counts(), (1, 1));
@@ -169,32 +166,9 @@ fn watcher_and_target_exiting_together_clean_exactly_once() {
 fn drop_watcher_exit_and_target_exit_together_claim_once() {
     loom::model(|| {
         let monitor = setup();
-        let target = {
-            let monitor = monitor.clone();
-            thread::spawn(move || {
-                let down = down(monitor.reference);
-                delivery::target_exited(
-                    &monitor.delivery,
-                    &monitor.lane,
-                    &monitor.registry,
-                    monitor.slot,
-                    down,
-                )
-            })
-        };
-        let watcher = {
-            let monitor = monitor.clone();
-            thread::spawn(move || {
-                delivery::watcher_exited(&monitor.delivery, &monitor.registry, monitor.slot)
-            })
-        };
-        let released = delivery::release(
-            &monitor.delivery,
-            &monitor.lane,
-            &monitor.registry,
-            monitor.slot,
-            monitor.reference,
-        );
+        let target = spawn_target_exit(&monitor);
+        let watcher = spawn_watcher_exit(&monitor, false);
+        let released = monitor.release();
         let pending_after_drop = monitor.lane.pending();
         let delivered = target.join().unwrap();
         let cancelled = watcher.join().unwrap();
