@@ -29,7 +29,7 @@ pub(crate) use self::exit_hooks::Hook;
 pub use self::stats::{MailboxStats, Overflow};
 use crate::{
     ExitReason, SystemMessage,
-    sync::{AtomicBool, Mutex, Ordering, lock},
+    sync::{AtomicBool, Mutex, MutexGuard, Ordering, lock},
     system::Signal,
     waiters::{WaiterKey, Waiters, wake_all},
 };
@@ -413,15 +413,11 @@ impl<T, S> Mailbox<T, S> {
             return Err(dormant);
         }
         state.status = Status::Running;
+        state.dormant = Some(dormant);
         if state.is_idle() {
-            state.dormant = Some(dormant);
             return Ok(None);
         }
-        state.generation += 1;
-        Ok(Some(Activation {
-            state: dormant,
-            generation: state.generation,
-        }))
+        Ok(state.activate())
     }
 
     /// Marks the process running, for an actor whose `init` ran on its own task.
@@ -483,14 +479,9 @@ impl<T, S> Mailbox<T, S> {
     pub(crate) fn close(&self, reason: ExitReason, publish_if_empty: bool) -> Option<Leftovers<T>> {
         let mut state = lock(&self.state);
         if publish_if_empty && state.is_idle() && state.senders.is_empty() {
-            state.status = Status::Exited(reason.clone());
             state.taken = 0;
             state.abort = None;
-            let waiters = state.status_waiters.take_all();
-            let hooks = std::mem::take(&mut state.exit_hooks);
-            drop(state);
-            waiters.wake();
-            hooks.run(&reason);
+            publish(state, reason);
             return None;
         }
         state.status = Status::Exiting(reason);
@@ -517,12 +508,7 @@ impl<T, S> Mailbox<T, S> {
             Status::Exiting(reason) | Status::Exited(reason) => reason,
             Status::Starting | Status::Running => ExitReason::Killed,
         };
-        state.status = Status::Exited(reason.clone());
-        let waiters = state.status_waiters.take_all();
-        let hooks = std::mem::take(&mut state.exit_hooks);
-        drop(state);
-        waiters.wake();
-        hooks.run(&reason);
+        publish(state, reason);
     }
 
     /// Registers `hook` to run once after the exit is published. Gives the
@@ -592,6 +578,17 @@ impl<T, S> Mailbox<T, S> {
             reserved_bytes: reserved_slots * std::mem::size_of::<T>(),
         }
     }
+}
+
+/// Publishes the exit under the held lock, then, with the lock released,
+/// wakes the exit watchers and runs the exit hooks.
+fn publish<T, S>(mut state: MutexGuard<'_, State<T, S>>, reason: ExitReason) {
+    state.status = Status::Exited(reason.clone());
+    let waiters = state.status_waiters.take_all();
+    let hooks = std::mem::take(&mut state.exit_hooks);
+    drop(state);
+    waiters.wake();
+    hooks.run(&reason);
 }
 
 mod exit_hooks;
