@@ -21,7 +21,7 @@ use crate::{
     decision::Decision,
     error::ConfigError,
     rule::Rule,
-    sync::{AtomicU64, RwLock},
+    sync::{AtomicU64, RwLock, read, write},
 };
 
 /// Shards of the key map: enough that threads rarely share one.
@@ -190,18 +190,12 @@ impl<K: Hash + Eq, C: Clock> RateLimiter<K, C> {
         }
         let shard = &self.shards[shard_index(self.hasher.hash_one(key))];
         {
-            let map = shard
-                .map
-                .read()
-                .unwrap_or_else(|poison| poison.into_inner());
+            let map = read(&shard.map);
             if let Some(state) = map.entries.get(key) {
                 return self.rule.decide(state, self.clock.now_nanos(), n);
             }
         }
-        let mut map = shard
-            .map
-            .write()
-            .unwrap_or_else(|poison| poison.into_inner());
+        let mut map = write(&shard.map);
         let now = self.clock.now_nanos().max(map.swept_at);
         if map.entries.len() >= map.sweep_at && !map.entries.contains_key(key) {
             map.sweep(&self.rule, now);
@@ -238,10 +232,7 @@ impl<K: Hash + Eq, C: Clock> RateLimiter<K, C> {
         self.shards
             .iter()
             .map(|shard| {
-                let mut map = shard
-                    .map
-                    .write()
-                    .unwrap_or_else(|poison| poison.into_inner());
+                let mut map = write(&shard.map);
                 let now = self.clock.now_nanos().max(map.swept_at);
                 map.sweep(&self.rule, now)
             })
@@ -267,10 +258,7 @@ impl<K: Hash + Eq, C: Clock> RateLimiter<K, C> {
             bytes: mem::size_of::<Self>() + mem::size_of_val::<[Shard<K>]>(&self.shards),
         };
         for shard in self.shards.iter() {
-            let map = shard
-                .map
-                .read()
-                .unwrap_or_else(|poison| poison.into_inner());
+            let map = read(&shard.map);
             stats.keys += map.entries.len();
             stats.capacity += map.entries.capacity();
             stats.bytes += map.entries.capacity() * entry;

@@ -8,7 +8,7 @@ use crate::{
     decision::Decision,
     error::{RegisterError, UnknownLimiter},
     keyed::RateLimiter,
-    sync::{Arc, RwLock},
+    sync::{Arc, RwLock, read, write},
 };
 
 /// Named [`RateLimiter`]s sharing one key type and one clock: `"login"`,
@@ -67,7 +67,7 @@ impl<K: Hash + Eq, C: Clock + Clone> Registry<K, C> {
         config: Config,
     ) -> Result<Arc<RateLimiter<K, C>>, RegisterError> {
         let name = name.into();
-        let mut limiters = self.limiters.write().unwrap_or_else(|p| p.into_inner());
+        let mut limiters = write(&self.limiters);
         if limiters.contains_key(&name) {
             return Err(RegisterError::AlreadyRegistered { name });
         }
@@ -92,7 +92,7 @@ impl<K: Hash + Eq, C: Clock + Clone> Registry<K, C> {
     /// assert!(api.check(&42).is_allowed());
     /// ```
     pub fn get(&self, name: &str) -> Result<Arc<RateLimiter<K, C>>, UnknownLimiter> {
-        let limiters = self.limiters.read().unwrap_or_else(|p| p.into_inner());
+        let limiters = read(&self.limiters);
         limiters.get(name).cloned().ok_or_else(|| UnknownLimiter {
             name: name.to_owned(),
         })
@@ -100,13 +100,13 @@ impl<K: Hash + Eq, C: Clock + Clone> Registry<K, C> {
 
     /// Removes the limiter named `name`, returning it if it existed.
     pub fn remove(&self, name: &str) -> Option<Arc<RateLimiter<K, C>>> {
-        let mut limiters = self.limiters.write().unwrap_or_else(|p| p.into_inner());
+        let mut limiters = write(&self.limiters);
         limiters.remove(name)
     }
 
     /// The registered names, sorted.
     pub fn names(&self) -> Vec<String> {
-        let limiters = self.limiters.read().unwrap_or_else(|p| p.into_inner());
+        let limiters = read(&self.limiters);
         let mut names: Vec<String> = limiters.keys().cloned().collect();
         names.sort_unstable();
         names
@@ -136,7 +136,7 @@ impl<K: Hash + Eq, C: Clock + Clone> Registry<K, C> {
         K: Borrow<Q>,
         Q: Hash + Eq + ToOwned<Owned = K> + ?Sized,
     {
-        let limiters = self.limiters.read().unwrap_or_else(|p| p.into_inner());
+        let limiters = read(&self.limiters);
         match limiters.get(name) {
             Some(limiter) => Ok(limiter.check_n(key, n)),
             None => Err(UnknownLimiter {
@@ -148,7 +148,7 @@ impl<K: Hash + Eq, C: Clock + Clone> Registry<K, C> {
 
 impl<K, C> fmt::Debug for Registry<K, C> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let limiters = self.limiters.read().unwrap_or_else(|p| p.into_inner());
+        let limiters = read(&self.limiters);
         let mut names: Vec<&String> = limiters.keys().collect();
         names.sort_unstable();
         f.debug_struct("Registry")
