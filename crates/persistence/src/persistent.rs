@@ -45,13 +45,6 @@ impl<P: PersistentActor> Persistent<P> {
         &self.saver.key
     }
 
-    /// The write-through save after a cast: no caller to tell, so a
-    /// failure crashes the actor.
-    async fn save_through(&mut self) -> Result<(), PersistentError<P::Error>> {
-        let saved = self.saver.save_now(&mut self.actor).await;
-        saved.map_err(|error| self.crash(error))
-    }
-
     /// A flush timer or an explicit save request.
     async fn control(
         &mut self,
@@ -202,11 +195,11 @@ impl<P: PersistentActor> Actor for Persistent<P> {
                     .handle_cast(message, ctx)
                     .await
                     .map_err(PersistentError::Actor)?;
-                match self.saver.note_change(&mut self.actor, ctx.myself()) {
-                    Ok(false) => Ok(()),
-                    Ok(true) => Box::pin(self.save_through()).await,
-                    Err(error) => Err(self.crash(error)),
-                }
+                // No caller to tell: a failed save crashes the actor.
+                self.saver
+                    .changed(&mut self.actor, ctx.myself())
+                    .await
+                    .map_err(|error| self.crash(error))
             }
             // Boxed, so the future of every ordinary message does not carry
             // the saving paths' state.

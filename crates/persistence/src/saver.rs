@@ -78,7 +78,7 @@ impl Saver {
     /// The synchronous part of [`changed`](Self::changed): counts the
     /// change, starts a batched save or arms its timer; returns whether a
     /// write-through save must follow.
-    pub(crate) fn note_change<P: PersistentActor>(
+    fn note_change<P: PersistentActor>(
         &mut self,
         actor: &mut P,
         myself: &ActorRef<Persistent<P>>,
