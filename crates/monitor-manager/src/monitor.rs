@@ -44,6 +44,18 @@ pub(crate) struct Slot {
     waker: Option<Waker>,
 }
 
+impl Slot {
+    /// The DOWN, if it has arrived, taken once: after that, `Taken`.
+    fn take(&mut self) -> Result<Option<Down>, DownError> {
+        if self.taken {
+            return Err(DownError::Taken);
+        }
+        let down = self.down.take();
+        self.taken = down.is_some();
+        Ok(down)
+    }
+}
+
 impl DownSink for Notify {
     fn push(&self, down: Down) {
         match self {
@@ -187,34 +199,17 @@ impl Monitor {
     /// [`watch`](crate::MonitorManager::watch). Takes it: a second call gives
     /// [`DownError::Taken`].
     pub fn try_down(&mut self) -> Result<Option<Down>, DownError> {
-        let Notify::Slot(slot) = &self.cell.notify else {
-            return Err(DownError::InMailbox);
-        };
-        let mut slot = lock(slot);
-        if slot.taken {
-            return Err(DownError::Taken);
-        }
-        let down = slot.down.take();
-        slot.taken = down.is_some();
-        Ok(down)
+        lock(self.slot()?).take()
     }
 
     /// Waits up to `timeout` for the DOWN of a monitor made with
     /// [`watch`](crate::MonitorManager::watch).
     pub async fn down(&mut self, timeout: Duration) -> Result<Down, DownError> {
-        let Notify::Slot(slot) = &self.cell.notify else {
-            return Err(DownError::InMailbox);
-        };
+        let slot = self.slot()?;
         let wait = poll_fn(|cx| {
             let mut slot = lock(slot);
-            if slot.taken {
-                return Poll::Ready(Err(DownError::Taken));
-            }
-            match slot.down.take() {
-                Some(down) => {
-                    slot.taken = true;
-                    Poll::Ready(Ok(down))
-                }
+            match slot.take().transpose() {
+                Some(taken) => Poll::Ready(taken),
                 None => {
                     slot.waker = Some(cx.waker().clone());
                     Poll::Pending
@@ -224,6 +219,14 @@ impl Monitor {
         match tokio::time::timeout(timeout, wait).await {
             Ok(result) => result,
             Err(_elapsed) => Err(DownError::Timeout(timeout)),
+        }
+    }
+
+    /// Where a [`watch`](crate::MonitorManager::watch) monitor keeps its DOWN.
+    fn slot(&self) -> Result<&Mutex<Slot>, DownError> {
+        match &self.cell.notify {
+            Notify::Slot(slot) => Ok(slot),
+            Notify::Mailbox(_) => Err(DownError::InMailbox),
         }
     }
 }
