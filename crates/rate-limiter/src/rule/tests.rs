@@ -12,18 +12,19 @@ fn allowed(remaining: u32, reset_after: u64) -> Decision {
     }
 }
 
+fn denied(retry_after: u64) -> Decision {
+    Decision::Denied {
+        retry_after: Duration::from_nanos(retry_after),
+    }
+}
+
 #[test]
 fn fixed_window_counts_and_resets_at_the_boundary() {
     let rule = Rule::new(Config::fixed_window(2, Duration::from_nanos(10)), "t").unwrap();
     let state = AtomicU64::new(rule.fresh_state(0));
     assert_eq!(rule.decide(&state, 0, 1), allowed(1, 10));
     assert_eq!(rule.decide(&state, 9, 1), allowed(0, 1));
-    assert_eq!(
-        rule.decide(&state, 9, 1),
-        Decision::Denied {
-            retry_after: Duration::from_nanos(1)
-        }
-    );
+    assert_eq!(rule.decide(&state, 9, 1), denied(1));
     assert_eq!(rule.decide(&state, 10, 2), allowed(0, 10));
 }
 
@@ -34,12 +35,7 @@ fn a_late_clock_reading_counts_in_the_later_window() {
     assert!(rule.decide(&state, 12, 1).is_allowed());
     // A thread that read the clock at 8 (window 0) is counted in window 1,
     // which is full.
-    assert_eq!(
-        rule.decide(&state, 8, 1),
-        Decision::Denied {
-            retry_after: Duration::from_nanos(12)
-        }
-    );
+    assert_eq!(rule.decide(&state, 8, 1), denied(12));
 }
 
 #[test]
@@ -62,12 +58,7 @@ fn gcra_rounds_the_interval_up() {
     let rule = Rule::new(Config::gcra(3, Duration::from_nanos(10)), "t").unwrap();
     let state = AtomicU64::new(rule.fresh_state(0));
     assert_eq!(rule.decide(&state, 0, 3), allowed(0, 12));
-    assert_eq!(
-        rule.decide(&state, 0, 1),
-        Decision::Denied {
-            retry_after: Duration::from_nanos(4)
-        }
-    );
+    assert_eq!(rule.decide(&state, 0, 1), denied(4));
     assert_eq!(rule.decide(&state, 4, 1), allowed(0, 12));
     assert!(!rule.is_idle(16, 15));
     assert!(rule.is_idle(16, 16));
