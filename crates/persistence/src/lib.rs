@@ -109,7 +109,7 @@ pub use crate::{
         PersistentError, RecoverError, SaveError, StoreError,
     },
     memory::MemoryStore,
-    persistent::{Persistent, PersistentArgs, PersistentCast},
+    persistent::{Persistent, PersistentArgs, PersistentCall, PersistentCast},
     persistent_actor::PersistentActor,
     persistent_ref::{PersistentRef, start},
     policy::{OnSaveFailure, Persistence, SavePolicy},

@@ -3,11 +3,10 @@
 use std::fmt;
 
 use foundation_mailbox::{Actor, Context, ExitReason, SystemMessage};
-use tokio::sync::oneshot;
 
 use crate::{
     OnSaveFailure, Persistence, PersistentActor, PersistentError, RecoverError, SaveError,
-    StateStore, codec, saver::Saver,
+    SavePolicy, StateStore, codec, saver::Saver,
 };
 
 /// Runs a [`PersistentActor`] as an [`Actor`]: recovers its state before
@@ -43,31 +42,6 @@ impl<P: PersistentActor> Persistent<P> {
     /// The key the state is saved under.
     pub fn key(&self) -> &str {
         &self.saver.key
-    }
-
-    /// A flush timer or an explicit save request.
-    async fn control(
-        &mut self,
-        message: PersistentCast<P::Cast>,
-    ) -> Result<(), PersistentError<P::Error>> {
-        let saved = match message {
-            PersistentCast::Message(_) => Ok(()),
-            PersistentCast::Flush => self.saver.timer_fired(&mut self.actor).await,
-            PersistentCast::Save(reply_to) => {
-                let saved = self.saver.save_now(&mut self.actor).await;
-                if reply_to.send(saved.clone()).is_err() {
-                    tracing::trace!(target: "foundation::persistence", key = %self.saver.key, "save requester gave up before the reply");
-                }
-                match saved {
-                    Err(error) if self.on_failure == OnSaveFailure::FailCall => {
-                        tracing::warn!(target: "foundation::persistence", key = %self.saver.key, %error, "requested save failed; the actor goes on");
-                        Ok(())
-                    }
-                    other => other,
-                }
-            }
-        };
-        saved.map_err(|error| self.crash(error))
     }
 
     fn crash(&mut self, error: SaveError) -> PersistentError<P::Error> {
@@ -113,15 +87,13 @@ impl<P: PersistentActor> fmt::Debug for PersistentArgs<P> {
 }
 
 /// The messages a [`Persistent`] actor takes: the actor's own casts, and
-/// the saving machinery's. Use [`PersistentRef`](crate::PersistentRef),
-/// which wraps and unwraps them.
+/// its flush timer's. Use [`PersistentRef`](crate::PersistentRef), which
+/// wraps and unwraps them.
 pub enum PersistentCast<C> {
     /// One of the actor's own messages.
     Message(C),
     /// A batched policy's timer: save what is unsaved.
     Flush,
-    /// Save now and report when the state is durable.
-    Save(oneshot::Sender<Result<(), SaveError>>),
 }
 
 impl<C> fmt::Debug for PersistentCast<C> {
@@ -129,7 +101,25 @@ impl<C> fmt::Debug for PersistentCast<C> {
         f.write_str(match self {
             Self::Message(_) => "Message(..)",
             Self::Flush => "Flush",
-            Self::Save(_) => "Save(..)",
+        })
+    }
+}
+
+/// The requests a [`Persistent`] actor answers: the actor's own calls, and
+/// explicit saves. Use [`PersistentRef`](crate::PersistentRef), which wraps
+/// and unwraps them. A request's reply is `Some`; a save's is `None`.
+pub enum PersistentCall<C> {
+    /// One of the actor's own requests.
+    Message(C),
+    /// Save now and reply once the state is durable.
+    Save,
+}
+
+impl<C> fmt::Debug for PersistentCall<C> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Self::Message(_) => "Message(..)",
+            Self::Save => "Save",
         })
     }
 }
@@ -137,8 +127,8 @@ impl<C> fmt::Debug for PersistentCast<C> {
 impl<P: PersistentActor> Actor for Persistent<P> {
     type Args = PersistentArgs<P>;
     type Cast = PersistentCast<P::Cast>;
-    type Call = P::Call;
-    type Reply = Result<P::Reply, SaveError>;
+    type Call = PersistentCall<P::Call>;
+    type Reply = Result<Option<P::Reply>, SaveError>;
     type Error = PersistentError<P::Error>;
 
     async fn init(args: Self::Args, ctx: &mut Context<Self>) -> Result<Self, Self::Error> {
@@ -202,8 +192,10 @@ impl<P: PersistentActor> Actor for Persistent<P> {
                     .map_err(|error| self.crash(error))
             }
             // Boxed, so the future of every ordinary message does not carry
-            // the saving paths' state.
-            control => Box::pin(self.control(control)).await,
+            // the saving path's state.
+            PersistentCast::Flush => Box::pin(self.saver.timer_fired(&mut self.actor))
+                .await
+                .map_err(|error| self.crash(error)),
         }
     }
 
@@ -212,18 +204,31 @@ impl<P: PersistentActor> Actor for Persistent<P> {
         request: Self::Call,
         ctx: &mut Context<Self>,
     ) -> Result<Self::Reply, Self::Error> {
-        let reply = self
-            .actor
-            .handle_call(request, ctx)
-            .await
-            .map_err(PersistentError::Actor)?;
-        match self.saver.changed(&mut self.actor, ctx.myself()).await {
+        // A failed save this call is waiting on (its own write-through, or
+        // the save it asked for) may fail just the call; a batched write's
+        // failure has no caller of its own and always crashes.
+        let (reply, saved, callers_save) = match request {
+            PersistentCall::Message(request) => {
+                let reply = self
+                    .actor
+                    .handle_call(request, ctx)
+                    .await
+                    .map_err(PersistentError::Actor)?;
+                let saved = self.saver.changed(&mut self.actor, ctx.myself()).await;
+                let write_through = self.saver.policy == SavePolicy::WriteThrough;
+                (Some(reply), saved, write_through)
+            }
+            // Boxed for the same reason as the flush.
+            PersistentCall::Save => (
+                None,
+                Box::pin(self.saver.save_now(&mut self.actor)).await,
+                true,
+            ),
+        };
+        match saved {
             Ok(()) => Ok(Ok(reply)),
-            Err(error)
-                if self.on_failure == OnSaveFailure::FailCall
-                    && self.saver.policy == crate::SavePolicy::WriteThrough =>
-            {
-                tracing::warn!(target: "foundation::persistence", key = %self.saver.key, %error, "write-through save failed; the call fails and the actor goes on");
+            Err(error) if callers_save && self.on_failure == OnSaveFailure::FailCall => {
+                tracing::warn!(target: "foundation::persistence", key = %self.saver.key, %error, "save failed; the call fails and the actor goes on");
                 Ok(Err(error))
             }
             Err(error) => Err(self.crash(error)),

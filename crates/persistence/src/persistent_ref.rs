@@ -2,15 +2,13 @@
 
 use std::{fmt, time::Duration};
 
+use crate::{
+    Persistence, Persistent, PersistentActor, PersistentArgs, PersistentCall, PersistentCallError,
+    PersistentCast, PersistentError, SaveError,
+};
 use foundation_mailbox::{
     ActorHandle, ActorRef, CallError, ExitReason, Pid, ProcessRef, SendError, StartError,
     StopError, WaitTimeout, start_with,
-};
-use tokio::sync::oneshot;
-
-use crate::{
-    Persistence, Persistent, PersistentActor, PersistentArgs, PersistentCallError, PersistentCast,
-    PersistentError, SaveError,
 };
 
 /// Starts `P` with its state recovered from `persistence`'s store, and
@@ -71,9 +69,7 @@ fn unwrap_message<C>(message: PersistentCast<C>) -> C {
         PersistentCast::Message(message) => message,
         // Only `Message` is ever sent through `cast` and `try_cast`, so
         // only `Message` comes back.
-        PersistentCast::Flush | PersistentCast::Save(_) => {
-            unreachable!("a user cast came back as a control message")
-        }
+        PersistentCast::Flush => unreachable!("a user cast came back as a flush"),
     }
 }
 
@@ -81,6 +77,29 @@ fn unwrap_send<C>(error: SendError<PersistentCast<C>>) -> SendError<C> {
     match error {
         SendError::NoProcess(message) => SendError::NoProcess(unwrap_message(message)),
         SendError::Full(message) => SendError::Full(unwrap_message(message)),
+    }
+}
+
+fn unwrap_request<C>(request: PersistentCall<C>) -> C {
+    match request {
+        PersistentCall::Message(request) => request,
+        // `call` sends only `Message`, so only `Message` comes back to it.
+        PersistentCall::Save => unreachable!("a user call came back as a save"),
+    }
+}
+
+/// A call's error with the undelivered request taken out by `unwrap`.
+fn unwrap_call<C, D>(
+    error: CallError<PersistentCall<C>>,
+    unwrap: impl FnOnce(PersistentCall<C>) -> D,
+) -> CallError<D> {
+    match error {
+        CallError::NoProcess(request) => CallError::NoProcess(unwrap(request)),
+        CallError::Full(request) => CallError::Full(unwrap(request)),
+        CallError::SendTimeout(request) => CallError::SendTimeout(unwrap(request)),
+        CallError::Dropped => CallError::Dropped,
+        CallError::Timeout => CallError::Timeout,
+        CallError::Exited(reason) => CallError::Exited(reason),
     }
 }
 
@@ -141,6 +160,29 @@ impl<P: PersistentActor> PersistentRef<P> {
         request: P::Call,
         timeout: Duration,
     ) -> Result<P::Reply, PersistentCallError<P::Call>> {
+        let reply = self
+            .request(PersistentCall::Message(request), timeout, unwrap_request)
+            .await?;
+        // The actor answers every `Message` with `Some`, only a save with `None`.
+        Ok(reply.unwrap_or_else(|| unreachable!("a request was answered as a save")))
+    }
+
+    /// Saves the state now, whatever the policy, and waits up to `timeout`
+    /// until it is durable.
+    pub async fn save(&self, timeout: Duration) -> Result<(), PersistentCallError<()>> {
+        self.request(PersistentCall::Save, timeout, drop)
+            .await
+            .map(drop)
+    }
+
+    /// One call to the actor; a save error, in the reply or in the exit
+    /// reason of a save that crashed the actor, is [`PersistentCallError::Save`].
+    async fn request<M>(
+        &self,
+        request: PersistentCall<P::Call>,
+        timeout: Duration,
+        unwrap: impl FnOnce(PersistentCall<P::Call>) -> M,
+    ) -> Result<Option<P::Reply>, PersistentCallError<M>> {
         match self.actor.call(request, timeout).await {
             Ok(Ok(reply)) => Ok(reply),
             Ok(Err(error)) => Err(PersistentCallError::Save(error)),
@@ -148,36 +190,7 @@ impl<P: PersistentActor> PersistentRef<P> {
                 Some(error) => Err(PersistentCallError::Save(error)),
                 None => Err(PersistentCallError::Call(CallError::Exited(reason))),
             },
-            Err(error) => Err(PersistentCallError::Call(error)),
-        }
-    }
-
-    /// Saves the state now, whatever the policy, and waits up to `timeout`
-    /// until it is durable.
-    pub async fn save(&self, timeout: Duration) -> Result<(), PersistentCallError<()>> {
-        let deadline = tokio::time::Instant::now() + timeout;
-        let (reply_to, reply) = oneshot::channel();
-        let sent =
-            tokio::time::timeout_at(deadline, self.actor.cast(PersistentCast::Save(reply_to)));
-        match sent.await {
-            Ok(Ok(())) => {}
-            Ok(Err(SendError::NoProcess(_))) => return Err(CallError::NoProcess(()).into()),
-            Ok(Err(SendError::Full(_))) => return Err(CallError::Full(()).into()),
-            Err(_) => return Err(CallError::SendTimeout(()).into()),
-        }
-        match tokio::time::timeout_at(deadline, reply).await {
-            Ok(Ok(Ok(()))) => Ok(()),
-            Ok(Ok(Err(error))) => Err(PersistentCallError::Save(error)),
-            // The actor exited with the request unanswered.
-            Ok(Err(_)) => match self
-                .actor
-                .wait_for_exit(deadline.saturating_duration_since(tokio::time::Instant::now()))
-                .await
-            {
-                Ok(reason) => Err(CallError::Exited(reason).into()),
-                Err(_) => Err(CallError::Timeout.into()),
-            },
-            Err(_) => Err(CallError::Timeout.into()),
+            Err(error) => Err(PersistentCallError::Call(unwrap_call(error, unwrap))),
         }
     }
 
