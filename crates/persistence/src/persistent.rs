@@ -19,7 +19,9 @@ use crate::{
 /// `Persistent<MyActor>` with [`PersistentArgs`].
 pub struct Persistent<P: PersistentActor> {
     actor: P,
-    saver: Saver,
+    /// Boxed: the actor's state moves into its process cell whenever it
+    /// goes idle and back out at its next message, so it is kept small.
+    saver: Box<Saver>,
     on_failure: OnSaveFailure,
 }
 
@@ -42,6 +44,53 @@ impl<P: PersistentActor> Persistent<P> {
     /// The key the state is saved under.
     pub fn key(&self) -> &str {
         &self.saver.key
+    }
+
+    /// Reads the saved state (or builds a fresh one) and the saver around it.
+    async fn recover(
+        args: PersistentArgs<P>,
+        ctx: &mut Context<Self>,
+    ) -> Result<Self, PersistentError<P::Error>> {
+        let PersistentArgs { args, persistence } = args;
+        persistence
+            .policy
+            .check()
+            .map_err(PersistentError::InvalidPolicy)?;
+        let key = persistence.key;
+        let entry = persistence
+            .store
+            .get(&key)
+            .await
+            .map_err(RecoverError::from)?;
+        let (actor, version, last_saved) = match entry {
+            Some(entry) => {
+                // The decoded value is the whole state: nothing from a
+                // fresh `init` is mixed in.
+                let mut actor =
+                    codec::decode_or_migrate(&key, &entry.value, P::SCHEMA_VERSION, P::migrate)
+                        .map_err(RecoverError::from)?;
+                P::after_load(&mut actor, args, ctx)
+                    .await
+                    .map_err(PersistentError::Actor)?;
+                tracing::debug!(target: "foundation::persistence", key = %key, version = %entry.version, "state recovered");
+                (actor, Some(entry.version), entry.value)
+            }
+            None => {
+                let actor = P::init(args, ctx).await.map_err(PersistentError::Actor)?;
+                (actor, None, Vec::new())
+            }
+        };
+        Ok(Self {
+            actor,
+            saver: Box::new(Saver::new(
+                persistence.store,
+                key,
+                persistence.policy,
+                version,
+                last_saved,
+            )),
+            on_failure: persistence.on_failure,
+        })
     }
 
     fn crash(&mut self, error: SaveError) -> PersistentError<P::Error> {
@@ -132,46 +181,10 @@ impl<P: PersistentActor> Actor for Persistent<P> {
     type Error = PersistentError<P::Error>;
 
     async fn init(args: Self::Args, ctx: &mut Context<Self>) -> Result<Self, Self::Error> {
-        let PersistentArgs { args, persistence } = args;
-        persistence
-            .policy
-            .check()
-            .map_err(PersistentError::InvalidPolicy)?;
-        let key = persistence.key;
-        let entry = persistence
-            .store
-            .get(&key)
-            .await
-            .map_err(RecoverError::from)?;
-        let (actor, version, last_saved) = match entry {
-            Some(entry) => {
-                // The decoded value is the whole state: nothing from a
-                // fresh `init` is mixed in.
-                let mut actor =
-                    codec::decode_or_migrate(&key, &entry.value, P::SCHEMA_VERSION, P::migrate)
-                        .map_err(RecoverError::from)?;
-                P::after_load(&mut actor, args, ctx)
-                    .await
-                    .map_err(PersistentError::Actor)?;
-                tracing::debug!(target: "foundation::persistence", key = %key, version = %entry.version, "state recovered");
-                (actor, Some(entry.version), entry.value)
-            }
-            None => {
-                let actor = P::init(args, ctx).await.map_err(PersistentError::Actor)?;
-                (actor, None, Vec::new())
-            }
-        };
-        Ok(Self {
-            actor,
-            saver: Saver::new(
-                persistence.store,
-                key,
-                persistence.policy,
-                version,
-                last_saved,
-            ),
-            on_failure: persistence.on_failure,
-        })
+        // Boxed: recovery runs once per start, but every activation's task
+        // is sized by the largest future the message loop can hold, and an
+        // idle actor's next message spawns a new task.
+        Box::pin(Self::recover(args, ctx)).await
     }
 
     async fn handle_cast(
@@ -257,7 +270,8 @@ impl<P: PersistentActor> Actor for Persistent<P> {
             // actor; the restart goes back to the last durable state.
             return;
         }
-        if let Err(error) = self.saver.save_now(&mut self.actor).await {
+        // Boxed, so the message loop does not carry the last save's state.
+        if let Err(error) = Box::pin(self.saver.save_now(&mut self.actor)).await {
             tracing::error!(target: "foundation::persistence", key = %self.saver.key, %error, %reason, "the last save at terminate failed; changes since the previous save are lost");
         }
     }
