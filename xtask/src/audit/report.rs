@@ -18,17 +18,20 @@ fn all(reports: &[FileReport]) -> impl Iterator<Item = (&FileReport, &Finding)> 
         .flat_map(|report| report.findings.iter().map(move |finding| (report, finding)))
 }
 
+/// `(errors, warnings)`: findings at `deny`, and the rest.
+fn tally(reports: &[FileReport], config: &Config) -> (usize, usize) {
+    let errors = all(reports)
+        .filter(|(_, finding)| level_of(config, finding) == Level::Deny)
+        .count();
+    (errors, all(reports).count() - errors)
+}
+
 /// rustc-style diagnostics with a caret under the offending column, then a summary line.
 pub fn text(reports: &[FileReport], config: &Config) -> String {
     let mut out = String::new();
-    let (mut errors, mut warnings) = (0, 0);
     for (report, finding) in all(reports) {
         let rule = &RULES[finding.rule];
         let level = level_of(config, finding);
-        match level {
-            Level::Deny => errors += 1,
-            _ => warnings += 1,
-        }
         let number = finding.line.to_string();
         let gutter = " ".repeat(number.len());
         let caret_pad: String = finding
@@ -53,6 +56,7 @@ pub fn text(reports: &[FileReport], config: &Config) -> String {
         );
         let _ = writeln!(out, "{gutter} = help: {}\n", rule.help);
     }
+    let (errors, warnings) = tally(reports, config);
     let _ = writeln!(
         out,
         "audit: {errors} error(s), {warnings} warning(s) in {} file(s)",
@@ -86,15 +90,11 @@ pub fn escape(text: &str) -> String {
 pub fn json(reports: &[FileReport], config: &Config) -> String {
     let mut out = String::from("{\n");
     let lines: usize = reports.iter().map(|report| report.lines).sum();
-    let (mut errors, mut warnings) = (0, 0);
+    let (errors, warnings) = tally(reports, config);
     let mut items = Vec::new();
     for (report, finding) in all(reports) {
         let rule = &RULES[finding.rule];
         let level = level_of(config, finding);
-        match level {
-            Level::Deny => errors += 1,
-            _ => warnings += 1,
-        }
         items.push(format!(
             "    {{\"rule\": {}, \"name\": {}, \"level\": {}, \"path\": {}, \"line\": {}, \"column\": {}, \"message\": {}, \"help\": {}}}",
             escape(rule.id),
