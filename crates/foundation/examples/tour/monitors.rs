@@ -3,7 +3,7 @@
 use std::time::Duration;
 
 use foundation::{
-    mailbox::{Actor, Context, ExitReason, ProcessRef, SystemMessage, start},
+    mailbox::{Actor, Context, ExitReason, SystemMessage, start},
     monitor_manager::{MonitorManager, link},
 };
 use tokio::sync::mpsc;
@@ -94,8 +94,8 @@ pub(crate) async fn run() -> Result<(), Box<dyn std::error::Error>> {
     println!("== Monitors: exactly one DOWN, nothing after drop, leaks found by source line");
     let monitors = MonitorManager::new();
     let (events, mut seen) = mpsc::channel(16);
-    let (_watcher, watcher) = start::<Watcher>(events).await?;
-    let watcher: ProcessRef = watcher.process().clone();
+    let (watcher, _handle) = start::<Watcher>(events).await?;
+    let watcher = watcher.process_ref();
 
     let (worker, _handle) = start::<Worker>(()).await?;
     let monitor = monitors.monitor(&watcher, &worker.process_ref(), "worker");

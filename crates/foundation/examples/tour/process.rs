@@ -1,7 +1,7 @@
 //! The tour's first stop: actors being called, one panicking, the caller told why.
 
 use std::{
-    sync::{Arc, Mutex},
+    sync::{Arc, Mutex, MutexGuard, PoisonError},
     time::Duration,
 };
 
@@ -86,6 +86,13 @@ impl Actor for Account {
 #[derive(Debug, Default)]
 struct Letters(Mutex<Vec<String>>);
 
+impl Letters {
+    /// The letters kept so far, described one a line.
+    fn lines(&self) -> MutexGuard<'_, Vec<String>> {
+        self.0.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+}
+
 impl DeadLetterSink for Letters {
     fn dead_letter(&self, letter: DeadLetter) {
         let deposit = letter.message.downcast_ref::<u64>().copied();
@@ -93,10 +100,7 @@ impl DeadLetterSink for Letters {
             "{:?} for {} ({}): {deposit:?}",
             letter.kind, letter.recipient, letter.reason
         );
-        self.0
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner)
-            .push(line);
+        self.lines().push(line);
     }
 }
 
@@ -150,12 +154,7 @@ pub(crate) async fn run() -> Result<(), Box<dyn std::error::Error>> {
         "  a crash with three deposits queued behind it: {}",
         handle.wait(TIMEOUT).await?
     );
-    for line in letters
-        .0
-        .lock()
-        .unwrap_or_else(std::sync::PoisonError::into_inner)
-        .iter()
-    {
+    for line in letters.lines().iter() {
         println!("    dead letter: {line}");
     }
     Ok(())
