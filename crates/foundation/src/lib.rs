@@ -8,6 +8,8 @@
 //! | [`mailbox`] | `foundation-mailbox` | what a process is: bounded mailboxes with a system lane, the `Actor` trait, calls that always time out, dead letters on exit |
 //! | [`rate_limiter`] | `foundation-rate-limiter` | exact rate limiting under any concurrency |
 //! | [`monitor_manager`] | `foundation-monitor-manager` | monitors as RAII guards (DOWN exactly once, flushed on drop), OTP links, a sharded registry that finds leaks |
+//! | [`supervisor`] | `foundation-supervisor` | supervision trees with OTP's semantics: supervisors, dynamic supervisors, task supervisors |
+//! | [`persistence`] | `foundation-persistence` | actors that keep their state across crashes: a versioned store with compare-and-set, explicit save policies |
 //!
 //! # Example
 //!
