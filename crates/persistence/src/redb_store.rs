@@ -87,10 +87,13 @@ impl RedbStore {
         // redb checks its own headers and checksums at open; a file damaged
         // in a way it does not expect could still trip an assertion inside
         // it, so a panic there is a corrupt file too, never our caller's crash.
-        let opened = catch_unwind(AssertUnwindSafe(|| Database::create(path)));
+        let opened = catch_unwind(AssertUnwindSafe(|| {
+            let db = Database::create(path).map_err(|error| open_error(path, error))?;
+            prepare(&db, path)?;
+            Ok(db)
+        }));
         let db = match opened {
-            Ok(Ok(db)) => db,
-            Ok(Err(error)) => return Err(open_error(path, error)),
+            Ok(db) => db?,
             Err(payload) => {
                 return Err(OpenError::Corrupt {
                     path: path.to_owned(),
@@ -98,17 +101,6 @@ impl RedbStore {
                 });
             }
         };
-        let checked = catch_unwind(AssertUnwindSafe(|| prepare(&db, path)));
-        match checked {
-            Ok(Ok(())) => {}
-            Ok(Err(error)) => return Err(error),
-            Err(payload) => {
-                return Err(OpenError::Corrupt {
-                    path: path.to_owned(),
-                    detail: panic_message(&*payload),
-                });
-            }
-        }
         Ok(Self {
             db: Arc::new(db),
             path: path.into(),
