@@ -118,17 +118,12 @@ pub trait Actor: Sized + Send + 'static {
 #[derive(Debug)]
 pub struct Context<A: Actor> {
     myself: ActorRef<A>,
-    trap_exits: bool,
     stop: Option<ExitReason>,
 }
 
 impl<A: Actor> Context<A> {
     pub(crate) fn new(myself: ActorRef<A>) -> Self {
-        Self {
-            myself,
-            trap_exits: false,
-            stop: None,
-        }
+        Self { myself, stop: None }
     }
 
     /// This actor's pid.
@@ -149,13 +144,15 @@ impl<A: Actor> Context<A> {
 
     /// Turns exit signals from linked processes into
     /// [`SystemMessage::Exit`] messages instead of exits (OTP's `trap_exit`).
+    /// The flag lives in the process, so it holds from the next exit
+    /// signal on, whichever task runs the actor.
     pub fn trap_exits(&mut self, trap: bool) {
-        self.trap_exits = trap;
+        self.myself.process.mailbox.set_trap_exits(trap);
     }
 
     /// Whether this actor traps exits.
     pub fn is_trapping_exits(&self) -> bool {
-        self.trap_exits
+        self.myself.process.mailbox.is_trapping_exits()
     }
 
     pub(crate) fn take_stop(&mut self) -> Option<ExitReason> {

@@ -154,7 +154,7 @@ impl<A: Actor> ActorRef<A> {
     /// Kills the actor at its next await point: no `terminate`, exit reason
     /// [`ExitReason::Killed`]. Returns `false` if it was already exiting.
     pub fn kill(&self) -> bool {
-        self.process.kill()
+        self.process.kill(ExitReason::Killed)
     }
 
     /// Waits up to `timeout` for the actor to exit and returns why it did.

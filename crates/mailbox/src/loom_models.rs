@@ -6,7 +6,7 @@
 //! drain the mailbox until [`Mailbox::hibernate`] succeeds. A future that is
 //! never woken, or a message left behind in a dormant mailbox, fails a model.
 
-use std::{collections::VecDeque, future::poll_fn};
+use std::future::poll_fn;
 
 use loom::{
     future::block_on,
@@ -20,7 +20,9 @@ use loom::{
 
 use crate::{
     ExitReason,
-    mailbox::{Activation, Hibernation, Kill, Mailbox, Overflow, PushError, Received},
+    mailbox::{
+        Activation, Batch, Hibernation, Kill, Mailbox, Overflow, PushError, Received, Signaled,
+    },
     system::Signal,
     waiters::WaiterKey,
 };
@@ -43,7 +45,7 @@ fn send(mailbox: &Cell, value: u32) -> Result<Option<Activation<()>>, u32> {
 
 /// Runs an activation: handles user messages until the mailbox is dormant.
 fn drain(mailbox: &Cell, seen: &mut Vec<u32>) {
-    let mut batch = VecDeque::new();
+    let mut batch = Batch::default();
     loop {
         while let Some(received) = mailbox.try_recv(&mut batch) {
             if let Received::User(value) = received {
@@ -51,9 +53,9 @@ fn drain(mailbox: &Cell, seen: &mut Vec<u32>) {
             }
         }
         match mailbox.hibernate(&mut batch, ()) {
-            Hibernation::Dormant | Hibernation::Killed(()) => return,
+            Hibernation::Dormant | Hibernation::Killed((), _) => return,
             Hibernation::Refused((), Received::User(value)) => seen.push(value),
-            Hibernation::Refused((), Received::System(_)) => {}
+            Hibernation::Refused((), _) => {}
         }
     }
 }
@@ -137,19 +139,21 @@ fn the_system_lane_comes_first() {
         let signaller = {
             let (mailbox, pushed) = (mailbox.clone(), pushed.clone());
             thread::spawn(move || {
-                let activation = mailbox
-                    .push_signal(Signal::Stop(ExitReason::Normal))
-                    .unwrap();
+                let Ok(Signaled::Queued(activation)) =
+                    mailbox.push_signal(Signal::Stop(ExitReason::Normal))
+                else {
+                    panic!("a stop request to an open mailbox is queued");
+                };
                 pushed.store(true, Ordering::Release);
                 // If the actor had gone dormant, this push woke it: its next
                 // message must be the signal.
                 activation.map(|_| {
-                    let mut batch = VecDeque::new();
-                    matches!(mailbox.try_recv(&mut batch), Some(Received::System(_)))
+                    let mut batch = Batch::default();
+                    matches!(mailbox.try_recv(&mut batch), Some(Received::Stop(_)))
                 })
             })
         };
-        let mut batch = VecDeque::new();
+        let mut batch = Batch::default();
         let mut system_seen = false;
         loop {
             let knew = pushed.load(Ordering::Acquire);
@@ -157,14 +161,15 @@ fn the_system_lane_comes_first() {
                 Some(received) => received,
                 None => match mailbox.hibernate(&mut batch, ()) {
                     Hibernation::Refused((), received) => received,
-                    Hibernation::Dormant | Hibernation::Killed(()) => break,
+                    Hibernation::Dormant | Hibernation::Killed((), _) => break,
                 },
             };
             match received {
-                Received::System(_) => {
+                Received::Stop(_) => {
                     system_seen = true;
                     break;
                 }
+                Received::System(_) => panic!("no system message was sent"),
                 Received::User(_) => {
                     assert!(!knew, "a user message overtook a pushed system message")
                 }
@@ -192,7 +197,8 @@ fn close_while_a_sender_waits() {
             thread::spawn(move || send(&mailbox, 2))
         };
         let leftovers = mailbox
-            .close(ExitReason::Killed, false)
+            .close(ExitReason::Killed, false, false)
+            .1
             .expect("a close that does not publish hands back the lanes");
         mailbox.finish_exit();
         let refused = sender.join().unwrap();
@@ -216,13 +222,16 @@ fn a_kill_racing_hibernation_ends_the_actor_once() {
         assert!(send(&mailbox, 1).unwrap().is_some());
         let killer = {
             let mailbox = mailbox.clone();
-            thread::spawn(move || mailbox.kill())
+            thread::spawn(move || mailbox.kill(ExitReason::Killed))
         };
-        let mut batch = VecDeque::new();
+        let mut batch = Batch::default();
         while mailbox.try_recv(&mut batch).is_some() {}
-        let actor_saw_kill = matches!(mailbox.hibernate(&mut batch, ()), Hibernation::Killed(()));
+        let actor_saw_kill = matches!(
+            mailbox.hibernate(&mut batch, ()),
+            Hibernation::Killed((), _)
+        );
         let killer_found_dormant = match killer.join().unwrap() {
-            Kill::Dormant(()) => true,
+            Kill::Dormant((), _) => true,
             Kill::Pending => false,
             Kill::Aborted | Kill::AlreadyExiting => panic!("no task handle and not exiting"),
         };
@@ -257,7 +266,9 @@ fn an_inline_stop_racing_a_push_accounts_for_the_message_once() {
         };
         let stopper_claimed = matches!(mailbox.claim_for_stop(), Ok(Some(())));
         let mut dead_letters = Vec::new();
-        if stopper_claimed && let Some(leftovers) = mailbox.close(ExitReason::Normal, false) {
+        if stopper_claimed
+            && let Some(leftovers) = mailbox.close(ExitReason::Normal, false, false).1
+        {
             dead_letters.extend(leftovers.user);
             mailbox.finish_exit();
         }
@@ -295,7 +306,11 @@ fn an_exit_watcher_sees_the_reason() {
                 block_on(poll_fn(|cx| mailbox.poll_exit(cx, &mut key)))
             })
         };
-        if mailbox.close(ExitReason::panic("boom"), true).is_some() {
+        if mailbox
+            .close(ExitReason::panic("boom"), false, true)
+            .1
+            .is_some()
+        {
             mailbox.finish_exit();
         }
         assert_eq!(watcher.join().unwrap(), ExitReason::panic("boom"));

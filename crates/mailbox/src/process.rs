@@ -1,10 +1,9 @@
 //! The process cell shared by an actor's activations and its references.
 
 use std::{
-    collections::VecDeque,
     fmt,
     future::Future,
-    panic::AssertUnwindSafe,
+    panic::{AssertUnwindSafe, catch_unwind},
     pin::Pin,
     sync::{Arc, Weak},
     task::{Context, Poll},
@@ -17,7 +16,7 @@ use tokio::sync::oneshot;
 use crate::{
     Actor, ActorRef, DeadLetter, DeadLetterReason, DeadLetterSink, DefaultDeadLetterSink,
     ExitReason, MessageKind, Overflow, Pid, StopError,
-    mailbox::{Activation, Kill, Mailbox, Pushed},
+    mailbox::{Activation, Kill, Mailbox, Pushed, Signaled},
     system::Signal,
     wait::{Budget, Elapsed},
     waiters::WaiterKey,
@@ -75,13 +74,21 @@ impl<A: Actor> Envelope<A> {
 /// An actor's state while it has no task: what its next activation resumes.
 pub(crate) struct Dormant<A: Actor> {
     pub(crate) actor: A,
-    pub(crate) trap_exits: bool,
 }
 
 impl<A: Actor> fmt::Debug for Dormant<A> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Dormant").finish_non_exhaustive()
     }
+}
+
+/// Drops `value` (an actor's state, a future holding it), catching a panic
+/// in its `Drop`: user code must not unwind into whoever lets go of an
+/// actor. Returns the panic as an exit reason.
+pub(crate) fn drop_caught<T>(value: T) -> Option<ExitReason> {
+    catch_unwind(AssertUnwindSafe(move || drop(value)))
+        .err()
+        .map(|payload| ExitReason::from_panic(&*payload))
 }
 
 /// One process: its pid, its mailbox and exit state, its state while
@@ -125,9 +132,15 @@ impl<A: Actor> Process<A> {
     /// Hands one message to the dead-letter sink.
     pub(crate) fn dead_letter(&self, envelope: Envelope<A>, reason: DeadLetterReason) {
         let letter = envelope.into_dead_letter(self.pid, reason);
-        match &self.dead_letters {
+        // A sink is user code: its panic must not reach the sender or the
+        // task finishing an exit.
+        let delivered = catch_unwind(AssertUnwindSafe(|| match &self.dead_letters {
             Some(sink) => sink.dead_letter(letter),
             None => DefaultDeadLetterSink.dead_letter(letter),
+        }));
+        if let Err(payload) = delivered {
+            let panic = ExitReason::from_panic(&*payload);
+            tracing::error!(target: "foundation::mailbox", pid = %self.pid, %panic, "the dead-letter sink panicked");
         }
     }
 
@@ -159,18 +172,23 @@ impl<A: Actor> Process<A> {
             Some(process) => crate::runtime::launch(process, activation),
             // The cell is being dropped: nobody can send to it any more, so
             // there is no message to run for; the state goes with it.
-            None => drop(activation),
+            None => {
+                if let Some(panic) = drop_caught(activation) {
+                    tracing::error!(target: "foundation::mailbox", pid = %self.pid, %panic, "dropping an unreachable actor panicked");
+                }
+            }
         }
     }
 
-    /// Finishes an exit: closes the mailbox, hands `batch` and everything
-    /// still queued to dead letters, then publishes the reason. The actor's
-    /// state must already be gone.
-    pub(crate) fn finish(&self, batch: &mut VecDeque<Envelope<A>>, reason: ExitReason) {
+    /// Finishes an exit: closes the mailbox, hands everything still queued
+    /// to dead letters, then publishes the reason (a kill's reason wins,
+    /// unless `overrides_kill`). The actor's state must already be gone.
+    pub(crate) fn finish(&self, reason: ExitReason, overrides_kill: bool) {
+        let (reason, leftovers) = self.mailbox.close(reason, overrides_kill, true);
         let mut undelivered = 0;
-        if let Some(leftovers) = self.mailbox.close(reason.clone(), batch.is_empty()) {
-            undelivered = batch.len() + leftovers.user.len();
-            for envelope in batch.drain(..).chain(leftovers.user) {
+        if let Some(leftovers) = leftovers {
+            undelivered = leftovers.user.len();
+            for envelope in leftovers.user {
                 self.dead_letter(envelope, DeadLetterReason::Exited(reason.clone()));
             }
             // System notifications (DOWNs, exit signals) for a dead process
@@ -187,9 +205,30 @@ impl<A: Actor> Process<A> {
         );
     }
 
+    /// Runs `future`, which borrowed the actor's state on the caller's task
+    /// (`init`, a stopper's `terminate`), until it ends or the process is
+    /// killed; a kill gives back its reason and drops the future.
+    pub(crate) async fn unless_killed<F: Future>(
+        &self,
+        future: F,
+    ) -> Result<F::Output, ExitReason> {
+        let mut future = std::pin::pin!(future);
+        let mut key = WaiterKey::default();
+        let outcome = std::future::poll_fn(|cx| {
+            if let Poll::Ready(reason) = self.mailbox.poll_killed(cx, &mut key) {
+                return Poll::Ready(Err(reason));
+            }
+            future.as_mut().poll(cx).map(Ok)
+        })
+        .await;
+        self.mailbox.cancel_wait(&mut key);
+        outcome
+    }
+
     /// Stops the actor with OTP's shutdown semantics: ask, wait up to
     /// `timeout`, then kill. A dormant actor's `terminate` runs right here,
-    /// on the stopper's task, since nothing else can be running it.
+    /// on the stopper's task, since nothing else can be running it; a kill
+    /// meanwhile ends it at once.
     pub(crate) async fn stop(
         &self,
         reason: ExitReason,
@@ -204,31 +243,39 @@ impl<A: Actor> Process<A> {
         };
         // Whatever happens to this future, the exit is finished. (`me`
         // upgrades: a reference to this cell is alive while `self` is.)
-        let me = self.me.upgrade();
-        let Some(me) = me else {
-            drop(dormant);
-            self.finish(&mut VecDeque::new(), ExitReason::Killed);
+        let Some(me) = self.me.upgrade() else {
+            let panic = drop_caught(dormant);
+            self.finish(panic.clone().unwrap_or(ExitReason::Killed), panic.is_some());
             return Err(StopError::NoProcess);
         };
-        let mut exit = ExitGuard::new(Arc::clone(&me), ExitReason::Killed);
+        let mut exit = ExitGuard::new(Arc::clone(&me));
         let mut ctx = crate::Context::new(ActorRef { process: me });
-        ctx.trap_exits(dormant.trap_exits);
         let mut actor = dormant.actor;
         let terminate = AssertUnwindSafe(actor.terminate(&reason, &mut ctx)).catch_unwind();
-        let outcome = match Budget::new(timeout).wait(terminate).await {
-            Ok(Ok(())) => Ok(reason),
-            Ok(Err(payload)) => Ok(ExitReason::from_panic(&*payload)),
-            Err(Elapsed) => Err(StopError::Timeout(timeout)),
+        let outcome = Budget::new(timeout)
+            .wait(self.unless_killed(terminate))
+            .await;
+        let (result, mut exit_reason, mut overrides) = match outcome {
+            Ok(Ok(Ok(()))) => (Ok(reason.clone()), reason, false),
+            Ok(Ok(Err(payload))) => {
+                let panic = ExitReason::from_panic(&*payload);
+                (Ok(panic.clone()), panic, true)
+            }
+            Ok(Err(killed)) => (Ok(killed.clone()), killed, false),
+            Err(Elapsed) => (Err(StopError::Timeout(timeout)), ExitReason::Killed, false),
         };
         // The state goes before the exit is published.
-        drop(actor);
         drop(ctx);
-        exit.reason = Some(match &outcome {
-            Ok(reason) => reason.clone(),
-            Err(_) => ExitReason::Killed,
-        });
-        drop(exit);
-        outcome
+        if let Some(panic) = drop_caught(actor) {
+            exit_reason = panic;
+            overrides = true;
+        }
+        exit.disarm();
+        self.finish(exit_reason, overrides);
+        match result {
+            Ok(_) => Ok(self.mailbox.exit_reason().unwrap_or(ExitReason::Killed)),
+            Err(error) => Err(error),
+        }
     }
 
     /// Stops an actor that has a task: a stop signal through the system
@@ -248,28 +295,43 @@ impl<A: Actor> Process<A> {
         match Budget::new(timeout).wait_after_sending(exited).await {
             Ok(reason) => Ok(reason),
             Err(Elapsed) => {
-                self.kill();
+                self.kill(ExitReason::Killed);
                 Err(StopError::Timeout(timeout))
             }
         }
     }
 
-    /// Queues a signal, activating the actor if it was dormant.
+    /// Delivers a signal, activating the actor if it was dormant, or
+    /// killing it if it is an untrapped exit signal.
     pub(crate) fn signal(&self, signal: Signal) -> Result<(), Signal> {
-        let activation = self.mailbox.push_signal(signal)?;
-        if let Some(activation) = activation {
-            self.activate(activation);
+        match self.mailbox.push_signal(signal)? {
+            Signaled::Queued(Some(activation)) => self.activate(activation),
+            Signaled::Queued(None) | Signaled::Ignored => {}
+            Signaled::Killed(kill) => {
+                self.killed(kill);
+            }
         }
         Ok(())
     }
 
-    /// Kills the actor. Returns `false` if it was already exiting.
-    pub(crate) fn kill(&self) -> bool {
-        match self.mailbox.kill() {
+    /// Kills the actor with `reason`. Returns `false` if it was already
+    /// exiting.
+    pub(crate) fn kill(&self, reason: ExitReason) -> bool {
+        let kill = self.mailbox.kill(reason);
+        self.killed(kill)
+    }
+
+    /// Finishes what a kill started: a dormant actor's state is dropped here
+    /// (a panic in its `Drop` becomes the exit reason), any other runner
+    /// finishes the exit itself.
+    fn killed(&self, kill: Kill<Dormant<A>>) -> bool {
+        match kill {
             Kill::Aborted | Kill::Pending => true,
-            Kill::Dormant(dormant) => {
-                drop(dormant);
-                self.finish(&mut VecDeque::new(), ExitReason::Killed);
+            Kill::Dormant(dormant, reason) => {
+                match drop_caught(dormant) {
+                    Some(panic) => self.finish(panic, true),
+                    None => self.finish(reason, false),
+                }
                 true
             }
             Kill::AlreadyExiting => false,
@@ -277,30 +339,50 @@ impl<A: Actor> Process<A> {
     }
 }
 
-/// Finishes an exit however the code running an actor ends: a return, a
-/// caught panic, an abort (kill), or a stopper cancelled midway. Set
-/// `reason` to `None` when the actor went dormant instead of exiting.
+impl<A: Actor> Drop for Process<A> {
+    /// A process nobody can reach any more (no reference, no task) can never
+    /// receive another message. If it never exited, its dormant state is
+    /// dropped here, with a panic contained, and its exit is published with
+    /// a clear reason, so exit hooks (monitors' DOWNs) still run.
+    fn drop(&mut self) {
+        let (dormant, unpublished) = self.mailbox.abandon();
+        let panic = dormant.and_then(drop_caught);
+        if unpublished {
+            match panic {
+                Some(panic) => self.finish(panic, true),
+                None => self.finish(ExitReason::shutdown_because(NO_REFERENCES), false),
+            }
+        }
+    }
+}
+
+/// The exit reason of a process freed because nothing referred to it.
+pub(crate) const NO_REFERENCES: &str = "no references left";
+
+/// Finishes an exit if the code that borrowed an actor's state on another
+/// task (`start`'s `init`, a stopper's `terminate`) is dropped midway: a
+/// cancelled caller never leaves a process that can neither run nor exit.
 pub(crate) struct ExitGuard<A: Actor> {
-    pub(crate) process: Arc<Process<A>>,
-    /// Messages the actor had taken and not handled; dead letters on exit.
-    pub(crate) batch: VecDeque<Envelope<A>>,
-    pub(crate) reason: Option<ExitReason>,
+    process: Option<Arc<Process<A>>>,
 }
 
 impl<A: Actor> ExitGuard<A> {
-    pub(crate) fn new(process: Arc<Process<A>>, reason: ExitReason) -> Self {
+    pub(crate) fn new(process: Arc<Process<A>>) -> Self {
         Self {
-            process,
-            batch: VecDeque::new(),
-            reason: Some(reason),
+            process: Some(process),
         }
+    }
+
+    /// The exit is finished by the caller.
+    pub(crate) fn disarm(&mut self) {
+        self.process = None;
     }
 }
 
 impl<A: Actor> Drop for ExitGuard<A> {
     fn drop(&mut self) {
-        if let Some(reason) = self.reason.take() {
-            self.process.finish(&mut self.batch, reason);
+        if let Some(process) = self.process.take() {
+            process.finish(ExitReason::Killed, false);
         }
     }
 }

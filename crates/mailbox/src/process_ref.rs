@@ -33,7 +33,7 @@ pub(crate) trait ErasedProcess: Send + Sync + fmt::Debug {
     fn stats(&self) -> MailboxStats;
     fn stop(&self, reason: ExitReason, timeout: Duration) -> StopFuture<'_>;
     fn add_exit_hook(&self, hook: Hook) -> Result<u64, (Hook, ExitReason)>;
-    fn flush_system(&self, matches: &mut dyn FnMut(&SystemMessage) -> bool) -> usize;
+    fn flush_down(&self, reference: Reference) -> usize;
     fn remove_exit_hook(&self, id: u64) -> bool;
     fn into_any(self: Arc<Self>) -> Arc<dyn Any + Send + Sync>;
 }
@@ -68,7 +68,7 @@ impl<A: Actor> ErasedProcess for Process<A> {
     }
 
     fn kill(&self) -> bool {
-        Process::kill(self)
+        Process::kill(self, ExitReason::Killed)
     }
 
     fn stats(&self) -> MailboxStats {
@@ -87,8 +87,8 @@ impl<A: Actor> ErasedProcess for Process<A> {
         self.mailbox.remove_exit_hook(id)
     }
 
-    fn flush_system(&self, matches: &mut dyn FnMut(&SystemMessage) -> bool) -> usize {
-        self.mailbox.flush_system(matches)
+    fn flush_down(&self, reference: Reference) -> usize {
+        self.mailbox.flush_down(reference)
     }
 
     fn into_any(self: Arc<Self>) -> Arc<dyn Any + Send + Sync> {
@@ -164,8 +164,9 @@ impl ProcessRef {
     }
 
     /// Delivers a system message (a monitor's DOWN, say) through the system
-    /// lane, ahead of queued user messages. Gives it back if the process has
-    /// exited.
+    /// lane, in Erlang's order: the actor sees it after the user messages
+    /// already queued when it arrived, and before any that arrive later.
+    /// Gives it back if the process has exited.
     pub fn send_system(&self, message: SystemMessage) -> Result<(), SystemMessage> {
         self.0
             .push_signal(Signal::Message(message))
@@ -179,12 +180,13 @@ impl ProcessRef {
             })
     }
 
-    /// Removes queued system messages for which `matches` is true, before
-    /// the actor sees them; returns how many. A monitor that is dropped
-    /// flushes its pending DOWN this way (OTP's `demonitor(Ref, [flush])`).
-    /// Messages the actor has already taken are not affected.
-    pub fn flush_system(&self, mut matches: impl FnMut(&SystemMessage) -> bool) -> usize {
-        self.0.flush_system(&mut matches)
+    /// Removes the DOWN of the monitor `reference` from the process's
+    /// mailbox if the actor has not taken it yet; returns how many went. A
+    /// monitor that is dropped flushes its pending DOWN this way (OTP's
+    /// `demonitor(Ref, [flush])`). A DOWN the actor has already taken is not
+    /// affected.
+    pub fn flush_down(&self, reference: Reference) -> usize {
+        self.0.flush_down(reference)
     }
 
     /// Sends an exit signal from `from`, as a link does when `from` exits.

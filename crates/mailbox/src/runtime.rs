@@ -6,20 +6,30 @@
 //! next finds the actor dormant starts the next activation through
 //! [`launch`], the one place in Foundation that creates an actor's task; the
 //! supervisor builds on it. An idle actor therefore costs its process cell
-//! and no task. Each activation runs [`message_loop`] inside a panic
-//! boundary, and an [`ExitGuard`] finishes the exit on every way out that is
-//! not dormancy: a return, a caught panic, or the task being aborted (killed).
+//! and no task.
+//!
+//! Each activation is an [`ActivationTask`]: the message loop inside a panic
+//! boundary, owned by a future that finishes the exit on every way out that
+//! is not dormancy. That future exists before the task is spawned, so a task
+//! aborted before its first poll, or dropped by a runtime that has shut
+//! down, still publishes its exit and dead-letters what was queued.
 
-use std::{collections::VecDeque, panic::AssertUnwindSafe, sync::Arc};
+use std::{
+    future::Future,
+    panic::{AssertUnwindSafe, catch_unwind},
+    pin::Pin,
+    sync::Arc,
+    task::{Context as TaskContext, Poll},
+};
 
 use futures::FutureExt;
+use pin_project_lite::pin_project;
 
 use crate::{
     Actor, ActorHandle, ActorOptions, ActorRef, Context, ExitReason, Operation, ProcessRef,
-    StartError, SystemMessage, TimeoutConfig,
-    mailbox::{Activation, Hibernation, Received},
-    process::{Dormant, Envelope, ExitGuard, Process},
-    system::Signal,
+    StartError, TimeoutConfig,
+    mailbox::{Activation, Batch, Hibernation, Received},
+    process::{Dormant, Envelope, ExitGuard, Process, drop_caught},
     wait::{Budget, Elapsed, YieldOnce},
 };
 
@@ -70,43 +80,67 @@ pub async fn start_with<A: Actor>(
         .start_timeout
         .unwrap_or_else(|| TimeoutConfig::current().timeout(Operation::Start));
     let process = prepare::<A>(options)?;
+    // Declared first, dropped last: if this future is dropped while `init`
+    // runs, `init` and what it built go first, then the exit is published.
+    let mut exit = ExitGuard::new(Arc::clone(&process));
     let mut ctx = Context::new(ActorRef {
         process: Arc::clone(&process),
     });
+    let mut budget = Budget::new(timeout);
     let init = AssertUnwindSafe(A::init(args, &mut ctx)).catch_unwind();
-    let failed = match Budget::new(timeout).wait(init).await {
-        Ok(Ok(Ok(actor))) => {
-            let dormant = Dormant {
-                actor,
-                trap_exits: ctx.is_trapping_exits(),
-            };
-            match process.mailbox.start_dormant(dormant) {
+    let outcome = budget.wait(process.unless_killed(init)).await;
+    let (failure, reason, overrides_kill) = match outcome {
+        Ok(Ok(Ok(Ok(actor)))) => match ctx.take_stop() {
+            None => match process.mailbox.start_dormant(Dormant { actor }) {
                 Ok(activation) => {
+                    exit.disarm();
                     if let Some(activation) = activation {
                         process.activate(activation);
                     }
                     return Ok(references(process));
                 }
-                // Killed while `init` ran.
+                // Killed as `init` returned: the kill's reason is published.
                 Err(dormant) => {
-                    drop(dormant);
-                    StartError::Init(ExitReason::Killed)
+                    let panic = drop_caught(dormant);
+                    let reason = panic.clone().unwrap_or(ExitReason::Killed);
+                    (None, reason, panic.is_some())
+                }
+            },
+            // `init` asked to stop: as for a running actor, `terminate`
+            // runs with the reason and the actor exits with it.
+            Some(reason) => {
+                let mut actor = actor;
+                let terminate = AssertUnwindSafe(actor.terminate(&reason, &mut ctx)).catch_unwind();
+                let (reason, overrides) = match budget.wait(process.unless_killed(terminate)).await
+                {
+                    Ok(Ok(Ok(()))) => (reason, false),
+                    Ok(Ok(Err(payload))) => (ExitReason::from_panic(&*payload), true),
+                    Ok(Err(killed)) => (killed, false),
+                    Err(Elapsed) => (ExitReason::Killed, false),
+                };
+                match drop_caught(actor) {
+                    Some(panic) => (None, panic, true),
+                    None => (None, reason, overrides),
                 }
             }
-        }
-        Ok(Ok(Err(error))) => StartError::Init(ExitReason::error(error)),
-        Ok(Err(payload)) => StartError::Init(ExitReason::from_panic(&*payload)),
-        Err(Elapsed) => StartError::Timeout(timeout),
-    };
-    let reason = match &failed {
-        StartError::Init(reason) => reason.clone(),
-        _ => ExitReason::Killed,
+        },
+        Ok(Ok(Ok(Err(error)))) => (None, ExitReason::error(error), false),
+        Ok(Ok(Err(payload))) => (None, ExitReason::from_panic(&*payload), true),
+        Ok(Err(killed)) => (None, killed, false),
+        Err(Elapsed) => (
+            Some(StartError::Timeout(timeout)),
+            ExitReason::Killed,
+            false,
+        ),
     };
     // No task ever ran: finish the exit here, so whatever was queued while
     // `init` ran becomes a dead letter and watchers see the reason.
     drop(ctx);
-    process.finish(&mut VecDeque::new(), reason);
-    Err(failed)
+    exit.disarm();
+    process.finish(reason, overrides_kill);
+    Err(failure.unwrap_or_else(|| {
+        StartError::Init(process.mailbox.exit_reason().unwrap_or(ExitReason::Killed))
+    }))
 }
 
 /// Starts an actor with default options without waiting for `init`.
@@ -161,10 +195,12 @@ pub(crate) fn launch<A: Actor>(process: Arc<Process<A>>, activation: Activation<
 
 /// The one place in Foundation an actor's task is spawned.
 fn spawn_task<A: Actor>(process: Arc<Process<A>>, begin: Begin<A>, generation: u64) {
+    // The activation, and with it the guard that finishes the exit, exists
+    // before the task does: a runtime that drops the task unpolled (it was
+    // aborted first, or the runtime has shut down) still finishes the exit.
+    let activation = ActivationTask::new(Arc::clone(&process), begin);
     // audit:allow(FND001) the process core's one spawn: every actor activation starts here and its exit is supervised through the process cell
-    let task = process
-        .runtime()
-        .spawn(run::<A>(Arc::clone(&process), begin));
+    let task = process.runtime().spawn(activation);
     process.mailbox.set_abort(generation, task.abort_handle());
 }
 
@@ -181,41 +217,102 @@ enum End {
     Dormant,
 }
 
-/// One activation of an actor.
-async fn run<A: Actor>(process: Arc<Process<A>>, begin: Begin<A>) {
-    // Declared first so it is dropped last: on abort the loop future, which
-    // owns the actor's state, is dropped before the exit is published.
-    let mut guard = ExitGuard::new(process, ExitReason::Killed);
-    let process = Arc::clone(&guard.process);
-    let outcome = AssertUnwindSafe(message_loop::<A>(&process, &mut guard.batch, begin))
-        .catch_unwind()
-        .await;
-    guard.reason = match outcome {
-        Ok(End::Exit(reason)) => Some(reason),
-        Ok(End::Dormant) => None,
-        Err(payload) => {
-            let reason = ExitReason::from_panic(&*payload);
-            tracing::error!(target: "foundation::mailbox", pid = %process.pid, %reason, "actor panicked");
-            Some(reason)
+pin_project! {
+    /// One activation of an actor: its message loop, and the duty to finish
+    /// the actor's exit if the loop ends any way but dormant, including
+    /// being dropped before it was ever polled.
+    struct ActivationTask<A: Actor, F> {
+        #[pin]
+        body: Option<F>,
+        process: Arc<Process<A>>,
+    }
+
+    impl<A: Actor, F> PinnedDrop for ActivationTask<A, F> {
+        fn drop(this: Pin<&mut Self>) {
+            let mut this = this.project();
+            if this.body.is_none() {
+                return;
+            }
+            // Aborted (a kill), or dropped unpolled: the loop, and the
+            // actor's state in it, go first, then the exit is published.
+            let body = &mut this.body;
+            match catch_unwind(AssertUnwindSafe(|| body.set(None))) {
+                Ok(()) => this.process.finish(ExitReason::Killed, false),
+                Err(payload) => {
+                    let reason = ExitReason::from_panic(&*payload);
+                    tracing::error!(target: "foundation::mailbox", pid = %this.process.pid, %reason, "actor state panicked while dropped");
+                    this.process.finish(reason, true);
+                }
+            }
         }
-    };
+    }
+}
+
+impl<A: Actor> ActivationTask<A, ()> {
+    fn new(
+        process: Arc<Process<A>>,
+        begin: Begin<A>,
+    ) -> ActivationTask<A, impl Future<Output = End> + Send + 'static> {
+        ActivationTask {
+            body: Some(message_loop::<A>(Arc::clone(&process), begin)),
+            process,
+        }
+    }
+}
+
+impl<A: Actor, F: Future<Output = End>> Future for ActivationTask<A, F> {
+    type Output = ();
+
+    fn poll(self: Pin<&mut Self>, cx: &mut TaskContext<'_>) -> Poll<()> {
+        let mut this = self.project();
+        let Some(body) = this.body.as_mut().as_pin_mut() else {
+            return Poll::Ready(());
+        };
+        let (reason, overrides_kill) = match catch_unwind(AssertUnwindSafe(|| body.poll(cx))) {
+            Ok(Poll::Pending) => return Poll::Pending,
+            Ok(Poll::Ready(End::Dormant)) => {
+                this.body.set(None);
+                return Poll::Ready(());
+            }
+            Ok(Poll::Ready(End::Exit(reason))) => (reason, false),
+            Err(payload) => {
+                let reason = ExitReason::from_panic(&*payload);
+                tracing::error!(target: "foundation::mailbox", pid = %this.process.pid, %reason, "actor panicked");
+                (reason, true)
+            }
+        };
+        // The loop has ended (or unwound): nothing of the actor is left in it.
+        this.body.set(None);
+        this.process.finish(reason, overrides_kill);
+        Poll::Ready(())
+    }
+}
+
+/// The receiver's batch, which gives back what it still holds when the
+/// loop ends or is dropped, so the exit dead-letters it in order.
+struct Inbox<'a, A: Actor> {
+    process: &'a Process<A>,
+    batch: Batch<Envelope<A>>,
+}
+
+impl<A: Actor> Drop for Inbox<'_, A> {
+    fn drop(&mut self) {
+        self.process.mailbox.unreceive(&mut self.batch);
+    }
 }
 
 /// `init` (for a spawned actor), then one message at a time until the
 /// mailbox stays empty (dormant) or something ends the actor.
-async fn message_loop<A: Actor>(
-    process: &Arc<Process<A>>,
-    batch: &mut VecDeque<Envelope<A>>,
-    begin: Begin<A>,
-) -> End {
+async fn message_loop<A: Actor>(process: Arc<Process<A>>, begin: Begin<A>) -> End {
+    let mut inbox = Inbox {
+        process: &process,
+        batch: Batch::default(),
+    };
     let mut ctx = Context::new(ActorRef {
-        process: Arc::clone(process),
+        process: Arc::clone(&process),
     });
     let mut actor = match begin {
-        Begin::Resume(dormant) => {
-            ctx.trap_exits(dormant.trap_exits);
-            dormant.actor
-        }
+        Begin::Resume(dormant) => dormant.actor,
         Begin::Init(args) => match A::init(args, &mut ctx).await {
             Ok(actor) => {
                 process.mailbox.set_running();
@@ -230,25 +327,24 @@ async fn message_loop<A: Actor>(
             actor.terminate(&reason, &mut ctx).await;
             return End::Exit(reason);
         }
-        let received = match process.mailbox.try_recv(batch) {
+        let received = match process.mailbox.try_recv(&mut inbox.batch) {
             Some(received) => received,
             None => {
                 // Linger for one turn: a sender on this thread may have more.
                 YieldOnce::new().await;
                 handled_in_a_row = 0;
-                let dormant = Dormant {
-                    actor,
-                    trap_exits: ctx.is_trapping_exits(),
-                };
-                match process.mailbox.hibernate(batch, dormant) {
+                match process
+                    .mailbox
+                    .hibernate(&mut inbox.batch, Dormant { actor })
+                {
                     Hibernation::Dormant => return End::Dormant,
                     Hibernation::Refused(dormant, received) => {
                         actor = dormant.actor;
                         received
                     }
-                    Hibernation::Killed(dormant) => {
+                    Hibernation::Killed(dormant, reason) => {
                         drop(dormant);
-                        return End::Exit(ExitReason::Killed);
+                        return End::Exit(reason);
                     }
                 }
             }
@@ -268,26 +364,11 @@ async fn message_loop<A: Actor>(
                     Err(error) => Err(error),
                 }
             }
-            Received::System(Signal::Stop(reason)) => {
+            Received::Stop(reason) => {
                 actor.terminate(&reason, &mut ctx).await;
                 return End::Exit(reason);
             }
-            Received::System(Signal::Exit { from, reason }) => {
-                if ctx.is_trapping_exits() {
-                    actor
-                        .handle_system(SystemMessage::Exit { from, reason }, &mut ctx)
-                        .await
-                } else if reason == ExitReason::Normal {
-                    Ok(())
-                } else {
-                    // OTP: an untrapped exit signal ends the process with the
-                    // same reason, without terminate.
-                    return End::Exit(reason);
-                }
-            }
-            Received::System(Signal::Message(message)) => {
-                actor.handle_system(message, &mut ctx).await
-            }
+            Received::System(message) => actor.handle_system(message, &mut ctx).await,
         };
         if let Err(error) = outcome {
             let reason = ExitReason::error(error);

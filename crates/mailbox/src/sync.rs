@@ -16,6 +16,10 @@ pub(crate) use std::sync::{
     atomic::{AtomicBool, Ordering},
 };
 
+/// How to abort an activation's task. (The activation layer itself runs on
+/// tokio in every build; loom models drive the mailbox beneath it.)
+pub(crate) use tokio::task::AbortHandle;
+
 /// Locks `mutex`, ignoring poisoning.
 ///
 /// No user code runs while the mailbox lock is held (messages are dropped and

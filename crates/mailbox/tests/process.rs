@@ -6,6 +6,8 @@ mod process {
     mod calls;
     mod dead_letters;
     mod exit_hooks;
+    mod kills;
     mod lifecycle;
     mod mailbox;
+    mod ordering;
 }

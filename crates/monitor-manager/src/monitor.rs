@@ -83,9 +83,7 @@ impl DownSink for Notify {
     fn flush(&self, reference: Reference) {
         match self {
             Self::Mailbox(watcher) => {
-                let flushed = watcher.flush_system(
-                    |message| matches!(message, SystemMessage::Down(down) if down.reference == reference),
-                );
+                let flushed = watcher.flush_down(reference);
                 tracing::trace!(target: "foundation::monitor_manager", %reference, flushed, "demonitored with flush");
             }
             Self::Slot(slot) => lock(slot).down = None,

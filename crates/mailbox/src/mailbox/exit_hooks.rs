@@ -5,6 +5,8 @@
 //! watcher (a monitor, a supervisor's child) is a node of its own kind, so
 //! it needs no boxed closure on top.
 
+use std::panic::{AssertUnwindSafe, catch_unwind};
+
 use crate::{Down, ExitReason, Pid, ProcessRef, Reference, SystemMessage};
 
 /// A closure run with the exit reason.
@@ -78,6 +80,10 @@ impl ExitHooks {
         id
     }
 
+    pub(super) fn is_empty(&self) -> bool {
+        self.0.is_none()
+    }
+
     pub(super) fn remove(&mut self, id: u64) -> bool {
         let mut cursor = &mut self.0;
         loop {
@@ -105,7 +111,14 @@ impl ExitHooks {
         }
         while let Some(mut node) = oldest_first {
             oldest_first = node.next.take();
-            node.hook.run(reason);
+            // A hook is a watcher's code running on whichever task finishes
+            // the exit: its panic must not reach that task, nor stop the
+            // hooks after it from running.
+            let hook = node.hook;
+            if let Err(payload) = catch_unwind(AssertUnwindSafe(|| hook.run(reason))) {
+                let panic = ExitReason::from_panic(&*payload);
+                tracing::error!(target: "foundation::mailbox", %panic, "an exit hook panicked");
+            }
         }
     }
 }

@@ -100,9 +100,7 @@ async fn flushing_removes_a_pending_down_before_the_actor_sees_it() {
     let process = probe.process_ref();
     process.send_system(down(flushed)).unwrap();
     process.send_system(down(kept)).unwrap();
-    let removed = process.flush_system(
-        |message| matches!(message, SystemMessage::Down(d) if d.reference == flushed),
-    );
+    let removed = process.flush_down(flushed);
     assert_eq!(removed, 1);
     harness.open_gate(1);
     assert_eq!(harness.next().await, Event::System(down(kept)));

@@ -1,0 +1,189 @@
+//! The receiver's side of the mailbox: its private batch, the order in which
+//! it is handed system and user messages, and going dormant.
+
+use std::collections::VecDeque;
+
+use super::{KEEP_SLOTS, Mailbox, State, Status};
+use crate::{
+    ExitReason, SystemMessage,
+    sync::{Ordering, lock},
+    system::Signal,
+    waiters::wake_all,
+};
+
+/// What the receiver gets.
+#[derive(Debug)]
+pub(crate) enum Received<T> {
+    /// Stop after this: run `terminate` and exit with the reason.
+    Stop(ExitReason),
+    /// A DOWN or a trapped exit, for the actor's `handle_system`.
+    System(SystemMessage),
+    User(T),
+}
+
+/// The answer to [`Mailbox::hibernate`].
+#[derive(Debug)]
+pub(crate) enum Hibernation<S, T> {
+    /// The state is stored; the receiver's task may end.
+    Dormant,
+    /// A message arrived after all: the state comes back with it.
+    Refused(S, Received<T>),
+    /// The actor was killed while running: exit with this reason instead.
+    Killed(S, ExitReason),
+}
+
+/// The receiver's private run of user messages, taken from the lane in one
+/// swap and handled without the lock.
+#[derive(Debug)]
+pub(crate) struct Batch<T> {
+    items: VecDeque<T>,
+    /// The lane index of `items.front()`.
+    head: u64,
+    /// The lane index at which a queued system message becomes due; the
+    /// receiver takes the lock again when it gets there.
+    due: u64,
+}
+
+impl<T> Default for Batch<T> {
+    fn default() -> Self {
+        Self {
+            items: VecDeque::new(),
+            head: 0,
+            due: u64::MAX,
+        }
+    }
+}
+
+impl<T> Batch<T> {
+    pub(crate) fn is_empty(&self) -> bool {
+        self.items.is_empty()
+    }
+
+    fn pop(&mut self) -> Option<T> {
+        let item = self.items.pop_front()?;
+        self.head += 1;
+        Some(item)
+    }
+}
+
+impl<T, S> Mailbox<T, S> {
+    /// The receiver's next message, if there is one: a stop request first,
+    /// then system messages once the user messages queued before them are
+    /// taken, then the user lane in order.
+    pub(crate) fn try_recv(&self, batch: &mut Batch<T>) -> Option<Received<T>> {
+        if batch.head < batch.due
+            && !self.stop_pending.load(Ordering::Acquire)
+            && let Some(message) = batch.pop()
+        {
+            return Some(Received::User(message));
+        }
+        let mut state = lock(&self.state);
+        let (received, senders) = self.next_locked(&mut state, batch);
+        drop(state);
+        wake_all(senders);
+        if received.is_none() && batch.items.capacity() > KEEP_SLOTS {
+            batch.items = VecDeque::new();
+        }
+        received
+    }
+
+    /// With the lock held: a due system message, else the batch's next
+    /// message, else a new batch from the user lane.
+    fn take_next(&self, state: &mut State<T, S>, batch: &mut Batch<T>) -> Option<Received<T>> {
+        // Where the receiver stands in the user lane.
+        let position = if batch.is_empty() {
+            state.lane_head
+        } else {
+            batch.head
+        };
+        match state.system.front() {
+            Some(front) if front.after <= position => {
+                let queued = state.system.pop_front()?;
+                batch.due = state.system.front().map_or(u64::MAX, |next| next.after);
+                return Some(match queued.signal {
+                    Signal::Stop(reason) => {
+                        self.stop_pending.store(false, Ordering::Release);
+                        Received::Stop(reason)
+                    }
+                    Signal::Message(message) => Received::System(message),
+                    // Exit signals never queue: they become messages or kills.
+                    Signal::Exit { from, reason } => {
+                        Received::System(SystemMessage::Exit { from, reason })
+                    }
+                });
+            }
+            Some(front) => batch.due = front.after,
+            None => batch.due = u64::MAX,
+        }
+        if let Some(message) = batch.pop() {
+            return Some(Received::User(message));
+        }
+        if state.user.is_empty() {
+            state.taken = 0;
+            state.shrink();
+            return None;
+        }
+        std::mem::swap(&mut state.user, &mut batch.items);
+        batch.head = state.lane_head;
+        state.lane_head += batch.items.len() as u64;
+        // The first message goes straight to the handler; the rest wait in
+        // the batch and keep their room until the next refill.
+        let first = batch.pop();
+        state.taken = batch.items.len();
+        first.map(Received::User)
+    }
+
+    /// With the lock held: the next message, and the senders to wake for the
+    /// room taking it freed.
+    fn next_locked(
+        &self,
+        state: &mut State<T, S>,
+        batch: &mut Batch<T>,
+    ) -> (Option<Received<T>>, Vec<std::task::Waker>) {
+        let waiting_before = state.user.len() + state.taken;
+        let received = self.take_next(state, batch);
+        let freed = waiting_before.saturating_sub(state.user.len() + state.taken);
+        let senders = if freed > 0 && !state.senders.is_empty() {
+            state.senders.pop_many(freed)
+        } else {
+            Vec::new()
+        };
+        (received, senders)
+    }
+
+    /// Stores the actor's state and makes the actor dormant, if the lanes
+    /// are still empty; otherwise gives the state back with the next message.
+    pub(crate) fn hibernate(&self, batch: &mut Batch<T>, dormant: S) -> Hibernation<S, T> {
+        let mut state = lock(&self.state);
+        if let Status::Killing(reason) = &state.status {
+            let reason = reason.clone();
+            return Hibernation::Killed(dormant, reason);
+        }
+        let (received, senders) = self.next_locked(&mut state, batch);
+        if let Some(received) = received {
+            drop(state);
+            wake_all(senders);
+            return Hibernation::Refused(dormant, received);
+        }
+        state.dormant = Some(dormant);
+        state.abort = None;
+        drop(state);
+        wake_all(senders);
+        Hibernation::Dormant
+    }
+
+    /// Puts messages the receiver took but will never handle back at the
+    /// front of the lane, in order, so the exit hands them to dead letters
+    /// with everything else.
+    pub(crate) fn unreceive(&self, batch: &mut Batch<T>) {
+        if batch.is_empty() {
+            return;
+        }
+        let mut state = lock(&self.state);
+        state.lane_head = batch.head;
+        state.taken = 0;
+        while let Some(item) = batch.items.pop_back() {
+            state.user.push_front(item);
+        }
+    }
+}
