@@ -92,7 +92,17 @@ impl TimeoutConfig {
     }
 
     /// Scales every timeout; for slow machines. Values that are not finite
-    /// and positive are ignored.
+    /// and positive are ignored. A scaled timeout beyond `Duration`'s range
+    /// becomes [`Duration::MAX`] (no limit); one below half a nanosecond
+    /// becomes zero.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use foundation_mailbox::{Operation, TimeoutConfig};
+    ///
+    /// let config = TimeoutConfig::new().with_factor(1e20);
+    /// assert_eq!(config.timeout(Operation::Call), Duration::MAX);
+    /// ```
     pub fn with_factor(mut self, factor: f64) -> Self {
         if factor.is_finite() && factor > 0.0 {
             self.factor = factor;
@@ -125,7 +135,12 @@ impl TimeoutConfig {
         if self.factor == 1.0 {
             return timeout;
         }
-        timeout.mul_f64(self.factor)
+        // `Duration::mul_f64` panics when the product is beyond `Duration`'s
+        // range (`Duration::MAX` times 2, or 5 s times 1e20). Such a timeout
+        // saturates at `Duration::MAX`, which every wait already reads as
+        // "no limit". The factor is finite and positive, so the product is
+        // never negative or NaN; a tiny one rounds to whole nanoseconds.
+        Duration::try_from_secs_f64(timeout.as_secs_f64() * self.factor).unwrap_or(Duration::MAX)
     }
 
     /// The configuration in force for this program: the last one
@@ -176,13 +191,17 @@ fn env_factor() -> f64 {
     if cached != UNREAD {
         return f64::from_bits(cached);
     }
-    let factor = std::env::var("FOUNDATION_TIMEOUT_FACTOR")
-        .ok()
-        .and_then(|text| text.trim().parse::<f64>().ok())
-        .filter(|factor| factor.is_finite() && *factor > 0.0)
-        .unwrap_or(1.0);
+    let factor = parse_factor(std::env::var("FOUNDATION_TIMEOUT_FACTOR").ok().as_deref());
     ENV_FACTOR.store(factor.to_bits(), Ordering::Relaxed);
     factor
+}
+
+/// The factor a `FOUNDATION_TIMEOUT_FACTOR` value asks for: 1 when it is
+/// unset, unparsable, or not finite and positive.
+fn parse_factor(text: Option<&str>) -> f64 {
+    text.and_then(|text| text.trim().parse::<f64>().ok())
+        .filter(|factor| factor.is_finite() && *factor > 0.0)
+        .unwrap_or(1.0)
 }
 
 // The environment's factor as f64 bits; 0 until read (0.0 is never a valid factor).
@@ -206,3 +225,6 @@ static INSTALLED: Installed = Installed {
     factor: AtomicU64::new(0),
     overrides: [const { AtomicU64::new(u64::MAX) }; OPERATIONS],
 };
+
+#[cfg(all(test, not(foundation_loom)))]
+mod tests;

@@ -40,6 +40,25 @@ pub struct Config {
 }
 
 impl Config {
+    /// The longest window a limiter accepts: `i64::MAX` nanoseconds, about
+    /// 292 years. A longer one is a [`ConfigError::WindowTooLong`].
+    ///
+    /// A key's state is one `u64` of nanoseconds, and GCRA stores a
+    /// theoretical arrival time up to a window (rounded up to whole
+    /// intervals) ahead of now. Keeping the window within 63 bits keeps that
+    /// time exact for every clock reading below `2^63 - 2^32` nanoseconds
+    /// (about 292 years after the clock's origin); past that, a check whose
+    /// arrival time would not fit is denied, never admitted uncounted.
+    ///
+    /// ```
+    /// use foundation_rate_limiter::{Config, ConfigError, DirectLimiter};
+    ///
+    /// assert!(DirectLimiter::new(Config::gcra(1, Config::MAX_WINDOW)).is_ok());
+    /// let longer = Config::MAX_WINDOW + std::time::Duration::from_nanos(1);
+    /// assert_eq!(DirectLimiter::new(Config::gcra(1, longer)).unwrap_err(), ConfigError::WindowTooLong);
+    /// ```
+    pub const MAX_WINDOW: Duration = Duration::from_nanos(i64::MAX as u64);
+
     /// At most `limit` requests per fixed `window`.
     pub fn fixed_window(limit: u32, window: Duration) -> Self {
         Self::new(Algorithm::FixedWindow, limit, window)
@@ -79,8 +98,11 @@ impl Config {
         if self.limit == 0 {
             return Err(ConfigError::ZeroLimit);
         }
-        let window =
-            u64::try_from(self.window.as_nanos()).map_err(|_| ConfigError::WindowTooLong)?;
+        if self.window > Self::MAX_WINDOW {
+            return Err(ConfigError::WindowTooLong);
+        }
+        // At most `i64::MAX` after the check above, so it fits.
+        let window = self.window.as_nanos() as u64;
         if window == 0 {
             return Err(ConfigError::ZeroWindow);
         }

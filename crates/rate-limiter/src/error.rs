@@ -23,8 +23,10 @@ pub enum ConfigError {
     /// The window was zero (or shorter than a nanosecond).
     #[error("window must be at least 1 nanosecond")]
     ZeroWindow,
-    /// The window does not fit in 64 bits of nanoseconds (about 584 years).
-    #[error("window is too long: at most u64::MAX nanoseconds")]
+    /// The window is longer than [`Config::MAX_WINDOW`](crate::Config::MAX_WINDOW)
+    /// (`i64::MAX` nanoseconds, about 292 years), beyond which GCRA's
+    /// arithmetic on a key's `u64` state would no longer be exact.
+    #[error("window is too long: at most i64::MAX nanoseconds (about 292 years)")]
     WindowTooLong,
 }
 

@@ -66,6 +66,10 @@
 //! rounded up to whole nanoseconds, so the sustained rate is never above the
 //! configured one.
 //!
+//! A window is at most [`Config::MAX_WINDOW`] (about 292 years), which keeps
+//! every GCRA time exact in one `u64`; a longer one is a
+//! [`ConfigError::WindowTooLong`].
+//!
 //! # Time
 //!
 //! Limiters read a [`Clock`]: [`MonotonicClock`] by default (the CPU's

@@ -119,3 +119,28 @@ fn reclaim_races_a_check() {
         );
     });
 }
+
+/// Two threads check the same key that no entry exists for yet: both miss
+/// under the read lock and race for the write lock to insert it. The second
+/// must find the first's entry and decide on it, not insert a fresh state
+/// over it, so exactly one of them gets the key's only slot and the key has
+/// one entry.
+#[test]
+fn two_threads_insert_the_same_new_key() {
+    for config in [Config::fixed_window(1, WINDOW), Config::gcra(1, WINDOW)] {
+        loom::model(move || {
+            let limiter =
+                Arc::new(RateLimiter::<u8, _>::with_clock(config, ManualClock::new()).unwrap());
+            let handles: Vec<_> = (0..2)
+                .map(|_| {
+                    let limiter = Arc::clone(&limiter);
+                    thread::spawn(move || limiter.check(&7))
+                })
+                .collect();
+            let decisions: Vec<Decision> = handles.into_iter().map(|h| h.join().unwrap()).collect();
+            assert_eq!(admitted(&decisions), 1, "{config:?}: {decisions:?}");
+            assert_eq!(limiter.len(), 1);
+            assert_eq!(limiter.denied(), 1);
+        });
+    }
+}

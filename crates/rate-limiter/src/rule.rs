@@ -55,6 +55,9 @@ impl Rule {
     pub(crate) fn new(config: Config, name: &str) -> Result<Self, ConfigError> {
         let (limit, window) = config.validate()?;
         let count_bits = u32::BITS - limit.leading_zeros();
+        // `window <= i64::MAX` (checked by `validate`), so `interval <=
+        // window` and `burst_span <= window + limit - 1 < 2^63 + 2^32`: both
+        // exact, no saturation.
         let interval = window.div_ceil(u64::from(limit));
         Ok(Self {
             config,
@@ -64,7 +67,7 @@ impl Rule {
             count_mask: (1u64 << count_bits) - 1,
             index_mask: u64::MAX >> count_bits,
             interval,
-            burst_span: interval.saturating_mul(u64::from(limit)),
+            burst_span: interval * u64::from(limit),
             name: name.into(),
             denied: DeniedCounter(AtomicU64::new(0)),
         })
@@ -169,17 +172,31 @@ impl Rule {
 
     #[inline]
     fn gcra(&self, state: &AtomicU64, now: u64, n: u32) -> Decision {
-        let cost = u64::from(n).saturating_mul(self.interval);
+        // `n <= limit` (checked by `decide`), so `cost <= burst_span` and
+        // neither line below can overflow. `room` is how far the TAT may be
+        // ahead of now for `n` more to pass.
+        let cost = u64::from(n) * self.interval;
+        let room = self.burst_span - cost;
         let mut current = state.load(Ordering::Relaxed);
         loop {
-            let arrival = current.max(now).saturating_add(cost);
-            let span = arrival - now;
-            if span > self.burst_span {
-                return self.deny(n, span - self.burst_span);
+            // Compared piecewise rather than as `max(TAT, now) + cost`: that
+            // sum can pass `u64::MAX` (a TAT nearly a window ahead plus a
+            // cost of nearly a window), and saturating it admitted every
+            // request uncounted.
+            let ahead = current.saturating_sub(now);
+            if ahead > room {
+                return self.deny(n, ahead - room);
             }
+            let span = ahead + cost;
             if n == 0 {
                 return self.gcra_allowed(span);
             }
+            // `span <= burst_span`, so this overflows only for a clock read
+            // past about 292 years (see `Config::MAX_WINDOW`). Such a TAT
+            // cannot be recorded, so the request is denied, for good.
+            let Some(arrival) = now.checked_add(span) else {
+                return self.deny(n, u64::MAX);
+            };
             match state.compare_exchange_weak(current, arrival, Ordering::AcqRel, Ordering::Relaxed)
             {
                 Ok(_) => return self.gcra_allowed(span),

@@ -69,6 +69,12 @@ fn every_config_error_has_a_lowercase_message() {
         DirectLimiter::new(Config::gcra(1, Duration::MAX)).unwrap_err(),
         ConfigError::WindowTooLong
     );
+    let just_too_long = Config::MAX_WINDOW + Duration::from_nanos(1);
+    assert_eq!(
+        DirectLimiter::new(Config::fixed_window(1, just_too_long)).unwrap_err(),
+        ConfigError::WindowTooLong
+    );
+    assert!(DirectLimiter::new(Config::fixed_window(1, Config::MAX_WINDOW)).is_ok());
     for error in [
         ConfigError::ZeroLimit,
         ConfigError::ZeroWindow,
