@@ -288,7 +288,9 @@ pub enum SaveError {
         /// The store's error.
         source: StoreError,
     },
-    /// A background save's task ended without a result (its runtime shut down).
+    /// A save's write task ended without a result: its runtime shut down,
+    /// or the store panicked. (Every save runs as its own task, so that it
+    /// finishes even if its actor is killed meanwhile.)
     #[error("saving key `{key}` was abandoned: {reason}")]
     Abandoned {
         /// The actor's persistence key.
