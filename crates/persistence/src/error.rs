@@ -34,6 +34,17 @@ pub enum StoreError {
         /// What is wrong with it.
         reason: &'static str,
     },
+    /// The store's data is damaged: a page the backend read fails its
+    /// checks (for [`RedbStore`](crate::RedbStore), a page redb trips over
+    /// while reading, or a file that no longer opens as a store). Restore
+    /// the store from a backup or move it aside.
+    #[error("store is corrupt at key `{key}`: {detail}")]
+    Corrupt {
+        /// The key (or, for a listing, the prefix) of the operation.
+        key: String,
+        /// What the check found.
+        detail: String,
+    },
     /// The backend failed (I/O, a full disk, a lost connection).
     #[error("store backend failed on key `{key}`: {source}")]
     Backend {
@@ -277,7 +288,9 @@ pub enum SaveError {
         /// The store's error.
         source: StoreError,
     },
-    /// A background save's task ended without a result (its runtime shut down).
+    /// A save's write task ended without a result: its runtime shut down,
+    /// or the store panicked. (Every save runs as its own task, so that it
+    /// finishes even if its actor is killed meanwhile.)
     #[error("saving key `{key}` was abandoned: {reason}")]
     Abandoned {
         /// The actor's persistence key.

@@ -57,6 +57,10 @@ impl<P: PersistentActor> Persistent<P> {
             .check()
             .map_err(PersistentError::InvalidPolicy)?;
         let key = persistence.key;
+        // A save the previous incarnation started may still be in flight
+        // (it crashed or was killed meanwhile): reading before it lands
+        // would load an older version.
+        persistence.saves.wait_clear().await;
         let entry = persistence
             .store
             .get(&key)
@@ -86,6 +90,7 @@ impl<P: PersistentActor> Persistent<P> {
                 persistence.store,
                 key,
                 persistence.policy,
+                persistence.saves,
                 version,
                 last_saved,
             )),

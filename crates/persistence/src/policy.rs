@@ -4,7 +4,7 @@ use std::{sync::Arc, time::Duration};
 
 use foundation_mailbox::ActorOptions;
 
-use crate::{MemoryStore, RedbStore, Store};
+use crate::{MemoryStore, RedbStore, Store, saver::SaveGate};
 
 /// When a persistent actor saves its state, and so what a crash can lose.
 ///
@@ -99,6 +99,9 @@ pub struct Persistence {
     pub(crate) policy: SavePolicy,
     pub(crate) on_failure: OnSaveFailure,
     pub(crate) options: ActorOptions,
+    /// Shared by the clones a supervisor restarts the actor with, so each
+    /// incarnation loads only after the previous one's last save landed.
+    pub(crate) saves: SaveGate,
 }
 
 impl Persistence {
@@ -110,6 +113,7 @@ impl Persistence {
             policy: SavePolicy::default(),
             on_failure: OnSaveFailure::default(),
             options: ActorOptions::new(),
+            saves: SaveGate::default(),
         }
     }
 

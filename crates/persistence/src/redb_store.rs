@@ -12,14 +12,23 @@
 //! same transaction as every write, so versions are never reused.
 
 use std::{
+    cell::Cell,
     panic::{AssertUnwindSafe, catch_unwind},
     path::{Path, PathBuf},
-    sync::Arc,
+    // std, not the `sync` shim: loom models the in-memory store, and cannot
+    // run redb's file I/O.
+    sync::{Arc, RwLock},
 };
 
-use redb::{Database, DatabaseError, ReadableTable, StorageError, TableDefinition};
+use redb::{Database, ReadableTable, TableDefinition};
 
+use self::open::{Backing, open_database, panic_message};
 use crate::{Entry, Listed, OpenError, StateStore, StoreError, Version, store::check_key};
+
+mod open;
+
+#[cfg(test)]
+mod faulty;
 
 const ENTRIES: TableDefinition<'_, &str, &[u8]> = TableDefinition::new("foundation_entries");
 const META: TableDefinition<'_, &str, u64> = TableDefinition::new("foundation_meta");
@@ -34,11 +43,19 @@ pub const DEFAULT_PATH: &str = "foundation-data/state.redb";
 /// The embedded durable store: one redb file, crash-safe and transactional,
 /// no server.
 ///
-/// Every write is its own transaction, committed with an fsync before the
-/// returned future resolves, and runs on tokio's blocking pool so the fsync
-/// never stalls other actors on the same worker thread. Reads are one
-/// B-tree lookup through redb's page cache and run on the caller's task.
-/// Clones share the open database.
+/// Every operation runs on tokio's blocking pool, so neither a write's
+/// fsync nor a read that misses redb's page cache stalls other actors on
+/// the same worker thread. Every write is its own transaction, committed
+/// with an fsync before the returned future resolves. Clones share the
+/// open database.
+///
+/// The store survives its file's errors. A write that fails on I/O (a full
+/// disk) fails its own operation with [`StoreError::Backend`]; redb then
+/// refuses every later operation on that database, so the store closes it
+/// (releasing the file) and reopens it at its next operation, which goes
+/// through once the cause is gone: a supervisor's restart after a
+/// transient full disk succeeds. A damaged page that redb trips over while
+/// reading is [`StoreError::Corrupt`], never a panic in the caller.
 ///
 /// ```
 /// use foundation_persistence::{RedbStore, StateStore};
@@ -59,51 +76,58 @@ pub const DEFAULT_PATH: &str = "foundation-data/state.redb";
 /// ```
 #[derive(Clone)]
 pub struct RedbStore {
-    db: Arc<Database>,
-    path: Arc<Path>,
+    shared: Arc<Shared>,
+}
+
+/// What the clones of one store share.
+struct Shared {
+    path: PathBuf,
+    backing: Backing,
+    /// The open database. Operations hold the read side while they run
+    /// (redb orders its own transactions); replacing a broken database
+    /// takes the write side, so the old one is dropped (and its file lock
+    /// released) only once no operation still uses it.
+    slot: RwLock<Slot>,
+}
+
+struct Slot {
+    /// `None` once an I/O failure or a panic inside redb left the database
+    /// unusable: the next operation reopens it.
+    db: Option<Database>,
+    /// Bumped at every reopen, so a failure seen on an old database does
+    /// not close its replacement.
+    generation: u64,
 }
 
 impl std::fmt::Debug for RedbStore {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("RedbStore")
-            .field("path", &self.path)
+            .field("path", &self.shared.path)
             .finish_non_exhaustive()
     }
 }
 
 impl RedbStore {
     /// Opens the store at `path`, creating the file (and its directory) if
-    /// needed. A corrupt or truncated file, a file of another kind, or one
-    /// already open is a typed [`OpenError`] naming the path; nothing is
-    /// changed in that case.
+    /// there is none. A corrupt or truncated file (an empty one included),
+    /// a file of another kind, or one already open is a typed [`OpenError`]
+    /// naming the path; nothing is changed in that case. A new store
+    /// appears under `path` only once it is whole.
     pub fn open(path: impl AsRef<Path>) -> Result<Self, OpenError> {
-        let path = path.as_ref();
-        if let Some(dir) = path.parent().filter(|dir| !dir.as_os_str().is_empty()) {
-            std::fs::create_dir_all(dir).map_err(|source| OpenError::CreateDir {
-                path: dir.to_owned(),
-                source,
-            })?;
-        }
-        // redb checks its own headers and checksums at open; a file damaged
-        // in a way it does not expect could still trip an assertion inside
-        // it, so a panic there is a corrupt file too, never our caller's crash.
-        let opened = catch_unwind(AssertUnwindSafe(|| {
-            let db = Database::create(path).map_err(|error| open_error(path, error))?;
-            prepare(&db, path)?;
-            Ok(db)
-        }));
-        let db = match opened {
-            Ok(db) => db?,
-            Err(payload) => {
-                return Err(OpenError::Corrupt {
-                    path: path.to_owned(),
-                    detail: panic_message(&*payload),
-                });
-            }
-        };
+        Self::open_with(path.as_ref(), Backing::File)
+    }
+
+    fn open_with(path: &Path, backing: Backing) -> Result<Self, OpenError> {
+        let db = open_database(path, &backing)?;
         Ok(Self {
-            db: Arc::new(db),
-            path: path.into(),
+            shared: Arc::new(Shared {
+                path: path.to_owned(),
+                backing,
+                slot: RwLock::new(Slot {
+                    db: Some(db),
+                    generation: 0,
+                }),
+            }),
         })
     }
 
@@ -122,21 +146,20 @@ impl RedbStore {
 
     /// The store file.
     pub fn path(&self) -> &Path {
-        &self.path
+        &self.shared.path
     }
 
-    /// Runs a write transaction on the blocking pool, since its commit waits
-    /// for the disk.
-    async fn write<T: Send + 'static>(
+    /// Runs one operation on the blocking pool: a write's commit waits for
+    /// the disk, and a read can too.
+    async fn run<T: Send + 'static>(
         &self,
         key: &str,
-        write: impl FnOnce(&Database, &str) -> Result<T, StoreError> + Send + 'static,
+        operation: impl FnOnce(&Database, &Failures<'_>) -> Result<T, StoreError> + Send + 'static,
     ) -> Result<T, StoreError> {
-        check_key(key)?;
-        let db = Arc::clone(&self.db);
+        let shared = Arc::clone(&self.shared);
         let owned = key.to_owned();
-        // audit:allow(FND001) the blocking write is awaited right here by its caller, which owns it; it never outlives the operation
-        let task = tokio::task::spawn_blocking(move || write(&db, &owned));
+        // audit:allow(FND001) the blocking operation is awaited right here by its caller, which owns it; it never outlives the operation
+        let task = tokio::task::spawn_blocking(move || shared.run(&owned, operation));
         match task.await {
             Ok(result) => result,
             Err(error) => Err(StoreError::backend(key, error)),
@@ -144,108 +167,130 @@ impl RedbStore {
     }
 }
 
-/// Checks the file is one of ours (or new), and creates the tables.
-fn prepare(db: &Database, path: &Path) -> Result<(), OpenError> {
-    let io = |error: redb::Error| match error {
-        redb::Error::Corrupted(detail) => OpenError::Corrupt {
-            path: path.to_owned(),
-            detail,
-        },
-        other => OpenError::Io {
-            path: path.to_owned(),
-            source: std::sync::Arc::new(other),
-        },
-    };
-    let txn = db.begin_write().map_err(|error| io(error.into()))?;
-    {
-        use redb::TableHandle;
-        let tables: Vec<String> = txn
-            .list_tables()
-            .map_err(|error| io(error.into()))?
-            .map(|table| table.name().to_owned())
-            .collect();
-        let ours = tables.iter().any(|name| name == META.name());
-        if !ours && !tables.is_empty() {
-            return Err(OpenError::Foreign {
-                path: path.to_owned(),
-                detail: format!("it holds other tables ({})", tables.join(", ")),
-            });
-        }
-        let mut meta = txn.open_table(META).map_err(|error| io(error.into()))?;
-        let format = meta
-            .get(FORMAT_KEY)
-            .map_err(|error| io(error.into()))?
-            .map(|value| value.value());
-        match format {
-            Some(STORE_FORMAT) => {}
-            Some(other) => {
-                return Err(OpenError::Foreign {
-                    path: path.to_owned(),
-                    detail: format!("store format {other}, this build reads {STORE_FORMAT}"),
-                });
-            }
-            None if ours => {
-                return Err(OpenError::Corrupt {
-                    path: path.to_owned(),
-                    detail: "the format marker is missing".to_owned(),
-                });
-            }
+impl Shared {
+    /// Runs `operation` on the open database, reopening it first if a
+    /// failure closed it.
+    fn run<T>(
+        &self,
+        key: &str,
+        operation: impl FnOnce(&Database, &Failures<'_>) -> Result<T, StoreError>,
+    ) -> Result<T, StoreError> {
+        let slot = self
+            .slot
+            .read()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        let slot = match slot.db {
+            Some(_) => slot,
             None => {
-                meta.insert(FORMAT_KEY, STORE_FORMAT)
-                    .map_err(|error| io(error.into()))?;
-                meta.insert(LAST_VERSION_KEY, 0)
-                    .map_err(|error| io(error.into()))?;
+                drop(slot);
+                self.reopen(key)?;
+                self.slot
+                    .read()
+                    .unwrap_or_else(std::sync::PoisonError::into_inner)
             }
+        };
+        let Some(db) = &slot.db else {
+            // Closed again by another failure between the reopen and now.
+            return Err(StoreError::backend(
+                key,
+                "the store was closed by a failure; retry",
+            ));
+        };
+        let generation = slot.generation;
+        let failures = Failures {
+            key,
+            reopen: Cell::new(false),
+        };
+        // A damaged page can trip an assertion inside redb: that is a
+        // corrupt store, never a panic in the actor that asked.
+        let outcome =
+            catch_unwind(AssertUnwindSafe(|| operation(db, &failures))).unwrap_or_else(|payload| {
+                failures.reopen.set(true);
+                Err(StoreError::Corrupt {
+                    key: key.to_owned(),
+                    detail: panic_message(&*payload),
+                })
+            });
+        drop(slot);
+        if failures.reopen.get() {
+            self.close(generation);
         }
-        txn.open_table(ENTRIES).map_err(|error| io(error.into()))?;
+        outcome
     }
-    txn.commit().map_err(|error| io(error.into()))
+
+    /// Drops the database of `generation` if it is still the open one: redb
+    /// refuses every operation after an I/O failure until it is reopened,
+    /// and the file stays locked until it is dropped.
+    fn close(&self, generation: u64) {
+        let mut slot = self
+            .slot
+            .write()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        if slot.generation != generation {
+            return;
+        }
+        if let Some(db) = slot.db.take() {
+            // redb's drop flushes what it can; after a panic inside it, a
+            // lock of its own may be poisoned and that flush panic too.
+            if let Err(payload) = catch_unwind(AssertUnwindSafe(|| drop(db))) {
+                tracing::warn!(target: "foundation::persistence", path = %self.path.display(), detail = %panic_message(&*payload), "closing a failed store panicked inside redb");
+            }
+            tracing::warn!(target: "foundation::persistence", path = %self.path.display(), "store closed after a failure; it reopens at its next operation");
+        }
+    }
+
+    /// Opens the database again after a failure closed it.
+    fn reopen(&self, key: &str) -> Result<(), StoreError> {
+        let mut slot = self
+            .slot
+            .write()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        if slot.db.is_some() {
+            // Another operation reopened it first.
+            return Ok(());
+        }
+        match open_database(&self.path, &self.backing) {
+            Ok(db) => {
+                slot.db = Some(db);
+                slot.generation += 1;
+                tracing::info!(target: "foundation::persistence", path = %self.path.display(), "store reopened after a failure");
+                Ok(())
+            }
+            Err(OpenError::Corrupt { detail, .. }) => Err(StoreError::Corrupt {
+                key: key.to_owned(),
+                detail,
+            }),
+            Err(error) => Err(StoreError::backend(key, error)),
+        }
+    }
 }
 
-fn open_error(path: &Path, error: DatabaseError) -> OpenError {
-    let path = path.to_owned();
-    match error {
-        DatabaseError::DatabaseAlreadyOpen => OpenError::InUse { path },
-        DatabaseError::Storage(StorageError::Corrupted(detail)) => {
-            OpenError::Corrupt { path, detail }
-        }
-        DatabaseError::UpgradeRequired(version) => OpenError::Foreign {
-            path,
-            detail: format!("redb file format {version} needs an upgrade"),
-        },
-        // redb reports a header it cannot read past the end of a truncated
-        // file as `UnexpectedEof`, and one with bad magic bytes or
-        // impossible fields as `InvalidData`: both mean the file is damaged.
-        DatabaseError::Storage(StorageError::Io(io))
-            if io.kind() == std::io::ErrorKind::UnexpectedEof =>
-        {
-            OpenError::Corrupt {
-                path,
-                detail: format!("the file is cut short ({io})"),
-            }
-        }
-        DatabaseError::Storage(StorageError::Io(io))
-            if io.kind() == std::io::ErrorKind::InvalidData =>
-        {
-            OpenError::Corrupt {
-                path,
-                detail: format!("its header is not a valid redb header ({io})"),
-            }
-        }
-        other => OpenError::Io {
-            path,
-            source: std::sync::Arc::new(other),
-        },
-    }
+/// Turns redb's errors into the store's for the operation on `key`, and
+/// notes those after which the database must be reopened.
+struct Failures<'a> {
+    key: &'a str,
+    reopen: Cell<bool>,
 }
 
-fn panic_message(payload: &(dyn std::any::Any + Send)) -> String {
-    let message = payload
-        .downcast_ref::<&str>()
-        .copied()
-        .or_else(|| payload.downcast_ref::<String>().map(String::as_str))
-        .unwrap_or("a check inside redb failed");
-    format!("redb rejected the file: {message}")
+impl Failures<'_> {
+    fn redb(&self, error: impl Into<redb::Error>) -> StoreError {
+        match error.into() {
+            redb::Error::Corrupted(detail) => {
+                self.reopen.set(true);
+                StoreError::Corrupt {
+                    key: self.key.to_owned(),
+                    detail,
+                }
+            }
+            error @ (redb::Error::Io(_)
+            | redb::Error::PreviousIo
+            | redb::Error::LockPoisoned(_)) => {
+                self.reopen.set(true);
+                StoreError::backend(self.key, error)
+            }
+            other => StoreError::backend(self.key, other),
+        }
+    }
 }
 
 /// Splits a stored value into its version and bytes.
@@ -255,26 +300,24 @@ fn unpack(key: &str, stored: &[u8]) -> Result<Entry, StoreError> {
             version: Version::new(u64::from_le_bytes(*version)),
             value: value.to_vec(),
         }),
-        None => Err(StoreError::backend(
-            key,
-            format!(
+        // Every value this store writes starts with its version.
+        None => Err(StoreError::Corrupt {
+            key: key.to_owned(),
+            detail: format!(
                 "stored value is {} bytes, shorter than its version",
                 stored.len()
             ),
-        )),
+        }),
     }
-}
-
-fn backend(key: &str) -> impl Fn(redb::Error) -> StoreError + '_ {
-    move |error| StoreError::backend(key, error)
 }
 
 /// The version found under `key` inside a write transaction.
 fn found_version(
     table: &redb::Table<'_, &str, &[u8]>,
     key: &str,
+    fail: &Failures<'_>,
 ) -> Result<Option<Version>, StoreError> {
-    match table.get(key).map_err(|error| backend(key)(error.into()))? {
+    match table.get(key).map_err(|error| fail.redb(error))? {
         Some(stored) => Ok(Some(unpack(key, stored.value())?.version)),
         None => Ok(None),
     }
@@ -283,18 +326,16 @@ fn found_version(
 /// One write transaction: check `expected` if given, write, commit durably.
 fn write_entry(
     db: &Database,
-    key: &str,
+    fail: &Failures<'_>,
     expected: Option<Option<Version>>,
     value: &[u8],
 ) -> Result<Version, StoreError> {
-    let fail = backend(key);
-    let txn = db.begin_write().map_err(|error| fail(error.into()))?;
+    let key = fail.key;
+    let txn = db.begin_write().map_err(|error| fail.redb(error))?;
     let version = {
-        let mut entries = txn
-            .open_table(ENTRIES)
-            .map_err(|error| fail(error.into()))?;
+        let mut entries = txn.open_table(ENTRIES).map_err(|error| fail.redb(error))?;
         if let Some(expected) = expected {
-            let found = found_version(&entries, key)?;
+            let found = found_version(&entries, key, fail)?;
             if found != expected {
                 // Dropping the transaction aborts it.
                 return Err(StoreError::Conflict {
@@ -304,42 +345,43 @@ fn write_entry(
                 });
             }
         }
-        let mut meta = txn.open_table(META).map_err(|error| fail(error.into()))?;
+        let mut meta = txn.open_table(META).map_err(|error| fail.redb(error))?;
         let last = meta
             .get(LAST_VERSION_KEY)
-            .map_err(|error| fail(error.into()))?
+            .map_err(|error| fail.redb(error))?
             .map_or(0, |value| value.value());
         let version = last + 1;
         meta.insert(LAST_VERSION_KEY, version)
-            .map_err(|error| fail(error.into()))?;
+            .map_err(|error| fail.redb(error))?;
         let mut stored = Vec::with_capacity(8 + value.len());
         stored.extend_from_slice(&version.to_le_bytes());
         stored.extend_from_slice(value);
         entries
             .insert(key, stored.as_slice())
-            .map_err(|error| fail(error.into()))?;
+            .map_err(|error| fail.redb(error))?;
         Version::new(version)
     };
-    txn.commit().map_err(|error| fail(error.into()))?;
+    txn.commit().map_err(|error| fail.redb(error))?;
     Ok(version)
 }
 
 impl StateStore for RedbStore {
     async fn get(&self, key: &str) -> Result<Option<Entry>, StoreError> {
         check_key(key)?;
-        let fail = backend(key);
-        let txn = self.db.begin_read().map_err(|error| fail(error.into()))?;
-        let entries = txn
-            .open_table(ENTRIES)
-            .map_err(|error| fail(error.into()))?;
-        match entries.get(key).map_err(|error| fail(error.into()))? {
-            Some(stored) => Ok(Some(unpack(key, stored.value())?)),
-            None => Ok(None),
-        }
+        self.run(key, |db, fail| {
+            let txn = db.begin_read().map_err(|error| fail.redb(error))?;
+            let entries = txn.open_table(ENTRIES).map_err(|error| fail.redb(error))?;
+            match entries.get(fail.key).map_err(|error| fail.redb(error))? {
+                Some(stored) => Ok(Some(unpack(fail.key, stored.value())?)),
+                None => Ok(None),
+            }
+        })
+        .await
     }
 
     async fn put(&self, key: &str, value: Vec<u8>) -> Result<Version, StoreError> {
-        self.write(key, move |db, key| write_entry(db, key, None, &value))
+        check_key(key)?;
+        self.run(key, move |db, fail| write_entry(db, fail, None, &value))
             .await
     }
 
@@ -349,51 +391,48 @@ impl StateStore for RedbStore {
         expected: Option<Version>,
         value: Vec<u8>,
     ) -> Result<Version, StoreError> {
-        self.write(key, move |db, key| {
-            write_entry(db, key, Some(expected), &value)
+        check_key(key)?;
+        self.run(key, move |db, fail| {
+            write_entry(db, fail, Some(expected), &value)
         })
         .await
     }
 
     async fn delete(&self, key: &str) -> Result<bool, StoreError> {
-        self.write(key, |db, key| {
-            let fail = backend(key);
-            let txn = db.begin_write().map_err(|error| fail(error.into()))?;
+        check_key(key)?;
+        self.run(key, |db, fail| {
+            let txn = db.begin_write().map_err(|error| fail.redb(error))?;
             let existed = {
-                let mut entries = txn
-                    .open_table(ENTRIES)
-                    .map_err(|error| fail(error.into()))?;
-                let removed = entries.remove(key).map_err(|error| fail(error.into()))?;
+                let mut entries = txn.open_table(ENTRIES).map_err(|error| fail.redb(error))?;
+                let removed = entries.remove(fail.key).map_err(|error| fail.redb(error))?;
                 removed.is_some()
             };
-            txn.commit().map_err(|error| fail(error.into()))?;
+            txn.commit().map_err(|error| fail.redb(error))?;
             Ok(existed)
         })
         .await
     }
 
     async fn list(&self, prefix: &str) -> Result<Vec<Listed>, StoreError> {
-        let fail = backend(prefix);
-        let txn = self.db.begin_read().map_err(|error| fail(error.into()))?;
-        let entries = txn
-            .open_table(ENTRIES)
-            .map_err(|error| fail(error.into()))?;
-        let mut listed = Vec::new();
-        for item in entries
-            .range(prefix..)
-            .map_err(|error| fail(error.into()))?
-        {
-            let (key, stored) = item.map_err(|error| fail(error.into()))?;
-            let key = key.value();
-            if !key.starts_with(prefix) {
-                break;
+        self.run(prefix, |db, fail| {
+            let prefix = fail.key;
+            let txn = db.begin_read().map_err(|error| fail.redb(error))?;
+            let entries = txn.open_table(ENTRIES).map_err(|error| fail.redb(error))?;
+            let mut listed = Vec::new();
+            for item in entries.range(prefix..).map_err(|error| fail.redb(error))? {
+                let (key, stored) = item.map_err(|error| fail.redb(error))?;
+                let key = key.value();
+                if !key.starts_with(prefix) {
+                    break;
+                }
+                listed.push(Listed {
+                    key: key.to_owned(),
+                    version: unpack(key, stored.value())?.version,
+                });
             }
-            listed.push(Listed {
-                key: key.to_owned(),
-                version: unpack(key, stored.value())?.version,
-            });
-        }
-        Ok(listed)
+            Ok(listed)
+        })
+        .await
     }
 }
 

@@ -4,18 +4,48 @@ use std::{sync::Arc, time::Duration};
 
 use foundation_mailbox::ActorRef;
 use futures::FutureExt;
-use tokio::task::{AbortHandle, JoinHandle};
+use tokio::{
+    sync::{Mutex, OwnedMutexGuard},
+    task::{AbortHandle, JoinHandle},
+};
 
 use crate::{
     PersistentActor, SaveError, SavePolicy, StateStore, Store, StoreError, Version, codec,
     persistent::{Persistent, PersistentCast},
 };
 
+/// Orders the saves of one [`Persistence`](crate::Persistence) across the
+/// incarnations of its actor: every write holds it until the store has
+/// answered, even when the actor that started it crashed or was killed
+/// meanwhile, and recovery waits until it is free before reading. Without
+/// it a restart could load the version before a save still in flight, and
+/// then fail its own first save on a version conflict.
+#[derive(Clone, Debug, Default)]
+pub(crate) struct SaveGate(Arc<Mutex<()>>);
+
+impl SaveGate {
+    /// Waits until no write started through this gate is in flight.
+    pub(crate) async fn wait_clear(&self) {
+        drop(self.0.lock().await);
+    }
+
+    /// Takes the gate for a write about to start: at once when it is free
+    /// (always, for a single incarnation, since each actor has at most one
+    /// write in flight and waits for it before the next), else inside the
+    /// write, after the other incarnation's.
+    fn hold(&self) -> Result<OwnedMutexGuard<()>, Arc<Mutex<()>>> {
+        Arc::clone(&self.0)
+            .try_lock_owned()
+            .map_err(|_| Arc::clone(&self.0))
+    }
+}
+
 /// What a persistent actor knows about its entry and its unsaved changes.
 pub(crate) struct Saver {
     pub(crate) store: Store,
     pub(crate) key: Arc<str>,
     pub(crate) policy: SavePolicy,
+    gate: SaveGate,
     /// The entry's version as last read or written: every save is a
     /// compare-and-set against it, so a second incarnation is caught.
     version: Option<Version>,
@@ -40,6 +70,7 @@ impl Saver {
         store: Store,
         key: Arc<str>,
         policy: SavePolicy,
+        gate: SaveGate,
         version: Option<Version>,
         last_saved: Vec<u8>,
     ) -> Self {
@@ -47,6 +78,7 @@ impl Saver {
             store,
             key,
             policy,
+            gate,
             version,
             last_saved,
             buffer: Vec::new(),
@@ -121,21 +153,13 @@ impl Saver {
         if !self.encode(actor)? {
             return Ok(());
         }
-        let bytes = self.buffer.clone();
-        match self
-            .store
-            .compare_and_set(&self.key, self.version, bytes)
-            .await
-        {
-            Ok(version) => {
-                self.saved(version);
-                Ok(())
-            }
-            Err(source) => Err(SaveError::Store {
-                key: self.key.to_string(),
-                source,
-            }),
-        }
+        // Spawned like a background save, so that a kill while it is in
+        // flight leaves it holding the gate until the store answers.
+        let outcome = self.spawn_write(self.buffer.clone(), false).await;
+        self.settle(outcome)?;
+        std::mem::swap(&mut self.last_saved, &mut self.buffer);
+        self.dirty = 0;
+        Ok(())
     }
 
     /// Starts a background save unless one is still in flight; returns
@@ -160,21 +184,37 @@ impl Saver {
         if !self.encode(actor)? {
             return Ok(());
         }
-        let store = self.store.clone();
-        let key = Arc::clone(&self.key);
-        let expected = self.version;
         let bytes = self.buffer.clone();
         std::mem::swap(&mut self.last_saved, &mut self.buffer);
         self.dirty = 0;
-        // audit:allow(FND001) the background write is owned by its actor: the actor awaits it before its next save and at terminate, and a failure crashes the actor
-        self.in_flight = Some(tokio::spawn(async move {
+        self.in_flight = Some(self.spawn_write(bytes, true));
+        Ok(())
+    }
+
+    /// Starts writing `bytes` as the next version of the entry, holding the
+    /// gate until the store answers; `background` writes log their failure,
+    /// since no caller is waiting to hear of it.
+    fn spawn_write(
+        &self,
+        bytes: Vec<u8>,
+        background: bool,
+    ) -> JoinHandle<Result<Version, StoreError>> {
+        let store = self.store.clone();
+        let key = Arc::clone(&self.key);
+        let expected = self.version;
+        let held = self.gate.hold();
+        // audit:allow(FND001) the write is owned by its actor, which awaits it before its next save and at terminate; an actor that dies first leaves it to finish, and its next incarnation waits for it through the save gate
+        tokio::spawn(async move {
+            let _held = match held {
+                Ok(held) => held,
+                Err(gate) => gate.lock_owned().await,
+            };
             let outcome = store.compare_and_set(&key, expected, bytes).await;
-            if let Err(error) = &outcome {
+            if let (true, Err(error)) = (background, &outcome) {
                 tracing::error!(target: "foundation::persistence", key = %key, %error, "background save failed; the actor crashes at its next message");
             }
             outcome
-        }));
-        Ok(())
+        })
     }
 
     /// Waits for the background write, if any, and takes its outcome.
@@ -215,12 +255,6 @@ impl Saver {
             return Ok(false);
         }
         Ok(true)
-    }
-
-    fn saved(&mut self, version: Version) {
-        self.version = Some(version);
-        std::mem::swap(&mut self.last_saved, &mut self.buffer);
-        self.dirty = 0;
     }
 
     fn arm_timer<P: PersistentActor>(

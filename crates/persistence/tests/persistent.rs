@@ -6,4 +6,5 @@ mod persistent {
     mod failures;
     mod policies;
     mod recovery;
+    mod restart;
 }
