@@ -36,6 +36,7 @@ pub(crate) use self::{
     exit_hooks::Hook,
     lifecycle::Kill,
     receive::{Batch, Hibernation, Received},
+    reserve::{Refused, Reserved},
 };
 use crate::{
     ExitReason, Reference, SystemMessage,
@@ -75,6 +76,20 @@ pub(crate) struct Activation<S> {
 pub(crate) enum PushError<U> {
     Closed(U),
     Full(U),
+}
+
+/// What [`Mailbox::admit`] decided for one more user message.
+#[derive(Debug)]
+enum Admission<T> {
+    Closed,
+    Full,
+    /// The sender is registered to be woken when there is room.
+    Wait,
+    Room,
+    /// Room was made by evicting this older message.
+    Evicted(T),
+    /// The overflow policy drops the new message.
+    Discard,
 }
 
 /// What a signal did; see [`Mailbox::push_signal`].
@@ -124,6 +139,8 @@ struct State<T, S> {
     system: VecDeque<Queued>,
     /// Messages in the receiver's batch, still counted against the bound.
     taken: usize,
+    /// Room promised to senders converting their message outside the lock.
+    reserved: usize,
     senders: Waiters,
     status: Status,
     /// Exit watchers, and a borrowed runner waiting to hear of a kill.
@@ -140,7 +157,7 @@ struct State<T, S> {
 
 impl<T, S> State<T, S> {
     fn has_room(&self, capacity: usize) -> bool {
-        self.user.len() + self.taken < capacity
+        self.user.len() + self.taken + self.reserved < capacity
     }
 
     /// Takes the dormant state out, if the actor is dormant, to be run.
@@ -195,6 +212,7 @@ impl<T, S> Mailbox<T, S> {
                 lane_head: 0,
                 system: VecDeque::new(),
                 taken: 0,
+                reserved: 0,
                 senders: Waiters::default(),
                 status: Status::Starting,
                 status_waiters: Waiters::default(),
@@ -229,45 +247,69 @@ impl<T, S> Mailbox<T, S> {
             return Poll::Pending;
         };
         let mut state = lock(&self.state);
+        let outcome = match self.admit(&mut state, cx, key) {
+            Admission::Closed => Err(PushError::Closed(message)),
+            Admission::Full => Err(PushError::Full(message)),
+            Admission::Wait => {
+                *slot = Some(message);
+                return Poll::Pending;
+            }
+            Admission::Room => {
+                state.user.push_back(into(message));
+                Ok((Pushed::Queued, state.activate()))
+            }
+            Admission::Evicted(oldest) => {
+                state.user.push_back(into(message));
+                Ok((Pushed::Evicted(oldest), None))
+            }
+            Admission::Discard => Ok((Pushed::Discarded(into(message)), None)),
+        };
+        Poll::Ready(outcome)
+    }
+
+    /// With the lock held: whether one more user message may come in, by the
+    /// bound and the overflow policy. `Room` and `Evicted` mean it may (an
+    /// evicted message already left the lane); `Wait` registered the sender.
+    fn admit(
+        &self,
+        state: &mut State<T, S>,
+        cx: Option<&mut Context<'_>>,
+        key: &mut WaiterKey,
+    ) -> Admission<T> {
         if state.status.is_closed() {
             state.senders.remove(key);
-            return Poll::Ready(Err(PushError::Closed(message)));
+            return Admission::Closed;
         }
         if state.has_room(self.capacity) {
             if key.is_registered() {
                 state.senders.remove(key);
             }
-            state.user.push_back(into(message));
-            let activation = state.activate();
-            return Poll::Ready(Ok((Pushed::Queued, activation)));
+            return Admission::Room;
         }
-        let outcome = match self.overflow {
+        match self.overflow {
             Overflow::Backpressure => match cx {
                 Some(cx) => {
                     state.senders.register(key, cx.waker());
-                    *slot = Some(message);
-                    return Poll::Pending;
+                    Admission::Wait
                 }
-                None => Err(PushError::Full(message)),
+                None => Admission::Full,
             },
-            Overflow::Reject => Err(PushError::Full(message)),
+            Overflow::Reject => Admission::Full,
             Overflow::DropOldest => {
                 state.dropped += 1;
                 match state.user.pop_front() {
                     Some(oldest) => {
                         state.lane_head += 1;
-                        state.user.push_back(into(message));
-                        Ok((Pushed::Evicted(oldest), None))
+                        Admission::Evicted(oldest)
                     }
-                    None => Ok((Pushed::Discarded(into(message)), None)),
+                    None => Admission::Discard,
                 }
             }
             Overflow::DropNewest => {
                 state.dropped += 1;
-                Ok((Pushed::Discarded(into(message)), None))
+                Admission::Discard
             }
-        };
-        Poll::Ready(outcome)
+        }
     }
 
     /// Offers one user message without waiting: a full backpressure mailbox
@@ -398,4 +440,5 @@ impl<T, S> Mailbox<T, S> {
 mod exit_hooks;
 mod lifecycle;
 mod receive;
+mod reserve;
 mod stats;

@@ -9,8 +9,8 @@ use std::{
 };
 
 use crate::{
-    Actor, Pid, SendError,
-    actor_ref::settle,
+    Actor, DeadLetterReason, Pid, SendError,
+    mailbox::{Refused, Reserved},
     process::{Envelope, Process},
     waiters::WaiterKey,
 };
@@ -48,25 +48,83 @@ where
         slot: &mut Option<M>,
         key: &mut WaiterKey,
     ) -> Poll<Result<(), SendError<M>>> {
-        // The message is converted only once there is room, so a refused
-        // message comes back as the `M` the caller sent.
-        self.mailbox
-            .poll_push(Some(cx), slot, key, |message: M| {
-                Envelope::Cast(message.into())
-            })
-            .map(|outcome| settle(self, outcome))
+        let Some(message) = slot.take() else {
+            // Polled again after completion: nothing left to send.
+            return Poll::Pending;
+        };
+        match self.mailbox.poll_reserve(Some(cx), key) {
+            Poll::Pending => {
+                *slot = Some(message);
+                Poll::Pending
+            }
+            Poll::Ready(reserved) => Poll::Ready(deliver(self, message, reserved)),
+        }
     }
 
     fn try_send(&self, message: M) -> Result<(), SendError<M>> {
-        settle(
-            self,
-            self.mailbox
-                .try_push(message, |message: M| Envelope::Cast(message.into())),
-        )
+        match self.mailbox.poll_reserve(None, &mut WaiterKey::default()) {
+            Poll::Ready(reserved) => deliver(self, message, reserved),
+            // Without a context a reservation never waits.
+            Poll::Pending => Err(SendError::Full(message)),
+        }
     }
 
     fn cancel(&self, key: &mut WaiterKey) {
         self.mailbox.cancel_push(key);
+    }
+}
+
+/// Converts `message` outside the mailbox lock (the conversion is user code)
+/// and queues it in the room reserved for it. A refused message comes back
+/// as the `M` the caller sent.
+fn deliver<A, M>(
+    process: &Process<A>,
+    message: M,
+    reserved: Result<Reserved<Envelope<A>>, Refused>,
+) -> Result<(), SendError<M>>
+where
+    A: Actor,
+    M: Into<A::Cast>,
+{
+    let reserved = match reserved {
+        Ok(reserved) => reserved,
+        Err(Refused::Closed) => return Err(SendError::NoProcess(message)),
+        Err(Refused::Full) => return Err(SendError::Full(message)),
+    };
+    match reserved {
+        Reserved::Discard => {
+            process.dead_letter(Envelope::Cast(message.into()), DeadLetterReason::Overflow);
+        }
+        Reserved::Room | Reserved::Evicted(_) => {
+            if let Reserved::Evicted(oldest) = reserved {
+                process.dead_letter(oldest, DeadLetterReason::Overflow);
+            }
+            let mut unreserve = Unreserve(Some(process));
+            let envelope = Envelope::Cast(message.into());
+            unreserve.0 = None;
+            match process.mailbox.commit(envelope) {
+                Ok(Some(activation)) => process.activate(activation),
+                Ok(None) => {}
+                // Closed while converting: the message was accepted, so it
+                // is a dead letter now, not a silent drop.
+                Err((envelope, reason)) => {
+                    process.dead_letter(envelope, DeadLetterReason::Exited(reason));
+                }
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Gives reserved room back if the conversion between reserve and commit
+/// unwinds.
+struct Unreserve<'a, A: Actor>(Option<&'a Process<A>>);
+
+impl<A: Actor> Drop for Unreserve<'_, A> {
+    fn drop(&mut self) {
+        if let Some(process) = self.0.take() {
+            process.mailbox.unreserve();
+        }
     }
 }
 

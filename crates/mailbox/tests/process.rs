@@ -10,4 +10,5 @@ mod process {
     mod lifecycle;
     mod mailbox;
     mod ordering;
+    mod recipients;
 }

@@ -1,0 +1,96 @@
+//! Sends through a [`Recipient`], whose conversion into the actor's message
+//! is user code: it runs outside the mailbox lock.
+
+use std::{
+    panic::{AssertUnwindSafe, catch_unwind},
+    sync::{Mutex, OnceLock},
+};
+
+use foundation_mailbox::{Actor, ActorOptions, Context, Recipient, start_with};
+use tokio::sync::mpsc;
+
+use super::support::PATIENCE;
+
+#[derive(Debug)]
+struct Log(mpsc::UnboundedSender<u32>);
+
+impl Actor for Log {
+    type Args = mpsc::UnboundedSender<u32>;
+    type Cast = u32;
+    type Call = ();
+    type Reply = ();
+    type Error = std::convert::Infallible;
+
+    async fn init(log: Self::Args, _: &mut Context<Self>) -> Result<Self, Self::Error> {
+        Ok(Log(log))
+    }
+
+    async fn handle_cast(&mut self, value: u32, _: &mut Context<Self>) -> Result<(), Self::Error> {
+        let _ = self.0.send(value);
+        Ok(())
+    }
+
+    async fn handle_call(&mut self, (): (), _: &mut Context<Self>) -> Result<(), Self::Error> {
+        Ok(())
+    }
+}
+
+/// The recipient an [`Echoing`] conversion sends to, while it converts.
+static ECHO_TO: OnceLock<Mutex<Option<Recipient<u32>>>> = OnceLock::new();
+
+/// Converts into the actor's message by first sending another message to
+/// the same actor: a re-entrant send.
+#[derive(Debug)]
+struct Echoing(u32);
+
+impl From<Echoing> for u32 {
+    fn from(Echoing(value): Echoing) -> u32 {
+        let recipient = ECHO_TO.get_or_init(Default::default).lock().unwrap().clone();
+        if let Some(recipient) = recipient {
+            recipient.try_send(value + 1000).unwrap();
+        }
+        value
+    }
+}
+
+/// Panics while converting.
+#[derive(Debug)]
+struct Poison;
+
+impl From<Poison> for u32 {
+    fn from(Poison: Poison) -> u32 {
+        panic!("conversion refuses")
+    }
+}
+
+#[tokio::test]
+async fn a_conversion_that_sends_to_the_same_actor_does_not_deadlock() {
+    let (tx, mut rx) = mpsc::unbounded_channel();
+    let (log, _handle) = start_with::<Log>(tx, ActorOptions::new()).await.unwrap();
+    *ECHO_TO.get_or_init(Default::default).lock().unwrap() = Some(log.recipient());
+    let echoing: Recipient<Echoing> = log.recipient();
+    echoing.send(Echoing(1)).await.unwrap();
+    echoing.try_send(Echoing(2)).unwrap();
+    let mut seen = Vec::new();
+    for _ in 0..4 {
+        seen.push(rx.recv().await.unwrap());
+    }
+    assert_eq!(seen, [1001, 1, 1002, 2]);
+}
+
+#[tokio::test]
+async fn a_conversion_that_panics_gives_its_room_back_and_poisons_nothing() {
+    let (tx, mut rx) = mpsc::unbounded_channel();
+    let (log, _handle) = start_with::<Log>(tx, ActorOptions::new().capacity(1))
+        .await
+        .unwrap();
+    let poison: Recipient<Poison> = log.recipient();
+    for _ in 0..3 {
+        let panicked = catch_unwind(AssertUnwindSafe(|| poison.try_send(Poison)));
+        assert!(panicked.is_err());
+    }
+    // The one slot is free again, and the mailbox still works.
+    log.try_cast(7).unwrap();
+    assert_eq!(rx.recv().await, Some(7));
+    log.call((), PATIENCE).await.unwrap();
+}
