@@ -39,6 +39,10 @@ pub enum MessageKind {
     Cast,
     /// A call's request; its caller was told the callee exited.
     Call,
+    /// A system message sent with
+    /// [`ProcessRef::send_system`](crate::ProcessRef::send_system) that
+    /// found the system lane full.
+    System,
 }
 
 /// A message that was accepted but never handled.

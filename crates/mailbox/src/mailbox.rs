@@ -101,6 +101,8 @@ pub(crate) enum Signaled<S> {
     Ignored,
     /// An untrapped exit signal killed the process.
     Killed(Kill<S>),
+    /// The system lane's bound refused this message.
+    Overflowed(SystemMessage),
 }
 
 #[derive(Debug)]
@@ -354,7 +356,12 @@ impl<T, S> Mailbox<T, S> {
     /// nothing if its reason is `Normal`, and otherwise kills the process
     /// with its reason at once (OTP: exit signals are asynchronous). Fails,
     /// giving the signal back, when the mailbox is closed.
-    pub(crate) fn push_signal(&self, signal: Signal) -> Result<Signaled<S>, Signal> {
+    /// A `bounded` system message (one sent with the public
+    /// [`ProcessRef::send_system`](crate::ProcessRef::send_system), not a
+    /// DOWN or EXIT of the runtime's own, whose number registrations bound)
+    /// that finds `capacity` system messages waiting is refused as
+    /// `Overflowed`, counted with the mailbox's drops.
+    pub(crate) fn push_signal(&self, signal: Signal, bounded: bool) -> Result<Signaled<S>, Signal> {
         let mut state = lock(&self.state);
         if state.status.is_closed() {
             return Err(signal);
@@ -369,7 +376,13 @@ impl<T, S> Mailbox<T, S> {
                 }
                 return Ok(Signaled::Queued(state.activate()));
             }
-            Signal::Message(message) => message,
+            Signal::Message(message) => {
+                if bounded && state.system.len() >= self.capacity {
+                    state.dropped += 1;
+                    return Ok(Signaled::Overflowed(message));
+                }
+                message
+            }
             Signal::Exit { from, reason } => {
                 if self.trap_exits.load(Ordering::Acquire) {
                     SystemMessage::Exit { from, reason }

@@ -15,7 +15,7 @@ use tokio::sync::oneshot;
 
 use crate::{
     Actor, ActorRef, DeadLetter, DeadLetterReason, DeadLetterSink, DefaultDeadLetterSink,
-    ExitReason, MessageKind, Overflow, Pid, StopError,
+    ExitReason, MessageKind, Overflow, Pid, StopError, SystemMessage,
     mailbox::{Activation, Kill, Mailbox, Pushed, Signaled},
     system::Signal,
     wait::{Budget, Elapsed},
@@ -131,7 +131,10 @@ impl<A: Actor> Process<A> {
 
     /// Hands one message to the dead-letter sink.
     pub(crate) fn dead_letter(&self, envelope: Envelope<A>, reason: DeadLetterReason) {
-        let letter = envelope.into_dead_letter(self.pid, reason);
+        self.deliver_dead_letter(envelope.into_dead_letter(self.pid, reason));
+    }
+
+    fn deliver_dead_letter(&self, letter: DeadLetter) {
         // A sink is user code: its panic must not reach the sender or the
         // task finishing an exit.
         let delivered = catch_unwind(AssertUnwindSafe(|| match &self.dead_letters {
@@ -285,7 +288,7 @@ impl<A: Actor> Process<A> {
         reason: ExitReason,
         timeout: Duration,
     ) -> Result<ExitReason, StopError> {
-        if self.signal(Signal::Stop(reason)).is_err() {
+        if self.signal(Signal::Stop(reason), false).is_err() {
             return Err(StopError::NoProcess);
         }
         let exited = ExitWait {
@@ -303,12 +306,22 @@ impl<A: Actor> Process<A> {
 
     /// Delivers a signal, activating the actor if it was dormant, or
     /// killing it if it is an untrapped exit signal.
-    pub(crate) fn signal(&self, signal: Signal) -> Result<(), Signal> {
-        match self.mailbox.push_signal(signal)? {
+    pub(crate) fn signal(&self, signal: Signal, bounded: bool) -> Result<(), Signal> {
+        match self.mailbox.push_signal(signal, bounded)? {
             Signaled::Queued(Some(activation)) => self.activate(activation),
             Signaled::Queued(None) | Signaled::Ignored => {}
             Signaled::Killed(kill) => {
                 self.killed(kill);
+            }
+            Signaled::Overflowed(message) => {
+                let letter = DeadLetter {
+                    recipient: self.pid,
+                    reason: DeadLetterReason::Overflow,
+                    kind: MessageKind::System,
+                    type_name: std::any::type_name::<SystemMessage>(),
+                    message: Box::new(message),
+                };
+                self.deliver_dead_letter(letter);
             }
         }
         Ok(())

@@ -25,7 +25,7 @@ use crate::{
 pub(crate) trait ErasedProcess: Send + Sync + fmt::Debug {
     fn pid(&self) -> Pid;
     fn is_alive(&self) -> bool;
-    fn push_signal(&self, signal: Signal) -> Result<(), Signal>;
+    fn push_signal(&self, signal: Signal, bounded: bool) -> Result<(), Signal>;
     fn poll_exit(&self, cx: &mut Context<'_>, key: &mut WaiterKey) -> Poll<ExitReason>;
     fn cancel_wait(&self, key: &mut WaiterKey);
     fn exit_reason(&self) -> Option<ExitReason>;
@@ -51,8 +51,8 @@ impl<A: Actor> ErasedProcess for Process<A> {
         self.mailbox.is_open()
     }
 
-    fn push_signal(&self, signal: Signal) -> Result<(), Signal> {
-        self.signal(signal)
+    fn push_signal(&self, signal: Signal, bounded: bool) -> Result<(), Signal> {
+        self.signal(signal, bounded)
     }
 
     fn poll_exit(&self, cx: &mut Context<'_>, key: &mut WaiterKey) -> Poll<ExitReason> {
@@ -167,9 +167,16 @@ impl ProcessRef {
     /// lane, in Erlang's order: the actor sees it after the user messages
     /// already queued when it arrived, and before any that arrive later.
     /// Gives it back if the process has exited.
+    ///
+    /// The lane holds at most the mailbox's capacity of messages sent this
+    /// way: one more is handed to dead letters ([`MessageKind::System`](crate::MessageKind::System),
+    /// [`DeadLetterReason::Overflow`](crate::DeadLetterReason::Overflow)) and counted in
+    /// [`MailboxStats::dropped`](crate::MailboxStats::dropped). The DOWNs
+    /// of [`notify_on_exit`](Self::notify_on_exit) and exit signals from
+    /// links are not bounded this way: each registration sends one.
     pub fn send_system(&self, message: SystemMessage) -> Result<(), SystemMessage> {
         self.0
-            .push_signal(Signal::Message(message))
+            .push_signal(Signal::Message(message), true)
             .map_err(|signal| match signal {
                 Signal::Message(message) => message,
                 // Only `Message` was pushed, so only `Message` comes back.
@@ -195,7 +202,9 @@ impl ProcessRef {
     /// other reason ends the actor with that reason (without `terminate`).
     /// Returns `false` if the process has already exited.
     pub fn exit_signal(&self, from: Pid, reason: ExitReason) -> bool {
-        self.0.push_signal(Signal::Exit { from, reason }).is_ok()
+        self.0
+            .push_signal(Signal::Exit { from, reason }, false)
+            .is_ok()
     }
 
     /// Kills the process at its next await point: no `terminate`, exit reason

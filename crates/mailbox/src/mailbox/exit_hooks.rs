@@ -7,7 +7,7 @@
 
 use std::panic::{AssertUnwindSafe, catch_unwind};
 
-use crate::{Down, ExitReason, Pid, ProcessRef, Reference, SystemMessage};
+use crate::{Down, ExitReason, Pid, ProcessRef, Reference, SystemMessage, system::Signal};
 
 /// A closure run with the exit reason.
 pub(crate) type ExitHook = Box<dyn FnOnce(&ExitReason) + Send>;
@@ -39,8 +39,12 @@ impl Hook {
                     reference,
                     reason: reason.clone(),
                 };
-                // A watcher that has exited has nobody left to tell.
-                let _ = watcher.send_system(SystemMessage::Down(down));
+                // A watcher that has exited has nobody left to tell. One
+                // registration sends one DOWN: not subject to the bound on
+                // system messages sent by hand.
+                let _ = watcher
+                    .0
+                    .push_signal(Signal::Message(SystemMessage::Down(down)), false);
             }
         }
     }

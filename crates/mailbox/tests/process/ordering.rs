@@ -143,3 +143,51 @@ async fn a_down_comes_after_the_last_message_of_a_worker_that_failed() {
         assert_eq!(seen[3], "later");
     }
 }
+
+/// System messages sent by hand are bounded like user messages: one more
+/// than the capacity is a counted dead letter, never unbounded memory.
+#[tokio::test]
+async fn hand_sent_system_messages_are_bounded_and_overflow_to_dead_letters() {
+    use foundation_mailbox::{
+        ActorOptions, DeadLetter, DeadLetterReason, DeadLetterSink, Down, MessageKind, start_with,
+    };
+
+    #[derive(Debug, Default)]
+    struct Kinds(std::sync::Mutex<Vec<(MessageKind, DeadLetterReason)>>);
+    impl DeadLetterSink for Kinds {
+        fn dead_letter(&self, letter: DeadLetter) {
+            self.0.lock().unwrap().push((letter.kind, letter.reason));
+        }
+    }
+
+    let (log, mut lines) = mpsc::unbounded_channel();
+    let gate = Arc::new(Semaphore::new(0));
+    let sink = Arc::new(Kinds::default());
+    let (watcher, _w) = start_with::<Watcher>(
+        (log, gate.clone()),
+        ActorOptions::new().capacity(2).dead_letters(sink.clone()),
+    )
+    .await
+    .unwrap();
+    watcher.cast("busy".to_owned()).await.unwrap();
+    let down = |reference| {
+        SystemMessage::Down(Down {
+            pid: watcher.pid(),
+            reference,
+            reason: ExitReason::Normal,
+        })
+    };
+    let process = watcher.process_ref();
+    for _ in 0..3 {
+        process.send_system(down(Reference::new())).unwrap();
+    }
+    assert_eq!(
+        *sink.0.lock().unwrap(),
+        [(MessageKind::System, DeadLetterReason::Overflow)]
+    );
+    assert_eq!(watcher.mailbox_stats().dropped, 1);
+    gate.add_permits(1);
+    assert_eq!(lines.recv().await.unwrap(), "busy");
+    assert_eq!(lines.recv().await.unwrap(), "DOWN normal");
+    assert_eq!(lines.recv().await.unwrap(), "DOWN normal");
+}

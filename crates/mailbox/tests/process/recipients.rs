@@ -45,7 +45,11 @@ struct Echoing(u32);
 
 impl From<Echoing> for u32 {
     fn from(Echoing(value): Echoing) -> u32 {
-        let recipient = ECHO_TO.get_or_init(Default::default).lock().unwrap().clone();
+        let recipient = ECHO_TO
+            .get_or_init(Default::default)
+            .lock()
+            .unwrap()
+            .clone();
         if let Some(recipient) = recipient {
             recipient.try_send(value + 1000).unwrap();
         }
