@@ -34,7 +34,7 @@ pub(crate) async fn start(
     spec: &ChildSpec,
     supervisor: &ProcessRef,
 ) -> Result<Running, ErrorCause> {
-    let process = spec.start_future().await?;
+    let process = spec.run_start().await?;
     Ok(tie(process, supervisor))
 }
 

@@ -25,6 +25,9 @@ type DynStart<T> = Arc<
     dyn Fn(T) -> Pin<Box<dyn Future<Output = Result<ProcessRef, ErrorCause>> + Send>> + Send + Sync,
 >;
 
+#[cfg(all(test, not(foundation_loom)))]
+mod tests;
+
 /// The one spec a dynamic supervisor's children share: a start function
 /// taking each child's own argument, and the child's restart type, shutdown
 /// and kind, plus the supervisor's intensity and `max_children`.
@@ -216,16 +219,16 @@ impl<T: Clone + Send + Sync + 'static> Shared<T> {
         arg: T,
         supervisor: &ProcessRef,
     ) -> Result<ProcessRef, SupervisorError> {
-        let process = match (self.spec.start)(arg.clone()).await {
-            Ok(process) => process,
-            Err(cause) => {
-                self.registry.release(slot);
-                return Err(SupervisorError::ChildStart {
-                    id: "dynamic child".into(),
-                    cause,
-                });
-            }
-        };
+        // Dropped with this future (a cancelled start, a killed
+        // supervisor) or on a failed start, the slot goes back.
+        let reserved = self.registry.guard(slot);
+        let process = crate::start::contained(|| (self.spec.start)(arg.clone()))
+            .await
+            .map_err(|cause| SupervisorError::ChildStart {
+                id: "dynamic child".into(),
+                cause,
+            })?;
+        let slot = reserved.take();
         let entry = Entry {
             process: process.clone(),
             arg,

@@ -50,7 +50,7 @@ use crate::{
 #[derive(Debug)]
 pub struct DynamicSupervisorRef<T: Clone + Send + Sync + 'static> {
     actor: ActorRef<DynamicSupervisor<T>>,
-    shared: Arc<Shared<T>>,
+    pub(crate) shared: Arc<Shared<T>>,
 }
 
 impl<T: Clone + Send + Sync + 'static> Clone for DynamicSupervisorRef<T> {

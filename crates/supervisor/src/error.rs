@@ -63,6 +63,27 @@ pub enum SupervisorError {
     Timeout(Duration),
 }
 
+/// A child's start function panicked. The supervisor survives it: the
+/// panic comes back as the `cause` of [`SupervisorError::ChildStart`]
+/// (from [`Supervisor::start`](crate::Supervisor::start),
+/// [`SupervisorRef::start_child`](crate::SupervisorRef::start_child),
+/// [`SupervisorRef::restart_child`](crate::SupervisorRef::restart_child) or
+/// [`DynamicSupervisorRef::start_child`](crate::DynamicSupervisorRef::start_child)),
+/// and a failed restart is retried like any other start failure.
+///
+/// ```
+/// use foundation_supervisor::StartPanicked;
+///
+/// let panic = StartPanicked { message: "no config".into() };
+/// assert_eq!(panic.to_string(), "start function panicked: no config");
+/// ```
+#[derive(Debug, Error, Clone, PartialEq, Eq)]
+#[error("start function panicked: {message}")]
+pub struct StartPanicked {
+    /// The panic's message.
+    pub message: Arc<str>,
+}
+
 /// Calls a supervisor process with the configured call timeout; a failure
 /// comes back as the error a supervisor's caller sees.
 pub(crate) async fn call<A: Actor>(
@@ -85,6 +106,17 @@ impl SupervisorError {
             | CallError::SendTimeout(_)
             | CallError::Dropped
             | CallError::Timeout => Self::Timeout(timeout),
+        }
+    }
+
+    /// The panic message, when this is a child's start function that
+    /// panicked ([`StartPanicked`]).
+    pub fn start_panic(&self) -> Option<&str> {
+        match self {
+            Self::ChildStart { cause, .. } => cause
+                .downcast_ref::<StartPanicked>()
+                .map(|panic| &*panic.message),
+            _ => None,
         }
     }
 

@@ -80,6 +80,7 @@ mod loom_models;
 mod registry;
 mod root;
 mod spec;
+mod start;
 mod supervisor;
 mod supervisor_ref;
 mod sync;
@@ -92,7 +93,7 @@ pub use crate::task::{
 pub use crate::{
     dynamic::{DynamicSpec, DynamicSupervisor, HandleRequest, Shared},
     dynamic_ref::DynamicSupervisorRef,
-    error::SupervisorError,
+    error::{StartPanicked, SupervisorError},
     flags::{AutoShutdown, Intensity, Strategy, SupervisorSpec},
     root::{Ended, Root},
     spec::{ChildKind, ChildSpec, Restart, Shutdown, StartFuture},

@@ -73,7 +73,46 @@ pub(crate) struct Registry<E> {
 #[must_use = "a reserved slot must be inserted into or released"]
 pub(crate) struct Slot(());
 
+/// A reserved slot that gives itself back when dropped: a start that is
+/// cancelled (its future dropped), that panics, or whose supervisor is
+/// killed mid-restart never leaks its place under `max_children`.
+#[derive(Debug)]
+pub(crate) struct Reserved<'a, E> {
+    registry: &'a Registry<E>,
+    slot: Option<Slot>,
+}
+
+impl<E> Reserved<'_, E> {
+    /// Takes the slot out, to insert it; the guard then gives nothing back.
+    pub(crate) fn take(mut self) -> Slot {
+        self.slot.take().expect("a reserved slot is taken once")
+    }
+}
+
+impl<E> Drop for Reserved<'_, E> {
+    fn drop(&mut self) {
+        if let Some(slot) = self.slot.take() {
+            self.registry.release(slot);
+        }
+    }
+}
+
 impl<E> Registry<E> {
+    /// Guards `slot`: it is released unless taken out for an insert.
+    pub(crate) fn guard(&self, slot: Slot) -> Reserved<'_, E> {
+        Reserved {
+            registry: self,
+            slot: Some(slot),
+        }
+    }
+
+    /// Slots reserved or held by registered children (not counting the
+    /// closed mark): what `max_children` is checked against.
+    #[cfg(test)]
+    pub(crate) fn reserved(&self) -> usize {
+        self.slots.load(Ordering::Acquire) & !CLOSED
+    }
+
     pub(crate) fn new(max_children: usize) -> Self {
         Self {
             slots: AtomicUsize::new(0),

@@ -12,5 +12,6 @@ mod supervisor {
     mod operations;
     mod restart_types;
     mod root;
+    mod start_failures;
     mod strategies;
 }
