@@ -135,6 +135,12 @@ impl<T: Clone + Send + Sync + 'static> DynamicSpec<T> {
         self
     }
 
+    /// Checks OTP's rules before the supervisor starts: the intensity's
+    /// period is not zero ([`SupervisorError::InvalidPeriod`]).
+    pub fn validate(&self) -> Result<(), SupervisorError> {
+        self.intensity.validate()
+    }
+
     /// The `max_children` limit.
     pub fn max(&self) -> usize {
         self.max_children
@@ -337,6 +343,7 @@ impl<T: Clone + Send + Sync + 'static> Actor for DynamicSupervisor<T> {
     type Error = SupervisorError;
 
     async fn init(spec: DynamicSpec<T>, ctx: &mut Context<Self>) -> Result<Self, SupervisorError> {
+        spec.validate()?;
         ctx.trap_exits(true);
         let restarts = RestartLog::new(spec.intensity);
         let shared = Arc::new(Shared {

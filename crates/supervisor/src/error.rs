@@ -29,6 +29,13 @@ pub enum SupervisorError {
         /// Which rule, and how to fix it.
         problem: &'static str,
     },
+    /// The restart intensity's period is zero, which would switch the
+    /// restart limit off (OTP's `invalid_period`). Returned by
+    /// [`SupervisorSpec::validate`](crate::SupervisorSpec::validate) and
+    /// [`DynamicSpec::validate`](crate::DynamicSpec::validate), so by every
+    /// supervisor's start.
+    #[error("invalid intensity period {0:?}: it must be longer than zero")]
+    InvalidPeriod(Duration),
     /// A child's start function failed. When a supervisor's start fails
     /// this way, the children already started were stopped first, in
     /// reverse order.
