@@ -52,6 +52,13 @@ pub enum SupervisorError {
     /// The child is running; terminate it first.
     #[error("child `{0}` is running: terminate it first")]
     Running(Arc<str>),
+    /// The child's restart failed and is being tried again (OTP's
+    /// `restarting`): [`SupervisorRef::restart_child`](crate::SupervisorRef::restart_child)
+    /// and [`SupervisorRef::delete_child`](crate::SupervisorRef::delete_child)
+    /// refuse it; [`SupervisorRef::terminate_child`](crate::SupervisorRef::terminate_child)
+    /// ends the retries.
+    #[error("child `{0}` is restarting")]
+    Restarting(Arc<str>),
     /// A dynamic supervisor already runs its `max_children`.
     #[error("the supervisor already runs its maximum of {0} children")]
     MaxChildren(usize),

@@ -78,6 +78,7 @@ mod intensity;
 #[cfg(all(test, foundation_loom))]
 mod loom_models;
 mod registry;
+mod retry;
 mod root;
 mod spec;
 mod start;
@@ -95,6 +96,7 @@ pub use crate::{
     dynamic_ref::DynamicSupervisorRef,
     error::{StartPanicked, SupervisorError},
     flags::{AutoShutdown, Intensity, Strategy, SupervisorSpec},
+    retry::TryAgain,
     root::{Ended, Root},
     spec::{ChildKind, ChildSpec, Restart, Shutdown, StartFuture},
     supervisor::{Directory, INTENSITY_REACHED, Supervisor, reached_intensity},

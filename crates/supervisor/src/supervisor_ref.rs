@@ -52,8 +52,11 @@ pub struct ChildInfo {
     /// The child's id.
     pub id: Arc<str>,
     /// The running process, or `None` if the child is not running
-    /// (terminated, or a transient child that exited normally).
+    /// (terminated, a transient child that exited normally, or restarting).
     pub process: Option<ProcessRef>,
+    /// Its restart failed and is being tried again (OTP's `restarting` in
+    /// place of a pid); `process` is `None` meanwhile.
+    pub restarting: bool,
     /// Worker or supervisor.
     pub kind: ChildKind,
     /// Its restart type.
