@@ -202,3 +202,64 @@ async fn a_dynamic_supervisor_lives_in_a_tree_and_dies_with_it() {
     assert_eq!(sessions.count_children().specs, 0);
     root.shutdown(PATIENCE).await.unwrap();
 }
+
+/// An argument that cannot be copied, like a socket.
+#[derive(Debug)]
+struct Socket(tokio::sync::oneshot::Sender<&'static str>);
+
+#[derive(Debug)]
+struct Connection(Option<Socket>);
+
+impl foundation_mailbox::Actor for Connection {
+    type Args = Socket;
+    type Cast = ();
+    type Call = ();
+    type Reply = ();
+    type Error = std::convert::Infallible;
+
+    async fn init(
+        socket: Socket,
+        _: &mut foundation_mailbox::Context<Self>,
+    ) -> Result<Self, Self::Error> {
+        Ok(Connection(Some(socket)))
+    }
+
+    async fn handle_cast(
+        &mut self,
+        (): (),
+        _: &mut foundation_mailbox::Context<Self>,
+    ) -> Result<(), Self::Error> {
+        panic!("connection crashed on purpose");
+    }
+
+    async fn handle_call(
+        &mut self,
+        (): (),
+        _: &mut foundation_mailbox::Context<Self>,
+    ) -> Result<(), Self::Error> {
+        if let Some(Socket(socket)) = self.0.take() {
+            let _ = socket.send("hello");
+        }
+        Ok(())
+    }
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_temporary_child_takes_its_argument_by_value_once() {
+    let pool =
+        DynamicSupervisorRef::start(DynamicSpec::temporary_actor::<Connection>().max_children(1))
+            .await
+            .unwrap();
+    let (socket, greeting) = tokio::sync::oneshot::channel();
+    let child = pool.start_child(Socket(socket)).await.unwrap();
+    let connection = child.downcast::<Connection>().unwrap();
+    connection.call((), PATIENCE).await.unwrap();
+    assert_eq!(greeting.await.unwrap(), "hello");
+    // Temporary: a crash ends it for good and frees its slot.
+    connection.cast(()).await.unwrap();
+    connection.wait_for_exit(PATIENCE).await.unwrap();
+    let (socket, _greeting) = tokio::sync::oneshot::channel();
+    until(|| pool.count_children().specs == 0).await;
+    pool.start_child(Socket(socket)).await.unwrap();
+    assert_eq!(pool.count_children().specs, 1);
+}
