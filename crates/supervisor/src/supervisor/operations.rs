@@ -58,6 +58,10 @@ impl Supervisor {
                 SupervisorReply::Done(self.terminate_child(&id).await)
             }
             SupervisorRequest::DeleteChild(id) => SupervisorReply::Done(self.delete_child(&id)),
+            SupervisorRequest::GetChildSpec(id) => SupervisorReply::Spec(
+                self.position(&id)
+                    .map(|index| self.children[index].spec.clone()),
+            ),
             SupervisorRequest::Directory => SupervisorReply::Directory(Arc::clone(&self.directory)),
         }
     }
