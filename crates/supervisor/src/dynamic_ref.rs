@@ -119,7 +119,11 @@ impl<T: Send + 'static> DynamicSupervisorRef<T> {
             .remove(pid)
             .ok_or(SupervisorError::NoSuchPid(pid))?;
         untie(&entry);
-        Ok(stop(&entry.process, self.shared.spec.shutdown).await)
+        // A child that will not die is reported by `stop`; its pid is no
+        // longer this supervisor's either way.
+        Ok(stop(&entry.process, self.shared.spec.shutdown)
+            .await
+            .unwrap_or(ExitReason::Killed))
     }
 
     /// The running children, in no particular order (a deliberate

@@ -128,15 +128,29 @@ impl Supervisor {
             let child = &mut self.children[index];
             if let Some(running) = child.running.take() {
                 let pid = running.process.pid();
-                let exit = running.shutdown(child.spec.shutdown_mode(), &self.me).await;
-                tracing::info!(
-                    target: "foundation::supervisor",
-                    supervisor = %self.me.pid(),
-                    child = child.spec.id(),
-                    %pid,
-                    %exit,
-                    "child shut down ({reason})"
-                );
+                match running.shutdown(child.spec.shutdown_mode(), &self.me).await {
+                    Ok(exit) => tracing::info!(
+                        target: "foundation::supervisor",
+                        supervisor = %self.me.pid(),
+                        child = child.spec.id(),
+                        %pid,
+                        %exit,
+                        "child shut down ({reason})"
+                    ),
+                    Err(process) => {
+                        tracing::error!(
+                            target: "foundation::supervisor",
+                            supervisor = %self.me.pid(),
+                            child = child.spec.id(),
+                            %pid,
+                            "killed child has not exited (it runs code that never awaits): \
+                             it stays the running incarnation, and no second one is started beside it"
+                        );
+                        // Tied again: its exit, at its next await, comes as
+                        // a DOWN like any other and is handled by strategy.
+                        child.running = Some(child::tie(process, &self.me));
+                    }
+                }
             }
         }
     }

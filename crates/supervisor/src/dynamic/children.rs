@@ -82,7 +82,8 @@ impl<T: Send + 'static> Shared<T> {
             .insert(slot, process.pid(), entry, |entry| tie(entry, supervisor));
         if let Err(entry) = inserted {
             // The supervisor shut down while the child started: it is ours to stop.
-            stop(&entry.process, self.spec.shutdown).await;
+            // `stop` reports a child that will not die; there is no one to hand it to.
+            let _ = stop(&entry.process, self.spec.shutdown).await;
             return Err(SupervisorError::Exited(
                 supervisor
                     .exit_reason()

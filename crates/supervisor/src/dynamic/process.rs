@@ -116,7 +116,8 @@ impl<T: Send + 'static> DynamicSupervisor<T> {
             // Terminated while restarting, or shut down meanwhile: the new
             // child is ours to stop.
             Err(entry) => {
-                stop(&entry.process, self.shared.spec.shutdown).await;
+                // `stop` reports a child that will not die.
+                let _ = stop(&entry.process, self.shared.spec.shutdown).await;
             }
         }
         Attempt::Done

@@ -52,7 +52,9 @@ impl Attempts {
     async fn start(&self, args: Args) -> Result<foundation_mailbox::ProcessRef, StartError> {
         if self.count.fetch_add(1, Ordering::SeqCst) > 0 {
             let _ = self.begun.send(());
-            tokio::time::sleep(ATTEMPT).await;
+            // A start that takes ATTEMPT on the paused clock: it models
+            // slow work, it waits for nothing.
+            let _ = tokio::time::timeout(ATTEMPT, std::future::pending::<()>()).await;
             return Err(StartError::Init(foundation_mailbox::ExitReason::error(
                 SlowFailure,
             )));
