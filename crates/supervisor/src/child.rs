@@ -34,7 +34,7 @@ pub(crate) async fn start(
     spec: &ChildSpec,
     supervisor: &ProcessRef,
 ) -> Result<Running, ErrorCause> {
-    let process = spec.start_future().await?;
+    let process = spec.run_start().await?;
     Ok(tie(process, supervisor))
 }
 
@@ -69,24 +69,38 @@ impl Running {
     }
 
     /// Stops the child with its shutdown spec, after untying it so its exit
-    /// is not taken for a crash, and returns how it exited.
+    /// is not taken for a crash, and returns how it exited; or gives the
+    /// process back if it was killed and still has not exited (see [`stop`]).
     pub(crate) async fn shutdown(
         mut self,
         shutdown: Shutdown,
         supervisor: &ProcessRef,
-    ) -> ExitReason {
+    ) -> Result<ExitReason, ProcessRef> {
         if let Some(hook) = self.child_hook.take() {
             self.process.cancel_exit_hook(hook);
         }
         let process = self.untie(supervisor);
-        stop(&process, shutdown).await
+        match stop(&process, shutdown).await {
+            Ok(reason) => Ok(reason),
+            Err(StillRunning) => Err(process),
+        }
     }
 }
 
+/// A process that was killed and has not exited within the grace after
+/// the kill: it is running code that never awaits, which a kill cannot
+/// interrupt. It is still alive.
+#[derive(Debug)]
+pub(crate) struct StillRunning;
+
 /// Stops `process` with a shutdown spec (OTP's `shutdown/2`) and returns how
-/// it exited. The wait after a kill is bounded: a process stuck in code that
-/// never awaits is reported and left to die at its next await.
-pub(crate) async fn stop(process: &ProcessRef, shutdown: Shutdown) -> ExitReason {
+/// it exited. The wait after a kill is bounded by the default timeout: a
+/// process stuck in code that never awaits is reported and comes back as
+/// [`StillRunning`], to die at its next await.
+pub(crate) async fn stop(
+    process: &ProcessRef,
+    shutdown: Shutdown,
+) -> Result<ExitReason, StillRunning> {
     let stopped = match shutdown {
         Shutdown::BrutalKill => {
             process.kill();
@@ -97,9 +111,9 @@ pub(crate) async fn stop(process: &ProcessRef, shutdown: Shutdown) -> ExitReason
     };
     if let Some(timeout) = stopped {
         match process.stop(ExitReason::shutdown(), timeout).await {
-            Ok(reason) => return reason,
+            Ok(reason) => return Ok(reason),
             Err(foundation_mailbox::StopError::NoProcess) => {
-                return process.exit_reason().unwrap_or(ExitReason::NoProcess);
+                return Ok(process.exit_reason().unwrap_or(ExitReason::NoProcess));
             }
             Err(foundation_mailbox::StopError::Timeout(_)) => {
                 tracing::warn!(
@@ -113,7 +127,7 @@ pub(crate) async fn stop(process: &ProcessRef, shutdown: Shutdown) -> ExitReason
     }
     let grace = TimeoutConfig::current().default_timeout();
     match process.wait_for_exit(grace).await {
-        Ok(reason) => reason,
+        Ok(reason) => Ok(reason),
         Err(_) => {
             tracing::error!(
                 target: "foundation::supervisor",
@@ -121,7 +135,7 @@ pub(crate) async fn stop(process: &ProcessRef, shutdown: Shutdown) -> ExitReason
                 ?grace,
                 "killed child has not exited: it is running code that never awaits"
             );
-            ExitReason::Killed
+            Err(StillRunning)
         }
     }
 }

@@ -7,23 +7,27 @@
 //! exits: it restarts them one-for-one within its intensity, and on
 //! shutdown it stops them all concurrently, each within its own shutdown.
 
-use std::{convert::Infallible, fmt, future::Future, pin::Pin, sync::Arc};
+use std::{fmt, future::Future, pin::Pin, sync::Arc};
 
-use foundation_mailbox::{
-    Actor, ActorOptions, Context, Down, ErrorCause, ExitHookId, ExitReason, ProcessRef,
-    SystemMessage, start_with,
-};
+use foundation_mailbox::{Actor, ActorOptions, ErrorCause, ProcessRef, start_with};
 
-use crate::{
-    ChildKind, Intensity, Restart, Shutdown, SupervisorError,
-    child::stop,
-    intensity::RestartLog,
-    registry::{Registry, Slot},
+use crate::{ChildKind, Intensity, Restart, Shutdown, SupervisorError};
+
+mod children;
+mod process;
+
+pub(crate) use self::children::untie;
+pub use self::{
+    children::{HandleRequest, Shared},
+    process::DynamicSupervisor,
 };
 
 type DynStart<T> = Arc<
     dyn Fn(T) -> Pin<Box<dyn Future<Output = Result<ProcessRef, ErrorCause>> + Send>> + Send + Sync,
 >;
+
+#[cfg(all(test, not(foundation_loom)))]
+mod tests;
 
 /// The one spec a dynamic supervisor's children share: a start function
 /// taking each child's own argument, and the child's restart type, shutdown
@@ -48,6 +52,9 @@ type DynStart<T> = Arc<
 /// ```
 pub struct DynamicSpec<T> {
     start: DynStart<T>,
+    /// Copies a child's argument for each restart; `None` for a temporary
+    /// spec, whose argument is moved into its one start.
+    clone_arg: Option<fn(&T) -> T>,
     restart: Restart,
     pub(crate) shutdown: Shutdown,
     kind: ChildKind,
@@ -59,6 +66,7 @@ impl<T> Clone for DynamicSpec<T> {
     fn clone(&self) -> Self {
         Self {
             start: Arc::clone(&self.start),
+            clone_arg: self.clone_arg,
             restart: self.restart,
             shutdown: self.shutdown,
             kind: self.kind,
@@ -80,10 +88,52 @@ impl<T> fmt::Debug for DynamicSpec<T> {
     }
 }
 
-impl<T: Clone + Send + Sync + 'static> DynamicSpec<T> {
+impl<T: Clone + Send + 'static> DynamicSpec<T> {
     /// Children started by `start(arg)`, an async function returning the new
-    /// process. A restarted child gets the same argument again.
+    /// process. A restarted child gets a copy of the same argument again.
     pub fn new<F, Fut, E>(start: F) -> Self
+    where
+        F: Fn(T) -> Fut + Send + Sync + 'static,
+        Fut: Future<Output = Result<ProcessRef, E>> + Send + 'static,
+        E: std::error::Error + Send + Sync + 'static,
+    {
+        DynamicSpec {
+            clone_arg: Some(T::clone),
+            restart: Restart::Permanent,
+            ..DynamicSpec::temporary(start)
+        }
+    }
+
+    /// Sets the children's restart type (default permanent).
+    pub fn restart(mut self, restart: Restart) -> Self {
+        self.restart = restart;
+        self.clone_arg = Some(T::clone);
+        self
+    }
+}
+
+impl<T: Send + 'static> DynamicSpec<T> {
+    /// Temporary children started by `start(arg)`: never restarted, so the
+    /// argument is moved into the one start and needs no `Clone` (a
+    /// connection actor can take its socket).
+    ///
+    /// ```
+    /// use foundation_supervisor::{DynamicSpec, Restart};
+    /// # use foundation_mailbox::{Actor, Context};
+    /// # #[derive(Debug)] struct Connection;
+    /// # impl Actor for Connection {
+    /// #     type Args = std::net::TcpStream; type Cast = (); type Call = (); type Reply = ();
+    /// #     type Error = std::convert::Infallible;
+    /// #     async fn init(_: Self::Args, _: &mut Context<Self>) -> Result<Self, Self::Error> { Ok(Connection) }
+    /// #     async fn handle_cast(&mut self, _: (), _: &mut Context<Self>) -> Result<(), Self::Error> { Ok(()) }
+    /// #     async fn handle_call(&mut self, _: (), _: &mut Context<Self>) -> Result<(), Self::Error> { Ok(()) }
+    /// # }
+    ///
+    /// // A TcpStream is not Clone: only a temporary spec can take it.
+    /// let spec = DynamicSpec::temporary_actor::<Connection>();
+    /// assert_eq!(spec.restart_type(), Restart::Temporary);
+    /// ```
+    pub fn temporary<F, Fut, E>(start: F) -> Self
     where
         F: Fn(T) -> Fut + Send + Sync + 'static,
         Fut: Future<Output = Result<ProcessRef, E>> + Send + 'static,
@@ -94,7 +144,8 @@ impl<T: Clone + Send + Sync + 'static> DynamicSpec<T> {
                 let started = start(arg);
                 Box::pin(async move { started.await.map_err(ErrorCause::new) })
             }),
-            restart: Restart::Permanent,
+            clone_arg: None,
+            restart: Restart::Temporary,
             shutdown: Shutdown::WORKER_DEFAULT,
             kind: ChildKind::Worker,
             intensity: Intensity::default(),
@@ -102,10 +153,35 @@ impl<T: Clone + Send + Sync + 'static> DynamicSpec<T> {
         }
     }
 
-    /// Sets the children's restart type (default permanent).
-    pub fn restart(mut self, restart: Restart) -> Self {
-        self.restart = restart;
-        self
+    /// The children's restart type.
+    pub fn restart_type(&self) -> Restart {
+        self.restart
+    }
+
+    /// The children's kind.
+    pub fn kind(&self) -> ChildKind {
+        self.kind
+    }
+
+    /// Splits a child's argument into the one its start gets and the copy
+    /// kept for its restarts (none for a temporary child).
+    pub(crate) fn split_arg(&self, arg: T) -> (T, Option<T>) {
+        match self.clone_arg {
+            Some(clone) if self.restart != Restart::Temporary => (clone(&arg), Some(arg)),
+            _ => (arg, None),
+        }
+    }
+
+    /// A copy of a kept argument, for one restart attempt.
+    pub(crate) fn copy_arg(&self, arg: &T) -> Option<T> {
+        self.clone_arg.map(|clone| clone(arg))
+    }
+
+    pub(crate) fn start_future(
+        &self,
+        arg: T,
+    ) -> Pin<Box<dyn Future<Output = Result<ProcessRef, ErrorCause>> + Send>> {
+        (self.start)(arg)
     }
 
     /// Sets how each child is stopped (default five seconds, then a kill).
@@ -132,6 +208,12 @@ impl<T: Clone + Send + Sync + 'static> DynamicSpec<T> {
         self
     }
 
+    /// Checks OTP's rules before the supervisor starts: the intensity's
+    /// period is not zero ([`SupervisorError::InvalidPeriod`]).
+    pub fn validate(&self) -> Result<(), SupervisorError> {
+        self.intensity.validate()
+    }
+
     /// The `max_children` limit.
     pub fn max(&self) -> usize {
         self.max_children
@@ -139,10 +221,11 @@ impl<T: Clone + Send + Sync + 'static> DynamicSpec<T> {
 }
 
 impl DynamicSpec<()> {
-    /// A spec whose children run actor `A`, each started with its own args.
+    /// A spec whose children run actor `A`, each started with its own args
+    /// (copied again for each restart).
     pub fn actor<A: Actor>() -> DynamicSpec<A::Args>
     where
-        A::Args: Clone + Sync,
+        A::Args: Clone,
     {
         Self::actor_with::<A>(ActorOptions::new())
     }
@@ -150,9 +233,23 @@ impl DynamicSpec<()> {
     /// Like [`actor`](Self::actor), with the actors' options.
     pub fn actor_with<A: Actor>(options: ActorOptions) -> DynamicSpec<A::Args>
     where
-        A::Args: Clone + Sync,
+        A::Args: Clone,
     {
         DynamicSpec::new(move |args: A::Args| {
+            let started = start_with::<A>(args, options.clone());
+            async move { started.await.map(|(actor, _handle)| actor.process_ref()) }
+        })
+    }
+
+    /// A spec whose temporary children run actor `A`, each started once
+    /// with args moved in: no `Clone` needed.
+    pub fn temporary_actor<A: Actor>() -> DynamicSpec<A::Args> {
+        Self::temporary_actor_with::<A>(ActorOptions::new())
+    }
+
+    /// Like [`temporary_actor`](Self::temporary_actor), with the actors' options.
+    pub fn temporary_actor_with<A: Actor>(options: ActorOptions) -> DynamicSpec<A::Args> {
+        DynamicSpec::temporary(move |args: A::Args| {
             let started = start_with::<A>(args, options.clone());
             async move { started.await.map(|(actor, _handle)| actor.process_ref()) }
         })
@@ -163,7 +260,7 @@ impl crate::ChildSpec {
     /// A child that is a dynamic supervisor running `spec`: shutdown
     /// [`Infinity`](Shutdown::Infinity), kind [`Supervisor`](ChildKind::Supervisor).
     /// Reach it with [`DynamicSupervisorRef::from_process`](crate::DynamicSupervisorRef::from_process).
-    pub fn dynamic_supervisor<T: Clone + Send + Sync + 'static>(
+    pub fn dynamic_supervisor<T: Send + 'static>(
         id: impl Into<Arc<str>>,
         spec: DynamicSpec<T>,
     ) -> Self {
@@ -176,222 +273,5 @@ impl crate::ChildSpec {
             }
         })
         .supervising()
-    }
-}
-
-/// One registered child.
-#[derive(Debug)]
-pub(crate) struct Entry<T> {
-    pub(crate) process: ProcessRef,
-    arg: T,
-    hook: Option<ExitHookId>,
-}
-
-/// A dynamic supervisor's request for the state its handles share; made by
-/// [`DynamicSupervisorRef`](crate::DynamicSupervisorRef), not by hand.
-#[derive(Debug)]
-pub struct HandleRequest(pub(crate) ());
-
-/// What a dynamic supervisor's process and its handles share: its spec and
-/// its children. Opaque; reached through [`DynamicSupervisorRef`](crate::DynamicSupervisorRef).
-pub struct Shared<T> {
-    pub(crate) spec: DynamicSpec<T>,
-    pub(crate) registry: Registry<Entry<T>>,
-}
-
-impl<T> fmt::Debug for Shared<T> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Shared")
-            .field("spec", &self.spec)
-            .finish_non_exhaustive()
-    }
-}
-
-impl<T: Clone + Send + Sync + 'static> Shared<T> {
-    /// Starts one child for `arg` in a reserved `slot` and registers it
-    /// with `supervisor`.
-    pub(crate) async fn start_child(
-        &self,
-        slot: Slot,
-        arg: T,
-        supervisor: &ProcessRef,
-    ) -> Result<ProcessRef, SupervisorError> {
-        let process = match (self.spec.start)(arg.clone()).await {
-            Ok(process) => process,
-            Err(cause) => {
-                self.registry.release(slot);
-                return Err(SupervisorError::ChildStart {
-                    id: "dynamic child".into(),
-                    cause,
-                });
-            }
-        };
-        let entry = Entry {
-            process: process.clone(),
-            arg,
-            hook: None,
-        };
-        let inserted = self
-            .registry
-            .insert(slot, process.pid(), entry, |entry| tie(entry, supervisor));
-        if let Err(entry) = inserted {
-            // The supervisor shut down while the child started: it is ours to stop.
-            stop(&entry.process, self.spec.shutdown).await;
-            return Err(SupervisorError::Exited(
-                supervisor
-                    .exit_reason()
-                    .unwrap_or_else(ExitReason::shutdown),
-            ));
-        }
-        Ok(process)
-    }
-
-    /// Stops every child concurrently, each within its own shutdown.
-    pub(crate) async fn stop_all(&self) {
-        let children = self.registry.close();
-        let shutdown = self.spec.shutdown;
-        futures::future::join_all(children.into_iter().map(|entry| async move {
-            untie(&entry);
-            stop(&entry.process, shutdown).await
-        }))
-        .await;
-    }
-}
-
-/// Reports the child's exit to the supervisor as a DOWN. Runs under the
-/// registry lock, so the DOWN cannot be handled before the child is in.
-fn tie<T>(entry: &mut Entry<T>, supervisor: &ProcessRef) {
-    // A child that exited already is reported the same way, at once.
-    entry.hook = entry
-        .process
-        .notify_on_exit(supervisor, foundation_mailbox::Reference::new());
-}
-
-pub(crate) fn untie<T>(entry: &Entry<T>) {
-    if let Some(hook) = entry.hook {
-        entry.process.cancel_exit_hook(hook);
-    }
-}
-
-/// The dynamic supervisor's process. Start one with
-/// [`DynamicSupervisor::start`](crate::DynamicSupervisor::start).
-pub struct DynamicSupervisor<T: Clone + Send + Sync + 'static> {
-    pub(crate) shared: Arc<Shared<T>>,
-    restarts: RestartLog,
-    me: ProcessRef,
-}
-
-impl<T: Clone + Send + Sync + 'static> fmt::Debug for DynamicSupervisor<T> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("DynamicSupervisor")
-            .field("pid", &self.me.pid())
-            .field("children", &self.shared.registry.len())
-            .finish()
-    }
-}
-
-impl<T: Clone + Send + Sync + 'static> DynamicSupervisor<T> {
-    async fn child_exited(&mut self, down: Down, ctx: &mut Context<Self>) {
-        // Not registered: stopped on purpose, or already shut down.
-        let Some(entry) = self.shared.registry.remove(down.pid) else {
-            return;
-        };
-        let restart = self.shared.spec.restart.restarts_after(&down.reason);
-        tracing::debug!(target: "foundation::supervisor", supervisor = %self.me.pid(), child = %down.pid, reason = %down.reason, restart, "dynamic child exited");
-        if !restart {
-            return;
-        }
-        loop {
-            if let Err(give_up) = self.restarts.add(self.me.pid()) {
-                ctx.stop(give_up);
-                return;
-            }
-            let slot = self.shared.registry.reclaim();
-            match self
-                .shared
-                .start_child(slot, entry.arg.clone(), &self.me)
-                .await
-            {
-                Ok(process) => {
-                    tracing::info!(target: "foundation::supervisor", supervisor = %self.me.pid(), old = %down.pid, new = %process.pid(), "dynamic child restarted");
-                    return;
-                }
-                // Shut down meanwhile: the new child was stopped again.
-                Err(SupervisorError::Exited(_)) => return,
-                Err(cause) => {
-                    tracing::error!(target: "foundation::supervisor", supervisor = %self.me.pid(), %cause, "dynamic child failed to restart; trying again");
-                }
-            }
-        }
-    }
-}
-
-impl<T: Clone + Send + Sync + 'static> Actor for DynamicSupervisor<T> {
-    type Args = DynamicSpec<T>;
-    type Cast = Infallible;
-    type Call = HandleRequest;
-    type Reply = Arc<Shared<T>>;
-    type Error = SupervisorError;
-
-    async fn init(spec: DynamicSpec<T>, ctx: &mut Context<Self>) -> Result<Self, SupervisorError> {
-        ctx.trap_exits(true);
-        let restarts = RestartLog::new(spec.intensity);
-        let shared = Arc::new(Shared {
-            registry: Registry::new(spec.max_children),
-            spec,
-        });
-        let me = ctx.myself().process_ref();
-        // However this process ends, even killed, no child outlives it: the
-        // ones still registered get its exit signal.
-        let link = Arc::clone(&shared);
-        let pid = me.pid();
-        let _ = me.on_exit(move |reason| {
-            for entry in link.registry.close() {
-                untie(&entry);
-                entry.process.exit_signal(pid, reason.clone());
-            }
-        });
-        Ok(Self {
-            shared,
-            restarts,
-            me,
-        })
-    }
-
-    async fn handle_cast(
-        &mut self,
-        never: Infallible,
-        _: &mut Context<Self>,
-    ) -> Result<(), SupervisorError> {
-        match never {}
-    }
-
-    async fn handle_call(
-        &mut self,
-        _: HandleRequest,
-        _: &mut Context<Self>,
-    ) -> Result<Arc<Shared<T>>, SupervisorError> {
-        Ok(Arc::clone(&self.shared))
-    }
-
-    async fn handle_system(
-        &mut self,
-        message: SystemMessage,
-        ctx: &mut Context<Self>,
-    ) -> Result<(), SupervisorError> {
-        match message {
-            SystemMessage::Down(down) => self.child_exited(down, ctx).await,
-            SystemMessage::Exit { reason, .. } => {
-                if !reason.is_normal() {
-                    ctx.stop(reason);
-                }
-            }
-        }
-        Ok(())
-    }
-
-    async fn terminate(&mut self, reason: &ExitReason, _: &mut Context<Self>) {
-        tracing::info!(target: "foundation::supervisor", supervisor = %self.me.pid(), %reason, children = self.shared.registry.len(), "dynamic supervisor shutting down");
-        self.shared.stop_all().await;
     }
 }

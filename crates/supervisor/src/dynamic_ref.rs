@@ -8,7 +8,7 @@ use foundation_mailbox::{
 };
 
 use crate::{
-    DynamicSpec, SupervisorError,
+    ChildCounts, DynamicSpec, SupervisorError,
     child::stop,
     dynamic::{DynamicSupervisor, HandleRequest, Shared, untie},
     error::call,
@@ -48,12 +48,12 @@ use crate::{
 /// # }
 /// ```
 #[derive(Debug)]
-pub struct DynamicSupervisorRef<T: Clone + Send + Sync + 'static> {
+pub struct DynamicSupervisorRef<T: Send + 'static> {
     actor: ActorRef<DynamicSupervisor<T>>,
-    shared: Arc<Shared<T>>,
+    pub(crate) shared: Arc<Shared<T>>,
 }
 
-impl<T: Clone + Send + Sync + 'static> Clone for DynamicSupervisorRef<T> {
+impl<T: Send + 'static> Clone for DynamicSupervisorRef<T> {
     fn clone(&self) -> Self {
         Self {
             actor: self.actor.clone(),
@@ -62,7 +62,7 @@ impl<T: Clone + Send + Sync + 'static> Clone for DynamicSupervisorRef<T> {
     }
 }
 
-impl<T: Clone + Send + Sync + 'static> DynamicSupervisorRef<T> {
+impl<T: Send + 'static> DynamicSupervisorRef<T> {
     /// Starts a dynamic supervisor with no children.
     pub async fn start(spec: DynamicSpec<T>) -> Result<Self, SupervisorError> {
         let started = start_with::<DynamicSupervisor<T>>(spec, ActorOptions::new()).await;
@@ -109,6 +109,9 @@ impl<T: Clone + Send + Sync + 'static> DynamicSupervisorRef<T> {
     }
 
     /// Stops the child `pid` with the spec's shutdown; it is not restarted.
+    /// For a child whose restart is being retried, `pid` is the
+    /// incarnation that exited: this ends the retries and answers how it
+    /// exited.
     pub async fn terminate_child(&self, pid: Pid) -> Result<ExitReason, SupervisorError> {
         let entry = self
             .shared
@@ -116,21 +119,28 @@ impl<T: Clone + Send + Sync + 'static> DynamicSupervisorRef<T> {
             .remove(pid)
             .ok_or(SupervisorError::NoSuchPid(pid))?;
         untie(&entry);
-        Ok(stop(&entry.process, self.shared.spec.shutdown).await)
+        // A child that will not die is reported by `stop`; its pid is no
+        // longer this supervisor's either way.
+        Ok(stop(&entry.process, self.shared.spec.shutdown)
+            .await
+            .unwrap_or(ExitReason::Killed))
     }
 
-    /// The running children, in no particular order.
+    /// The running children, in no particular order (a deliberate
+    /// difference from OTP, which lists them newest first: they are kept by
+    /// pid for a constant-time exit). A child whose restart is being
+    /// retried is not listed; [`count_children`](Self::count_children)
+    /// counts it.
     pub fn which_children(&self) -> Vec<ProcessRef> {
-        let mut children = Vec::new();
-        self.shared
-            .registry
-            .for_each(|_, entry| children.push(entry.process.clone()));
-        children
+        self.shared.running()
     }
 
-    /// How many children are running.
-    pub fn count_children(&self) -> usize {
-        self.shared.registry.len()
+    /// How many children there are (OTP's `count_children`): `specs` counts
+    /// every child, `active` those running (not those whose restart is
+    /// being retried), and `workers` or `supervisors` every child, by the
+    /// spec's kind.
+    pub fn count_children(&self) -> ChildCounts {
+        self.shared.counts()
     }
 
     /// The supervisor's pid.

@@ -29,6 +29,13 @@ pub enum SupervisorError {
         /// Which rule, and how to fix it.
         problem: &'static str,
     },
+    /// The restart intensity's period is zero, which would switch the
+    /// restart limit off (OTP's `invalid_period`). Returned by
+    /// [`SupervisorSpec::validate`](crate::SupervisorSpec::validate) and
+    /// [`DynamicSpec::validate`](crate::DynamicSpec::validate), so by every
+    /// supervisor's start.
+    #[error("invalid intensity period {0:?}: it must be longer than zero")]
+    InvalidPeriod(Duration),
     /// A child's start function failed. When a supervisor's start fails
     /// this way, the children already started were stopped first, in
     /// reverse order.
@@ -45,6 +52,13 @@ pub enum SupervisorError {
     /// The child is running; terminate it first.
     #[error("child `{0}` is running: terminate it first")]
     Running(Arc<str>),
+    /// The child's restart failed and is being tried again (OTP's
+    /// `restarting`): [`SupervisorRef::restart_child`](crate::SupervisorRef::restart_child)
+    /// and [`SupervisorRef::delete_child`](crate::SupervisorRef::delete_child)
+    /// refuse it; [`SupervisorRef::terminate_child`](crate::SupervisorRef::terminate_child)
+    /// ends the retries.
+    #[error("child `{0}` is restarting")]
+    Restarting(Arc<str>),
     /// A dynamic supervisor already runs its `max_children`.
     #[error("the supervisor already runs its maximum of {0} children")]
     MaxChildren(usize),
@@ -61,6 +75,27 @@ pub enum SupervisorError {
     /// stopping children.
     #[error("the supervisor did not answer within {0:?}")]
     Timeout(Duration),
+}
+
+/// A child's start function panicked. The supervisor survives it: the
+/// panic comes back as the `cause` of [`SupervisorError::ChildStart`]
+/// (from [`Supervisor::start`](crate::Supervisor::start),
+/// [`SupervisorRef::start_child`](crate::SupervisorRef::start_child),
+/// [`SupervisorRef::restart_child`](crate::SupervisorRef::restart_child) or
+/// [`DynamicSupervisorRef::start_child`](crate::DynamicSupervisorRef::start_child)),
+/// and a failed restart is retried like any other start failure.
+///
+/// ```
+/// use foundation_supervisor::StartPanicked;
+///
+/// let panic = StartPanicked { message: "no config".into() };
+/// assert_eq!(panic.to_string(), "start function panicked: no config");
+/// ```
+#[derive(Debug, Error, Clone, PartialEq, Eq)]
+#[error("start function panicked: {message}")]
+pub struct StartPanicked {
+    /// The panic's message.
+    pub message: Arc<str>,
 }
 
 /// Calls a supervisor process with the configured call timeout; a failure
@@ -85,6 +120,17 @@ impl SupervisorError {
             | CallError::SendTimeout(_)
             | CallError::Dropped
             | CallError::Timeout => Self::Timeout(timeout),
+        }
+    }
+
+    /// The panic message, when this is a child's start function that
+    /// panicked ([`StartPanicked`]).
+    pub fn start_panic(&self) -> Option<&str> {
+        match self {
+            Self::ChildStart { cause, .. } => cause
+                .downcast_ref::<StartPanicked>()
+                .map(|panic| &*panic.message),
+            _ => None,
         }
     }
 

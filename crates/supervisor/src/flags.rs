@@ -49,6 +49,16 @@ impl Intensity {
     }
 }
 
+impl Intensity {
+    /// OTP's rule: a period of zero would count no restart at all.
+    pub(crate) fn validate(&self) -> Result<(), SupervisorError> {
+        if self.period.is_zero() {
+            return Err(SupervisorError::InvalidPeriod(self.period));
+        }
+        Ok(())
+    }
+}
+
 impl Default for Intensity {
     /// Three restarts in five seconds: the origin system's production
     /// setting, and the same default everywhere.
@@ -143,10 +153,20 @@ impl SupervisorSpec {
         &self.children
     }
 
-    /// Checks OTP's rules before anything starts: child ids are unique, a
-    /// permanent child cannot be significant, and significant children need
-    /// an auto-shutdown other than [`AutoShutdown::Never`].
+    /// Checks OTP's rules before anything starts: the intensity's period is
+    /// not zero, child ids are unique, a permanent child cannot be
+    /// significant, and significant children need an auto-shutdown other
+    /// than [`AutoShutdown::Never`].
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use foundation_supervisor::{Intensity, Strategy, SupervisorError, SupervisorSpec};
+    ///
+    /// let spec = SupervisorSpec::new(Strategy::OneForOne).intensity(Intensity::new(1, Duration::ZERO));
+    /// assert!(matches!(spec.validate(), Err(SupervisorError::InvalidPeriod(_))));
+    /// ```
     pub fn validate(&self) -> Result<(), SupervisorError> {
+        self.intensity.validate()?;
         let mut ids = HashSet::new();
         for child in &self.children {
             if !ids.insert(child.id()) {

@@ -78,8 +78,10 @@ mod intensity;
 #[cfg(all(test, foundation_loom))]
 mod loom_models;
 mod registry;
+mod retry;
 mod root;
 mod spec;
+mod start;
 mod supervisor;
 mod supervisor_ref;
 mod sync;
@@ -92,8 +94,9 @@ pub use crate::task::{
 pub use crate::{
     dynamic::{DynamicSpec, DynamicSupervisor, HandleRequest, Shared},
     dynamic_ref::DynamicSupervisorRef,
-    error::SupervisorError,
+    error::{StartPanicked, SupervisorError},
     flags::{AutoShutdown, Intensity, Strategy, SupervisorSpec},
+    retry::TryAgain,
     root::{Ended, Root},
     spec::{ChildKind, ChildSpec, Restart, Shutdown, StartFuture},
     supervisor::{Directory, INTENSITY_REACHED, Supervisor, reached_intensity},

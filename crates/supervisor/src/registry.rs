@@ -73,7 +73,46 @@ pub(crate) struct Registry<E> {
 #[must_use = "a reserved slot must be inserted into or released"]
 pub(crate) struct Slot(());
 
+/// A reserved slot that gives itself back when dropped: a start that is
+/// cancelled (its future dropped), that panics, or whose supervisor is
+/// killed mid-restart never leaks its place under `max_children`.
+#[derive(Debug)]
+pub(crate) struct Reserved<'a, E> {
+    registry: &'a Registry<E>,
+    slot: Option<Slot>,
+}
+
+impl<E> Reserved<'_, E> {
+    /// Takes the slot out, to insert it; the guard then gives nothing back.
+    pub(crate) fn take(mut self) -> Slot {
+        self.slot.take().expect("a reserved slot is taken once")
+    }
+}
+
+impl<E> Drop for Reserved<'_, E> {
+    fn drop(&mut self) {
+        if let Some(slot) = self.slot.take() {
+            self.registry.release(slot);
+        }
+    }
+}
+
 impl<E> Registry<E> {
+    /// Guards `slot`: it is released unless taken out for an insert.
+    pub(crate) fn guard(&self, slot: Slot) -> Reserved<'_, E> {
+        Reserved {
+            registry: self,
+            slot: Some(slot),
+        }
+    }
+
+    /// Slots reserved or held by registered children (not counting the
+    /// closed mark): what `max_children` is checked against.
+    #[cfg(test)]
+    pub(crate) fn reserved(&self) -> usize {
+        self.slots.load(Ordering::Acquire) & !CLOSED
+    }
+
     pub(crate) fn new(max_children: usize) -> Self {
         Self {
             slots: AtomicUsize::new(0),
@@ -144,20 +183,43 @@ impl<E> Registry<E> {
         removed
     }
 
-    /// Takes back, for a restart, the slot of a child taken out with
-    /// [`remove`](Self::remove): even at `max_children`, since the restarted
-    /// child replaces it.
-    pub(crate) fn reclaim(&self) -> Slot {
-        self.slots.fetch_add(1, Ordering::Relaxed);
-        Slot(())
-    }
-
-    /// Closes the registry and takes every child out.
+    /// Closes the registry and takes every child out, freeing their slots.
     pub(crate) fn close(&self) -> Vec<E> {
         self.slots.fetch_or(CLOSED, Ordering::AcqRel);
         let mut state = lock(&self.state);
         state.closed = true;
-        state.children.drain().map(|(_, entry)| entry).collect()
+        let drained: Vec<E> = state.children.drain().map(|(_, entry)| entry).collect();
+        self.slots.fetch_sub(drained.len(), Ordering::Release);
+        drained
+    }
+
+    /// Runs `f` on the child `pid`, under the lock, if it is registered.
+    /// `f` is the crate's own code: no user code runs under the lock.
+    pub(crate) fn update<R>(&self, pid: Pid, f: impl FnOnce(&mut E) -> R) -> Option<R> {
+        lock(&self.state).children.get_mut(&pid).map(f)
+    }
+
+    /// Puts a restarted child in the place (and slot) of the child `old`
+    /// it replaces; `register` runs under the lock, as for
+    /// [`insert`](Self::insert). Gives the entry back if `old` was taken out
+    /// meanwhile (terminated while restarting) or the registry closed: the
+    /// caller stops the new child.
+    pub(crate) fn replace(
+        &self,
+        old: Pid,
+        new: Pid,
+        entry: E,
+        register: impl FnOnce(&mut E),
+    ) -> Result<(), E> {
+        let mut state = lock(&self.state);
+        let Some(replaced) = state.children.remove(&old) else {
+            return Err(entry);
+        };
+        let entry = state.children.entry(new).or_insert(entry);
+        register(entry);
+        drop(state);
+        drop(replaced);
+        Ok(())
     }
 
     /// Runs `f` over every child, under the lock.

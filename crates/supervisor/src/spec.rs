@@ -256,8 +256,9 @@ impl ChildSpec {
         Arc::clone(&self.id)
     }
 
-    pub(crate) fn start_future(&self) -> StartFuture {
-        (self.start)()
+    /// Runs the start function; a panic in it is a start error.
+    pub(crate) async fn run_start(&self) -> Result<ProcessRef, ErrorCause> {
+        crate::start::contained(|| (self.start)()).await
     }
 }
 

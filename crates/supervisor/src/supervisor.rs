@@ -1,10 +1,7 @@
 //! The supervisor process: starts its children in order, restarts them by
 //! its strategy within its intensity, and stops them in reverse order.
 
-use std::{
-    convert::Infallible,
-    sync::{Arc, Mutex, PoisonError},
-};
+use std::sync::{Arc, Mutex, PoisonError};
 
 use foundation_mailbox::{
     Actor, ActorOptions, Context, ExitReason, ProcessRef, SystemMessage, start_with,
@@ -13,10 +10,12 @@ use foundation_mailbox::{
 use crate::{
     AutoShutdown, ChildSpec, Restart, Strategy, SupervisorError, SupervisorRef, SupervisorSpec,
     child::{self, Running},
-    flags::check_significance,
     intensity::RestartLog,
-    supervisor_ref::{ChildCounts, ChildInfo, SupervisorReply, SupervisorRequest},
+    retry::{self, Queued, Target, TryAgain},
+    supervisor_ref::{SupervisorReply, SupervisorRequest},
 };
+
+mod operations;
 
 /// The cause a supervisor gives when it exits because its children failed
 /// more often than its intensity allows. It exits with
@@ -80,6 +79,8 @@ impl Directory {
 struct Child {
     spec: ChildSpec,
     running: Option<Running>,
+    /// Its restart failed and a retry is queued (OTP's `restarting` pid).
+    restarting: bool,
 }
 
 impl Supervisor {
@@ -127,15 +128,29 @@ impl Supervisor {
             let child = &mut self.children[index];
             if let Some(running) = child.running.take() {
                 let pid = running.process.pid();
-                let exit = running.shutdown(child.spec.shutdown_mode(), &self.me).await;
-                tracing::info!(
-                    target: "foundation::supervisor",
-                    supervisor = %self.me.pid(),
-                    child = child.spec.id(),
-                    %pid,
-                    %exit,
-                    "child shut down ({reason})"
-                );
+                match running.shutdown(child.spec.shutdown_mode(), &self.me).await {
+                    Ok(exit) => tracing::info!(
+                        target: "foundation::supervisor",
+                        supervisor = %self.me.pid(),
+                        child = child.spec.id(),
+                        %pid,
+                        %exit,
+                        "child shut down ({reason})"
+                    ),
+                    Err(process) => {
+                        tracing::error!(
+                            target: "foundation::supervisor",
+                            supervisor = %self.me.pid(),
+                            child = child.spec.id(),
+                            %pid,
+                            "killed child has not exited (it runs code that never awaits): \
+                             it stays the running incarnation, and no second one is started beside it"
+                        );
+                        // Tied again: its exit, at its next await, comes as
+                        // a DOWN like any other and is handled by strategy.
+                        child.running = Some(child::tie(process, &self.me));
+                    }
+                }
             }
         }
     }
@@ -162,6 +177,7 @@ impl Supervisor {
                 "child started"
             );
             child.running = Some(running);
+            child.restarting = false;
         }
         Ok(())
     }
@@ -205,52 +221,81 @@ impl Supervisor {
 
     /// Restarts after the child at `index` exited, by strategy. A restart
     /// that fails to start a child counts against the intensity too, and is
-    /// tried again from that child (OTP's `try_again_restart`).
+    /// tried again from that child (OTP's `try_again_restart`): the child is
+    /// marked restarting and the retry is queued as a message, so requests
+    /// and a stop that arrived meanwhile are handled before the next attempt.
     async fn restart(&mut self, mut index: usize, ctx: &mut Context<Self>) {
-        loop {
-            if let Err(give_up) = self.restarts.add(self.me.pid()) {
-                ctx.stop(give_up);
-                return;
+        while let Some(failed) = self.restart_once(index, ctx).await {
+            self.children[failed].restarting = true;
+            let id = self.children[failed].spec.shared_id();
+            match retry::queue(ctx, Target::Child(id)) {
+                Queued::Yes | Queued::Exiting => return,
+                // No room to queue the retry behind: try again now.
+                Queued::Full => index = failed,
             }
-            let failed_id = self.children[index].spec.shared_id();
-            self.stop_children(
-                self.restart_range(index),
-                "restarting after a sibling exited",
-            )
-            .await;
-            // Temporary children taken down with the failed one stay down.
-            // Only those are not running now: the others exited by themselves
-            // or were terminated, and a temporary one is forgotten then.
-            let mut rest = self.children.split_off(self.restart_range(index).start);
-            rest.retain(|child| {
-                child.running.is_some() || child.spec.restart_type() != Restart::Temporary
-            });
-            self.children.append(&mut rest);
-            // Nothing before the range's start was removed, so the range
-            // still starts there (and one-for-one's failed child, not
-            // temporary, is still at `index`).
-            match self.start_children(self.restart_range(index)).await {
-                Ok(()) => {
-                    tracing::info!(
-                        target: "foundation::supervisor",
-                        supervisor = %self.me.pid(),
-                        child = &*failed_id,
-                        strategy = ?self.strategy,
-                        "child restarted"
-                    );
-                    return;
-                }
-                Err((failed, cause)) => {
-                    tracing::error!(
-                        target: "foundation::supervisor",
-                        supervisor = %self.me.pid(),
-                        child = self.children[failed].spec.id(),
-                        %cause,
-                        "child failed to restart; trying again"
-                    );
-                    index = failed;
-                }
+        }
+    }
+
+    /// One restart attempt; returns the index of the child that failed to
+    /// start, if one did.
+    async fn restart_once(&mut self, index: usize, ctx: &mut Context<Self>) -> Option<usize> {
+        if let Err(give_up) = self.restarts.add(self.me.pid()) {
+            ctx.stop(give_up);
+            return None;
+        }
+        let failed_id = self.children[index].spec.shared_id();
+        self.stop_children(
+            self.restart_range(index),
+            "restarting after a sibling exited",
+        )
+        .await;
+        // Temporary children taken down with the failed one stay down.
+        // Only those are not running now: the others exited by themselves
+        // or were terminated, and a temporary one is forgotten then.
+        let mut rest = self.children.split_off(self.restart_range(index).start);
+        rest.retain(|child| {
+            child.running.is_some() || child.spec.restart_type() != Restart::Temporary
+        });
+        self.children.append(&mut rest);
+        // Nothing before the range's start was removed, so the range
+        // still starts there (and one-for-one's failed child, not
+        // temporary, is still at `index`).
+        let range = self.restart_range(index);
+        for child in &mut self.children[range] {
+            child.restarting = false;
+        }
+        match self.start_children(self.restart_range(index)).await {
+            Ok(()) => {
+                tracing::info!(
+                    target: "foundation::supervisor",
+                    supervisor = %self.me.pid(),
+                    child = &*failed_id,
+                    strategy = ?self.strategy,
+                    "child restarted"
+                );
+                None
             }
+            Err((failed, cause)) => {
+                tracing::error!(
+                    target: "foundation::supervisor",
+                    supervisor = %self.me.pid(),
+                    child = self.children[failed].spec.id(),
+                    %cause,
+                    "child failed to restart; trying again"
+                );
+                Some(failed)
+            }
+        }
+    }
+
+    /// A queued retry: tries the restart again unless the child was
+    /// terminated, deleted or started some other way meanwhile.
+    async fn try_again(&mut self, id: &str, ctx: &mut Context<Self>) {
+        let Ok(index) = self.position(id) else {
+            return;
+        };
+        if self.children[index].restarting && self.children[index].running.is_none() {
+            self.restart(index, ctx).await;
         }
     }
 
@@ -263,118 +308,11 @@ impl Supervisor {
             Strategy::RestForOne => index..self.children.len(),
         }
     }
-
-    fn position(&self, id: &str) -> Result<usize, SupervisorError> {
-        self.children
-            .iter()
-            .position(|child| child.spec.id() == id)
-            .ok_or_else(|| SupervisorError::NotFound(id.into()))
-    }
-
-    async fn request(&mut self, request: SupervisorRequest) -> SupervisorReply {
-        match request {
-            SupervisorRequest::WhichChildren => SupervisorReply::Children(
-                self.children
-                    .iter()
-                    .map(|child| ChildInfo {
-                        id: child.spec.shared_id(),
-                        process: child
-                            .running
-                            .as_ref()
-                            .map(|running| running.process.clone()),
-                        kind: child.spec.kind(),
-                        restart: child.spec.restart_type(),
-                    })
-                    .collect(),
-            ),
-            SupervisorRequest::CountChildren => {
-                let mut counts = ChildCounts::default();
-                for child in &self.children {
-                    counts.specs += 1;
-                    counts.active += usize::from(child.running.is_some());
-                    match child.spec.kind() {
-                        crate::ChildKind::Worker => counts.workers += 1,
-                        crate::ChildKind::Supervisor => counts.supervisors += 1,
-                    }
-                }
-                SupervisorReply::Counts(counts)
-            }
-            SupervisorRequest::StartChild(spec) => SupervisorReply::Started(self.add(spec).await),
-            SupervisorRequest::RestartChild(id) => {
-                SupervisorReply::Started(self.restart_child(&id).await)
-            }
-            SupervisorRequest::TerminateChild(id) => {
-                SupervisorReply::Done(self.terminate_child(&id).await)
-            }
-            SupervisorRequest::DeleteChild(id) => SupervisorReply::Done(self.delete_child(&id)),
-            SupervisorRequest::Directory => SupervisorReply::Directory(Arc::clone(&self.directory)),
-        }
-    }
-
-    async fn add(&mut self, spec: ChildSpec) -> Result<ProcessRef, SupervisorError> {
-        if self
-            .children
-            .iter()
-            .any(|child| child.spec.id() == spec.id())
-        {
-            return Err(SupervisorError::DuplicateChild(spec.shared_id()));
-        }
-        check_significance(&spec, self.auto_shutdown)?;
-        let running =
-            child::start(&spec, &self.me)
-                .await
-                .map_err(|cause| SupervisorError::ChildStart {
-                    id: spec.shared_id(),
-                    cause,
-                })?;
-        let process = running.process.clone();
-        self.children.push(Child {
-            spec,
-            running: Some(running),
-        });
-        Ok(process)
-    }
-
-    async fn restart_child(&mut self, id: &str) -> Result<ProcessRef, SupervisorError> {
-        let index = self.position(id)?;
-        let child = &mut self.children[index];
-        if child.running.is_some() {
-            return Err(SupervisorError::Running(id.into()));
-        }
-        let running = child::start(&child.spec, &self.me).await.map_err(|cause| {
-            SupervisorError::ChildStart {
-                id: id.into(),
-                cause,
-            }
-        })?;
-        let process = running.process.clone();
-        child.running = Some(running);
-        Ok(process)
-    }
-
-    async fn terminate_child(&mut self, id: &str) -> Result<(), SupervisorError> {
-        let index = self.position(id)?;
-        self.stop_children(index..index + 1, "terminate_child")
-            .await;
-        if self.children[index].spec.restart_type() == Restart::Temporary {
-            self.children.remove(index);
-        }
-        Ok(())
-    }
-
-    fn delete_child(&mut self, id: &str) -> Result<(), SupervisorError> {
-        let index = self.position(id)?;
-        if self.children[index].running.is_some() {
-            return Err(SupervisorError::Running(id.into()));
-        }
-        self.children.remove(index);
-        Ok(())
-    }
 }
 
 impl Actor for Supervisor {
     type Args = SupervisorSpec;
-    type Cast = Infallible;
+    type Cast = TryAgain;
     type Call = SupervisorRequest;
     type Reply = SupervisorReply;
     type Error = SupervisorError;
@@ -393,6 +331,7 @@ impl Actor for Supervisor {
                 .map(|spec| Child {
                     spec,
                     running: None,
+                    restarting: false,
                 })
                 .collect(),
             restarts: RestartLog::new(spec.intensity),
@@ -414,10 +353,14 @@ impl Actor for Supervisor {
 
     async fn handle_cast(
         &mut self,
-        never: Infallible,
-        _: &mut Context<Self>,
+        TryAgain(target): TryAgain,
+        ctx: &mut Context<Self>,
     ) -> Result<(), Self::Error> {
-        match never {}
+        if let Target::Child(id) = target {
+            self.try_again(&id, ctx).await;
+            self.directory.publish(&self.children);
+        }
+        Ok(())
     }
 
     async fn handle_call(

@@ -26,6 +26,8 @@ pub enum SupervisorRequest {
     TerminateChild(Arc<str>),
     /// [`SupervisorRef::delete_child`].
     DeleteChild(Arc<str>),
+    /// [`SupervisorRef::get_childspec`].
+    GetChildSpec(Arc<str>),
     /// The directory behind [`SupervisorRef::whereis`].
     Directory,
 }
@@ -42,6 +44,8 @@ pub enum SupervisorReply {
     Started(Result<ProcessRef, SupervisorError>),
     /// An operation done, or why not.
     Done(Result<(), SupervisorError>),
+    /// A child's spec, or why not.
+    Spec(Result<ChildSpec, SupervisorError>),
     /// The directory behind [`SupervisorRef::whereis`].
     Directory(Arc<Directory>),
 }
@@ -52,8 +56,11 @@ pub struct ChildInfo {
     /// The child's id.
     pub id: Arc<str>,
     /// The running process, or `None` if the child is not running
-    /// (terminated, or a transient child that exited normally).
+    /// (terminated, a transient child that exited normally, or restarting).
     pub process: Option<ProcessRef>,
+    /// Its restart failed and is being tried again (OTP's `restarting` in
+    /// place of a pid); `process` is `None` meanwhile.
+    pub restarting: bool,
     /// Worker or supervisor.
     pub kind: ChildKind,
     /// Its restart type.
@@ -158,7 +165,11 @@ impl SupervisorRef {
         call(&self.actor, request).await
     }
 
-    /// Every child, in start order (OTP's `which_children`).
+    /// Every child, in start order (OTP's `which_children`). OTP lists the
+    /// newest first; this lists them in the order the strategies use (start
+    /// order, which is also the reverse of the stop order), a deliberate
+    /// difference. A child whose restart is being retried shows
+    /// [`restarting`](ChildInfo::restarting).
     pub async fn which_children(&self) -> Result<Vec<ChildInfo>, SupervisorError> {
         match self.ask(SupervisorRequest::WhichChildren).await? {
             SupervisorReply::Children(children) => Ok(children),
@@ -214,6 +225,41 @@ impl SupervisorRef {
         {
             SupervisorReply::Done(done) => done,
             other => unreachable!("terminate_child answered {other:?}"),
+        }
+    }
+
+    /// The spec of child `id`, running or not (OTP's `get_childspec`), to
+    /// read its settings or add it to another supervisor.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use foundation_supervisor::{ChildSpec, Restart, Strategy, Supervisor, SupervisorSpec};
+    /// # use foundation_mailbox::{Actor, Context};
+    /// # #[derive(Debug)] struct Worker;
+    /// # impl Actor for Worker {
+    /// #     type Args = (); type Cast = (); type Call = (); type Reply = ();
+    /// #     type Error = std::convert::Infallible;
+    /// #     async fn init(_: (), _: &mut Context<Self>) -> Result<Self, Self::Error> { Ok(Worker) }
+    /// #     async fn handle_cast(&mut self, _: (), _: &mut Context<Self>) -> Result<(), Self::Error> { Ok(()) }
+    /// #     async fn handle_call(&mut self, _: (), _: &mut Context<Self>) -> Result<(), Self::Error> { Ok(()) }
+    /// # }
+    ///
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() {
+    /// let tree = Supervisor::start(SupervisorSpec::new(Strategy::OneForOne).child(
+    ///     ChildSpec::actor::<Worker>("worker", ()).restart(Restart::Transient),
+    /// ))
+    /// .await
+    /// .unwrap();
+    /// let spec = tree.get_childspec("worker").await.unwrap();
+    /// assert_eq!(spec.restart_type(), Restart::Transient);
+    /// assert!(tree.get_childspec("nobody").await.is_err());
+    /// # }
+    /// ```
+    pub async fn get_childspec(&self, id: &str) -> Result<ChildSpec, SupervisorError> {
+        match self.ask(SupervisorRequest::GetChildSpec(id.into())).await? {
+            SupervisorReply::Spec(spec) => spec,
+            other => unreachable!("get_childspec answered {other:?}"),
         }
     }
 

@@ -11,6 +11,8 @@ mod supervisor {
     mod lifecycle;
     mod operations;
     mod restart_types;
+    mod retries;
     mod root;
+    mod start_failures;
     mod strategies;
 }

@@ -29,7 +29,7 @@ async fn children_start_on_demand_up_to_max_children() {
         Err(SupervisorError::MaxChildren(2))
     ));
     journal.assert_quiet();
-    assert_eq!(pool.count_children(), 2);
+    assert_eq!(pool.count_children().active, 2);
 
     assert_eq!(
         pool.terminate_child(a.pid()).await.unwrap(),
@@ -59,7 +59,7 @@ async fn a_crashed_child_is_restarted_with_its_own_argument() {
     assert_eq!(journal.next(2).await, started(&["a", "b"]));
     assert!(a.call(Ask::Crash, PATIENCE).await.is_err());
     assert_eq!(journal.next(1).await, started(&["a"]));
-    until(|| pool.count_children() == 2).await;
+    until(|| pool.count_children().active == 2).await;
     let names = futures_names(&pool).await;
     assert_eq!(names, ["a", "b"]);
     journal.assert_quiet();
@@ -120,7 +120,7 @@ async fn too_many_restarts_shut_the_dynamic_supervisor_down() {
     for _ in 0..3 {
         assert!(current.call(Ask::Crash, PATIENCE).await.is_err());
         assert_eq!(journal.next(1).await, started(&["w"]));
-        until(|| pool.count_children() == 2).await;
+        until(|| pool.count_children().active == 2).await;
         current = find(&pool, "w").await;
     }
     assert!(current.call(Ask::Crash, PATIENCE).await.is_err());
@@ -199,6 +199,67 @@ async fn a_dynamic_supervisor_lives_in_a_tree_and_dies_with_it() {
         .await
         .unwrap()
         .unwrap();
-    assert_eq!(sessions.count_children(), 0);
+    assert_eq!(sessions.count_children().specs, 0);
     root.shutdown(PATIENCE).await.unwrap();
+}
+
+/// An argument that cannot be copied, like a socket.
+#[derive(Debug)]
+struct Socket(tokio::sync::oneshot::Sender<&'static str>);
+
+#[derive(Debug)]
+struct Connection(Option<Socket>);
+
+impl foundation_mailbox::Actor for Connection {
+    type Args = Socket;
+    type Cast = ();
+    type Call = ();
+    type Reply = ();
+    type Error = std::convert::Infallible;
+
+    async fn init(
+        socket: Socket,
+        _: &mut foundation_mailbox::Context<Self>,
+    ) -> Result<Self, Self::Error> {
+        Ok(Connection(Some(socket)))
+    }
+
+    async fn handle_cast(
+        &mut self,
+        (): (),
+        _: &mut foundation_mailbox::Context<Self>,
+    ) -> Result<(), Self::Error> {
+        panic!("connection crashed on purpose");
+    }
+
+    async fn handle_call(
+        &mut self,
+        (): (),
+        _: &mut foundation_mailbox::Context<Self>,
+    ) -> Result<(), Self::Error> {
+        if let Some(Socket(socket)) = self.0.take() {
+            let _ = socket.send("hello");
+        }
+        Ok(())
+    }
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_temporary_child_takes_its_argument_by_value_once() {
+    let pool =
+        DynamicSupervisorRef::start(DynamicSpec::temporary_actor::<Connection>().max_children(1))
+            .await
+            .unwrap();
+    let (socket, greeting) = tokio::sync::oneshot::channel();
+    let child = pool.start_child(Socket(socket)).await.unwrap();
+    let connection = child.downcast::<Connection>().unwrap();
+    connection.call((), PATIENCE).await.unwrap();
+    assert_eq!(greeting.await.unwrap(), "hello");
+    // Temporary: a crash ends it for good and frees its slot.
+    connection.cast(()).await.unwrap();
+    connection.wait_for_exit(PATIENCE).await.unwrap();
+    let (socket, _greeting) = tokio::sync::oneshot::channel();
+    until(|| pool.count_children().specs == 0).await;
+    pool.start_child(Socket(socket)).await.unwrap();
+    assert_eq!(pool.count_children().specs, 1);
 }

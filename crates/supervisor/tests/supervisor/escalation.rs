@@ -4,10 +4,11 @@ use std::time::Duration;
 
 use foundation_mailbox::ExitReason;
 use foundation_supervisor::{
-    ChildSpec, Intensity, Strategy, Supervisor, SupervisorSpec, reached_intensity,
+    ChildSpec, DynamicSpec, DynamicSupervisorRef, Intensity, Strategy, Supervisor, SupervisorError,
+    SupervisorSpec, reached_intensity,
 };
 
-use super::support::{Journal, PATIENCE, crash, started, stopped, worker};
+use super::support::{Journal, PATIENCE, Worker, crash, started, stopped, worker};
 
 #[tokio::test(start_paused = true)]
 async fn one_restart_more_than_the_intensity_stops_everything_and_exits() {
@@ -101,4 +102,31 @@ async fn reaching_the_intensity_escalates_and_the_parents_strategy_applies() {
         ExitReason::shutdown()
     );
     assert_eq!(journal.next(3).await, stopped(&["after", "leaf", "before"]));
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_period_of_zero_is_rejected_before_anything_starts() {
+    let mut journal = Journal::new();
+    let zero = Intensity::new(1, Duration::ZERO);
+    let spec = SupervisorSpec::new(Strategy::OneForOne)
+        .intensity(zero)
+        .child(journal.worker("a"));
+    assert!(matches!(
+        spec.validate(),
+        Err(SupervisorError::InvalidPeriod(period)) if period.is_zero()
+    ));
+    assert!(matches!(
+        Supervisor::start(spec).await,
+        Err(SupervisorError::InvalidPeriod(_))
+    ));
+    let dynamic = DynamicSpec::actor::<Worker>().intensity(zero);
+    assert!(matches!(
+        dynamic.validate(),
+        Err(SupervisorError::InvalidPeriod(_))
+    ));
+    assert!(matches!(
+        DynamicSupervisorRef::start(dynamic).await,
+        Err(SupervisorError::InvalidPeriod(_))
+    ));
+    journal.assert_quiet();
 }

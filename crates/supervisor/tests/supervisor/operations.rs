@@ -157,3 +157,22 @@ async fn whereis_follows_restarts_without_asking_the_supervisor() {
         "not running, not registered"
     );
 }
+
+#[tokio::test]
+async fn get_childspec_reads_back_a_childs_spec_running_or_not() {
+    let mut journal = Journal::new();
+    let spec = SupervisorSpec::new(Strategy::OneForOne)
+        .child(journal.worker("a").restart(Restart::Transient))
+        .child(journal.worker("b"));
+    let supervisor = Supervisor::start(spec).await.unwrap();
+    assert_eq!(journal.next(2).await, started(&["a", "b"]));
+    let a = supervisor.get_childspec("a").await.unwrap();
+    assert_eq!((a.id(), a.restart_type()), ("a", Restart::Transient));
+    supervisor.terminate_child("a").await.unwrap();
+    assert_eq!(journal.next(1).await, stopped(&["a"]));
+    assert_eq!(supervisor.get_childspec("a").await.unwrap().id(), "a");
+    assert!(matches!(
+        supervisor.get_childspec("zz").await,
+        Err(SupervisorError::NotFound(id)) if &*id == "zz"
+    ));
+}

@@ -1,0 +1,68 @@
+//! The dynamic supervisor's slot accounting, read from inside the crate.
+
+use std::{
+    sync::{
+        Arc,
+        atomic::{AtomicU32, Ordering},
+    },
+    time::Duration,
+};
+
+use foundation_mailbox::{Actor, ActorOptions, Context, StartError, start_with};
+
+use crate::{DynamicSpec, DynamicSupervisorRef};
+
+const PATIENCE: Duration = Duration::from_secs(10);
+
+#[derive(Debug)]
+struct Crasher;
+
+impl Actor for Crasher {
+    type Args = ();
+    type Cast = ();
+    type Call = ();
+    type Reply = ();
+    type Error = std::convert::Infallible;
+
+    async fn init(_: (), _: &mut Context<Self>) -> Result<Self, Self::Error> {
+        Ok(Crasher)
+    }
+
+    async fn handle_cast(&mut self, _: (), _: &mut Context<Self>) -> Result<(), Self::Error> {
+        panic!("crasher crashed on purpose");
+    }
+
+    async fn handle_call(&mut self, _: (), _: &mut Context<Self>) -> Result<(), Self::Error> {
+        Ok(())
+    }
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_supervisor_killed_mid_restart_gives_the_slot_back() {
+    let starts = Arc::new(AtomicU32::new(0));
+    let (restarting, mut restarting_rx) = tokio::sync::mpsc::unbounded_channel();
+    let counted = Arc::clone(&starts);
+    let spec = DynamicSpec::new(move |(): ()| {
+        let first = counted.fetch_add(1, Ordering::SeqCst) == 0;
+        let restarting = restarting.clone();
+        async move {
+            if !first {
+                // The restart hangs until the supervisor is killed.
+                let _ = restarting.send(());
+                std::future::pending::<()>().await;
+            }
+            let (actor, _) = start_with::<Crasher>((), ActorOptions::new()).await?;
+            Ok::<_, StartError>(actor.process_ref())
+        }
+    })
+    .max_children(1);
+    let pool = DynamicSupervisorRef::start(spec).await.unwrap();
+    let child = pool.start_child(()).await.unwrap();
+    assert_eq!(pool.shared.registry.reserved(), 1);
+    child.downcast::<Crasher>().unwrap().cast(()).await.unwrap();
+    restarting_rx.recv().await.unwrap();
+    assert_eq!(pool.shared.registry.reserved(), 1, "held by the restart");
+    assert!(pool.process_ref().kill());
+    pool.process_ref().wait_for_exit(PATIENCE).await.unwrap();
+    assert_eq!(pool.shared.registry.reserved(), 0);
+}

@@ -1,0 +1,141 @@
+//! A static supervisor's runtime operations (OTP's `which_children`,
+//! `count_children`, `start_child`, `restart_child`, `terminate_child`,
+//! `delete_child`), answered between restarts and retries.
+
+use std::sync::Arc;
+
+use foundation_mailbox::ProcessRef;
+
+use super::{Child, Supervisor};
+use crate::{
+    ChildKind, ChildSpec, Restart, SupervisorError, child,
+    flags::check_significance,
+    supervisor_ref::{ChildCounts, ChildInfo, SupervisorReply, SupervisorRequest},
+};
+
+impl Supervisor {
+    pub(super) fn position(&self, id: &str) -> Result<usize, SupervisorError> {
+        self.children
+            .iter()
+            .position(|child| child.spec.id() == id)
+            .ok_or_else(|| SupervisorError::NotFound(id.into()))
+    }
+
+    pub(super) async fn request(&mut self, request: SupervisorRequest) -> SupervisorReply {
+        match request {
+            SupervisorRequest::WhichChildren => SupervisorReply::Children(
+                self.children
+                    .iter()
+                    .map(|child| ChildInfo {
+                        id: child.spec.shared_id(),
+                        process: child
+                            .running
+                            .as_ref()
+                            .map(|running| running.process.clone()),
+                        restarting: child.restarting,
+                        kind: child.spec.kind(),
+                        restart: child.spec.restart_type(),
+                    })
+                    .collect(),
+            ),
+            SupervisorRequest::CountChildren => {
+                let mut counts = ChildCounts::default();
+                for child in &self.children {
+                    counts.specs += 1;
+                    counts.active += usize::from(child.running.is_some());
+                    match child.spec.kind() {
+                        ChildKind::Worker => counts.workers += 1,
+                        ChildKind::Supervisor => counts.supervisors += 1,
+                    }
+                }
+                SupervisorReply::Counts(counts)
+            }
+            SupervisorRequest::StartChild(spec) => SupervisorReply::Started(self.add(spec).await),
+            SupervisorRequest::RestartChild(id) => {
+                SupervisorReply::Started(self.restart_child(&id).await)
+            }
+            SupervisorRequest::TerminateChild(id) => {
+                SupervisorReply::Done(self.terminate_child(&id).await)
+            }
+            SupervisorRequest::DeleteChild(id) => SupervisorReply::Done(self.delete_child(&id)),
+            SupervisorRequest::GetChildSpec(id) => SupervisorReply::Spec(
+                self.position(&id)
+                    .map(|index| self.children[index].spec.clone()),
+            ),
+            SupervisorRequest::Directory => SupervisorReply::Directory(Arc::clone(&self.directory)),
+        }
+    }
+
+    /// OTP's `start_child`: an id already held, running, restarting or
+    /// stopped, is refused (`already_present`).
+    async fn add(&mut self, spec: ChildSpec) -> Result<ProcessRef, SupervisorError> {
+        if self
+            .children
+            .iter()
+            .any(|child| child.spec.id() == spec.id())
+        {
+            return Err(SupervisorError::DuplicateChild(spec.shared_id()));
+        }
+        check_significance(&spec, self.auto_shutdown)?;
+        let running =
+            child::start(&spec, &self.me)
+                .await
+                .map_err(|cause| SupervisorError::ChildStart {
+                    id: spec.shared_id(),
+                    cause,
+                })?;
+        let process = running.process.clone();
+        self.children.push(Child {
+            spec,
+            running: Some(running),
+            restarting: false,
+        });
+        Ok(process)
+    }
+
+    async fn restart_child(&mut self, id: &str) -> Result<ProcessRef, SupervisorError> {
+        let index = self.position(id)?;
+        let child = &mut self.children[index];
+        if child.running.is_some() {
+            return Err(SupervisorError::Running(id.into()));
+        }
+        if child.restarting {
+            return Err(SupervisorError::Restarting(id.into()));
+        }
+        let running = child::start(&child.spec, &self.me).await.map_err(|cause| {
+            SupervisorError::ChildStart {
+                id: id.into(),
+                cause,
+            }
+        })?;
+        let process = running.process.clone();
+        child.running = Some(running);
+        Ok(process)
+    }
+
+    /// Stops a running child; for a child whose restart is being retried,
+    /// ends the retries (the queued retry then finds nothing to do).
+    async fn terminate_child(&mut self, id: &str) -> Result<(), SupervisorError> {
+        let index = self.position(id)?;
+        self.children[index].restarting = false;
+        self.stop_children(index..index + 1, "terminate_child")
+            .await;
+        if self.children[index].spec.restart_type() == Restart::Temporary {
+            self.children.remove(index);
+        }
+        Ok(())
+    }
+
+    fn delete_child(&mut self, id: &str) -> Result<(), SupervisorError> {
+        let index = self.position(id)?;
+        let child = &self.children[index];
+        if child.running.is_some() {
+            return Err(SupervisorError::Running(id.into()));
+        }
+        if child.restarting {
+            return Err(SupervisorError::Restarting(id.into()));
+        }
+        self.children.remove(index);
+        Ok(())
+    }
+}

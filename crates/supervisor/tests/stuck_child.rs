@@ -1,0 +1,195 @@
+//! A child spinning in code that never awaits survives its kill: the
+//! supervisor reports it by name and starts no second instance beside it.
+//! Its own test binary, because it installs a short process-wide wait
+//! after kills.
+
+use std::{
+    io::Write,
+    sync::{
+        Arc, Mutex,
+        atomic::{AtomicBool, AtomicU32, Ordering},
+    },
+    time::Duration,
+};
+
+use foundation_mailbox::{Actor, Context, Operation, ProcessRef, TimeoutConfig};
+use foundation_supervisor::{
+    ChildSpec, Shutdown, Strategy, Supervisor, SupervisorRef, SupervisorSpec,
+};
+use tokio::sync::mpsc;
+
+const PATIENCE: Duration = Duration::from_secs(10);
+
+#[derive(Clone, Debug)]
+struct Spin {
+    inits: Arc<AtomicU32>,
+    release: Arc<AtomicBool>,
+    spinning: mpsc::UnboundedSender<()>,
+}
+
+#[derive(Debug)]
+struct Spinner(Spin);
+
+impl Actor for Spinner {
+    type Args = Spin;
+    type Cast = ();
+    type Call = ();
+    type Reply = ();
+    type Error = std::convert::Infallible;
+
+    async fn init(spin: Spin, _: &mut Context<Self>) -> Result<Self, Self::Error> {
+        spin.inits.fetch_add(1, Ordering::SeqCst);
+        Ok(Spinner(spin))
+    }
+
+    async fn handle_cast(&mut self, (): (), _: &mut Context<Self>) -> Result<(), Self::Error> {
+        let _ = self.0.spinning.send(());
+        // Code that never awaits: a kill cannot interrupt it.
+        while !self.0.release.load(Ordering::SeqCst) {
+            std::hint::spin_loop();
+        }
+        Ok(())
+    }
+
+    async fn handle_call(&mut self, (): (), _: &mut Context<Self>) -> Result<(), Self::Error> {
+        Ok(())
+    }
+}
+
+#[derive(Debug)]
+struct Crasher;
+
+impl Actor for Crasher {
+    type Args = ();
+    type Cast = ();
+    type Call = ();
+    type Reply = ();
+    type Error = std::convert::Infallible;
+
+    async fn init((): (), _: &mut Context<Self>) -> Result<Self, Self::Error> {
+        Ok(Crasher)
+    }
+
+    async fn handle_cast(&mut self, (): (), _: &mut Context<Self>) -> Result<(), Self::Error> {
+        Ok(())
+    }
+
+    async fn handle_call(&mut self, (): (), _: &mut Context<Self>) -> Result<(), Self::Error> {
+        panic!("crasher crashed on purpose");
+    }
+}
+
+#[derive(Clone, Default)]
+struct Captured(Arc<Mutex<Vec<u8>>>);
+
+impl Write for Captured {
+    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+        self.0
+            .lock()
+            .expect("not poisoned")
+            .extend_from_slice(bytes);
+        Ok(bytes.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+/// Releases the spinner when dropped, so a failed assertion does not leave
+/// a worker thread spinning forever.
+struct Release(Arc<AtomicBool>);
+
+impl Drop for Release {
+    fn drop(&mut self) {
+        self.0.store(true, Ordering::SeqCst);
+    }
+}
+
+async fn running(supervisor: &SupervisorRef, id: &str) -> ProcessRef {
+    supervisor.child(id).await.unwrap().expect("child running")
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_killed_child_that_never_awaits_is_reported_and_not_started_twice() {
+    // The wait after a kill is the default timeout: short here; calls keep
+    // a long one.
+    TimeoutConfig::new()
+        .with_default(Duration::from_millis(100))
+        .with_override(Operation::Call, PATIENCE)
+        .install();
+    let captured = Captured::default();
+    let writer = captured.clone();
+    let subscriber = tracing_subscriber::fmt()
+        .with_writer(move || writer.clone())
+        .with_ansi(false)
+        .finish();
+    tracing::subscriber::set_global_default(subscriber).unwrap();
+
+    let (spinning, mut spinning_rx) = mpsc::unbounded_channel();
+    let spin = Spin {
+        inits: Arc::default(),
+        release: Arc::default(),
+        spinning,
+    };
+    let spec = SupervisorSpec::new(Strategy::OneForAll)
+        .child(
+            ChildSpec::actor::<Spinner>("spinner", spin.clone())
+                .shutdown(Shutdown::Timeout(Duration::from_millis(10))),
+        )
+        .child(ChildSpec::actor::<Crasher>("crasher", ()));
+    let release = Release(Arc::clone(&spin.release));
+    let supervisor = Supervisor::start(spec).await.unwrap();
+    let spinner = running(&supervisor, "spinner").await;
+    spinner
+        .downcast::<Spinner>()
+        .unwrap()
+        .cast(())
+        .await
+        .unwrap();
+    spinning_rx.recv().await.unwrap();
+
+    // One-for-all: the crash takes the spinner down, or tries to.
+    let crasher = running(&supervisor, "crasher").await;
+    assert!(
+        crasher
+            .downcast::<Crasher>()
+            .unwrap()
+            .call((), PATIENCE)
+            .await
+            .is_err()
+    );
+    let restarted = tokio::time::timeout(PATIENCE, async {
+        loop {
+            let now = running(&supervisor, "crasher").await;
+            if now.pid() != crasher.pid() {
+                break;
+            }
+            tokio::task::yield_now().await;
+        }
+    });
+    restarted.await.expect("the crasher is restarted");
+    assert_eq!(running(&supervisor, "spinner").await.pid(), spinner.pid());
+    assert!(spinner.is_alive());
+    assert_eq!(spin.inits.load(Ordering::SeqCst), 1, "no second spinner");
+    let log = String::from_utf8(captured.0.lock().unwrap().clone()).unwrap();
+    assert!(
+        log.lines().any(|line| line.contains("ERROR")
+            && line.contains("killed child has not exited")
+            && line.contains("spinner")),
+        "{log}"
+    );
+
+    // Once it awaits, the kill lands; its exit is handled by strategy.
+    drop(release);
+    spinner.wait_for_exit(PATIENCE).await.unwrap();
+    let replaced = tokio::time::timeout(PATIENCE, async {
+        while spin.inits.load(Ordering::SeqCst) < 2 {
+            tokio::task::yield_now().await;
+        }
+    });
+    replaced
+        .await
+        .expect("the spinner is restarted after it exits");
+    supervisor.shutdown(PATIENCE).await.unwrap();
+}
