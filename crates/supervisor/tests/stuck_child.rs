@@ -170,7 +170,10 @@ async fn a_killed_child_that_never_awaits_is_reported_and_not_started_twice() {
     });
     restarted.await.expect("the crasher is restarted");
     assert_eq!(running(&supervisor, "spinner").await.pid(), spinner.pid());
-    assert!(spinner.is_alive());
+    // Killed (it takes no more messages) but not exited: still running its
+    // handler, so it must not have a twin.
+    assert!(!spinner.is_alive());
+    assert_eq!(spinner.exit_reason(), None);
     assert_eq!(spin.inits.load(Ordering::SeqCst), 1, "no second spinner");
     let log = String::from_utf8(captured.0.lock().unwrap().clone()).unwrap();
     assert!(

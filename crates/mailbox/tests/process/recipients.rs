@@ -1,10 +1,7 @@
 //! Sends through a [`Recipient`], whose conversion into the actor's message
 //! is user code: it runs outside the mailbox lock.
 
-use std::{
-    panic::{AssertUnwindSafe, catch_unwind},
-    sync::{Mutex, OnceLock},
-};
+use std::panic::{AssertUnwindSafe, catch_unwind};
 
 use foundation_mailbox::{Actor, ActorOptions, Context, Recipient, start_with};
 use tokio::sync::mpsc;
@@ -35,24 +32,14 @@ impl Actor for Log {
     }
 }
 
-/// The recipient an [`Echoing`] conversion sends to, while it converts.
-static ECHO_TO: OnceLock<Mutex<Option<Recipient<u32>>>> = OnceLock::new();
-
 /// Converts into the actor's message by first sending another message to
 /// the same actor: a re-entrant send.
 #[derive(Debug)]
-struct Echoing(u32);
+struct Echoing(u32, Recipient<u32>);
 
 impl From<Echoing> for u32 {
-    fn from(Echoing(value): Echoing) -> u32 {
-        let recipient = ECHO_TO
-            .get_or_init(Default::default)
-            .lock()
-            .unwrap()
-            .clone();
-        if let Some(recipient) = recipient {
-            recipient.try_send(value + 1000).unwrap();
-        }
+    fn from(Echoing(value, echo_to): Echoing) -> u32 {
+        echo_to.try_send(value + 1000).unwrap();
         value
     }
 }
@@ -71,10 +58,9 @@ impl From<Poison> for u32 {
 async fn a_conversion_that_sends_to_the_same_actor_does_not_deadlock() {
     let (tx, mut rx) = mpsc::unbounded_channel();
     let (log, _handle) = start_with::<Log>(tx, ActorOptions::new()).await.unwrap();
-    *ECHO_TO.get_or_init(Default::default).lock().unwrap() = Some(log.recipient());
     let echoing: Recipient<Echoing> = log.recipient();
-    echoing.send(Echoing(1)).await.unwrap();
-    echoing.try_send(Echoing(2)).unwrap();
+    echoing.send(Echoing(1, log.recipient())).await.unwrap();
+    echoing.try_send(Echoing(2, log.recipient())).unwrap();
     let mut seen = Vec::new();
     for _ in 0..4 {
         seen.push(rx.recv().await.unwrap());

@@ -1,23 +1,22 @@
 //! A restart after a crash waits for the crashed incarnation's save still in flight, so it never loads an older version.
 
-use std::{sync::Arc, time::Duration};
+use std::sync::Arc;
 
 use foundation_persistence::{
     Entry, Listed, MemoryStore, Persistence, SavePolicy, StateStore, Store, StoreError, Version,
     start,
 };
-use tokio::sync::mpsc;
+use tokio::sync::{Semaphore, mpsc};
 
 use super::support::{Call, Cast, Counter, CounterArgs, PATIENCE, saved};
 
-/// How long a slow write takes, in paused time.
-const SLOW_WRITE: Duration = Duration::from_secs(1);
-
-/// A memory store whose writes take [`SLOW_WRITE`] and say when they begin.
+/// A memory store whose writes say when they begin and then wait for the
+/// test to open the gate: a slow disk the test controls.
 #[derive(Debug, Clone)]
 struct SlowStore {
     inner: MemoryStore,
     began: mpsc::Sender<()>,
+    gate: Arc<Semaphore>,
 }
 
 impl SlowStore {
@@ -26,6 +25,7 @@ impl SlowStore {
         let store = Self {
             inner: MemoryStore::new(),
             began,
+            gate: Arc::new(Semaphore::new(0)),
         };
         (store, writes)
     }
@@ -33,8 +33,10 @@ impl SlowStore {
     async fn slowly(&self) {
         // A test that stopped listening has finished.
         let _unheard = self.began.try_send(());
-        // audit:allow(FND006) a slow disk, in paused time: the write ends only once every other task is idle, so nothing waits on it by accident
-        tokio::time::sleep(SLOW_WRITE).await;
+        // The gate is never closed: acquiring fails only if it were.
+        if let Ok(permit) = self.gate.acquire().await {
+            permit.forget();
+        }
     }
 }
 
@@ -106,6 +108,9 @@ async fn a_restart_waits_for_the_crashed_incarnations_save_in_flight_before_it_l
             "{crash:?}: the save is still in flight when the restart begins"
         );
 
+        // The disk gets going again while the restart starts: a restart
+        // that does not wait for the save in flight loads before it lands.
+        store.gate.add_permits(Semaphore::MAX_PERMITS / 2);
         let (restarted, _handle) = start::<Counter>(args, persistence.clone()).await.unwrap();
         assert_eq!(
             restarted.call(Call::Get, PATIENCE).await.unwrap().0,
