@@ -26,9 +26,10 @@
 
 use std::cell::Cell;
 
-use foundation_mailbox::{Down, Reference};
+use foundation_mailbox::{Down, ExitReason, Reference};
 
 use crate::{
+    exits::Exits,
     registry::{Registry, SlotKey},
     sync::{AtomicU8, Ordering, thread_local, yield_now},
 };
@@ -235,4 +236,47 @@ pub(crate) fn release<E>(
         Release::DuringDelivery | Release::AlreadyCancelled => {}
     }
     release
+}
+
+/// What a monitor's exit hooks do with it: the target's exit delivers, the
+/// watcher's exit cancels. A cheap handle (the monitor's shared cell) that
+/// each hook keeps a clone of.
+pub(crate) trait Claims: Clone + Send + 'static {
+    fn target_exited(&self, reason: ExitReason);
+    fn watcher_exited(&self);
+}
+
+/// Hooks a registered monitor to its watcher's exit, then its target's, and
+/// returns the two hooks (watcher's, target's) for the guard to cancel.
+///
+/// Either end may be exiting meanwhile; whatever the interleaving, the
+/// monitor is claimed once. A watcher already gone cancels the monitor at
+/// once and the target is never hooked (nobody is left to tell). A target
+/// already gone delivers its DOWN at once with [`ExitReason::NoProcess`]
+/// (OTP's `noproc`), so a monitor never waits for an exit that happened.
+pub(crate) fn hook_exits<P: Exits>(
+    monitor: &impl Claims,
+    watcher: Option<&P>,
+    target: &P,
+) -> (Option<P::Hook>, Option<P::Hook>) {
+    let mut watcher_hook = None;
+    if let Some(watcher) = watcher {
+        let claims = monitor.clone();
+        match watcher.on_exit(move |_| claims.watcher_exited()) {
+            Ok(hook) => watcher_hook = Some(hook),
+            Err(_) => {
+                monitor.watcher_exited();
+                return (None, None);
+            }
+        }
+    }
+    let claims = monitor.clone();
+    let target_hook = match target.on_exit(move |reason| claims.target_exited(reason.clone())) {
+        Ok(hook) => Some(hook),
+        Err(_) => {
+            monitor.target_exited(ExitReason::NoProcess);
+            None
+        }
+    };
+    (watcher_hook, target_hook)
 }

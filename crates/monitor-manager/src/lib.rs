@@ -81,6 +81,7 @@
 
 mod delivery;
 mod error;
+mod exits;
 mod link;
 mod manager;
 mod monitor;
