@@ -42,16 +42,16 @@ const CANCELLED: u8 = 3;
 /// delivery flushes the DOWN once the push returns.
 const RELEASED: u8 = 4;
 
-// audit:allow(FND002) a count of the pushes on this thread's stack, back to zero when they return: no state outlives a delivery
 #[cfg(not(foundation_loom))]
+// audit:allow(FND002) a count of the pushes on this thread's stack, back to zero when they return: no state outlives a delivery
 thread_local! {
     /// How many DOWN pushes this thread is inside. Pushes nest: a push that
     /// ends a watcher runs that watcher's exit hooks, which deliver DOWNs
     /// of their own.
     static PUSHES_HERE: Cell<usize> = const { Cell::new(0) };
 }
-// audit:allow(FND002) the same count, as loom's per-thread value (its macro takes no `const` block)
 #[cfg(foundation_loom)]
+// audit:allow(FND002) the same count, as loom's per-thread value (its macro takes no `const` block)
 thread_local! {
     static PUSHES_HERE: Cell<usize> = Cell::new(0);
 }
