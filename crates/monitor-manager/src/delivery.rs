@@ -6,26 +6,55 @@
 //! - the target exits: `Active → Delivering`, the DOWN is pushed, then
 //!   `Delivering → Delivered`;
 //! - the guard is dropped: `Active → Cancelled`, and no DOWN is ever pushed.
-//!   If delivery won instead, the drop waits out `Delivering` (a push and a
-//!   store, no user code) and then flushes the DOWN from the watcher's
-//!   mailbox, so after the drop no DOWN arrives (OTP's
-//!   `demonitor(Ref, [flush])`);
+//!   If delivery won instead, the drop waits out `Delivering` (a push on
+//!   another thread) and then flushes the DOWN from the watcher's mailbox,
+//!   so after the drop no DOWN arrives (OTP's `demonitor(Ref, [flush])`);
 //! - the watcher exits: `Active → Cancelled`; nobody is left to tell.
+//!
+//! The push can run user code on the delivering thread: a DOWN that wakes a
+//! dormant watcher whose runtime has shut down ends that watcher right
+//! there, and its state, which may hold this very guard, is dropped inside
+//! the push. Waiting for `Delivering` to end would then wait for the thread
+//! itself (or, two such pushes on two threads dropping each other's
+//! guards, for each other). So a thread counts the pushes it is inside,
+//! and a drop inside a push never waits: it moves `Delivering → Released`
+//! and the delivery flushes the DOWN as soon as its push returns. Only
+//! drops outside every push wait, and they wait for pushes that never wait.
 //!
 //! Whoever moves the monitor out of `Active` also removes it from the
 //! registry, so each monitor is cleaned exactly once.
 
-use foundation_mailbox::{Down, Reference};
+use std::cell::Cell;
+
+use foundation_mailbox::{Down, ExitReason, Reference};
 
 use crate::{
+    exits::Exits,
     registry::{Registry, SlotKey},
-    sync::{AtomicU8, Ordering, yield_now},
+    sync::{AtomicU8, Ordering, thread_local, yield_now},
 };
 
 const ACTIVE: u8 = 0;
 const DELIVERING: u8 = 1;
 const DELIVERED: u8 = 2;
 const CANCELLED: u8 = 3;
+/// The guard was dropped inside the push, on the delivering thread: the
+/// delivery flushes the DOWN once the push returns.
+const RELEASED: u8 = 4;
+
+#[cfg(not(foundation_loom))]
+// audit:allow(FND002) a count of the pushes on this thread's stack, back to zero when they return: no state outlives a delivery
+thread_local! {
+    /// How many DOWN pushes this thread is inside. Pushes nest: a push that
+    /// ends a watcher runs that watcher's exit hooks, which deliver DOWNs
+    /// of their own.
+    static PUSHES_HERE: Cell<usize> = const { Cell::new(0) };
+}
+#[cfg(foundation_loom)]
+// audit:allow(FND002) the same count, as loom's per-thread value (its macro takes no `const` block)
+thread_local! {
+    static PUSHES_HERE: Cell<usize> = Cell::new(0);
+}
 
 /// One monitor's delivery state.
 #[derive(Debug)]
@@ -39,6 +68,9 @@ pub(crate) enum Release {
     Cancelled,
     /// A DOWN was pushed (and the push is finished): the caller flushes it.
     Delivered,
+    /// The drop ran inside a push while this DOWN was being pushed: the
+    /// delivery flushes it when its push returns. Nothing to do.
+    DuringDelivery,
     /// The watcher's exit cancelled the monitor first; nothing to do.
     AlreadyCancelled,
 }
@@ -48,17 +80,28 @@ impl Delivery {
         Self(AtomicU8::new(ACTIVE))
     }
 
-    /// The target exited: claims the right to push the DOWN. `true` means the
-    /// caller pushes it and then calls [`delivered`](Self::delivered).
-    pub(crate) fn begin_delivery(&self) -> bool {
+    /// The target exited: claims the right to push the DOWN. `Some` means
+    /// the caller pushes it, on this thread, and then
+    /// [`finish`](Delivering::finish)es.
+    pub(crate) fn begin_delivery(&self) -> Option<Delivering<'_>> {
         self.0
             .compare_exchange(ACTIVE, DELIVERING, Ordering::AcqRel, Ordering::Acquire)
-            .is_ok()
+            .ok()?;
+        PUSHES_HERE.with(|pushes| pushes.set(pushes.get() + 1));
+        Some(Delivering {
+            delivery: self,
+            finished: false,
+        })
     }
 
-    /// The DOWN is in the watcher's mailbox (or its slot).
-    pub(crate) fn delivered(&self) {
-        self.0.store(DELIVERED, Ordering::Release);
+    /// The push is over: `Delivering → Delivered`. Returns whether the guard
+    /// was dropped during the push (and the DOWN is still to be flushed).
+    fn end_delivery(&self) -> bool {
+        PUSHES_HERE.with(|pushes| pushes.set(pushes.get() - 1));
+        // Only this thread moves the state out of `Delivering`, or a drop
+        // inside some push (this one or another thread's): the swap sees
+        // which.
+        self.0.swap(DELIVERED, Ordering::AcqRel) == RELEASED
     }
 
     /// The watcher exited: cancels an active monitor. `true` means the
@@ -77,9 +120,25 @@ impl Delivery {
         {
             Ok(_) => Release::Cancelled,
             Err(CANCELLED) => Release::AlreadyCancelled,
+            Err(DELIVERING) if PUSHES_HERE.with(Cell::get) > 0 => {
+                // Dropped by a push's user code: a push below us on this
+                // thread may be this monitor's, which cannot end while we
+                // wait. Hand the flush to the delivery instead, unless it
+                // ended just now.
+                match self.0.compare_exchange(
+                    DELIVERING,
+                    RELEASED,
+                    Ordering::AcqRel,
+                    Ordering::Acquire,
+                ) {
+                    Ok(_) => Release::DuringDelivery,
+                    Err(_) => Release::Delivered,
+                }
+            }
             Err(_) => {
-                // A push in progress is a few instructions on another thread
-                // (never user code), so waiting it out is a short spin.
+                // Outside every push on this thread: the push in progress is
+                // on another thread and never waits (see above), so waiting
+                // it out is a short spin.
                 while self.0.load(Ordering::Acquire) == DELIVERING {
                     yield_now();
                 }
@@ -91,6 +150,32 @@ impl Delivery {
     /// Whether the monitor is still waiting for its target.
     pub(crate) fn is_active(&self) -> bool {
         self.0.load(Ordering::Acquire) == ACTIVE
+    }
+}
+
+/// A DOWN being pushed, on this thread. Ends the delivery however the push
+/// ends, a panic included, so no drop ever waits for it in vain.
+#[derive(Debug)]
+pub(crate) struct Delivering<'a> {
+    delivery: &'a Delivery,
+    finished: bool,
+}
+
+impl Delivering<'_> {
+    /// The DOWN is in the watcher's mailbox (or its slot). `true` means the
+    /// guard was dropped during the push: the caller flushes the DOWN now.
+    pub(crate) fn finish(mut self) -> bool {
+        self.finished = true;
+        self.delivery.end_delivery()
+    }
+}
+
+impl Drop for Delivering<'_> {
+    fn drop(&mut self) {
+        if !self.finished {
+            // The push unwound: whatever it left, nobody may wait on it.
+            self.delivery.end_delivery();
+        }
     }
 }
 
@@ -112,11 +197,15 @@ pub(crate) fn target_exited<E>(
     slot: SlotKey,
     down: Down,
 ) -> bool {
-    if !delivery.begin_delivery() {
+    let Some(delivering) = delivery.begin_delivery() else {
         return false;
-    }
+    };
+    let reference = down.reference;
     sink.push(down);
-    delivery.delivered();
+    if delivering.finish() {
+        // The guard went during the push: the flush its drop left to us.
+        sink.flush(reference);
+    }
     // Cleaned after the DOWN is delivered, so `active` never says a monitor
     // is gone while its DOWN is still on the way.
     drop(registry.remove(slot));
@@ -150,7 +239,50 @@ pub(crate) fn release<E>(
     match release {
         Release::Cancelled => drop(registry.remove(slot)),
         Release::Delivered => sink.flush(reference),
-        Release::AlreadyCancelled => {}
+        Release::DuringDelivery | Release::AlreadyCancelled => {}
     }
     release
+}
+
+/// What a monitor's exit hooks do with it: the target's exit delivers, the
+/// watcher's exit cancels. A cheap handle (the monitor's shared cell) that
+/// each hook keeps a clone of.
+pub(crate) trait Claims: Clone + Send + 'static {
+    fn target_exited(&self, reason: ExitReason);
+    fn watcher_exited(&self);
+}
+
+/// Hooks a registered monitor to its watcher's exit, then its target's, and
+/// returns the two hooks (watcher's, target's) for the guard to cancel.
+///
+/// Either end may be exiting meanwhile; whatever the interleaving, the
+/// monitor is claimed once. A watcher already gone cancels the monitor at
+/// once and the target is never hooked (nobody is left to tell). A target
+/// already gone delivers its DOWN at once with [`ExitReason::NoProcess`]
+/// (OTP's `noproc`), so a monitor never waits for an exit that happened.
+pub(crate) fn hook_exits<P: Exits>(
+    monitor: &impl Claims,
+    watcher: Option<&P>,
+    target: &P,
+) -> (Option<P::Hook>, Option<P::Hook>) {
+    let mut watcher_hook = None;
+    if let Some(watcher) = watcher {
+        let claims = monitor.clone();
+        match watcher.on_exit(move |_| claims.watcher_exited()) {
+            Ok(hook) => watcher_hook = Some(hook),
+            Err(_) => {
+                monitor.watcher_exited();
+                return (None, None);
+            }
+        }
+    }
+    let claims = monitor.clone();
+    let target_hook = match target.on_exit(move |reason| claims.target_exited(reason.clone())) {
+        Ok(hook) => Some(hook),
+        Err(_) => {
+            monitor.target_exited(ExitReason::NoProcess);
+            None
+        }
+    };
+    (watcher_hook, target_hook)
 }

@@ -67,20 +67,29 @@
 //! # Exactly once, and never after the drop
 //!
 //! Each monitor has a small atomic state machine (`Active`, `Delivering`,
-//! `Delivered`, `Cancelled`): the target's exit, the guard's drop and the
-//! watcher's exit race to move it out of `Active`, and the winner alone
-//! delivers or cleans. A drop that loses to a delivery waits out the push
-//! and flushes the DOWN from the watcher's mailbox.
+//! `Delivered`, `Cancelled`, `Released`): the target's exit, the guard's
+//! drop and the watcher's exit race to move it out of `Active`, and the
+//! winner alone delivers or cleans. A drop that loses to a delivery on
+//! another thread waits out the push and flushes the DOWN from the
+//! watcher's mailbox; a drop that runs inside a push (a DOWN that ends a
+//! watcher whose runtime is gone drops the watcher's state right there)
+//! never waits, and the delivery does its flush when the push returns.
+//!
+//! A DOWN arrives after every message the dead process sent the watcher
+//! before it exited, and before later messages (Erlang's pairwise signal
+//! order). A process's exit is published only after its DOWNs went out.
 //!
 //! # Loom
 //!
 //! The state machine and the registry shards go through a private `sync`
 //! shim and are model-checked with loom under `--cfg foundation_loom`
-//! (`cargo xtask loom`): a drop racing the target's exit, and the watcher
-//! and target exiting together.
+//! (`cargo xtask loom`): a drop racing the target's exit, the watcher and
+//! target exiting together, a guard dropped inside a push, a monitor
+//! created while its target or watcher exits, and the link protocol.
 
 mod delivery;
 mod error;
+mod exits;
 mod link;
 mod manager;
 mod monitor;

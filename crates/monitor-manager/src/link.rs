@@ -2,10 +2,11 @@
 
 use std::{fmt, sync::Arc};
 
-use foundation_mailbox::{ExitHookId, ExitReason, Pid, ProcessRef};
+use foundation_mailbox::{ExitReason, Pid, ProcessRef};
 
 use crate::{
     LinkError,
+    exits::Exits,
     sync::{Mutex, lock},
 };
 
@@ -15,12 +16,15 @@ const B: usize = 1;
 
 /// What both sides' hooks share: whether the link is still up, and the hook
 /// each side registered, so the first to fire removes the other's.
-#[derive(Debug, Default)]
-struct Shared {
+#[derive(Debug)]
+pub(crate) struct Shared<H> {
     /// Set once by the first exit or by `unlink`; nothing happens after.
     done: bool,
-    hooks: [Option<ExitHookId>; 2],
+    hooks: [Option<H>; 2],
 }
+
+/// The link between two processes' hooks.
+pub(crate) type Linked<P> = Arc<Mutex<Shared<<P as Exits>::Hook>>>;
 
 /// A link between two processes, made by [`link`].
 ///
@@ -33,7 +37,7 @@ struct Shared {
 /// [`unlink`](Self::unlink) for that.
 pub struct Link {
     sides: [ProcessRef; 2],
-    shared: Arc<Mutex<Shared>>,
+    shared: Linked<ProcessRef>,
 }
 
 impl fmt::Debug for Link {
@@ -53,43 +57,50 @@ pub fn link(a: &ProcessRef, b: &ProcessRef) -> Result<Link, LinkError> {
     if a == b {
         return Err(LinkError::SelfLink);
     }
-    let shared = Arc::new(Mutex::new(Shared::default()));
-    let link = Link {
-        sides: [a.clone(), b.clone()],
-        shared,
-    };
+    let sides = [a.clone(), b.clone()];
+    let shared = link_sides(&sides)?;
+    tracing::debug!(target: "foundation::monitor_manager", a = %a.pid(), b = %b.pid(), "linked");
+    Ok(Link { sides, shared })
+}
+
+/// The link protocol: hooks each side's exit to signal the other. Either
+/// side may be exiting meanwhile: a side already gone fails the link and
+/// leaves nothing on the other; a side that exits while the link is being
+/// made signals the other once, and no hook is left behind.
+pub(crate) fn link_sides<P: Exits>(sides: &[P; 2]) -> Result<Linked<P>, LinkError> {
+    let shared = Arc::new(Mutex::new(Shared {
+        done: false,
+        hooks: [None, None],
+    }));
     for side in [A, B] {
-        let hook = on_exit_of(&link.sides[side], &link.sides[1 - side], &link.shared, side);
-        match hook {
+        match on_exit_of(&sides[side], &sides[1 - side], &shared, side) {
             Ok(id) => {
-                let mut shared = lock(&link.shared);
-                if shared.done {
+                let mut state = lock(&shared);
+                if state.done {
                     // The other side exited while this hook was being added:
                     // its hook has fired already and found nothing to remove.
-                    drop(shared);
-                    link.sides[side].cancel_exit_hook(id);
+                    drop(state);
+                    sides[side].cancel_exit_hook(id);
                 } else {
-                    shared.hooks[side] = Some(id);
+                    state.hooks[side] = Some(id);
                 }
             }
             Err(_) => {
-                let pid = link.sides[side].pid();
-                link.unlink();
-                return Err(LinkError::NoProcess(pid));
+                unlink_sides(sides, &shared);
+                return Err(LinkError::NoProcess(sides[side].pid()));
             }
         }
     }
-    tracing::debug!(target: "foundation::monitor_manager", a = %a.pid(), b = %b.pid(), "linked");
-    Ok(link)
+    Ok(shared)
 }
 
 /// Adds the hook that tells `other` when `exiting` exits.
-fn on_exit_of(
-    exiting: &ProcessRef,
-    other: &ProcessRef,
-    shared: &Arc<Mutex<Shared>>,
+fn on_exit_of<P: Exits>(
+    exiting: &P,
+    other: &P,
+    shared: &Linked<P>,
     side: usize,
-) -> Result<ExitHookId, ExitReason> {
+) -> Result<P::Hook, ExitReason> {
     let from = exiting.pid();
     let other = other.clone();
     let shared = shared.clone();
@@ -110,6 +121,29 @@ fn on_exit_of(
     })
 }
 
+/// Removes the link from both sides; `false` if it was already gone.
+pub(crate) fn unlink_sides<P: Exits>(sides: &[P; 2], shared: &Linked<P>) -> bool {
+    let hooks = {
+        let mut state = lock(shared);
+        if state.done {
+            return false;
+        }
+        state.done = true;
+        [state.hooks[A].take(), state.hooks[B].take()]
+    };
+    for (side, hook) in hooks.into_iter().enumerate() {
+        if let Some(hook) = hook {
+            sides[side].cancel_exit_hook(hook);
+        }
+    }
+    true
+}
+
+/// Whether the link is still up.
+pub(crate) fn is_linked<H>(shared: &Mutex<Shared<H>>) -> bool {
+    !lock(shared).done
+}
+
 impl Link {
     /// The two linked processes' pids.
     pub fn pids(&self) -> (Pid, Pid) {
@@ -118,25 +152,12 @@ impl Link {
 
     /// Whether the link is still up: neither side has exited, nobody unlinked.
     pub fn is_active(&self) -> bool {
-        !lock(&self.shared).done
+        is_linked(&self.shared)
     }
 
     /// Removes the link from both processes. Returns `false` if it was
     /// already gone (a side exited and the link fired, or it was unlinked).
     pub fn unlink(&self) -> bool {
-        let hooks = {
-            let mut shared = lock(&self.shared);
-            if shared.done {
-                return false;
-            }
-            shared.done = true;
-            std::mem::take(&mut shared.hooks)
-        };
-        for (side, hook) in hooks.into_iter().enumerate() {
-            if let Some(hook) = hook {
-                self.sides[side].cancel_exit_hook(hook);
-            }
-        }
-        true
+        unlink_sides(&self.sides, &self.shared)
     }
 }

@@ -2,7 +2,13 @@
 //!
 //! The models drive the same `delivery` functions and `Registry` the crate
 //! ships, with a small stand-in for the watcher's mailbox (a locked queue
-//! that a watcher's exit closes, as the real one does).
+//! that a watcher's exit closes, as the real one does). The models of a
+//! monitor's creation and of links drive the shipped protocols on a
+//! stand-in process (`stand_in`), through the `Exits` trait.
+
+mod creation;
+mod links;
+mod stand_in;
 
 use foundation_mailbox::{Down, ExitReason, Pid, Reference};
 use loom::{sync::Arc, thread};
@@ -29,6 +35,15 @@ impl Lane {
 
     fn pending(&self) -> usize {
         lock(&self.state).1.len()
+    }
+
+    /// The reasons of the DOWNs queued, oldest first.
+    fn reasons(&self) -> Vec<ExitReason> {
+        lock(&self.state)
+            .1
+            .iter()
+            .map(|down| down.reason.clone())
+            .collect()
     }
 }
 
@@ -207,4 +222,115 @@ fn concurrent_creates_and_drops_keep_the_shards_consistent() {
         assert_eq!(registry.counts(), (4, 4));
         assert_eq!(registry.len(), 0);
     });
+}
+
+/// A watcher's mailbox whose push drops the monitor's guard on the pushing
+/// thread, as a DOWN that ends a watcher whose runtime has shut down does
+/// (the watcher's state, holding the guard, goes inside the push).
+struct DropsGuardInPush<'a> {
+    monitor: &'a Setup,
+    released: Mutex<Option<Release>>,
+}
+
+impl DownSink for DropsGuardInPush<'_> {
+    fn push(&self, down: Down) {
+        self.monitor.lane.push(down);
+        *lock(&self.released) = Some(self.monitor.release());
+    }
+
+    fn flush(&self, reference: Reference) {
+        self.monitor.lane.flush(reference);
+    }
+}
+
+/// A guard dropped inside its own DOWN's push, while the watcher's exit
+/// races: the drop returns without waiting for the push it is inside, and
+/// once the delivery returns no DOWN is left; the monitor is cleaned once.
+#[test]
+fn a_guard_dropped_inside_its_own_push_returns_and_leaves_no_down() {
+    loom::model(|| {
+        let monitor = setup();
+        let watcher = spawn_watcher_exit(&monitor, false);
+        let sink = DropsGuardInPush {
+            monitor: &monitor,
+            released: Mutex::new(None),
+        };
+        let down = Down {
+            pid: Pid::new(),
+            reference: monitor.reference,
+            reason: ExitReason::Killed,
+        };
+        let pushed = delivery::target_exited(
+            &monitor.delivery,
+            &sink,
+            &monitor.registry,
+            monitor.slot,
+            down,
+        );
+        let cancelled = watcher.join().unwrap();
+        assert_eq!(usize::from(pushed) + usize::from(cancelled), 1);
+        let released = *lock(&sink.released);
+        assert_eq!(released.is_some(), pushed);
+        assert_eq!(monitor.lane.pending(), 0, "a DOWN outlived its guard");
+        assert_eq!(monitor.registry.counts(), (1, 1));
+    });
+}
+
+/// Two DOWNs pushed at once on two threads, each push dropping the other
+/// monitor's guard (two watchers on shut-down runtimes, each holding the
+/// other's guard): neither drop waits for the other push, both finish.
+#[test]
+fn two_pushes_dropping_each_others_guards_both_finish() {
+    loom::model(|| {
+        let first = setup();
+        let second = setup();
+        let pushing = {
+            let (first, second) = (first.clone(), second.clone());
+            thread::spawn(move || push_dropping(&first, &second))
+        };
+        push_dropping(&second, &first);
+        pushing.join().unwrap();
+        for monitor in [&first, &second] {
+            assert_eq!(monitor.lane.pending(), 0);
+            assert_eq!(monitor.registry.counts(), (1, 1));
+        }
+    });
+}
+
+/// Delivers `monitor`'s DOWN through a push that drops `other`'s guard.
+fn push_dropping(monitor: &Setup, other: &Setup) {
+    struct DropsOther<'a> {
+        lane: &'a Lane,
+        other: &'a Setup,
+    }
+    impl DownSink for DropsOther<'_> {
+        fn push(&self, down: Down) {
+            self.lane.push(down);
+            self.other.release();
+        }
+        fn flush(&self, reference: Reference) {
+            self.lane.flush(reference);
+        }
+    }
+    let sink = DropsOther {
+        lane: &monitor.lane,
+        other,
+    };
+    let down = Down {
+        pid: Pid::new(),
+        reference: monitor.reference,
+        reason: ExitReason::Killed,
+    };
+    // The other thread's push may have dropped this guard first: then no
+    // DOWN is pushed, and the other guard goes outside any push.
+    let pushed = delivery::target_exited(
+        &monitor.delivery,
+        &sink,
+        &monitor.registry,
+        monitor.slot,
+        down,
+    );
+    if !pushed {
+        other.release();
+    }
 }

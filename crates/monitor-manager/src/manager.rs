@@ -7,12 +7,12 @@ use std::{
     time::Duration,
 };
 
-use foundation_mailbox::{ExitReason, ProcessRef, Reference};
+use foundation_mailbox::{ProcessRef, Reference};
 use quanta::Instant;
 
 use crate::{
     LeakReport, MonitorInfo, Stats,
-    delivery::Delivery,
+    delivery::{self, Delivery},
     monitor::{Cell, Entry, Monitor, Notify, Slot},
     registry::{Registry, SHARDS},
     sync::Mutex,
@@ -131,31 +131,14 @@ impl MonitorManager {
             };
             (entry, made)
         });
-        let mut monitor = Monitor {
+        let (watcher_hook, target_hook) = delivery::hook_exits(&cell, watcher, target);
+        Monitor {
             cell,
-            target_hook: None,
-            watcher_hook: None,
+            target_hook,
+            watcher_hook,
             tag,
             location,
-        };
-        if let Some(watcher) = watcher {
-            let cell = monitor.cell.clone();
-            match watcher.on_exit(move |_| cell.watcher_exited()) {
-                Ok(hook) => monitor.watcher_hook = Some(hook),
-                Err(_) => {
-                    // Nobody to tell: clean it now, and never hook the target.
-                    monitor.cell.watcher_exited();
-                    return monitor;
-                }
-            }
         }
-        let cell = monitor.cell.clone();
-        match target.on_exit(move |reason| cell.target_exited(reason.clone())) {
-            Ok(hook) => monitor.target_hook = Some(hook),
-            // OTP: monitoring a process that is gone reports `noproc` at once.
-            Err(_) => monitor.cell.target_exited(ExitReason::NoProcess),
-        }
-        monitor
     }
 
     /// Every live monitor.

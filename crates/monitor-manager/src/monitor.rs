@@ -13,7 +13,7 @@ use foundation_mailbox::{Down, ExitHookId, ExitReason, Pid, ProcessRef, Referenc
 
 use crate::{
     DownError,
-    delivery::{self, Delivery, DownSink},
+    delivery::{self, Claims, Delivery, DownSink},
     registry::{Registry, SlotKey},
     sync::{Mutex, lock},
 };
@@ -113,9 +113,11 @@ impl Cell {
             Notify::Slot(_) => None,
         }
     }
+}
 
+impl Claims for Arc<Cell> {
     /// The target exited (or was gone already: `NoProcess`).
-    pub(crate) fn target_exited(&self, reason: ExitReason) {
+    fn target_exited(&self, reason: ExitReason) {
         let down = Down {
             pid: self.target,
             reference: self.reference,
@@ -133,7 +135,7 @@ impl Cell {
     }
 
     /// The watcher exited: nobody is left to tell.
-    pub(crate) fn watcher_exited(&self) {
+    fn watcher_exited(&self) {
         if delivery::watcher_exited(&self.delivery, &self.registry, self.slot) {
             tracing::trace!(target: "foundation::monitor_manager", reference = %self.reference, "watcher exited; monitor cleaned");
         }

@@ -1,7 +1,7 @@
 //! The concurrency shim: loom's types under `--cfg foundation_loom`, std's otherwise.
 //!
-//! The monitor state machine and the registry shards take every atomic and
-//! lock from here, so the loom models in `loom_models` check the code that
+//! The monitor state machine and the registry shards take every atomic,
+//! lock and thread-local from here, so the loom models in `loom_models` check the code that
 //! ships. Process references stay on std types: the mailbox is not modelled
 //! through this crate.
 
@@ -12,6 +12,7 @@ pub(crate) use loom::{
         atomic::{AtomicU8, Ordering},
     },
     thread::yield_now,
+    thread_local,
 };
 #[cfg(not(foundation_loom))]
 pub(crate) use std::{
@@ -20,6 +21,7 @@ pub(crate) use std::{
         atomic::{AtomicU8, Ordering},
     },
     thread::yield_now,
+    thread_local,
 };
 
 /// Locks `mutex`, ignoring poisoning: no user code runs under these locks

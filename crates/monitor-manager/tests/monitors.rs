@@ -3,6 +3,7 @@
 mod monitors {
     pub(crate) mod support;
 
+    mod dead_runtime;
     mod down;
     mod links;
     mod registry;
