@@ -273,5 +273,6 @@ impl crate::ChildSpec {
             }
         })
         .supervising()
+        .starting::<DynamicSupervisor<T>>()
     }
 }

@@ -70,6 +70,8 @@
 //! ```
 
 mod child;
+mod child_ref;
+mod directory;
 mod dynamic;
 mod dynamic_ref;
 mod error;
@@ -92,13 +94,15 @@ pub use crate::task::{
     TaskSupervisorOptions, TaskSupervisorRef, Yielded, start_task_supervisor,
 };
 pub use crate::{
+    child_ref::ChildRef,
+    directory::Directory,
     dynamic::{DynamicSpec, DynamicSupervisor, HandleRequest, Shared},
     dynamic_ref::DynamicSupervisorRef,
-    error::{StartPanicked, SupervisorError},
+    error::{ChildCallError, ChildRefError, ChildSendError, StartPanicked, SupervisorError},
     flags::{AutoShutdown, Intensity, Strategy, SupervisorSpec},
     retry::TryAgain,
     root::{Ended, Root},
     spec::{ChildKind, ChildSpec, Restart, Shutdown, StartFuture},
-    supervisor::{Directory, INTENSITY_REACHED, Supervisor, reached_intensity},
+    supervisor::{INTENSITY_REACHED, Supervisor, reached_intensity},
     supervisor_ref::{ChildCounts, ChildInfo, SupervisorRef, SupervisorReply, SupervisorRequest},
 };

@@ -5,7 +5,7 @@ use std::{error::Error, fmt, future::Future, pin::Pin, sync::Arc, time::Duration
 
 use foundation_mailbox::{Actor, ActorOptions, ErrorCause, ExitReason, ProcessRef, start_with};
 
-use crate::SupervisorSpec;
+use crate::{SupervisorSpec, directory::ActorType};
 
 /// The future a child's start function returns.
 pub type StartFuture = Pin<Box<dyn Future<Output = Result<ProcessRef, ErrorCause>> + Send>>;
@@ -108,6 +108,8 @@ pub struct ChildSpec {
     shutdown: Shutdown,
     kind: ChildKind,
     significant: bool,
+    /// The actor type the start function starts, when it is known.
+    actor_type: Option<ActorType>,
 }
 
 impl ChildSpec {
@@ -150,6 +152,7 @@ impl ChildSpec {
             shutdown: Shutdown::WORKER_DEFAULT,
             kind: ChildKind::Worker,
             significant: false,
+            actor_type: None,
         }
     }
 
@@ -175,6 +178,7 @@ impl ChildSpec {
             let started = start_with::<A>(args.clone(), options.clone());
             async move { started.await.map(|(actor, _handle)| actor.process_ref()) }
         })
+        .starting::<A>()
     }
 
     /// A child that is itself a supervisor running `spec`: shutdown
@@ -188,7 +192,20 @@ impl ChildSpec {
                     .map(|sup| sup.process_ref())
             }
         });
-        child.supervising()
+        child.supervising().starting::<crate::Supervisor>()
+    }
+
+    /// Records that the start function starts actor `A`, so
+    /// [`SupervisorRef::child_ref`](crate::SupervisorRef::child_ref) checks
+    /// the type without the child running.
+    pub(crate) fn starting<A: 'static>(mut self) -> Self {
+        self.actor_type = Some(ActorType::of::<A>());
+        self
+    }
+
+    /// The actor type the start function starts, when it is known.
+    pub(crate) fn actor_type(&self) -> Option<ActorType> {
+        self.actor_type
     }
 
     /// A supervisor child's defaults: kind supervisor, and shutdown

@@ -5,6 +5,7 @@
 mod supervisor {
     pub(crate) mod support;
 
+    mod child_ref;
     mod dynamic;
     mod escalation;
     mod leaks;

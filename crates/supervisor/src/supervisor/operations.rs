@@ -85,11 +85,7 @@ impl Supervisor {
                     cause,
                 })?;
         let process = running.process.clone();
-        self.children.push(Child {
-            spec,
-            running: Some(running),
-            restarting: false,
-        });
+        self.children.push(Child::new(spec, Some(running)));
         Ok(process)
     }
 
