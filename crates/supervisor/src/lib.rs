@@ -19,6 +19,10 @@
 //! then kill. Nothing outlives its supervisor: a supervisor that is killed
 //! takes its children down through their links.
 //!
+//! A [`ChildRef`], from [`SupervisorRef::child_ref`], reaches a child
+//! through its restarts: typed, with no round trip to the supervisor, and
+//! never to an incarnation the supervisor has seen exit.
+//!
 //! A [`DynamicSupervisorRef`] runs many children of one [`DynamicSpec`]
 //! started at run time; a [`TaskSupervisorRef`] owns one-shot async work
 //! ([`spawn`](TaskSupervisorRef::spawn),
@@ -62,10 +66,11 @@
 //! )
 //! .await
 //! .unwrap();
-//! let counter = tree.child("counter").await.unwrap().unwrap().downcast::<Counter>().unwrap();
+//! // A typed reference that follows the child across its restarts.
+//! let counter = tree.child_ref::<Counter>("counter").unwrap();
 //! assert_eq!(counter.call((), Duration::from_secs(1)).await.unwrap(), 1);
 //! tree.shutdown(Duration::from_secs(5)).await.unwrap();
-//! assert!(!counter.is_alive());
+//! assert!(counter.current().is_none());
 //! # }
 //! ```
 
