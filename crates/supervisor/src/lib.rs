@@ -108,6 +108,7 @@ pub use crate::{
     retry::TryAgain,
     root::{Ended, Root},
     spec::{ChildKind, ChildSpec, Restart, Shutdown, StartFuture},
+    start::Started,
     supervisor::{INTENSITY_REACHED, Supervisor, reached_intensity},
     supervisor_ref::{ChildCounts, ChildInfo, SupervisorRef, SupervisorReply, SupervisorRequest},
 };

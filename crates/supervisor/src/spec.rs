@@ -3,12 +3,12 @@
 
 use std::{error::Error, fmt, future::Future, pin::Pin, sync::Arc, time::Duration};
 
-use foundation_mailbox::{Actor, ActorOptions, ErrorCause, ExitReason, ProcessRef, start_with};
+use foundation_mailbox::{Actor, ActorOptions, ErrorCause, ExitReason, start_with};
 
-use crate::{SupervisorSpec, directory::ActorType};
+use crate::{Started, SupervisorSpec, directory::ActorType};
 
 /// The future a child's start function returns.
-pub type StartFuture = Pin<Box<dyn Future<Output = Result<ProcessRef, ErrorCause>> + Send>>;
+pub type StartFuture = Pin<Box<dyn Future<Output = Result<Started, ErrorCause>> + Send>>;
 
 /// A child's start function, called again on every restart.
 type StartFn = Arc<dyn Fn() -> StartFuture + Send + Sync>;
@@ -114,7 +114,9 @@ pub struct ChildSpec {
 
 impl ChildSpec {
     /// A worker started by `start`, an async function that returns the new
-    /// process or a typed error. It is called again on every restart.
+    /// process or a typed error. It is called again on every restart. To
+    /// say "not now" or hand back a value beside the process, it returns a
+    /// [`Started`] instead of the process.
     ///
     /// ```
     /// use foundation_mailbox::start;
@@ -135,15 +137,16 @@ impl ChildSpec {
     /// });
     /// assert_eq!(spec.id(), "worker");
     /// ```
-    pub fn worker<F, Fut, E>(id: impl Into<Arc<str>>, start: F) -> Self
+    pub fn worker<F, Fut, S, E>(id: impl Into<Arc<str>>, start: F) -> Self
     where
         F: Fn() -> Fut + Send + Sync + 'static,
-        Fut: Future<Output = Result<ProcessRef, E>> + Send + 'static,
+        Fut: Future<Output = Result<S, E>> + Send + 'static,
+        S: Into<Started>,
         E: Error + Send + Sync + 'static,
     {
         let start: StartFn = Arc::new(move || {
             let started = start();
-            Box::pin(async move { started.await.map_err(ErrorCause::new) })
+            Box::pin(async move { started.await.map(Into::into).map_err(ErrorCause::new) })
         });
         Self {
             id: id.into(),
@@ -274,7 +277,7 @@ impl ChildSpec {
     }
 
     /// Runs the start function; a panic in it is a start error.
-    pub(crate) async fn run_start(&self) -> Result<ProcessRef, ErrorCause> {
+    pub(crate) async fn run_start(&self) -> Result<Started, ErrorCause> {
         crate::start::contained(|| (self.start)()).await
     }
 }

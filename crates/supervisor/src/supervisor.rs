@@ -169,28 +169,42 @@ impl Supervisor {
     }
 
     /// Starts every child in `range` that is not running, in order. Returns
-    /// the index of the first that failed, with its error.
+    /// the index of the first that failed, with its error. A child whose
+    /// start says "not now" (OTP's `ignore`) stays listed as not running; a
+    /// temporary one is forgotten, as OTP does.
     async fn start_children(
         &mut self,
         range: std::ops::Range<usize>,
     ) -> Result<(), (usize, foundation_mailbox::ErrorCause)> {
-        for index in range {
+        let (mut index, mut end) = (range.start, range.end);
+        while index < end {
             let child = &mut self.children[index];
             if child.running.is_some() {
+                index += 1;
                 continue;
             }
-            let running = child::start(&child.spec, &self.me)
+            let (running, _) = child::start(&child.spec, &self.me)
                 .await
                 .map_err(|cause| (index, cause))?;
-            tracing::info!(
-                target: "foundation::supervisor",
-                supervisor = %self.me.pid(),
-                child = child.spec.id(),
-                pid = %running.process.pid(),
-                "child started"
-            );
-            child.running = Some(running);
             child.restarting = false;
+            if let Some(running) = running {
+                tracing::info!(
+                    target: "foundation::supervisor",
+                    supervisor = %self.me.pid(),
+                    child = child.spec.id(),
+                    pid = %running.process.pid(),
+                    "child started"
+                );
+                child.running = Some(running);
+            } else {
+                tracing::info!(target: "foundation::supervisor", supervisor = %self.me.pid(), child = child.spec.id(), "child's start ignored: not running");
+                if child.spec.restart_type() == Restart::Temporary {
+                    self.children.remove(index);
+                    end -= 1;
+                    continue;
+                }
+            }
+            index += 1;
         }
         Ok(())
     }

@@ -6,7 +6,7 @@ use std::{sync::Arc, time::Duration};
 use foundation_mailbox::{Actor, ActorRef, ExitReason, Exited, Pid, ProcessRef, StopError};
 
 use crate::{
-    ChildKind, ChildRef, ChildRefError, ChildSpec, Restart, Supervisor, SupervisorError,
+    ChildKind, ChildRef, ChildRefError, ChildSpec, Restart, Started, Supervisor, SupervisorError,
     directory::{ActorType, Directory, Incarnation},
     error::call,
 };
@@ -42,8 +42,8 @@ pub enum SupervisorReply {
     Children(Vec<ChildInfo>),
     /// The counts.
     Counts(ChildCounts),
-    /// A child started, or why not.
-    Started(Result<ProcessRef, SupervisorError>),
+    /// A child started (or its start ignored), or why not.
+    Started(Result<Started, SupervisorError>),
     /// An operation done, or why not.
     Done(Result<(), SupervisorError>),
     /// A child's spec, or why not.
@@ -253,8 +253,11 @@ impl SupervisorRef {
 
     /// Adds a child after the others and starts it. Like OTP, a child added
     /// at run time is not part of the supervisor's spec: it is gone when the
-    /// supervisor itself is restarted.
-    pub async fn start_child(&self, spec: ChildSpec) -> Result<ProcessRef, SupervisorError> {
+    /// supervisor itself is restarted. Answers what the start function
+    /// said: running (with its info, if any), or [`Started::Ignored`], in
+    /// which case the child is listed as not running (a temporary one is
+    /// not kept).
+    pub async fn start_child(&self, spec: ChildSpec) -> Result<Started, SupervisorError> {
         match self.ask(SupervisorRequest::StartChild(spec)).await? {
             SupervisorReply::Started(started) => started,
             other => unreachable!("start_child answered {other:?}"),
@@ -262,8 +265,9 @@ impl SupervisorRef {
     }
 
     /// Starts again a child that is not running (terminated, or transient
-    /// and exited normally).
-    pub async fn restart_child(&self, id: &str) -> Result<ProcessRef, SupervisorError> {
+    /// and exited normally, or ignored its start); answers what its start
+    /// function said.
+    pub async fn restart_child(&self, id: &str) -> Result<Started, SupervisorError> {
         match self.ask(SupervisorRequest::RestartChild(id.into())).await? {
             SupervisorReply::Started(started) => started,
             other => unreachable!("restart_child answered {other:?}"),

@@ -15,5 +15,6 @@ mod supervisor {
     mod retries;
     mod root;
     mod start_failures;
+    mod start_outcomes;
     mod strategies;
 }
