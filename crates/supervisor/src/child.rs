@@ -13,7 +13,7 @@ use foundation_mailbox::{
     ErrorCause, ExitHookId, ExitReason, ProcessRef, Reference, TimeoutConfig,
 };
 
-use crate::{ChildSpec, Shutdown};
+use crate::{ChildSpec, Shutdown, Started};
 
 /// A child that is running, and the hooks that tie it to its supervisor.
 #[derive(Debug)]
@@ -28,14 +28,19 @@ pub(crate) struct Running {
 }
 
 /// Starts a child with its spec's start function and ties it to
-/// `supervisor`. A child that exits before it is tied is reported to the
-/// supervisor the same way as one that exits later.
+/// `supervisor`; `None` if the start function said "not now" (OTP's
+/// `ignore`). A child that exits before it is tied is reported to the
+/// supervisor the same way as one that exits later. Also returns what the
+/// start function said, for the caller of `start_child`.
 pub(crate) async fn start(
     spec: &ChildSpec,
     supervisor: &ProcessRef,
-) -> Result<Running, ErrorCause> {
-    let process = spec.run_start().await?;
-    Ok(tie(process, supervisor))
+) -> Result<(Option<Running>, Started), ErrorCause> {
+    let started = spec.run_start().await?;
+    let running = started
+        .process()
+        .map(|process| tie(process.clone(), supervisor));
+    Ok((running, started))
 }
 
 /// Ties an already running process to `supervisor`.

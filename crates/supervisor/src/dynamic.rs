@@ -9,9 +9,9 @@
 
 use std::{fmt, future::Future, pin::Pin, sync::Arc};
 
-use foundation_mailbox::{Actor, ActorOptions, ErrorCause, ProcessRef, start_with};
+use foundation_mailbox::{Actor, ActorOptions, ErrorCause, start_with};
 
-use crate::{ChildKind, Intensity, Restart, Shutdown, SupervisorError};
+use crate::{ChildKind, Intensity, Restart, Shutdown, Started, SupervisorError};
 
 mod children;
 mod process;
@@ -23,7 +23,7 @@ pub use self::{
 };
 
 type DynStart<T> = Arc<
-    dyn Fn(T) -> Pin<Box<dyn Future<Output = Result<ProcessRef, ErrorCause>> + Send>> + Send + Sync,
+    dyn Fn(T) -> Pin<Box<dyn Future<Output = Result<Started, ErrorCause>> + Send>> + Send + Sync,
 >;
 
 #[cfg(all(test, not(foundation_loom)))]
@@ -90,11 +90,13 @@ impl<T> fmt::Debug for DynamicSpec<T> {
 
 impl<T: Clone + Send + 'static> DynamicSpec<T> {
     /// Children started by `start(arg)`, an async function returning the new
-    /// process. A restarted child gets a copy of the same argument again.
-    pub fn new<F, Fut, E>(start: F) -> Self
+    /// process (or a [`Started`]: with info, or ignored). A restarted child
+    /// gets a copy of the same argument again.
+    pub fn new<F, Fut, S, E>(start: F) -> Self
     where
         F: Fn(T) -> Fut + Send + Sync + 'static,
-        Fut: Future<Output = Result<ProcessRef, E>> + Send + 'static,
+        Fut: Future<Output = Result<S, E>> + Send + 'static,
+        S: Into<Started>,
         E: std::error::Error + Send + Sync + 'static,
     {
         DynamicSpec {
@@ -133,16 +135,17 @@ impl<T: Send + 'static> DynamicSpec<T> {
     /// let spec = DynamicSpec::temporary_actor::<Connection>();
     /// assert_eq!(spec.restart_type(), Restart::Temporary);
     /// ```
-    pub fn temporary<F, Fut, E>(start: F) -> Self
+    pub fn temporary<F, Fut, S, E>(start: F) -> Self
     where
         F: Fn(T) -> Fut + Send + Sync + 'static,
-        Fut: Future<Output = Result<ProcessRef, E>> + Send + 'static,
+        Fut: Future<Output = Result<S, E>> + Send + 'static,
+        S: Into<Started>,
         E: std::error::Error + Send + Sync + 'static,
     {
         Self {
             start: Arc::new(move |arg| {
                 let started = start(arg);
-                Box::pin(async move { started.await.map_err(ErrorCause::new) })
+                Box::pin(async move { started.await.map(Into::into).map_err(ErrorCause::new) })
             }),
             clone_arg: None,
             restart: Restart::Temporary,
@@ -180,7 +183,7 @@ impl<T: Send + 'static> DynamicSpec<T> {
     pub(crate) fn start_future(
         &self,
         arg: T,
-    ) -> Pin<Box<dyn Future<Output = Result<ProcessRef, ErrorCause>> + Send>> {
+    ) -> Pin<Box<dyn Future<Output = Result<Started, ErrorCause>> + Send>> {
         (self.start)(arg)
     }
 
@@ -273,5 +276,6 @@ impl crate::ChildSpec {
             }
         })
         .supervising()
+        .starting::<DynamicSupervisor<T>>()
     }
 }

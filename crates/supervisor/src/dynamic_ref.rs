@@ -8,7 +8,7 @@ use foundation_mailbox::{
 };
 
 use crate::{
-    ChildCounts, DynamicSpec, SupervisorError,
+    ChildCounts, DynamicSpec, Started, SupervisorError,
     child::stop,
     dynamic::{DynamicSupervisor, HandleRequest, Shared, untie},
     error::call,
@@ -38,7 +38,7 @@ use crate::{
 /// let sessions = DynamicSupervisorRef::start(DynamicSpec::actor::<Session>().max_children(2))
 ///     .await
 ///     .unwrap();
-/// let first = sessions.start_child(1).await.unwrap();
+/// let first = sessions.start_child(1).await.unwrap().into_process().unwrap();
 /// sessions.start_child(2).await.unwrap();
 /// assert!(sessions.start_child(3).await.is_err(), "max_children reached");
 /// let session = first.downcast::<Session>().unwrap();
@@ -89,8 +89,9 @@ impl<T: Send + 'static> DynamicSupervisorRef<T> {
     /// supervisor. Fails with [`SupervisorError::MaxChildren`] at the limit
     /// (before starting anything), with the start function's error, or
     /// with [`SupervisorError::Exited`] if the supervisor is gone or shut
-    /// down meanwhile (the child is then stopped, never orphaned).
-    pub async fn start_child(&self, arg: T) -> Result<ProcessRef, SupervisorError> {
+    /// down meanwhile (the child is then stopped, never orphaned). A start
+    /// that says "not now" answers [`Started::Ignored`] and adds nothing.
+    pub async fn start_child(&self, arg: T) -> Result<Started, SupervisorError> {
         let slot = self
             .shared
             .registry

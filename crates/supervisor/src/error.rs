@@ -1,7 +1,7 @@
 //! The supervisor's errors: invalid specs, children that failed to start,
 //! runtime operations refused, and supervisors that could not be reached.
 
-use std::{sync::Arc, time::Duration};
+use std::{fmt, sync::Arc, time::Duration};
 
 use foundation_mailbox::{
     Actor, ActorRef, CallError, ErrorCause, ExitReason, Operation, StartError, TimeoutConfig,
@@ -143,5 +143,162 @@ impl SupervisorError {
             return inner.clone();
         }
         Self::Start(error)
+    }
+}
+
+/// Why [`SupervisorRef::child_ref`](crate::SupervisorRef::child_ref) gave no
+/// reference.
+///
+/// ```
+/// use foundation_supervisor::ChildRefError;
+///
+/// let error = ChildRefError::WrongType { id: "cache".into(), expected: "Cache" };
+/// assert_eq!(error.to_string(), "child `cache` is not a `Cache`");
+/// ```
+#[derive(Debug, Error, Clone, PartialEq, Eq)]
+pub enum ChildRefError {
+    /// No child with this id.
+    #[error("no child `{0}` in this supervisor")]
+    NotFound(Arc<str>),
+    /// The child runs another actor type than the one asked for.
+    #[error("child `{id}` is not a `{expected}`")]
+    WrongType {
+        /// The child.
+        id: Arc<str>,
+        /// The type asked for.
+        expected: &'static str,
+    },
+}
+
+/// A call through a [`ChildRef`](crate::ChildRef) that produced no reply.
+///
+/// Returned by [`ChildRef::call`](crate::ChildRef::call). When the request
+/// was never delivered, it is inside.
+#[derive(Error)]
+pub enum ChildCallError<M> {
+    /// The child was restarting for the whole timeout (its restart slow, or
+    /// failing and being retried); the request was not delivered.
+    #[error("child is restarting")]
+    Restarting(M),
+    /// The child is not running and will not come back by itself
+    /// (terminated, or exited and not restarted); the request was not
+    /// delivered.
+    #[error("child is not running")]
+    NotRunning(M),
+    /// The child is no longer in its supervisor: deleted, or the supervisor
+    /// exited. The request was not delivered.
+    #[error("child is no longer supervised")]
+    Removed(M),
+    /// The running incarnation is not of the reference's actor type: only
+    /// possible for a child whose untyped start function
+    /// ([`ChildSpec::worker`](crate::ChildSpec::worker)) started another
+    /// type than before. The request was not delivered.
+    #[error("child is of another actor type")]
+    WrongType(M),
+    /// The child's mailbox is full and its overflow policy refuses messages.
+    #[error("mailbox full")]
+    Full(M),
+    /// No room in the child's mailbox within the timeout; the request was
+    /// not delivered.
+    #[error("timed out waiting for room in the child's mailbox")]
+    SendTimeout(M),
+    /// The child's overflow policy dropped the request; it is a dead letter.
+    #[error("request dropped by the child's overflow policy")]
+    Dropped,
+    /// The request was delivered but no reply came within the timeout.
+    #[error("call timed out")]
+    Timeout,
+    /// The request was delivered and the child exited before replying,
+    /// with this reason. It is not sent again to the next incarnation: the
+    /// request may have been half done.
+    #[error("child exited: {0}")]
+    Exited(ExitReason),
+}
+
+impl<M> ChildCallError<M> {
+    /// The request, when it was never delivered.
+    pub fn into_message(self) -> Option<M> {
+        match self {
+            Self::Restarting(message)
+            | Self::NotRunning(message)
+            | Self::Removed(message)
+            | Self::WrongType(message)
+            | Self::Full(message)
+            | Self::SendTimeout(message) => Some(message),
+            Self::Dropped | Self::Timeout | Self::Exited(_) => None,
+        }
+    }
+
+    /// Whether the call failed because the child was restarting.
+    pub fn is_restarting(&self) -> bool {
+        matches!(self, Self::Restarting(_))
+    }
+}
+
+impl<M> fmt::Debug for ChildCallError<M> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Restarting(_) => f.write_str("Restarting(..)"),
+            Self::NotRunning(_) => f.write_str("NotRunning(..)"),
+            Self::Removed(_) => f.write_str("Removed(..)"),
+            Self::WrongType(_) => f.write_str("WrongType(..)"),
+            Self::Full(_) => f.write_str("Full(..)"),
+            Self::SendTimeout(_) => f.write_str("SendTimeout(..)"),
+            Self::Dropped => f.write_str("Dropped"),
+            Self::Timeout => f.write_str("Timeout"),
+            Self::Exited(reason) => f.debug_tuple("Exited").field(reason).finish(),
+        }
+    }
+}
+
+/// A cast through a [`ChildRef`](crate::ChildRef) that was not accepted;
+/// the message is inside.
+///
+/// Returned by [`ChildRef::cast`](crate::ChildRef::cast) and
+/// [`ChildRef::try_cast`](crate::ChildRef::try_cast).
+#[derive(Error, PartialEq, Eq)]
+pub enum ChildSendError<M> {
+    /// The child is restarting: `try_cast` does not wait, `cast` waited the
+    /// default timeout.
+    #[error("child is restarting")]
+    Restarting(M),
+    /// The child is not running and will not come back by itself.
+    #[error("child is not running")]
+    NotRunning(M),
+    /// The child is no longer in its supervisor.
+    #[error("child is no longer supervised")]
+    Removed(M),
+    /// The running incarnation is not of the reference's actor type (see
+    /// [`ChildCallError::WrongType`]).
+    #[error("child is of another actor type")]
+    WrongType(M),
+    /// The mailbox is full: `try_cast` never waits, and a mailbox with
+    /// [`Overflow::Reject`](foundation_mailbox::Overflow::Reject) refuses.
+    #[error("mailbox full")]
+    Full(M),
+}
+
+impl<M> ChildSendError<M> {
+    /// The message that was not sent.
+    pub fn into_inner(self) -> M {
+        match self {
+            Self::Restarting(message)
+            | Self::NotRunning(message)
+            | Self::Removed(message)
+            | Self::WrongType(message)
+            | Self::Full(message) => message,
+        }
+    }
+}
+
+impl<M> fmt::Debug for ChildSendError<M> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Self::Restarting(_) => "Restarting(..)",
+            Self::NotRunning(_) => "NotRunning(..)",
+            Self::Removed(_) => "Removed(..)",
+            Self::WrongType(_) => "WrongType(..)",
+            Self::Full(_) => "Full(..)",
+        })
     }
 }

@@ -111,7 +111,7 @@ pub struct SupervisorSpec {
     pub(crate) children: Vec<ChildSpec>,
     /// Set by [`Supervisor::start`](crate::Supervisor::start) for the
     /// incarnation it starts.
-    pub(crate) directory: Option<std::sync::Arc<crate::supervisor::Directory>>,
+    pub(crate) directory: Option<std::sync::Arc<crate::directory::Directory>>,
 }
 
 impl SupervisorSpec {

@@ -19,6 +19,10 @@
 //! then kill. Nothing outlives its supervisor: a supervisor that is killed
 //! takes its children down through their links.
 //!
+//! A [`ChildRef`], from [`SupervisorRef::child_ref`], reaches a child
+//! through its restarts: typed, with no round trip to the supervisor, and
+//! never to an incarnation the supervisor has seen exit.
+//!
 //! A [`DynamicSupervisorRef`] runs many children of one [`DynamicSpec`]
 //! started at run time; a [`TaskSupervisorRef`] owns one-shot async work
 //! ([`spawn`](TaskSupervisorRef::spawn),
@@ -62,14 +66,17 @@
 //! )
 //! .await
 //! .unwrap();
-//! let counter = tree.child("counter").await.unwrap().unwrap().downcast::<Counter>().unwrap();
+//! // A typed reference that follows the child across its restarts.
+//! let counter = tree.child_ref::<Counter>("counter").unwrap();
 //! assert_eq!(counter.call((), Duration::from_secs(1)).await.unwrap(), 1);
 //! tree.shutdown(Duration::from_secs(5)).await.unwrap();
-//! assert!(!counter.is_alive());
+//! assert!(counter.current().is_none());
 //! # }
 //! ```
 
 mod child;
+mod child_ref;
+mod directory;
 mod dynamic;
 mod dynamic_ref;
 mod error;
@@ -92,13 +99,16 @@ pub use crate::task::{
     TaskSupervisorOptions, TaskSupervisorRef, Yielded, start_task_supervisor,
 };
 pub use crate::{
+    child_ref::ChildRef,
+    directory::Directory,
     dynamic::{DynamicSpec, DynamicSupervisor, HandleRequest, Shared},
     dynamic_ref::DynamicSupervisorRef,
-    error::{StartPanicked, SupervisorError},
+    error::{ChildCallError, ChildRefError, ChildSendError, StartPanicked, SupervisorError},
     flags::{AutoShutdown, Intensity, Strategy, SupervisorSpec},
     retry::TryAgain,
     root::{Ended, Root},
     spec::{ChildKind, ChildSpec, Restart, Shutdown, StartFuture},
-    supervisor::{Directory, INTENSITY_REACHED, Supervisor, reached_intensity},
+    start::Started,
+    supervisor::{INTENSITY_REACHED, Supervisor, reached_intensity},
     supervisor_ref::{ChildCounts, ChildInfo, SupervisorRef, SupervisorReply, SupervisorRequest},
 };

@@ -83,3 +83,75 @@ fn a_slot_freed_by_an_exit_goes_to_at_most_one_start() {
         assert!(registry.len() <= 1);
     });
 }
+
+/// A restart racing a start at the limit that is cancelled if it got a
+/// slot. A restarting child keeps its slot throughout (its entry stays,
+/// marked restarting, until `replace` moves it to the new pid), so the
+/// racing start is refused and the limit holds. The design this replaced
+/// took the child out on its exit and reclaimed a slot for the restart
+/// (`reclaim`, even at the limit): a start in between took the freed slot
+/// and the restart then went one over `max_children`.
+#[test]
+fn a_restart_keeps_its_slot_against_a_cancelled_start_at_the_limit() {
+    loom::model(|| {
+        let registry = Arc::new(Registry::<u32>::new(1));
+        let old = Pid::new();
+        let slot = registry.reserve().unwrap();
+        registry.insert(slot, old, 1, |_| {}).unwrap();
+        let starter = {
+            let registry = Arc::clone(&registry);
+            thread::spawn(move || match registry.reserve() {
+                Ok(slot) => {
+                    // The start is cancelled: its future, and the guard
+                    // holding the slot, dropped.
+                    drop(registry.guard(slot));
+                    true
+                }
+                Err(refused) => {
+                    assert_eq!(refused, Refused::Full(1));
+                    false
+                }
+            })
+        };
+        // The supervisor handles the exit, then the restarted child starts.
+        assert_eq!(registry.update(old, |entry| *entry), Some(1));
+        assert!(registry.replace(old, Pid::new(), 2, |_| {}).is_ok());
+        assert!(registry.reserved() <= 1, "one over max_children");
+        let got_a_slot = starter.join().unwrap();
+        assert!(!got_a_slot, "a start took the restarting child's slot");
+        assert_eq!((registry.len(), registry.reserved()), (1, 1));
+    });
+}
+
+/// A restart's `replace` racing `terminate_child` of the restarting
+/// child's old pid: either the terminate takes the old entry and the
+/// restart is refused (it stops its new child), or the restart moves the
+/// entry to the new pid first and the terminate finds no such pid. The
+/// new child is in exactly one hand and slots match children.
+#[test]
+fn a_restarts_replace_racing_terminate_child_leaves_one_owner() {
+    loom::model(|| {
+        let registry = Arc::new(Registry::<u32>::new(4));
+        let old = Pid::new();
+        let slot = registry.reserve().unwrap();
+        registry.insert(slot, old, 1, |_| {}).unwrap();
+        let terminator = {
+            let registry = Arc::clone(&registry);
+            thread::spawn(move || registry.remove(old))
+        };
+        let replaced = registry.replace(old, Pid::new(), 2, |_| {});
+        let terminated = terminator.join().unwrap();
+        match (terminated, replaced) {
+            // Terminated first: the restart's child comes back to be stopped.
+            (Some(1), Err(2)) => assert_eq!(registry.len(), 0),
+            // Restarted first: the old pid is gone, the new child runs.
+            (None, Ok(())) => assert_eq!(registry.len(), 1),
+            other => panic!("both or neither took the child: {other:?}"),
+        }
+        assert_eq!(
+            registry.reserved(),
+            registry.len(),
+            "a slot leaked or freed twice"
+        );
+    });
+}

@@ -3,12 +3,12 @@
 
 use std::{error::Error, fmt, future::Future, pin::Pin, sync::Arc, time::Duration};
 
-use foundation_mailbox::{Actor, ActorOptions, ErrorCause, ExitReason, ProcessRef, start_with};
+use foundation_mailbox::{Actor, ActorOptions, ErrorCause, ExitReason, start_with};
 
-use crate::SupervisorSpec;
+use crate::{Started, SupervisorSpec, directory::ActorType};
 
 /// The future a child's start function returns.
-pub type StartFuture = Pin<Box<dyn Future<Output = Result<ProcessRef, ErrorCause>> + Send>>;
+pub type StartFuture = Pin<Box<dyn Future<Output = Result<Started, ErrorCause>> + Send>>;
 
 /// A child's start function, called again on every restart.
 type StartFn = Arc<dyn Fn() -> StartFuture + Send + Sync>;
@@ -108,11 +108,15 @@ pub struct ChildSpec {
     shutdown: Shutdown,
     kind: ChildKind,
     significant: bool,
+    /// The actor type the start function starts, when it is known.
+    actor_type: Option<ActorType>,
 }
 
 impl ChildSpec {
     /// A worker started by `start`, an async function that returns the new
-    /// process or a typed error. It is called again on every restart.
+    /// process or a typed error. It is called again on every restart. To
+    /// say "not now" or hand back a value beside the process, it returns a
+    /// [`Started`] instead of the process.
     ///
     /// ```
     /// use foundation_mailbox::start;
@@ -133,15 +137,16 @@ impl ChildSpec {
     /// });
     /// assert_eq!(spec.id(), "worker");
     /// ```
-    pub fn worker<F, Fut, E>(id: impl Into<Arc<str>>, start: F) -> Self
+    pub fn worker<F, Fut, S, E>(id: impl Into<Arc<str>>, start: F) -> Self
     where
         F: Fn() -> Fut + Send + Sync + 'static,
-        Fut: Future<Output = Result<ProcessRef, E>> + Send + 'static,
+        Fut: Future<Output = Result<S, E>> + Send + 'static,
+        S: Into<Started>,
         E: Error + Send + Sync + 'static,
     {
         let start: StartFn = Arc::new(move || {
             let started = start();
-            Box::pin(async move { started.await.map_err(ErrorCause::new) })
+            Box::pin(async move { started.await.map(Into::into).map_err(ErrorCause::new) })
         });
         Self {
             id: id.into(),
@@ -150,6 +155,7 @@ impl ChildSpec {
             shutdown: Shutdown::WORKER_DEFAULT,
             kind: ChildKind::Worker,
             significant: false,
+            actor_type: None,
         }
     }
 
@@ -175,6 +181,7 @@ impl ChildSpec {
             let started = start_with::<A>(args.clone(), options.clone());
             async move { started.await.map(|(actor, _handle)| actor.process_ref()) }
         })
+        .starting::<A>()
     }
 
     /// A child that is itself a supervisor running `spec`: shutdown
@@ -188,7 +195,20 @@ impl ChildSpec {
                     .map(|sup| sup.process_ref())
             }
         });
-        child.supervising()
+        child.supervising().starting::<crate::Supervisor>()
+    }
+
+    /// Records that the start function starts actor `A`, so
+    /// [`SupervisorRef::child_ref`](crate::SupervisorRef::child_ref) checks
+    /// the type without the child running.
+    pub(crate) fn starting<A: 'static>(mut self) -> Self {
+        self.actor_type = Some(ActorType::of::<A>());
+        self
+    }
+
+    /// The actor type the start function starts, when it is known.
+    pub(crate) fn actor_type(&self) -> Option<ActorType> {
+        self.actor_type
     }
 
     /// A supervisor child's defaults: kind supervisor, and shutdown
@@ -257,7 +277,7 @@ impl ChildSpec {
     }
 
     /// Runs the start function; a panic in it is a start error.
-    pub(crate) async fn run_start(&self) -> Result<ProcessRef, ErrorCause> {
+    pub(crate) async fn run_start(&self) -> Result<Started, ErrorCause> {
         crate::start::contained(|| (self.start)()).await
     }
 }

@@ -1,7 +1,7 @@
 //! The supervisor process: starts its children in order, restarts them by
 //! its strategy within its intensity, and stops them in reverse order.
 
-use std::sync::{Arc, Mutex, PoisonError};
+use std::sync::Arc;
 
 use foundation_mailbox::{
     Actor, ActorOptions, Context, ExitReason, ProcessRef, SystemMessage, start_with,
@@ -10,6 +10,7 @@ use foundation_mailbox::{
 use crate::{
     AutoShutdown, ChildSpec, Restart, Strategy, SupervisorError, SupervisorRef, SupervisorSpec,
     child::{self, Running},
+    directory::{Directory, Incarnation, Publisher},
     intensity::RestartLog,
     retry::{self, Queued, Target, TryAgain},
     supervisor_ref::{SupervisorReply, SupervisorRequest},
@@ -50,37 +51,34 @@ pub struct Supervisor {
     directory: Arc<Directory>,
 }
 
-/// A supervisor's running children by id, published after every change so
-/// [`SupervisorRef::whereis`] reads it without a round trip (Erlang's
-/// registered names, scoped to one supervisor). Opaque.
-#[derive(Debug, Default)]
-pub struct Directory(Mutex<Vec<(Arc<str>, ProcessRef)>>);
-
-impl Directory {
-    pub(crate) fn whereis(&self, id: &str) -> Option<ProcessRef> {
-        let children = self.0.lock().unwrap_or_else(PoisonError::into_inner);
-        children
-            .iter()
-            .find(|(child, _)| &**child == id)
-            .map(|(_, process)| process.clone())
-    }
-
-    fn publish(&self, children: &[Child]) {
-        let mut published = self.0.lock().unwrap_or_else(PoisonError::into_inner);
-        published.clear();
-        published.extend(children.iter().filter_map(|child| {
-            let running = child.running.as_ref()?;
-            Some((child.spec.shared_id(), running.process.clone()))
-        }));
-    }
-}
-
 #[derive(Debug)]
 struct Child {
     spec: ChildSpec,
     running: Option<Running>,
     /// Its restart failed and a retry is queued (OTP's `restarting` pid).
     restarting: bool,
+    /// Where its current incarnation is published to its readers.
+    publisher: Publisher,
+}
+
+impl Child {
+    fn new(spec: ChildSpec, running: Option<Running>) -> Self {
+        Self {
+            spec,
+            running,
+            restarting: false,
+            publisher: Publisher::new(),
+        }
+    }
+
+    /// What the child's readers should see, from its state.
+    fn incarnation(&self) -> Incarnation {
+        match &self.running {
+            Some(running) => Incarnation::Running(running.process.clone()),
+            None if self.restarting => Incarnation::Restarting,
+            None => Incarnation::Stopped,
+        }
+    }
 }
 
 impl Supervisor {
@@ -122,6 +120,21 @@ impl Supervisor {
         }
     }
 
+    /// Publishes every child's current incarnation to its readers, and the
+    /// list of children to the directory.
+    fn publish(&self) {
+        for child in &self.children {
+            child.publisher.set(child.incarnation());
+        }
+        self.directory.list(self.children.iter().map(|child| {
+            (
+                child.spec.shared_id(),
+                child.spec.actor_type(),
+                &child.publisher,
+            )
+        }));
+    }
+
     /// Stops the running children in `range`, last first.
     async fn stop_children(&mut self, range: std::ops::Range<usize>, reason: &str) {
         for index in range.rev() {
@@ -156,28 +169,42 @@ impl Supervisor {
     }
 
     /// Starts every child in `range` that is not running, in order. Returns
-    /// the index of the first that failed, with its error.
+    /// the index of the first that failed, with its error. A child whose
+    /// start says "not now" (OTP's `ignore`) stays listed as not running; a
+    /// temporary one is forgotten, as OTP does.
     async fn start_children(
         &mut self,
         range: std::ops::Range<usize>,
     ) -> Result<(), (usize, foundation_mailbox::ErrorCause)> {
-        for index in range {
+        let (mut index, mut end) = (range.start, range.end);
+        while index < end {
             let child = &mut self.children[index];
             if child.running.is_some() {
+                index += 1;
                 continue;
             }
-            let running = child::start(&child.spec, &self.me)
+            let (running, _) = child::start(&child.spec, &self.me)
                 .await
                 .map_err(|cause| (index, cause))?;
-            tracing::info!(
-                target: "foundation::supervisor",
-                supervisor = %self.me.pid(),
-                child = child.spec.id(),
-                pid = %running.process.pid(),
-                "child started"
-            );
-            child.running = Some(running);
             child.restarting = false;
+            if let Some(running) = running {
+                tracing::info!(
+                    target: "foundation::supervisor",
+                    supervisor = %self.me.pid(),
+                    child = child.spec.id(),
+                    pid = %running.process.pid(),
+                    "child started"
+                );
+                child.running = Some(running);
+            } else {
+                tracing::info!(target: "foundation::supervisor", supervisor = %self.me.pid(), child = child.spec.id(), "child's start ignored: not running");
+                if child.spec.restart_type() == Restart::Temporary {
+                    self.children.remove(index);
+                    end -= 1;
+                    continue;
+                }
+            }
+            index += 1;
         }
         Ok(())
     }
@@ -242,6 +269,11 @@ impl Supervisor {
         if let Err(give_up) = self.restarts.add(self.me.pid()) {
             ctx.stop(give_up);
             return None;
+        }
+        // From here until they run again, the children's readers wait for
+        // their next incarnation instead of reaching the one going away.
+        for child in &self.children[self.restart_range(index)] {
+            child.publisher.set(Incarnation::Restarting);
         }
         let failed_id = self.children[index].spec.shared_id();
         self.stop_children(
@@ -328,11 +360,7 @@ impl Actor for Supervisor {
             children: spec
                 .children
                 .into_iter()
-                .map(|spec| Child {
-                    spec,
-                    running: None,
-                    restarting: false,
-                })
+                .map(|spec| Child::new(spec, None))
                 .collect(),
             restarts: RestartLog::new(spec.intensity),
             me: ctx.myself().process_ref(),
@@ -347,7 +375,7 @@ impl Actor for Supervisor {
                 .await;
             return Err(SupervisorError::ChildStart { id, cause });
         }
-        supervisor.directory.publish(&supervisor.children);
+        supervisor.publish();
         Ok(supervisor)
     }
 
@@ -358,7 +386,7 @@ impl Actor for Supervisor {
     ) -> Result<(), Self::Error> {
         if let Target::Child(id) = target {
             self.try_again(&id, ctx).await;
-            self.directory.publish(&self.children);
+            self.publish();
         }
         Ok(())
     }
@@ -378,7 +406,7 @@ impl Actor for Supervisor {
         );
         let reply = self.request(request).await;
         if changes {
-            self.directory.publish(&self.children);
+            self.publish();
         }
         Ok(reply)
     }
@@ -398,8 +426,18 @@ impl Actor for Supervisor {
                 });
                 // Otherwise a child this supervisor already stopped on purpose.
                 if let Some(index) = found {
+                    // Before anything else: from now on no reader reaches
+                    // the incarnation that exited.
+                    let child = &self.children[index];
+                    child.publisher.set(
+                        if child.spec.restart_type().restarts_after(&down.reason) {
+                            Incarnation::Restarting
+                        } else {
+                            Incarnation::Stopped
+                        },
+                    );
                     self.child_exited(index, down.reason, ctx).await;
-                    self.directory.publish(&self.children);
+                    self.publish();
                 }
             }
             SystemMessage::Exit { from, reason } => {
@@ -418,6 +456,6 @@ impl Actor for Supervisor {
         tracing::info!(target: "foundation::supervisor", supervisor = %self.me.pid(), %reason, "shutting down");
         let all = 0..self.children.len();
         self.stop_children(all, "supervisor shutting down").await;
-        self.directory.publish(&self.children);
+        self.publish();
     }
 }

@@ -3,10 +3,12 @@
 
 use std::{sync::Arc, time::Duration};
 
-use foundation_mailbox::{ActorRef, ExitReason, Exited, Pid, ProcessRef, StopError};
+use foundation_mailbox::{Actor, ActorRef, ExitReason, Exited, Pid, ProcessRef, StopError};
 
 use crate::{
-    ChildKind, ChildSpec, Restart, Supervisor, SupervisorError, error::call, supervisor::Directory,
+    ChildKind, ChildRef, ChildRefError, ChildSpec, Restart, Started, Supervisor, SupervisorError,
+    directory::{ActorType, Directory, Incarnation},
+    error::call,
 };
 
 /// A request to a supervisor. Use the methods of [`SupervisorRef`] rather
@@ -40,8 +42,8 @@ pub enum SupervisorReply {
     Children(Vec<ChildInfo>),
     /// The counts.
     Counts(ChildCounts),
-    /// A child started, or why not.
-    Started(Result<ProcessRef, SupervisorError>),
+    /// A child started (or its start ignored), or why not.
+    Started(Result<Started, SupervisorError>),
     /// An operation done, or why not.
     Done(Result<(), SupervisorError>),
     /// A child's spec, or why not.
@@ -109,8 +111,8 @@ impl SupervisorRef {
     /// The running process of child `id`, read from the supervisor's
     /// directory without a round trip: OTP's `whereis` for a registered
     /// name. Right after a crash it may still name the old process until
-    /// the supervisor has handled the exit; [`child`](Self::child) asks the
-    /// supervisor itself and is ordered after that.
+    /// the supervisor has seen the exit; to keep talking to a child across
+    /// its restarts, use [`child_ref`](Self::child_ref).
     ///
     /// ```
     /// use std::time::Duration;
@@ -139,6 +141,59 @@ impl SupervisorRef {
     /// ```
     pub fn whereis(&self, id: &str) -> Option<ProcessRef> {
         self.directory.whereis(id)
+    }
+
+    /// A typed reference to child `id`, running actor `A`, that follows its
+    /// restarts: see [`ChildRef`]. Read from the supervisor's directory
+    /// without a round trip. Fails if there is no such child, or if it
+    /// runs another actor type (checked from its spec when that says, as
+    /// [`ChildSpec::actor`] does, else from the running child).
+    ///
+    /// ```
+    /// use foundation_supervisor::{ChildRefError, ChildSpec, Strategy, Supervisor, SupervisorSpec};
+    /// # use foundation_mailbox::{Actor, Context};
+    /// # #[derive(Debug)] struct Worker;
+    /// # impl Actor for Worker {
+    /// #     type Args = (); type Cast = (); type Call = (); type Reply = ();
+    /// #     type Error = std::convert::Infallible;
+    /// #     async fn init(_: (), _: &mut Context<Self>) -> Result<Self, Self::Error> { Ok(Worker) }
+    /// #     async fn handle_cast(&mut self, _: (), _: &mut Context<Self>) -> Result<(), Self::Error> { Ok(()) }
+    /// #     async fn handle_call(&mut self, _: (), _: &mut Context<Self>) -> Result<(), Self::Error> { Ok(()) }
+    /// # }
+    ///
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() {
+    /// let tree = Supervisor::start(
+    ///     SupervisorSpec::new(Strategy::OneForOne).child(ChildSpec::actor::<Worker>("worker", ())),
+    /// )
+    /// .await
+    /// .unwrap();
+    /// let worker = tree.child_ref::<Worker>("worker").unwrap();
+    /// worker.try_cast(()).unwrap();
+    /// assert!(matches!(tree.child_ref::<Supervisor>("worker"), Err(ChildRefError::WrongType { .. })));
+    /// assert!(matches!(tree.child_ref::<Worker>("nobody"), Err(ChildRefError::NotFound(_))));
+    /// # }
+    /// ```
+    pub fn child_ref<A: Actor>(&self, id: &str) -> Result<ChildRef<A>, ChildRefError> {
+        let (actor_type, incarnation) = self
+            .directory
+            .slot(id)
+            .ok_or_else(|| ChildRefError::NotFound(id.into()))?;
+        let matches = match actor_type {
+            Some(declared) => declared == ActorType::of::<A>(),
+            None => match &*incarnation.borrow() {
+                Incarnation::Running(process) => process.downcast::<A>().is_some(),
+                // Checked on each call once it runs.
+                Incarnation::Restarting | Incarnation::Stopped => true,
+            },
+        };
+        if !matches {
+            return Err(ChildRefError::WrongType {
+                id: id.into(),
+                expected: std::any::type_name::<A>(),
+            });
+        }
+        Ok(ChildRef::new(id.into(), incarnation))
     }
 
     /// The supervisor's pid.
@@ -198,8 +253,11 @@ impl SupervisorRef {
 
     /// Adds a child after the others and starts it. Like OTP, a child added
     /// at run time is not part of the supervisor's spec: it is gone when the
-    /// supervisor itself is restarted.
-    pub async fn start_child(&self, spec: ChildSpec) -> Result<ProcessRef, SupervisorError> {
+    /// supervisor itself is restarted. Answers what the start function
+    /// said: running (with its info, if any), or [`Started::Ignored`], in
+    /// which case the child is listed as not running (a temporary one is
+    /// not kept).
+    pub async fn start_child(&self, spec: ChildSpec) -> Result<Started, SupervisorError> {
         match self.ask(SupervisorRequest::StartChild(spec)).await? {
             SupervisorReply::Started(started) => started,
             other => unreachable!("start_child answered {other:?}"),
@@ -207,8 +265,9 @@ impl SupervisorRef {
     }
 
     /// Starts again a child that is not running (terminated, or transient
-    /// and exited normally).
-    pub async fn restart_child(&self, id: &str) -> Result<ProcessRef, SupervisorError> {
+    /// and exited normally, or ignored its start); answers what its start
+    /// function said.
+    pub async fn restart_child(&self, id: &str) -> Result<Started, SupervisorError> {
         match self.ask(SupervisorRequest::RestartChild(id.into())).await? {
             SupervisorReply::Started(started) => started,
             other => unreachable!("restart_child answered {other:?}"),

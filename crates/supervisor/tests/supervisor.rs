@@ -5,6 +5,7 @@
 mod supervisor {
     pub(crate) mod support;
 
+    mod child_ref;
     mod dynamic;
     mod escalation;
     mod leaks;
@@ -14,5 +15,6 @@ mod supervisor {
     mod retries;
     mod root;
     mod start_failures;
+    mod start_outcomes;
     mod strategies;
 }

@@ -1,14 +1,14 @@
-//! Tour stop: a supervision tree heals a crash, rest-for-one takes a
-//! worker's dependants with it, an intensity limit trips and escalates, and
+//! Tour stop: a supervision tree heals a crash (a child reference follows
+//! the restarted child), rest-for-one takes a worker's dependants with it, an intensity limit trips and escalates, and
 //! the whole tree shuts down in reverse order (on ctrl-c, or when the tour
 //! is done).
 
 use std::time::Duration;
 
 use foundation::{
-    mailbox::{Actor, ActorRef, Context, ExitReason},
+    mailbox::{Actor, Context, ExitReason},
     supervisor::{
-        ChildSpec, Ended, Intensity, Root, Strategy, SupervisorError, SupervisorRef,
+        ChildRef, ChildSpec, Ended, Intensity, Root, Strategy, SupervisorError, SupervisorRef,
         SupervisorSpec, reached_intensity,
     },
 };
@@ -63,16 +63,6 @@ fn worker(name: &'static str) -> ChildSpec {
     ChildSpec::actor::<Worker>(name, name)
 }
 
-async fn find(
-    tree: &SupervisorRef,
-    id: &str,
-) -> Result<ActorRef<Worker>, Box<dyn std::error::Error>> {
-    let process = tree.child(id).await?.ok_or("child not running")?;
-    Ok(process
-        .downcast::<Worker>()
-        .ok_or("child is not a Worker")?)
-}
-
 async fn subtree(
     tree: &SupervisorRef,
     id: &str,
@@ -83,14 +73,13 @@ async fn subtree(
         .ok_or("not a supervisor")?)
 }
 
-async fn crash(tree: &SupervisorRef, id: &str) -> Result<(), Box<dyn std::error::Error>> {
-    let worker = find(tree, id).await?;
+async fn crash(worker: &ChildRef<Worker>) -> Result<(), Box<dyn std::error::Error>> {
     let error = worker
         .call(Request::Crash, TIMEOUT)
         .await
         .err()
         .ok_or("it did not crash")?;
-    println!("  {id}'s caller got: {error}");
+    println!("  {}'s caller got: {error}", worker.id());
     Ok(())
 }
 
@@ -115,34 +104,35 @@ pub(crate) async fn run() -> Result<(), Box<dyn std::error::Error>> {
 
     println!("  the handler crashes; its supervisor restarts only it:");
     let api = subtree(&tree, "api").await?;
-    crash(&api, "handler").await?;
-    find(&api, "handler")
-        .await?
-        .call(Request::Ping, TIMEOUT)
-        .await?;
-    println!("  the new handler answers");
+    // A typed reference that follows the child's restarts.
+    let handler = api.child_ref::<Worker>("handler")?;
+    crash(&handler).await?;
+    handler.call(Request::Ping, TIMEOUT).await?;
+    println!("  the same reference reaches the new handler");
 
     println!("  the database crashes; rest-for-one takes the cache (started after it) along:");
     let storage = subtree(&tree, "storage").await?;
-    crash(&storage, "database").await?;
-    find(&storage, "cache")
-        .await?
-        .call(Request::Ping, TIMEOUT)
-        .await?;
+    let cache = storage.child_ref::<Worker>("cache")?;
+    crash(&storage.child_ref::<Worker>("database")?).await?;
+    cache.call(Request::Ping, TIMEOUT).await?;
+    println!("  the cache answers again");
 
     println!("  the handler crashes again within 5 s, one restart too many for `api`;");
     println!("  api gives up, and root, its parent, restarts api with a fresh handler:");
-    crash(&api, "handler").await?;
+    crash(&handler).await?;
     let reason = tokio::time::timeout(TIMEOUT, api.exited()).await?;
     println!(
         "  the old api exited: {reason} (gave up: {})",
         reached_intensity(&reason)
     );
+    if let Err(error) = handler.call(Request::Ping, TIMEOUT).await {
+        println!("  a reference into the old api says: {error}");
+    }
     let api = subtree(&tree, "api").await?;
-    find(&api, "handler")
-        .await?
+    api.child_ref::<Worker>("handler")?
         .call(Request::Ping, TIMEOUT)
         .await?;
+    println!("  the new api's handler answers");
     match tree.start_child(worker("api")).await {
         Err(SupervisorError::DuplicateChild(id)) => println!("  (ids are unique: `{id}` is taken)"),
         other => println!("  unexpected: {other:?}"),

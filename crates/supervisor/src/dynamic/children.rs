@@ -7,7 +7,7 @@ use std::fmt;
 use foundation_mailbox::{ExitHookId, ExitReason, ProcessRef, Reference};
 
 use crate::{
-    ChildCounts, ChildKind, DynamicSpec, SupervisorError,
+    ChildCounts, ChildKind, DynamicSpec, Started, SupervisorError,
     child::stop,
     registry::{Registry, Slot},
 };
@@ -58,23 +58,28 @@ impl<T> fmt::Debug for Shared<T> {
 
 impl<T: Send + 'static> Shared<T> {
     /// Starts one child for `arg` in a reserved `slot` and registers it
-    /// with `supervisor`.
+    /// with `supervisor`; a start that says "not now" gives the slot back
+    /// and registers nothing.
     pub(crate) async fn start_child(
         &self,
         slot: Slot,
         arg: T,
         supervisor: &ProcessRef,
-    ) -> Result<ProcessRef, SupervisorError> {
+    ) -> Result<Started, SupervisorError> {
         // Dropped with this future (a cancelled start) or on a failed
         // start, the slot goes back.
         let reserved = self.registry.guard(slot);
         let (start_arg, kept) = self.spec.split_arg(arg);
-        let process = crate::start::contained(|| self.spec.start_future(start_arg))
+        let started = crate::start::contained(|| self.spec.start_future(start_arg))
             .await
             .map_err(|cause| SupervisorError::ChildStart {
                 id: "dynamic child".into(),
                 cause,
             })?;
+        // Ignored: the guard gives the slot back.
+        let Some(process) = started.process().cloned() else {
+            return Ok(started);
+        };
         let slot = reserved.take();
         let entry = Entry::new(process.clone(), kept);
         let inserted = self
@@ -90,7 +95,7 @@ impl<T: Send + 'static> Shared<T> {
                     .unwrap_or_else(ExitReason::shutdown),
             ));
         }
-        Ok(process)
+        Ok(started)
     }
 
     /// Stops every child concurrently, each within its own shutdown.

@@ -8,7 +8,7 @@ use foundation_mailbox::{Actor, Context, Down, ExitReason, Pid, ProcessRef, Syst
 
 use super::children::{Entry, HandleRequest, Shared, tie, untie};
 use crate::{
-    DynamicSpec, SupervisorError,
+    DynamicSpec, Started, SupervisorError,
     child::stop,
     intensity::RestartLog,
     registry::Registry,
@@ -96,8 +96,16 @@ impl<T: Send + 'static> DynamicSupervisor<T> {
             return Attempt::Done;
         };
         let started = crate::start::contained(|| self.shared.spec.start_future(arg)).await;
-        let process = match started {
-            Ok(process) => process,
+        let process = match started.as_ref().map(Started::process) {
+            Ok(Some(process)) => process.clone(),
+            // "Not now": the child is removed, as OTP removes a dynamic
+            // child whose restart returns `ignore`.
+            Ok(None) => {
+                tracing::info!(target: "foundation::supervisor", supervisor = %self.me.pid(), child = %old, "dynamic child's restart ignored: removed");
+                self.retrying.remove(&old);
+                drop(self.shared.registry.remove(old));
+                return Attempt::Done;
+            }
             Err(cause) => {
                 tracing::error!(target: "foundation::supervisor", supervisor = %self.me.pid(), child = %old, %cause, "dynamic child failed to restart; trying again");
                 return Attempt::Failed;

@@ -57,7 +57,7 @@ async fn a_supervisor_killed_mid_restart_gives_the_slot_back() {
     })
     .max_children(1);
     let pool = DynamicSupervisorRef::start(spec).await.unwrap();
-    let child = pool.start_child(()).await.unwrap();
+    let child = pool.start_child(()).await.unwrap().into_process().unwrap();
     assert_eq!(pool.shared.registry.reserved(), 1);
     child.downcast::<Crasher>().unwrap().cast(()).await.unwrap();
     restarting_rx.recv().await.unwrap();

@@ -4,11 +4,9 @@
 
 use std::sync::Arc;
 
-use foundation_mailbox::ProcessRef;
-
 use super::{Child, Supervisor};
 use crate::{
-    ChildKind, ChildSpec, Restart, SupervisorError, child,
+    ChildKind, ChildSpec, Restart, Started, SupervisorError, child,
     flags::check_significance,
     supervisor_ref::{ChildCounts, ChildInfo, SupervisorReply, SupervisorRequest},
 };
@@ -68,7 +66,9 @@ impl Supervisor {
 
     /// OTP's `start_child`: an id already held, running, restarting or
     /// stopped, is refused (`already_present`).
-    async fn add(&mut self, spec: ChildSpec) -> Result<ProcessRef, SupervisorError> {
+    /// A start that says "not now" answers [`Started::Ignored`] and keeps
+    /// the child listed as not running (not a temporary one).
+    async fn add(&mut self, spec: ChildSpec) -> Result<Started, SupervisorError> {
         if self
             .children
             .iter()
@@ -77,23 +77,20 @@ impl Supervisor {
             return Err(SupervisorError::DuplicateChild(spec.shared_id()));
         }
         check_significance(&spec, self.auto_shutdown)?;
-        let running =
+        let (running, started) =
             child::start(&spec, &self.me)
                 .await
                 .map_err(|cause| SupervisorError::ChildStart {
                     id: spec.shared_id(),
                     cause,
                 })?;
-        let process = running.process.clone();
-        self.children.push(Child {
-            spec,
-            running: Some(running),
-            restarting: false,
-        });
-        Ok(process)
+        if running.is_some() || spec.restart_type() != Restart::Temporary {
+            self.children.push(Child::new(spec, running));
+        }
+        Ok(started)
     }
 
-    async fn restart_child(&mut self, id: &str) -> Result<ProcessRef, SupervisorError> {
+    async fn restart_child(&mut self, id: &str) -> Result<Started, SupervisorError> {
         let index = self.position(id)?;
         let child = &mut self.children[index];
         if child.running.is_some() {
@@ -102,15 +99,14 @@ impl Supervisor {
         if child.restarting {
             return Err(SupervisorError::Restarting(id.into()));
         }
-        let running = child::start(&child.spec, &self.me).await.map_err(|cause| {
+        let (running, started) = child::start(&child.spec, &self.me).await.map_err(|cause| {
             SupervisorError::ChildStart {
                 id: id.into(),
                 cause,
             }
         })?;
-        let process = running.process.clone();
-        child.running = Some(running);
-        Ok(process)
+        child.running = running;
+        Ok(started)
     }
 
     /// Stops a running child; for a child whose restart is being retried,

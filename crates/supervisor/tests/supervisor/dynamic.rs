@@ -21,7 +21,12 @@ async fn pool(spec: DynamicSpec<Args>) -> DynamicSupervisorRef<Args> {
 async fn children_start_on_demand_up_to_max_children() {
     let mut journal = Journal::new();
     let pool = pool(DynamicSpec::actor::<Worker>().max_children(2)).await;
-    let a = pool.start_child(journal.args("a")).await.unwrap();
+    let a = pool
+        .start_child(journal.args("a"))
+        .await
+        .unwrap()
+        .into_process()
+        .unwrap();
     pool.start_child(journal.args("b")).await.unwrap();
     assert_eq!(journal.next(2).await, started(&["a", "b"]));
     assert!(matches!(
@@ -113,7 +118,12 @@ async fn transient_and_temporary_children_follow_their_restart_type() {
 async fn too_many_restarts_shut_the_dynamic_supervisor_down() {
     let mut journal = Journal::new();
     let pool = pool(DynamicSpec::actor::<Worker>()).await;
-    let w = pool.start_child(journal.args("w")).await.unwrap();
+    let w = pool
+        .start_child(journal.args("w"))
+        .await
+        .unwrap()
+        .into_process()
+        .unwrap();
     pool.start_child(journal.args("other")).await.unwrap();
     assert_eq!(journal.next(2).await, started(&["w", "other"]));
     let mut current = w.downcast::<Worker>().unwrap();
@@ -155,7 +165,13 @@ async fn shutdown_stops_children_concurrently_each_within_its_own_budget() {
     for id in ["s1", "s2", "s3", "s4"] {
         let mut args = journal.args(id);
         args.ignore_stop = true;
-        children.push(pool.start_child(args).await.unwrap());
+        children.push(
+            pool.start_child(args)
+                .await
+                .unwrap()
+                .into_process()
+                .unwrap(),
+        );
     }
     assert_eq!(journal.next(4).await.len(), 4);
     let before = tokio::time::Instant::now();
@@ -183,7 +199,12 @@ async fn a_dynamic_supervisor_lives_in_a_tree_and_dies_with_it() {
         .await
         .unwrap()
         .unwrap();
-    let child = sessions.start_child(journal.args("s")).await.unwrap();
+    let child = sessions
+        .start_child(journal.args("s"))
+        .await
+        .unwrap()
+        .into_process()
+        .unwrap();
     assert_eq!(journal.next(1).await, started(&["s"]));
     // Killed: no terminate, but the link still takes the child down.
     sessions.process_ref().kill();
@@ -251,7 +272,12 @@ async fn a_temporary_child_takes_its_argument_by_value_once() {
             .await
             .unwrap();
     let (socket, greeting) = tokio::sync::oneshot::channel();
-    let child = pool.start_child(Socket(socket)).await.unwrap();
+    let child = pool
+        .start_child(Socket(socket))
+        .await
+        .unwrap()
+        .into_process()
+        .unwrap();
     let connection = child.downcast::<Connection>().unwrap();
     connection.call((), PATIENCE).await.unwrap();
     assert_eq!(greeting.await.unwrap(), "hello");

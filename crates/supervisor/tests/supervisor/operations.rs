@@ -66,7 +66,12 @@ async fn terminate_restart_and_delete_follow_otps_rules() {
         supervisor.child("a").await.unwrap().is_none(),
         "terminated, not restarted"
     );
-    let restarted = supervisor.restart_child("a").await.unwrap();
+    let restarted = supervisor
+        .restart_child("a")
+        .await
+        .unwrap()
+        .into_process()
+        .unwrap();
     assert!(restarted.is_alive());
     assert_eq!(journal.next(1).await, started(&["a"]));
 

@@ -157,7 +157,12 @@ async fn a_dynamic_supervisor_stopped_mid_retry_stops_within_one_attempt() {
     let mut journal = Journal::new();
     let (attempts, mut begun) = Attempts::new();
     let pool = failing_pool(&attempts, 1).await;
-    let child = pool.start_child(journal.args("d")).await.unwrap();
+    let child = pool
+        .start_child(journal.args("d"))
+        .await
+        .unwrap()
+        .into_process()
+        .unwrap();
     assert_eq!(journal.next(1).await, started(&["d"]));
     let worker = child.downcast::<Worker>().unwrap();
     assert!(worker.call(Ask::Crash, PATIENCE).await.is_err());
@@ -174,7 +179,12 @@ async fn terminating_a_restarting_dynamic_child_by_its_old_pid_ends_the_retries(
     let mut journal = Journal::new();
     let (attempts, mut begun) = Attempts::new();
     let pool = failing_pool(&attempts, 1).await;
-    let child = pool.start_child(journal.args("d")).await.unwrap();
+    let child = pool
+        .start_child(journal.args("d"))
+        .await
+        .unwrap()
+        .into_process()
+        .unwrap();
     assert_eq!(journal.next(1).await, started(&["d"]));
     let worker = child.downcast::<Worker>().unwrap();
     assert!(worker.call(Ask::Crash, PATIENCE).await.is_err());
