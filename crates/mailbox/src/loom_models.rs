@@ -140,7 +140,7 @@ fn the_system_lane_comes_first() {
             let (mailbox, pushed) = (mailbox.clone(), pushed.clone());
             thread::spawn(move || {
                 let Ok(Signaled::Queued(activation)) =
-                    mailbox.push_signal(Signal::Stop(ExitReason::Normal))
+                    mailbox.push_signal(Signal::Stop(ExitReason::Normal), false)
                 else {
                     panic!("a stop request to an open mailbox is queued");
                 };
@@ -316,3 +316,5 @@ fn an_exit_watcher_sees_the_reason() {
         assert_eq!(watcher.join().unwrap(), ExitReason::panic("boom"));
     });
 }
+
+mod activation;

@@ -17,6 +17,7 @@ use crate::{
     Actor, ActorRef, DeadLetter, DeadLetterReason, DeadLetterSink, DefaultDeadLetterSink,
     ExitReason, MessageKind, Overflow, Pid, StopError, SystemMessage,
     mailbox::{Activation, Kill, Mailbox, Pushed, Signaled},
+    sync::Spawner,
     system::Signal,
     wait::{Budget, Elapsed},
     waiters::WaiterKey,
@@ -98,7 +99,7 @@ pub(crate) struct Process<A: Actor> {
     pub(crate) mailbox: Mailbox<Envelope<A>, Dormant<A>>,
     dead_letters: Option<Arc<dyn DeadLetterSink>>,
     /// Where activations run.
-    runtime: tokio::runtime::Handle,
+    runtime: Spawner,
     /// This cell, for the activations it starts (a weak reference, so a
     /// dormant actor nobody can reach is freed).
     me: Weak<Process<A>>,
@@ -118,7 +119,7 @@ impl<A: Actor> Process<A> {
         capacity: usize,
         overflow: Overflow,
         dead_letters: Option<Arc<dyn DeadLetterSink>>,
-        runtime: tokio::runtime::Handle,
+        runtime: Spawner,
     ) -> Arc<Self> {
         Arc::new_cyclic(|me| Self {
             pid: Pid::new(),
@@ -165,7 +166,7 @@ impl<A: Actor> Process<A> {
         }
     }
 
-    pub(crate) fn runtime(&self) -> &tokio::runtime::Handle {
+    pub(crate) fn runtime(&self) -> &Spawner {
         &self.runtime
     }
 

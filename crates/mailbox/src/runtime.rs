@@ -168,7 +168,7 @@ fn prepare<A: Actor>(options: ActorOptions) -> Result<Arc<Process<A>>, StartErro
             "mailbox capacity must be at least 1",
         ));
     }
-    let runtime = tokio::runtime::Handle::try_current().map_err(|_| StartError::NoRuntime)?;
+    let runtime = crate::sync::current_spawner().ok_or(StartError::NoRuntime)?;
     Ok(Process::<A>::new(
         options.capacity,
         options.overflow,
@@ -199,9 +199,8 @@ fn spawn_task<A: Actor>(process: Arc<Process<A>>, begin: Begin<A>, generation: u
     // before the task does: a runtime that drops the task unpolled (it was
     // aborted first, or the runtime has shut down) still finishes the exit.
     let activation = ActivationTask::new(Arc::clone(&process), begin);
-    // audit:allow(FND001) the process core's one spawn: every actor activation starts here and its exit is supervised through the process cell
-    let task = process.runtime().spawn(activation);
-    process.mailbox.set_abort(generation, task.abort_handle());
+    let abort = crate::sync::spawn(process.runtime(), activation);
+    process.mailbox.set_abort(generation, abort);
 }
 
 /// How an activation begins: from the actor's arguments (its `init` runs

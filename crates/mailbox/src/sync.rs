@@ -16,9 +16,104 @@ pub(crate) use std::sync::{
     atomic::{AtomicBool, Ordering},
 };
 
-/// How to abort an activation's task. (The activation layer itself runs on
-/// tokio in every build; loom models drive the mailbox beneath it.)
-pub(crate) use tokio::task::AbortHandle;
+pub(crate) use self::executor::{AbortHandle, Spawner, current_spawner, spawn};
+
+/// Where activations run: tokio, or under loom a model of tokio's task
+/// semantics that loom can explore.
+#[cfg(not(foundation_loom))]
+mod executor {
+    use std::future::Future;
+
+    /// The runtime an actor's activations are spawned on.
+    pub(crate) type Spawner = tokio::runtime::Handle;
+    pub(crate) use tokio::task::AbortHandle;
+
+    /// The runtime of the calling task, if there is one.
+    pub(crate) fn current_spawner() -> Option<Spawner> {
+        tokio::runtime::Handle::try_current().ok()
+    }
+
+    /// Spawns `task` and hands back how to abort it.
+    pub(crate) fn spawn<F>(spawner: &Spawner, task: F) -> AbortHandle
+    where
+        F: Future<Output = ()> + Send + 'static,
+    {
+        // audit:allow(FND001) the process core's one spawn: every actor activation starts here and its exit is supervised through the process cell
+        spawner.spawn(task).abort_handle()
+    }
+}
+
+/// tokio's task semantics, as loom threads: a task runs on a thread of its
+/// own; an abort before the first poll drops the future unpolled, an abort
+/// during a poll takes effect only if that poll returns `Pending` (a task
+/// that completes in that poll ignores it), and an aborted future is
+/// dropped on the task's thread.
+#[cfg(foundation_loom)]
+mod executor {
+    use std::{
+        future::{Future, poll_fn},
+        pin::Pin,
+        task::{Poll, Waker},
+    };
+
+    use loom::sync::{Arc, Mutex};
+
+    #[derive(Clone, Debug)]
+    pub(crate) struct Spawner;
+
+    pub(crate) fn current_spawner() -> Option<Spawner> {
+        Some(Spawner)
+    }
+
+    #[derive(Debug, Default)]
+    struct TaskState {
+        aborted: bool,
+        waker: Option<Waker>,
+    }
+
+    #[derive(Debug)]
+    pub(crate) struct AbortHandle(Arc<Mutex<TaskState>>);
+
+    impl AbortHandle {
+        pub(crate) fn abort(&self) {
+            let waker = {
+                let mut state = self.0.lock().unwrap();
+                state.aborted = true;
+                state.waker.take()
+            };
+            if let Some(waker) = waker {
+                waker.wake();
+            }
+        }
+    }
+
+    pub(crate) fn spawn<F>(_: &Spawner, task: F) -> AbortHandle
+    where
+        F: Future<Output = ()> + Send + 'static,
+    {
+        let state = Arc::new(Mutex::new(TaskState::default()));
+        let shared = Arc::clone(&state);
+        loom::thread::spawn(move || {
+            let mut task: Option<Pin<Box<F>>> = Some(Box::pin(task));
+            // audit:allow(FND005) a loom model's task thread: loom itself reports a task that never finishes as a deadlock
+            loom::future::block_on(poll_fn(|cx| {
+                {
+                    let mut state = shared.lock().unwrap();
+                    if state.aborted {
+                        return Poll::Ready(());
+                    }
+                    state.waker = Some(cx.waker().clone());
+                }
+                match task.as_mut() {
+                    Some(running) => running.as_mut().poll(cx),
+                    None => Poll::Ready(()),
+                }
+            }));
+            drop(task);
+        });
+        AbortHandle(state)
+    }
+}
 
 /// Locks `mutex`, ignoring poisoning.
 ///
