@@ -6,6 +6,8 @@
 //! runtimes they run every tokio-based contender on, and the driver task
 //! they run it from, are here too, so every bench sets them up alike.
 
+#![forbid(unsafe_code)]
+
 use std::{convert::Infallible, future::Future};
 
 /// The two runtimes every tokio-based contender runs on, in the same run:

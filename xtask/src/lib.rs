@@ -3,6 +3,8 @@
 //! The binary in `main.rs` only parses the subcommand; the work lives here so
 //! integration tests can call the audit on fixture files directly.
 
+#![forbid(unsafe_code)]
+
 pub mod audit;
 pub mod ci;
 pub mod loom;

@@ -1,5 +1,7 @@
 //! `cargo xtask <task>`: the entry point that dispatches to one module per task.
 
+#![forbid(unsafe_code)]
+
 use std::process::ExitCode;
 
 const USAGE: &str = "usage: cargo xtask <task> [args]

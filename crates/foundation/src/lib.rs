@@ -46,6 +46,8 @@
 //!
 //! Run `cargo run --example tour` for a walk through what exists so far.
 
+#![forbid(unsafe_code)]
+
 #[cfg(feature = "mailbox")]
 #[doc(inline)]
 pub use foundation_mailbox as mailbox;

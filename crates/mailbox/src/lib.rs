@@ -80,6 +80,8 @@
 //! private `sync` shim and are model-checked with loom under
 //! `--cfg foundation_loom` (`cargo xtask loom`).
 
+#![forbid(unsafe_code)]
+
 mod actor;
 mod actor_ref;
 mod dead_letter;

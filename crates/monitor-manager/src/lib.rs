@@ -87,6 +87,8 @@
 //! target exiting together, a guard dropped inside a push, a monitor
 //! created while its target or watcher exits, and the link protocol.
 
+#![forbid(unsafe_code)]
+
 mod delivery;
 mod error;
 mod exits;

@@ -88,6 +88,8 @@
 //! shim and is model-checked with loom under `--cfg foundation_loom`
 //! (`cargo xtask loom`).
 
+#![forbid(unsafe_code)]
+
 pub mod codec;
 mod error;
 mod memory;

@@ -74,6 +74,8 @@
 //! # }
 //! ```
 
+#![forbid(unsafe_code)]
+
 mod child;
 mod child_ref;
 mod directory;
