@@ -31,12 +31,16 @@ use crate::{
 /// Counts the casts it handles; with `hang_in_init`, its `init` hands out
 /// its reference and never returns.
 #[derive(Debug)]
-struct Counted(Arc<AtomicUsize>);
+struct Counted {
+    handled: Arc<AtomicUsize>,
+    hang_in_terminate: bool,
+}
 
 #[derive(Debug)]
 struct CountedArgs {
     handled: Arc<AtomicUsize>,
     hang_in_init: Option<StdArc<StdMutex<Option<ActorRef<Counted>>>>>,
+    hang_in_terminate: bool,
 }
 
 impl Actor for Counted {
@@ -51,16 +55,25 @@ impl Actor for Counted {
             *slot.lock().unwrap() = Some(ctx.myself().clone());
             pending::<()>().await;
         }
-        Ok(Counted(args.handled))
+        Ok(Counted {
+            handled: args.handled,
+            hang_in_terminate: args.hang_in_terminate,
+        })
     }
 
     async fn handle_cast(&mut self, (): (), _: &mut Context<Self>) -> Result<(), Self::Error> {
-        self.0.fetch_add(1, Ordering::SeqCst);
+        self.handled.fetch_add(1, Ordering::SeqCst);
         Ok(())
     }
 
     async fn handle_call(&mut self, (): (), _: &mut Context<Self>) -> Result<(), Self::Error> {
         Ok(())
+    }
+
+    async fn terminate(&mut self, _: &ExitReason, _: &mut Context<Self>) {
+        if self.hang_in_terminate {
+            pending::<()>().await;
+        }
     }
 }
 
@@ -84,13 +97,14 @@ struct Started {
 
 /// A dormant actor, with counters for what it handles, its dead letters
 /// and its published exits.
-fn started() -> Started {
+fn started(hang_in_terminate: bool) -> Started {
     let handled = Arc::new(AtomicUsize::new(0));
     let dead = Arc::new(AtomicUsize::new(0));
     let options = ActorOptions::new().dead_letters(StdArc::new(Dead(dead.clone())));
     let args = CountedArgs {
         handled: handled.clone(),
         hang_in_init: None,
+        hang_in_terminate,
     };
     let (actor, handle) = block_on(start_with::<Counted>(args, options)).unwrap();
     let exits = counted_exits(&actor);
@@ -123,7 +137,7 @@ fn counted_exits(actor: &ActorRef<Counted>) -> Arc<AtomicUsize> {
 #[test]
 fn a_kill_lands_exactly_once_wherever_the_activation_is() {
     loom::model(|| {
-        let actor = started();
+        let actor = started(false);
         let killer = {
             let target = actor.actor.clone();
             thread::spawn(move || target.kill())
@@ -147,7 +161,7 @@ fn a_kill_lands_exactly_once_wherever_the_activation_is() {
 #[test]
 fn a_kill_racing_a_stop_of_a_dormant_actor_lands_once() {
     loom::model(|| {
-        let actor = started();
+        let actor = started(false);
         let stopper = {
             let target = actor.actor.clone();
             thread::spawn(move || {
@@ -172,6 +186,32 @@ fn a_kill_racing_a_stop_of_a_dormant_actor_lands_once() {
     });
 }
 
+/// A kill of an actor whose `terminate`, run by a stopper that claimed it
+/// dormant, never returns: only the kill can end that stop, and it must.
+#[test]
+fn a_kill_ends_a_stop_whose_terminate_never_returns() {
+    loom::model(|| {
+        let actor = started(true);
+        let stopper = {
+            let target = actor.actor.clone();
+            thread::spawn(move || {
+                block_on(target.stop(ExitReason::shutdown(), Duration::from_secs(60)))
+            })
+        };
+        assert!(actor.actor.kill());
+        let stopped = stopper.join().unwrap();
+        assert_eq!(block_on(actor.handle.exited()), ExitReason::Killed);
+        assert_eq!(actor.exits.load(Ordering::SeqCst), 1, "one exit published");
+        assert!(
+            matches!(
+                stopped,
+                Ok(ExitReason::Killed) | Err(crate::StopError::NoProcess)
+            ),
+            "{stopped:?}"
+        );
+    });
+}
+
 /// `start`'s future dropped while `init` runs, racing a kill of the process
 /// `init` handed out: the half-started process exits exactly once.
 #[test]
@@ -181,6 +221,7 @@ fn a_cancelled_start_racing_a_kill_exits_once() {
         let args = CountedArgs {
             handled: Arc::new(AtomicUsize::new(0)),
             hang_in_init: Some(slot.clone()),
+            hang_in_terminate: false,
         };
         let mut cx = TaskContext::from_waker(futures::task::noop_waker_ref());
         let mut starting = Box::pin(start_with::<Counted>(args, ActorOptions::new()));
