@@ -249,6 +249,15 @@ impl<T, S> Mailbox<T, S> {
             return Poll::Pending;
         };
         let mut state = lock(&self.state);
+        // The common case first, in line: an open mailbox with room.
+        if !state.status.is_closed() && state.has_room(self.capacity) {
+            if key.is_registered() {
+                state.senders.remove(key);
+            }
+            state.user.push_back(into(message));
+            let activation = state.activate();
+            return Poll::Ready(Ok((Pushed::Queued, activation)));
+        }
         let outcome = match self.admit(&mut state, cx, key) {
             Admission::Closed => Err(PushError::Closed(message)),
             Admission::Full => Err(PushError::Full(message)),

@@ -19,7 +19,7 @@ use crate::{
     mailbox::{Activation, Kill, Mailbox, Pushed, Signaled},
     sync::Spawner,
     system::Signal,
-    wait::{Budget, Elapsed},
+    wait::{Budget, Elapsed, poll_once},
     waiters::WaiterKey,
 };
 
@@ -187,7 +187,7 @@ impl<A: Actor> Process<A> {
     /// Finishes an exit: closes the mailbox, hands everything still queued
     /// to dead letters, then publishes the reason (a kill's reason wins,
     /// unless `overrides_kill`). The actor's state must already be gone.
-    pub(crate) fn finish(&self, reason: ExitReason, overrides_kill: bool) {
+    pub(crate) fn finish(&self, reason: ExitReason, overrides_kill: bool) -> ExitReason {
         let (reason, leftovers) = self.mailbox.close(reason, overrides_kill, true);
         let mut undelivered = 0;
         if let Some(leftovers) = leftovers {
@@ -207,24 +207,31 @@ impl<A: Actor> Process<A> {
             undelivered,
             "actor exited"
         );
+        reason
     }
 
     /// Runs `future`, which borrowed the actor's state on the caller's task
-    /// (`init`, a stopper's `terminate`), until it ends or the process is
-    /// killed; a kill gives back its reason and drops the future.
-    pub(crate) async fn unless_killed<F: Future>(
+    /// (`init`, a stopper's `terminate`), until it ends, the budget runs
+    /// out, or the process is killed; a kill gives back its reason and
+    /// drops the future. Most such futures finish in their first poll, which
+    /// costs no timer and no kill watch.
+    pub(crate) async fn run_borrowed<F: Future>(
         &self,
+        budget: &mut Budget,
         future: F,
-    ) -> Result<F::Output, ExitReason> {
+    ) -> Result<Result<F::Output, ExitReason>, Elapsed> {
         let mut future = std::pin::pin!(future);
+        if let Poll::Ready(output) = poll_once(future.as_mut()).await {
+            return Ok(Ok(output));
+        }
         let mut key = WaiterKey::default();
-        let outcome = std::future::poll_fn(|cx| {
-            if let Poll::Ready(reason) = self.mailbox.poll_killed(cx, &mut key) {
-                return Poll::Ready(Err(reason));
+        let unless_killed = std::future::poll_fn(|cx| {
+            if let Poll::Ready(output) = future.as_mut().poll(cx) {
+                return Poll::Ready(Ok(output));
             }
-            future.as_mut().poll(cx).map(Ok)
-        })
-        .await;
+            self.mailbox.poll_killed(cx, &mut key).map(Err)
+        });
+        let outcome = budget.wait(unless_killed).await;
         self.mailbox.cancel_wait(&mut key);
         outcome
     }
@@ -252,12 +259,12 @@ impl<A: Actor> Process<A> {
             self.finish(panic.clone().unwrap_or(ExitReason::Killed), panic.is_some());
             return Err(StopError::NoProcess);
         };
-        let mut exit = ExitGuard::new(Arc::clone(&me));
+        let mut exit = ExitGuard::new(self);
         let mut ctx = crate::Context::new(ActorRef { process: me });
         let mut actor = dormant.actor;
         let terminate = AssertUnwindSafe(actor.terminate(&reason, &mut ctx)).catch_unwind();
-        let outcome = Budget::new(timeout)
-            .wait(self.unless_killed(terminate))
+        let outcome = self
+            .run_borrowed(&mut Budget::new(timeout), terminate)
             .await;
         let (result, mut exit_reason, mut overrides) = match outcome {
             Ok(Ok(Ok(()))) => (Ok(reason.clone()), reason, false),
@@ -275,11 +282,8 @@ impl<A: Actor> Process<A> {
             overrides = true;
         }
         exit.disarm();
-        self.finish(exit_reason, overrides);
-        match result {
-            Ok(_) => Ok(self.mailbox.exit_reason().unwrap_or(ExitReason::Killed)),
-            Err(error) => Err(error),
-        }
+        let published = self.finish(exit_reason, overrides);
+        result.map(|_| published)
     }
 
     /// Stops an actor that has a task: a stop signal through the system
@@ -345,7 +349,7 @@ impl<A: Actor> Process<A> {
                 match drop_caught(dormant) {
                     Some(panic) => self.finish(panic, true),
                     None => self.finish(reason, false),
-                }
+                };
                 true
             }
             Kill::AlreadyExiting => false,
@@ -365,7 +369,7 @@ impl<A: Actor> Drop for Process<A> {
             match panic {
                 Some(panic) => self.finish(panic, true),
                 None => self.finish(ExitReason::shutdown_because(NO_REFERENCES), false),
-            }
+            };
         }
     }
 }
@@ -376,12 +380,12 @@ pub(crate) const NO_REFERENCES: &str = "no references left";
 /// Finishes an exit if the code that borrowed an actor's state on another
 /// task (`start`'s `init`, a stopper's `terminate`) is dropped midway: a
 /// cancelled caller never leaves a process that can neither run nor exit.
-pub(crate) struct ExitGuard<A: Actor> {
-    process: Option<Arc<Process<A>>>,
+pub(crate) struct ExitGuard<'a, A: Actor> {
+    process: Option<&'a Process<A>>,
 }
 
-impl<A: Actor> ExitGuard<A> {
-    pub(crate) fn new(process: Arc<Process<A>>) -> Self {
+impl<'a, A: Actor> ExitGuard<'a, A> {
+    pub(crate) fn new(process: &'a Process<A>) -> Self {
         Self {
             process: Some(process),
         }
@@ -393,7 +397,7 @@ impl<A: Actor> ExitGuard<A> {
     }
 }
 
-impl<A: Actor> Drop for ExitGuard<A> {
+impl<A: Actor> Drop for ExitGuard<'_, A> {
     fn drop(&mut self) {
         if let Some(process) = self.process.take() {
             process.finish(ExitReason::Killed, false);

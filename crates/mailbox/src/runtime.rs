@@ -82,18 +82,19 @@ pub async fn start_with<A: Actor>(
     let process = prepare::<A>(options)?;
     // Declared first, dropped last: if this future is dropped while `init`
     // runs, `init` and what it built go first, then the exit is published.
-    let mut exit = ExitGuard::new(Arc::clone(&process));
+    let mut exit = ExitGuard::new(&process);
     let mut ctx = Context::new(ActorRef {
         process: Arc::clone(&process),
     });
     let mut budget = Budget::new(timeout);
     let init = AssertUnwindSafe(A::init(args, &mut ctx)).catch_unwind();
-    let outcome = budget.wait(process.unless_killed(init)).await;
+    let outcome = process.run_borrowed(&mut budget, init).await;
     let (failure, reason, overrides_kill) = match outcome {
         Ok(Ok(Ok(Ok(actor)))) => match ctx.take_stop() {
             None => match process.mailbox.start_dormant(Dormant { actor }) {
                 Ok(activation) => {
                     exit.disarm();
+                    drop(exit);
                     if let Some(activation) = activation {
                         process.activate(activation);
                     }
@@ -111,8 +112,7 @@ pub async fn start_with<A: Actor>(
             Some(reason) => {
                 let mut actor = actor;
                 let terminate = AssertUnwindSafe(actor.terminate(&reason, &mut ctx)).catch_unwind();
-                let (reason, overrides) = match budget.wait(process.unless_killed(terminate)).await
-                {
+                let (reason, overrides) = match process.run_borrowed(&mut budget, terminate).await {
                     Ok(Ok(Ok(()))) => (reason, false),
                     Ok(Ok(Err(payload))) => (ExitReason::from_panic(&*payload), true),
                     Ok(Err(killed)) => (killed, false),
@@ -137,10 +137,8 @@ pub async fn start_with<A: Actor>(
     // `init` ran becomes a dead letter and watchers see the reason.
     drop(ctx);
     exit.disarm();
-    process.finish(reason, overrides_kill);
-    Err(failure.unwrap_or_else(|| {
-        StartError::Init(process.mailbox.exit_reason().unwrap_or(ExitReason::Killed))
-    }))
+    let published = process.finish(reason, overrides_kill);
+    Err(failure.unwrap_or(StartError::Init(published)))
 }
 
 /// Starts an actor with default options without waiting for `init`.
@@ -236,7 +234,9 @@ pin_project! {
             // actor's state in it, go first, then the exit is published.
             let body = &mut this.body;
             match catch_unwind(AssertUnwindSafe(|| body.set(None))) {
-                Ok(()) => this.process.finish(ExitReason::Killed, false),
+                Ok(()) => {
+                    this.process.finish(ExitReason::Killed, false);
+                }
                 Err(payload) => {
                     let reason = ExitReason::from_panic(&*payload);
                     tracing::error!(target: "foundation::mailbox", pid = %this.process.pid, %reason, "actor state panicked while dropped");

@@ -115,6 +115,13 @@ mod executor {
     }
 }
 
+/// The value behind `mutex`, reached through exclusive access: no locking.
+pub(crate) fn get_mut<T>(mutex: &mut Mutex<T>) -> &mut T {
+    mutex
+        .get_mut()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
 /// Locks `mutex`, ignoring poisoning.
 ///
 /// No user code runs while the mailbox lock is held (messages are dropped and

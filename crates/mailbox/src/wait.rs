@@ -89,8 +89,13 @@ impl Budget {
     }
 }
 
+/// Polls `future` once and reports what it said.
+pub(crate) fn poll_once<F: Future>(future: Pin<&mut F>) -> PollOnce<'_, F> {
+    PollOnce(future)
+}
+
 /// Polls the inner future once and reports what it said.
-struct PollOnce<'a, F>(Pin<&'a mut F>);
+pub(crate) struct PollOnce<'a, F>(Pin<&'a mut F>);
 
 impl<F: Future> Future for PollOnce<'_, F> {
     type Output = Poll<F::Output>;

@@ -19,7 +19,7 @@ use std::{
 use super::{Activation, Hook, Mailbox, State, Status};
 use crate::{
     ExitReason,
-    sync::{AbortHandle, MutexGuard, Ordering, lock},
+    sync::{AbortHandle, MutexGuard, Ordering, get_mut, lock},
     system::Signal,
     waiters::WaiterKey,
 };
@@ -250,8 +250,8 @@ impl<T, S> Mailbox<T, S> {
 
     /// For a process cell being freed: its dormant state, if it has one, and
     /// whether its exit still has to be published.
-    pub(crate) fn abandon(&self) -> (Option<S>, bool) {
-        let mut state = lock(&self.state);
+    pub(crate) fn abandon(&mut self) -> (Option<S>, bool) {
+        let state = get_mut(&mut self.state);
         let dormant = state.dormant.take();
         let unpublished = !matches!(state.status, Status::Exited(_) | Status::Exiting(_));
         (dormant, unpublished)
