@@ -4,7 +4,7 @@
 use std::{
     borrow::Borrow,
     collections::HashMap,
-    hash::{BuildHasher, Hash, RandomState},
+    hash::{BuildHasher, Hash},
 };
 
 use crate::sync::{Mutex, MutexGuard, lock};
@@ -15,6 +15,13 @@ use crate::sync::{Mutex, MutexGuard, lock};
 const SHARDS: usize = 16;
 #[cfg(foundation_loom)]
 const SHARDS: usize = 2;
+
+/// What picks a key's shard: seeded at random, except under loom, where a
+/// model must lock the same shard in every execution it replays.
+#[cfg(not(foundation_loom))]
+type ShardHasher = std::hash::RandomState;
+#[cfg(foundation_loom)]
+type ShardHasher = std::hash::BuildHasherDefault<std::hash::DefaultHasher>;
 
 /// A key in any form the stored key `K` borrows as (`str` for `String`
 /// keys, `K` itself), so a lookup never has to build an owned key.
@@ -55,7 +62,7 @@ where
 /// A hash map in [`SHARDS`] parts, each behind its own lock.
 pub(crate) struct Shards<K, T> {
     shards: Box<[Mutex<HashMap<K, T>>]>,
-    hasher: RandomState,
+    hasher: ShardHasher,
 }
 
 impl<K, T> std::fmt::Debug for Shards<K, T> {
@@ -70,7 +77,7 @@ impl<K: Hash + Eq, T> Shards<K, T> {
     pub(crate) fn new() -> Self {
         Self {
             shards: (0..SHARDS).map(|_| Mutex::new(HashMap::new())).collect(),
-            hasher: RandomState::new(),
+            hasher: ShardHasher::default(),
         }
     }
 
