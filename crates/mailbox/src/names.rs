@@ -17,11 +17,14 @@
 //!
 //! # Racing an exit
 //!
-//! `register` inserts the name first and adds the exit hook second. If the
-//! process exits before the hook is added, adding it fails and `register`
-//! removes the name itself and fails with [`RegisterError::NoProcess`]; if
-//! after, the hook runs and removes it. Either way no name outlives its
-//! process (`loom_models` checks every interleaving).
+//! `register` inserts the name (under the shard lock, only if the process
+//! is still open) and adds the exit hook second. If the process's exit is
+//! published before the hook is added, adding it fails and `register`
+//! removes the name itself and fails with [`RegisterError::NoProcess`];
+//! otherwise the hook runs and removes it. Either way no name outlives its
+//! process. `names/loom_models.rs` checks every interleaving, and fails
+//! with either half taken out (the removal on failure; the open check
+//! together with the insert-before-hook order).
 
 use std::{fmt, hash::Hash, sync::Arc, time::Duration};
 
@@ -149,6 +152,9 @@ impl<K: Hash + Eq + Clone + Send + Sync + 'static> Registry<K> {
                     holder: entry.process.pid(),
                 });
             }
+            // Checked under the shard lock: a process seen alive here has
+            // not closed, so its exit hooks, which take this lock, run
+            // after the name is in.
             if !process.is_alive() {
                 return Err(RegisterError::NoProcess(key));
             }
