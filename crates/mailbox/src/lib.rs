@@ -87,8 +87,10 @@ mod actor_ref;
 mod dead_letter;
 mod error;
 mod exit;
+mod groups;
 mod handle;
 mod mailbox;
+mod names;
 mod options;
 mod pid;
 mod process;
@@ -112,8 +114,12 @@ pub use crate::{
     },
     error::{CallError, SendError, StartError, StopError, WaitTimeout},
     exit::{ErrorCause, ExitReason},
+    groups::{BroadcastReport, Delivery, ProcessGroups},
     handle::ActorHandle,
     mailbox::{DEFAULT_CAPACITY, MailboxStats, Overflow},
+    names::{
+        JoinError, KeyRef, LookupError, NamedCallError, NamedSendError, RegisterError, Registry,
+    },
     options::ActorOptions,
     pid::{Pid, Reference},
     process_ref::{ExitHookId, Exited, ProcessRef},
