@@ -6,6 +6,7 @@
 //! ([`report`]) and turns the findings into an exit code.
 
 pub mod config;
+pub mod nesting;
 pub mod report;
 pub mod resolve;
 pub mod rules;
@@ -69,15 +70,34 @@ pub fn analyze_source(path: &str, text: &str, config: &Config) -> FileReport {
     let mut findings = Vec::new();
     let suppressions = source::scan(text, &mut findings);
     let code = source::code_lines(text);
-    match syn::parse_file(text) {
-        Ok(file) => {
+    let too_deep = nesting::too_deep(text, nesting::MAX_DEPTH);
+    let parsed = match too_deep {
+        // Parsing would recurse past any stack: say so and audit the other files.
+        Some((line, column)) => {
+            findings.push(Finding {
+                rule: rules::PARSE_ERROR,
+                line,
+                column,
+                message: format!(
+                    "nesting too deep: brackets nest more than {} levels here; the file is not parsed",
+                    nesting::MAX_DEPTH
+                ),
+                source_line: lines.get(line - 1).copied().unwrap_or("").to_owned(),
+            });
+            None
+        }
+        None => Some(syn::parse_file(text)),
+    };
+    match parsed {
+        None => {}
+        Some(Ok(file)) => {
             let aliases = resolve::Aliases::collect(&file);
             let mut auditor =
                 visitor::Auditor::new(&aliases, config, &lines, &code, path_is_test(path));
             auditor.visit_file(&file);
             findings.append(&mut auditor.findings);
         }
-        Err(error) => {
+        Some(Err(error)) => {
             let start = error.span().start();
             findings.push(Finding {
                 rule: rules::PARSE_ERROR,

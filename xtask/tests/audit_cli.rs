@@ -200,3 +200,65 @@ fn excluded_paths_and_allowed_in() {
     assert_eq!(value["files"], 2, "the generated file is excluded: {value}");
     assert_eq!(output.status.code(), Some(0));
 }
+
+#[test]
+fn a_file_nested_too_deeply_is_a_finding_and_the_others_are_still_audited() {
+    let parens = format!(
+        "//! Generated.\n\nfn f() -> u32 {{\n    {}1{}\n}}\n",
+        "(".repeat(30_000),
+        ")".repeat(30_000)
+    );
+    let blocks = format!(
+        "//! Generated.\n\nfn g() {}{}\n",
+        "{".repeat(20_000),
+        "}".repeat(20_000)
+    );
+    let dir = project(
+        "deep",
+        "",
+        &[
+            ("parens.rs", &parens),
+            ("blocks.rs", &blocks),
+            ("spawn.rs", SPAWN),
+        ],
+    );
+    let output = audit(&dir, &["--format", "json"]);
+    let value: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap_or_else(|error| {
+        panic!(
+            "invalid JSON ({error}); stderr: {}",
+            String::from_utf8_lossy(&output.stderr)
+        )
+    });
+    assert_eq!(value["files"], 3);
+    let findings = value["findings"].as_array().cloned().unwrap_or_default();
+    let found: Vec<(String, String)> = findings
+        .iter()
+        .map(|finding| {
+            (
+                finding["path"].as_str().unwrap_or("").to_owned(),
+                finding["rule"].as_str().unwrap_or("").to_owned(),
+            )
+        })
+        .collect();
+    let pairs = |path: &str, rule: &str| (path.to_owned(), rule.to_owned());
+    assert_eq!(
+        found,
+        [
+            pairs("src/blocks.rs", "FND000"),
+            pairs("src/parens.rs", "FND000"),
+            pairs("src/spawn.rs", "FND001"),
+        ],
+        "{value}"
+    );
+    assert!(
+        findings[0]["message"]
+            .as_str()
+            .is_some_and(|message| message.starts_with("nesting too deep")),
+        "{value}"
+    );
+    assert_eq!(
+        output.status.code(),
+        Some(1),
+        "FND000 is deny by default (docs/audit.md)"
+    );
+}
