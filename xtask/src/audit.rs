@@ -209,6 +209,27 @@ fn parse_args(args: &[String]) -> Result<Options, String> {
     Ok(options)
 }
 
+/// The `audit.toml` that applies when `--config` is not given, as clippy
+/// finds `clippy.toml`: the one at the audited root (the first path given: a
+/// directory, or the directory holding a file), else the one at `root` (the
+/// project the audit runs in).
+fn discover_config(paths: &[PathBuf], root: &std::path::Path) -> Option<PathBuf> {
+    let audited = paths.first().map(|path| {
+        if path.is_file() {
+            path.parent()
+                .map(std::path::Path::to_path_buf)
+                .unwrap_or_default()
+        } else {
+            path.clone()
+        }
+    });
+    audited
+        .into_iter()
+        .chain([root.to_path_buf()])
+        .map(|dir| dir.join("audit.toml"))
+        .find(|path| path.is_file())
+}
+
 /// Runs the task; returns the process exit code (0 clean, 1 failing findings, 2 usage or I/O error).
 pub fn main(args: &[String]) -> u8 {
     let options = match parse_args(args) {
@@ -225,7 +246,7 @@ pub fn main(args: &[String]) -> u8 {
     let config_path = options
         .config
         .clone()
-        .or_else(|| Some(root.join("audit.toml")).filter(|path| path.is_file()));
+        .or_else(|| discover_config(&options.paths, &root));
     let config = match &config_path {
         Some(path) => match std::fs::read_to_string(path)
             .map_err(|error| error.to_string())

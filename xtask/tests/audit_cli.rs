@@ -262,3 +262,27 @@ fn a_file_nested_too_deeply_is_a_finding_and_the_others_are_still_audited() {
         "FND000 is deny by default (docs/audit.md)"
     );
 }
+
+#[test]
+fn the_audit_toml_at_the_audited_root_is_used_without_config() {
+    let dir = project(
+        "discover",
+        "[rules.FND001]\nlevel = \"deny\"\n",
+        &[("spawn.rs", SPAWN)],
+    );
+    let output = Command::new(env!("CARGO_BIN_EXE_xtask"))
+        .arg("audit")
+        .arg(&dir)
+        .output()
+        .unwrap_or_else(|error| panic!("cannot run xtask: {error}"));
+    let text = stdout(&output);
+    assert!(
+        text.starts_with("error[FND001]"),
+        "the project's audit.toml makes FND001 deny: {text}"
+    );
+    assert!(
+        text.contains(" --> src/spawn.rs:4:5"),
+        "paths are relative to the discovered config: {text}"
+    );
+    assert_eq!(output.status.code(), Some(1));
+}

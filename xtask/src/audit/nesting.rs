@@ -113,7 +113,13 @@ fn skip_string(
     while i < bytes.len() {
         match bytes[i] {
             b'\\' if raw.is_none() => i += 2,
-            b'"' if bytes[i + 1..].iter().take(hashes).filter(|b| **b == b'#').count() == hashes => {
+            b'"' if bytes[i + 1..]
+                .iter()
+                .take(hashes)
+                .filter(|b| **b == b'#')
+                .count()
+                == hashes =>
+            {
                 return i + 1 + hashes;
             }
             b'\n' => {
