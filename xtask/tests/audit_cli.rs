@@ -164,7 +164,7 @@ fn sarif_output_has_the_required_fields() {
         .as_array()
         .cloned()
         .unwrap_or_default();
-    assert_eq!(rules.len(), 12);
+    assert_eq!(rules.len(), 13);
     for rule in &rules {
         for field in ["id", "name"] {
             assert!(rule[field].is_string(), "rule lacks {field}: {rule}");

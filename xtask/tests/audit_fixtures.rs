@@ -131,7 +131,7 @@ fn god_module_with_small_limits() {
         ..Config::default()
     };
     let found = check_with("god-module", "cases.rs", &config);
-    assert_eq!(ids(&found), ["FND010", "FND010"]);
+    assert_eq!(ids(&found), ["FND010", "FND012"]);
     // With the default limits the same file is fine.
     let text =
         std::fs::read_to_string(fixtures().join("god-module").join("cases.rs")).unwrap_or_default();
@@ -140,6 +140,26 @@ fn god_module_with_small_limits() {
             .findings
             .is_empty()
     );
+}
+
+#[test]
+fn file_size_and_function_size_are_turned_off_separately() {
+    let text =
+        std::fs::read_to_string(fixtures().join("god-module").join("cases.rs")).unwrap_or_default();
+    let (_, cleaned) = expectations(&text);
+    let limits = "[thresholds]\nfile_code_lines = 20\nfn_code_lines = 5\n";
+    let only = |off: &str| {
+        let config = Config::parse(&format!("{limits}[rules.{off}]\nlevel = \"allow\"\n"))
+            .unwrap_or_else(|error| panic!("{error}"));
+        let report = analyze_source("src/cases.rs", &cleaned, &config);
+        report
+            .findings
+            .iter()
+            .map(|finding| RULES[finding.rule].id)
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(only("god-function"), ["FND010"]);
+    assert_eq!(only("god-module"), ["FND012"]);
 }
 
 #[test]

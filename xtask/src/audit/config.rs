@@ -6,8 +6,8 @@
 //! ```toml
 //! exclude = ["xtask/tests/fixtures"]
 //! [thresholds]
-//! file_code_lines = 1000
-//! fn_code_lines = 100
+//! file_code_lines = 1000  # FND010
+//! fn_code_lines = 100     # FND012
 //! [rules.FND001]            # or [rules.unsupervised-spawn]
 //! level = "warn"            # allow | warn | deny
 //! allowed_in = ["crates/supervisor/src/"]
@@ -34,9 +34,9 @@ pub struct Config {
     pub rules: Vec<RuleConfig>,
     /// Path patterns (prefixes or globs) never audited.
     pub exclude: Vec<String>,
-    /// A file over this many code lines is a god module.
+    /// A file over this many code lines is a god module (FND010).
     pub file_code_lines: usize,
-    /// A function over this many code lines is a god function.
+    /// A function over this many code lines is a god function (FND012).
     pub fn_code_lines: usize,
 }
 

@@ -1,4 +1,4 @@
-//! The syntax-tree walk that finds rules FND001 to FND010 in one parsed file.
+//! The syntax-tree walk that finds rules FND001 to FND010 and FND012 in one parsed file.
 //!
 //! The walk carries the context rules need: inside test code, inside async
 //! code, inside a `timeout(..)`, inside `fn main`, and the oneshot receivers
@@ -447,7 +447,7 @@ impl<'a> Auditor<'a> {
         if count > self.config.fn_code_lines {
             let limit = self.config.fn_code_lines;
             self.report(
-                rules::GOD_MODULE,
+                rules::GOD_FUNCTION,
                 ident.span(),
                 format!("god function: `{ident}` has {count} lines of code (limit {limit})"),
             );
