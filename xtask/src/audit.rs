@@ -45,6 +45,9 @@ pub struct FileReport {
     pub findings: Vec<Finding>,
     /// Lines in the file (for speed statistics).
     pub lines: usize,
+    /// Findings in test code not reported because their rule exempts tests
+    /// (after levels, `allowed_in` and suppressions), for the "not shown" note.
+    pub hidden_in_tests: usize,
 }
 
 /// Whether a path names test code as a whole: under a `tests/` or `benches/`
@@ -68,6 +71,7 @@ pub fn path_is_test(path: &str) -> bool {
 pub fn analyze_source(path: &str, text: &str, config: &Config) -> FileReport {
     let lines: Vec<&str> = text.lines().collect();
     let mut findings = Vec::new();
+    let mut exempt_in_tests = Vec::new();
     let suppressions = source::scan(text, &mut findings);
     let code = source::code_lines(text);
     let too_deep = nesting::too_deep(text, nesting::MAX_DEPTH);
@@ -96,6 +100,7 @@ pub fn analyze_source(path: &str, text: &str, config: &Config) -> FileReport {
                 visitor::Auditor::new(&aliases, config, &lines, &code, path_is_test(path));
             auditor.visit_file(&file);
             findings.append(&mut auditor.findings);
+            exempt_in_tests.append(&mut auditor.exempt_in_tests);
         }
         Some(Err(error)) => {
             let start = error.span().start();
@@ -125,7 +130,7 @@ pub fn analyze_source(path: &str, text: &str, config: &Config) -> FileReport {
             source_line: lines.first().copied().unwrap_or("").to_owned(),
         });
     }
-    findings.retain(|finding| {
+    let shown = |finding: &Finding| {
         let settings = &config.rules[finding.rule];
         settings.level != Level::Allow
             && !settings
@@ -133,13 +138,18 @@ pub fn analyze_source(path: &str, text: &str, config: &Config) -> FileReport {
                 .iter()
                 .any(|pattern| config::path_matches(pattern, path))
             && !suppressions.covers(finding.line, finding.rule)
-    });
+    };
+    findings.retain(shown);
+    exempt_in_tests.retain(shown);
+    exempt_in_tests.sort_by_key(|finding| (finding.line, finding.column, finding.rule));
+    exempt_in_tests.dedup();
     findings.sort_by_key(|finding| (finding.line, finding.column, finding.rule));
     findings.dedup();
     FileReport {
         path: path.to_owned(),
         findings,
         lines: lines.len(),
+        hidden_in_tests: exempt_in_tests.len(),
     }
 }
 
@@ -162,9 +172,10 @@ struct Options {
     config: Option<PathBuf>,
     deny_warnings: bool,
     stats: bool,
+    include_tests: bool,
 }
 
-const USAGE: &str = "usage: cargo xtask audit [PATH...] [--format text|json|sarif] [--config FILE] [--deny warnings] [--stats]";
+const USAGE: &str = "usage: cargo xtask audit [PATH...] [--format text|json|sarif] [--config FILE] [--deny warnings] [--include-tests] [--stats]";
 
 fn parse_args(args: &[String]) -> Result<Options, String> {
     let mut options = Options {
@@ -173,6 +184,7 @@ fn parse_args(args: &[String]) -> Result<Options, String> {
         config: None,
         deny_warnings: false,
         stats: false,
+        include_tests: false,
     };
     let mut iter = args.iter();
     while let Some(arg) = iter.next() {
@@ -201,6 +213,7 @@ fn parse_args(args: &[String]) -> Result<Options, String> {
                 other => return Err(format!("--deny takes `warnings`, not `{other}`")),
             },
             "--stats" => options.stats = true,
+            "--include-tests" => options.include_tests = true,
             "-h" | "--help" => return Err(String::new()),
             other if other.starts_with('-') => return Err(format!("unknown flag `{other}`")),
             path => options.paths.push(PathBuf::from(path)),
@@ -247,7 +260,7 @@ pub fn main(args: &[String]) -> u8 {
         .config
         .clone()
         .or_else(|| discover_config(&options.paths, &root));
-    let config = match &config_path {
+    let mut config = match &config_path {
         Some(path) => match std::fs::read_to_string(path)
             .map_err(|error| error.to_string())
             .and_then(|text| Config::parse(&text))
@@ -260,6 +273,11 @@ pub fn main(args: &[String]) -> u8 {
         },
         None => Config::default(),
     };
+    if options.include_tests {
+        for rule in &mut config.rules {
+            rule.exempt_tests = false;
+        }
+    }
     // Paths in findings and in `exclude`/`allowed_in` are relative to the
     // directory of the config file, or the workspace root without one.
     let base = config_path

@@ -7,7 +7,7 @@ use std::process::ExitCode;
 const USAGE: &str = "usage: cargo xtask <task> [args]
 
 tasks:
-  audit [PATH...] [--format text|json|sarif] [--config FILE] [--deny warnings] [--stats]
+  audit [PATH...] [--format text|json|sarif] [--config FILE] [--deny warnings] [--include-tests] [--stats]
         find fault-tolerance anti-patterns (docs/audit.md)
   loom  [--preemptions N]
         run the loom models of every crate that has them

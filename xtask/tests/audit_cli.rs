@@ -286,3 +286,32 @@ fn the_audit_toml_at_the_audited_root_is_used_without_config() {
     );
     assert_eq!(output.status.code(), Some(1));
 }
+
+#[test]
+fn findings_hidden_in_test_code_are_counted_and_include_tests_shows_them() {
+    let tests = "//! Test code with findings the defaults exempt.\n\n#[test]\nfn spawns() {\n    tokio::spawn(async {});\n}\n\n#[cfg(test)]\nmod tests {\n    fn queue() {\n        let _queue = std::sync::mpsc::channel::<u32>();\n    }\n}\n";
+    let dir = project("include-tests", "", &[("lib.rs", tests)]);
+    let output = audit(&dir, &[]);
+    let text = stdout(&output);
+    assert!(
+        text.contains("audit: 0 error(s), 0 warning(s) in 1 file(s)"),
+        "{text}"
+    );
+    assert!(
+        text.contains("2 findings in test code not shown (--include-tests to show them)"),
+        "{text}"
+    );
+    let json = audit(&dir, &["--format", "json"]);
+    let value: serde_json::Value = serde_json::from_slice(&json.stdout).unwrap_or_default();
+    assert_eq!(value["summary"]["test_code_not_shown"], 2, "{value}");
+
+    let output = audit(&dir, &["--include-tests"]);
+    let text = stdout(&output);
+    assert!(text.contains("warning[FND001]"), "{text}");
+    assert!(text.contains("warning[FND003]"), "{text}");
+    assert!(
+        text.contains("audit: 0 error(s), 2 warning(s) in 1 file(s)"),
+        "{text}"
+    );
+    assert!(!text.contains("not shown"), "{text}");
+}

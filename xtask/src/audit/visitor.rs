@@ -112,6 +112,9 @@ pub struct Auditor<'a> {
     awaited: Vec<*const syn::ExprMethodCall>,
     /// Findings so far.
     pub findings: Vec<Finding>,
+    /// Findings in test code that the rule's `exempt_tests` hides, kept
+    /// apart so the report can say how many were not shown.
+    pub exempt_in_tests: Vec<Finding>,
 }
 
 impl std::fmt::Debug for Auditor<'_> {
@@ -146,27 +149,34 @@ impl<'a> Auditor<'a> {
             try_results: HashSet::new(),
             awaited: Vec::new(),
             findings: Vec::new(),
+            exempt_in_tests: Vec::new(),
         }
     }
 
     fn report(&mut self, rule: usize, span: Span, message: String) {
         let settings = &self.config.rules[rule];
-        if settings.level == rules::Level::Allow || (self.in_test && settings.exempt_tests) {
+        if settings.level == rules::Level::Allow {
             return;
         }
+        let exempt = self.in_test && settings.exempt_tests;
         let start = span.start();
         let source_line = self
             .lines
             .get(start.line.wrapping_sub(1))
             .copied()
             .unwrap_or("");
-        self.findings.push(Finding {
+        let finding = Finding {
             rule,
             line: start.line,
             column: start.column + 1,
             message,
             source_line: source_line.to_owned(),
-        });
+        };
+        if exempt {
+            self.exempt_in_tests.push(finding);
+        } else {
+            self.findings.push(finding);
+        }
     }
 
     /// Resolves a called path when its last segment is one the rules care about.

@@ -177,6 +177,7 @@ fn analyze_path(path: &Path, relative: String, config: &Config) -> Result<FileRe
                 source_line: String::new(),
             }],
             lines: 0,
+            hidden_in_tests: 0,
         });
     };
     // The analysis is written not to panic; this is the last resort that
@@ -202,6 +203,7 @@ fn analyze_path(path: &Path, relative: String, config: &Config) -> Result<FileRe
                     source_line: String::new(),
                 }],
                 lines: text.lines().count(),
+                hidden_in_tests: 0,
             })
         }
     }
