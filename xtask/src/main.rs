@@ -18,7 +18,7 @@ fn main() -> ExitCode {
     let task = args.next();
     let rest: Vec<String> = args.collect();
     let code = match task.as_deref() {
-        Some("audit") => xtask::audit::main(&rest),
+        Some("audit") => foundation_audit::run("cargo xtask audit", &rest, &xtask::project_root()),
         Some("loom") => xtask::loom::main(&rest),
         Some("ci") => xtask::ci::main(&rest),
         Some("-h" | "--help" | "help") => {

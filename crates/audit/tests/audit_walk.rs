@@ -2,7 +2,7 @@
 
 use std::path::{Path, PathBuf};
 
-use xtask::audit::{config::Config, walk};
+use foundation_audit::{config::Config, walk};
 
 /// A fresh scratch directory for one test.
 fn scratch(name: &str) -> PathBuf {

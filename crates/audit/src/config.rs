@@ -4,7 +4,7 @@
 //! arrays of strings), parsed by hand here so the audit needs no TOML crate:
 //!
 //! ```toml
-//! exclude = ["xtask/tests/fixtures"]
+//! exclude = ["crates/audit/tests/fixtures"]
 //! [thresholds]
 //! file_code_lines = 1000  # FND010
 //! fn_code_lines = 100     # FND012

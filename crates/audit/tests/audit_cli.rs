@@ -1,4 +1,4 @@
-//! The audit binary end to end: output formats, the caret, and exit codes.
+//! The `cargo-foundation-audit` binary end to end: output formats, the caret, exit codes, config discovery.
 
 use std::{
     path::{Path, PathBuf},
@@ -21,14 +21,14 @@ fn project(name: &str, config: &str, files: &[(&str, &str)]) -> PathBuf {
 
 fn audit(dir: &Path, args: &[&str]) -> Output {
     let config = dir.join("audit.toml");
-    Command::new(env!("CARGO_BIN_EXE_xtask"))
-        .arg("audit")
+    Command::new(env!("CARGO_BIN_EXE_cargo-foundation-audit"))
+        .arg("foundation-audit")
         .arg("--config")
         .arg(&config)
         .args(args)
         .arg(dir)
         .output()
-        .unwrap_or_else(|error| panic!("cannot run xtask: {error}"))
+        .unwrap_or_else(|error| panic!("cannot run the audit: {error}"))
 }
 
 const SPAWN: &str =
@@ -270,11 +270,10 @@ fn the_audit_toml_at_the_audited_root_is_used_without_config() {
         "[rules.FND001]\nlevel = \"deny\"\n",
         &[("spawn.rs", SPAWN)],
     );
-    let output = Command::new(env!("CARGO_BIN_EXE_xtask"))
-        .arg("audit")
+    let output = Command::new(env!("CARGO_BIN_EXE_cargo-foundation-audit"))
         .arg(&dir)
         .output()
-        .unwrap_or_else(|error| panic!("cannot run xtask: {error}"));
+        .unwrap_or_else(|error| panic!("cannot run the audit: {error}"));
     let text = stdout(&output);
     assert!(
         text.starts_with("error[FND001]"),
