@@ -314,3 +314,35 @@ fn findings_hidden_in_test_code_are_counted_and_include_tests_shows_them() {
     );
     assert!(!text.contains("not shown"), "{text}");
 }
+
+/// The fixture project CI audits with the built binary (`.ci/run`).
+fn fixture_project() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/project")
+}
+
+#[test]
+fn the_ci_fixture_project_passes_only_with_its_own_audit_toml() {
+    let run = |args: &[&str]| {
+        Command::new(env!("CARGO_BIN_EXE_cargo-foundation-audit"))
+            .arg("foundation-audit")
+            .args(args)
+            .arg(fixture_project())
+            .output()
+            .unwrap_or_else(|error| panic!("cannot run the audit: {error}"))
+    };
+    let output = run(&["--deny", "warnings"]);
+    let text = stdout(&output);
+    assert_eq!(output.status.code(), Some(0), "{text}");
+    assert!(
+        text.contains("audit: 1 finding in test code not shown"),
+        "{text}"
+    );
+
+    let empty = Path::new(env!("CARGO_TARGET_TMPDIR")).join("empty-audit.toml");
+    std::fs::write(&empty, "").unwrap_or_else(|error| panic!("{error}"));
+    let empty = empty.display().to_string();
+    let output = run(&["--deny", "warnings", "--config", &empty]);
+    let text = stdout(&output);
+    assert_eq!(output.status.code(), Some(1), "{text}");
+    assert!(text.contains("warning[FND001]"), "{text}");
+}
