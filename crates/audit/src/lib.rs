@@ -31,6 +31,7 @@
 mod cli;
 pub mod config;
 pub mod nesting;
+pub mod reexports;
 pub mod report;
 pub mod resolve;
 pub mod rules;

@@ -179,23 +179,49 @@ impl<'a> Auditor<'a> {
         }
     }
 
-    /// Resolves a called path when its last segment is one the rules care about.
-    fn resolve_call(&self, path: &syn::Path) -> Option<Vec<String>> {
+    /// Resolves a called path when its last segment is one the rules care
+    /// about: the path the rules know (after re-exports) and how to show it.
+    fn resolve_call(&self, path: &syn::Path) -> Option<(Vec<String>, String)> {
         let last = path.segments.last()?;
         let single = path.segments.len() == 1;
-        let renamed = single && self.aliases.binds(&last.ident.to_string());
-        if !INTERESTING.iter().any(|name| last.ident == name) && !self.in_async && !renamed {
+        let name = last.ident.to_string();
+        let renamed = single && self.aliases.binds(&name);
+        if !INTERESTING.contains(&name.as_str())
+            && !self.in_async
+            && !renamed
+            && !self.config.reexports.names(&name)
+        {
             return None;
         }
         let resolved = self.aliases.resolve(path)?;
-        if single && !renamed {
+        let (written, full) = if single && !renamed {
             // A bare name no `use` binds: a local function, unless a glob import names it.
-            return self
-                .aliases
+            self.aliases
                 .glob_candidates(&resolved[0])
-                .find(|full| known(full));
-        }
-        Some(resolved)
+                .map(|written| {
+                    let full = self.reexported(&written);
+                    (written, full)
+                })
+                .find(|(_, full)| known(full))?
+        } else {
+            let full = self.reexported(&resolved);
+            (resolved, full)
+        };
+        // Shown inside backticks: "`actix_rt::spawn` = `tokio::task::spawn_local`".
+        let shown = if written == full {
+            full.join("::")
+        } else {
+            format!("{}` = `{}", written.join("::"), full.join("::"))
+        };
+        Some((full, shown))
+    }
+
+    /// `full` after the re-export table: `actix_rt::time::sleep` is `tokio::time::sleep`.
+    pub(super) fn reexported(&self, full: &[String]) -> Vec<String> {
+        self.config
+            .reexports
+            .apply(full)
+            .unwrap_or_else(|| full.to_vec())
     }
 
     fn check_call(&mut self, call: &syn::ExprCall) {
@@ -231,10 +257,9 @@ impl<'a> Auditor<'a> {
         if last == "drop" && call.args.len() == 1 {
             self.check_discarded(&call.args[0], span, "`drop(..)`");
         }
-        let Some(full) = self.resolve_call(path) else {
+        let Some((full, shown)) = self.resolve_call(path) else {
             return;
         };
-        let shown = full.join("::");
         if matches_any(&full, SPAWN_FNS) {
             self.report(
                 rules::UNSUPERVISED_SPAWN,
@@ -390,7 +415,10 @@ impl<'a> Auditor<'a> {
                     let syn::Expr::Path(func) = &*call.func else {
                         return None;
                     };
-                    return self.aliases.resolve(&func.path);
+                    return self
+                        .aliases
+                        .resolve(&func.path)
+                        .map(|full| self.reexported(&full));
                 }
                 _ => return None,
             }

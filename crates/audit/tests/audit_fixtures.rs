@@ -252,3 +252,59 @@ fn path_patterns_are_prefixes_or_globs() {
     assert!(!path_matches("src/*.rs", "src/deep/file.rs"));
     assert!(path_matches("src/**/*.rs", "src/deep/file.rs"));
 }
+
+/// `(line, rule id, message)` of every finding of `text` audited as `src/lib.rs`.
+fn findings_with(text: &str, config: &Config) -> Vec<(usize, &'static str, String)> {
+    analyze_source("src/lib.rs", text, config)
+        .findings
+        .into_iter()
+        .map(|finding| (finding.line, RULES[finding.rule].id, finding.message))
+        .collect()
+}
+
+#[test]
+fn well_known_reexports_are_seen_through() {
+    let text = "//! Re-exports.
+use actix_rt::time::sleep;
+use async_std::channel;
+
+fn start() {
+    actix_rt::spawn(async {});
+    let _queue = channel::unbounded::<u32>();
+    let _other = kanal::unbounded::<u32>();
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn waits() {
+        sleep(std::time::Duration::from_millis(5));
+    }
+}
+";
+    let found = findings_with(text, &Config::default());
+    let ids: Vec<(usize, &str)> = found.iter().map(|(line, id, _)| (*line, *id)).collect();
+    assert_eq!(
+        ids,
+        [(6, "FND001"), (7, "FND003"), (8, "FND003"), (15, "FND006")],
+        "{found:#?}"
+    );
+    assert_eq!(
+        found[0].2,
+        "unsupervised spawn: `actix_rt::spawn` = `tokio::task::spawn_local`"
+    );
+}
+
+#[test]
+fn audit_toml_adds_a_projects_own_wrappers() {
+    let text = "//! A wrapper.\nuse my_runtime::timer;\n\nfn start() {\n    my_runtime::go(async {});\n    let _ = timer::sleep;\n}\n\n#[test]\nfn waits() {\n    timer::sleep(d);\n}\n";
+    assert!(findings_with(text, &Config::default()).is_empty());
+    let config = Config::parse(
+        "[reexports]\n\"my_runtime::go\" = \"tokio::spawn\"\n\"my_runtime::timer\" = \"tokio::time\"\n",
+    )
+    .unwrap_or_else(|error| panic!("{error}"));
+    let found = findings_with(text, &config);
+    let ids: Vec<(usize, &str)> = found.iter().map(|(line, id, _)| (*line, *id)).collect();
+    assert_eq!(ids, [(5, "FND001"), (11, "FND006")], "{found:#?}");
+    assert!(Config::parse("[reexports]\n\"my_runtime::\" = \"tokio::spawn\"\n").is_err());
+}
