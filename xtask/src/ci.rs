@@ -43,6 +43,22 @@ pub const STEPS: &[Step] = &[
         title: "audit",
         args: &["xtask", "audit", "--deny", "warnings"],
     },
+    Step {
+        title: "cargo foundation-audit on a fixture project",
+        args: &[
+            "run",
+            "--quiet",
+            "--package",
+            "foundation-audit",
+            "--bin",
+            "cargo-foundation-audit",
+            "--",
+            "foundation-audit",
+            "crates/audit/tests/fixtures/project",
+            "--deny",
+            "warnings",
+        ],
+    },
 ];
 
 /// Runs the task; returns the process exit code.

@@ -7,7 +7,7 @@ use std::process::ExitCode;
 const USAGE: &str = "usage: cargo xtask <task> [args]
 
 tasks:
-  audit [PATH...] [--format text|json|sarif] [--config FILE] [--deny warnings] [--stats]
+  audit [PATH...] [--format text|json|sarif] [--config FILE] [--deny warnings] [--include-tests] [--stats]
         find fault-tolerance anti-patterns (docs/audit.md)
   loom  [--preemptions N]
         run the loom models of every crate that has them
@@ -18,7 +18,7 @@ fn main() -> ExitCode {
     let task = args.next();
     let rest: Vec<String> = args.collect();
     let code = match task.as_deref() {
-        Some("audit") => xtask::audit::main(&rest),
+        Some("audit") => foundation_audit::run("cargo xtask audit", &rest, &xtask::project_root()),
         Some("loom") => xtask::loom::main(&rest),
         Some("ci") => xtask::ci::main(&rest),
         Some("-h" | "--help" | "help") => {

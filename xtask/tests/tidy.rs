@@ -21,7 +21,9 @@ fn walk(dir: &Path, out: &mut Vec<PathBuf>, keep: &dyn Fn(&Path) -> bool) {
             .map(|name| name.to_string_lossy().into_owned())
             .unwrap_or_default();
         if path.is_dir() {
-            if !name.starts_with('.') && name != "target" && !path.ends_with("xtask/tests/fixtures")
+            if !name.starts_with('.')
+                && name != "target"
+                && !path.ends_with("crates/audit/tests/fixtures")
             {
                 walk(&path, out, keep);
             }

@@ -6,6 +6,7 @@
 //! (FND001 looks for detached spawns, not `spawn_scoped`).
 
 use std::{
+    collections::HashSet,
     io::IsTerminal as _,
     path::{Path, PathBuf},
     thread,
@@ -20,6 +21,9 @@ pub struct Walked {
     pub files: Vec<(PathBuf, String)>,
     /// Directories or files that could not be read.
     pub errors: Vec<String>,
+    /// Canonical paths of the directories and files already met, so a
+    /// symlink loop ends and a file reached two ways is audited once.
+    seen: HashSet<PathBuf>,
 }
 
 /// Reports of every analysed file, sorted by path, plus read errors.
@@ -31,8 +35,10 @@ pub struct Outcome {
     pub errors: Vec<String>,
 }
 
-/// Collects the `.rs` files under `inputs`, skipping `target/`, hidden
-/// directories and paths `exclude`d by the config.
+/// Collects the `.rs` files under `inputs`, skipping cargo's target
+/// directories (those holding a `CACHEDIR.TAG`), hidden directories and paths
+/// `exclude`d by the config. Symlinked files and directories are followed;
+/// each file and directory is visited once, so a symlink loop ends.
 pub fn collect(inputs: &[PathBuf], base: &Path, config: &Config) -> Walked {
     let mut walked = Walked::default();
     for input in inputs {
@@ -53,6 +59,9 @@ pub fn collect(inputs: &[PathBuf], base: &Path, config: &Config) -> Walked {
                 .parent()
                 .map_or_else(|| input.clone(), Path::to_path_buf)
         };
+        if !walked.seen.insert(input.clone()) {
+            continue;
+        }
         if input.is_file() {
             let relative = relative(&input, &shown_base);
             walked.files.push((input, relative));
@@ -78,11 +87,16 @@ fn walk_dir(dir: &Path, base: &Path, config: &Config, walked: &mut Walked) {
             return;
         }
     };
-    for entry in entries.flatten() {
+    // Sorted, so which of two ways into the same directory is shown does not
+    // depend on the order the file system lists them in.
+    let mut entries: Vec<_> = entries.flatten().collect();
+    entries.sort_by_key(std::fs::DirEntry::file_name);
+    for entry in entries {
         let name = entry.file_name();
         let name = name.to_string_lossy();
         let path = entry.path();
-        let Ok(kind) = entry.file_type() else {
+        // `metadata` follows a symlink; a dangling one is not a file to audit.
+        let Ok(kind) = std::fs::metadata(&path).map(|metadata| metadata.file_type()) else {
             continue;
         };
         let relative = relative(&path, base);
@@ -93,11 +107,21 @@ fn walk_dir(dir: &Path, base: &Path, config: &Config, walked: &mut Walked) {
         {
             continue;
         }
+        let wanted = if kind.is_dir() {
+            !name.starts_with('.') && !path.join("CACHEDIR.TAG").is_file()
+        } else {
+            kind.is_file() && name.ends_with(".rs")
+        };
+        if !wanted
+            || !walked
+                .seen
+                .insert(std::fs::canonicalize(&path).unwrap_or(path.clone()))
+        {
+            continue;
+        }
         if kind.is_dir() {
-            if !name.starts_with('.') && name != "target" {
-                walk_dir(&path, base, config, walked);
-            }
-        } else if kind.is_file() && name.ends_with(".rs") {
+            walk_dir(&path, base, config, walked);
+        } else {
             walked.files.push((path, relative));
         }
     }
@@ -177,6 +201,7 @@ fn analyze_path(path: &Path, relative: String, config: &Config) -> Result<FileRe
                 source_line: String::new(),
             }],
             lines: 0,
+            hidden_in_tests: 0,
         });
     };
     // The analysis is written not to panic; this is the last resort that
@@ -202,6 +227,7 @@ fn analyze_path(path: &Path, relative: String, config: &Config) -> Result<FileRe
                     source_line: String::new(),
                 }],
                 lines: text.lines().count(),
+                hidden_in_tests: 0,
             })
         }
     }

@@ -137,9 +137,13 @@ impl<'ast> Visit<'ast> for Auditor<'_> {
                 }
                 // A bare `x.send(v);` that compiles without an `unused_must_use`
                 // warning returns `()` (a permit, an internal queue), so only
-                // awaited sends and the always-`Result` variants count here.
+                // awaited sends and the always-`Result` variants count here. A
+                // bare cast is left to rustc too: where it returns a `Result`,
+                // `unused_must_use` warns; test helpers' casts return `()`.
                 syn::Expr::MethodCall(call)
                     if send_method(inner).is_some()
+                        && call.method != "cast"
+                        && call.method != "try_cast"
                         && (call.method != "send" || matches!(expr, syn::Expr::Await(_))) =>
                 {
                     self.check_discarded(inner, call.method.span(), "a bare statement");

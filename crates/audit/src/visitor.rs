@@ -1,4 +1,4 @@
-//! The syntax-tree walk that finds rules FND001 to FND010 in one parsed file.
+//! The syntax-tree walk that finds rules FND001 to FND010 and FND012 in one parsed file.
 //!
 //! The walk carries the context rules need: inside test code, inside async
 //! code, inside a `timeout(..)`, inside `fn main`, and the oneshot receivers
@@ -112,6 +112,9 @@ pub struct Auditor<'a> {
     awaited: Vec<*const syn::ExprMethodCall>,
     /// Findings so far.
     pub findings: Vec<Finding>,
+    /// Findings in test code that the rule's `exempt_tests` hides, kept
+    /// apart so the report can say how many were not shown.
+    pub exempt_in_tests: Vec<Finding>,
 }
 
 impl std::fmt::Debug for Auditor<'_> {
@@ -146,46 +149,79 @@ impl<'a> Auditor<'a> {
             try_results: HashSet::new(),
             awaited: Vec::new(),
             findings: Vec::new(),
+            exempt_in_tests: Vec::new(),
         }
     }
 
     fn report(&mut self, rule: usize, span: Span, message: String) {
         let settings = &self.config.rules[rule];
-        if settings.level == rules::Level::Allow || (self.in_test && settings.exempt_tests) {
+        if settings.level == rules::Level::Allow {
             return;
         }
+        let exempt = self.in_test && settings.exempt_tests;
         let start = span.start();
         let source_line = self
             .lines
             .get(start.line.wrapping_sub(1))
             .copied()
             .unwrap_or("");
-        self.findings.push(Finding {
+        let finding = Finding {
             rule,
             line: start.line,
             column: start.column + 1,
             message,
             source_line: source_line.to_owned(),
-        });
+        };
+        if exempt {
+            self.exempt_in_tests.push(finding);
+        } else {
+            self.findings.push(finding);
+        }
     }
 
-    /// Resolves a called path when its last segment is one the rules care about.
-    fn resolve_call(&self, path: &syn::Path) -> Option<Vec<String>> {
+    /// Resolves a called path when its last segment is one the rules care
+    /// about: the path the rules know (after re-exports) and how to show it.
+    fn resolve_call(&self, path: &syn::Path) -> Option<(Vec<String>, String)> {
         let last = path.segments.last()?;
         let single = path.segments.len() == 1;
-        let renamed = single && self.aliases.binds(&last.ident.to_string());
-        if !INTERESTING.iter().any(|name| last.ident == name) && !self.in_async && !renamed {
+        let name = last.ident.to_string();
+        let renamed = single && self.aliases.binds(&name);
+        if !INTERESTING.contains(&name.as_str())
+            && !self.in_async
+            && !renamed
+            && !self.config.reexports.names(&name)
+        {
             return None;
         }
         let resolved = self.aliases.resolve(path)?;
-        if single && !renamed {
+        let (written, full) = if single && !renamed {
             // A bare name no `use` binds: a local function, unless a glob import names it.
-            return self
-                .aliases
+            self.aliases
                 .glob_candidates(&resolved[0])
-                .find(|full| known(full));
-        }
-        Some(resolved)
+                .map(|written| {
+                    let full = self.reexported(&written);
+                    (written, full)
+                })
+                .find(|(_, full)| known(full))?
+        } else {
+            let full = self.reexported(&resolved);
+            (resolved, full)
+        };
+        // Shown inside backticks: "`actix_rt::spawn` = `tokio::task::spawn_local`".
+        let shown = if written == full {
+            full.join("::")
+        } else {
+            format!("{}` = `{}", written.join("::"), full.join("::"))
+        };
+        Some((full, shown))
+    }
+
+    /// `full` after the re-export table: `actix_rt::time::sleep` is `tokio::time::sleep`.
+    pub(super) fn reexported(&self, full: &[String]) -> Vec<String> {
+        self.config
+            .reexports
+            .apply(full)
+            .unwrap_or_else(|| full.to_vec())
     }
 
     fn check_call(&mut self, call: &syn::ExprCall) {
@@ -221,10 +257,9 @@ impl<'a> Auditor<'a> {
         if last == "drop" && call.args.len() == 1 {
             self.check_discarded(&call.args[0], span, "`drop(..)`");
         }
-        let Some(full) = self.resolve_call(path) else {
+        let Some((full, shown)) = self.resolve_call(path) else {
             return;
         };
-        let shown = full.join("::");
         if matches_any(&full, SPAWN_FNS) {
             self.report(
                 rules::UNSUPERVISED_SPAWN,
@@ -380,7 +415,10 @@ impl<'a> Auditor<'a> {
                     let syn::Expr::Path(func) = &*call.func else {
                         return None;
                     };
-                    return self.aliases.resolve(&func.path);
+                    return self
+                        .aliases
+                        .resolve(&func.path)
+                        .map(|full| self.reexported(&full));
                 }
                 _ => return None,
             }
@@ -447,7 +485,7 @@ impl<'a> Auditor<'a> {
         if count > self.config.fn_code_lines {
             let limit = self.config.fn_code_lines;
             self.report(
-                rules::GOD_MODULE,
+                rules::GOD_FUNCTION,
                 ident.span(),
                 format!("god function: `{ident}` has {count} lines of code (limit {limit})"),
             );

@@ -62,7 +62,20 @@ pub fn text(reports: &[FileReport], config: &Config) -> String {
         "audit: {errors} error(s), {warnings} warning(s) in {} file(s)",
         reports.len()
     );
+    let hidden = hidden_in_tests(reports);
+    if hidden > 0 {
+        let _ = writeln!(
+            out,
+            "audit: {hidden} finding{} in test code not shown (--include-tests to show them)",
+            if hidden == 1 { "" } else { "s" }
+        );
+    }
     out
+}
+
+/// Findings in test code that rules exempting tests did not report.
+fn hidden_in_tests(reports: &[FileReport]) -> usize {
+    reports.iter().map(|report| report.hidden_in_tests).sum()
 }
 
 /// Escapes a string for a JSON string literal.
@@ -111,7 +124,8 @@ pub fn json(reports: &[FileReport], config: &Config) -> String {
     let _ = writeln!(out, "  \"lines\": {lines},");
     let _ = writeln!(
         out,
-        "  \"summary\": {{\"errors\": {errors}, \"warnings\": {warnings}}},"
+        "  \"summary\": {{\"errors\": {errors}, \"warnings\": {warnings}, \"test_code_not_shown\": {}}},",
+        hidden_in_tests(reports)
     );
     let _ = writeln!(out, "  \"findings\": [\n{}\n  ]\n}}", items.join(",\n"));
     out

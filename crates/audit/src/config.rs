@@ -4,17 +4,22 @@
 //! arrays of strings), parsed by hand here so the audit needs no TOML crate:
 //!
 //! ```toml
-//! exclude = ["xtask/tests/fixtures"]
+//! exclude = ["crates/audit/tests/fixtures"]
 //! [thresholds]
-//! file_code_lines = 1000
-//! fn_code_lines = 100
+//! file_code_lines = 1000  # FND010
+//! fn_code_lines = 100     # FND012
 //! [rules.FND001]            # or [rules.unsupervised-spawn]
 //! level = "warn"            # allow | warn | deny
 //! allowed_in = ["crates/supervisor/src/"]
 //! exempt_tests = true
+//! [reexports]               # a project's own wrappers, beside the built-in table
+//! "my_runtime::go" = "tokio::spawn"
 //! ```
 
-use super::rules::{self, Level, RULES};
+use super::{
+    reexports::Reexports,
+    rules::{self, Level, RULES},
+};
 
 /// Per-rule settings.
 #[derive(Debug, Clone)]
@@ -34,10 +39,12 @@ pub struct Config {
     pub rules: Vec<RuleConfig>,
     /// Path patterns (prefixes or globs) never audited.
     pub exclude: Vec<String>,
-    /// A file over this many code lines is a god module.
+    /// A file over this many code lines is a god module (FND010).
     pub file_code_lines: usize,
-    /// A function over this many code lines is a god function.
+    /// A function over this many code lines is a god function (FND012).
     pub fn_code_lines: usize,
+    /// Well-known re-exports and wrappers, plus the project's `[reexports]`.
+    pub reexports: Reexports,
 }
 
 impl Default for Config {
@@ -54,6 +61,7 @@ impl Default for Config {
             exclude: Vec::new(),
             file_code_lines: 1000,
             fn_code_lines: 100,
+            reexports: Reexports::default(),
         }
     }
 }
@@ -120,6 +128,7 @@ impl Config {
                 self.file_code_lines = n
             }
             ([t], "fn_code_lines", Value::Int(n)) if t == "thresholds" => self.fn_code_lines = n,
+            ([t], from, Value::Str(to)) if t == "reexports" => self.reexports.add(from, &to)?,
             ([t, rule], key, value) if t == "rules" => {
                 let index = rules::lookup(rule).ok_or_else(|| format!("unknown rule `{rule}`"))?;
                 let entry = &mut self.rules[index];

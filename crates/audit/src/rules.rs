@@ -73,6 +73,8 @@ pub const LEAKED_GUARD: usize = 9;
 pub const GOD_MODULE: usize = 10;
 /// `FND011`.
 pub const SUPPRESSION_WITHOUT_REASON: usize = 11;
+/// `FND012`.
+pub const GOD_FUNCTION: usize = 12;
 
 /// Every rule, indexed by the constants above.
 pub const RULES: &[Rule] = &[
@@ -159,8 +161,8 @@ pub const RULES: &[Rule] = &[
     Rule {
         id: "FND010",
         name: "god-module",
-        why: "a file or function this long does too many things to reason about or supervise",
-        help: "split it by responsibility into smaller modules or functions",
+        why: "a file this long does too many things to reason about or review",
+        help: "split it by responsibility into smaller modules",
         default_level: Level::Warn,
         exempt_tests: false,
     },
@@ -169,6 +171,14 @@ pub const RULES: &[Rule] = &[
         name: "suppression-without-reason",
         why: "a suppression nobody explained cannot be reviewed or removed later",
         help: "write the reason after the rule: `// audit:allow(FND001) reason why this is fine`",
+        default_level: Level::Warn,
+        exempt_tests: false,
+    },
+    Rule {
+        id: "FND012",
+        name: "god-function",
+        why: "a function this long does too many things to reason about or test",
+        help: "split it into smaller functions, one step each",
         default_level: Level::Warn,
         exempt_tests: false,
     },

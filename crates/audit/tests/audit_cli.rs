@@ -1,4 +1,4 @@
-//! The audit binary end to end: output formats, the caret, and exit codes.
+//! The `cargo-foundation-audit` binary end to end: output formats, the caret, exit codes, config discovery.
 
 use std::{
     path::{Path, PathBuf},
@@ -21,14 +21,14 @@ fn project(name: &str, config: &str, files: &[(&str, &str)]) -> PathBuf {
 
 fn audit(dir: &Path, args: &[&str]) -> Output {
     let config = dir.join("audit.toml");
-    Command::new(env!("CARGO_BIN_EXE_xtask"))
-        .arg("audit")
+    Command::new(env!("CARGO_BIN_EXE_cargo-foundation-audit"))
+        .arg("foundation-audit")
         .arg("--config")
         .arg(&config)
         .args(args)
         .arg(dir)
         .output()
-        .unwrap_or_else(|error| panic!("cannot run xtask: {error}"))
+        .unwrap_or_else(|error| panic!("cannot run the audit: {error}"))
 }
 
 const SPAWN: &str =
@@ -164,7 +164,7 @@ fn sarif_output_has_the_required_fields() {
         .as_array()
         .cloned()
         .unwrap_or_default();
-    assert_eq!(rules.len(), 12);
+    assert_eq!(rules.len(), 13);
     for rule in &rules {
         for field in ["id", "name"] {
             assert!(rule[field].is_string(), "rule lacks {field}: {rule}");
@@ -199,4 +199,150 @@ fn excluded_paths_and_allowed_in() {
     let value: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap_or_default();
     assert_eq!(value["files"], 2, "the generated file is excluded: {value}");
     assert_eq!(output.status.code(), Some(0));
+}
+
+#[test]
+fn a_file_nested_too_deeply_is_a_finding_and_the_others_are_still_audited() {
+    let parens = format!(
+        "//! Generated.\n\nfn f() -> u32 {{\n    {}1{}\n}}\n",
+        "(".repeat(30_000),
+        ")".repeat(30_000)
+    );
+    let blocks = format!(
+        "//! Generated.\n\nfn g() {}{}\n",
+        "{".repeat(20_000),
+        "}".repeat(20_000)
+    );
+    let dir = project(
+        "deep",
+        "",
+        &[
+            ("parens.rs", &parens),
+            ("blocks.rs", &blocks),
+            ("spawn.rs", SPAWN),
+        ],
+    );
+    let output = audit(&dir, &["--format", "json"]);
+    let value: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap_or_else(|error| {
+        panic!(
+            "invalid JSON ({error}); stderr: {}",
+            String::from_utf8_lossy(&output.stderr)
+        )
+    });
+    assert_eq!(value["files"], 3);
+    let findings = value["findings"].as_array().cloned().unwrap_or_default();
+    let found: Vec<(String, String)> = findings
+        .iter()
+        .map(|finding| {
+            (
+                finding["path"].as_str().unwrap_or("").to_owned(),
+                finding["rule"].as_str().unwrap_or("").to_owned(),
+            )
+        })
+        .collect();
+    let pairs = |path: &str, rule: &str| (path.to_owned(), rule.to_owned());
+    assert_eq!(
+        found,
+        [
+            pairs("src/blocks.rs", "FND000"),
+            pairs("src/parens.rs", "FND000"),
+            pairs("src/spawn.rs", "FND001"),
+        ],
+        "{value}"
+    );
+    assert!(
+        findings[0]["message"]
+            .as_str()
+            .is_some_and(|message| message.starts_with("nesting too deep")),
+        "{value}"
+    );
+    assert_eq!(
+        output.status.code(),
+        Some(1),
+        "FND000 is deny by default (docs/audit.md)"
+    );
+}
+
+#[test]
+fn the_audit_toml_at_the_audited_root_is_used_without_config() {
+    let dir = project(
+        "discover",
+        "[rules.FND001]\nlevel = \"deny\"\n",
+        &[("spawn.rs", SPAWN)],
+    );
+    let output = Command::new(env!("CARGO_BIN_EXE_cargo-foundation-audit"))
+        .arg(&dir)
+        .output()
+        .unwrap_or_else(|error| panic!("cannot run the audit: {error}"));
+    let text = stdout(&output);
+    assert!(
+        text.starts_with("error[FND001]"),
+        "the project's audit.toml makes FND001 deny: {text}"
+    );
+    assert!(
+        text.contains(" --> src/spawn.rs:4:5"),
+        "paths are relative to the discovered config: {text}"
+    );
+    assert_eq!(output.status.code(), Some(1));
+}
+
+#[test]
+fn findings_hidden_in_test_code_are_counted_and_include_tests_shows_them() {
+    let tests = "//! Test code with findings the defaults exempt.\n\n#[test]\nfn spawns() {\n    tokio::spawn(async {});\n}\n\n#[cfg(test)]\nmod tests {\n    fn queue() {\n        let _queue = std::sync::mpsc::channel::<u32>();\n    }\n}\n";
+    let dir = project("include-tests", "", &[("lib.rs", tests)]);
+    let output = audit(&dir, &[]);
+    let text = stdout(&output);
+    assert!(
+        text.contains("audit: 0 error(s), 0 warning(s) in 1 file(s)"),
+        "{text}"
+    );
+    assert!(
+        text.contains("2 findings in test code not shown (--include-tests to show them)"),
+        "{text}"
+    );
+    let json = audit(&dir, &["--format", "json"]);
+    let value: serde_json::Value = serde_json::from_slice(&json.stdout).unwrap_or_default();
+    assert_eq!(value["summary"]["test_code_not_shown"], 2, "{value}");
+
+    let output = audit(&dir, &["--include-tests"]);
+    let text = stdout(&output);
+    assert!(text.contains("warning[FND001]"), "{text}");
+    assert!(text.contains("warning[FND003]"), "{text}");
+    assert!(
+        text.contains("audit: 0 error(s), 2 warning(s) in 1 file(s)"),
+        "{text}"
+    );
+    assert!(!text.contains("not shown"), "{text}");
+}
+
+/// The fixture project CI audits with the built binary (`.ci/run`).
+fn fixture_project() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/project")
+}
+
+#[test]
+fn the_ci_fixture_project_passes_only_with_its_own_audit_toml() {
+    let run = |args: &[&str]| {
+        Command::new(env!("CARGO_BIN_EXE_cargo-foundation-audit"))
+            .arg("foundation-audit")
+            .args(args)
+            .arg(fixture_project())
+            .output()
+            .unwrap_or_else(|error| panic!("cannot run the audit: {error}"))
+    };
+    let output = run(&["--deny", "warnings"]);
+    let text = stdout(&output);
+    assert_eq!(output.status.code(), Some(0), "{text}");
+    assert!(
+        text.contains("audit: 1 finding in test code not shown"),
+        "{text}"
+    );
+
+    let empty = Path::new(env!("CARGO_TARGET_TMPDIR")).join("empty-audit.toml");
+    std::fs::write(&empty, "").unwrap_or_else(|error| panic!("{error}"));
+    let empty = empty.display().to_string();
+    let output = run(&["--deny", "warnings", "--config", &empty]);
+    let text = stdout(&output);
+    assert_eq!(output.status.code(), Some(1), "{text}");
+    assert!(text.contains("warning[FND001]"), "{text}");
 }

@@ -29,7 +29,8 @@ pub(super) fn strip_await(mut expr: &syn::Expr) -> &syn::Expr {
 }
 
 /// The method name when `expr` is a channel-style send: `send(msg)`,
-/// `try_send(msg)`, `blocking_send(msg)`, `send_async(msg)`, `send_timeout(msg, t)`.
+/// `try_send(msg)`, `blocking_send(msg)`, `send_async(msg)`, `send_timeout(msg, t)`,
+/// and an actor's `cast(msg)` / `try_cast(msg)`.
 pub(super) fn send_method(expr: &syn::Expr) -> Option<String> {
     let syn::Expr::MethodCall(call) = expr else {
         return None;
@@ -37,7 +38,9 @@ pub(super) fn send_method(expr: &syn::Expr) -> Option<String> {
     let arity = call.args.len();
     let name = call.method.to_string();
     let is_send = match name.as_str() {
-        "send" | "try_send" | "blocking_send" | "send_async" => arity == 1,
+        // An actor's `cast` / `try_cast` is a send by another name (Foundation's
+        // `ActorRef`, ractor, kameo's `tell`-like casts).
+        "send" | "try_send" | "blocking_send" | "send_async" | "cast" | "try_cast" => arity == 1,
         "send_timeout" => arity == 2,
         _ => false,
     };
