@@ -25,6 +25,8 @@ pub(crate) struct Elapsed;
 /// A timeout whose deadline is fixed the first time it is needed and shared
 /// by every wait made under it (a call's wait for room and for its reply).
 #[derive(Debug)]
+// Loom models do not model time, so under loom the deadline is never read.
+#[cfg_attr(foundation_loom, allow(dead_code))]
 pub(crate) struct Budget {
     timeout: Duration,
     deadline: Option<Instant>,
@@ -38,6 +40,7 @@ impl Budget {
         }
     }
 
+    #[cfg_attr(foundation_loom, allow(dead_code))] // see the struct
     fn deadline(&mut self) -> Instant {
         let timeout = self.timeout;
         *self.deadline.get_or_insert_with(|| {

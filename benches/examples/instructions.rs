@@ -1,0 +1,86 @@
+//! Runs one process-core operation N times, for counting instructions
+//! instead of timing them: `valgrind --tool=callgrind` gives the same count
+//! on a busy machine, so a change's cost can be measured where wall-clock
+//! benchmarks are too noisy. Run it at two values of N and divide the
+//! difference by the difference in N to cancel the start-up cost:
+//!
+//! ```sh
+//! cargo build --release -p foundation-benches --example instructions
+//! valgrind --tool=callgrind --callgrind-out-file=/dev/null \
+//!     target/release/examples/instructions call 20000
+//! ```
+//!
+//! Operations: `cast` (N casts, then one call), `call` (N sequential calls),
+//! `start-stop` (N actors started and stopped), all on a one-thread runtime
+//! from a task, as the criterion benches drive them.
+
+use std::time::Duration;
+
+use foundation_mailbox::{Actor, Context, ExitReason, start};
+
+#[derive(Debug)]
+struct Counter(u64);
+
+impl Actor for Counter {
+    type Args = ();
+    type Cast = u64;
+    type Call = ();
+    type Reply = u64;
+    type Error = std::convert::Infallible;
+
+    async fn init((): (), _: &mut Context<Self>) -> Result<Self, Self::Error> {
+        Ok(Counter(0))
+    }
+
+    async fn handle_cast(&mut self, add: u64, _: &mut Context<Self>) -> Result<(), Self::Error> {
+        self.0 += add;
+        Ok(())
+    }
+
+    async fn handle_call(&mut self, (): (), _: &mut Context<Self>) -> Result<u64, Self::Error> {
+        Ok(self.0)
+    }
+}
+
+const PATIENCE: Duration = Duration::from_secs(30);
+
+async fn run(operation: &str, count: u64) {
+    match operation {
+        "cast" => {
+            let (counter, _handle) = start::<Counter>(()).await.unwrap();
+            for add in 0..count {
+                counter.cast(add).await.unwrap();
+            }
+            counter.call((), PATIENCE).await.unwrap();
+        }
+        "call" => {
+            let (counter, _handle) = start::<Counter>(()).await.unwrap();
+            for _ in 0..count {
+                counter.call((), PATIENCE).await.unwrap();
+            }
+        }
+        "start-stop" => {
+            for _ in 0..count {
+                let (counter, _handle) = start::<Counter>(()).await.unwrap();
+                counter.stop(ExitReason::Normal, PATIENCE).await.unwrap();
+            }
+        }
+        other => panic!("unknown operation {other}: cast, call or start-stop"),
+    }
+}
+
+fn main() {
+    let mut args = std::env::args().skip(1);
+    let operation = args.next().unwrap_or_else(|| "call".to_owned());
+    let count: u64 = args.next().and_then(|n| n.parse().ok()).unwrap_or(10_000);
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    runtime.block_on(async move {
+        // From a task, as the benches drive every contender.
+        tokio::spawn(async move { run(&operation, count).await })
+            .await
+            .unwrap();
+    });
+}
