@@ -98,6 +98,7 @@ mod runtime;
 mod sync;
 mod system;
 mod timeout;
+mod timer;
 mod wait;
 mod waiters;
 
