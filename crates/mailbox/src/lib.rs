@@ -95,6 +95,7 @@ mod process;
 mod process_ref;
 mod recipient;
 mod runtime;
+mod stream;
 mod sync;
 mod system;
 mod timeout;
