@@ -251,12 +251,14 @@ impl<A: Actor> Context<A> {
     /// # #[tokio::main(flavor = "current_thread", start_paused = true)]
     /// # async fn main() {
     /// let (session, _handle) = start::<Session>(()).await.unwrap();
-    /// tokio::time::advance(Duration::from_secs(20)).await;
+    /// let expired = || session.call((), Duration::from_secs(1));
+    /// // On paused time (as in tests), a sleep moves the clock at once.
+    /// tokio::time::sleep(Duration::from_secs(20)).await;
     /// session.cast(Msg::Touch).await.unwrap();
-    /// tokio::time::advance(Duration::from_secs(20)).await;
-    /// assert!(!session.call((), Duration::from_secs(1)).await.unwrap());
-    /// tokio::time::advance(Duration::from_secs(11)).await;
-    /// assert!(session.call((), Duration::from_secs(1)).await.unwrap());
+    /// tokio::time::sleep(Duration::from_secs(20)).await;
+    /// assert!(!expired().await.unwrap());
+    /// tokio::time::sleep(Duration::from_secs(11)).await;
+    /// assert!(expired().await.unwrap());
     /// # }
     /// ```
     pub fn send_after<K, M>(&mut self, key: K, delay: Duration, message: M)
