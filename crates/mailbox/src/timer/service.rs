@@ -34,6 +34,9 @@ pub(crate) trait TimerTarget: Send + Sync {
     fn tick(&self, tick: TimerTick);
 }
 
+/// A timer that came due: its id and the process to tick.
+type Due = (u64, Arc<dyn TimerTarget>);
+
 /// Heaps smaller than this are never rebuilt to drop stale entries.
 const COMPACT_ABOVE: usize = 64;
 
@@ -139,7 +142,7 @@ impl TimerService {
     }
 
     /// Takes the timers due at `now`; returns them and the next deadline.
-    fn take_due(&self, now: Instant) -> (Vec<(u64, Arc<dyn TimerTarget>)>, Option<Instant>) {
+    fn take_due(&self, now: Instant) -> (Vec<Due>, Option<Instant>) {
         let mut schedule = self.lock();
         let mut due = Vec::new();
         while let Some(Reverse((at, id))) = schedule.deadlines.peek().copied() {
