@@ -432,7 +432,7 @@ impl<T, S> Mailbox<T, S> {
     }
 
     /// How many signals wait in the system lane.
-    #[cfg(test)]
+    #[cfg(all(test, not(foundation_loom)))]
     pub(crate) fn system_len(&self) -> usize {
         lock(&self.state).system.len()
     }

@@ -98,7 +98,7 @@ impl TimerService {
     }
 
     /// How many timers wait.
-    #[cfg(test)]
+    #[cfg(all(test, not(foundation_loom)))]
     pub(crate) fn waiting(&self) -> usize {
         self.lock().waiting.len()
     }
