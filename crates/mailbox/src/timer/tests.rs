@@ -326,3 +326,27 @@ async fn a_timer_started_in_init_survives_dormancy() {
     assert!(alarm.is_dormant());
     assert_eq!(rung.await.unwrap(), ms(250));
 }
+
+#[tokio::test(flavor = "current_thread", start_paused = true)]
+async fn a_busy_actor_never_has_more_than_one_tick_of_an_interval_queued() {
+    let (clock, _handle) = start::<Clock>(()).await.unwrap();
+    clock.cast(Msg::Every("beat", ms(10), 1)).await.unwrap();
+    let (open, gate) = oneshot::channel();
+    clock
+        .cast(Msg::Wait(gate, Box::new(Msg::Tick(0))))
+        .await
+        .unwrap();
+    for _ in 0..10 {
+        tokio::time::advance(ms(10)).await;
+        settle().await;
+    }
+    assert_eq!(clock.process.mailbox.system_len(), 1);
+    open.send(()).unwrap();
+    let (log, running) = ticks(&clock, "beat").await;
+    // The queued tick (due at 10 ms) is handled at 100 ms; the next is a
+    // period after that, not a burst of the nine missed.
+    assert_eq!(log, vec![(0, ms(100)), (1, ms(100))]);
+    assert!(running);
+    tokio::time::advance(ms(10)).await;
+    assert_eq!(ticks(&clock, "beat").await.0.len(), 3);
+}
