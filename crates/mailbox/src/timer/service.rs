@@ -93,7 +93,9 @@ impl TimerService {
         });
         services.push((id, Arc::clone(&service)));
         drop(services);
-        let _abort = crate::sync::spawn(spawner, run(Arc::clone(&service)));
+        // The guard exists before the task: a runtime that drops the task
+        // unpolled (it is shutting down) still marks the service closed.
+        let _abort = crate::sync::spawn(spawner, run(CloseOnDrop(Arc::clone(&service))));
         service
     }
 
@@ -179,8 +181,7 @@ impl Drop for CloseOnDrop {
 
 /// The service's task: tick what is due, sleep until the next deadline or
 /// an earlier one arrives. It lives as long as its runtime.
-async fn run(service: Arc<TimerService>) {
-    let service = CloseOnDrop(service);
+async fn run(service: CloseOnDrop) {
     let service = &service.0;
     loop {
         let (due, next) = service.take_due(Instant::now());
