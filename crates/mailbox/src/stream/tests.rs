@@ -265,3 +265,39 @@ async fn an_actor_trapping_exits_gets_the_panic_as_a_message() {
     ));
     assert!(sink.is_alive());
 }
+
+#[tokio::test(flavor = "current_thread")]
+async fn a_killed_actor_is_not_fed_even_before_its_exit_is_published() {
+    let gate = Arc::new(Semaphore::new(0));
+    let args = Args {
+        gate: Some(Arc::clone(&gate)),
+        ..Args::default()
+    };
+    let (sink, _handle) = start::<Sink>(args).await.unwrap();
+    let (lines, mut receiver) = mpsc::channel::<u32>(8);
+    let probe = sink.clone();
+    let late_polls = Arc::new(AtomicUsize::new(0));
+    let late = Arc::clone(&late_polls);
+    sink.attach_stream(
+        futures::stream::poll_fn(move |cx| {
+            if !probe.is_alive() {
+                late.fetch_add(1, Ordering::SeqCst);
+            }
+            receiver.poll_recv(cx)
+        }),
+        Msg::Ended,
+    );
+    lines.send(0).await.unwrap();
+    settle().await;
+    // The actor is busy with item 0. The next line wakes the feeder first,
+    // then the kill closes the mailbox; the exit is published only when the
+    // actor's task runs again, after the feeder's turn.
+    lines.try_send(1).unwrap();
+    assert!(sink.kill());
+    assert!(matches!(
+        sink.wait_for_exit(WAIT).await.unwrap(),
+        ExitReason::Killed
+    ));
+    tokio::time::timeout(WAIT, lines.closed()).await.unwrap();
+    assert_eq!(late_polls.load(Ordering::SeqCst), 0);
+}
