@@ -350,3 +350,64 @@ async fn a_busy_actor_never_has_more_than_one_tick_of_an_interval_queued() {
     tokio::time::advance(ms(10)).await;
     assert_eq!(ticks(&clock, "beat").await.0.len(), 3);
 }
+
+/// Starts a due-at-once timer, lets the service (on another worker) fire
+/// it, then cancels it: the tick must never be handled.
+#[derive(Debug, Default)]
+struct Racer {
+    late_ticks: usize,
+    queued_at_cancel: usize,
+}
+
+impl Actor for Racer {
+    type Args = ();
+    /// `Some(n)`: run race `n`; `None`: a tick.
+    type Cast = Option<u32>;
+    type Call = ();
+    type Reply = (usize, usize);
+    type Error = std::convert::Infallible;
+
+    async fn init((): (), _: &mut Context<Self>) -> Result<Self, Self::Error> {
+        Ok(Racer::default())
+    }
+
+    async fn handle_cast(
+        &mut self,
+        race: Option<u32>,
+        ctx: &mut Context<Self>,
+    ) -> Result<(), Self::Error> {
+        let Some(round) = race else {
+            self.late_ticks += 1;
+            return Ok(());
+        };
+        ctx.send_after("race", Duration::ZERO, None::<u32>);
+        for _ in 0..round % 8 {
+            tokio::task::yield_now().await;
+        }
+        if ctx.myself().process.mailbox.system_len() > 0 {
+            self.queued_at_cancel += 1;
+        }
+        assert!(ctx.cancel_timer(&"race"));
+        Ok(())
+    }
+
+    async fn handle_call(
+        &mut self,
+        (): (),
+        _: &mut Context<Self>,
+    ) -> Result<(usize, usize), Self::Error> {
+        Ok((self.late_ticks, self.queued_at_cancel))
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_cancel_racing_the_service_on_another_thread_is_still_final() {
+    let (racer, _handle) = start::<Racer>(()).await.unwrap();
+    for round in 0..2_000 {
+        racer.cast(Some(round)).await.unwrap();
+    }
+    let (late_ticks, queued_at_cancel) = racer.call((), Duration::from_secs(10)).await.unwrap();
+    assert_eq!(late_ticks, 0);
+    // The race was real: some ticks were already queued when cancelled.
+    assert!(queued_at_cancel > 0, "no tick was queued at a cancel");
+}
