@@ -96,6 +96,13 @@ impl<A: Actor> fmt::Debug for Timers<A> {
     }
 }
 
+/// `start + delay`, or about thirty years from `start` if that overflows
+/// (as tokio does for a sleep of `Duration::MAX`): never a panic.
+fn after(start: Instant, delay: Duration) -> Instant {
+    const FAR: Duration = Duration::from_secs(86_400 * 365 * 30);
+    start.checked_add(delay).unwrap_or_else(|| start + FAR)
+}
+
 fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
     mutex.lock().unwrap_or_else(PoisonError::into_inner)
 }
@@ -124,7 +131,7 @@ impl<A: Actor> Timers<A> {
     ) {
         self.cancel(&*key as &dyn Any);
         let id = NEXT_TIMER.fetch_add(1, Ordering::Relaxed);
-        let due = Instant::now() + delay;
+        let due = after(Instant::now(), delay);
         let table = self.table(process);
         table.entries.insert(id, Entry { key, due, payload });
         table.service.schedule(id, due, Arc::clone(process) as _);
@@ -175,9 +182,9 @@ impl<A: Actor> Timers<A> {
             Payload::Every { period, message } => {
                 // A tick handled late delays the next one; ticks never pile up.
                 let now = Instant::now();
-                let mut next = entry.due + *period;
+                let mut next = after(entry.due, *period);
                 if next <= now {
-                    next = now + *period;
+                    next = after(now, *period);
                 }
                 entry.due = next;
                 let message = message();
@@ -211,6 +218,9 @@ impl<A: Actor> Context<A> {
     /// Sends `message` to this actor once, after `delay`, as a cast handled
     /// in order with other messages. A timer already running under `key` is
     /// replaced: its tick, even one already queued, is never delivered.
+    ///
+    /// A key is any `PartialEq` value; keys match by type and value, so a
+    /// timer started under a `String` is not found with a `&str`.
     ///
     /// ```
     /// use std::time::Duration;

@@ -411,3 +411,18 @@ async fn a_cancel_racing_the_service_on_another_thread_is_still_final() {
     // The race was real: some ticks were already queued when cancelled.
     assert!(queued_at_cancel > 0, "no tick was queued at a cancel");
 }
+
+#[tokio::test(flavor = "current_thread", start_paused = true)]
+async fn a_timer_too_far_off_to_represent_waits_instead_of_panicking() {
+    let (clock, _handle) = start::<Clock>(()).await.unwrap();
+    clock
+        .cast(Msg::After("never", Duration::MAX, 1))
+        .await
+        .unwrap();
+    clock
+        .cast(Msg::Every("rarely", Duration::MAX, 2))
+        .await
+        .unwrap();
+    assert_eq!(ticks(&clock, "never").await, (vec![], true));
+    assert!(clock.is_alive());
+}
