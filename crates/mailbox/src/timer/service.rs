@@ -113,6 +113,9 @@ impl TimerService {
     pub(crate) fn schedule(&self, id: u64, due: Instant, target: Arc<dyn TimerTarget>) {
         let mut schedule = self.lock();
         if schedule.closed {
+            // The runtime is gone; let go of the process outside the lock.
+            drop(schedule);
+            drop(target);
             return;
         }
         let earliest = schedule.deadlines.peek().map(|Reverse((at, _))| *at);
