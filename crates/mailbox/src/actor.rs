@@ -2,7 +2,7 @@
 
 use std::future::Future;
 
-use crate::{ActorRef, ExitReason, Pid, SystemMessage};
+use crate::{ActorRef, ExitReason, Pid, SystemMessage, timer::Timers};
 
 /// A process with private state that handles one message at a time.
 ///
@@ -119,11 +119,17 @@ pub trait Actor: Sized + Send + 'static {
 pub struct Context<A: Actor> {
     myself: ActorRef<A>,
     stop: Option<ExitReason>,
+    /// The actor's timers; they go with its state between activations.
+    pub(crate) timers: Timers<A>,
 }
 
 impl<A: Actor> Context<A> {
     pub(crate) fn new(myself: ActorRef<A>) -> Self {
-        Self { myself, stop: None }
+        Self {
+            myself,
+            stop: None,
+            timers: Timers::default(),
+        }
     }
 
     /// This actor's pid.

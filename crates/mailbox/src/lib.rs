@@ -97,9 +97,11 @@ mod process;
 mod process_ref;
 mod recipient;
 mod runtime;
+mod stream;
 mod sync;
 mod system;
 mod timeout;
+mod timer;
 mod wait;
 mod waiters;
 

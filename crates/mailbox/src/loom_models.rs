@@ -169,7 +169,7 @@ fn the_system_lane_comes_first() {
                     system_seen = true;
                     break;
                 }
-                Received::System(_) => panic!("no system message was sent"),
+                Received::System(_) | Received::Timer(_) => panic!("no system message was sent"),
                 Received::User(_) => {
                     assert!(!knew, "a user message overtook a pushed system message")
                 }

@@ -376,6 +376,7 @@ impl<T, S> Mailbox<T, S> {
             return Err(signal);
         }
         let queued = match signal {
+            Signal::Timer(tick) => Signal::Timer(tick),
             Signal::Stop(reason) => {
                 if !self.stop_pending.swap(true, Ordering::AcqRel) {
                     state.system.push_front(Queued {
@@ -390,11 +391,11 @@ impl<T, S> Mailbox<T, S> {
                     state.dropped += 1;
                     return Ok(Signaled::Overflowed(message));
                 }
-                message
+                Signal::Message(message)
             }
             Signal::Exit { from, reason } => {
                 if self.trap_exits.load(Ordering::Acquire) {
-                    SystemMessage::Exit { from, reason }
+                    Signal::Message(SystemMessage::Exit { from, reason })
                 } else if reason == ExitReason::Normal {
                     return Ok(Signaled::Ignored);
                 } else {
@@ -405,7 +406,7 @@ impl<T, S> Mailbox<T, S> {
         let after = state.lane_tail();
         state.system.push_back(Queued {
             after,
-            signal: Signal::Message(queued),
+            signal: queued,
         });
         Ok(Signaled::Queued(state.activate()))
     }
@@ -437,6 +438,12 @@ impl<T, S> Mailbox<T, S> {
     /// Whether the mailbox still accepts messages.
     pub(crate) fn is_open(&self) -> bool {
         !lock(&self.state).status.is_closed()
+    }
+
+    /// How many signals wait in the system lane.
+    #[cfg(all(test, not(foundation_loom)))]
+    pub(crate) fn system_len(&self) -> usize {
+        lock(&self.state).system.len()
     }
 
     /// Whether the actor is dormant: no task, its state in the mailbox.

@@ -19,6 +19,7 @@ use crate::{
     mailbox::{Activation, Kill, Mailbox, Pushed, Signaled},
     sync::Spawner,
     system::Signal,
+    timer::Timers,
     wait::{Budget, Elapsed, poll_once},
     waiters::WaiterKey,
 };
@@ -75,6 +76,8 @@ impl<A: Actor> Envelope<A> {
 /// An actor's state while it has no task: what its next activation resumes.
 pub(crate) struct Dormant<A: Actor> {
     pub(crate) actor: A,
+    /// Its timers: they keep running while it sleeps.
+    pub(crate) timers: Timers<A>,
 }
 
 impl<A: Actor> fmt::Debug for Dormant<A> {
@@ -261,6 +264,7 @@ impl<A: Actor> Process<A> {
         };
         let mut exit = ExitGuard::new(self);
         let mut ctx = crate::Context::new(ActorRef { process: me });
+        ctx.timers = dormant.timers;
         let mut actor = dormant.actor;
         let terminate = AssertUnwindSafe(actor.terminate(&reason, &mut ctx)).catch_unwind();
         let outcome = self

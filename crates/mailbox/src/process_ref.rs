@@ -184,6 +184,10 @@ impl ProcessRef {
                     from: self.pid(),
                     reason,
                 },
+                Signal::Timer(_) => SystemMessage::Exit {
+                    from: self.pid(),
+                    reason: crate::ExitReason::NoProcess,
+                },
             })
     }
 

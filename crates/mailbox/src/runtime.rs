@@ -91,7 +91,10 @@ pub async fn start_with<A: Actor>(
     let outcome = process.run_borrowed(&mut budget, init).await;
     let (failure, reason, overrides_kill) = match outcome {
         Ok(Ok(Ok(Ok(actor)))) => match ctx.take_stop() {
-            None => match process.mailbox.start_dormant(Dormant { actor }) {
+            None => match process.mailbox.start_dormant(Dormant {
+                actor,
+                timers: std::mem::take(&mut ctx.timers),
+            }) {
                 Ok(activation) => {
                     exit.disarm();
                     drop(exit);
@@ -311,7 +314,10 @@ async fn message_loop<A: Actor>(process: Arc<Process<A>>, begin: Begin<A>) -> En
         process: Arc::clone(&process),
     });
     let mut actor = match begin {
-        Begin::Resume(dormant) => dormant.actor,
+        Begin::Resume(dormant) => {
+            ctx.timers = dormant.timers;
+            dormant.actor
+        }
         Begin::Init(args) => match A::init(args, &mut ctx).await {
             Ok(actor) => {
                 process.mailbox.set_running();
@@ -332,13 +338,15 @@ async fn message_loop<A: Actor>(process: Arc<Process<A>>, begin: Begin<A>) -> En
                 // Linger for one turn: a sender on this thread may have more.
                 YieldOnce::new().await;
                 handled_in_a_row = 0;
-                match process
-                    .mailbox
-                    .hibernate(&mut inbox.batch, Dormant { actor })
-                {
+                let dormant = Dormant {
+                    actor,
+                    timers: std::mem::take(&mut ctx.timers),
+                };
+                match process.mailbox.hibernate(&mut inbox.batch, dormant) {
                     Hibernation::Dormant => return End::Dormant,
                     Hibernation::Refused(dormant, received) => {
                         actor = dormant.actor;
+                        ctx.timers = dormant.timers;
                         received
                     }
                     Hibernation::Killed(dormant, reason) => {
@@ -368,6 +376,15 @@ async fn message_loop<A: Actor>(process: Arc<Process<A>>, begin: Begin<A>) -> En
                 return End::Exit(reason);
             }
             Received::System(message) => actor.handle_system(message, &mut ctx).await,
+            // A tick whose timer was cancelled or replaced is dropped here,
+            // before any handler sees it.
+            Received::Timer(tick) => match ctx.timers.fire(tick, &process) {
+                Some(message) => actor.handle_cast(message, &mut ctx).await,
+                None => {
+                    tracing::trace!(target: "foundation::mailbox", pid = %process.pid, "tick of a cancelled timer dropped");
+                    Ok(())
+                }
+            },
         };
         if let Err(error) = outcome {
             let reason = ExitReason::error(error);

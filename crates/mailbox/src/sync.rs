@@ -16,7 +16,9 @@ pub(crate) use std::sync::{
     atomic::{AtomicBool, Ordering},
 };
 
-pub(crate) use self::executor::{AbortHandle, Spawner, current_spawner, spawn};
+pub(crate) use self::executor::{
+    AbortHandle, RuntimeId, Spawner, current_spawner, runtime_id, spawn,
+};
 
 /// Where activations run: tokio, or under loom a model of tokio's task
 /// semantics that loom can explore.
@@ -28,6 +30,13 @@ mod executor {
     pub(crate) type Spawner = tokio::runtime::Handle;
     pub(crate) use tokio::task::AbortHandle;
 
+    /// Tells runtimes apart, so each has its own timer service.
+    pub(crate) type RuntimeId = tokio::runtime::Id;
+
+    pub(crate) fn runtime_id(spawner: &Spawner) -> RuntimeId {
+        spawner.id()
+    }
+
     /// The runtime of the calling task, if there is one.
     pub(crate) fn current_spawner() -> Option<Spawner> {
         tokio::runtime::Handle::try_current().ok()
@@ -38,7 +47,7 @@ mod executor {
     where
         F: Future<Output = ()> + Send + 'static,
     {
-        // audit:allow(FND001) the process core's one spawn: every actor activation starts here and its exit is supervised through the process cell
+        // audit:allow(FND001) the process core's one spawn: actor activations, the timer service and stream feeders start here, each tied to a process cell's life
         spawner.spawn(task).abort_handle()
     }
 }
@@ -64,6 +73,11 @@ mod executor {
     pub(crate) fn current_spawner() -> Option<Spawner> {
         Some(Spawner)
     }
+
+    /// One model runtime.
+    pub(crate) type RuntimeId = ();
+
+    pub(crate) fn runtime_id(_: &Spawner) -> RuntimeId {}
 
     #[derive(Debug, Default)]
     struct TaskState {

@@ -1,6 +1,6 @@
 //! System messages: the lane that bypasses the user bound and is always handled first.
 
-use crate::{ExitReason, Pid, Reference};
+use crate::{ExitReason, Pid, Reference, timer::TimerTick};
 
 /// A message from the runtime rather than from a user of the actor.
 ///
@@ -44,4 +44,8 @@ pub(crate) enum Signal {
     Exit { from: Pid, reason: ExitReason },
     /// Anything the actor handles itself.
     Message(SystemMessage),
+    /// One of the actor's own timers came due. It takes its place behind
+    /// the user messages already queued, like a DOWN, and bypasses the
+    /// bound: each timer has at most one tick in flight.
+    Timer(TimerTick),
 }

@@ -8,6 +8,7 @@ use crate::{
     ExitReason, SystemMessage,
     sync::{Ordering, lock},
     system::Signal,
+    timer::TimerTick,
     waiters::wake_all,
 };
 
@@ -18,6 +19,9 @@ pub(crate) enum Received<T> {
     Stop(ExitReason),
     /// A DOWN or a trapped exit, for the actor's `handle_system`.
     System(SystemMessage),
+    /// One of the actor's timers came due; the actor's timer table decides
+    /// whether it still counts (a cancelled or replaced timer's tick does not).
+    Timer(TimerTick),
     User(T),
 }
 
@@ -106,6 +110,7 @@ impl<T, S> Mailbox<T, S> {
                         Received::Stop(reason)
                     }
                     Signal::Message(message) => Received::System(message),
+                    Signal::Timer(tick) => Received::Timer(tick),
                     // Exit signals never queue: they become messages or kills.
                     Signal::Exit { from, reason } => {
                         Received::System(SystemMessage::Exit { from, reason })
