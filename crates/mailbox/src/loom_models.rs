@@ -60,7 +60,7 @@ fn drain(mailbox: &Cell, seen: &mut Vec<u32>) {
     }
 }
 
-fn dormant_mailbox(capacity: usize) -> Arc<Cell> {
+fn dormant_mailbox(capacity: u32) -> Arc<Cell> {
     let mailbox = Arc::new(Cell::new(capacity, Overflow::Backpressure));
     assert!(matches!(mailbox.start_dormant(()), Ok(None)));
     mailbox

@@ -68,7 +68,7 @@ pub(crate) enum Pushed<T> {
 pub(crate) struct Activation<S> {
     pub(crate) state: S,
     /// Which activation this is; see [`Mailbox::set_abort`].
-    pub(crate) generation: u64,
+    pub(crate) generation: u32,
 }
 
 /// Why a push failed; the message is given back unconverted.
@@ -141,16 +141,18 @@ struct State<T, S> {
     system: VecDeque<Queued>,
     /// Messages in the receiver's batch, still counted against the bound.
     taken: usize,
-    /// Room promised to senders converting their message outside the lock.
-    reserved: usize,
+    /// Room promised to senders converting their message outside the lock
+    /// (at most the capacity, a `u32`).
+    reserved: u32,
     senders: Waiters,
     status: Status,
     /// Exit watchers, and a borrowed runner waiting to hear of a kill.
     status_waiters: Waiters,
     /// The actor's state while it has no task.
     dormant: Option<S>,
-    /// Counts activations, so a late abort handle of an old task is refused.
-    generation: u64,
+    /// Counts activations (wrapping), so a late abort handle of an old task
+    /// is refused.
+    generation: u32,
     abort: Option<AbortHandle>,
     dropped: u64,
     /// Run once, with the exit reason, after the exit is published.
@@ -159,13 +161,13 @@ struct State<T, S> {
 
 impl<T, S> State<T, S> {
     fn has_room(&self, capacity: usize) -> bool {
-        self.user.len() + self.taken + self.reserved < capacity
+        self.user.len() + self.taken + (self.reserved as usize) < capacity
     }
 
     /// Takes the dormant state out, if the actor is dormant, to be run.
     fn activate(&mut self) -> Option<Activation<S>> {
         let state = self.dormant.take()?;
-        self.generation += 1;
+        self.generation = self.generation.wrapping_add(1);
         Some(Activation {
             state,
             generation: self.generation,
@@ -202,12 +204,14 @@ pub(crate) struct Mailbox<T, S = ()> {
     stop_pending: AtomicBool,
     /// OTP's `trap_exit`, read when an exit signal arrives.
     trap_exits: AtomicBool,
-    capacity: usize,
+    /// A `u32` (checked when the actor starts): with the overflow policy and
+    /// the two flags it packs into one word of the process cell.
+    capacity: u32,
     overflow: Overflow,
 }
 
 impl<T, S> Mailbox<T, S> {
-    pub(crate) fn new(capacity: usize, overflow: Overflow) -> Self {
+    pub(crate) fn new(capacity: u32, overflow: Overflow) -> Self {
         Self {
             state: Mutex::new(State {
                 user: VecDeque::new(),
@@ -250,7 +254,7 @@ impl<T, S> Mailbox<T, S> {
         };
         let mut state = lock(&self.state);
         // The common case first, in line: an open mailbox with room.
-        if !state.status.is_closed() && state.has_room(self.capacity) {
+        if !state.status.is_closed() && state.has_room(self.capacity()) {
             if key.is_registered() {
                 state.senders.remove(key);
             }
@@ -291,7 +295,7 @@ impl<T, S> Mailbox<T, S> {
             state.senders.remove(key);
             return Admission::Closed;
         }
-        if state.has_room(self.capacity) {
+        if state.has_room(self.capacity()) {
             if key.is_registered() {
                 state.senders.remove(key);
             }
@@ -348,7 +352,7 @@ impl<T, S> Mailbox<T, S> {
         }
         let mut state = lock(&self.state);
         let was_woken = !state.senders.remove(key);
-        let next = if was_woken && state.has_room(self.capacity) {
+        let next = if was_woken && state.has_room(self.capacity()) {
             state.senders.pop()
         } else {
             None
@@ -387,7 +391,7 @@ impl<T, S> Mailbox<T, S> {
                 return Ok(Signaled::Queued(state.activate()));
             }
             Signal::Message(message) => {
-                if bounded && state.system.len() >= self.capacity {
+                if bounded && state.system.len() >= self.capacity() {
                     state.dropped += 1;
                     return Ok(Signaled::Overflowed(message));
                 }
@@ -425,6 +429,10 @@ impl<T, S> Mailbox<T, S> {
         before - state.system.len()
     }
 
+    fn capacity(&self) -> usize {
+        self.capacity as usize
+    }
+
     /// Sets OTP's `trap_exit` flag: exit signals arriving from now on become
     /// messages instead of exits.
     pub(crate) fn set_trap_exits(&self, trap: bool) {
@@ -458,7 +466,7 @@ impl<T, S> Mailbox<T, S> {
         let reserved_slots = state.user.capacity() + state.taken;
         MailboxStats {
             queued: state.user.len() + state.taken,
-            capacity: self.capacity,
+            capacity: self.capacity(),
             dropped: state.dropped,
             reserved_slots,
             reserved_bytes: reserved_slots * std::mem::size_of::<T>(),

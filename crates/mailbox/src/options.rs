@@ -43,8 +43,9 @@ impl ActorOptions {
         }
     }
 
-    /// The most user messages the mailbox holds. Must be at least 1;
-    /// [`start`](crate::start) rejects 0 with a typed error.
+    /// The most user messages the mailbox holds. Must be at least 1 and at
+    /// most `u32::MAX`; [`start`](crate::start) rejects anything else with
+    /// [`StartError::InvalidOptions`](crate::StartError::InvalidOptions).
     pub fn capacity(mut self, capacity: usize) -> Self {
         self.capacity = capacity;
         self

@@ -119,7 +119,7 @@ impl<A: Actor> fmt::Debug for Process<A> {
 
 impl<A: Actor> Process<A> {
     pub(crate) fn new(
-        capacity: usize,
+        capacity: u32,
         overflow: Overflow,
         dead_letters: Option<Arc<dyn DeadLetterSink>>,
         runtime: Spawner,

@@ -169,9 +169,14 @@ fn prepare<A: Actor>(options: ActorOptions) -> Result<Arc<Process<A>>, StartErro
             "mailbox capacity must be at least 1",
         ));
     }
+    let Ok(capacity) = u32::try_from(options.capacity) else {
+        return Err(StartError::InvalidOptions(
+            "mailbox capacity must be at most 4,294,967,295",
+        ));
+    };
     let runtime = crate::sync::current_spawner().ok_or(StartError::NoRuntime)?;
     Ok(Process::<A>::new(
-        options.capacity,
+        capacity,
         options.overflow,
         options.dead_letters,
         runtime,
@@ -195,7 +200,7 @@ pub(crate) fn launch<A: Actor>(process: Arc<Process<A>>, activation: Activation<
 }
 
 /// The one place in Foundation an actor's task is spawned.
-fn spawn_task<A: Actor>(process: Arc<Process<A>>, begin: Begin<A>, generation: u64) {
+fn spawn_task<A: Actor>(process: Arc<Process<A>>, begin: Begin<A>, generation: u32) {
     // The activation, and with it the guard that finishes the exit, exists
     // before the task does: a runtime that drops the task unpolled (it was
     // aborted first, or the runtime has shut down) still finishes the exit.

@@ -73,7 +73,7 @@ impl<T, S> Mailbox<T, S> {
     /// Records how to abort the task of activation `generation`. A handle
     /// from an activation that already went dormant again is ignored; a
     /// kill that came while the task was being started aborts it now.
-    pub(crate) fn set_abort(&self, generation: u64, abort: AbortHandle) {
+    pub(crate) fn set_abort(&self, generation: u32, abort: AbortHandle) {
         let mut state = lock(&self.state);
         if state.generation != generation || state.dormant.is_some() {
             return;

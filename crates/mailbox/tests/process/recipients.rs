@@ -84,3 +84,15 @@ async fn a_conversion_that_panics_gives_its_room_back_and_poisons_nothing() {
     assert_eq!(rx.recv().await, Some(7));
     log.call((), PATIENCE).await.unwrap();
 }
+
+/// A capacity the mailbox cannot count to is refused when the actor starts,
+/// not truncated.
+#[tokio::test]
+async fn a_capacity_beyond_u32_is_refused_at_start() {
+    let (tx, _rx) = mpsc::unbounded_channel();
+    let refused = start_with::<Log>(tx, ActorOptions::new().capacity(usize::MAX)).await;
+    assert!(matches!(
+        refused,
+        Err(foundation_mailbox::StartError::InvalidOptions(_))
+    ));
+}
