@@ -3,6 +3,7 @@
 //! Each stop is a module of its own; later issues add stops.
 
 mod monitors;
+mod names_timers;
 mod persistence;
 mod process;
 mod rate_limiter;
@@ -25,6 +26,8 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     process::run().await?;
     println!();
     monitors::run().await?;
+    println!();
+    names_timers::run().await?;
     println!();
     rate_limiter::run();
     println!();

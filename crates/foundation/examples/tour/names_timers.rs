@@ -1,0 +1,161 @@
+//! The tour's stop for the process core's newer parts: a name to reach an
+//! actor by, a timer the actor owns and cancels for good, and a DOWN that
+//! arrives after the dead worker's last message.
+
+use std::time::Duration;
+
+use foundation::mailbox::{
+    Actor, ActorRef, Context, ExitReason, Reference, Registry, SystemMessage, start,
+};
+use tokio::sync::mpsc;
+
+const TIMEOUT: Duration = Duration::from_secs(1);
+const TICK: Duration = Duration::from_millis(10);
+
+/// Counts the ticks of its own interval timer and reports each one.
+#[derive(Debug)]
+struct Metronome {
+    ticks: u32,
+    report: mpsc::UnboundedSender<u32>,
+}
+
+#[derive(Clone, Debug)]
+struct Tick;
+
+/// How many beats the metronome plays before it cancels its own timer.
+const BEATS: u32 = 3;
+
+impl Actor for Metronome {
+    type Args = mpsc::UnboundedSender<u32>;
+    type Cast = Tick;
+    type Call = ();
+    type Reply = u32;
+    type Error = std::convert::Infallible;
+
+    async fn init(report: Self::Args, ctx: &mut Context<Self>) -> Result<Self, Self::Error> {
+        // The timer belongs to the actor: no task waits for it, and it goes
+        // when the actor does.
+        ctx.interval("beat", TICK, Tick);
+        Ok(Metronome { ticks: 0, report })
+    }
+
+    async fn handle_cast(&mut self, _: Tick, ctx: &mut Context<Self>) -> Result<(), Self::Error> {
+        self.ticks += 1;
+        let _ = self.report.send(self.ticks);
+        if self.ticks == BEATS {
+            // A cancel is final, even for a tick already queued: the count
+            // stops here whatever the scheduler did meanwhile.
+            ctx.cancel_timer(&"beat");
+        }
+        Ok(())
+    }
+
+    async fn handle_call(&mut self, (): (), _ctx: &mut Context<Self>) -> Result<u32, Self::Error> {
+        Ok(self.ticks)
+    }
+}
+
+/// Prints what it is sent and the DOWNs it gets, in the order it gets them.
+#[derive(Debug)]
+struct Foreman(mpsc::UnboundedSender<String>);
+
+impl Actor for Foreman {
+    type Args = mpsc::UnboundedSender<String>;
+    type Cast = String;
+    type Call = ();
+    type Reply = ();
+    type Error = std::convert::Infallible;
+
+    async fn init(log: Self::Args, _ctx: &mut Context<Self>) -> Result<Self, Self::Error> {
+        Ok(Foreman(log))
+    }
+
+    async fn handle_cast(
+        &mut self,
+        line: String,
+        _ctx: &mut Context<Self>,
+    ) -> Result<(), Self::Error> {
+        let _ = self.0.send(line);
+        Ok(())
+    }
+
+    async fn handle_call(&mut self, (): (), _ctx: &mut Context<Self>) -> Result<(), Self::Error> {
+        Ok(())
+    }
+
+    async fn handle_system(
+        &mut self,
+        message: SystemMessage,
+        _ctx: &mut Context<Self>,
+    ) -> Result<(), Self::Error> {
+        if let SystemMessage::Down(down) = message {
+            let _ = self.0.send(format!("DOWN ({})", down.reason));
+        }
+        Ok(())
+    }
+}
+
+/// Sends its result to the foreman, then stops.
+#[derive(Debug)]
+struct Worker(ActorRef<Foreman>);
+
+impl Actor for Worker {
+    type Args = ActorRef<Foreman>;
+    type Cast = ();
+    type Call = ();
+    type Reply = ();
+    type Error = std::convert::Infallible;
+
+    async fn init(foreman: Self::Args, _ctx: &mut Context<Self>) -> Result<Self, Self::Error> {
+        Ok(Worker(foreman))
+    }
+
+    async fn handle_cast(&mut self, (): (), ctx: &mut Context<Self>) -> Result<(), Self::Error> {
+        let _ = self.0.cast("the job is done".to_owned()).await;
+        ctx.stop(ExitReason::Normal);
+        Ok(())
+    }
+
+    async fn handle_call(&mut self, (): (), _ctx: &mut Context<Self>) -> Result<(), Self::Error> {
+        Ok(())
+    }
+}
+
+pub(crate) async fn run() -> Result<(), Box<dyn std::error::Error>> {
+    println!("== names, timers and the order of signals");
+
+    let names: Registry<&'static str> = Registry::new();
+    let (report, mut ticks) = mpsc::unbounded_channel();
+    let (metronome, handle) = start::<Metronome>(report).await?;
+    names.register("metronome", &metronome)?;
+    for _ in 0..BEATS {
+        if let Some(tick) = ticks.recv().await {
+            println!("  tick {tick}");
+        }
+    }
+    let counted = names.call::<Metronome>("metronome", (), TIMEOUT).await?;
+    println!("  asked by name: {counted} ticks, then it cancelled its own timer for good");
+    metronome.stop(ExitReason::Normal, TIMEOUT).await?;
+    handle.wait(TIMEOUT).await?;
+    println!(
+        "  stopped: the name is free again ({} names registered)",
+        names.len()
+    );
+
+    let (log, mut lines) = mpsc::unbounded_channel();
+    let (foreman, _foreman) = start::<Foreman>(log).await?;
+    let (worker, worker_handle) = start::<Worker>(foreman.clone()).await?;
+    worker
+        .process_ref()
+        .notify_on_exit(&foreman.process_ref(), Reference::new());
+    worker.cast(()).await?;
+    worker_handle.wait(TIMEOUT).await?;
+    for _ in 0..2 {
+        if let Some(line) = lines.recv().await {
+            println!("  the foreman sees: {line}");
+        }
+    }
+    println!("  (a DOWN never overtakes the dead worker's last message)");
+    foreman.stop(ExitReason::Normal, TIMEOUT).await?;
+    Ok(())
+}
