@@ -1,0 +1,157 @@
+//! Durability: message codecs, the stored form of an entry, the writer task that keeps the store in step, and loading at open.
+
+use std::{fmt, marker::PhantomData};
+
+use foundation_persistence::{StateStore, Store, StoreError, codec};
+use serde::{Deserialize, Serialize, de::DeserializeOwned};
+use tokio::sync::{mpsc, oneshot};
+
+use crate::{Entry, EntryId, FlushError, Message};
+
+/// The schema version of [`Stored`]; bump it when its shape changes.
+const RECORD_SCHEMA: u32 = 1;
+/// The schema version message payloads are written with.
+const MESSAGE_SCHEMA: u32 = 1;
+
+/// A message codec with its type erased, so the queue can hold one per type.
+pub(crate) trait ErasedCodec: Send + Sync + 'static {
+    fn encode(&self, key: &str, message: &Message) -> Result<Vec<u8>, String>;
+    fn decode(&self, key: &str, bytes: &[u8]) -> Result<Message, String>;
+}
+
+/// The codec of one message type: the persistence crate's checked format.
+pub(crate) struct Codec<M>(PhantomData<fn() -> M>);
+
+impl<M> Codec<M> {
+    pub(crate) fn new() -> Self {
+        Self(PhantomData)
+    }
+}
+
+impl<M> ErasedCodec for Codec<M>
+where
+    M: Serialize + DeserializeOwned + Send + 'static,
+{
+    fn encode(&self, key: &str, message: &Message) -> Result<Vec<u8>, String> {
+        let message = message
+            .downcast_ref::<M>()
+            .ok_or_else(|| format!("not a {}", std::any::type_name::<M>()))?;
+        codec::encode(key, MESSAGE_SCHEMA, message).map_err(|error| error.to_string())
+    }
+
+    fn decode(&self, key: &str, bytes: &[u8]) -> Result<Message, String> {
+        codec::decode::<M>(key, bytes, MESSAGE_SCHEMA)
+            .map(Message::new)
+            .map_err(|error| error.to_string())
+    }
+}
+
+/// An entry as the store keeps it: its listing and its message's bytes.
+#[derive(Serialize, Deserialize)]
+pub(crate) struct Stored {
+    pub(crate) entry: Entry,
+    pub(crate) payload: Vec<u8>,
+}
+
+/// The store key of entry `id` in the queue named `name`: ids are
+/// zero-padded so the store's byte order is append order.
+pub(crate) fn key(name: &str, id: EntryId) -> String {
+    format!("{}{:020}", prefix(name), id.get())
+}
+
+pub(crate) fn prefix(name: &str) -> String {
+    format!("dead-letter/{name}/")
+}
+
+pub(crate) fn encode_record(key: &str, stored: &Stored) -> Result<Vec<u8>, String> {
+    codec::encode(key, RECORD_SCHEMA, stored).map_err(|error| error.to_string())
+}
+
+/// What the writer task is asked to do, in order.
+pub(crate) enum Write {
+    Put { key: String, bytes: Vec<u8> },
+    Delete { key: String },
+    Flush(oneshot::Sender<Result<(), StoreError>>),
+}
+
+/// The sending side of the writer: every change to the store goes through
+/// one task, so a delete never overtakes the put it undoes.
+#[derive(Clone)]
+pub(crate) struct Writer {
+    sender: mpsc::UnboundedSender<Write>,
+}
+
+impl fmt::Debug for Writer {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Writer").finish_non_exhaustive()
+    }
+}
+
+impl Writer {
+    /// Starts the writer for `store`. It ends when the last queue handle is
+    /// dropped (its channel closes), after finishing the writes queued.
+    pub(crate) fn start(store: Store, on_error: impl Fn() + Send + 'static) -> Self {
+        let (sender, mut receiver) = mpsc::unbounded_channel::<Write>();
+        // audit:allow(FND001) the writer is owned by its queue: it runs until the queue's last handle drops and closes its channel, then finishes the writes already queued and ends
+        tokio::spawn(async move {
+            let mut failed: Option<StoreError> = None;
+            while let Some(write) = receiver.recv().await {
+                let outcome = match write {
+                    Write::Put { key, bytes } => store.put(&key, bytes).await.map(drop),
+                    Write::Delete { key } => store.delete(&key).await.map(drop),
+                    Write::Flush(reply) => {
+                        // A flush that nobody awaits any more is not an error.
+                        let _ = reply.send(failed.take().map_or(Ok(()), Err));
+                        continue;
+                    }
+                };
+                if let Err(error) = outcome {
+                    tracing::error!(target: "foundation::dead_letter", %error, "dead-letter store write failed; the entry stays in memory");
+                    on_error();
+                    failed.get_or_insert(error);
+                }
+            }
+        });
+        Self { sender }
+    }
+
+    /// Queues a write; it fails only once the writer's runtime is gone.
+    pub(crate) fn send(&self, write: Write) -> bool {
+        self.sender.send(write).is_ok()
+    }
+
+    /// Waits until every write queued before it is done.
+    pub(crate) async fn flush(&self) -> Result<(), FlushError> {
+        let (reply, answer) = oneshot::channel();
+        if !self.send(Write::Flush(reply)) {
+            return Err(FlushError::WriterStopped);
+        }
+        answer.await.map_err(|_| FlushError::WriterStopped)??;
+        Ok(())
+    }
+}
+
+/// Reads every stored entry of the queue named `name`, oldest first. An
+/// entry that cannot be decoded is skipped, logged and counted: a damaged
+/// record must not keep the rest from loading.
+pub(crate) async fn load(store: &Store, name: &str) -> Result<(Vec<Stored>, u64), StoreError> {
+    let mut loaded = Vec::new();
+    let mut corrupt = 0;
+    for listed in store.list(&prefix(name)).await? {
+        let Some(found) = store.get(&listed.key).await? else {
+            continue;
+        };
+        match codec::decode::<Stored>(&listed.key, &found.value, RECORD_SCHEMA) {
+            Ok(stored) => loaded.push(stored),
+            Err(error) => {
+                corrupt += 1;
+                tracing::error!(target: "foundation::dead_letter", key = %listed.key, %error, "skipping a dead letter that cannot be decoded");
+            }
+        }
+    }
+    loaded.sort_by_key(|stored| stored.entry.id);
+    Ok((loaded, corrupt))
+}
+
+#[cfg(test)]
+mod tests;
