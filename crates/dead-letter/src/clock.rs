@@ -108,6 +108,8 @@ impl foundation_rate_limiter::Clock for LimiterClock {
         self.clock
             .now()
             .duration_since(self.origin)
-            .map_or(0, |since| u64::try_from(since.as_nanos()).unwrap_or(u64::MAX))
+            .map_or(0, |since| {
+                u64::try_from(since.as_nanos()).unwrap_or(u64::MAX)
+            })
     }
 }

@@ -59,7 +59,9 @@ impl Suppress {
     }
 
     pub(crate) fn matches(&self, type_name: &str, reason: ReasonClass) -> bool {
-        self.type_name.as_deref().is_none_or(|name| name == type_name)
+        self.type_name
+            .as_deref()
+            .is_none_or(|name| name == type_name)
             && self.reason.is_none_or(|class| class == reason)
     }
 }

@@ -347,9 +347,9 @@ mod unix_millis {
         at: &SystemTime,
         serializer: S,
     ) -> Result<S::Ok, S::Error> {
-        let millis = at
-            .duration_since(UNIX_EPOCH)
-            .map_or(0, |since| u64::try_from(since.as_millis()).unwrap_or(u64::MAX));
+        let millis = at.duration_since(UNIX_EPOCH).map_or(0, |since| {
+            u64::try_from(since.as_millis()).unwrap_or(u64::MAX)
+        });
         serializer.serialize_u64(millis)
     }
 

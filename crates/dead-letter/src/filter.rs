@@ -87,15 +87,15 @@ impl Filter {
                 .type_name
                 .as_ref()
                 .is_none_or(|name| *name == entry.type_name)
-            && self.reason.is_none_or(|class| class == entry.reason.class())
+            && self
+                .reason
+                .is_none_or(|class| class == entry.reason.class())
             && self.status.is_none_or(|status| status == entry.status)
             && self.storage.is_none_or(|storage| storage == entry.storage)
             && self
                 .metadata
                 .iter()
                 .all(|(key, value)| entry.metadata.get(key) == Some(value))
-            && self
-                .failed_before
-                .is_none_or(|at| entry.first_failure < at)
+            && self.failed_before.is_none_or(|at| entry.first_failure < at)
     }
 }

@@ -92,12 +92,15 @@ mod sync;
 pub use crate::{
     clock::{Clock, ManualClock, TokioClock},
     config::{Config, Overflow, Suppress},
-    entry::{Attempt, Entry, EntryId, Kind, Letter, Message, Metadata, Reason, ReasonClass, Status, Storage},
+    entry::{
+        Attempt, Entry, EntryId, Kind, Letter, Message, Metadata, Reason, ReasonClass, Status,
+        Storage,
+    },
     error::{AppendError, ConfigError, FlushError, OpenError},
     filter::Filter,
     queue::{DeadLetterQueue, Stats},
     redrive::{
-        RedriveHandle, RedriveId, RedriveOptions, RedriveReport, RedriveTaskInfo, Resolver,
-        Typed, Undelivered, typed,
+        RedriveHandle, RedriveId, RedriveOptions, RedriveReport, RedriveTaskInfo, Resolver, Typed,
+        Undelivered, typed,
     },
 };

@@ -448,7 +448,10 @@ impl DeadLetterQueue {
             return 0;
         };
         let now = self.now();
-        self.remove_where(|entry| is_older(entry.first_failure, now, max_age), |stats, n| stats.pruned += n)
+        self.remove_where(
+            |entry| is_older(entry.first_failure, now, max_age),
+            |stats, n| stats.pruned += n,
+        )
     }
 
     /// Up to `limit` entries that match `filter`, oldest first.
@@ -584,9 +587,9 @@ impl DeadLetterQueue {
     /// The time, to the millisecond the store keeps.
     pub(crate) fn now(&self) -> SystemTime {
         let now = self.inner.clock.now();
-        let millis = now
-            .duration_since(UNIX_EPOCH)
-            .map_or(0, |since| u64::try_from(since.as_millis()).unwrap_or(u64::MAX));
+        let millis = now.duration_since(UNIX_EPOCH).map_or(0, |since| {
+            u64::try_from(since.as_millis()).unwrap_or(u64::MAX)
+        });
         UNIX_EPOCH + Duration::from_millis(millis)
     }
 }

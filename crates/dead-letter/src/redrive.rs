@@ -12,10 +12,9 @@ use foundation_mailbox::SendError;
 use tokio::{task::AbortHandle, time::MissedTickBehavior};
 
 use crate::{
-    DeadLetterQueue, Entry, EntryId, Filter, Letter, Message, Status,
+    Attempt, DeadLetterQueue, Entry, EntryId, Filter, Letter, Message, Status,
     queue::{Inner, trim_history},
     sync::{Arc, Mutex, lock},
-    Attempt,
 };
 
 /// Delivers a redriven entry. The original recipient may be dead; a
@@ -414,7 +413,11 @@ impl DeadLetterQueue {
                 }
                 after = slot.entry.id;
                 slot.in_flight = true;
-                (slot.entry.clone(), slot.message.take(), slot.payload.clone())
+                (
+                    slot.entry.clone(),
+                    slot.message.take(),
+                    slot.payload.clone(),
+                )
             };
             let (entry, message, payload) = picked;
             let message = match (message, payload) {
@@ -480,11 +483,7 @@ impl DeadLetterQueue {
     /// and runs [`redrive`](Self::redrive) with `resolver` and `options`.
     /// Needs a tokio runtime; under paused time it runs as tokio's clock
     /// advances.
-    pub fn spawn_redrive(
-        &self,
-        resolver: impl Resolver,
-        options: RedriveOptions,
-    ) -> RedriveHandle {
+    pub fn spawn_redrive(&self, resolver: impl Resolver, options: RedriveOptions) -> RedriveHandle {
         let interval = options.interval.max(Duration::from_millis(1));
         let task = {
             let mut running = lock(&self.inner.tasks.running);
