@@ -88,6 +88,8 @@ mod noise;
 mod queue;
 mod redrive;
 mod sync;
+#[cfg(test)]
+mod test_support;
 
 pub use crate::{
     clock::{Clock, ManualClock, TokioClock},

@@ -8,7 +8,7 @@ use std::{
     time::Duration,
 };
 
-use foundation_mailbox::SendError;
+use foundation_mailbox::{NamedSendError, SendError};
 use tokio::{task::AbortHandle, time::MissedTickBehavior};
 
 use crate::{
@@ -87,6 +87,13 @@ impl<M> fmt::Debug for Undelivered<M> {
 
 impl<M> From<SendError<M>> for Undelivered<M> {
     fn from(error: SendError<M>) -> Self {
+        let reason = error.to_string();
+        Self::new(error.into_inner(), reason)
+    }
+}
+
+impl<M> From<NamedSendError<M>> for Undelivered<M> {
+    fn from(error: NamedSendError<M>) -> Self {
         let reason = error.to_string();
         Self::new(error.into_inner(), reason)
     }
@@ -499,10 +506,12 @@ impl DeadLetterQueue {
         };
         let queue = Arc::downgrade(&self.inner);
         let shared = Arc::clone(&task);
+        // The first run is one interval after this call, not after the
+        // task first gets to run.
+        let first = tokio::time::Instant::now() + interval;
         // audit:allow(FND001) the redrive is owned by its queue: it holds only a weak reference, ends when the queue's last handle drops, and is aborted by `cancel` or when the queue is dropped
         let join = tokio::spawn(async move {
-            let mut ticks =
-                tokio::time::interval_at(tokio::time::Instant::now() + interval, interval);
+            let mut ticks = tokio::time::interval_at(first, interval);
             ticks.set_missed_tick_behavior(MissedTickBehavior::Delay);
             loop {
                 ticks.tick().await;

@@ -2,42 +2,14 @@
 
 use std::time::{Duration, UNIX_EPOCH};
 
-use foundation_mailbox::{
-    Actor, ActorOptions, Context, Overflow as MailboxOverflow, Pid, start_with,
-};
+use foundation_mailbox::{ActorOptions, Overflow as MailboxOverflow, Pid, start_with};
 
 use crate::{
     AppendError, Config, DeadLetterQueue, Filter, Kind, Letter, ManualClock, Overflow, Reason,
-    ReasonClass, Stats, Status, Storage, Suppress,
+    ReasonClass, Stats, Status, Storage, Suppress, test_support::Counter,
 };
 
 const TIMEOUT: Duration = Duration::from_secs(5);
-
-/// Adds what it is sent; answers calls with the total; a 0 crashes it.
-#[derive(Debug)]
-pub(crate) struct Counter(u64);
-
-impl Actor for Counter {
-    type Args = ();
-    type Cast = u64;
-    type Call = ();
-    type Reply = u64;
-    type Error = std::convert::Infallible;
-
-    async fn init((): (), _: &mut Context<Self>) -> Result<Self, Self::Error> {
-        Ok(Counter(0))
-    }
-
-    async fn handle_cast(&mut self, add: u64, _: &mut Context<Self>) -> Result<(), Self::Error> {
-        assert!(add != 0, "counter told to crash");
-        self.0 += add;
-        Ok(())
-    }
-
-    async fn handle_call(&mut self, (): (), _: &mut Context<Self>) -> Result<u64, Self::Error> {
-        Ok(self.0)
-    }
-}
 
 fn clock() -> ManualClock {
     ManualClock::at(UNIX_EPOCH + Duration::from_secs(1_000_000))
