@@ -69,9 +69,16 @@ pub(crate) fn encode_record(key: &str, stored: &Stored) -> Result<Vec<u8>, Strin
 
 /// What the writer task is asked to do, in order.
 pub(crate) enum Write {
-    Put { key: String, bytes: Vec<u8> },
-    Delete { key: String },
+    Put {
+        key: String,
+        bytes: Vec<u8>,
+    },
+    Delete {
+        key: String,
+    },
     Flush(oneshot::Sender<Result<(), StoreError>>),
+    /// Finish, answer with the last failure, and release the store.
+    Close(oneshot::Sender<Result<(), StoreError>>),
 }
 
 /// The sending side of the writer: every change to the store goes through
@@ -104,6 +111,11 @@ impl Writer {
                         let _ = reply.send(failed.take().map_or(Ok(()), Err));
                         continue;
                     }
+                    Write::Close(reply) => {
+                        drop(store);
+                        let _ = reply.send(failed.take().map_or(Ok(()), Err));
+                        return;
+                    }
                 };
                 if let Err(error) = outcome {
                     tracing::error!(target: "foundation::dead_letter", %error, "dead-letter store write failed; the entry stays in memory");
@@ -120,10 +132,16 @@ impl Writer {
         self.sender.send(write).is_ok()
     }
 
-    /// Waits until every write queued before it is done.
-    pub(crate) async fn flush(&self) -> Result<(), FlushError> {
+    /// Waits until every write queued before it is done; with `close`,
+    /// the writer then releases the store and stops.
+    pub(crate) async fn flush(&self, close: bool) -> Result<(), FlushError> {
         let (reply, answer) = oneshot::channel();
-        if !self.send(Write::Flush(reply)) {
+        let write = if close {
+            Write::Close(reply)
+        } else {
+            Write::Flush(reply)
+        };
+        if !self.send(write) {
             return Err(FlushError::WriterStopped);
         }
         answer.await.map_err(|_| FlushError::WriterStopped)??;

@@ -230,7 +230,7 @@ impl DeadLetterQueue {
     pub async fn append(&self, letter: Letter) -> Result<EntryId, AppendError> {
         let (id, storage) = self.insert(letter)?;
         if let (Storage::Durable, Some(writer)) = (storage, &self.inner.writer) {
-            match writer.flush().await {
+            match writer.flush(false).await {
                 Ok(()) => {}
                 Err(FlushError::Store(source)) => {
                     self.mark_in_memory(id);
@@ -270,7 +270,23 @@ impl DeadLetterQueue {
     /// in-memory queue always succeeds.
     pub async fn flush(&self) -> Result<(), FlushError> {
         match &self.inner.writer {
-            Some(writer) => writer.flush().await,
+            Some(writer) => writer.flush(false).await,
+            None => Ok(()),
+        }
+    }
+
+    /// Finishes the store writes queued so far, then releases the store (a
+    /// redb file can then be opened again, by this program or another).
+    /// The queue keeps working in memory: entries appended after a close,
+    /// and changes to durable ones, are not written.
+    ///
+    /// # Errors
+    ///
+    /// A [`FlushError`] if a write since the last flush failed, or the
+    /// store was already released.
+    pub async fn close(&self) -> Result<(), FlushError> {
+        match &self.inner.writer {
+            Some(writer) => writer.flush(true).await,
             None => Ok(()),
         }
     }
