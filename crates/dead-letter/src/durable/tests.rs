@@ -61,7 +61,7 @@ async fn entries_with_a_codec_survive_closing_and_reopening_a_redb_store() {
         .await
         .unwrap();
     let listed = queue.list(&Filter::all(), 10);
-    assert_eq!(listed, [before.clone()]);
+    assert_eq!(listed, std::slice::from_ref(&before));
     assert_eq!(listed[0].storage, Storage::Durable);
     assert_eq!(listed[0].attempts, 3);
     assert_eq!(listed[0].history.len(), 2);
