@@ -2,6 +2,7 @@
 //!
 //! Each stop is a module of its own; later issues add stops.
 
+mod dead_letter;
 mod monitors;
 mod persistence;
 mod process;
@@ -31,5 +32,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     supervision::run().await?;
     println!();
     persistence::run().await?;
+    println!();
+    dead_letter::run().await?;
     Ok(())
 }
