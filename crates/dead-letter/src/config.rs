@@ -79,6 +79,8 @@ impl Suppress {
 /// | [`redrive_rate`](Self::redrive_rate) | unlimited |
 /// | [`warnings`](Self::warnings) | 10 per 10 s |
 /// | [`name`](Self::name) | `"default"` |
+/// | [`write_queue`](Self::write_queue) | 4,096 store writes |
+/// | [`store_timeout`](Self::store_timeout) | 30 s |
 /// | [`clock`](Self::clock) | [`TokioClock`] |
 #[derive(Clone)]
 pub struct Config {
@@ -91,6 +93,8 @@ pub struct Config {
     pub(crate) warnings: Option<foundation_rate_limiter::Config>,
     pub(crate) suppress: Vec<Suppress>,
     pub(crate) name: String,
+    pub(crate) write_queue: usize,
+    pub(crate) store_timeout: Duration,
     pub(crate) clock: Option<Arc<dyn Clock>>,
     pub(crate) codecs: HashMap<String, Arc<dyn ErasedCodec>>,
 }
@@ -110,6 +114,8 @@ impl Default for Config {
             )),
             suppress: Vec::new(),
             name: String::from("default"),
+            write_queue: 4096,
+            store_timeout: Duration::from_secs(30),
             clock: None,
             codecs: HashMap::new(),
         }
@@ -130,6 +136,8 @@ impl fmt::Debug for Config {
             .field("warnings", &self.warnings)
             .field("suppress", &self.suppress)
             .field("name", &self.name)
+            .field("write_queue", &self.write_queue)
+            .field("store_timeout", &self.store_timeout)
             .field("codecs", &codecs)
             .finish_non_exhaustive()
     }
@@ -194,6 +202,23 @@ impl Config {
     /// `dead-letter/<name>/`, so several queues can share one store.
     pub fn name(mut self, name: impl Into<String>) -> Self {
         self.name = name.into();
+        self
+    }
+
+    /// How many store writes may wait for the writer. A write that finds
+    /// the queue full is refused: a new or changed entry stays in memory,
+    /// and a removed one may come back after a restart; both are logged
+    /// and counted in [`Stats::store_errors`](crate::Stats::store_errors).
+    pub fn write_queue(mut self, bound: usize) -> Self {
+        self.write_queue = bound;
+        self
+    }
+
+    /// How long [`append`](crate::DeadLetterQueue::append),
+    /// [`flush`](crate::DeadLetterQueue::flush) and
+    /// [`close`](crate::DeadLetterQueue::close) wait for the store.
+    pub fn store_timeout(mut self, timeout: Duration) -> Self {
+        self.store_timeout = timeout;
         self
     }
 

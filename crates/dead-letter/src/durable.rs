@@ -1,6 +1,6 @@
 //! Durability: message codecs, the stored form of an entry, the writer task that keeps the store in step, and loading at open.
 
-use std::{fmt, marker::PhantomData};
+use std::{fmt, marker::PhantomData, time::Duration};
 
 use foundation_persistence::{StateStore, Store, StoreError, codec};
 use serde::{Deserialize, Serialize, de::DeserializeOwned};
@@ -82,10 +82,13 @@ pub(crate) enum Write {
 }
 
 /// The sending side of the writer: every change to the store goes through
-/// one task, so a delete never overtakes the put it undoes.
+/// one task, so a delete never overtakes the put it undoes. Its queue is
+/// bounded ([`Config::write_queue`](crate::Config::write_queue)): a write
+/// that finds it full is refused and counted, and the entry stays in memory.
 #[derive(Clone)]
 pub(crate) struct Writer {
-    sender: mpsc::UnboundedSender<Write>,
+    sender: mpsc::Sender<Write>,
+    timeout: Duration,
 }
 
 impl fmt::Debug for Writer {
@@ -97,8 +100,13 @@ impl fmt::Debug for Writer {
 impl Writer {
     /// Starts the writer for `store`. It ends when the last queue handle is
     /// dropped (its channel closes), after finishing the writes queued.
-    pub(crate) fn start(store: Store, on_error: impl Fn() + Send + 'static) -> Self {
-        let (sender, mut receiver) = mpsc::unbounded_channel::<Write>();
+    pub(crate) fn start(
+        store: Store,
+        bound: usize,
+        timeout: Duration,
+        on_error: impl Fn() + Send + 'static,
+    ) -> Self {
+        let (sender, mut receiver) = mpsc::channel::<Write>(bound.max(1));
         // audit:allow(FND001) the writer is owned by its queue: it runs until the queue's last handle drops and closes its channel, then finishes the writes already queued and ends
         tokio::spawn(async move {
             let mut failed: Option<StoreError> = None;
@@ -107,13 +115,12 @@ impl Writer {
                     Write::Put { key, bytes } => store.put(&key, bytes).await.map(drop),
                     Write::Delete { key } => store.delete(&key).await.map(drop),
                     Write::Flush(reply) => {
-                        // A flush that nobody awaits any more is not an error.
-                        let _ = reply.send(failed.take().map_or(Ok(()), Err));
+                        answer(reply, failed.take());
                         continue;
                     }
                     Write::Close(reply) => {
                         drop(store);
-                        let _ = reply.send(failed.take().map_or(Ok(()), Err));
+                        answer(reply, failed.take());
                         return;
                     }
                 };
@@ -124,12 +131,19 @@ impl Writer {
                 }
             }
         });
-        Self { sender }
+        Self { sender, timeout }
     }
 
-    /// Queues a write; it fails only once the writer's runtime is gone.
+    /// Queues a write without waiting; `false` if the writer's queue is
+    /// full or the writer has stopped.
     pub(crate) fn send(&self, write: Write) -> bool {
-        self.sender.send(write).is_ok()
+        match self.sender.try_send(write) {
+            Ok(()) => true,
+            Err(error) => {
+                tracing::error!(target: "foundation::dead_letter", %error, "dead-letter store write not queued; the entry stays in memory");
+                false
+            }
+        }
     }
 
     /// Waits until every write queued before it is done; with `close`,
@@ -141,11 +155,26 @@ impl Writer {
         } else {
             Write::Flush(reply)
         };
-        if !self.send(write) {
-            return Err(FlushError::WriterStopped);
+        // Both waits are bounded: a store that hangs fails the flush, it
+        // does not hang the caller.
+        match tokio::time::timeout(self.timeout, self.sender.send(write)).await {
+            Err(_) => return Err(FlushError::Timeout(self.timeout)),
+            Ok(Err(_)) => return Err(FlushError::WriterStopped),
+            Ok(Ok(())) => {}
         }
-        answer.await.map_err(|_| FlushError::WriterStopped)??;
-        Ok(())
+        match tokio::time::timeout(self.timeout, answer).await {
+            Err(_) => Err(FlushError::Timeout(self.timeout)),
+            Ok(Err(_)) => Err(FlushError::WriterStopped),
+            Ok(Ok(outcome)) => Ok(outcome?),
+        }
+    }
+}
+
+/// Tells a flush how the writes before it went.
+fn answer(reply: oneshot::Sender<Result<(), StoreError>>, failed: Option<StoreError>) {
+    if reply.send(failed.map_or(Ok(()), Err)).is_err() {
+        // The flush timed out and left; the failure is logged and counted.
+        tracing::debug!(target: "foundation::dead_letter", "a flush stopped waiting for its answer");
     }
 }
 

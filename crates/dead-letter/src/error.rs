@@ -88,7 +88,12 @@ pub enum FlushError {
     /// kept in memory.
     #[error("a dead-letter write failed: {0}")]
     Store(#[from] StoreError),
-    /// The queue's writer has stopped (its runtime shut down).
+    /// The queue's writer has stopped (the queue was closed, or its
+    /// runtime shut down).
     #[error("dead-letter writer stopped")]
     WriterStopped,
+    /// The store did not answer within
+    /// [`Config::store_timeout`](crate::Config::store_timeout).
+    #[error("dead-letter store did not answer within {0:?}")]
+    Timeout(std::time::Duration),
 }

@@ -1,7 +1,7 @@
 //! [`DeadLetterQueue`]: appending, the mailbox sink, listing, purging, pruning and stats.
 
 use std::{
-    collections::{HashMap, VecDeque},
+    collections::HashMap,
     fmt,
     time::{Duration, SystemTime, UNIX_EPOCH},
 };
@@ -12,12 +12,12 @@ use foundation_rate_limiter::DirectLimiter;
 
 use crate::{
     AppendError, Attempt, Clock, Config, ConfigError, Entry, EntryId, Filter, FlushError, Letter,
-    Message, OpenError, Overflow, Status, Storage, Suppress,
+    Message, OpenError, Overflow, Status, Storage,
     clock::LimiterClock,
     durable::{self, ErasedCodec, Stored, Write, Writer},
     noise::Noise,
     redrive::Tasks,
-    sync::{Arc, Mutex, MutexGuard, lock},
+    sync::{Arc, AtomicU64, Mutex, MutexGuard, Ordering, lock},
 };
 
 /// A bounded, listable, purgeable, redrivable dead-letter queue; durable
@@ -38,80 +38,8 @@ pub(crate) struct Inner {
     pub(crate) noise: Noise,
     pub(crate) redrive_limiter: Option<DirectLimiter<LimiterClock>>,
     pub(crate) tasks: Tasks,
-}
-
-/// The settings the queue reads after it is built.
-pub(crate) struct Settings {
-    pub(crate) capacity: usize,
-    pub(crate) overflow: Overflow,
-    pub(crate) max_age: Option<Duration>,
-    pub(crate) max_attempts: u32,
-    pub(crate) history_limit: usize,
-    pub(crate) suppress: Vec<Suppress>,
-    pub(crate) name: String,
-}
-
-/// One kept entry with what `list` does not show.
-pub(crate) struct Slot {
-    pub(crate) entry: Entry,
-    /// The message; `None` while a redrive has it, or for an entry loaded
-    /// from the store until a redrive decodes its payload.
-    pub(crate) message: Option<Message>,
-    /// The message in its codec, for a durable entry.
-    pub(crate) payload: Option<Vec<u8>>,
-    /// A redrive is delivering it now.
-    pub(crate) in_flight: bool,
-}
-
-#[derive(Default)]
-pub(crate) struct State {
-    /// Entries in id order, oldest first.
-    pub(crate) entries: VecDeque<Slot>,
-    pub(crate) next_id: u64,
-    pub(crate) stats: Stats,
-}
-
-impl State {
-    pub(crate) fn position(&self, id: EntryId) -> Option<usize> {
-        self.entries
-            .binary_search_by_key(&id, |slot| slot.entry.id)
-            .ok()
-    }
-}
-
-/// What a queue has done, since it was built or opened.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-#[non_exhaustive]
-pub struct Stats {
-    /// Letters kept.
-    pub appended: u64,
-    /// Letters of a suppressed class: counted, not kept.
-    pub suppressed: u64,
-    /// Entries dropped to make room ([`Overflow::DropOldest`]).
-    pub dropped_overflow: u64,
-    /// Letters refused by a full queue ([`Overflow::Reject`]).
-    pub rejected: u64,
-    /// Entries removed for their age.
-    pub pruned: u64,
-    /// Entries removed by [`purge`](DeadLetterQueue::purge) or
-    /// [`take`](DeadLetterQueue::take).
-    pub purged: u64,
-    /// Redrives that delivered their entry (and removed it).
-    pub redriven_ok: u64,
-    /// Redrive attempts that failed (recorded in the entry's history).
-    pub redrive_failed: u64,
-    /// Entries that ran out of attempts.
-    pub exhausted: u64,
-    /// Store writes that failed.
-    pub store_errors: u64,
-    /// Stored entries that could not be decoded at open, skipped.
-    pub corrupt: u64,
-    /// Warnings held back by the cap on warnings.
-    pub warnings_suppressed: u64,
-    /// Entries now kept in memory only.
-    pub in_memory: usize,
-    /// Entries now kept in the store too.
-    pub durable: usize,
+    /// Store writes that failed or could not be queued.
+    pub(crate) store_errors: AtomicU64,
 }
 
 impl fmt::Debug for DeadLetterQueue {
@@ -180,9 +108,9 @@ impl DeadLetterQueue {
         let inner = Arc::new_cyclic(|weak: &std::sync::Weak<Inner>| {
             let weak = weak.clone();
             let writer = store.map(|store| {
-                Writer::start(store, move || {
+                Writer::start(store, config.write_queue, config.store_timeout, move || {
                     if let Some(inner) = weak.upgrade() {
-                        lock(&inner.state).stats.store_errors += 1;
+                        inner.store_errors.fetch_add(1, Ordering::Relaxed);
                     }
                 })
             });
@@ -206,6 +134,7 @@ impl DeadLetterQueue {
                 noise,
                 redrive_limiter,
                 tasks: Tasks::default(),
+                store_errors: AtomicU64::new(0),
             }
         });
         Ok(Self { inner })
@@ -236,14 +165,12 @@ impl DeadLetterQueue {
                     self.mark_in_memory(id);
                     return Err(AppendError::NotDurable { id, source });
                 }
-                Err(FlushError::WriterStopped) => {
+                Err(other) => {
                     self.mark_in_memory(id);
+                    let key = durable::key(&self.inner.settings.name, id);
                     return Err(AppendError::NotDurable {
                         id,
-                        source: foundation_persistence::StoreError::backend(
-                            "dead-letter",
-                            "the dead-letter writer stopped",
-                        ),
+                        source: foundation_persistence::StoreError::backend(&key, other),
                     });
                 }
             }
@@ -419,6 +346,7 @@ impl DeadLetterQueue {
         let written = durable::encode_record(&key, &stored)
             .map(|bytes| writer.send(Write::Put { key, bytes }));
         if written != Ok(true) {
+            self.inner.store_errors.fetch_add(1, Ordering::Relaxed);
             slot.entry.storage = Storage::Memory;
             slot.payload = None;
         }
@@ -428,7 +356,9 @@ impl DeadLetterQueue {
     pub(crate) fn forget(&self, slot: &Slot) {
         if let (Some(writer), Storage::Durable) = (&self.inner.writer, slot.entry.storage) {
             let key = durable::key(&self.inner.settings.name, slot.entry.id);
-            writer.send(Write::Delete { key });
+            if !writer.send(Write::Delete { key }) {
+                self.inner.store_errors.fetch_add(1, Ordering::Relaxed);
+            }
         }
     }
 
@@ -545,6 +475,7 @@ impl DeadLetterQueue {
         Stats {
             durable,
             in_memory: state.entries.len() - durable,
+            store_errors: self.inner.store_errors.load(Ordering::Relaxed),
             ..state.stats
         }
     }
@@ -566,9 +497,13 @@ impl DeadLetterQueue {
     ) -> usize {
         let mut state = self.state();
         let mut removed = Vec::new();
+        let mut durable = Vec::new();
         state.entries.retain_mut(|slot| {
             if remove(&slot.entry) {
                 removed.push(slot.entry.id);
+                if slot.entry.storage == Storage::Durable {
+                    durable.push(slot.entry.id);
+                }
                 false
             } else {
                 true
@@ -577,10 +512,11 @@ impl DeadLetterQueue {
         drop(state);
         // The store keys are rebuilt from ids; the slots are gone already.
         if let Some(writer) = &self.inner.writer {
-            for id in &removed {
-                writer.send(Write::Delete {
-                    key: durable::key(&self.inner.settings.name, *id),
-                });
+            for id in &durable {
+                let key = durable::key(&self.inner.settings.name, *id);
+                if !writer.send(Write::Delete { key }) {
+                    self.inner.store_errors.fetch_add(1, Ordering::Relaxed);
+                }
             }
         }
         count(&mut self.state().stats, removed.len() as u64);
@@ -629,5 +565,9 @@ fn is_older(first_failure: SystemTime, now: SystemTime, max_age: Duration) -> bo
         .is_ok_and(|age| age >= max_age)
 }
 
+mod state;
 #[cfg(test)]
 mod tests;
+
+pub use self::state::Stats;
+pub(crate) use self::state::{Settings, Slot, State};

@@ -335,6 +335,7 @@ struct Redriving {
     bounced: Option<Letter>,
 }
 
+// audit:allow(FND002) set only for the length of one resolver call on this thread and taken back right after it: no state outlives a delivery
 thread_local! {
     static REDRIVING: RefCell<Option<Redriving>> = const { RefCell::new(None) };
 }

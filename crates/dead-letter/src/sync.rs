@@ -5,7 +5,10 @@
 //! worth a loom model yet; a model would switch these under
 //! `--cfg foundation_loom` as the other crates do.
 
-pub(crate) use std::sync::{Arc, Mutex, MutexGuard};
+pub(crate) use std::sync::{
+    Arc, Mutex, MutexGuard,
+    atomic::{AtomicU64, Ordering},
+};
 
 /// Locks `mutex`, ignoring poisoning: no user code runs under the queue's
 /// lock, so a poisoned lock still guards consistent collections.
