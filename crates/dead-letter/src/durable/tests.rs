@@ -1,14 +1,14 @@
 //! Unit tests of durability: entries survive closing and reopening a redb file and an abort of the process; messages without a codec stay in memory.
 
-use std::process::Command;
+use std::{process::Command, time::Duration};
 
 use foundation_mailbox::Pid;
-use foundation_persistence::{MemoryStore, RedbStore, StateStore};
+use foundation_persistence::{MemoryStore, RedbStore, StateStore, StoreError, Version};
 use serde::{Deserialize, Serialize};
 
 use crate::{
-    Config, DeadLetterQueue, Entry, Filter, Letter, Message, Reason, RedriveOptions, Status,
-    Storage, Undelivered, typed,
+    AppendError, Config, DeadLetterQueue, Entry, Filter, FlushError, Letter, Message, Reason,
+    ReasonClass, RedriveOptions, Status, Storage, Undelivered, typed,
 };
 
 #[derive(Debug, PartialEq, Serialize, Deserialize)]
@@ -171,4 +171,151 @@ async fn appended_entries_survive_an_abort_of_the_process() {
         numbers
     };
     assert_eq!(numbers, [1, 2, 3]);
+}
+
+/// A store whose writes fail, or never finish.
+#[derive(Clone, Debug)]
+struct BrokenStore {
+    hang: bool,
+}
+
+impl BrokenStore {
+    async fn fail<T>(&self, key: &str) -> Result<T, StoreError> {
+        if self.hang {
+            std::future::pending::<()>().await;
+        }
+        Err(StoreError::backend(key, "disk full"))
+    }
+}
+
+impl StateStore for BrokenStore {
+    async fn get(&self, _: &str) -> Result<Option<foundation_persistence::Entry>, StoreError> {
+        Ok(None)
+    }
+
+    async fn put(&self, key: &str, _: Vec<u8>) -> Result<Version, StoreError> {
+        self.fail(key).await
+    }
+
+    async fn compare_and_set(
+        &self,
+        key: &str,
+        _: Option<Version>,
+        _: Vec<u8>,
+    ) -> Result<Version, StoreError> {
+        self.fail(key).await
+    }
+
+    async fn delete(&self, key: &str) -> Result<bool, StoreError> {
+        self.fail(key).await
+    }
+
+    async fn list(&self, _: &str) -> Result<Vec<foundation_persistence::Listed>, StoreError> {
+        Ok(Vec::new())
+    }
+}
+
+#[tokio::test]
+async fn a_failed_store_write_keeps_the_entry_in_memory_and_says_so() {
+    let queue = DeadLetterQueue::open(config(), BrokenStore { hang: false })
+        .await
+        .unwrap();
+    let error = queue.append(order(1)).await.unwrap_err();
+    let AppendError::NotDurable { id, .. } = error else {
+        panic!("expected NotDurable, got {error:?}");
+    };
+    let entry = queue.get(id).unwrap();
+    assert_eq!(entry.storage, Storage::Memory);
+    let stats = queue.stats();
+    assert_eq!(
+        (stats.store_errors, stats.in_memory, stats.durable),
+        (1, 1, 0)
+    );
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_hanging_store_fails_the_append_after_the_timeout_and_refuses_writes_beyond_the_bound() {
+    let config = config()
+        .store_timeout(Duration::from_secs(2))
+        .write_queue(1);
+    let queue = DeadLetterQueue::open(config, BrokenStore { hang: true })
+        .await
+        .unwrap();
+    // The writer takes the first write and hangs on it; the second waits in
+    // the queue; the third finds it full and stays in memory at once.
+    let first = queue.try_append(order(1)).unwrap();
+    tokio::task::yield_now().await;
+    let second = queue.try_append(order(2)).unwrap();
+    let third = queue.try_append(order(3)).unwrap();
+    assert_eq!(queue.get(first).unwrap().storage, Storage::Durable);
+    assert_eq!(queue.get(second).unwrap().storage, Storage::Durable);
+    assert_eq!(queue.get(third).unwrap().storage, Storage::Memory);
+    assert_eq!(queue.stats().store_errors, 1);
+    // The flush cannot even be queued: it gives up after the timeout.
+    let error = queue.flush().await.unwrap_err();
+    assert!(matches!(error, FlushError::Timeout(_)), "{error}");
+}
+
+#[tokio::test]
+async fn letters_from_the_mailbox_sink_are_durable_after_a_flush() {
+    use foundation_mailbox::{Actor, ActorOptions, Context, start_with};
+
+    /// Crashes on its first order.
+    #[derive(Debug)]
+    struct Shop;
+
+    impl Actor for Shop {
+        type Args = ();
+        type Cast = Order;
+        type Call = ();
+        type Reply = ();
+        type Error = std::convert::Infallible;
+
+        async fn init((): (), _: &mut Context<Self>) -> Result<Self, Self::Error> {
+            Ok(Shop)
+        }
+
+        async fn handle_cast(
+            &mut self,
+            _: Order,
+            _: &mut Context<Self>,
+        ) -> Result<(), Self::Error> {
+            panic!("the shop crashed");
+        }
+
+        async fn handle_call(&mut self, (): (), _: &mut Context<Self>) -> Result<(), Self::Error> {
+            Ok(())
+        }
+    }
+
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("dead-letters.redb");
+    let queue = DeadLetterQueue::open(config(), RedbStore::open(&path).unwrap())
+        .await
+        .unwrap();
+    let options = ActorOptions::new().dead_letters(queue.sink());
+    let (shop, _handle) = start_with::<Shop>((), options).await.unwrap();
+    for number in 1..=3 {
+        shop.try_cast(Order {
+            number,
+            item: String::new(),
+        })
+        .unwrap();
+    }
+    shop.wait_for_exit(Duration::from_secs(5)).await.unwrap();
+    queue.flush().await.unwrap();
+    queue.close().await.unwrap();
+    drop(queue);
+
+    let queue = DeadLetterQueue::open(config(), RedbStore::open(&path).unwrap())
+        .await
+        .unwrap();
+    let entries = queue.list(&Filter::all(), 10);
+    assert_eq!(entries.len(), 2);
+    assert!(
+        entries
+            .iter()
+            .all(|entry| entry.reason.class() == ReasonClass::Exited)
+    );
+    assert_eq!(entries[0].recipient, shop.pid().as_u64());
 }
