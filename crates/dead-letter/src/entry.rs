@@ -15,8 +15,9 @@ use serde::{Deserialize, Serialize};
 /// a restarted incarnation). Kept in key order.
 pub type Metadata = BTreeMap<String, String>;
 
-/// An entry's identity in its queue: assigned in append order, never reused,
-/// not even across a restart of a durable queue.
+/// An entry's identity in its queue: assigned in append order and never
+/// reused while the queue runs; a reopened durable queue continues after
+/// the highest id it finds in its store.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 pub struct EntryId(u64);
 

@@ -243,8 +243,14 @@ impl DeadLetterQueue {
             match settings.overflow {
                 Overflow::Reject => {
                     state.stats.rejected += 1;
+                    let warning = self.inner.noise.admit();
+                    if warning.is_none() {
+                        state.stats.warnings_suppressed += 1;
+                    }
                     drop(state);
-                    tracing::warn!(target: "foundation::dead_letter", queue = %settings.name, message_type = type_name, "dead-letter queue full; letter rejected");
+                    if let Some(held_back) = warning {
+                        tracing::warn!(target: "foundation::dead_letter", queue = %settings.name, message_type = type_name, held_back, "dead-letter queue full; letter rejected");
+                    }
                     return Err(AppendError::Rejected(Box::new(letter)));
                 }
                 Overflow::DropOldest => {
