@@ -31,6 +31,10 @@ pub enum OpenError {
     /// The store could not list or read the stored entries.
     #[error("could not load dead letters: {0}")]
     Store(#[from] StoreError),
+    /// The redb file could not be opened
+    /// ([`DeadLetterQueue::open_redb`](crate::DeadLetterQueue::open_redb)).
+    #[error(transparent)]
+    File(#[from] foundation_persistence::OpenError),
 }
 
 /// Why [`DeadLetterQueue::append`](crate::DeadLetterQueue::append) did not

@@ -92,6 +92,23 @@ impl DeadLetterQueue {
         Ok(queue)
     }
 
+    /// A durable queue in its own redb file at `path` (created if there is
+    /// none), the embedded default store. To share one file with
+    /// persistent actors, open the `RedbStore` once and pass a clone to
+    /// [`open`](Self::open): a redb file can be open only once at a time.
+    ///
+    /// # Errors
+    ///
+    /// [`OpenError::File`] if the file cannot be opened (damaged, in use),
+    /// or what [`open`](Self::open) returns.
+    pub async fn open_redb(
+        config: Config,
+        path: impl AsRef<std::path::Path>,
+    ) -> Result<Self, OpenError> {
+        let store = foundation_persistence::RedbStore::open(path)?;
+        Self::open(config, store).await
+    }
+
     fn build(mut config: Config, store: Option<Store>) -> Result<Self, ConfigError> {
         if config.capacity == 0 {
             return Err(ConfigError::ZeroCapacity);

@@ -90,6 +90,21 @@ async fn entries_with_a_codec_survive_closing_and_reopening_a_redb_store() {
 }
 
 #[tokio::test]
+async fn open_redb_opens_its_own_file_and_refuses_one_in_use() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("own.redb");
+    let queue = DeadLetterQueue::open_redb(config(), &path).await.unwrap();
+    queue.append(order(1)).await.unwrap();
+    let error = DeadLetterQueue::open_redb(config(), &path)
+        .await
+        .unwrap_err();
+    assert!(matches!(error, crate::OpenError::File(_)), "{error}");
+    queue.close().await.unwrap();
+    let queue = DeadLetterQueue::open_redb(config(), &path).await.unwrap();
+    assert_eq!(queue.stats().durable, 1);
+}
+
+#[tokio::test]
 async fn a_damaged_record_is_skipped_and_counted() {
     let store = MemoryStore::new();
     store

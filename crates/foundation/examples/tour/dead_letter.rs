@@ -9,7 +9,6 @@ use foundation::{
         Config, DeadLetterQueue, Entry, Filter, Letter, Reason, RedriveOptions, Undelivered, typed,
     },
     mailbox::{Actor, ActorOptions, Context, Pid, Registry, start_with},
-    persistence::RedbStore,
 };
 use serde::{Deserialize, Serialize};
 
@@ -94,7 +93,7 @@ pub(crate) async fn run() -> Result<(), Box<dyn std::error::Error>> {
     let config = || Config::default().codec::<Order>().max_attempts(3);
     let names = Registry::<String>::new();
     {
-        let queue = DeadLetterQueue::open(config(), RedbStore::open(&path)?).await?;
+        let queue = DeadLetterQueue::open_redb(config(), &path).await?;
         let options = ActorOptions::new().dead_letters(queue.sink());
         let (shop, _handle) = start_with::<Shop>((), options.clone()).await?;
         names.register("shop".to_owned(), shop.process_ref())?;
@@ -136,7 +135,7 @@ pub(crate) async fn run() -> Result<(), Box<dyn std::error::Error>> {
         queue.close().await?;
     }
     println!("  the program restarts and reopens the queue's file:");
-    let queue = DeadLetterQueue::open(config(), RedbStore::open(&path)?).await?;
+    let queue = DeadLetterQueue::open_redb(config(), &path).await?;
     for entry in queue.list(&Filter::all(), 10) {
         show(&entry);
     }
