@@ -57,8 +57,8 @@ pub struct Stats {
     pub rejected: u64,
     /// Entries removed for their age.
     pub pruned: u64,
-    /// Entries removed by [`purge`](DeadLetterQueue::purge) or
-    /// [`take`](DeadLetterQueue::take).
+    /// Entries removed by [`purge`](crate::DeadLetterQueue::purge) or
+    /// [`take`](crate::DeadLetterQueue::take).
     pub purged: u64,
     /// Redrives that delivered their entry (and removed it).
     pub redriven_ok: u64,
