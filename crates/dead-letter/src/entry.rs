@@ -153,10 +153,12 @@ pub enum Storage {
 pub struct Entry {
     /// Its id in the queue.
     pub id: EntryId,
-    /// The number of the recipient's [`Pid`] ([`Pid::as_u64`]). After a
-    /// restart, or once the process has exited, it names no live process:
-    /// a resolver finds the current incarnation by name or child reference.
-    pub recipient: u64,
+    /// The number of the recipient's [`Pid`] ([`Pid::as_u64`]); `None` when
+    /// the producer never reached a process (a send by name that found no
+    /// one). After a restart, or once the process has exited, it names no
+    /// live process: a resolver finds the current incarnation by name or
+    /// child reference.
+    pub recipient: Option<u64>,
     /// Why it is here.
     pub reason: Reason,
     /// Cast, call or system message.
@@ -253,7 +255,7 @@ impl fmt::Debug for Message {
 /// ```
 #[derive(Debug)]
 pub struct Letter {
-    pub(crate) recipient: u64,
+    pub(crate) recipient: Option<u64>,
     pub(crate) reason: Reason,
     pub(crate) kind: Kind,
     pub(crate) message: Message,
@@ -264,15 +266,24 @@ pub struct Letter {
 }
 
 impl Letter {
-    /// A cast to `recipient` that failed for `reason`, after one attempt.
-    pub fn new<M: Any + Send>(recipient: Pid, message: M, reason: Reason) -> Self {
+    /// A cast to `recipient` (a [`Pid`], or `None` if no process was found)
+    /// that failed for `reason`, after one attempt.
+    pub fn new<M: Any + Send>(
+        recipient: impl Into<Option<Pid>>,
+        message: M,
+        reason: Reason,
+    ) -> Self {
         Self::from_message(recipient, Message::new(message), reason)
     }
 
     /// As [`new`](Self::new), for a message already type-erased.
-    pub fn from_message(recipient: Pid, message: Message, reason: Reason) -> Self {
+    pub fn from_message(
+        recipient: impl Into<Option<Pid>>,
+        message: Message,
+        reason: Reason,
+    ) -> Self {
         Self {
-            recipient: recipient.as_u64(),
+            recipient: recipient.into().map(Pid::as_u64),
             reason,
             kind: Kind::Cast,
             message,
@@ -328,7 +339,7 @@ impl Letter {
 impl From<DeadLetter> for Letter {
     fn from(letter: DeadLetter) -> Self {
         Self {
-            recipient: letter.recipient.as_u64(),
+            recipient: Some(letter.recipient.as_u64()),
             reason: letter.reason.into(),
             kind: letter.kind.into(),
             message: Message::from_boxed(letter.message, letter.type_name),

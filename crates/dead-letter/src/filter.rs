@@ -82,7 +82,9 @@ impl Filter {
     /// Whether `entry` matches.
     pub fn matches(&self, entry: &Entry) -> bool {
         self.ids.as_ref().is_none_or(|ids| ids.contains(&entry.id))
-            && self.recipient.is_none_or(|pid| pid == entry.recipient)
+            && self
+                .recipient
+                .is_none_or(|pid| Some(pid) == entry.recipient)
             && self
                 .type_name
                 .as_ref()

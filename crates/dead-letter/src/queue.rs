@@ -296,7 +296,7 @@ impl DeadLetterQueue {
                 target: "foundation::dead_letter",
                 queue = %settings.name,
                 id = %entry.id,
-                recipient = entry.recipient,
+                recipient = ?entry.recipient,
                 reason = %entry.reason,
                 message_type = %entry.type_name,
                 held_back,

@@ -332,5 +332,5 @@ async fn letters_from_the_mailbox_sink_are_durable_after_a_flush() {
             .iter()
             .all(|entry| entry.reason.class() == ReasonClass::Exited)
     );
-    assert_eq!(entries[0].recipient, shop.pid().as_u64());
+    assert_eq!(entries[0].recipient, Some(shop.pid().as_u64()));
 }

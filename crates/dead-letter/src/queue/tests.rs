@@ -35,7 +35,7 @@ async fn an_entry_keeps_everything_its_producer_knew() {
         .unwrap();
     let entry = queue.get(id).unwrap();
     assert_eq!(entry.id, id);
-    assert_eq!(entry.recipient, pid.as_u64());
+    assert_eq!(entry.recipient, Some(pid.as_u64()));
     assert_eq!(entry.reason.class(), ReasonClass::Undeliverable);
     assert_eq!(entry.kind, Kind::Call);
     assert_eq!(entry.type_name, "u64");
@@ -71,7 +71,7 @@ async fn messages_queued_at_an_exit_land_in_the_queue() {
     let entries = queue.list(&Filter::all().reason(ReasonClass::Exited), 10);
     assert_eq!(entries.len(), 3);
     for entry in &entries {
-        assert_eq!(entry.recipient, counter.pid().as_u64());
+        assert_eq!(entry.recipient, Some(counter.pid().as_u64()));
         assert_eq!(entry.kind, Kind::Cast);
         assert_eq!(entry.type_name, "u64");
         assert!(
@@ -101,7 +101,7 @@ async fn an_overflow_policy_drop_lands_in_the_queue() {
     assert!(
         dropped
             .iter()
-            .all(|entry| entry.recipient == counter.pid().as_u64())
+            .all(|entry| entry.recipient == Some(counter.pid().as_u64()))
     );
 }
 
@@ -237,4 +237,25 @@ fn a_bad_configuration_is_a_typed_error() {
     assert!(DeadLetterQueue::new(Config::default().max_attempts(0)).is_err());
     let stats: Stats = DeadLetterQueue::new(Config::default()).unwrap().stats();
     assert_eq!(stats, Stats::default());
+}
+
+#[tokio::test]
+async fn a_letter_for_no_process_is_kept_and_filtered_by_recipient() {
+    let queue = DeadLetterQueue::new(Config::default()).unwrap();
+    let pid = Pid::new();
+    queue
+        .append(Letter::new(
+            None,
+            1_u64,
+            Reason::Undeliverable("no process named `shop`".into()),
+        ))
+        .await
+        .unwrap();
+    queue
+        .append(Letter::new(pid, 2_u64, Reason::Overflow))
+        .await
+        .unwrap();
+    let for_pid = queue.list(&Filter::all().recipient(pid.as_u64()), 10);
+    assert_eq!(for_pid.len(), 1);
+    assert_eq!(queue.list(&Filter::all(), 10)[0].recipient, None);
 }
