@@ -10,6 +10,7 @@
 //! | [`monitor_manager`] | `foundation-monitor-manager` | monitors as RAII guards (DOWN exactly once, flushed on drop), OTP links, a sharded registry that finds leaks |
 //! | [`supervisor`] | `foundation-supervisor` | supervision trees with OTP's semantics: supervisors, dynamic supervisors, task supervisors |
 //! | [`persistence`] | `foundation-persistence` | actors that keep their state across crashes: a versioned store with compare-and-set, explicit save policies |
+//! | [`dead_letter`] | `foundation-dead-letter` | where undeliverable messages land: a bounded queue to list, purge and redrive, durable when given a store |
 //!
 //! # Example
 //!
@@ -48,6 +49,9 @@
 
 #![forbid(unsafe_code)]
 
+#[cfg(feature = "dead-letter")]
+#[doc(inline)]
+pub use foundation_dead_letter as dead_letter;
 #[cfg(feature = "mailbox")]
 #[doc(inline)]
 pub use foundation_mailbox as mailbox;

@@ -39,3 +39,13 @@ fn the_persistence_crate_is_reexported() {
     assert!(store.is_empty());
     assert_eq!(foundation::persistence::MAX_KEY_LEN, 1024);
 }
+
+#[cfg(feature = "dead-letter")]
+#[test]
+fn the_dead_letter_crate_is_reexported() {
+    let queue =
+        foundation::dead_letter::DeadLetterQueue::new(foundation::dead_letter::Config::default())
+            .unwrap();
+    assert!(queue.is_empty());
+    assert_eq!(queue.stats().appended, 0);
+}

@@ -2,6 +2,7 @@
 //!
 //! Each stop is a module of its own; later issues add stops.
 
+mod dead_letter;
 mod monitors;
 mod names_timers;
 mod persistence;
@@ -34,5 +35,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     supervision::run().await?;
     println!();
     persistence::run().await?;
+    println!();
+    dead_letter::run().await?;
     Ok(())
 }
