@@ -16,7 +16,7 @@ const TICK: Duration = Duration::from_millis(10);
 #[derive(Debug)]
 struct Metronome {
     ticks: u32,
-    report: mpsc::UnboundedSender<u32>,
+    report: mpsc::Sender<u32>,
 }
 
 #[derive(Clone, Debug)]
@@ -26,7 +26,7 @@ struct Tick;
 const BEATS: u32 = 3;
 
 impl Actor for Metronome {
-    type Args = mpsc::UnboundedSender<u32>;
+    type Args = mpsc::Sender<u32>;
     type Cast = Tick;
     type Call = ();
     type Reply = u32;
@@ -41,7 +41,7 @@ impl Actor for Metronome {
 
     async fn handle_cast(&mut self, _: Tick, ctx: &mut Context<Self>) -> Result<(), Self::Error> {
         self.ticks += 1;
-        let _ = self.report.send(self.ticks);
+        tell(&self.report, self.ticks);
         if self.ticks == BEATS {
             // A cancel is final, even for a tick already queued: the count
             // stops here whatever the scheduler did meanwhile.
@@ -57,10 +57,10 @@ impl Actor for Metronome {
 
 /// Prints what it is sent and the DOWNs it gets, in the order it gets them.
 #[derive(Debug)]
-struct Foreman(mpsc::UnboundedSender<String>);
+struct Foreman(mpsc::Sender<String>);
 
 impl Actor for Foreman {
-    type Args = mpsc::UnboundedSender<String>;
+    type Args = mpsc::Sender<String>;
     type Cast = String;
     type Call = ();
     type Reply = ();
@@ -75,7 +75,7 @@ impl Actor for Foreman {
         line: String,
         _ctx: &mut Context<Self>,
     ) -> Result<(), Self::Error> {
-        let _ = self.0.send(line);
+        tell(&self.0, line);
         Ok(())
     }
 
@@ -89,7 +89,7 @@ impl Actor for Foreman {
         _ctx: &mut Context<Self>,
     ) -> Result<(), Self::Error> {
         if let SystemMessage::Down(down) = message {
-            let _ = self.0.send(format!("DOWN ({})", down.reason));
+            tell(&self.0, format!("DOWN ({})", down.reason));
         }
         Ok(())
     }
@@ -111,7 +111,9 @@ impl Actor for Worker {
     }
 
     async fn handle_cast(&mut self, (): (), ctx: &mut Context<Self>) -> Result<(), Self::Error> {
-        let _ = self.0.cast("the job is done".to_owned()).await;
+        if let Err(error) = self.0.cast("the job is done".to_owned()).await {
+            println!("  the foreman is gone: {error}");
+        }
         ctx.stop(ExitReason::Normal);
         Ok(())
     }
@@ -121,11 +123,19 @@ impl Actor for Worker {
     }
 }
 
+/// Hands `value` to the tour, which reads every line it expects; a full or
+/// closed channel means the tour has moved on, and says so.
+fn tell<T>(to: &mpsc::Sender<T>, value: T) {
+    if let Err(error) = to.try_send(value) {
+        println!("  (the tour was not listening: {error})");
+    }
+}
+
 pub(crate) async fn run() -> Result<(), Box<dyn std::error::Error>> {
     println!("== names, timers and the order of signals");
 
     let names: Registry<&'static str> = Registry::new();
-    let (report, mut ticks) = mpsc::unbounded_channel();
+    let (report, mut ticks) = mpsc::channel(8);
     let (metronome, handle) = start::<Metronome>(report).await?;
     names.register("metronome", &metronome)?;
     for _ in 0..BEATS {
@@ -142,7 +152,7 @@ pub(crate) async fn run() -> Result<(), Box<dyn std::error::Error>> {
         names.len()
     );
 
-    let (log, mut lines) = mpsc::unbounded_channel();
+    let (log, mut lines) = mpsc::channel(8);
     let (foreman, _foreman) = start::<Foreman>(log).await?;
     let (worker, worker_handle) = start::<Worker>(foreman.clone()).await?;
     worker
