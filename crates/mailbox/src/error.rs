@@ -110,6 +110,16 @@ impl<M> fmt::Debug for CallError<M> {
     }
 }
 
+/// A timer that cannot be started.
+///
+/// Returned by [`Context::interval`](crate::Context::interval).
+#[derive(Debug, Error, Clone, Copy, PartialEq, Eq)]
+pub enum TimerError {
+    /// An interval of zero would tick without end; give it a period.
+    #[error("an interval's period must be above zero")]
+    ZeroPeriod,
+}
+
 /// A stop request that did not see the process exit.
 ///
 /// Returned by [`ActorRef::stop`](crate::ActorRef::stop).

@@ -114,7 +114,7 @@ pub use crate::{
     dead_letter::{
         DeadLetter, DeadLetterReason, DeadLetterSink, DefaultDeadLetterSink, MessageKind,
     },
-    error::{CallError, SendError, StartError, StopError, WaitTimeout},
+    error::{CallError, SendError, StartError, StopError, TimerError, WaitTimeout},
     exit::{ErrorCause, ExitReason},
     groups::{BroadcastReport, Delivery, ProcessGroups},
     handle::ActorHandle,

@@ -291,15 +291,21 @@ impl<A: Actor> Context<A> {
     /// has at most one tick of this timer queued; a tick handled more than
     /// a period late delays the ones after it instead of bursting.
     ///
-    /// # Panics
-    ///
-    /// If `period` is zero.
-    pub fn interval<K, M>(&mut self, key: K, period: Duration, message: M)
+    /// A zero `period` is refused with [`TimerError::ZeroPeriod`](crate::TimerError::ZeroPeriod),
+    /// and any timer already under `key` is left as it was.
+    pub fn interval<K, M>(
+        &mut self,
+        key: K,
+        period: Duration,
+        message: M,
+    ) -> Result<(), crate::TimerError>
     where
         K: PartialEq + fmt::Debug + Send + 'static,
         M: Into<A::Cast> + Clone + Send + 'static,
     {
-        assert!(!period.is_zero(), "an interval's period must be above zero");
+        if period.is_zero() {
+            return Err(crate::TimerError::ZeroPeriod);
+        }
         let process = Arc::clone(&self.myself().process);
         let message = Box::new(move || message.clone().into());
         self.timers.start(
@@ -308,6 +314,7 @@ impl<A: Actor> Context<A> {
             period,
             Payload::Every { period, message },
         );
+        Ok(())
     }
 
     /// Cancels the timer under `key`. Its tick is never delivered, even if

@@ -35,7 +35,8 @@ impl Actor for Metronome {
     async fn init(report: Self::Args, ctx: &mut Context<Self>) -> Result<Self, Self::Error> {
         // The timer belongs to the actor: no task waits for it, and it goes
         // when the actor does.
-        ctx.interval("beat", TICK, Tick);
+        ctx.interval("beat", TICK, Tick)
+            .expect("the beat's period is above zero");
         Ok(Metronome { ticks: 0, report })
     }
 

@@ -11,8 +11,8 @@ use std::{
 use tokio::{sync::oneshot, time::Instant};
 
 use crate::{
-    Actor, ActorOptions, ActorRef, Context, DeadLetter, DeadLetterSink, ExitReason, start,
-    start_with,
+    Actor, ActorOptions, ActorRef, Context, DeadLetter, DeadLetterSink, ExitReason, TimerError,
+    start, start_with,
 };
 
 const CALL: Duration = Duration::from_secs(1);
@@ -53,7 +53,13 @@ impl Clock {
     fn handle(&mut self, message: Msg, ctx: &mut Context<Self>) {
         match message {
             Msg::After(key, delay, n) => ctx.send_after(key, delay, Tick(n)),
-            Msg::Every(key, period, n) => ctx.interval(key, period, Tick(n)),
+            Msg::Every(key, period, n) => {
+                // A refused interval is logged at `Duration::MAX`, a time no
+                // tick can have.
+                if ctx.interval(key, period, Tick(n)) == Err(TimerError::ZeroPeriod) {
+                    self.log.push((n, Duration::MAX));
+                }
+            }
             Msg::Cancel(key) => {
                 ctx.cancel_timer(&key);
             }
@@ -425,4 +431,21 @@ async fn a_timer_too_far_off_to_represent_waits_instead_of_panicking() {
         .unwrap();
     assert_eq!(ticks(&clock, "never").await, (vec![], true));
     assert!(clock.is_alive());
+}
+
+#[tokio::test(flavor = "current_thread", start_paused = true)]
+async fn a_zero_period_is_refused_and_leaves_the_timer_under_its_key() {
+    let (clock, _handle) = start::<Clock>(()).await.unwrap();
+    clock.cast(Msg::After("t", ms(100), 1)).await.unwrap();
+    clock
+        .cast(Msg::Every("t", Duration::ZERO, 9))
+        .await
+        .unwrap();
+    assert_eq!(ticks(&clock, "t").await, (vec![(9, Duration::MAX)], true));
+    tokio::time::advance(ms(100)).await;
+    assert_eq!(
+        ticks(&clock, "t").await,
+        (vec![(9, Duration::MAX), (1, ms(100))], false),
+        "the timer already under the key ran as it was"
+    );
 }
