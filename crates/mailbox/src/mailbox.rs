@@ -285,6 +285,7 @@ impl<T, S> Mailbox<T, S> {
     /// With the lock held: whether one more user message may come in, by the
     /// bound and the overflow policy. `Room` and `Evicted` mean it may (an
     /// evicted message already left the lane); `Wait` registered the sender.
+    #[cold]
     fn admit(
         &self,
         state: &mut State<T, S>,

@@ -41,19 +41,21 @@ pub(crate) enum Hibernation<S, T> {
 #[derive(Debug)]
 pub(crate) struct Batch<T> {
     items: VecDeque<T>,
-    /// The lane index of `items.front()`.
-    head: u64,
-    /// The lane index at which a queued system message becomes due; the
-    /// receiver takes the lock again when it gets there.
-    due: u64,
+    /// The lane index just past `items.back()`: the batch holds the lane
+    /// indexes `end - items.len()` up to `end`.
+    end: u64,
+    /// How many items may be left when a queued system message becomes
+    /// due: the receiver takes messages without the lock while it holds
+    /// more than this, then comes back to the lock.
+    floor: usize,
 }
 
 impl<T> Default for Batch<T> {
     fn default() -> Self {
         Self {
             items: VecDeque::new(),
-            head: 0,
-            due: u64::MAX,
+            end: 0,
+            floor: 0,
         }
     }
 }
@@ -63,10 +65,17 @@ impl<T> Batch<T> {
         self.items.is_empty()
     }
 
-    fn pop(&mut self) -> Option<T> {
-        let item = self.items.pop_front()?;
-        self.head += 1;
-        Some(item)
+    /// The lane index of the next message in the batch.
+    fn head(&self) -> u64 {
+        self.end - self.items.len() as u64
+    }
+
+    /// Where the lock must be taken again for the system message `next`
+    /// (the system lane's front), if any.
+    fn set_floor(&mut self, next: Option<u64>) {
+        self.floor = next.map_or(0, |after| {
+            usize::try_from(self.end.saturating_sub(after)).unwrap_or(usize::MAX)
+        });
     }
 }
 
@@ -75,9 +84,9 @@ impl<T, S> Mailbox<T, S> {
     /// then system messages once the user messages queued before them are
     /// taken, then the user lane in order.
     pub(crate) fn try_recv(&self, batch: &mut Batch<T>) -> Option<Received<T>> {
-        if batch.head < batch.due
+        if batch.items.len() > batch.floor
             && !self.stop_pending.load(Ordering::Acquire)
-            && let Some(message) = batch.pop()
+            && let Some(message) = batch.items.pop_front()
         {
             return Some(Received::User(message));
         }
@@ -98,29 +107,29 @@ impl<T, S> Mailbox<T, S> {
         let position = if batch.is_empty() {
             state.lane_head
         } else {
-            batch.head
+            batch.head()
         };
-        match state.system.front() {
-            Some(front) if front.after <= position => {
-                let queued = state.system.pop_front()?;
-                batch.due = state.system.front().map_or(u64::MAX, |next| next.after);
-                return Some(match queued.signal {
-                    Signal::Stop(reason) => {
-                        self.stop_pending.store(false, Ordering::Release);
-                        Received::Stop(reason)
-                    }
-                    Signal::Message(message) => Received::System(message),
-                    Signal::Timer(tick) => Received::Timer(tick),
-                    // Exit signals never queue: they become messages or kills.
-                    Signal::Exit { from, reason } => {
-                        Received::System(SystemMessage::Exit { from, reason })
-                    }
-                });
-            }
-            Some(front) => batch.due = front.after,
-            None => batch.due = u64::MAX,
+        if let Some(front) = state.system.front()
+            && front.after <= position
+        {
+            let queued = state.system.pop_front()?;
+            batch.set_floor(state.system.front().map(|next| next.after));
+            return Some(match queued.signal {
+                Signal::Stop(reason) => {
+                    self.stop_pending.store(false, Ordering::Release);
+                    Received::Stop(reason)
+                }
+                Signal::Message(message) => Received::System(message),
+                Signal::Timer(tick) => Received::Timer(tick),
+                // Exit signals never queue: they become messages or kills.
+                Signal::Exit { from, reason } => {
+                    Received::System(SystemMessage::Exit { from, reason })
+                }
+            });
         }
-        if let Some(message) = batch.pop() {
+        let next_due = state.system.front().map(|next| next.after);
+        if let Some(message) = batch.items.pop_front() {
+            batch.set_floor(next_due);
             return Some(Received::User(message));
         }
         if state.user.is_empty() {
@@ -129,11 +138,12 @@ impl<T, S> Mailbox<T, S> {
             return None;
         }
         std::mem::swap(&mut state.user, &mut batch.items);
-        batch.head = state.lane_head;
         state.lane_head += batch.items.len() as u64;
+        batch.end = state.lane_head;
+        batch.set_floor(next_due);
         // The first message goes straight to the handler; the rest wait in
         // the batch and keep their room until the next refill.
-        let first = batch.pop();
+        let first = batch.items.pop_front();
         state.taken = batch.items.len();
         first.map(Received::User)
     }
@@ -185,7 +195,7 @@ impl<T, S> Mailbox<T, S> {
             return;
         }
         let mut state = lock(&self.state);
-        state.lane_head = batch.head;
+        state.lane_head = batch.head();
         state.taken = 0;
         while let Some(item) = batch.items.pop_back() {
             state.user.push_front(item);
