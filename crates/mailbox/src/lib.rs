@@ -6,8 +6,13 @@
 //! - [`ExitReason`]: why a process ended, with OTP's idea of "normal";
 //! - the mailbox: bounded (default [`DEFAULT_CAPACITY`]) with backpressure,
 //!   an explicit [`Overflow`] policy, and a system lane that bypasses the
-//!   bound and is always handled first. It reserves no message storage
-//!   while idle and gives bulk storage back after a burst drains;
+//!   bound and keeps Erlang's order of signals: a DOWN comes after the dead
+//!   process's last messages and before later ones. It reserves no message
+//!   storage while idle and gives bulk storage back after a burst drains;
+//! - kills and exit signals that land exactly once, wherever the actor is
+//!   (dormant, mid-handler, between tasks, or on a runtime that has shut
+//!   down), and a panic in user code (a handler, `init`, `terminate`, the
+//!   state's `Drop`) that ends only that actor;
 //! - dormant actors: an actor with nothing to do has no task. Its state
 //!   waits in its process cell, and the next message starts a task for it,
 //!   so an idle actor costs one small allocation;
@@ -20,6 +25,12 @@
 //!   [`ProcessRef`];
 //! - dead letters: nothing accepted is lost silently. Messages still queued
 //!   when a process exits go to a [`DeadLetterSink`] with the exit reason;
+//! - timers owned by the actor ([`Context::send_after`],
+//!   [`Context::interval`]; a cancel is final, even for a tick already
+//!   queued) and streams attached with backpressure
+//!   ([`ActorRef::attach_stream`]);
+//! - names ([`Registry`]) and process groups ([`ProcessGroups`]), read
+//!   without a round trip and cleaned when a process exits;
 //! - [`TimeoutConfig`]: the one place default timeouts come from.
 //!
 //! # Example

@@ -1,12 +1,16 @@
-//! System messages: the lane that bypasses the user bound and is always handled first.
+//! System messages: the lane that bypasses the user bound and keeps Erlang's order of signals.
 
 use crate::{ExitReason, Pid, Reference, timer::TimerTick};
 
 /// A message from the runtime rather than from a user of the actor.
 ///
 /// System messages travel in their own lane: they are never refused because
-/// the user lane is full, and the actor handles them before any user message
-/// still queued. The actor sees them in
+/// the user lane is full (those sent by hand with
+/// [`ProcessRef::send_system`](crate::ProcessRef::send_system) have a bound
+/// of their own). The actor handles one after the user messages that were
+/// already queued when it arrived, and before any that arrive later, so a
+/// DOWN never overtakes the dead process's last messages (Erlang's order of
+/// signals between two processes). The actor sees them in
 /// [`Actor::handle_system`](crate::Actor::handle_system).
 #[derive(Clone, Debug, PartialEq)]
 pub enum SystemMessage {
