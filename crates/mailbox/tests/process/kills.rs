@@ -126,6 +126,17 @@ impl DeadLetterSink for Count {
     }
 }
 
+/// Where `actor`'s exit hook writes the reason it runs with.
+fn exit_seen(actor: &foundation_mailbox::ActorRef<Hostile>) -> Arc<Mutex<Option<ExitReason>>> {
+    let seen = Arc::new(Mutex::new(None));
+    let record = seen.clone();
+    actor
+        .process_ref()
+        .on_exit(move |reason| *record.lock().unwrap() = Some(reason.clone()))
+        .unwrap();
+    seen
+}
+
 fn events() -> (
     mpsc::UnboundedSender<&'static str>,
     mpsc::UnboundedReceiver<&'static str>,
@@ -338,12 +349,7 @@ async fn the_last_reference_to_an_idle_actor_drops_quietly_and_tells_its_watcher
     let mut args = HostileArgs::new(&tx);
     args.panic_on_drop = true;
     let (actor, handle) = start::<Hostile>(args).await.unwrap();
-    let seen = Arc::new(Mutex::new(None));
-    let record = seen.clone();
-    actor
-        .process_ref()
-        .on_exit(move |reason| *record.lock().unwrap() = Some(reason.clone()))
-        .unwrap();
+    let seen = exit_seen(&actor);
     drop(handle);
     drop(actor);
     assert_eq!(
@@ -358,12 +364,7 @@ async fn the_last_reference_to_an_idle_actor_drops_quietly_and_tells_its_watcher
 async fn an_unreachable_idle_actor_runs_its_exit_hooks() {
     let (tx, mut rx) = events();
     let (actor, handle) = start::<Hostile>(HostileArgs::new(&tx)).await.unwrap();
-    let seen = Arc::new(Mutex::new(None));
-    let record = seen.clone();
-    actor
-        .process_ref()
-        .on_exit(move |reason| *record.lock().unwrap() = Some(reason.clone()))
-        .unwrap();
+    let seen = exit_seen(&actor);
     drop(handle);
     drop(actor);
     assert_eq!(rx.recv().await, Some("dropped"));
