@@ -16,36 +16,13 @@
 
 use std::time::Duration;
 
-use foundation_mailbox::{Actor, Context, ExitReason, start};
-
-#[derive(Debug)]
-struct Counter(u64);
-
-impl Actor for Counter {
-    type Args = ();
-    type Cast = u64;
-    type Call = ();
-    type Reply = u64;
-    type Error = std::convert::Infallible;
-
-    async fn init((): (), _: &mut Context<Self>) -> Result<Self, Self::Error> {
-        Ok(Counter(0))
-    }
-
-    async fn handle_cast(&mut self, add: u64, _: &mut Context<Self>) -> Result<(), Self::Error> {
-        self.0 += add;
-        Ok(())
-    }
-
-    async fn handle_call(&mut self, (): (), _: &mut Context<Self>) -> Result<u64, Self::Error> {
-        Ok(self.0)
-    }
-}
+use foundation_benches::{foundation_counter::Counter, on_task, runtime};
+use foundation_mailbox::{ExitReason, start};
 
 const PATIENCE: Duration = Duration::from_secs(30);
 
-async fn run(operation: &str, count: u64) {
-    match operation {
+async fn run(operation: String, count: u64) {
+    match operation.as_str() {
         "cast" => {
             let (counter, _handle) = start::<Counter>(()).await.unwrap();
             for add in 0..count {
@@ -73,14 +50,6 @@ fn main() {
     let mut args = std::env::args().skip(1);
     let operation = args.next().unwrap_or_else(|| "call".to_owned());
     let count: u64 = args.next().and_then(|n| n.parse().ok()).unwrap_or(10_000);
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .unwrap();
-    runtime.block_on(async move {
-        // From a task, as the benches drive every contender.
-        tokio::spawn(async move { run(&operation, count).await })
-            .await
-            .unwrap();
-    });
+    // From a task, as the benches drive every contender.
+    on_task(&runtime("current_thread"), run(operation, count));
 }
