@@ -204,7 +204,7 @@ fn close_while_a_sender_waits() {
         let refused = sender.join().unwrap();
         // The second message either got in before the close (and is a
         // leftover) or came back to its sender.
-        let mut all: Vec<u32> = leftovers.user.into_iter().collect();
+        let mut all: Vec<u32> = leftovers.into_iter().collect();
         if let Err(value) = refused {
             all.push(value);
         }
@@ -269,7 +269,7 @@ fn an_inline_stop_racing_a_push_accounts_for_the_message_once() {
         if stopper_claimed
             && let Some(leftovers) = mailbox.close(ExitReason::Normal, false, false).1
         {
-            dead_letters.extend(leftovers.user);
+            dead_letters.extend(leftovers);
             mailbox.finish_exit();
         }
         let (activated, handled, refused) = pusher.join().unwrap();

@@ -194,13 +194,10 @@ impl<A: Actor> Process<A> {
         let (reason, leftovers) = self.mailbox.close(reason, overrides_kill, true);
         let mut undelivered = 0;
         if let Some(leftovers) = leftovers {
-            undelivered = leftovers.user.len();
-            for envelope in leftovers.user {
+            undelivered = leftovers.len();
+            for envelope in leftovers {
                 self.dead_letter(envelope, DeadLetterReason::Exited(reason.clone()));
             }
-            // System notifications (DOWNs, exit signals) for a dead process
-            // have no one to act on them; they are dropped with the mailbox.
-            drop(leftovers.system);
             self.mailbox.finish_exit();
         }
         tracing::debug!(

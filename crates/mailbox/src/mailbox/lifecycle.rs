@@ -20,7 +20,6 @@ use super::{Activation, Hook, Mailbox, State, Status};
 use crate::{
     ExitReason,
     sync::{AbortHandle, MutexGuard, Ordering, get_mut, lock},
-    system::Signal,
     waiters::WaiterKey,
 };
 
@@ -36,13 +35,6 @@ pub(crate) enum Kill<S> {
     Pending,
     /// The actor was already exiting.
     AlreadyExiting,
-}
-
-/// What was still queued when the mailbox closed.
-#[derive(Debug)]
-pub(crate) struct Leftovers<T> {
-    pub(crate) user: VecDeque<T>,
-    pub(crate) system: VecDeque<Signal>,
 }
 
 impl<T, S> Mailbox<T, S> {
@@ -162,7 +154,7 @@ impl<T, S> Mailbox<T, S> {
         reason: ExitReason,
         overrides_kill: bool,
         publish_if_empty: bool,
-    ) -> (ExitReason, Option<Leftovers<T>>) {
+    ) -> (ExitReason, Option<VecDeque<T>>) {
         let mut state = lock(&self.state);
         let reason = match &state.status {
             Status::Killing(killed) if !overrides_kill => killed.clone(),
@@ -178,15 +170,13 @@ impl<T, S> Mailbox<T, S> {
             return (reason, None);
         }
         state.status = Status::Exiting(reason.clone());
-        let leftovers = Leftovers {
-            user: std::mem::take(&mut state.user),
-            system: std::mem::take(&mut state.system)
-                .into_iter()
-                .map(|queued| queued.signal)
-                .collect(),
-        };
+        let leftovers = std::mem::take(&mut state.user);
+        // System notifications (DOWNs, exit signals, timer ticks) for a dead
+        // process have no one to act on them: they go with the mailbox.
+        let system = std::mem::take(&mut state.system);
         let senders = state.senders.take_all();
         drop(state);
+        drop(system);
         // Blocked senders wake to find the mailbox closed and get their
         // messages back.
         senders.wake();
