@@ -410,3 +410,22 @@ async fn a_stop_that_times_out_on_an_idle_actor_kills_it() {
     );
     assert_eq!(handle.wait(PATIENCE).await, Ok(ExitReason::Killed));
 }
+
+/// A stop of a dormant actor runs `terminate` on the stopper's task; if the
+/// stopper is dropped there, the actor still exits (as killed) instead of
+/// being left with its state claimed and no one to finish it.
+#[tokio::test(flavor = "current_thread", start_paused = true)]
+async fn dropping_a_stop_during_terminate_still_ends_the_actor() {
+    let (tx, mut rx) = events();
+    let mut args = HostileArgs::new(&tx);
+    args.hang_in_terminate = true;
+    let (actor, handle) = start::<Hostile>(args).await.unwrap();
+    tokio::select! {
+        _ = actor.stop(ExitReason::shutdown(), Duration::MAX) => panic!("terminate never returns"),
+        seen = rx.recv() => assert_eq!(seen, Some("terminating")),
+    }
+    // The stop future was dropped by the select, mid-terminate.
+    assert_eq!(handle.wait(PATIENCE).await, Ok(ExitReason::Killed));
+    assert_eq!(rx.recv().await, Some("dropped"));
+    assert!(!actor.is_alive());
+}
