@@ -10,7 +10,7 @@ use std::{
     time::Duration,
 };
 
-use foundation_mailbox::{ActorOptions, StartError, start_with};
+use foundation_mailbox::{ActorOptions, ProcessRef, StartError, start_with};
 use foundation_supervisor::{
     ChildSpec, DynamicSpec, DynamicSupervisorRef, Intensity, Strategy, Supervisor, SupervisorError,
     SupervisorRef, SupervisorSpec,
@@ -152,11 +152,12 @@ async fn failing_pool(attempts: &Attempts, max_children: usize) -> DynamicSuperv
     DynamicSupervisorRef::start(spec).await.unwrap()
 }
 
-#[tokio::test(start_paused = true)]
-async fn a_dynamic_supervisor_stopped_mid_retry_stops_within_one_attempt() {
-    let mut journal = Journal::new();
-    let (attempts, mut begun) = Attempts::new();
-    let pool = failing_pool(&attempts, 1).await;
+/// Starts one child under `pool`, then crashes it so its restarts begin;
+/// returns the crashed incarnation.
+async fn crash_dynamic_child(
+    pool: &DynamicSupervisorRef<Args>,
+    journal: &mut Journal,
+) -> ProcessRef {
     let child = pool
         .start_child(journal.args("d"))
         .await
@@ -166,6 +167,15 @@ async fn a_dynamic_supervisor_stopped_mid_retry_stops_within_one_attempt() {
     assert_eq!(journal.next(1).await, started(&["d"]));
     let worker = child.downcast::<Worker>().unwrap();
     assert!(worker.call(Ask::Crash, PATIENCE).await.is_err());
+    child
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_dynamic_supervisor_stopped_mid_retry_stops_within_one_attempt() {
+    let mut journal = Journal::new();
+    let (attempts, mut begun) = Attempts::new();
+    let pool = failing_pool(&attempts, 1).await;
+    crash_dynamic_child(&pool, &mut journal).await;
     begun.recv().await.unwrap();
     let asked = Instant::now();
     let reason = pool.shutdown(PATIENCE).await;
@@ -179,15 +189,7 @@ async fn terminating_a_restarting_dynamic_child_by_its_old_pid_ends_the_retries(
     let mut journal = Journal::new();
     let (attempts, mut begun) = Attempts::new();
     let pool = failing_pool(&attempts, 1).await;
-    let child = pool
-        .start_child(journal.args("d"))
-        .await
-        .unwrap()
-        .into_process()
-        .unwrap();
-    assert_eq!(journal.next(1).await, started(&["d"]));
-    let worker = child.downcast::<Worker>().unwrap();
-    assert!(worker.call(Ask::Crash, PATIENCE).await.is_err());
+    let child = crash_dynamic_child(&pool, &mut journal).await;
     begun.recv().await.unwrap();
 
     let counts = pool.count_children();
