@@ -7,10 +7,16 @@ use crate::{ActorRef, ExitReason, Pid, SystemMessage, timer::Timers};
 /// A process with private state that handles one message at a time.
 ///
 /// Shaped like Erlang's `gen_server`: [`init`](Actor::init) turns arguments
-/// into state; [`handle_call`](Actor::handle_call) answers requests,
-/// [`handle_cast`](Actor::handle_cast) takes fire-and-forget messages,
-/// [`handle_system`](Actor::handle_system) sees monitor and trapped exit
-/// notifications, and [`terminate`](Actor::terminate) cleans up.
+/// into state; [`handle`](Actor::handle) takes each message of the actor's
+/// one message type, [`handle_system`](Actor::handle_system) sees monitor
+/// and trapped exit notifications, and [`terminate`](Actor::terminate)
+/// cleans up.
+///
+/// Requests that want an answer carry a typed [`Reply`](crate::Reply) port:
+/// `Msg::Get(Reply<u64>)` is answered with a `u64`, checked at compile time,
+/// and [`ActorRef::call`] builds the request around a fresh port
+/// (`counter.call(Msg::Get, timeout)`). A handler answers through the port at
+/// once, or keeps it and answers later (a deferred reply).
 ///
 /// A handler that returns `Err` ends the actor with
 /// [`ExitReason::Error`] after `terminate` runs. A handler that panics ends it
@@ -21,10 +27,16 @@ use crate::{ActorRef, ExitReason, Pid, SystemMessage, timer::Timers};
 ///
 /// ```
 /// use std::time::Duration;
-/// use foundation_mailbox::{Actor, Context, start};
+/// use foundation_mailbox::{Actor, Context, Reply, start};
 ///
 /// #[derive(Debug)]
 /// struct Counter(u64);
+///
+/// #[derive(Debug)]
+/// enum Msg {
+///     Add(u64),
+///     Get(Reply<u64>),
+/// }
 ///
 /// #[derive(Debug, thiserror::Error)]
 /// #[error("counter overflow")]
@@ -32,41 +44,36 @@ use crate::{ActorRef, ExitReason, Pid, SystemMessage, timer::Timers};
 ///
 /// impl Actor for Counter {
 ///     type Args = u64;
-///     type Cast = u64;
-///     type Call = ();
-///     type Reply = u64;
+///     type Msg = Msg;
 ///     type Error = Overflowed;
 ///
 ///     async fn init(start: u64, _ctx: &mut Context<Self>) -> Result<Self, Overflowed> {
 ///         Ok(Counter(start))
 ///     }
 ///
-///     async fn handle_cast(&mut self, add: u64, _ctx: &mut Context<Self>) -> Result<(), Overflowed> {
-///         self.0 = self.0.checked_add(add).ok_or(Overflowed)?;
+///     async fn handle(&mut self, msg: Msg, _ctx: &mut Context<Self>) -> Result<(), Overflowed> {
+///         match msg {
+///             Msg::Add(n) => self.0 = self.0.checked_add(n).ok_or(Overflowed)?,
+///             Msg::Get(reply) => reply.send(self.0).unwrap_or_default(),
+///         }
 ///         Ok(())
-///     }
-///
-///     async fn handle_call(&mut self, (): (), _ctx: &mut Context<Self>) -> Result<u64, Overflowed> {
-///         Ok(self.0)
 ///     }
 /// }
 ///
 /// # #[tokio::main(flavor = "current_thread")]
 /// # async fn main() {
 /// let (counter, _handle) = start::<Counter>(40).await.unwrap();
-/// counter.cast(2).await.unwrap();
-/// assert_eq!(counter.call((), Duration::from_secs(1)).await.unwrap(), 42);
+/// counter.cast(Msg::Add(2)).await.unwrap();
+/// assert_eq!(counter.call(Msg::Get, Duration::from_secs(1)).await.unwrap(), 42);
 /// # }
 /// ```
 pub trait Actor: Sized + Send + 'static {
     /// What `init` starts from.
     type Args: Send + 'static;
-    /// Fire-and-forget messages.
-    type Cast: Send + 'static;
-    /// Requests that get a reply.
-    type Call: Send + 'static;
-    /// Replies to requests.
-    type Reply: Send + 'static;
+    /// The messages this actor handles: usually an enum with one variant per
+    /// kind of message, where a request carries its [`Reply`](crate::Reply)
+    /// port.
+    type Msg: Send + 'static;
     /// Why a handler failed; it becomes the exit reason.
     type Error: std::error::Error + Send + Sync + 'static;
 
@@ -77,19 +84,13 @@ pub trait Actor: Sized + Send + 'static {
         ctx: &mut Context<Self>,
     ) -> impl Future<Output = Result<Self, Self::Error>> + Send;
 
-    /// Handles a fire-and-forget message.
-    fn handle_cast(
+    /// Handles one message: a cast, a call's request (answer its port), a
+    /// timer's tick or a stream's item.
+    fn handle(
         &mut self,
-        message: Self::Cast,
+        message: Self::Msg,
         ctx: &mut Context<Self>,
     ) -> impl Future<Output = Result<(), Self::Error>> + Send;
-
-    /// Answers a request. The returned value is the caller's reply.
-    fn handle_call(
-        &mut self,
-        request: Self::Call,
-        ctx: &mut Context<Self>,
-    ) -> impl Future<Output = Result<Self::Reply, Self::Error>> + Send;
 
     /// Handles a system message: a monitor's DOWN, or a linked process's exit
     /// when this actor traps exits. Ignores them by default.
@@ -159,6 +160,11 @@ impl<A: Actor> Context<A> {
     /// Whether this actor traps exits.
     pub fn is_trapping_exits(&self) -> bool {
         self.myself.process.mailbox.is_trapping_exits()
+    }
+
+    /// Whether a handler asked this actor to stop.
+    pub(crate) fn is_stopping(&self) -> bool {
+        self.stop.is_some()
     }
 
     pub(crate) fn take_stop(&mut self) -> Option<ExitReason> {

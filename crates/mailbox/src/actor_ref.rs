@@ -9,13 +9,12 @@ use std::{
     time::Duration,
 };
 
-use tokio::sync::oneshot;
-
 use crate::{
-    Actor, CallError, ExitReason, Exited, MailboxStats, Pid, ProcessRef, Recipient, SendError,
-    StopError, WaitTimeout,
+    Actor, CallError, ExitReason, Exited, MailboxStats, Pid, ProcessRef, Recipient, Reply,
+    SendError, StopError, WaitTimeout,
     mailbox::{Activation, PushError, Pushed},
     process::{Dormant, Envelope, Process},
+    reply::ReplyError,
     wait::{Budget, Elapsed},
     waiters::WaiterKey,
 };
@@ -73,8 +72,22 @@ impl<A: Actor> ActorRef<A> {
 
     /// Sends a message, waiting for room if the mailbox is full
     /// (backpressure). Fails at once with the message given back when the
-    /// actor has exited.
-    pub fn cast(&self, message: A::Cast) -> Cast<'_, A> {
+    /// actor has exited. Cancel-safe: dropping the future before it
+    /// completes withdraws the message.
+    pub fn cast(&self, message: A::Msg) -> Cast<'_, A> {
+        self.cast_from(message)
+    }
+
+    /// Sends a message without waiting; a full mailbox gives it back.
+    pub fn try_cast(&self, message: A::Msg) -> Result<(), SendError<A::Msg>> {
+        self.try_cast_from(message)
+    }
+
+    /// [`cast`](Self::cast) for anything that converts into the actor's
+    /// message. It is converted only once there is room, so a failed send
+    /// gives back exactly what was passed in: a wrapper that sends its own
+    /// type gets its own type back.
+    pub fn cast_from<M: Into<A::Msg>>(&self, message: M) -> Cast<'_, A, M> {
         Cast {
             process: &self.process,
             slot: Some(message),
@@ -82,39 +95,57 @@ impl<A: Actor> ActorRef<A> {
         }
     }
 
-    /// Sends a message without waiting; a full mailbox gives it back.
-    pub fn try_cast(&self, message: A::Cast) -> Result<(), SendError<A::Cast>> {
+    /// [`try_cast`](Self::try_cast) for anything that converts into the
+    /// actor's message; see [`cast_from`](Self::cast_from).
+    pub fn try_cast_from<M: Into<A::Msg>>(&self, message: M) -> Result<(), SendError<M>> {
         settle(
             &self.process,
-            self.process.mailbox.try_push(message, Envelope::Cast),
+            self.process
+                .mailbox
+                .try_push(message, cast_envelope::<A, M>),
         )
     }
 
-    /// Sends a request and waits up to `timeout` for the reply, including any
+    /// Sends a request and waits up to `timeout` for its reply, including any
     /// wait for room in the mailbox. There is no call without a timeout; use
     /// [`TimeoutConfig`](crate::TimeoutConfig) for a default.
     ///
+    /// `request` builds the message around a fresh [`Reply`] port, whose type
+    /// is the reply's: with `enum Msg { Get(Reply<u64>), .. }`,
+    /// `actor.call(Msg::Get, timeout)` returns a `u64`, and a request with
+    /// more fields reads `actor.call(|reply| Msg::Add(2, reply), timeout)`.
+    ///
     /// Fails at once with [`CallError::NoProcess`] when the actor has exited,
-    /// and with [`CallError::Exited`] and the actor's exit reason when it dies
-    /// before replying. A reply that arrives after the timeout is dropped.
-    pub async fn call(
+    /// with [`CallError::Exited`] and the actor's exit reason when it dies
+    /// before replying, and with [`CallError::NoReply`] when its handler
+    /// dropped the port unanswered. A reply that arrives after the timeout is
+    /// dropped.
+    ///
+    /// Cancel-safe: dropping the future before the request was queued
+    /// withdraws it; after, the request stays queued and its reply is thrown
+    /// away.
+    pub async fn call<M, R>(
         &self,
-        request: A::Call,
+        request: impl FnOnce(Reply<R>) -> M,
         timeout: Duration,
-    ) -> Result<A::Reply, CallError<A::Call>> {
+    ) -> Result<R, CallError<M>>
+    where
+        M: Into<A::Msg>,
+        R: Send + 'static,
+    {
+        let (port, reply) = Reply::pair();
         let mut budget = Budget::new(timeout);
-        let (reply_to, reply) = oneshot::channel();
         let mut push = Push {
             process: &self.process,
-            slot: Some((request, reply_to)),
+            slot: Some(request(port)),
             key: WaiterKey::default(),
-            into: |(request, reply_to)| Envelope::Call(request, reply_to),
+            into: |request: M| Envelope::Call(request.into()),
         };
         let pushed = match budget.wait(&mut push).await {
             Ok(pushed) => pushed,
             Err(Elapsed) => {
                 return Err(match push.slot.take() {
-                    Some((request, _)) => CallError::SendTimeout(request),
+                    Some(request) => CallError::SendTimeout(request),
                     None => CallError::Timeout,
                 });
             }
@@ -122,18 +153,21 @@ impl<A: Actor> ActorRef<A> {
         drop(push);
         match pushed {
             Ok(()) => {}
-            Err(SendError::NoProcess((request, _))) => return Err(CallError::NoProcess(request)),
-            Err(SendError::Full((request, _))) => return Err(CallError::Full(request)),
+            Err(SendError::NoProcess(request)) => return Err(CallError::NoProcess(request)),
+            Err(SendError::Full(request)) => return Err(CallError::Full(request)),
         }
-        match budget.wait_after_sending(reply).await {
-            Ok(Ok(Some(value))) => Ok(value),
+        let exiting = match budget.wait_after_sending(reply).await {
+            Ok(Ok(value)) => return Ok(value),
             // The overflow policy dropped the request; it is a dead letter now.
-            Ok(Ok(None)) => Err(CallError::Dropped),
-            // The reply slot was dropped unanswered: the actor is exiting.
-            Ok(Err(_)) => match budget.wait(self.process_ref().exited()).await {
-                Ok(reason) => Err(CallError::Exited(reason)),
-                Err(Elapsed) => Err(CallError::Timeout),
-            },
+            Ok(Err(ReplyError::Dropped)) => return Err(CallError::Dropped),
+            // A handler let go of the port and the actor goes on; if it is
+            // exiting after all, its reason says more.
+            Ok(Err(ReplyError::NoReply)) if self.is_alive() => return Err(CallError::NoReply),
+            Ok(Err(ReplyError::NoReply | ReplyError::Exiting)) => self.process_ref().exited(),
+            Err(Elapsed) => return Err(CallError::Timeout),
+        };
+        match budget.wait(exiting).await {
+            Ok(reason) => Err(CallError::Exited(reason)),
             Err(Elapsed) => Err(CallError::Timeout),
         }
     }
@@ -186,7 +220,7 @@ impl<A: Actor> ActorRef<A> {
     /// that hold actors of different types.
     pub fn recipient<M>(&self) -> Recipient<M>
     where
-        M: Into<A::Cast> + Send + 'static,
+        M: Into<A::Msg> + Send + 'static,
     {
         Recipient::new(self.process.clone())
     }
@@ -209,17 +243,22 @@ pub(crate) fn settle<A: Actor, M>(
     }
 }
 
+/// What a cast of `M` puts in the mailbox.
+fn cast_envelope<A: Actor, M: Into<A::Msg>>(message: M) -> Envelope<A> {
+    Envelope::Cast(message.into())
+}
+
 /// A send that waits for room. Made by [`ActorRef::cast`].
 ///
 /// Dropping it before it completes withdraws the message; it was never queued.
 #[must_use = "futures do nothing unless awaited"]
-pub struct Cast<'a, A: Actor> {
+pub struct Cast<'a, A: Actor, M = <A as Actor>::Msg> {
     process: &'a Process<A>,
-    slot: Option<A::Cast>,
+    slot: Option<M>,
     key: WaiterKey,
 }
 
-impl<A: Actor> fmt::Debug for Cast<'_, A> {
+impl<A: Actor, M> fmt::Debug for Cast<'_, A, M> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Cast")
             .field("to", &self.process.pid)
@@ -228,22 +267,27 @@ impl<A: Actor> fmt::Debug for Cast<'_, A> {
 }
 
 // The message is moved by value, never pinned, so the future can move freely.
-impl<A: Actor> Unpin for Cast<'_, A> {}
+impl<A: Actor, M> Unpin for Cast<'_, A, M> {}
 
-impl<A: Actor> Future for Cast<'_, A> {
-    type Output = Result<(), SendError<A::Cast>>;
+impl<A: Actor, M: Into<A::Msg>> Future for Cast<'_, A, M> {
+    type Output = Result<(), SendError<M>>;
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         let this = self.get_mut();
         let process = this.process;
         process
             .mailbox
-            .poll_push(Some(cx), &mut this.slot, &mut this.key, Envelope::Cast)
+            .poll_push(
+                Some(cx),
+                &mut this.slot,
+                &mut this.key,
+                cast_envelope::<A, M>,
+            )
             .map(|outcome| settle(process, outcome))
     }
 }
 
-impl<A: Actor> Drop for Cast<'_, A> {
+impl<A: Actor, M> Drop for Cast<'_, A, M> {
     fn drop(&mut self) {
         self.process.mailbox.cancel_push(&mut self.key);
     }

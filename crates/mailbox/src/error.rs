@@ -75,6 +75,10 @@ pub enum CallError<M> {
     /// The callee exited before replying, with this reason.
     #[error("callee exited: {0}")]
     Exited(ExitReason),
+    /// The callee's handler dropped the request's [`Reply`](crate::Reply)
+    /// port unanswered, and the callee goes on: no reply will come.
+    #[error("the callee dropped the request without replying")]
+    NoReply,
 }
 
 impl<M> CallError<M> {
@@ -84,7 +88,7 @@ impl<M> CallError<M> {
             Self::NoProcess(message) | Self::Full(message) | Self::SendTimeout(message) => {
                 Some(message)
             }
-            Self::Dropped | Self::Timeout | Self::Exited(_) => None,
+            Self::Dropped | Self::Timeout | Self::Exited(_) | Self::NoReply => None,
         }
     }
 
@@ -106,6 +110,7 @@ impl<M> fmt::Debug for CallError<M> {
             Self::Dropped => f.write_str("Dropped"),
             Self::Timeout => f.write_str("Timeout"),
             Self::Exited(reason) => f.debug_tuple("Exited").field(reason).finish(),
+            Self::NoReply => f.write_str("NoReply"),
         }
     }
 }

@@ -37,18 +37,13 @@ type Table<G, M> = Shards<G, Vec<Member<M>>>;
 ///
 /// impl Actor for Listener {
 ///     type Args = ();
-///     type Cast = String;
-///     type Call = ();
-///     type Reply = ();
+///     type Msg = String;
 ///     type Error = std::convert::Infallible;
 ///
 ///     async fn init(_: (), _: &mut Context<Self>) -> Result<Self, Self::Error> {
 ///         Ok(Listener)
 ///     }
-///     async fn handle_cast(&mut self, _: String, _: &mut Context<Self>) -> Result<(), Self::Error> {
-///         Ok(())
-///     }
-///     async fn handle_call(&mut self, (): (), _: &mut Context<Self>) -> Result<(), Self::Error> {
+///     async fn handle(&mut self, _: String, _: &mut Context<Self>) -> Result<(), Self::Error> {
 ///         Ok(())
 ///     }
 /// }
@@ -116,7 +111,7 @@ where
     pub fn join<A>(&self, group: G, actor: &ActorRef<A>) -> Result<(), JoinError>
     where
         A: Actor,
-        M: Into<A::Cast>,
+        M: Into<A::Msg>,
     {
         let process = actor.process_ref();
         let pid = process.pid();

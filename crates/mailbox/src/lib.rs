@@ -19,7 +19,9 @@
 //! - the [`Actor`] trait, shaped like a GenServer, and its message loop: one
 //!   message at a time, a panic caught at the loop and turned into
 //!   [`ExitReason::Panic`];
-//! - [`ActorRef`]: [`call`](ActorRef::call) (always with a timeout),
+//! - [`ActorRef`]: [`call`](ActorRef::call) (always with a timeout, its
+//!   reply typed by the request's [`Reply`] port, answered at once or
+//!   deferred),
 //!   [`cast`](ActorRef::cast), [`try_cast`](ActorRef::try_cast),
 //!   [`stop`](ActorRef::stop), and the type-erased [`Recipient`] and
 //!   [`ProcessRef`];
@@ -37,31 +39,33 @@
 //!
 //! ```
 //! use std::time::Duration;
-//! use foundation_mailbox::{Actor, CallError, Context, ExitReason, start};
+//! use foundation_mailbox::{Actor, CallError, Context, ExitReason, Reply, start};
 //!
 //! #[derive(Debug)]
 //! struct Greeter;
 //!
+//! #[derive(Debug)]
+//! enum Msg {
+//!     /// A request: its port says the reply is a `String`.
+//!     Greet(String, Reply<String>),
+//! }
+//!
 //! impl Actor for Greeter {
 //!     type Args = ();
-//!     type Cast = ();
-//!     type Call = String;
-//!     type Reply = String;
+//!     type Msg = Msg;
 //!     type Error = std::convert::Infallible;
 //!
 //!     async fn init(_: (), _ctx: &mut Context<Self>) -> Result<Self, Self::Error> {
 //!         Ok(Greeter)
 //!     }
 //!
-//!     async fn handle_cast(&mut self, _: (), _ctx: &mut Context<Self>) -> Result<(), Self::Error> {
-//!         Ok(())
-//!     }
-//!
-//!     async fn handle_call(&mut self, name: String, _ctx: &mut Context<Self>) -> Result<String, Self::Error> {
+//!     async fn handle(&mut self, msg: Msg, _ctx: &mut Context<Self>) -> Result<(), Self::Error> {
+//!         let Msg::Greet(name, reply) = msg;
 //!         if name.is_empty() {
 //!             panic!("no name");
 //!         }
-//!         Ok(format!("hello, {name}"))
+//!         reply.send(format!("hello, {name}")).unwrap_or_default();
+//!         Ok(())
 //!     }
 //! }
 //!
@@ -69,14 +73,14 @@
 //! # async fn main() {
 //! let (greeter, _handle) = start::<Greeter>(()).await.unwrap();
 //! let timeout = Duration::from_secs(1);
-//! assert_eq!(greeter.call("ada".into(), timeout).await.unwrap(), "hello, ada");
+//! assert_eq!(greeter.call(|r| Msg::Greet("ada".into(), r), timeout).await.unwrap(), "hello, ada");
 //!
 //! // A panic ends the actor; the caller gets the reason, not a timeout.
-//! let crashed = greeter.call(String::new(), timeout).await;
+//! let crashed = greeter.call(|r| Msg::Greet(String::new(), r), timeout).await;
 //! assert!(matches!(crashed, Err(CallError::Exited(ExitReason::Panic(_)))));
 //!
 //! // Calls to an exited actor fail at once.
-//! assert!(matches!(greeter.call("bob".into(), timeout).await, Err(CallError::NoProcess(_))));
+//! assert!(matches!(greeter.call(|r| Msg::Greet("bob".into(), r), timeout).await, Err(CallError::NoProcess(_))));
 //! # }
 //! ```
 //!
@@ -107,6 +111,7 @@ mod pid;
 mod process;
 mod process_ref;
 mod recipient;
+mod reply;
 mod runtime;
 mod stream;
 mod sync;
@@ -137,6 +142,7 @@ pub use crate::{
     pid::{Pid, Reference},
     process_ref::{ExitHookId, Exited, ProcessRef},
     recipient::{Recipient, RecipientSend},
+    reply::{Reply, ReplyError, ReplyReceiver},
     runtime::{spawn, spawn_with, start, start_with},
     system::{Down, SystemMessage},
     timeout::{Operation, TimeoutConfig},

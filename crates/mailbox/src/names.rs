@@ -28,7 +28,7 @@
 
 use std::{fmt, hash::Hash, sync::Arc, time::Duration};
 
-use crate::{Actor, ActorRef, ExitHookId, Pid, ProcessRef};
+use crate::{Actor, ActorRef, ExitHookId, Pid, ProcessRef, Reply};
 
 mod error;
 mod shards;
@@ -59,27 +59,31 @@ type Table<K> = Shards<K, Entry>;
 ///
 /// ```
 /// use std::time::Duration;
-/// use foundation_mailbox::{Actor, Context, LookupError, Registry, start};
+/// use foundation_mailbox::{Actor, Context, LookupError, Registry, Reply, start};
 ///
 /// #[derive(Debug)]
 /// struct Counter(u64);
 ///
+/// #[derive(Debug)]
+/// enum Msg {
+///     Add(u64),
+///     Get(Reply<u64>),
+/// }
+///
 /// impl Actor for Counter {
 ///     type Args = ();
-///     type Cast = u64;
-///     type Call = ();
-///     type Reply = u64;
+///     type Msg = Msg;
 ///     type Error = std::convert::Infallible;
 ///
 ///     async fn init(_: (), _: &mut Context<Self>) -> Result<Self, Self::Error> {
 ///         Ok(Counter(0))
 ///     }
-///     async fn handle_cast(&mut self, add: u64, _: &mut Context<Self>) -> Result<(), Self::Error> {
-///         self.0 += add;
+///     async fn handle(&mut self, msg: Msg, _: &mut Context<Self>) -> Result<(), Self::Error> {
+///         match msg {
+///             Msg::Add(n) => self.0 += n,
+///             Msg::Get(reply) => reply.send(self.0).unwrap_or_default(),
+///         }
 ///         Ok(())
-///     }
-///     async fn handle_call(&mut self, (): (), _: &mut Context<Self>) -> Result<u64, Self::Error> {
-///         Ok(self.0)
 ///     }
 /// }
 ///
@@ -90,8 +94,8 @@ type Table<K> = Shards<K, Entry>;
 /// names.register("counter", &counter).unwrap();
 ///
 /// // Cast and call by name, typed, with no round trip to find it.
-/// names.cast::<Counter>("counter", 2).await.unwrap();
-/// let total = names.call::<Counter>("counter", (), Duration::from_secs(1)).await.unwrap();
+/// names.cast::<Counter>("counter", Msg::Add(2)).await.unwrap();
+/// let total = names.call::<Counter, _>("counter", Msg::Get, Duration::from_secs(1)).await.unwrap();
 /// assert_eq!(total, 2);
 ///
 /// // The name goes with the process.
@@ -236,8 +240,8 @@ impl<K: Hash + Eq + Clone + Send + Sync + 'static> Registry<K> {
     pub async fn cast<A: Actor>(
         &self,
         key: &(impl KeyRef<K> + ?Sized),
-        message: A::Cast,
-    ) -> Result<(), NamedSendError<A::Cast>> {
+        message: A::Msg,
+    ) -> Result<(), NamedSendError<A::Msg>> {
         match self.lookup::<A>(key) {
             Ok(actor) => actor.cast(message).await.map_err(NamedSendError::Send),
             Err(error) => Err(NamedSendError::Lookup(error, message)),
@@ -249,8 +253,8 @@ impl<K: Hash + Eq + Clone + Send + Sync + 'static> Registry<K> {
     pub fn try_cast<A: Actor>(
         &self,
         key: &(impl KeyRef<K> + ?Sized),
-        message: A::Cast,
-    ) -> Result<(), NamedSendError<A::Cast>> {
+        message: A::Msg,
+    ) -> Result<(), NamedSendError<A::Msg>> {
         match self.lookup::<A>(key) {
             Ok(actor) => actor.try_cast(message).map_err(NamedSendError::Send),
             Err(error) => Err(NamedSendError::Lookup(error, message)),
@@ -258,19 +262,20 @@ impl<K: Hash + Eq + Clone + Send + Sync + 'static> Registry<K> {
     }
 
     /// Calls the actor holding the name, with a timeout, as
-    /// [`ActorRef::call`] does.
-    pub async fn call<A: Actor>(
+    /// [`ActorRef::call`] does. When the name does not resolve, the request
+    /// is built anyway and given back, so nothing in it is lost.
+    pub async fn call<A: Actor, R: Send + 'static>(
         &self,
         key: &(impl KeyRef<K> + ?Sized),
-        request: A::Call,
+        request: impl FnOnce(Reply<R>) -> A::Msg,
         timeout: Duration,
-    ) -> Result<A::Reply, NamedCallError<A::Call>> {
+    ) -> Result<R, NamedCallError<A::Msg>> {
         match self.lookup::<A>(key) {
             Ok(actor) => actor
                 .call(request, timeout)
                 .await
                 .map_err(NamedCallError::Call),
-            Err(error) => Err(NamedCallError::Lookup(error, request)),
+            Err(error) => Err(NamedCallError::Lookup(error, request(Reply::pair().0))),
         }
     }
 

@@ -11,12 +11,12 @@ use std::{
 };
 
 use futures::FutureExt;
-use tokio::sync::oneshot;
 
 use crate::{
     Actor, ActorRef, DeadLetter, DeadLetterReason, DeadLetterSink, DefaultDeadLetterSink,
     ExitReason, MessageKind, Overflow, Pid, StopError, SystemMessage,
     mailbox::{Activation, Kill, Mailbox, Pushed, Signaled},
+    reply::{DropCause, dropping_with},
     sync::Spawner,
     system::Signal,
     timer::Timers,
@@ -24,14 +24,13 @@ use crate::{
     waiters::WaiterKey,
 };
 
-/// A call's reply slot: `Some` carries the reply, `None` says the request
-/// was dropped by the mailbox's overflow policy.
-pub(crate) type ReplyTo<R> = oneshot::Sender<Option<R>>;
-
-/// A user message as it sits in the mailbox.
+/// A user message as it sits in the mailbox. Both kinds carry the actor's
+/// one message type; a call's request holds its caller's [`Reply`](crate::Reply)
+/// port, which is why a call is marked: its dead letter drops the request
+/// so the port tells the caller at once.
 pub(crate) enum Envelope<A: Actor> {
-    Cast(A::Cast),
-    Call(A::Call, ReplyTo<A::Reply>),
+    Cast(A::Msg),
+    Call(A::Msg),
 }
 
 impl<A: Actor> fmt::Debug for Envelope<A> {
@@ -44,29 +43,40 @@ impl<A: Actor> fmt::Debug for Envelope<A> {
 }
 
 impl<A: Actor> Envelope<A> {
+    pub(crate) fn into_message(self) -> A::Msg {
+        match self {
+            Self::Cast(message) | Self::Call(message) => message,
+        }
+    }
+
     fn into_dead_letter(self, recipient: Pid, reason: DeadLetterReason) -> DeadLetter {
+        let type_name = std::any::type_name::<A::Msg>();
         match self {
             Self::Cast(message) => DeadLetter {
                 recipient,
                 reason,
                 kind: MessageKind::Cast,
-                type_name: std::any::type_name::<A::Cast>(),
+                type_name,
                 message: Box::new(message),
             },
-            Self::Call(request, reply) => {
-                if reason == DeadLetterReason::Overflow {
-                    // The callee lives on: tell the caller its request was
-                    // dropped rather than let it wait for an exit.
-                    if reply.send(None).is_err() {
-                        tracing::trace!(target: "foundation::mailbox", %recipient, "caller of a dropped call already gone");
-                    }
+            Self::Call(request) => {
+                // The request goes here, and with it the port: its caller
+                // learns now that the request was dropped (overflow) or that
+                // the callee is exiting, instead of waiting out its timeout
+                // while a sink keeps the port.
+                let cause = match reason {
+                    DeadLetterReason::Overflow => DropCause::Overflow,
+                    DeadLetterReason::Exited(_) => DropCause::Exiting,
+                };
+                if let Some(panic) = dropping_with(cause, || drop_catching(request)) {
+                    tracing::error!(target: "foundation::mailbox", %recipient, %panic, "dropping a dead call's request panicked");
                 }
                 DeadLetter {
                     recipient,
                     reason,
                     kind: MessageKind::Call,
-                    type_name: std::any::type_name::<A::Call>(),
-                    message: Box::new(request),
+                    type_name,
+                    message: Box::new(()),
                 }
             }
         }
@@ -89,7 +99,14 @@ impl<A: Actor> fmt::Debug for Dormant<A> {
 /// Drops `value` (an actor's state, a future holding it), catching a panic
 /// in its `Drop`: user code must not unwind into whoever lets go of an
 /// actor. Returns the panic as an exit reason.
+///
+/// The actor is exiting, so a reply port in `value` tells its caller to wait
+/// for the exit reason.
 pub(crate) fn drop_caught<T>(value: T) -> Option<ExitReason> {
+    dropping_with(DropCause::Exiting, || drop_catching(value))
+}
+
+fn drop_catching<T>(value: T) -> Option<ExitReason> {
     catch_unwind(AssertUnwindSafe(move || drop(value)))
         .err()
         .map(|payload| ExitReason::from_panic(&*payload))

@@ -108,11 +108,10 @@ pub struct ExitHookId(u64);
 /// use foundation_mailbox::{Actor, Context, ExitReason, start};
 /// # #[derive(Debug)] struct Idle;
 /// # impl Actor for Idle {
-/// #     type Args = (); type Cast = (); type Call = (); type Reply = ();
+/// #     type Args = (); type Msg = ();
 /// #     type Error = std::convert::Infallible;
 /// #     async fn init(_: (), _: &mut Context<Self>) -> Result<Self, Self::Error> { Ok(Idle) }
-/// #     async fn handle_cast(&mut self, _: (), _: &mut Context<Self>) -> Result<(), Self::Error> { Ok(()) }
-/// #     async fn handle_call(&mut self, _: (), _: &mut Context<Self>) -> Result<(), Self::Error> { Ok(()) }
+/// #     async fn handle(&mut self, _: (), _: &mut Context<Self>) -> Result<(), Self::Error> { Ok(()) }
 /// # }
 ///
 /// # #[tokio::main(flavor = "current_thread")]
@@ -253,11 +252,10 @@ impl ProcessRef {
     /// # use foundation_mailbox::{Actor, Context};
     /// # #[derive(Debug)] struct Idle;
     /// # impl Actor for Idle {
-    /// #     type Args = (); type Cast = (); type Call = (); type Reply = ();
+    /// #     type Args = (); type Msg = ();
     /// #     type Error = std::convert::Infallible;
     /// #     async fn init(_: (), _: &mut Context<Self>) -> Result<Self, Self::Error> { Ok(Idle) }
-    /// #     async fn handle_cast(&mut self, _: (), _: &mut Context<Self>) -> Result<(), Self::Error> { Ok(()) }
-    /// #     async fn handle_call(&mut self, _: (), _: &mut Context<Self>) -> Result<(), Self::Error> { Ok(()) }
+    /// #     async fn handle(&mut self, _: (), _: &mut Context<Self>) -> Result<(), Self::Error> { Ok(()) }
     /// # }
     ///
     /// # #[tokio::main(flavor = "current_thread")]
@@ -297,11 +295,10 @@ impl ProcessRef {
     /// # use foundation_mailbox::{Actor, Context};
     /// # #[derive(Debug)] struct Idle;
     /// # impl Actor for Idle {
-    /// #     type Args = (); type Cast = (); type Call = (); type Reply = ();
+    /// #     type Args = (); type Msg = ();
     /// #     type Error = std::convert::Infallible;
     /// #     async fn init(_: (), _: &mut Context<Self>) -> Result<Self, Self::Error> { Ok(Idle) }
-    /// #     async fn handle_cast(&mut self, _: (), _: &mut Context<Self>) -> Result<(), Self::Error> { Ok(()) }
-    /// #     async fn handle_call(&mut self, _: (), _: &mut Context<Self>) -> Result<(), Self::Error> { Ok(()) }
+    /// #     async fn handle(&mut self, _: (), _: &mut Context<Self>) -> Result<(), Self::Error> { Ok(()) }
     /// # }
     ///
     /// # #[tokio::main(flavor = "current_thread")]
@@ -346,19 +343,17 @@ impl ProcessRef {
     /// # use foundation_mailbox::{Actor, Context};
     /// # #[derive(Debug)] struct Idle;
     /// # impl Actor for Idle {
-    /// #     type Args = (); type Cast = (); type Call = (); type Reply = ();
+    /// #     type Args = (); type Msg = ();
     /// #     type Error = std::convert::Infallible;
     /// #     async fn init(_: (), _: &mut Context<Self>) -> Result<Self, Self::Error> { Ok(Idle) }
-    /// #     async fn handle_cast(&mut self, _: (), _: &mut Context<Self>) -> Result<(), Self::Error> { Ok(()) }
-    /// #     async fn handle_call(&mut self, _: (), _: &mut Context<Self>) -> Result<(), Self::Error> { Ok(()) }
+    /// #     async fn handle(&mut self, _: (), _: &mut Context<Self>) -> Result<(), Self::Error> { Ok(()) }
     /// # }
     /// # #[derive(Debug)] struct Other;
     /// # impl Actor for Other {
-    /// #     type Args = (); type Cast = (); type Call = (); type Reply = ();
+    /// #     type Args = (); type Msg = ();
     /// #     type Error = std::convert::Infallible;
     /// #     async fn init(_: (), _: &mut Context<Self>) -> Result<Self, Self::Error> { Ok(Other) }
-    /// #     async fn handle_cast(&mut self, _: (), _: &mut Context<Self>) -> Result<(), Self::Error> { Ok(()) }
-    /// #     async fn handle_call(&mut self, _: (), _: &mut Context<Self>) -> Result<(), Self::Error> { Ok(()) }
+    /// #     async fn handle(&mut self, _: (), _: &mut Context<Self>) -> Result<(), Self::Error> { Ok(()) }
     /// # }
     ///
     /// # #[tokio::main(flavor = "current_thread")]

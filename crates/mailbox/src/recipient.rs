@@ -32,7 +32,7 @@ trait Accepts<M>: Send + Sync {
 impl<A, M> Accepts<M> for Process<A>
 where
     A: Actor,
-    M: Into<A::Cast> + Send + 'static,
+    M: Into<A::Msg> + Send + 'static,
 {
     fn pid(&self) -> Pid {
         self.pid
@@ -84,7 +84,7 @@ fn deliver<A, M>(
 ) -> Result<(), SendError<M>>
 where
     A: Actor,
-    M: Into<A::Cast>,
+    M: Into<A::Msg>,
 {
     let reserved = match reserved {
         Ok(reserved) => reserved,
@@ -137,11 +137,10 @@ impl<A: Actor> Drop for Unreserve<'_, A> {
 /// use foundation_mailbox::{Actor, Context, Recipient, start};
 /// # #[derive(Debug)] struct Log;
 /// # impl Actor for Log {
-/// #     type Args = (); type Cast = String; type Call = (); type Reply = ();
+/// #     type Args = (); type Msg = String;
 /// #     type Error = std::convert::Infallible;
 /// #     async fn init(_: (), _: &mut Context<Self>) -> Result<Self, Self::Error> { Ok(Log) }
-/// #     async fn handle_cast(&mut self, _: String, _: &mut Context<Self>) -> Result<(), Self::Error> { Ok(()) }
-/// #     async fn handle_call(&mut self, _: (), _: &mut Context<Self>) -> Result<(), Self::Error> { Ok(()) }
+/// #     async fn handle(&mut self, _: String, _: &mut Context<Self>) -> Result<(), Self::Error> { Ok(()) }
 /// # }
 ///
 /// # #[tokio::main(flavor = "current_thread")]
@@ -178,7 +177,7 @@ impl<M: Send + 'static> Recipient<M> {
     pub(crate) fn new<A>(process: Arc<Process<A>>) -> Self
     where
         A: Actor,
-        M: Into<A::Cast>,
+        M: Into<A::Msg>,
     {
         Self { target: process }
     }

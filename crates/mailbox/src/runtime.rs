@@ -30,6 +30,7 @@ use crate::{
     StartError, TimeoutConfig,
     mailbox::{Activation, Batch, Hibernation, Received},
     process::{Dormant, Envelope, ExitGuard, Process, drop_caught},
+    reply::{DropCause, Handling, Held, dropping_with},
     wait::{Budget, Elapsed, YieldOnce},
 };
 
@@ -59,11 +60,10 @@ pub async fn start<A: Actor>(args: A::Args) -> Result<(ActorRef<A>, ActorHandle)
 /// # use foundation_mailbox::{Actor, Context};
 /// # #[derive(Debug)] struct Idle;
 /// # impl Actor for Idle {
-/// #     type Args = (); type Cast = (); type Call = (); type Reply = ();
+/// #     type Args = (); type Msg = ();
 /// #     type Error = std::convert::Infallible;
 /// #     async fn init(_: (), _: &mut Context<Self>) -> Result<Self, Self::Error> { Ok(Idle) }
-/// #     async fn handle_cast(&mut self, _: (), _: &mut Context<Self>) -> Result<(), Self::Error> { Ok(()) }
-/// #     async fn handle_call(&mut self, _: (), _: &mut Context<Self>) -> Result<(), Self::Error> { Ok(()) }
+/// #     async fn handle(&mut self, _: (), _: &mut Context<Self>) -> Result<(), Self::Error> { Ok(()) }
 /// # }
 ///
 /// # #[tokio::main(flavor = "current_thread")]
@@ -241,7 +241,10 @@ pin_project! {
             // Aborted (a kill), or dropped unpolled: the loop, and the
             // actor's state in it, go first, then the exit is published.
             let body = &mut this.body;
-            match catch_unwind(AssertUnwindSafe(|| body.set(None))) {
+            let dropped = dropping_with(DropCause::Exiting, || {
+                catch_unwind(AssertUnwindSafe(|| body.set(None)))
+            });
+            match dropped {
                 Ok(()) => {
                     this.process.finish(ExitReason::Killed, false);
                 }
@@ -275,7 +278,12 @@ impl<A: Actor, F: Future<Output = End>> Future for ActivationTask<A, F> {
         let Some(body) = this.body.as_mut().as_pin_mut() else {
             return Poll::Ready(());
         };
-        let (reason, overrides_kill) = match catch_unwind(AssertUnwindSafe(|| body.poll(cx))) {
+        // Reply ports dropped here outside a handler (the state on an exit
+        // or while a panic unwinds) belong to an actor that is exiting.
+        let polled = dropping_with(DropCause::Exiting, || {
+            catch_unwind(AssertUnwindSafe(|| body.poll(cx)))
+        });
+        let (reason, overrides_kill) = match polled {
             Ok(Poll::Pending) => return Poll::Pending,
             Ok(Poll::Ready(End::Dormant)) => {
                 this.body.set(None);
@@ -289,7 +297,7 @@ impl<A: Actor, F: Future<Output = End>> Future for ActivationTask<A, F> {
             }
         };
         // The loop has ended (or unwound): nothing of the actor is left in it.
-        this.body.set(None);
+        dropping_with(DropCause::Exiting, || this.body.set(None));
         this.process.finish(reason, overrides_kill);
         Poll::Ready(())
     }
@@ -332,10 +340,9 @@ async fn message_loop<A: Actor>(process: Arc<Process<A>>, begin: Begin<A>) -> En
         },
     };
     let mut handled_in_a_row = 0_u32;
-    loop {
+    let reason = loop {
         if let Some(reason) = ctx.take_stop() {
-            actor.terminate(&reason, &mut ctx).await;
-            return End::Exit(reason);
+            break terminate(&mut actor, reason, &mut ctx).await;
         }
         let received = match process.mailbox.try_recv(&mut inbox.batch) {
             Some(received) => received,
@@ -355,36 +362,28 @@ async fn message_loop<A: Actor>(process: Arc<Process<A>>, begin: Begin<A>) -> En
                         received
                     }
                     Hibernation::Killed(dormant, reason) => {
-                        drop(dormant);
+                        dropping_with(DropCause::Exiting, || drop(dormant));
                         return End::Exit(reason);
                     }
                 }
             }
         };
         let outcome = match received {
-            Received::User(Envelope::Cast(message)) => actor.handle_cast(message, &mut ctx).await,
-            Received::User(Envelope::Call(request, reply_to)) => {
-                match actor.handle_call(request, &mut ctx).await {
-                    Ok(reply) => {
-                        if reply_to.send(Some(reply)).is_err() {
-                            tracing::trace!(target: "foundation::mailbox", pid = %process.pid, "caller gave up; late reply dropped");
-                        }
-                        Ok(())
-                    }
-                    // The reply slot is dropped here; the caller then waits
-                    // for the exit reason this error becomes.
-                    Err(error) => Err(error),
-                }
+            Received::User(envelope) => {
+                let message = envelope.into_message();
+                settled(Handling::new(actor.handle(message, &mut ctx)).await, &ctx)
             }
-            Received::Stop(reason) => {
-                actor.terminate(&reason, &mut ctx).await;
-                return End::Exit(reason);
-            }
-            Received::System(message) => actor.handle_system(message, &mut ctx).await,
+            Received::Stop(reason) => break terminate(&mut actor, reason, &mut ctx).await,
+            Received::System(message) => settled(
+                Handling::new(actor.handle_system(message, &mut ctx)).await,
+                &ctx,
+            ),
             // A tick whose timer was cancelled or replaced is dropped here,
             // before any handler sees it.
             Received::Timer(tick) => match ctx.timers.fire(tick, &process) {
-                Some(message) => actor.handle_cast(message, &mut ctx).await,
+                Some(message) => {
+                    settled(Handling::new(actor.handle(message, &mut ctx)).await, &ctx)
+                }
                 None => {
                     tracing::trace!(target: "foundation::mailbox", pid = %process.pid, "tick of a cancelled timer dropped");
                     Ok(())
@@ -392,16 +391,39 @@ async fn message_loop<A: Actor>(process: Arc<Process<A>>, begin: Begin<A>) -> En
             },
         };
         if let Err(error) = outcome {
-            let reason = ExitReason::error(error);
-            actor.terminate(&reason, &mut ctx).await;
-            return End::Exit(reason);
+            break terminate(&mut actor, ExitReason::error(error), &mut ctx).await;
         }
         handled_in_a_row += 1;
         if handled_in_a_row == YIELD_EVERY {
             handled_in_a_row = 0;
             tokio::task::yield_now().await;
         }
-    }
+    };
+    // The state goes before the exit is published; a reply port it kept
+    // tells its caller to wait for that exit.
+    dropping_with(DropCause::Exiting, || drop(actor));
+    End::Exit(reason)
+}
+
+/// Settles the reply ports a handler dropped, now that it has returned:
+/// "no reply" if the actor goes on, the exit reason to come if it does not.
+fn settled<A: Actor>(
+    (outcome, held): (Result<(), A::Error>, Held),
+    ctx: &Context<A>,
+) -> Result<(), A::Error> {
+    held.settle(outcome.is_ok() && !ctx.is_stopping());
+    outcome
+}
+
+/// Runs `terminate` and returns the reason the actor exits with.
+async fn terminate<A: Actor>(
+    actor: &mut A,
+    reason: ExitReason,
+    ctx: &mut Context<A>,
+) -> ExitReason {
+    let ((), held) = Handling::new(actor.terminate(&reason, ctx)).await;
+    held.settle(false);
+    reason
 }
 
 #[cfg(all(test, not(foundation_loom)))]

@@ -44,13 +44,13 @@ impl<A: Actor> ActorRef<A> {
     ///
     /// ```
     /// use std::time::Duration;
-    /// use foundation_mailbox::{Actor, Context, start};
+    /// use foundation_mailbox::{Actor, Context, Reply, start};
     ///
     /// #[derive(Debug, Default)]
     /// struct Sum { total: u64, done: bool }
     ///
     /// #[derive(Debug)]
-    /// enum Msg { Add(u64), End }
+    /// enum Msg { Add(u64), End, Read(Reply<(u64, bool)>) }
     ///
     /// impl From<u64> for Msg {
     ///     fn from(n: u64) -> Self { Msg::Add(n) }
@@ -58,25 +58,20 @@ impl<A: Actor> ActorRef<A> {
     ///
     /// impl Actor for Sum {
     ///     type Args = ();
-    ///     type Cast = Msg;
-    ///     type Call = ();
-    ///     type Reply = (u64, bool);
+    ///     type Msg = Msg;
     ///     type Error = std::convert::Infallible;
     ///
     ///     async fn init((): (), _: &mut Context<Self>) -> Result<Self, Self::Error> {
     ///         Ok(Sum::default())
     ///     }
     ///
-    ///     async fn handle_cast(&mut self, msg: Msg, _: &mut Context<Self>) -> Result<(), Self::Error> {
+    ///     async fn handle(&mut self, msg: Msg, _: &mut Context<Self>) -> Result<(), Self::Error> {
     ///         match msg {
     ///             Msg::Add(n) => self.total += n,
     ///             Msg::End => self.done = true,
+    ///             Msg::Read(reply) => reply.send((self.total, self.done)).unwrap_or_default(),
     ///         }
     ///         Ok(())
-    ///     }
-    ///
-    ///     async fn handle_call(&mut self, (): (), _: &mut Context<Self>) -> Result<(u64, bool), Self::Error> {
-    ///         Ok((self.total, self.done))
     ///     }
     /// }
     ///
@@ -85,14 +80,14 @@ impl<A: Actor> ActorRef<A> {
     /// let (sum, _handle) = start::<Sum>(()).await.unwrap();
     /// sum.attach_stream(futures::stream::iter(1..=4_u64), Msg::End);
     /// # for _ in 0..8 { tokio::task::yield_now().await; }
-    /// assert_eq!(sum.call((), Duration::from_secs(1)).await.unwrap(), (10, true));
+    /// assert_eq!(sum.call(Msg::Read, Duration::from_secs(1)).await.unwrap(), (10, true));
     /// # }
     /// ```
     pub fn attach_stream<S, M>(&self, stream: S, ended: M) -> Pid
     where
         S: Stream + Send + 'static,
-        S::Item: Into<A::Cast>,
-        M: Into<A::Cast> + Send + 'static,
+        S::Item: Into<A::Msg>,
+        M: Into<A::Msg> + Send + 'static,
     {
         let feeder = Pid::new();
         let task = feed(self.clone(), feeder, stream, ended);
@@ -106,8 +101,8 @@ impl<A: Actor> Context<A> {
     pub fn attach_stream<S, M>(&self, stream: S, ended: M) -> Pid
     where
         S: Stream + Send + 'static,
-        S::Item: Into<A::Cast>,
-        M: Into<A::Cast> + Send + 'static,
+        S::Item: Into<A::Msg>,
+        M: Into<A::Msg> + Send + 'static,
     {
         self.myself().attach_stream(stream, ended)
     }
@@ -119,8 +114,8 @@ async fn feed<A, S, M>(actor: ActorRef<A>, feeder: Pid, stream: S, ended: M)
 where
     A: Actor,
     S: Stream + Send + 'static,
-    S::Item: Into<A::Cast>,
-    M: Into<A::Cast> + Send + 'static,
+    S::Item: Into<A::Msg>,
+    M: Into<A::Msg> + Send + 'static,
 {
     let exited = actor.exited();
     let pumped = AssertUnwindSafe(pump(&actor, stream, ended)).catch_unwind();
@@ -143,8 +138,8 @@ async fn pump<A, S, M>(actor: &ActorRef<A>, stream: S, ended: M)
 where
     A: Actor,
     S: Stream,
-    S::Item: Into<A::Cast>,
-    M: Into<A::Cast>,
+    S::Item: Into<A::Msg>,
+    M: Into<A::Msg>,
 {
     let mut stream = pin!(stream);
     loop {
@@ -158,7 +153,7 @@ where
         });
         // The item is converted at once: it is never held across an await,
         // so it need not be `Send`.
-        let message: A::Cast = match polled.await {
+        let message: A::Msg = match polled.await {
             None => return,
             Some(None) => break,
             Some(Some(item)) => item.into(),

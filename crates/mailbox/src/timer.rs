@@ -54,10 +54,10 @@ impl<K: PartialEq + Any + Send + fmt::Debug> TimerKey for K {
 
 /// What a timer delivers when it comes due.
 enum Payload<A: Actor> {
-    Once(A::Cast),
+    Once(A::Msg),
     Every {
         period: Duration,
-        message: Box<dyn Fn() -> A::Cast + Send>,
+        message: Box<dyn Fn() -> A::Msg + Send>,
     },
 }
 
@@ -172,7 +172,7 @@ impl<A: Actor> Timers<A> {
     /// The message for a tick, if its timer still stands; an interval is
     /// re-armed for its next period. `None` for the tick of a timer that
     /// was cancelled or replaced: the loop drops it unseen.
-    pub(crate) fn fire(&mut self, tick: TimerTick, process: &Arc<Process<A>>) -> Option<A::Cast> {
+    pub(crate) fn fire(&mut self, tick: TimerTick, process: &Arc<Process<A>>) -> Option<A::Msg> {
         let table = table_mut(self.table.as_mut()?);
         let entry = table.entries.get_mut(&tick.0)?;
         match &entry.payload {
@@ -230,19 +230,17 @@ impl<A: Actor> Context<A> {
     ///
     /// ```
     /// use std::time::Duration;
-    /// use foundation_mailbox::{Actor, Context, start};
+    /// use foundation_mailbox::{Actor, Context, Reply, start};
     ///
     /// #[derive(Debug)]
     /// struct Session { expired: bool }
     ///
     /// #[derive(Debug)]
-    /// enum Msg { Touch, Expire }
+    /// enum Msg { Touch, Expire, Expired(Reply<bool>) }
     ///
     /// impl Actor for Session {
     ///     type Args = ();
-    ///     type Cast = Msg;
-    ///     type Call = ();
-    ///     type Reply = bool;
+    ///     type Msg = Msg;
     ///     type Error = std::convert::Infallible;
     ///
     ///     async fn init((): (), ctx: &mut Context<Self>) -> Result<Self, Self::Error> {
@@ -250,24 +248,21 @@ impl<A: Actor> Context<A> {
     ///         Ok(Session { expired: false })
     ///     }
     ///
-    ///     async fn handle_cast(&mut self, msg: Msg, ctx: &mut Context<Self>) -> Result<(), Self::Error> {
+    ///     async fn handle(&mut self, msg: Msg, ctx: &mut Context<Self>) -> Result<(), Self::Error> {
     ///         match msg {
     ///             // Restarting the timer under the same key replaces it.
     ///             Msg::Touch => ctx.send_after("idle", Duration::from_secs(30), Msg::Expire),
     ///             Msg::Expire => self.expired = true,
+    ///             Msg::Expired(reply) => reply.send(self.expired).unwrap_or_default(),
     ///         }
     ///         Ok(())
-    ///     }
-    ///
-    ///     async fn handle_call(&mut self, (): (), _: &mut Context<Self>) -> Result<bool, Self::Error> {
-    ///         Ok(self.expired)
     ///     }
     /// }
     ///
     /// # #[tokio::main(flavor = "current_thread", start_paused = true)]
     /// # async fn main() {
     /// let (session, _handle) = start::<Session>(()).await.unwrap();
-    /// let expired = || session.call((), Duration::from_secs(1));
+    /// let expired = || session.call(Msg::Expired, Duration::from_secs(1));
     /// // On paused time (as in tests), a sleep moves the clock at once.
     /// tokio::time::sleep(Duration::from_secs(20)).await;
     /// session.cast(Msg::Touch).await.unwrap();
@@ -280,7 +275,7 @@ impl<A: Actor> Context<A> {
     pub fn send_after<K, M>(&mut self, key: K, delay: Duration, message: M)
     where
         K: PartialEq + fmt::Debug + Send + 'static,
-        M: Into<A::Cast>,
+        M: Into<A::Msg>,
     {
         let process = Arc::clone(&self.myself().process);
         self.timers.start(
@@ -307,7 +302,7 @@ impl<A: Actor> Context<A> {
     ) -> Result<(), crate::TimerError>
     where
         K: PartialEq + fmt::Debug + Send + 'static,
-        M: Into<A::Cast> + Clone + Send + 'static,
+        M: Into<A::Msg> + Clone + Send + 'static,
     {
         if period.is_zero() {
             return Err(crate::TimerError::ZeroPeriod);

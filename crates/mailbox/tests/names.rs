@@ -9,7 +9,7 @@ use std::{
 
 use foundation_mailbox::{
     Actor, ActorOptions, ActorRef, Context, Delivery, ExitReason, LookupError, NamedCallError,
-    NamedSendError, Pid, ProcessGroups, RegisterError, Registry, start, start_with,
+    NamedSendError, Pid, ProcessGroups, RegisterError, Registry, Reply, start, start_with,
 };
 use tokio::sync::{Semaphore, mpsc};
 
@@ -30,6 +30,7 @@ enum Job {
     Block,
     /// Ends the worker from inside.
     Quit,
+    Total(Reply<u64>),
 }
 
 impl From<u64> for Job {
@@ -46,9 +47,7 @@ struct WorkerArgs {
 
 impl Actor for Worker {
     type Args = WorkerArgs;
-    type Cast = Job;
-    type Call = ();
-    type Reply = u64;
+    type Msg = Job;
     type Error = std::convert::Infallible;
 
     async fn init(args: WorkerArgs, _: &mut Context<Self>) -> Result<Self, Self::Error> {
@@ -59,7 +58,7 @@ impl Actor for Worker {
         })
     }
 
-    async fn handle_cast(&mut self, job: Job, ctx: &mut Context<Self>) -> Result<(), Self::Error> {
+    async fn handle(&mut self, job: Job, ctx: &mut Context<Self>) -> Result<(), Self::Error> {
         match job {
             Job::Add(value) => self.total += value,
             Job::Block => {
@@ -67,12 +66,9 @@ impl Actor for Worker {
                 let _permit = self.gate.acquire().await;
             }
             Job::Quit => ctx.stop(ExitReason::Normal),
+            Job::Total(reply) => reply.send(self.total).unwrap_or_default(),
         }
         Ok(())
-    }
-
-    async fn handle_call(&mut self, (): (), _: &mut Context<Self>) -> Result<u64, Self::Error> {
-        Ok(self.total)
     }
 }
 
@@ -82,20 +78,14 @@ struct Other;
 
 impl Actor for Other {
     type Args = ();
-    type Cast = ();
-    type Call = ();
-    type Reply = ();
+    type Msg = ();
     type Error = std::convert::Infallible;
 
     async fn init(_: (), _: &mut Context<Self>) -> Result<Self, Self::Error> {
         Ok(Other)
     }
 
-    async fn handle_cast(&mut self, (): (), _: &mut Context<Self>) -> Result<(), Self::Error> {
-        Ok(())
-    }
-
-    async fn handle_call(&mut self, (): (), _: &mut Context<Self>) -> Result<(), Self::Error> {
+    async fn handle(&mut self, (): (), _: &mut Context<Self>) -> Result<(), Self::Error> {
         Ok(())
     }
 }
@@ -256,9 +246,9 @@ async fn typed_lookup_of_the_wrong_actor_type_is_a_typed_error() {
         }
     );
     // The request comes back, not lost.
-    match names.call::<Worker>(&7, (), PATIENCE).await {
-        Err(error @ NamedCallError::Lookup(LookupError::WrongType { .. }, ())) => {
-            assert_eq!(error.into_message(), Some(()));
+    match names.call::<Worker, _>(&7, Job::Total, PATIENCE).await {
+        Err(error @ NamedCallError::Lookup(LookupError::WrongType { .. }, _)) => {
+            assert!(matches!(error.into_message(), Some(Job::Total(_))));
         }
         other => panic!("expected a wrong-type error, got {other:?}"),
     }
@@ -274,12 +264,15 @@ async fn cast_and_call_by_name() {
     names.cast::<Worker>("adder", Job::Add(2)).await.unwrap();
     names.try_cast::<Worker>("adder", Job::Add(3)).unwrap();
     assert_eq!(
-        names.call::<Worker>("adder", (), PATIENCE).await.unwrap(),
+        names.call::<Worker, _>("adder", Job::Total, PATIENCE).await.unwrap(),
         5
     );
     assert!(matches!(
-        names.call::<Worker>("nobody", (), PATIENCE).await,
-        Err(NamedCallError::Lookup(LookupError::NotRegistered, ()))
+        names.call::<Worker, _>("nobody", Job::Total, PATIENCE).await,
+        Err(NamedCallError::Lookup(
+            LookupError::NotRegistered,
+            Job::Total(_)
+        ))
     ));
     let holder = names.unregister("adder").unwrap();
     assert_eq!(holder.pid(), worker.pid());
@@ -435,8 +428,8 @@ async fn a_broadcast_reports_a_full_member_and_a_dead_one() {
 
     workers.args.gate.add_permits(10);
     assert_eq!(dead.wait_for_exit(PATIENCE).await, Ok(ExitReason::Killed));
-    assert_eq!(ready.call((), PATIENCE).await.unwrap(), 1);
-    assert_eq!(full.call((), PATIENCE).await.unwrap(), 100);
+    assert_eq!(ready.call(Job::Total, PATIENCE).await.unwrap(), 1);
+    assert_eq!(full.call(Job::Total, PATIENCE).await.unwrap(), 100);
     let report = groups.broadcast("all", 1);
     assert!(report.all_delivered());
     assert_eq!(report.results().len(), 2);

@@ -11,4 +11,5 @@ mod process {
     mod mailbox;
     mod ordering;
     mod recipients;
+    mod replies;
 }

@@ -24,21 +24,15 @@ struct Idle(Arc<AtomicUsize>);
 
 impl Actor for Idle {
     type Args = Arc<AtomicUsize>;
-    type Cast = ();
-    type Call = ();
-    type Reply = ();
+    type Msg = ();
     type Error = std::convert::Infallible;
 
     async fn init(handled: Self::Args, _: &mut Context<Self>) -> Result<Self, Self::Error> {
         Ok(Idle(handled))
     }
 
-    async fn handle_cast(&mut self, (): (), _: &mut Context<Self>) -> Result<(), Self::Error> {
+    async fn handle(&mut self, (): (), _: &mut Context<Self>) -> Result<(), Self::Error> {
         self.0.fetch_add(1, Ordering::Relaxed);
-        Ok(())
-    }
-
-    async fn handle_call(&mut self, (): (), _: &mut Context<Self>) -> Result<(), Self::Error> {
         Ok(())
     }
 }

@@ -45,9 +45,7 @@ struct CountedArgs {
 
 impl Actor for Counted {
     type Args = CountedArgs;
-    type Cast = ();
-    type Call = ();
-    type Reply = ();
+    type Msg = ();
     type Error = std::convert::Infallible;
 
     async fn init(args: CountedArgs, ctx: &mut Context<Self>) -> Result<Self, Self::Error> {
@@ -61,12 +59,8 @@ impl Actor for Counted {
         })
     }
 
-    async fn handle_cast(&mut self, (): (), _: &mut Context<Self>) -> Result<(), Self::Error> {
+    async fn handle(&mut self, (): (), _: &mut Context<Self>) -> Result<(), Self::Error> {
         self.handled.fetch_add(1, Ordering::SeqCst);
-        Ok(())
-    }
-
-    async fn handle_call(&mut self, (): (), _: &mut Context<Self>) -> Result<(), Self::Error> {
         Ok(())
     }
 

@@ -15,20 +15,14 @@ struct Idle;
 
 impl Actor for Idle {
     type Args = ();
-    type Cast = ();
-    type Call = ();
-    type Reply = ();
+    type Msg = ();
     type Error = std::convert::Infallible;
 
     async fn init((): (), _: &mut Context<Self>) -> Result<Self, Self::Error> {
         Ok(Idle)
     }
 
-    async fn handle_cast(&mut self, (): (), _: &mut Context<Self>) -> Result<(), Self::Error> {
-        Ok(())
-    }
-
-    async fn handle_call(&mut self, (): (), _: &mut Context<Self>) -> Result<(), Self::Error> {
+    async fn handle(&mut self, (): (), _: &mut Context<Self>) -> Result<(), Self::Error> {
         Ok(())
     }
 }

@@ -1,29 +1,32 @@
 //! Guards on what an idle actor costs: the sizes behind its memory.
 
-use crate::{Actor, Context, process::Process};
+use crate::{Actor, Context, Reply, process::Process};
 
 /// A counter: the smallest useful actor.
 #[derive(Debug)]
 struct Counter(u64);
 
+#[expect(dead_code, reason = "the actor is only measured, never run")]
+enum Msg {
+    Add(u64),
+    Get(Reply<u64>),
+}
+
 impl Actor for Counter {
     type Args = ();
-    type Cast = u64;
-    type Call = ();
-    type Reply = u64;
+    type Msg = Msg;
     type Error = std::convert::Infallible;
 
     async fn init((): (), _ctx: &mut Context<Self>) -> Result<Self, Self::Error> {
         Ok(Counter(0))
     }
 
-    async fn handle_cast(&mut self, add: u64, _ctx: &mut Context<Self>) -> Result<(), Self::Error> {
-        self.0 += add;
+    async fn handle(&mut self, msg: Msg, _ctx: &mut Context<Self>) -> Result<(), Self::Error> {
+        match msg {
+            Msg::Add(n) => self.0 += n,
+            Msg::Get(reply) => reply.send(self.0).unwrap_or_default(),
+        }
         Ok(())
-    }
-
-    async fn handle_call(&mut self, (): (), _ctx: &mut Context<Self>) -> Result<u64, Self::Error> {
-        Ok(self.0)
     }
 }
 

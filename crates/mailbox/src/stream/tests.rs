@@ -13,8 +13,8 @@ use futures::{StreamExt, stream::BoxStream};
 use tokio::sync::{Semaphore, mpsc, oneshot};
 
 use crate::{
-    Actor, ActorOptions, ActorRef, Context, DeadLetter, DeadLetterSink, ExitReason, SystemMessage,
-    start, start_with,
+    Actor, ActorOptions, ActorRef, Context, DeadLetter, DeadLetterSink, ExitReason, Reply,
+    SystemMessage, start, start_with,
 };
 
 const WAIT: Duration = Duration::from_secs(5);
@@ -23,6 +23,7 @@ const WAIT: Duration = Duration::from_secs(5);
 enum Msg {
     Item(u32),
     Ended,
+    Report(Reply<Report>),
 }
 
 impl From<u32> for Msg {
@@ -59,9 +60,7 @@ struct Sink {
 
 impl Actor for Sink {
     type Args = Args;
-    type Cast = Msg;
-    type Call = ();
-    type Reply = Report;
+    type Msg = Msg;
     type Error = std::convert::Infallible;
 
     async fn init(args: Args, ctx: &mut Context<Self>) -> Result<Self, Self::Error> {
@@ -76,7 +75,7 @@ impl Actor for Sink {
         })
     }
 
-    async fn handle_cast(&mut self, msg: Msg, ctx: &mut Context<Self>) -> Result<(), Self::Error> {
+    async fn handle(&mut self, msg: Msg, ctx: &mut Context<Self>) -> Result<(), Self::Error> {
         match msg {
             Msg::Item(n) => {
                 if let Some(gate) = &self.gate {
@@ -90,12 +89,9 @@ impl Actor for Sink {
                 }
             }
             Msg::Ended => self.report.ended = true,
+            Msg::Report(reply) => reply.send(self.report.clone()).unwrap_or_default(),
         }
         Ok(())
-    }
-
-    async fn handle_call(&mut self, (): (), _: &mut Context<Self>) -> Result<Report, Self::Error> {
-        Ok(self.report.clone())
     }
 
     async fn handle_system(
@@ -116,7 +112,7 @@ async fn settle() {
 
 async fn report(sink: &ActorRef<Sink>) -> Report {
     settle().await;
-    sink.call((), WAIT).await.unwrap()
+    sink.call(Msg::Report, WAIT).await.unwrap()
 }
 
 /// Counts dead letters.

@@ -11,8 +11,8 @@ use std::{
 use tokio::{sync::oneshot, time::Instant};
 
 use crate::{
-    Actor, ActorOptions, ActorRef, Context, DeadLetter, DeadLetterSink, ExitReason, TimerError,
-    start, start_with,
+    Actor, ActorOptions, ActorRef, Context, DeadLetter, DeadLetterSink, ExitReason, Reply,
+    TimerError, start, start_with,
 };
 
 const CALL: Duration = Duration::from_secs(1);
@@ -38,6 +38,8 @@ enum Msg {
     /// busy while a tick is queued behind it.
     Wait(oneshot::Receiver<()>, Box<Msg>),
     StopSelf,
+    /// The log so far, and whether a timer runs under the key.
+    Ticks(&'static str, Reply<(Vec<(u32, Duration)>, bool)>),
 }
 
 #[derive(Clone, Debug)]
@@ -50,7 +52,7 @@ impl From<Tick> for Msg {
 }
 
 impl Clock {
-    fn handle(&mut self, message: Msg, ctx: &mut Context<Self>) {
+    fn apply(&mut self, message: Msg, ctx: &mut Context<Self>) {
         match message {
             Msg::After(key, delay, n) => ctx.send_after(key, delay, Tick(n)),
             Msg::Every(key, period, n) => {
@@ -64,18 +66,21 @@ impl Clock {
                 ctx.cancel_timer(&key);
             }
             Msg::Tick(n) => self.log.push((n, self.base.elapsed())),
-            Msg::Wait(..) => unreachable!("handled in handle_cast"),
+            // The gate was awaited for the outer message already.
+            Msg::Wait(_, then) => self.apply(*then, ctx),
             Msg::StopSelf => ctx.stop(ExitReason::Normal),
+            Msg::Ticks(key, reply) => {
+                reply
+                    .send((self.log.clone(), ctx.has_timer(&key)))
+                    .unwrap_or_default();
+            }
         }
     }
 }
 
 impl Actor for Clock {
     type Args = ();
-    type Cast = Msg;
-    /// A timer key to ask about.
-    type Call = &'static str;
-    type Reply = (Vec<(u32, Duration)>, bool);
+    type Msg = Msg;
     type Error = std::convert::Infallible;
 
     async fn init((): (), _: &mut Context<Self>) -> Result<Self, Self::Error> {
@@ -85,27 +90,15 @@ impl Actor for Clock {
         })
     }
 
-    async fn handle_cast(
-        &mut self,
-        message: Msg,
-        ctx: &mut Context<Self>,
-    ) -> Result<(), Self::Error> {
+    async fn handle(&mut self, message: Msg, ctx: &mut Context<Self>) -> Result<(), Self::Error> {
         match message {
             Msg::Wait(gate, then) => {
                 let _opened = gate.await;
-                self.handle(*then, ctx);
+                self.apply(*then, ctx);
             }
-            other => self.handle(other, ctx),
+            other => self.apply(other, ctx),
         }
         Ok(())
-    }
-
-    async fn handle_call(
-        &mut self,
-        key: &'static str,
-        ctx: &mut Context<Self>,
-    ) -> Result<Self::Reply, Self::Error> {
-        Ok((self.log.clone(), ctx.has_timer(&key)))
     }
 }
 
@@ -118,7 +111,10 @@ async fn settle() {
 
 async fn ticks(clock: &ActorRef<Clock>, key: &'static str) -> (Vec<(u32, Duration)>, bool) {
     settle().await;
-    clock.call(key, CALL).await.unwrap()
+    clock
+        .call(|reply| Msg::Ticks(key, reply), CALL)
+        .await
+        .unwrap()
 }
 
 /// Counts dead letters.
@@ -305,9 +301,7 @@ async fn a_timer_started_in_init_survives_dormancy() {
 
     impl Actor for Alarm {
         type Args = oneshot::Sender<Duration>;
-        type Cast = ();
-        type Call = ();
-        type Reply = ();
+        type Msg = ();
         type Error = std::convert::Infallible;
 
         async fn init(rang: Self::Args, ctx: &mut Context<Self>) -> Result<Self, Self::Error> {
@@ -315,14 +309,10 @@ async fn a_timer_started_in_init_survives_dormancy() {
             Ok(Alarm(Some(rang), Instant::now()))
         }
 
-        async fn handle_cast(&mut self, (): (), _: &mut Context<Self>) -> Result<(), Self::Error> {
+        async fn handle(&mut self, (): (), _: &mut Context<Self>) -> Result<(), Self::Error> {
             if let Some(rang) = self.0.take() {
                 let _sent = rang.send(self.1.elapsed());
             }
-            Ok(())
-        }
-
-        async fn handle_call(&mut self, (): (), _: &mut Context<Self>) -> Result<(), Self::Error> {
             Ok(())
         }
     }
@@ -365,28 +355,37 @@ struct Racer {
     queued_at_cancel: usize,
 }
 
+#[derive(Debug)]
+enum Race {
+    Run(u32),
+    Tick,
+    /// Late ticks and ticks queued at a cancel.
+    Score(Reply<(usize, usize)>),
+}
+
 impl Actor for Racer {
     type Args = ();
-    /// `Some(n)`: run race `n`; `None`: a tick.
-    type Cast = Option<u32>;
-    type Call = ();
-    type Reply = (usize, usize);
+    type Msg = Race;
     type Error = std::convert::Infallible;
 
     async fn init((): (), _: &mut Context<Self>) -> Result<Self, Self::Error> {
         Ok(Racer::default())
     }
 
-    async fn handle_cast(
-        &mut self,
-        race: Option<u32>,
-        ctx: &mut Context<Self>,
-    ) -> Result<(), Self::Error> {
-        let Some(round) = race else {
-            self.late_ticks += 1;
-            return Ok(());
+    async fn handle(&mut self, race: Race, ctx: &mut Context<Self>) -> Result<(), Self::Error> {
+        let round = match race {
+            Race::Run(round) => round,
+            Race::Tick => {
+                self.late_ticks += 1;
+                return Ok(());
+            }
+            Race::Score(reply) => {
+                let score = (self.late_ticks, self.queued_at_cancel);
+                reply.send(score).unwrap_or_default();
+                return Ok(());
+            }
         };
-        ctx.send_after("race", Duration::ZERO, None::<u32>);
+        ctx.send_after("race", Duration::ZERO, Race::Tick);
         for _ in 0..round % 8 {
             tokio::task::yield_now().await;
         }
@@ -396,23 +395,18 @@ impl Actor for Racer {
         assert!(ctx.cancel_timer(&"race"));
         Ok(())
     }
-
-    async fn handle_call(
-        &mut self,
-        (): (),
-        _: &mut Context<Self>,
-    ) -> Result<(usize, usize), Self::Error> {
-        Ok((self.late_ticks, self.queued_at_cancel))
-    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_cancel_racing_the_service_on_another_thread_is_still_final() {
     let (racer, _handle) = start::<Racer>(()).await.unwrap();
     for round in 0..2_000 {
-        racer.cast(Some(round)).await.unwrap();
+        racer.cast(Race::Run(round)).await.unwrap();
     }
-    let (late_ticks, queued_at_cancel) = racer.call((), Duration::from_secs(10)).await.unwrap();
+    let (late_ticks, queued_at_cancel) = racer
+        .call(Race::Score, Duration::from_secs(10))
+        .await
+        .unwrap();
     assert_eq!(late_ticks, 0);
     // The race was real: some ticks were already queued when cancelled.
     assert!(queued_at_cancel > 0, "no tick was queued at a cancel");

@@ -4,7 +4,7 @@ use std::sync::{Arc, Mutex};
 
 use foundation_mailbox::{ExitReason, start};
 
-use super::support::{Call, Cast, Event, Harness, Init, PATIENCE, Probe};
+use super::support::{Call, ask, Cast, Event, Harness, Init, PATIENCE, Probe};
 
 /// Records every reason its hooks are called with.
 #[derive(Debug, Default, Clone)]
@@ -45,7 +45,7 @@ async fn a_hook_runs_once_with_the_reason_on_every_kind_of_exit() {
         probe.process_ref().on_exit(seen.hook()).unwrap();
         match kind {
             "stop" => drop(probe.stop(ExitReason::shutdown(), PATIENCE).await.unwrap()),
-            "panic" => probe.cast(Cast::Panic).await.unwrap(),
+            "panic" => probe.cast_from(Cast::Panic).await.unwrap(),
             "kill while dormant" => assert!(probe.kill()),
             _ => {
                 harness.hold(&probe, 1).await;
@@ -72,7 +72,7 @@ async fn a_cancelled_hook_never_runs_and_a_late_one_gets_the_reason_back() {
     assert_ne!(cancelled, kept);
     assert!(process.cancel_exit_hook(cancelled));
     assert!(!process.cancel_exit_hook(cancelled), "already gone");
-    assert_eq!(probe.call(Call::Echo(1), PATIENCE).await.unwrap(), vec![1]);
+    assert_eq!(probe.call(ask(Call::Echo(1)), PATIENCE).await.unwrap(), vec![1]);
     probe.stop(ExitReason::Normal, PATIENCE).await.unwrap();
     handle.wait(PATIENCE).await.unwrap();
     assert_eq!(seen.reasons(), vec![ExitReason::Normal]);
@@ -104,5 +104,5 @@ async fn flushing_removes_a_pending_down_before_the_actor_sees_it() {
     assert_eq!(removed, 1);
     harness.open_gate(1);
     assert_eq!(harness.next().await, Event::System(down(kept)));
-    assert_eq!(probe.call(Call::Echo(2), PATIENCE).await.unwrap(), vec![2]);
+    assert_eq!(probe.call(ask(Call::Echo(2)), PATIENCE).await.unwrap(), vec![2]);
 }

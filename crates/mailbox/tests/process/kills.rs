@@ -12,7 +12,7 @@ use std::{
 
 use foundation_mailbox::{
     Actor, ActorOptions, Context, DeadLetter, DeadLetterReason, DeadLetterSink, ExitReason, Pid,
-    SendError, StartError, StopError, spawn, start, start_with,
+    Reply, SendError, StartError, StopError, spawn, start, start_with,
 };
 use tokio::sync::{mpsc, oneshot};
 
@@ -53,6 +53,7 @@ impl HostileArgs {
 enum Order {
     Record,
     Hang,
+    Ping(Reply<()>),
 }
 
 impl Drop for Hostile {
@@ -66,9 +67,7 @@ impl Drop for Hostile {
 
 impl Actor for Hostile {
     type Args = HostileArgs;
-    type Cast = Order;
-    type Call = ();
-    type Reply = ();
+    type Msg = Order;
     type Error = std::convert::Infallible;
 
     async fn init(args: HostileArgs, ctx: &mut Context<Self>) -> Result<Self, Self::Error> {
@@ -86,7 +85,7 @@ impl Actor for Hostile {
         })
     }
 
-    async fn handle_cast(
+    async fn handle(
         &mut self,
         order: Order,
         _ctx: &mut Context<Self>,
@@ -99,11 +98,8 @@ impl Actor for Hostile {
                 let _ = self.events.send("hanging");
                 pending::<()>().await;
             }
+            Order::Ping(reply) => reply.send(()).unwrap_or_default(),
         }
-        Ok(())
-    }
-
-    async fn handle_call(&mut self, (): (), _ctx: &mut Context<Self>) -> Result<(), Self::Error> {
         Ok(())
     }
 
@@ -287,7 +283,7 @@ async fn a_normal_exit_signal_is_ignored() {
             .process_ref()
             .exit_signal(Pid::new(), ExitReason::Normal)
     );
-    actor.call((), PATIENCE).await.unwrap();
+    actor.call(Order::Ping, PATIENCE).await.unwrap();
     assert!(actor.is_alive());
 }
 

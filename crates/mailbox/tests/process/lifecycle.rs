@@ -6,7 +6,7 @@ use foundation_mailbox::{
     ActorOptions, ExitReason, Pid, StartError, StopError, SystemMessage, spawn, start, start_with,
 };
 
-use super::support::{Call, Cast, Event, Harness, Init, PATIENCE, Probe};
+use super::support::{Call, ask, Cast, Event, Harness, Init, PATIENCE, Probe};
 
 #[tokio::test]
 async fn init_errors_and_panics_fail_the_start_with_a_reason() {
@@ -91,13 +91,13 @@ async fn a_panicking_cast_ends_only_that_actor() {
     let (victim, handle) = start::<Probe>(args).await.unwrap();
     let (args, _other_harness) = Harness::args(Init::Ok);
     let (bystander, _other) = start::<Probe>(args).await.unwrap();
-    victim.cast(Cast::Panic).await.unwrap();
+    victim.cast_from(Cast::Panic).await.unwrap();
     assert_eq!(
         handle.wait(PATIENCE).await.unwrap(),
         ExitReason::panic("cast panicked")
     );
     assert_eq!(
-        bystander.call(Call::Echo(1), PATIENCE).await.unwrap(),
+        bystander.call(ask(Call::Echo(1)), PATIENCE).await.unwrap(),
         vec![1]
     );
 }
@@ -123,8 +123,8 @@ async fn a_dormant_actor_whose_terminate_hangs_is_killed_at_the_stop_timeout() {
     let (args, mut harness) = Harness::args(Init::Ok);
     let (probe, handle) = start::<Probe>(args).await.unwrap();
     assert_eq!(harness.next().await, Event::Started);
-    probe.cast(Cast::HangInTerminate).await.unwrap();
-    assert_eq!(probe.call(Call::Echo(1), PATIENCE).await.unwrap(), vec![1]);
+    probe.cast_from(Cast::HangInTerminate).await.unwrap();
+    assert_eq!(probe.call(ask(Call::Echo(1)), PATIENCE).await.unwrap(), vec![1]);
     tokio::time::timeout(PATIENCE, async {
         while !probe.is_dormant() {
             tokio::task::yield_now().await;
@@ -150,7 +150,7 @@ async fn exit_signals_follow_otp_link_semantics() {
     let (args, _harness) = Harness::args(Init::Ok);
     let (probe, handle) = start::<Probe>(args).await.unwrap();
     assert!(probe.process_ref().exit_signal(from, ExitReason::Normal));
-    assert_eq!(probe.call(Call::Echo(1), PATIENCE).await.unwrap(), vec![1]);
+    assert_eq!(probe.call(ask(Call::Echo(1)), PATIENCE).await.unwrap(), vec![1]);
     assert!(
         probe
             .process_ref()
@@ -165,8 +165,8 @@ async fn exit_signals_follow_otp_link_semantics() {
     let (args, mut harness) = Harness::args(Init::Ok);
     let (probe, _handle) = start::<Probe>(args).await.unwrap();
     assert_eq!(harness.next().await, Event::Started);
-    probe.cast(Cast::TrapExits).await.unwrap();
-    assert_eq!(probe.call(Call::Echo(0), PATIENCE).await.unwrap(), vec![0]);
+    probe.cast_from(Cast::TrapExits).await.unwrap();
+    assert_eq!(probe.call(ask(Call::Echo(0)), PATIENCE).await.unwrap(), vec![0]);
     for reason in [ExitReason::Normal, ExitReason::Killed] {
         assert!(probe.process_ref().exit_signal(from, reason.clone()));
         assert_eq!(
@@ -228,12 +228,12 @@ async fn an_actor_can_stop_itself_after_the_current_message() {
     let (probe, handle) = start::<Probe>(args).await.unwrap();
     assert_eq!(harness.next().await, Event::Started);
     probe
-        .cast(Cast::StopWith(ExitReason::Normal))
+        .cast_from(Cast::StopWith(ExitReason::Normal))
         .await
         .unwrap();
     assert_eq!(harness.next().await, Event::Terminated(ExitReason::Normal));
     assert_eq!(handle.wait(PATIENCE).await.unwrap(), ExitReason::Normal);
-    assert!(probe.try_cast(Cast::Record(1)).unwrap_err().is_no_process());
+    assert!(probe.try_cast_from(Cast::Record(1)).unwrap_err().is_no_process());
 }
 
 #[tokio::test]
@@ -242,9 +242,9 @@ async fn casts_queued_behind_a_crashing_cast_become_dead_letters_on_one_thread()
     let sink = std::sync::Arc::new(super::support::Collect::default());
     let options = ActorOptions::new().dead_letters(sink.clone());
     let (probe, handle) = start_with::<Probe>(args, options).await.unwrap();
-    probe.cast(Cast::Panic).await.unwrap();
+    probe.cast_from(Cast::Panic).await.unwrap();
     for n in 0..3 {
-        probe.cast(Cast::Record(n)).await.unwrap();
+        probe.cast_from(Cast::Record(n)).await.unwrap();
     }
     assert_eq!(
         handle.wait(PATIENCE).await.unwrap(),
@@ -263,8 +263,8 @@ async fn an_idle_actor_is_dormant_wakes_for_work_and_can_be_killed_while_dormant
         "a started actor with nothing to do has no task"
     );
 
-    probe.cast(Cast::Record(7)).await.unwrap();
-    assert_eq!(probe.call(Call::Log, PATIENCE).await.unwrap(), vec![7]);
+    probe.cast_from(Cast::Record(7)).await.unwrap();
+    assert_eq!(probe.call(ask(Call::Log), PATIENCE).await.unwrap(), vec![7]);
     // Once it has nothing left to do it goes dormant again, state intact.
     let dormant = tokio::time::timeout(PATIENCE, async {
         while !probe.is_dormant() {
@@ -273,13 +273,13 @@ async fn an_idle_actor_is_dormant_wakes_for_work_and_can_be_killed_while_dormant
     })
     .await;
     assert!(dormant.is_ok(), "the actor never went dormant");
-    assert_eq!(probe.call(Call::Log, PATIENCE).await.unwrap(), vec![7]);
+    assert_eq!(probe.call(ask(Call::Log), PATIENCE).await.unwrap(), vec![7]);
 
     // A system message wakes it too. (The reply proves TrapExits was handled:
     // the signal would otherwise overtake it in the system lane.)
     let from = Pid::new();
-    probe.cast(Cast::TrapExits).await.unwrap();
-    assert_eq!(probe.call(Call::Echo(1), PATIENCE).await.unwrap(), vec![1]);
+    probe.cast_from(Cast::TrapExits).await.unwrap();
+    assert_eq!(probe.call(ask(Call::Echo(1)), PATIENCE).await.unwrap(), vec![1]);
     assert!(probe.process_ref().exit_signal(from, ExitReason::Normal));
     assert_eq!(
         harness.next().await,

@@ -7,7 +7,7 @@ use foundation_mailbox::{
     SystemMessage, start_with,
 };
 
-use super::support::{Call, Cast, Collect, Event, Harness, Init, PATIENCE, Probe};
+use super::support::{Call, Msg, ask, Cast, Collect, Event, Harness, Init, PATIENCE, Probe};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn messages_from_each_sender_arrive_in_the_order_sent() {
@@ -20,13 +20,13 @@ async fn messages_from_each_sender_arrive_in_the_order_sent() {
             let probe = probe.clone();
             async move {
                 for n in 0..500_u64 {
-                    probe.cast(Cast::Record(sender * 1_000 + n)).await.unwrap();
+                    probe.cast_from(Cast::Record(sender * 1_000 + n)).await.unwrap();
                 }
             }
         })
         .collect();
     futures::future::join_all(senders).await;
-    let log = probe.call(Call::Log, PATIENCE).await.unwrap();
+    let log = probe.call(ask(Call::Log), PATIENCE).await.unwrap();
     assert_eq!(log.len(), 2_000);
     for sender in 0..4_u64 {
         let from_sender: Vec<u64> = log
@@ -47,23 +47,23 @@ async fn a_full_mailbox_makes_senders_wait_until_room_frees_up() {
         .unwrap();
     // The actor is held inside a handler; two more messages fill the mailbox.
     harness.hold(&probe, 1).await;
-    probe.cast(Cast::Record(10)).await.unwrap();
-    probe.cast(Cast::Record(11)).await.unwrap();
+    probe.cast_from(Cast::Record(10)).await.unwrap();
+    probe.cast_from(Cast::Record(11)).await.unwrap();
     assert_eq!(probe.mailbox_stats().queued, 2);
 
-    let mut third = std::pin::pin!(probe.cast(Cast::Record(12)));
+    let mut third = std::pin::pin!(probe.cast_from(Cast::Record(12)));
     assert!(
         futures::poll!(third.as_mut()).is_pending(),
         "sender must wait while the mailbox is full"
     );
     assert!(matches!(
-        probe.try_cast(Cast::Record(99)),
+        probe.try_cast_from(Cast::Record(99)),
         Err(SendError::Full(Cast::Record(99)))
     ));
 
     harness.open_gate(1);
     third.await.unwrap();
-    let log = probe.call(Call::Log, PATIENCE).await.unwrap();
+    let log = probe.call(ask(Call::Log), PATIENCE).await.unwrap();
     assert_eq!(log, vec![10, 11, 12]);
 }
 
@@ -74,8 +74,8 @@ async fn try_cast_on_a_full_mailbox_gives_the_message_back() {
         .await
         .unwrap();
     harness.hold(&probe, 1).await;
-    probe.try_cast(Cast::Record(1)).unwrap();
-    match probe.try_cast(Cast::Record(2)) {
+    probe.try_cast_from(Cast::Record(1)).unwrap();
+    match probe.try_cast_from(Cast::Record(2)) {
         Err(error @ SendError::Full(_)) => {
             assert_eq!(error.to_string(), "mailbox full");
             assert!(matches!(error.into_inner(), Cast::Record(2)));
@@ -93,10 +93,10 @@ async fn the_system_lane_overtakes_a_full_user_lane() {
         .unwrap();
     harness.hold(&probe, 1).await;
     for n in 0..3 {
-        probe.cast(Cast::Record(n)).await.unwrap();
+        probe.cast_from(Cast::Record(n)).await.unwrap();
     }
     assert!(
-        probe.try_cast(Cast::Record(3)).is_err(),
+        probe.try_cast_from(Cast::Record(3)).is_err(),
         "user lane is full"
     );
 
@@ -110,7 +110,7 @@ async fn the_system_lane_overtakes_a_full_user_lane() {
     // The DOWN is handled before the three queued user messages.
     assert_eq!(harness.next().await, Event::System(down));
     assert_eq!(
-        probe.call(Call::Log, PATIENCE).await.unwrap(),
+        probe.call(ask(Call::Log), PATIENCE).await.unwrap(),
         vec![0, 1, 2]
     );
 }
@@ -121,14 +121,14 @@ async fn reject_policy_refuses_without_waiting() {
     let options = ActorOptions::new().capacity(1).overflow(Overflow::Reject);
     let (probe, _handle) = start_with::<Probe>(args, options).await.unwrap();
     harness.hold(&probe, 1).await;
-    probe.cast(Cast::Record(1)).await.unwrap();
+    probe.cast_from(Cast::Record(1)).await.unwrap();
     assert!(matches!(
-        probe.cast(Cast::Record(2)).await,
+        probe.cast_from(Cast::Record(2)).await,
         Err(SendError::Full(Cast::Record(2)))
     ));
     assert!(matches!(
-        probe.call(Call::Echo(3), PATIENCE).await,
-        Err(CallError::Full(Call::Echo(3)))
+        probe.call(ask(Call::Echo(3)), PATIENCE).await,
+        Err(CallError::Full(Msg::Call(Call::Echo(3), _)))
     ));
     harness.open_gate(1);
 }
@@ -144,20 +144,20 @@ async fn drop_oldest_evicts_to_dead_letters_and_counts() {
     let (probe, _handle) = start_with::<Probe>(args, options).await.unwrap();
     harness.hold(&probe, 1).await;
     for n in 10..15 {
-        probe.cast(Cast::Record(n)).await.unwrap();
+        probe.cast_from(Cast::Record(n)).await.unwrap();
     }
     // An evicted call fails with Dropped instead of waiting for its timeout.
-    let mut call = std::pin::pin!(probe.call(Call::Echo(7), PATIENCE));
+    let mut call = std::pin::pin!(probe.call(ask(Call::Echo(7)), PATIENCE));
     assert!(
         futures::poll!(call.as_mut()).is_pending(),
         "the request is queued"
     );
-    probe.cast(Cast::Record(15)).await.unwrap();
-    probe.cast(Cast::Block(16)).await.unwrap();
+    probe.cast_from(Cast::Record(15)).await.unwrap();
+    probe.cast_from(Cast::Block(16)).await.unwrap();
     assert!(matches!(call.await, Err(CallError::Dropped)));
     harness.open_gate(1);
     harness.entered(16).await;
-    let log = probe.call(Call::Log, PATIENCE);
+    let log = probe.call(ask(Call::Log), PATIENCE);
     harness.open_gate(1);
     assert_eq!(log.await.unwrap(), vec![15]);
     assert_eq!(probe.mailbox_stats().dropped, 6);
@@ -175,7 +175,8 @@ async fn drop_oldest_evicts_to_dead_letters_and_counts() {
             cast(12),
             cast(13),
             cast(14),
-            (DeadLetterReason::Overflow, MessageKind::Call, Some(7)),
+            // The request went with its port, which told the caller.
+            (DeadLetterReason::Overflow, MessageKind::Call, None),
         ]
     );
 }
@@ -190,14 +191,14 @@ async fn drop_newest_discards_the_incoming_message() {
         .dead_letters(sink.clone());
     let (probe, _handle) = start_with::<Probe>(args, options).await.unwrap();
     harness.hold(&probe, 1).await;
-    probe.cast(Cast::Record(0)).await.unwrap();
-    probe.cast(Cast::Block(2)).await.unwrap();
+    probe.cast_from(Cast::Record(0)).await.unwrap();
+    probe.cast_from(Cast::Block(2)).await.unwrap();
     for n in 3..6 {
-        probe.cast(Cast::Record(n)).await.unwrap();
+        probe.cast_from(Cast::Record(n)).await.unwrap();
     }
     harness.open_gate(1);
     harness.entered(2).await;
-    let log = probe.call(Call::Log, PATIENCE);
+    let log = probe.call(ask(Call::Log), PATIENCE);
     harness.open_gate(1);
     assert_eq!(log.await.unwrap(), vec![0]);
     assert_eq!(probe.mailbox_stats().dropped, 3);
@@ -219,7 +220,7 @@ async fn an_idle_mailbox_reserves_no_storage_and_gives_a_burst_back() {
 
     harness.hold(&probe, 1).await;
     for n in 0..9_999 {
-        probe.cast(Cast::Record(n)).await.unwrap();
+        probe.cast_from(Cast::Record(n)).await.unwrap();
     }
     let burst = probe.mailbox_stats();
     // The message in the handler is no longer waiting; the others are.
@@ -227,7 +228,7 @@ async fn an_idle_mailbox_reserves_no_storage_and_gives_a_burst_back() {
     assert!(burst.reserved_slots >= 9_999);
 
     harness.open_gate(1);
-    assert_eq!(probe.call(Call::Log, PATIENCE).await.unwrap().len(), 9_999);
+    assert_eq!(probe.call(ask(Call::Log), PATIENCE).await.unwrap().len(), 9_999);
     // The call's reply proves the burst was handled; the next receive found
     // the mailbox empty and gave the bulk storage back.
     let drained = probe.mailbox_stats();
@@ -259,12 +260,12 @@ async fn a_call_waiting_for_room_times_out_and_gets_its_request_back() {
         .await
         .unwrap();
     harness.hold(&probe, 1).await;
-    probe.cast(Cast::Record(1)).await.unwrap();
-    let outcome = probe.call(Call::Echo(5), Duration::from_millis(50)).await;
+    probe.cast_from(Cast::Record(1)).await.unwrap();
+    let outcome = probe.call(ask(Call::Echo(5)), Duration::from_millis(50)).await;
     match outcome {
-        Err(CallError::SendTimeout(Call::Echo(5))) => {}
+        Err(CallError::SendTimeout(Msg::Call(Call::Echo(5), _))) => {}
         other => panic!("expected SendTimeout with the request, got {other:?}"),
     }
     harness.open_gate(1);
-    assert_eq!(probe.call(Call::Log, PATIENCE).await.unwrap(), vec![1]);
+    assert_eq!(probe.call(ask(Call::Log), PATIENCE).await.unwrap(), vec![1]);
 }

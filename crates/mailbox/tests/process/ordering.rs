@@ -18,26 +18,20 @@ struct Watcher {
 
 impl Actor for Watcher {
     type Args = (mpsc::UnboundedSender<String>, Arc<Semaphore>);
-    type Cast = String;
-    type Call = ();
-    type Reply = ();
+    type Msg = String;
     type Error = std::convert::Infallible;
 
     async fn init((log, gate): Self::Args, _: &mut Context<Self>) -> Result<Self, Self::Error> {
         Ok(Watcher { log, gate })
     }
 
-    async fn handle_cast(
+    async fn handle(
         &mut self,
         message: String,
         _: &mut Context<Self>,
     ) -> Result<(), Self::Error> {
         self.gate.acquire().await.unwrap().forget();
         let _ = self.log.send(message);
-        Ok(())
-    }
-
-    async fn handle_call(&mut self, (): (), _: &mut Context<Self>) -> Result<(), Self::Error> {
         Ok(())
     }
 
@@ -64,16 +58,14 @@ struct Failed;
 
 impl Actor for Worker {
     type Args = ActorRef<Watcher>;
-    type Cast = &'static str;
-    type Call = ();
-    type Reply = ();
+    type Msg = &'static str;
     type Error = Failed;
 
     async fn init(watcher: ActorRef<Watcher>, _: &mut Context<Self>) -> Result<Self, Failed> {
         Ok(Worker(watcher))
     }
 
-    async fn handle_cast(
+    async fn handle(
         &mut self,
         how: &'static str,
         ctx: &mut Context<Self>,
@@ -84,10 +76,6 @@ impl Actor for Worker {
             "panic" => panic!("worker panicked"),
             _ => return Err(Failed),
         }
-        Ok(())
-    }
-
-    async fn handle_call(&mut self, (): (), _: &mut Context<Self>) -> Result<(), Failed> {
         Ok(())
     }
 }

@@ -6,28 +6,20 @@ use std::panic::{AssertUnwindSafe, catch_unwind};
 use foundation_mailbox::{Actor, ActorOptions, Context, Recipient, start_with};
 use tokio::sync::mpsc;
 
-use super::support::PATIENCE;
-
 #[derive(Debug)]
 struct Log(mpsc::UnboundedSender<u32>);
 
 impl Actor for Log {
     type Args = mpsc::UnboundedSender<u32>;
-    type Cast = u32;
-    type Call = ();
-    type Reply = ();
+    type Msg = u32;
     type Error = std::convert::Infallible;
 
     async fn init(log: Self::Args, _: &mut Context<Self>) -> Result<Self, Self::Error> {
         Ok(Log(log))
     }
 
-    async fn handle_cast(&mut self, value: u32, _: &mut Context<Self>) -> Result<(), Self::Error> {
+    async fn handle(&mut self, value: u32, _: &mut Context<Self>) -> Result<(), Self::Error> {
         let _ = self.0.send(value);
-        Ok(())
-    }
-
-    async fn handle_call(&mut self, (): (), _: &mut Context<Self>) -> Result<(), Self::Error> {
         Ok(())
     }
 }
@@ -82,7 +74,8 @@ async fn a_conversion_that_panics_gives_its_room_back_and_poisons_nothing() {
     // The one slot is free again, and the mailbox still works.
     log.try_cast(7).unwrap();
     assert_eq!(rx.recv().await, Some(7));
-    log.call((), PATIENCE).await.unwrap();
+    log.cast(8).await.unwrap();
+    assert_eq!(rx.recv().await, Some(8));
 }
 
 /// A capacity the mailbox cannot count to is refused when the actor starts,

@@ -10,7 +10,7 @@ use std::{
 
 use foundation_mailbox::{
     Actor, ActorRef, Context, DeadLetter, DeadLetterReason, DeadLetterSink, ExitReason,
-    MessageKind, Pid, SystemMessage,
+    MessageKind, Pid, Reply, SystemMessage,
 };
 use tokio::sync::{Semaphore, mpsc};
 
@@ -29,6 +29,8 @@ pub(crate) enum Event {
     Entered(u64),
     System(SystemMessage),
     Terminated(ExitReason),
+    /// A reply found its caller gone.
+    Unheard,
 }
 
 #[derive(Debug)]
@@ -51,6 +53,24 @@ pub(crate) enum Call {
     Block(u64),
     Panic,
     Fail,
+}
+
+/// The probe's one message type: a cast, or a call with its reply port.
+#[derive(Debug)]
+pub(crate) enum Msg {
+    Cast(Cast),
+    Call(Call, Reply<Vec<u64>>),
+}
+
+impl From<Cast> for Msg {
+    fn from(cast: Cast) -> Self {
+        Msg::Cast(cast)
+    }
+}
+
+/// The request for `ActorRef::call`: `probe.call(ask(Call::Log), timeout)`.
+pub(crate) fn ask(request: Call) -> impl FnOnce(Reply<Vec<u64>>) -> Msg {
+    move |reply| Msg::Call(request, reply)
 }
 
 #[derive(Debug, Default)]
@@ -136,7 +156,7 @@ impl Harness {
     /// Holds the probe inside a handler (a `Block` cast) and waits until it
     /// is there, so what is sent next queues up behind it.
     pub(crate) async fn hold(&mut self, probe: &ActorRef<Probe>, id: u64) {
-        if probe.cast(Cast::Block(id)).await.is_err() {
+        if probe.cast_from(Cast::Block(id)).await.is_err() {
             panic!("the probe to hold has exited");
         }
         self.entered(id).await;
@@ -164,9 +184,7 @@ impl Probe {
 
 impl Actor for Probe {
     type Args = ProbeArgs;
-    type Cast = Cast;
-    type Call = Call;
-    type Reply = Vec<u64>;
+    type Msg = Msg;
     type Error = ProbeFailed;
 
     async fn init(args: ProbeArgs, _ctx: &mut Context<Self>) -> Result<Self, ProbeFailed> {
@@ -187,37 +205,25 @@ impl Actor for Probe {
         Ok(probe)
     }
 
-    async fn handle_cast(
-        &mut self,
-        message: Cast,
-        ctx: &mut Context<Self>,
-    ) -> Result<(), ProbeFailed> {
-        match message {
-            Cast::Record(value) => self.log.push(value),
-            Cast::Block(id) => self.pass_gate(id).await,
-            Cast::Panic => panic!("cast panicked"),
-            Cast::StopWith(reason) => ctx.stop(reason),
-            Cast::TrapExits => ctx.trap_exits(true),
-            Cast::HangInTerminate => self.hang_in_terminate = true,
-        }
-        Ok(())
-    }
-
-    async fn handle_call(
-        &mut self,
-        request: Call,
-        _ctx: &mut Context<Self>,
-    ) -> Result<Vec<u64>, ProbeFailed> {
-        match request {
-            Call::Log => Ok(self.log.clone()),
-            Call::Echo(value) => Ok(vec![value]),
+    async fn handle(&mut self, message: Msg, ctx: &mut Context<Self>) -> Result<(), ProbeFailed> {
+        let (request, reply) = match message {
+            Msg::Cast(cast) => return self.cast(cast, ctx).await,
+            Msg::Call(request, reply) => (request, reply),
+        };
+        let answer = match request {
+            Call::Log => self.log.clone(),
+            Call::Echo(value) => vec![value],
             Call::Block(id) => {
                 self.pass_gate(id).await;
-                Ok(vec![id])
+                vec![id]
             }
             Call::Panic => panic!("call panicked"),
-            Call::Fail => Err(ProbeFailed),
+            Call::Fail => return Err(ProbeFailed),
+        };
+        if reply.send(answer).is_err() {
+            self.report(Event::Unheard).await;
         }
+        Ok(())
     }
 
     async fn handle_system(
@@ -234,6 +240,20 @@ impl Actor for Probe {
             self.pass_gate(u64::MAX).await;
         }
         self.report(Event::Terminated(reason.clone())).await;
+    }
+}
+
+impl Probe {
+    async fn cast(&mut self, message: Cast, ctx: &mut Context<Self>) -> Result<(), ProbeFailed> {
+        match message {
+            Cast::Record(value) => self.log.push(value),
+            Cast::Block(id) => self.pass_gate(id).await,
+            Cast::Panic => panic!("cast panicked"),
+            Cast::StopWith(reason) => ctx.stop(reason),
+            Cast::TrapExits => ctx.trap_exits(true),
+            Cast::HangInTerminate => self.hang_in_terminate = true,
+        }
+        Ok(())
     }
 }
 
@@ -258,12 +278,11 @@ impl Collect {
 
 impl DeadLetterSink for Collect {
     fn dead_letter(&self, letter: DeadLetter) {
-        let value = match letter.message.downcast_ref::<Cast>() {
-            Some(Cast::Record(value) | Cast::Block(value)) => Some(*value),
-            _ => match letter.message.downcast_ref::<Call>() {
-                Some(Call::Echo(value) | Call::Block(value)) => Some(*value),
-                _ => None,
-            },
+        // A call's request was dropped to tell its caller: only casts
+        // carry their message.
+        let value = match letter.message.downcast_ref::<Msg>() {
+            Some(Msg::Cast(Cast::Record(value) | Cast::Block(value))) => Some(*value),
+            _ => None,
         };
         self.letters
             .lock()
