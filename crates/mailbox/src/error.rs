@@ -92,6 +92,28 @@ impl<M> CallError<M> {
         }
     }
 
+    /// The same error with the undelivered request turned into another
+    /// type: for wrappers that sent their own envelope around the caller's
+    /// message and give back what the caller passed in.
+    ///
+    /// ```
+    /// use foundation_mailbox::CallError;
+    ///
+    /// let wrapped: CallError<(u32, &str)> = CallError::Full((7, "wrapper"));
+    /// assert!(matches!(wrapped.map_message(|(request, _)| request), CallError::Full(7)));
+    /// ```
+    pub fn map_message<N>(self, f: impl FnOnce(M) -> N) -> CallError<N> {
+        match self {
+            Self::NoProcess(message) => CallError::NoProcess(f(message)),
+            Self::Full(message) => CallError::Full(f(message)),
+            Self::SendTimeout(message) => CallError::SendTimeout(f(message)),
+            Self::Dropped => CallError::Dropped,
+            Self::Timeout => CallError::Timeout,
+            Self::Exited(reason) => CallError::Exited(reason),
+            Self::NoReply => CallError::NoReply,
+        }
+    }
+
     /// The callee's exit reason, when it exited before replying.
     pub fn exit_reason(&self) -> Option<&ExitReason> {
         match self {

@@ -15,7 +15,7 @@ use std::{
 };
 
 use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
-use foundation_mailbox::{Actor, ActorRef, Context, ExitReason, start as start_plain};
+use foundation_mailbox::{Actor, ActorRef, Context, ExitReason, Reply, start as start_plain};
 use foundation_persistence::{
     Persistence, Persistent, PersistentActor, PersistentRef, RedbStore, SavePolicy, StateStore,
     codec, start,
@@ -26,29 +26,42 @@ use tokio::runtime::Runtime;
 const PATIENCE: Duration = Duration::from_secs(10);
 const CASTS: u64 = 100;
 
+/// Both counters' message: add, and maybe answer with the total.
+#[derive(Debug)]
+enum Add {
+    Cast(u64),
+    Call(u64, Reply<u64>),
+}
+
+impl Add {
+    /// Adds to `total` and answers a call.
+    fn apply(self, total: &mut u64) {
+        match self {
+            Add::Cast(n) => *total += n,
+            Add::Call(n, reply) => {
+                *total += n;
+                reply.send(*total).unwrap_or_default();
+            }
+        }
+    }
+}
+
 /// The counter, as a plain actor: the floor persistence is measured against.
 #[derive(Debug)]
 struct PlainCounter(u64);
 
 impl Actor for PlainCounter {
     type Args = ();
-    type Cast = u64;
-    type Call = u64;
-    type Reply = u64;
+    type Msg = Add;
     type Error = std::convert::Infallible;
 
     async fn init((): (), _: &mut Context<Self>) -> Result<Self, Self::Error> {
         Ok(PlainCounter(0))
     }
 
-    async fn handle_cast(&mut self, add: u64, _: &mut Context<Self>) -> Result<(), Self::Error> {
-        self.0 += add;
+    async fn handle(&mut self, add: Add, _: &mut Context<Self>) -> Result<(), Self::Error> {
+        add.apply(&mut self.0);
         Ok(())
-    }
-
-    async fn handle_call(&mut self, add: u64, _: &mut Context<Self>) -> Result<u64, Self::Error> {
-        self.0 += add;
-        Ok(self.0)
     }
 }
 
@@ -58,31 +71,20 @@ struct Counter(u64);
 
 impl PersistentActor for Counter {
     type Args = ();
-    type Cast = u64;
-    type Call = u64;
-    type Reply = u64;
+    type Msg = Add;
     type Error = std::convert::Infallible;
 
     async fn init((): (), _: &mut Context<Persistent<Self>>) -> Result<Self, Self::Error> {
         Ok(Counter(0))
     }
 
-    async fn handle_cast(
+    async fn handle(
         &mut self,
-        add: u64,
+        add: Add,
         _: &mut Context<Persistent<Self>>,
     ) -> Result<(), Self::Error> {
-        self.0 += add;
+        add.apply(&mut self.0);
         Ok(())
-    }
-
-    async fn handle_call(
-        &mut self,
-        add: u64,
-        _: &mut Context<Persistent<Self>>,
-    ) -> Result<u64, Self::Error> {
-        self.0 += add;
-        Ok(self.0)
     }
 }
 
@@ -100,15 +102,17 @@ enum Variant {
 impl Variant {
     async fn call(&self, add: u64) -> u64 {
         match self {
-            Self::Plain(counter) => counter.call(add, PATIENCE).await.unwrap(),
-            Self::Persistent(counter) => counter.call(add, PATIENCE).await.unwrap(),
+            Self::Plain(counter) => counter.call(|r| Add::Call(add, r), PATIENCE).await.unwrap(),
+            Self::Persistent(counter) => {
+                counter.call(|r| Add::Call(add, r), PATIENCE).await.unwrap()
+            }
         }
     }
 
     async fn cast(&self, add: u64) {
         match self {
-            Self::Plain(counter) => counter.cast(add).await.unwrap(),
-            Self::Persistent(counter) => counter.cast(add).await.unwrap(),
+            Self::Plain(counter) => counter.cast(Add::Cast(add)).await.unwrap(),
+            Self::Persistent(counter) => counter.cast(Add::Cast(add)).await.unwrap(),
         }
     }
 

@@ -349,3 +349,13 @@ pub enum PersistentCallError<M> {
     #[error(transparent)]
     Save(SaveError),
 }
+
+impl<M> PersistentCallError<M> {
+    /// The same error with the undelivered request turned into another type.
+    pub fn map_message<N>(self, f: impl FnOnce(M) -> N) -> PersistentCallError<N> {
+        match self {
+            Self::Call(error) => PersistentCallError::Call(error.map_message(f)),
+            Self::Save(error) => PersistentCallError::Save(error),
+        }
+    }
+}

@@ -24,29 +24,29 @@
 //!
 //! ```
 //! use std::time::Duration;
-//! use foundation_mailbox::Context;
+//! use foundation_mailbox::{Context, Reply};
 //! use foundation_persistence::{Persistence, Persistent, PersistentActor, RedbStore, start};
 //! use serde::{Deserialize, Serialize};
 //!
 //! #[derive(Debug, Default, Serialize, Deserialize)]
 //! struct Visits(u64);
 //!
+//! /// Counts a visit and answers with the total.
+//! #[derive(Debug)]
+//! struct Visit(Reply<u64>);
+//!
 //! impl PersistentActor for Visits {
 //!     type Args = ();
-//!     type Cast = ();
-//!     type Call = ();
-//!     type Reply = u64;
+//!     type Msg = Visit;
 //!     type Error = std::convert::Infallible;
 //!
 //!     async fn init(_: (), _: &mut Context<Persistent<Self>>) -> Result<Self, Self::Error> {
 //!         Ok(Visits(0))
 //!     }
-//!     async fn handle_cast(&mut self, (): (), _: &mut Context<Persistent<Self>>) -> Result<(), Self::Error> {
-//!         Ok(())
-//!     }
-//!     async fn handle_call(&mut self, (): (), _: &mut Context<Persistent<Self>>) -> Result<u64, Self::Error> {
+//!     async fn handle(&mut self, Visit(reply): Visit, _: &mut Context<Persistent<Self>>) -> Result<(), Self::Error> {
 //!         self.0 += 1;
-//!         Ok(self.0)
+//!         reply.send(self.0).unwrap_or_default();
+//!         Ok(())
 //!     }
 //! }
 //!
@@ -58,15 +58,15 @@
 //! {
 //!     let store = RedbStore::open(&path)?;
 //!     let (visits, _handle) = start::<Visits>((), Persistence::new(store, "visits")).await?;
-//!     assert_eq!(visits.call((), timeout).await?, 1);
-//!     assert_eq!(visits.call((), timeout).await?, 2); // durable before this reply
+//!     assert_eq!(visits.call(Visit, timeout).await?, 1);
+//!     assert_eq!(visits.call(Visit, timeout).await?, 2); // durable before this reply
 //!     visits.kill();
 //!     visits.wait_for_exit(timeout).await?;
 //! }
 //! // A new store on the same file, as after a restart of the program.
 //! let store = RedbStore::open(&path)?;
 //! let (visits, _handle) = start::<Visits>((), Persistence::new(store, "visits")).await?;
-//! assert_eq!(visits.call((), timeout).await?, 3);
+//! assert_eq!(visits.call(Visit, timeout).await?, 3);
 //! # Ok(())
 //! # }
 //! ```
@@ -93,6 +93,7 @@
 pub mod codec;
 mod error;
 mod memory;
+mod message;
 mod persistent;
 mod persistent_actor;
 mod persistent_ref;
@@ -111,7 +112,8 @@ pub use crate::{
         PersistentError, RecoverError, SaveError, StoreError,
     },
     memory::MemoryStore,
-    persistent::{Persistent, PersistentArgs, PersistentCall, PersistentCast},
+    message::PersistentMsg,
+    persistent::{Persistent, PersistentArgs},
     persistent_actor::PersistentActor,
     persistent_ref::{PersistentRef, start},
     policy::{OnSaveFailure, Persistence, SavePolicy},

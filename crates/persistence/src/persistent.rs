@@ -2,11 +2,13 @@
 
 use std::fmt;
 
-use foundation_mailbox::{Actor, Context, ExitReason, SystemMessage};
+use foundation_mailbox::{Actor, Context, ExitReason, Reply, SystemMessage};
 
 use crate::{
     OnSaveFailure, Persistence, PersistentActor, PersistentError, RecoverError, SaveError,
-    SavePolicy, StateStore, codec, saver::Saver,
+    SavePolicy, StateStore, codec,
+    message::{Inner, PersistentMsg, Request, Saved},
+    saver::Saver,
 };
 
 /// Runs a [`PersistentActor`] as an [`Actor`]: recovers its state before
@@ -102,6 +104,30 @@ impl<P: PersistentActor> Persistent<P> {
         self.saver.failed = true;
         PersistentError::Save(error)
     }
+
+    /// Tells a request's caller how the save it waits on went. A failed
+    /// save the caller waits on (its own write-through, or the save it asked
+    /// for) may fail just the call; a batched write's failure has no caller
+    /// of its own and always crashes, and the caller then gets the crash.
+    fn report(
+        &mut self,
+        outcome: Saved,
+        saved: Reply<Saved>,
+        callers_save: bool,
+    ) -> Result<(), PersistentError<P::Error>> {
+        let told = match outcome {
+            Ok(()) => saved.send(Ok(())),
+            Err(error) if callers_save && self.on_failure == OnSaveFailure::FailCall => {
+                tracing::warn!(target: "foundation::persistence", key = %self.saver.key, %error, "save failed; the call fails and the actor goes on");
+                saved.send(Err(error))
+            }
+            Err(error) => return Err(self.crash(error)),
+        };
+        if told.is_err() {
+            tracing::trace!(target: "foundation::persistence", key = %self.saver.key, "caller gave up before its save finished");
+        }
+        Ok(())
+    }
 }
 
 /// What [`Persistent`] starts from: the actor's own arguments and its
@@ -140,49 +166,9 @@ impl<P: PersistentActor> fmt::Debug for PersistentArgs<P> {
     }
 }
 
-/// The messages a [`Persistent`] actor takes: the actor's own casts, and
-/// its flush timer's. Use [`PersistentRef`](crate::PersistentRef), which
-/// wraps and unwraps them.
-pub enum PersistentCast<C> {
-    /// One of the actor's own messages.
-    Message(C),
-    /// A batched policy's timer: save what is unsaved.
-    Flush,
-}
-
-impl<C> fmt::Debug for PersistentCast<C> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(match self {
-            Self::Message(_) => "Message(..)",
-            Self::Flush => "Flush",
-        })
-    }
-}
-
-/// The requests a [`Persistent`] actor answers: the actor's own calls, and
-/// explicit saves. Use [`PersistentRef`](crate::PersistentRef), which wraps
-/// and unwraps them. A request's reply is `Some`; a save's is `None`.
-pub enum PersistentCall<C> {
-    /// One of the actor's own requests.
-    Message(C),
-    /// Save now and reply once the state is durable.
-    Save,
-}
-
-impl<C> fmt::Debug for PersistentCall<C> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(match self {
-            Self::Message(_) => "Message(..)",
-            Self::Save => "Save",
-        })
-    }
-}
-
 impl<P: PersistentActor> Actor for Persistent<P> {
     type Args = PersistentArgs<P>;
-    type Cast = PersistentCast<P::Cast>;
-    type Call = PersistentCall<P::Call>;
-    type Reply = Result<Option<P::Reply>, SaveError>;
+    type Msg = PersistentMsg<P::Msg>;
     type Error = PersistentError<P::Error>;
 
     async fn init(args: Self::Args, ctx: &mut Context<Self>) -> Result<Self, Self::Error> {
@@ -192,15 +178,15 @@ impl<P: PersistentActor> Actor for Persistent<P> {
         Box::pin(Self::recover(args, ctx)).await
     }
 
-    async fn handle_cast(
+    async fn handle(
         &mut self,
-        message: Self::Cast,
+        message: Self::Msg,
         ctx: &mut Context<Self>,
     ) -> Result<(), Self::Error> {
-        match message {
-            PersistentCast::Message(message) => {
+        match message.0 {
+            Inner::Cast(message) => {
                 self.actor
-                    .handle_cast(message, ctx)
+                    .handle(message, ctx)
                     .await
                     .map_err(PersistentError::Actor)?;
                 // No caller to tell: a failed save crashes the actor.
@@ -209,47 +195,26 @@ impl<P: PersistentActor> Actor for Persistent<P> {
                     .await
                     .map_err(|error| self.crash(error))
             }
-            // Boxed, so the future of every ordinary message does not carry
-            // the saving path's state.
-            PersistentCast::Flush => Box::pin(self.saver.timer_fired(&mut self.actor))
-                .await
-                .map_err(|error| self.crash(error)),
-        }
-    }
-
-    async fn handle_call(
-        &mut self,
-        request: Self::Call,
-        ctx: &mut Context<Self>,
-    ) -> Result<Self::Reply, Self::Error> {
-        // A failed save this call is waiting on (its own write-through, or
-        // the save it asked for) may fail just the call; a batched write's
-        // failure has no caller of its own and always crashes.
-        let (reply, saved, callers_save) = match request {
-            PersistentCall::Message(request) => {
-                let reply = self
-                    .actor
-                    .handle_call(request, ctx)
+            Inner::Request(Request { message, saved }) => {
+                // If the handler fails, `saved` is dropped with it and the
+                // caller gets the exit reason.
+                self.actor
+                    .handle(message, ctx)
                     .await
                     .map_err(PersistentError::Actor)?;
-                let saved = self.saver.changed(&mut self.actor, ctx.myself()).await;
+                let outcome = self.saver.changed(&mut self.actor, ctx.myself()).await;
                 let write_through = self.saver.policy == SavePolicy::WriteThrough;
-                (Some(reply), saved, write_through)
+                self.report(outcome, saved, write_through)
             }
-            // Boxed for the same reason as the flush.
-            PersistentCall::Save => (
-                None,
-                Box::pin(self.saver.save_now(&mut self.actor)).await,
-                true,
-            ),
-        };
-        match saved {
-            Ok(()) => Ok(Ok(reply)),
-            Err(error) if callers_save && self.on_failure == OnSaveFailure::FailCall => {
-                tracing::warn!(target: "foundation::persistence", key = %self.saver.key, %error, "save failed; the call fails and the actor goes on");
-                Ok(Err(error))
+            // Boxed, so the future of every ordinary message does not carry
+            // the saving path's state.
+            Inner::Flush => Box::pin(self.saver.timer_fired(&mut self.actor))
+                .await
+                .map_err(|error| self.crash(error)),
+            Inner::Save(saved) => {
+                let outcome = Box::pin(self.saver.save_now(&mut self.actor)).await;
+                self.report(outcome, saved, true)
             }
-            Err(error) => Err(self.crash(error)),
         }
     }
 

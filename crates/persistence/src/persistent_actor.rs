@@ -28,7 +28,7 @@ use crate::{MigrationError, Persistent, codec::Legacy};
 ///
 /// ```
 /// use std::time::Duration;
-/// use foundation_mailbox::Context;
+/// use foundation_mailbox::{Context, Reply};
 /// use foundation_persistence::{MemoryStore, Persistence, Persistent, PersistentActor, start};
 /// use serde::{Deserialize, Serialize};
 ///
@@ -37,24 +37,26 @@ use crate::{MigrationError, Persistent, codec::Legacy};
 ///     count: u64,
 /// }
 ///
+/// #[derive(Debug)]
+/// enum Msg {
+///     /// Adds, and answers with the new count once it is durable.
+///     Add(u64, Reply<u64>),
+/// }
+///
 /// impl PersistentActor for Counter {
 ///     type Args = ();
-///     type Cast = ();
-///     type Call = u64;
-///     type Reply = u64;
+///     type Msg = Msg;
 ///     type Error = std::convert::Infallible;
 ///
 ///     async fn init(_: (), _: &mut Context<Persistent<Self>>) -> Result<Self, Self::Error> {
 ///         Ok(Counter { count: 0 })
 ///     }
 ///
-///     async fn handle_cast(&mut self, (): (), _: &mut Context<Persistent<Self>>) -> Result<(), Self::Error> {
+///     async fn handle(&mut self, msg: Msg, _: &mut Context<Persistent<Self>>) -> Result<(), Self::Error> {
+///         let Msg::Add(n, reply) = msg;
+///         self.count += n;
+///         reply.send(self.count).unwrap_or_default();
 ///         Ok(())
-///     }
-///
-///     async fn handle_call(&mut self, add: u64, _: &mut Context<Persistent<Self>>) -> Result<u64, Self::Error> {
-///         self.count += add;
-///         Ok(self.count)
 ///     }
 /// }
 ///
@@ -63,23 +65,23 @@ use crate::{MigrationError, Persistent, codec::Legacy};
 /// let store = MemoryStore::new();
 /// let timeout = Duration::from_secs(1);
 /// let (counter, _handle) = start::<Counter>((), Persistence::new(store.clone(), "counter")).await.unwrap();
-/// assert_eq!(counter.call(5, timeout).await.unwrap(), 5);
+/// assert_eq!(counter.call(|r| Msg::Add(5, r), timeout).await.unwrap(), 5);
 /// counter.kill(); // no terminate, no last save: write-through already saved
 /// # counter.wait_for_exit(timeout).await.unwrap();
 ///
 /// let (counter, _handle) = start::<Counter>((), Persistence::new(store, "counter")).await.unwrap();
-/// assert_eq!(counter.call(1, timeout).await.unwrap(), 6);
+/// assert_eq!(counter.call(|r| Msg::Add(1, r), timeout).await.unwrap(), 6);
 /// # }
 /// ```
 pub trait PersistentActor: Serialize + DeserializeOwned + Send + Sized + 'static {
     /// What `init` and `after_load` start from.
     type Args: Send + 'static;
-    /// Fire-and-forget messages.
-    type Cast: Send + 'static;
-    /// Requests that get a reply.
-    type Call: Send + 'static;
-    /// Replies to requests.
-    type Reply: Send + 'static;
+    /// The messages it handles; a request carries a
+    /// [`Reply`](foundation_mailbox::Reply) port, as for any actor. Sent
+    /// with [`PersistentRef::call`](crate::PersistentRef::call), its
+    /// answer reaches the caller only once the change it caused is saved
+    /// (under write-through).
+    type Msg: Send + 'static;
     /// Why a handler failed; it becomes the exit reason.
     type Error: std::error::Error + Send + Sync + 'static;
 
@@ -114,19 +116,12 @@ pub trait PersistentActor: Serialize + DeserializeOwned + Send + Sized + 'static
         Err(MigrationError::Unsupported(old.schema()))
     }
 
-    /// Handles a fire-and-forget message.
-    fn handle_cast(
+    /// Handles one message; the policy then decides whether to save.
+    fn handle(
         &mut self,
-        message: Self::Cast,
+        message: Self::Msg,
         ctx: &mut Context<Persistent<Self>>,
     ) -> impl Future<Output = Result<(), Self::Error>> + Send;
-
-    /// Answers a request.
-    fn handle_call(
-        &mut self,
-        request: Self::Call,
-        ctx: &mut Context<Persistent<Self>>,
-    ) -> impl Future<Output = Result<Self::Reply, Self::Error>> + Send;
 
     /// Handles a system message (a monitor's DOWN, a trapped exit).
     /// Ignores them by default.

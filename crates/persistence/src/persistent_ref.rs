@@ -3,13 +3,22 @@
 use std::{fmt, time::Duration};
 
 use crate::{
-    Persistence, Persistent, PersistentActor, PersistentArgs, PersistentCall, PersistentCallError,
-    PersistentCast, PersistentError, SaveError,
+    Persistence, Persistent, PersistentActor, PersistentArgs, PersistentCallError, PersistentError,
+    SaveError,
+    message::{PersistentMsg, Request, Saved},
 };
 use foundation_mailbox::{
-    ActorHandle, ActorRef, CallError, ExitReason, Pid, ProcessRef, SendError, StartError,
-    StopError, WaitTimeout, start_with,
+    ActorHandle, ActorRef, CallError, ExitReason, Pid, ProcessRef, Reply, ReplyError, SendError,
+    StartError, StopError, WaitTimeout, start_with,
 };
+use tokio::time::Instant;
+
+/// When a wait of `timeout` from now ends; `Duration::MAX` means decades.
+fn deadline_after(timeout: Duration) -> Instant {
+    let now = Instant::now();
+    now.checked_add(timeout)
+        .unwrap_or_else(|| now + Duration::from_secs(100 * 365 * 24 * 3600))
+}
 
 /// Starts `P` with its state recovered from `persistence`'s store, and
 /// waits until it is ready: the saved state (or `init`'s, when there is
@@ -64,46 +73,6 @@ impl<P: PersistentActor> From<ActorRef<Persistent<P>>> for PersistentRef<P> {
     }
 }
 
-fn unwrap_message<C>(message: PersistentCast<C>) -> C {
-    match message {
-        PersistentCast::Message(message) => message,
-        // Only `Message` is ever sent through `cast` and `try_cast`, so
-        // only `Message` comes back.
-        PersistentCast::Flush => unreachable!("a user cast came back as a flush"),
-    }
-}
-
-fn unwrap_send<C>(error: SendError<PersistentCast<C>>) -> SendError<C> {
-    match error {
-        SendError::NoProcess(message) => SendError::NoProcess(unwrap_message(message)),
-        SendError::Full(message) => SendError::Full(unwrap_message(message)),
-    }
-}
-
-fn unwrap_request<C>(request: PersistentCall<C>) -> C {
-    match request {
-        PersistentCall::Message(request) => request,
-        // `call` sends only `Message`, so only `Message` comes back to it.
-        PersistentCall::Save => unreachable!("a user call came back as a save"),
-    }
-}
-
-/// A call's error with the undelivered request taken out by `unwrap`.
-fn unwrap_call<C, D>(
-    error: CallError<PersistentCall<C>>,
-    unwrap: impl FnOnce(PersistentCall<C>) -> D,
-) -> CallError<D> {
-    match error {
-        CallError::NoProcess(request) => CallError::NoProcess(unwrap(request)),
-        CallError::Full(request) => CallError::Full(unwrap(request)),
-        CallError::SendTimeout(request) => CallError::SendTimeout(unwrap(request)),
-        CallError::Dropped => CallError::Dropped,
-        CallError::Timeout => CallError::Timeout,
-        CallError::Exited(reason) => CallError::Exited(reason),
-    }
-}
-
-/// The save error inside an exit reason, when a failed save crashed the actor.
 fn save_error_in<E: std::error::Error + 'static>(reason: &ExitReason) -> Option<SaveError> {
     match reason {
         ExitReason::Error(cause) => match cause.downcast_ref::<PersistentError<E>>()? {
@@ -136,61 +105,82 @@ impl<P: PersistentActor> PersistentRef<P> {
     }
 
     /// Sends a message, waiting for room (backpressure).
-    pub async fn cast(&self, message: P::Cast) -> Result<(), SendError<P::Cast>> {
-        self.actor
-            .cast(PersistentCast::Message(message))
-            .await
-            .map_err(unwrap_send)
+    pub async fn cast(&self, message: P::Msg) -> Result<(), SendError<P::Msg>> {
+        self.actor.cast_from(message).await
     }
 
     /// Sends a message without waiting; a full mailbox gives it back.
-    pub fn try_cast(&self, message: P::Cast) -> Result<(), SendError<P::Cast>> {
-        self.actor
-            .try_cast(PersistentCast::Message(message))
-            .map_err(unwrap_send)
+    pub fn try_cast(&self, message: P::Msg) -> Result<(), SendError<P::Msg>> {
+        self.actor.try_cast_from(message)
     }
 
-    /// Sends a request and waits up to `timeout` for the reply. Under
-    /// write-through the reply comes only once the change it caused is
-    /// durable. A failed save is [`PersistentCallError::Save`], whether it
-    /// failed the call ([`OnSaveFailure::FailCall`](crate::OnSaveFailure::FailCall))
-    /// or crashed the actor ([`OnSaveFailure::Crash`](crate::OnSaveFailure::Crash)).
-    pub async fn call(
+    /// Sends a request built around a [`Reply`] port and waits up to
+    /// `timeout` for the answer, as [`ActorRef::call`] does. Under
+    /// write-through the answer is released only once the change the
+    /// request caused is durable; a handler that keeps the port answers
+    /// later (a deferred reply), once that save is done too. A failed save
+    /// is [`PersistentCallError::Save`], whether it failed the call
+    /// ([`OnSaveFailure::FailCall`](crate::OnSaveFailure::FailCall)) or
+    /// crashed the actor ([`OnSaveFailure::Crash`](crate::OnSaveFailure::Crash)).
+    pub async fn call<R: Send + 'static>(
         &self,
-        request: P::Call,
+        request: impl FnOnce(Reply<R>) -> P::Msg,
         timeout: Duration,
-    ) -> Result<P::Reply, PersistentCallError<P::Call>> {
-        let reply = self
-            .request(PersistentCall::Message(request), timeout, unwrap_request)
-            .await?;
-        // The actor answers every `Message` with `Some`, only a save with `None`.
-        Ok(reply.unwrap_or_else(|| unreachable!("a request was answered as a save")))
+    ) -> Result<R, PersistentCallError<P::Msg>> {
+        let deadline = deadline_after(timeout);
+        let (port, answer) = Reply::pair();
+        let message = request(port);
+        self.request(|saved| Request { message, saved }, timeout)
+            .await
+            .map_err(|error| error.map_message(|request: Request<P::Msg>| request.message))?;
+        let unanswered = match tokio::time::timeout_at(deadline, answer).await {
+            Ok(Ok(value)) => return Ok(value),
+            Ok(Err(why)) => why,
+            Err(_) => return Err(PersistentCallError::Call(CallError::Timeout)),
+        };
+        let error = match unanswered {
+            ReplyError::NoReply => CallError::NoReply,
+            ReplyError::Dropped => CallError::Dropped,
+            // The port went with the actor: its exit says why.
+            ReplyError::Exiting => {
+                match tokio::time::timeout_at(deadline, self.actor.exited()).await {
+                    Ok(reason) => return Err(self.exited(reason)),
+                    Err(_) => CallError::Timeout,
+                }
+            }
+        };
+        Err(PersistentCallError::Call(error))
     }
 
     /// Saves the state now, whatever the policy, and waits up to `timeout`
     /// until it is durable.
     pub async fn save(&self, timeout: Duration) -> Result<(), PersistentCallError<()>> {
-        self.request(PersistentCall::Save, timeout, drop)
+        self.request(PersistentMsg::save, timeout)
             .await
-            .map(drop)
+            .map_err(|error| error.map_message(drop))
     }
 
-    /// One call to the actor; a save error, in the reply or in the exit
-    /// reason of a save that crashed the actor, is [`PersistentCallError::Save`].
-    async fn request<M>(
+    /// One request to the actor, answered when its save is done; a save
+    /// error, in the answer or in the exit reason of a save that crashed the
+    /// actor, is [`PersistentCallError::Save`].
+    async fn request<M: Into<PersistentMsg<P::Msg>>>(
         &self,
-        request: PersistentCall<P::Call>,
+        request: impl FnOnce(Reply<Saved>) -> M,
         timeout: Duration,
-        unwrap: impl FnOnce(PersistentCall<P::Call>) -> M,
-    ) -> Result<Option<P::Reply>, PersistentCallError<M>> {
+    ) -> Result<(), PersistentCallError<M>> {
         match self.actor.call(request, timeout).await {
-            Ok(Ok(reply)) => Ok(reply),
+            Ok(Ok(())) => Ok(()),
             Ok(Err(error)) => Err(PersistentCallError::Save(error)),
-            Err(CallError::Exited(reason)) => match save_error_in::<P::Error>(&reason) {
-                Some(error) => Err(PersistentCallError::Save(error)),
-                None => Err(PersistentCallError::Call(CallError::Exited(reason))),
-            },
-            Err(error) => Err(PersistentCallError::Call(unwrap_call(error, unwrap))),
+            Err(CallError::Exited(reason)) => Err(self.exited(reason)),
+            Err(error) => Err(PersistentCallError::Call(error)),
+        }
+    }
+
+    /// The error for a call whose callee exited with `reason`.
+    fn exited<M>(&self, reason: ExitReason) -> PersistentCallError<M> {
+        match save_error_in::<P::Error>(&reason) {
+            Some(error) => PersistentCallError::Save(error),
+            None => PersistentCallError::Call(CallError::Exited(reason)),
         }
     }
 

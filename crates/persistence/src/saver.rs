@@ -11,7 +11,7 @@ use tokio::{
 
 use crate::{
     PersistentActor, SaveError, SavePolicy, StateStore, Store, StoreError, Version, codec,
-    persistent::{Persistent, PersistentCast},
+    message::PersistentMsg, persistent::Persistent,
 };
 
 /// Orders the saves of one [`Persistence`](crate::Persistence) across the
@@ -266,7 +266,7 @@ impl Saver {
         // audit:allow(FND001) the flush timer is owned by its actor: it holds only a reference, ends when it fires, and is aborted when the actor goes
         let task = tokio::spawn(async move {
             tokio::time::sleep(within).await;
-            if myself.cast(PersistentCast::Flush).await.is_err() {
+            if myself.cast(PersistentMsg::flush()).await.is_err() {
                 tracing::trace!(target: "foundation::persistence", pid = %myself.pid(), "actor exited before its flush timer fired");
             }
         });

@@ -21,7 +21,7 @@ use std::{
     time::Duration,
 };
 
-use foundation_mailbox::Context;
+use foundation_mailbox::{Context, Reply};
 use foundation_persistence::{
     Persistence, Persistent, PersistentActor, RedbStore, StateStore, codec, start,
 };
@@ -39,40 +39,36 @@ const PATIENCE: Duration = Duration::from_secs(30);
 #[derive(Debug, Serialize, Deserialize)]
 struct Counter(u64);
 
+/// Each answers with the count.
 #[derive(Debug)]
 enum Call {
-    Get,
-    Increment,
+    Get(Reply<u64>),
+    Increment(Reply<u64>),
 }
 
 impl PersistentActor for Counter {
     type Args = ();
-    type Cast = ();
-    type Call = Call;
-    type Reply = u64;
+    type Msg = Call;
     type Error = std::convert::Infallible;
 
     async fn init(_: (), _: &mut Context<Persistent<Self>>) -> Result<Self, Self::Error> {
         Ok(Counter(0))
     }
 
-    async fn handle_cast(
-        &mut self,
-        (): (),
-        _: &mut Context<Persistent<Self>>,
-    ) -> Result<(), Self::Error> {
-        Ok(())
-    }
-
-    async fn handle_call(
+    async fn handle(
         &mut self,
         call: Call,
         _: &mut Context<Persistent<Self>>,
-    ) -> Result<u64, Self::Error> {
-        if let Call::Increment = call {
-            self.0 += 1;
-        }
-        Ok(self.0)
+    ) -> Result<(), Self::Error> {
+        let reply = match call {
+            Call::Get(reply) => reply,
+            Call::Increment(reply) => {
+                self.0 += 1;
+                reply
+            }
+        };
+        reply.send(self.0).unwrap_or_default();
+        Ok(())
     }
 }
 

@@ -2,7 +2,7 @@
 
 use std::{sync::Arc, time::Duration};
 
-use foundation_mailbox::Context;
+use foundation_mailbox::{Context, Reply};
 use foundation_persistence::{
     MemoryStore, Persistence, Persistent, PersistentActor, PersistentArgs, PersistentRef,
     SavePolicy,
@@ -19,6 +19,7 @@ struct Tally {
     history: Vec<u64>,
 }
 
+/// What the tally is asked; every request answers with the tally.
 #[derive(Debug)]
 enum Request {
     Add(u64),
@@ -26,11 +27,16 @@ enum Request {
     Crash,
 }
 
+#[derive(Debug)]
+struct Ask(Request, Reply<(u64, Vec<u64>)>);
+
+fn ask(request: Request) -> impl FnOnce(Reply<(u64, Vec<u64>)>) -> Ask {
+    move |reply| Ask(request, reply)
+}
+
 impl PersistentActor for Tally {
     type Args = ();
-    type Cast = ();
-    type Call = Request;
-    type Reply = (u64, Vec<u64>);
+    type Msg = Ask;
     type Error = std::convert::Infallible;
 
     async fn init((): (), _: &mut Context<Persistent<Self>>) -> Result<Self, Self::Error> {
@@ -40,19 +46,11 @@ impl PersistentActor for Tally {
         })
     }
 
-    async fn handle_cast(
+    async fn handle(
         &mut self,
-        (): (),
+        Ask(request, reply): Ask,
         _: &mut Context<Persistent<Self>>,
     ) -> Result<(), Self::Error> {
-        Ok(())
-    }
-
-    async fn handle_call(
-        &mut self,
-        request: Request,
-        _: &mut Context<Persistent<Self>>,
-    ) -> Result<(u64, Vec<u64>), Self::Error> {
         match request {
             Request::Add(add) => {
                 self.total += add;
@@ -65,7 +63,10 @@ impl PersistentActor for Tally {
                 panic!("tally crashed on purpose");
             }
         }
-        Ok((self.total, self.history.clone()))
+        reply
+            .send((self.total, self.history.clone()))
+            .unwrap_or_default();
+        Ok(())
     }
 }
 
@@ -101,13 +102,13 @@ async fn a_panicking_persistent_actor_is_restarted_with_its_saved_state() {
         let tree = Supervisor::start(spec).await.unwrap();
 
         let tally = current(&tree).await;
-        tally.call(Request::Add(2), PATIENCE).await.unwrap();
-        tally.call(Request::Add(3), PATIENCE).await.unwrap();
+        tally.call(ask(Request::Add(2)), PATIENCE).await.unwrap();
+        tally.call(ask(Request::Add(3)), PATIENCE).await.unwrap();
         if let SavePolicy::Batched { .. } = policy {
             // A batch of one saves in the background: wait until it is durable.
             tally.save(PATIENCE).await.unwrap();
         }
-        let crashed = tally.call(Request::Crash, PATIENCE).await;
+        let crashed = tally.call(ask(Request::Crash), PATIENCE).await;
         assert!(crashed.is_err(), "{policy:?}");
         assert!(tally.wait_for_exit(PATIENCE).await.unwrap().is_panic());
 
@@ -119,7 +120,7 @@ async fn a_panicking_persistent_actor_is_restarted_with_its_saved_state() {
             "{policy:?}: a new incarnation"
         );
         assert_eq!(
-            restarted.call(Request::Read, PATIENCE).await.unwrap(),
+            restarted.call(ask(Request::Read), PATIENCE).await.unwrap(),
             (5, vec![2, 3]),
             "{policy:?}: exactly the saved state, not the half-updated one"
         );

@@ -7,7 +7,7 @@ use foundation_persistence::{
 };
 
 use super::support::{
-    Call, Cast, Counter, CounterArgs, CounterFailed, ObservedStore, PATIENCE, saved,
+    Call, Cast, Counter, CounterArgs, CounterFailed, Msg, ObservedStore, PATIENCE, ask, saved,
 };
 
 #[tokio::test]
@@ -17,10 +17,10 @@ async fn fail_call_fails_the_call_with_the_key_and_keeps_the_actor() {
     let persistence =
         Persistence::new(Store::new(store.clone()), "c/1").on_save_failure(OnSaveFailure::FailCall);
     let (counter, _handle) = start::<Counter>(args, persistence).await.unwrap();
-    counter.call(Call::Add(1), PATIENCE).await.unwrap();
+    counter.call(ask(Call::Add(1)), PATIENCE).await.unwrap();
 
     store.fail_writes(true);
-    let error = counter.call(Call::Add(1), PATIENCE).await.unwrap_err();
+    let error = counter.call(ask(Call::Add(1)), PATIENCE).await.unwrap_err();
     let PersistentCallError::Save(SaveError::Store { key, source }) = &error else {
         panic!("expected a save error, got {error:?}");
     };
@@ -39,7 +39,7 @@ async fn fail_call_fails_the_call_with_the_key_and_keeps_the_actor() {
 
     // The unsaved change is retried with the next save.
     store.fail_writes(false);
-    counter.call(Call::Add(1), PATIENCE).await.unwrap();
+    counter.call(ask(Call::Add(1)), PATIENCE).await.unwrap();
     assert_eq!(saved(&store.inner, "c/1").await.unwrap().0, 3);
 }
 
@@ -51,9 +51,9 @@ async fn crash_fails_the_call_and_ends_the_actor_without_saving_the_change() {
         start::<Counter>(args, Persistence::new(Store::new(store.clone()), "c"))
             .await
             .unwrap();
-    counter.call(Call::Add(1), PATIENCE).await.unwrap();
+    counter.call(ask(Call::Add(1)), PATIENCE).await.unwrap();
     store.fail_writes(true);
-    let error = counter.call(Call::Add(1), PATIENCE).await.unwrap_err();
+    let error = counter.call(ask(Call::Add(1)), PATIENCE).await.unwrap_err();
     assert!(
         matches!(error, PersistentCallError::Save(SaveError::Store { .. })),
         "{error:?}"
@@ -78,7 +78,7 @@ async fn a_failed_save_after_a_cast_crashes_the_actor_even_under_fail_call() {
         Persistence::new(Store::new(store.clone()), "c").on_save_failure(OnSaveFailure::FailCall);
     let (counter, _handle) = start::<Counter>(args, persistence).await.unwrap();
     store.fail_writes(true);
-    counter.cast(Cast::Add(1)).await.unwrap();
+    counter.cast(Msg::from(Cast::Add(1))).await.unwrap();
     let reason = counter.wait_for_exit(PATIENCE).await.unwrap();
     assert!(matches!(reason, ExitReason::Error(_)), "{reason:?}");
 }
@@ -91,11 +91,11 @@ async fn a_second_incarnation_on_the_same_key_is_caught_by_compare_and_set() {
         Persistence::new(Store::new(store.clone()), "c").on_save_failure(OnSaveFailure::FailCall)
     };
     let (first, _first) = start::<Counter>(args.clone(), fail_call()).await.unwrap();
-    first.call(Call::Add(1), PATIENCE).await.unwrap();
+    first.call(ask(Call::Add(1)), PATIENCE).await.unwrap();
     let (second, _second) = start::<Counter>(args, fail_call()).await.unwrap();
-    second.call(Call::Add(10), PATIENCE).await.unwrap();
+    second.call(ask(Call::Add(10)), PATIENCE).await.unwrap();
     // The first one's version is stale now: its write must not clobber the second's.
-    let error = first.call(Call::Add(1), PATIENCE).await.unwrap_err();
+    let error = first.call(ask(Call::Add(1)), PATIENCE).await.unwrap_err();
     assert!(
         matches!(&error, PersistentCallError::Save(SaveError::Store { source, .. }) if source.is_conflict()),
         "{error:?}"
@@ -113,13 +113,13 @@ async fn a_handler_panic_loses_nothing_acknowledged_under_write_through() {
     )
     .await
     .unwrap();
-    counter.call(Call::Add(2), PATIENCE).await.unwrap();
-    counter.cast(Cast::Panic).await.unwrap();
+    counter.call(ask(Call::Add(2)), PATIENCE).await.unwrap();
+    counter.cast(Msg::from(Cast::Panic)).await.unwrap();
     assert!(counter.wait_for_exit(PATIENCE).await.unwrap().is_panic());
     let (counter, _handle) = start::<Counter>(args, Persistence::new(store, "c"))
         .await
         .unwrap();
-    assert_eq!(counter.call(Call::Get, PATIENCE).await.unwrap().0, 2);
+    assert_eq!(counter.call(ask(Call::Get), PATIENCE).await.unwrap().0, 2);
 }
 
 #[tokio::test]
@@ -129,7 +129,7 @@ async fn a_handler_error_is_the_actors_own_error() {
     let (counter, _handle) = start::<Counter>(args, Persistence::new(store, "c"))
         .await
         .unwrap();
-    let error = counter.call(Call::Fail, PATIENCE).await.unwrap_err();
+    let error = counter.call(ask(Call::Fail), PATIENCE).await.unwrap_err();
     let PersistentCallError::Call(foundation_mailbox::CallError::Exited(ExitReason::Error(cause))) =
         error
     else {

@@ -6,7 +6,7 @@ use foundation_mailbox::ExitReason;
 use foundation_persistence::{MemoryStore, Persistence, SavePolicy, StateStore, Store, start};
 
 use super::support::{
-    Call, Cast, Counter, CounterArgs, ObservedStore, PATIENCE, next_write, saved,
+    Call, Cast, Counter, CounterArgs, Msg, ObservedStore, PATIENCE, ask, next_write, saved,
 };
 
 #[tokio::test]
@@ -17,11 +17,11 @@ async fn write_through_is_durable_before_the_reply_and_reads_write_nothing() {
         .await
         .unwrap();
     for expected in 1..=3 {
-        counter.call(Call::Add(1), PATIENCE).await.unwrap();
+        counter.call(ask(Call::Add(1)), PATIENCE).await.unwrap();
         assert_eq!(saved(&store, "c").await, Some((expected, "c".to_owned())));
     }
     let version = store.get("c").await.unwrap().unwrap().version;
-    counter.call(Call::Get, PATIENCE).await.unwrap();
+    counter.call(ask(Call::Get), PATIENCE).await.unwrap();
     assert_eq!(
         store.get("c").await.unwrap().unwrap().version,
         version,
@@ -33,8 +33,8 @@ async fn write_through_is_durable_before_the_reply_and_reads_write_nothing() {
         "before_save runs before every save attempt"
     );
     // Casts are written through too, before the next message.
-    counter.cast(Cast::Add(10)).await.unwrap();
-    counter.call(Call::Get, PATIENCE).await.unwrap();
+    counter.cast(Msg::from(Cast::Add(10))).await.unwrap();
+    counter.call(ask(Call::Get), PATIENCE).await.unwrap();
     assert_eq!(saved(&store, "c").await, Some((13, "c".to_owned())));
 }
 
@@ -52,14 +52,14 @@ async fn batched_saves_every_n_changes_in_the_background() {
     )
     .await
     .unwrap();
-    counter.cast(Cast::Add(1)).await.unwrap();
-    counter.cast(Cast::Add(1)).await.unwrap();
-    counter.call(Call::Get, PATIENCE).await.unwrap();
+    counter.cast(Msg::from(Cast::Add(1))).await.unwrap();
+    counter.cast(Msg::from(Cast::Add(1))).await.unwrap();
+    counter.call(ask(Call::Get), PATIENCE).await.unwrap();
     // Three messages handled: the third started the write.
     let (key, _) = next_write(&mut writes).await;
     assert_eq!(key, "c");
     assert_eq!(saved(&store.inner, "c").await, Some((2, "c".to_owned())));
-    counter.cast(Cast::Add(1)).await.unwrap();
+    counter.cast(Msg::from(Cast::Add(1))).await.unwrap();
     assert!(
         writes.try_recv().is_err(),
         "one change is below the batch size"
@@ -82,7 +82,7 @@ async fn batched_saves_within_t_of_the_first_unsaved_change() {
     .await
     .unwrap();
     let began = tokio::time::Instant::now();
-    counter.cast(Cast::Add(7)).await.unwrap();
+    counter.cast(Msg::from(Cast::Add(7))).await.unwrap();
     next_write(&mut writes).await;
     assert_eq!(
         began.elapsed(),
@@ -108,7 +108,7 @@ async fn batched_and_on_terminate_save_at_stop_and_lose_their_window_at_a_kill()
         let persistence = || Persistence::new(store.clone(), "c").policy(policy);
         let (args, _probe) = CounterArgs::new(0, "c");
         let (counter, _handle) = start::<Counter>(args.clone(), persistence()).await.unwrap();
-        counter.call(Call::Add(3), PATIENCE).await.unwrap();
+        counter.call(ask(Call::Add(3)), PATIENCE).await.unwrap();
         assert_eq!(
             saved(&store, "c").await,
             None,
@@ -126,12 +126,12 @@ async fn batched_and_on_terminate_save_at_stop_and_lose_their_window_at_a_kill()
 
         // The documented loss window: a kill skips terminate.
         let (counter, _handle) = start::<Counter>(args.clone(), persistence()).await.unwrap();
-        counter.call(Call::Add(4), PATIENCE).await.unwrap();
+        counter.call(ask(Call::Add(4)), PATIENCE).await.unwrap();
         counter.kill();
         counter.wait_for_exit(PATIENCE).await.unwrap();
         let (counter, _handle) = start::<Counter>(args, persistence()).await.unwrap();
         assert_eq!(
-            counter.call(Call::Get, PATIENCE).await.unwrap().0,
+            counter.call(ask(Call::Get), PATIENCE).await.unwrap().0,
             3,
             "{policy:?}"
         );
@@ -144,7 +144,7 @@ async fn an_explicit_save_is_durable_whatever_the_policy() {
     let (args, _probe) = CounterArgs::new(0, "c");
     let persistence = Persistence::new(store.clone(), "c").policy(SavePolicy::OnTerminate);
     let (counter, _handle) = start::<Counter>(args, persistence).await.unwrap();
-    counter.cast(Cast::Add(2)).await.unwrap();
+    counter.cast(Msg::from(Cast::Add(2))).await.unwrap();
     counter.save(PATIENCE).await.unwrap();
     assert_eq!(saved(&store, "c").await, Some((2, "c".to_owned())));
 }

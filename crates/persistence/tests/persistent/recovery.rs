@@ -7,7 +7,7 @@ use foundation_persistence::{
 };
 use serde::{Deserialize, Serialize};
 
-use super::support::{Call, Cast, Counter, CounterArgs, PATIENCE, saved};
+use super::support::{Call, Cast, Counter, CounterArgs, Msg, PATIENCE, ask, saved};
 
 #[tokio::test]
 async fn a_restart_gets_back_the_whole_saved_state_not_fresh_defaults() {
@@ -16,9 +16,9 @@ async fn a_restart_gets_back_the_whole_saved_state_not_fresh_defaults() {
     let (counter, _handle) = start::<Counter>(args, Persistence::new(store.clone(), "c"))
         .await
         .unwrap();
-    counter.call(Call::Add(5), PATIENCE).await.unwrap();
+    counter.call(ask(Call::Add(5)), PATIENCE).await.unwrap();
     counter
-        .call(Call::Label("renamed"), PATIENCE)
+        .call(ask(Call::Label("renamed")), PATIENCE)
         .await
         .unwrap();
     assert_eq!(first.inits(), 1);
@@ -31,7 +31,7 @@ async fn a_restart_gets_back_the_whole_saved_state_not_fresh_defaults() {
         .await
         .unwrap();
     assert_eq!(
-        counter.call(Call::Get, PATIENCE).await.unwrap(),
+        counter.call(ask(Call::Get), PATIENCE).await.unwrap(),
         (5, "renamed".to_owned())
     );
     assert_eq!(second.inits(), 0, "init must not run when state was saved");
@@ -62,9 +62,9 @@ async fn messages_sent_before_recovery_finishes_see_the_recovered_state() {
     )
     .unwrap();
     let counter = PersistentRef::from(actor);
-    counter.cast(Cast::Add(1)).await.unwrap();
+    counter.cast(Msg::from(Cast::Add(1))).await.unwrap();
     assert_eq!(
-        counter.call(Call::Get, PATIENCE).await.unwrap(),
+        counter.call(ask(Call::Get), PATIENCE).await.unwrap(),
         (42, "saved".to_owned())
     );
 }
@@ -77,7 +77,7 @@ async fn each_incarnation_recovers_what_the_previous_one_saved() {
         let (counter, _handle) = start::<Counter>(args, Persistence::new(store.clone(), "c"))
             .await
             .unwrap();
-        let (count, _) = counter.call(Call::Add(1), PATIENCE).await.unwrap();
+        let (count, _) = counter.call(ask(Call::Add(1)), PATIENCE).await.unwrap();
         assert_eq!(count, round);
         counter.kill();
         counter.wait_for_exit(PATIENCE).await.unwrap();
@@ -99,11 +99,13 @@ struct CounterV1 {
     label: String,
 }
 
+/// Counts a down and answers with both counts.
+#[derive(Debug)]
+struct Down(foundation_mailbox::Reply<(u64, u64)>);
+
 impl PersistentActor for CounterV2 {
     type Args = ();
-    type Cast = ();
-    type Call = ();
-    type Reply = (u64, u64);
+    type Msg = Down;
     type Error = std::convert::Infallible;
     const SCHEMA_VERSION: u32 = 2;
 
@@ -127,21 +129,14 @@ impl PersistentActor for CounterV2 {
         }
     }
 
-    async fn handle_cast(
+    async fn handle(
         &mut self,
-        (): (),
+        Down(reply): Down,
         _: &mut foundation_mailbox::Context<Persistent<Self>>,
     ) -> Result<(), Self::Error> {
-        Ok(())
-    }
-
-    async fn handle_call(
-        &mut self,
-        (): (),
-        _: &mut foundation_mailbox::Context<Persistent<Self>>,
-    ) -> Result<(u64, u64), Self::Error> {
         self.downs += 1;
-        Ok((self.ups, self.downs))
+        reply.send((self.ups, self.downs)).unwrap_or_default();
+        Ok(())
     }
 }
 
@@ -159,7 +154,7 @@ async fn an_older_schema_is_migrated_and_saved_in_the_new_one() {
     let (counter, _handle) = start::<CounterV2>((), Persistence::new(store.clone(), "c"))
         .await
         .unwrap();
-    assert_eq!(counter.call((), PATIENCE).await.unwrap(), (9, 1));
+    assert_eq!(counter.call(Down, PATIENCE).await.unwrap(), (9, 1));
     let entry = store.get("c").await.unwrap().unwrap();
     assert_eq!(codec::check("c", &entry.value).unwrap().schema, 2);
 }

@@ -8,7 +8,7 @@ use foundation_persistence::{
 };
 use tokio::sync::{Semaphore, mpsc};
 
-use super::support::{Call, Cast, Counter, CounterArgs, PATIENCE, saved};
+use super::support::{Call, Cast, Counter, CounterArgs, Msg, PATIENCE, ask, saved};
 
 /// A memory store whose writes say when they begin and then wait for the
 /// test to open the gate: a slow disk the test controls.
@@ -92,14 +92,17 @@ async fn a_restart_waits_for_the_crashed_incarnations_save_in_flight_before_it_l
             .await
             .unwrap();
         // A batch of one: the change is saved in the background.
-        assert_eq!(counter.call(Call::Add(1), PATIENCE).await.unwrap().0, 1);
+        assert_eq!(
+            counter.call(ask(Call::Add(1)), PATIENCE).await.unwrap().0,
+            1
+        );
         tokio::time::timeout(PATIENCE, began.recv())
             .await
             .expect("the background save began")
             .unwrap();
         match crash {
             Crash::Kill => assert!(counter.kill()),
-            Crash::Panic => counter.cast(Cast::Panic).await.unwrap(),
+            Crash::Panic => counter.cast(Msg::from(Cast::Panic)).await.unwrap(),
         }
         counter.wait_for_exit(PATIENCE).await.unwrap();
         assert_eq!(
@@ -113,12 +116,15 @@ async fn a_restart_waits_for_the_crashed_incarnations_save_in_flight_before_it_l
         store.gate.add_permits(Semaphore::MAX_PERMITS / 2);
         let (restarted, _handle) = start::<Counter>(args, persistence.clone()).await.unwrap();
         assert_eq!(
-            restarted.call(Call::Get, PATIENCE).await.unwrap().0,
+            restarted.call(ask(Call::Get), PATIENCE).await.unwrap().0,
             1,
             "{crash:?}: the restart loaded the state the crashed incarnation was saving"
         );
         // And its own first save is not a version conflict.
-        assert_eq!(restarted.call(Call::Add(1), PATIENCE).await.unwrap().0, 2);
+        assert_eq!(
+            restarted.call(ask(Call::Add(1)), PATIENCE).await.unwrap().0,
+            2
+        );
         restarted.save(PATIENCE).await.unwrap();
         assert_eq!(
             saved(&store.inner, "counter").await,

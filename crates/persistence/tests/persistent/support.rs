@@ -8,7 +8,7 @@ use std::{
     time::Duration,
 };
 
-use foundation_mailbox::Context;
+use foundation_mailbox::{Context, Reply};
 use foundation_persistence::{
     Entry, Listed, MemoryStore, Persistent, PersistentActor, StateStore, StoreError, Version,
 };
@@ -86,11 +86,27 @@ pub(crate) enum Call {
     Fail,
 }
 
+/// The counter's one message type: a cast, or a call and its reply port.
+#[derive(Debug)]
+pub(crate) enum Msg {
+    Cast(Cast),
+    Call(Call, Reply<(u64, String)>),
+}
+
+impl From<Cast> for Msg {
+    fn from(cast: Cast) -> Self {
+        Msg::Cast(cast)
+    }
+}
+
+/// The request for `call`: `counter.call(ask(Call::Get), timeout)`.
+pub(crate) fn ask(request: Call) -> impl FnOnce(Reply<(u64, String)>) -> Msg {
+    move |reply| Msg::Call(request, reply)
+}
+
 impl PersistentActor for Counter {
     type Args = CounterArgs;
-    type Cast = Cast;
-    type Call = Call;
-    type Reply = (u64, String);
+    type Msg = Msg;
     type Error = CounterFailed;
 
     async fn init(
@@ -119,30 +135,29 @@ impl PersistentActor for Counter {
         self.probe.before_saves.fetch_add(1, Ordering::SeqCst);
     }
 
-    async fn handle_cast(
+    async fn handle(
         &mut self,
-        message: Cast,
+        message: Msg,
         _: &mut Context<Persistent<Self>>,
     ) -> Result<(), CounterFailed> {
-        match message {
-            Cast::Add(add) => self.count += add,
-            Cast::Panic => panic!("counter panicked on purpose"),
-        }
-        Ok(())
-    }
-
-    async fn handle_call(
-        &mut self,
-        request: Call,
-        _: &mut Context<Persistent<Self>>,
-    ) -> Result<(u64, String), CounterFailed> {
+        let (request, reply) = match message {
+            Msg::Cast(Cast::Add(add)) => {
+                self.count += add;
+                return Ok(());
+            }
+            Msg::Cast(Cast::Panic) => panic!("counter panicked on purpose"),
+            Msg::Call(request, reply) => (request, reply),
+        };
         match request {
             Call::Get => {}
             Call::Add(add) => self.count += add,
             Call::Label(label) => self.label = label.to_owned(),
             Call::Fail => return Err(CounterFailed),
         }
-        Ok((self.count, self.label.clone()))
+        reply
+            .send((self.count, self.label.clone()))
+            .unwrap_or_default();
+        Ok(())
     }
 }
 
