@@ -67,6 +67,10 @@ use crate::{ActorRef, ExitReason, Pid, SystemMessage, timer::Timers};
 /// assert_eq!(counter.call(Msg::Get, Duration::from_secs(1)).await.unwrap(), 42);
 /// # }
 /// ```
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` is not an `Actor`",
+    note = "if `{Self}` implements `PersistentActor`, it runs as `foundation_persistence::Persistent<{Self}>`: start it with `foundation_persistence::start`, or supervise it with `ChildSpec::persistent` (the supervisor's `persistence` feature)"
+)]
 pub trait Actor: Sized + Send + 'static {
     /// What `init` starts from.
     type Args: Send + 'static;

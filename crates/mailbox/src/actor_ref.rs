@@ -11,7 +11,7 @@ use std::{
 
 use crate::{
     Actor, CallError, ExitReason, Exited, MailboxStats, Pid, ProcessRef, Recipient, Reply,
-    SendError, StopError, WaitTimeout,
+    ReplyReceiver, SendError, StopError, WaitTimeout,
     mailbox::{Activation, PushError, Pushed},
     process::{Dormant, Envelope, Process},
     reply::ReplyError,
@@ -133,11 +133,68 @@ impl<A: Actor> ActorRef<A> {
         M: Into<A::Msg>,
         R: Send + 'static,
     {
-        let (port, reply) = Reply::pair();
+        let (port, mut answer) = Reply::pair();
+        self.call_with(request(port), &mut answer, timeout).await
+    }
+
+    /// [`call`](Self::call) for a request built beforehand around a port from
+    /// [`Reply::pair`], answered on `answer`. A request that could not be
+    /// delivered comes back in the error, so it can be sent elsewhere and
+    /// still be answered on the same receiver: a supervisor's child
+    /// reference does this to reach the next incarnation of a child that
+    /// died meanwhile.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use foundation_mailbox::{Actor, CallError, Context, ExitReason, Reply, start};
+    ///
+    /// #[derive(Debug)]
+    /// struct Echo;
+    ///
+    /// impl Actor for Echo {
+    ///     type Args = ();
+    ///     type Msg = (u32, Reply<u32>);
+    ///     type Error = std::convert::Infallible;
+    ///
+    ///     async fn init((): (), _: &mut Context<Self>) -> Result<Self, Self::Error> {
+    ///         Ok(Echo)
+    ///     }
+    ///
+    ///     async fn handle(&mut self, (n, reply): (u32, Reply<u32>), _: &mut Context<Self>) -> Result<(), Self::Error> {
+    ///         reply.send(n).unwrap_or_default();
+    ///         Ok(())
+    ///     }
+    /// }
+    ///
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() {
+    /// let timeout = Duration::from_secs(1);
+    /// let (gone, _) = start::<Echo>(()).await.unwrap();
+    /// gone.stop(ExitReason::Normal, timeout).await.unwrap();
+    /// let (echo, _) = start::<Echo>(()).await.unwrap();
+    ///
+    /// let (port, mut answer) = Reply::pair();
+    /// let request = match gone.call_with((7, port), &mut answer, timeout).await {
+    ///     Err(CallError::NoProcess(request)) => request,
+    ///     other => panic!("{other:?}"),
+    /// };
+    /// // The same request, and the same receiver, with another actor.
+    /// assert_eq!(echo.call_with(request, &mut answer, timeout).await.unwrap(), 7);
+    /// # }
+    /// ```
+    pub async fn call_with<M, R>(
+        &self,
+        request: M,
+        answer: &mut ReplyReceiver<R>,
+        timeout: Duration,
+    ) -> Result<R, CallError<M>>
+    where
+        M: Into<A::Msg>,
+    {
         let mut budget = Budget::new(timeout);
         let mut push = Push {
             process: &self.process,
-            slot: Some(request(port)),
+            slot: Some(request),
             key: WaiterKey::default(),
             into: |request: M| Envelope::Call(request.into()),
         };
@@ -156,7 +213,7 @@ impl<A: Actor> ActorRef<A> {
             Err(SendError::NoProcess(request)) => return Err(CallError::NoProcess(request)),
             Err(SendError::Full(request)) => return Err(CallError::Full(request)),
         }
-        let exiting = match budget.wait_after_sending(reply).await {
+        let exiting = match budget.wait_after_sending(answer).await {
             Ok(Ok(value)) => return Ok(value),
             // The overflow policy dropped the request; it is a dead letter now.
             Ok(Err(ReplyError::Dropped)) => return Err(CallError::Dropped),

@@ -252,6 +252,26 @@ impl<T, S> Mailbox<T, S> {
             // Polled again after completion: nothing left to send.
             return Poll::Pending;
         };
+        match self.offer(message, cx, key, into) {
+            Ok(outcome) => Poll::Ready(outcome),
+            Err(waiting) => {
+                *slot = Some(waiting);
+                Poll::Pending
+            }
+        }
+    }
+
+    /// The push itself: the outcome, or (only with a context, for a full
+    /// backpressure mailbox) the message back, its sender registered.
+    #[allow(clippy::type_complexity)] // a push's whole outcome, named where it is used
+    #[inline]
+    fn offer<U>(
+        &self,
+        message: U,
+        cx: Option<&mut Context<'_>>,
+        key: &mut WaiterKey,
+        into: impl FnOnce(U) -> T,
+    ) -> Result<Result<(Pushed<T>, Option<Activation<S>>), PushError<U>>, U> {
         let mut state = lock(&self.state);
         // The common case first, in line: an open mailbox with room.
         if !state.status.is_closed() && state.has_room(self.capacity()) {
@@ -260,15 +280,12 @@ impl<T, S> Mailbox<T, S> {
             }
             state.user.push_back(into(message));
             let activation = state.activate();
-            return Poll::Ready(Ok((Pushed::Queued, activation)));
+            return Ok(Ok((Pushed::Queued, activation)));
         }
-        let outcome = match self.admit(&mut state, cx, key) {
+        Ok(match self.admit(&mut state, cx, key) {
             Admission::Closed => Err(PushError::Closed(message)),
             Admission::Full => Err(PushError::Full(message)),
-            Admission::Wait => {
-                *slot = Some(message);
-                return Poll::Pending;
-            }
+            Admission::Wait => return Err(message),
             Admission::Room => {
                 state.user.push_back(into(message));
                 Ok((Pushed::Queued, state.activate()))
@@ -278,8 +295,7 @@ impl<T, S> Mailbox<T, S> {
                 Ok((Pushed::Evicted(oldest), None))
             }
             Admission::Discard => Ok((Pushed::Discarded(into(message)), None)),
-        };
-        Poll::Ready(outcome)
+        })
     }
 
     /// With the lock held: whether one more user message may come in, by the
@@ -336,13 +352,10 @@ impl<T, S> Mailbox<T, S> {
         message: U,
         into: impl FnOnce(U) -> T,
     ) -> Result<(Pushed<T>, Option<Activation<S>>), PushError<U>> {
-        let mut slot = Some(message);
-        match self.poll_push(None, &mut slot, &mut WaiterKey::default(), into) {
-            Poll::Ready(outcome) => outcome,
-            // Without a context a push never registers to wait, so it is
-            // always ready; the one shared path for senders that cannot wait.
-            Poll::Pending => unreachable!("a push without a context never waits"),
-        }
+        // Without a context a push never registers to wait: a mailbox that
+        // would have made it wait is full.
+        self.offer(message, None, &mut WaiterKey::default(), into)
+            .unwrap_or_else(|message| Err(PushError::Full(message)))
     }
 
     /// Forgets a sender that stopped waiting. If it had been woken for room it

@@ -264,11 +264,16 @@ async fn cast_and_call_by_name() {
     names.cast::<Worker>("adder", Job::Add(2)).await.unwrap();
     names.try_cast::<Worker>("adder", Job::Add(3)).unwrap();
     assert_eq!(
-        names.call::<Worker, _>("adder", Job::Total, PATIENCE).await.unwrap(),
+        names
+            .call::<Worker, _>("adder", Job::Total, PATIENCE)
+            .await
+            .unwrap(),
         5
     );
     assert!(matches!(
-        names.call::<Worker, _>("nobody", Job::Total, PATIENCE).await,
+        names
+            .call::<Worker, _>("nobody", Job::Total, PATIENCE)
+            .await,
         Err(NamedCallError::Lookup(
             LookupError::NotRegistered,
             Job::Total(_)

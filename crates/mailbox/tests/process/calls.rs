@@ -4,7 +4,7 @@ use std::time::Duration;
 
 use foundation_mailbox::{ActorOptions, CallError, ExitReason, start, start_with};
 
-use super::support::{Call, Msg, ask, Cast, Event, Harness, Init, PATIENCE, Probe};
+use super::support::{Call, Cast, Event, Harness, Init, Msg, PATIENCE, Probe, ask};
 
 #[tokio::test]
 async fn a_call_gets_its_reply() {
@@ -23,18 +23,28 @@ async fn a_call_to_an_exited_process_fails_at_once_with_no_process() {
     probe.stop(ExitReason::Normal, PATIENCE).await.unwrap();
 
     let before = tokio::time::Instant::now();
-    let outcome = probe.call(ask(Call::Echo(1)), Duration::from_secs(3_600)).await;
+    let outcome = probe
+        .call(ask(Call::Echo(1)), Duration::from_secs(3_600))
+        .await;
     // The clock is paused and advances only when every task waits on a
     // timer, so any wait for the timeout would show up here.
     assert_eq!(tokio::time::Instant::now(), before, "the call waited");
     match outcome {
         Err(error @ CallError::NoProcess(_)) => {
             assert_eq!(error.to_string(), "no process");
-            assert!(matches!(error.into_message(), Some(Msg::Call(Call::Echo(1), _))));
+            assert!(matches!(
+                error.into_message(),
+                Some(Msg::Call(Call::Echo(1), _))
+            ));
         }
         other => panic!("expected NoProcess, got {other:?}"),
     }
-    assert!(probe.try_cast_from(Cast::Record(1)).unwrap_err().is_no_process());
+    assert!(
+        probe
+            .try_cast_from(Cast::Record(1))
+            .unwrap_err()
+            .is_no_process()
+    );
 }
 
 #[tokio::test(start_paused = true)]
@@ -42,7 +52,9 @@ async fn a_callee_that_panics_mid_call_gives_the_caller_the_panic_reason() {
     let (args, _harness) = Harness::args(Init::Ok);
     let (probe, handle) = start::<Probe>(args).await.unwrap();
     let before = tokio::time::Instant::now();
-    let outcome = probe.call(ask(Call::Panic), Duration::from_secs(3_600)).await;
+    let outcome = probe
+        .call(ask(Call::Panic), Duration::from_secs(3_600))
+        .await;
     assert_eq!(
         tokio::time::Instant::now(),
         before,
@@ -78,7 +90,9 @@ async fn a_handler_error_ends_the_actor_after_terminate_and_the_caller_sees_it()
 async fn a_timed_out_call_fails_with_timeout_and_its_late_reply_is_dropped_safely() {
     let (args, mut harness) = Harness::args(Init::Ok);
     let (probe, _handle) = start::<Probe>(args).await.unwrap();
-    let outcome = probe.call(ask(Call::Block(1)), Duration::from_millis(100)).await;
+    let outcome = probe
+        .call(ask(Call::Block(1)), Duration::from_millis(100))
+        .await;
     assert!(
         matches!(outcome, Err(CallError::Timeout)),
         "got {outcome:?}"
@@ -87,7 +101,10 @@ async fn a_timed_out_call_fails_with_timeout_and_its_late_reply_is_dropped_safel
     // The handler now replies to a caller that has gone.
     harness.open_gate(1);
     // The actor is unharmed and answers the next call.
-    assert_eq!(probe.call(ask(Call::Echo(2)), PATIENCE).await.unwrap(), vec![2]);
+    assert_eq!(
+        probe.call(ask(Call::Echo(2)), PATIENCE).await.unwrap(),
+        vec![2]
+    );
     assert!(probe.is_alive());
 }
 

@@ -6,7 +6,7 @@ use foundation_mailbox::{
     ActorOptions, DeadLetterReason, DefaultDeadLetterSink, ExitReason, MessageKind, start_with,
 };
 
-use super::support::{Call, ask, Cast, Collect, Harness, Init, PATIENCE, Probe};
+use super::support::{Call, Cast, Collect, Harness, Init, PATIENCE, Probe, ask};
 
 #[tokio::test]
 async fn an_exit_hands_every_queued_message_to_the_sink_with_the_reason() {

@@ -4,7 +4,7 @@ use std::sync::{Arc, Mutex};
 
 use foundation_mailbox::{ExitReason, start};
 
-use super::support::{Call, ask, Cast, Event, Harness, Init, PATIENCE, Probe};
+use super::support::{Call, Cast, Event, Harness, Init, PATIENCE, Probe, ask};
 
 /// Records every reason its hooks are called with.
 #[derive(Debug, Default, Clone)]
@@ -72,7 +72,10 @@ async fn a_cancelled_hook_never_runs_and_a_late_one_gets_the_reason_back() {
     assert_ne!(cancelled, kept);
     assert!(process.cancel_exit_hook(cancelled));
     assert!(!process.cancel_exit_hook(cancelled), "already gone");
-    assert_eq!(probe.call(ask(Call::Echo(1)), PATIENCE).await.unwrap(), vec![1]);
+    assert_eq!(
+        probe.call(ask(Call::Echo(1)), PATIENCE).await.unwrap(),
+        vec![1]
+    );
     probe.stop(ExitReason::Normal, PATIENCE).await.unwrap();
     handle.wait(PATIENCE).await.unwrap();
     assert_eq!(seen.reasons(), vec![ExitReason::Normal]);
@@ -104,5 +107,8 @@ async fn flushing_removes_a_pending_down_before_the_actor_sees_it() {
     assert_eq!(removed, 1);
     harness.open_gate(1);
     assert_eq!(harness.next().await, Event::System(down(kept)));
-    assert_eq!(probe.call(ask(Call::Echo(2)), PATIENCE).await.unwrap(), vec![2]);
+    assert_eq!(
+        probe.call(ask(Call::Echo(2)), PATIENCE).await.unwrap(),
+        vec![2]
+    );
 }

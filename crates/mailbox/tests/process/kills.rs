@@ -85,11 +85,7 @@ impl Actor for Hostile {
         })
     }
 
-    async fn handle(
-        &mut self,
-        order: Order,
-        _ctx: &mut Context<Self>,
-    ) -> Result<(), Self::Error> {
+    async fn handle(&mut self, order: Order, _ctx: &mut Context<Self>) -> Result<(), Self::Error> {
         match order {
             Order::Record => {
                 let _ = self.events.send("handled");

@@ -6,7 +6,7 @@ use foundation_mailbox::{
     ActorOptions, ExitReason, Pid, StartError, StopError, SystemMessage, spawn, start, start_with,
 };
 
-use super::support::{Call, ask, Cast, Event, Harness, Init, PATIENCE, Probe};
+use super::support::{Call, Cast, Event, Harness, Init, PATIENCE, Probe, ask};
 
 #[tokio::test]
 async fn init_errors_and_panics_fail_the_start_with_a_reason() {
@@ -124,7 +124,10 @@ async fn a_dormant_actor_whose_terminate_hangs_is_killed_at_the_stop_timeout() {
     let (probe, handle) = start::<Probe>(args).await.unwrap();
     assert_eq!(harness.next().await, Event::Started);
     probe.cast_from(Cast::HangInTerminate).await.unwrap();
-    assert_eq!(probe.call(ask(Call::Echo(1)), PATIENCE).await.unwrap(), vec![1]);
+    assert_eq!(
+        probe.call(ask(Call::Echo(1)), PATIENCE).await.unwrap(),
+        vec![1]
+    );
     tokio::time::timeout(PATIENCE, async {
         while !probe.is_dormant() {
             tokio::task::yield_now().await;
@@ -150,7 +153,10 @@ async fn exit_signals_follow_otp_link_semantics() {
     let (args, _harness) = Harness::args(Init::Ok);
     let (probe, handle) = start::<Probe>(args).await.unwrap();
     assert!(probe.process_ref().exit_signal(from, ExitReason::Normal));
-    assert_eq!(probe.call(ask(Call::Echo(1)), PATIENCE).await.unwrap(), vec![1]);
+    assert_eq!(
+        probe.call(ask(Call::Echo(1)), PATIENCE).await.unwrap(),
+        vec![1]
+    );
     assert!(
         probe
             .process_ref()
@@ -166,7 +172,10 @@ async fn exit_signals_follow_otp_link_semantics() {
     let (probe, _handle) = start::<Probe>(args).await.unwrap();
     assert_eq!(harness.next().await, Event::Started);
     probe.cast_from(Cast::TrapExits).await.unwrap();
-    assert_eq!(probe.call(ask(Call::Echo(0)), PATIENCE).await.unwrap(), vec![0]);
+    assert_eq!(
+        probe.call(ask(Call::Echo(0)), PATIENCE).await.unwrap(),
+        vec![0]
+    );
     for reason in [ExitReason::Normal, ExitReason::Killed] {
         assert!(probe.process_ref().exit_signal(from, reason.clone()));
         assert_eq!(
@@ -233,7 +242,12 @@ async fn an_actor_can_stop_itself_after_the_current_message() {
         .unwrap();
     assert_eq!(harness.next().await, Event::Terminated(ExitReason::Normal));
     assert_eq!(handle.wait(PATIENCE).await.unwrap(), ExitReason::Normal);
-    assert!(probe.try_cast_from(Cast::Record(1)).unwrap_err().is_no_process());
+    assert!(
+        probe
+            .try_cast_from(Cast::Record(1))
+            .unwrap_err()
+            .is_no_process()
+    );
 }
 
 #[tokio::test]
@@ -279,7 +293,10 @@ async fn an_idle_actor_is_dormant_wakes_for_work_and_can_be_killed_while_dormant
     // the signal would otherwise overtake it in the system lane.)
     let from = Pid::new();
     probe.cast_from(Cast::TrapExits).await.unwrap();
-    assert_eq!(probe.call(ask(Call::Echo(1)), PATIENCE).await.unwrap(), vec![1]);
+    assert_eq!(
+        probe.call(ask(Call::Echo(1)), PATIENCE).await.unwrap(),
+        vec![1]
+    );
     assert!(probe.process_ref().exit_signal(from, ExitReason::Normal));
     assert_eq!(
         harness.next().await,

@@ -7,7 +7,7 @@ use foundation_mailbox::{
     SystemMessage, start_with,
 };
 
-use super::support::{Call, Msg, ask, Cast, Collect, Event, Harness, Init, PATIENCE, Probe};
+use super::support::{Call, Cast, Collect, Event, Harness, Init, Msg, PATIENCE, Probe, ask};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn messages_from_each_sender_arrive_in_the_order_sent() {
@@ -20,7 +20,10 @@ async fn messages_from_each_sender_arrive_in_the_order_sent() {
             let probe = probe.clone();
             async move {
                 for n in 0..500_u64 {
-                    probe.cast_from(Cast::Record(sender * 1_000 + n)).await.unwrap();
+                    probe
+                        .cast_from(Cast::Record(sender * 1_000 + n))
+                        .await
+                        .unwrap();
                 }
             }
         })
@@ -228,7 +231,10 @@ async fn an_idle_mailbox_reserves_no_storage_and_gives_a_burst_back() {
     assert!(burst.reserved_slots >= 9_999);
 
     harness.open_gate(1);
-    assert_eq!(probe.call(ask(Call::Log), PATIENCE).await.unwrap().len(), 9_999);
+    assert_eq!(
+        probe.call(ask(Call::Log), PATIENCE).await.unwrap().len(),
+        9_999
+    );
     // The call's reply proves the burst was handled; the next receive found
     // the mailbox empty and gave the bulk storage back.
     let drained = probe.mailbox_stats();
@@ -261,7 +267,9 @@ async fn a_call_waiting_for_room_times_out_and_gets_its_request_back() {
         .unwrap();
     harness.hold(&probe, 1).await;
     probe.cast_from(Cast::Record(1)).await.unwrap();
-    let outcome = probe.call(ask(Call::Echo(5)), Duration::from_millis(50)).await;
+    let outcome = probe
+        .call(ask(Call::Echo(5)), Duration::from_millis(50))
+        .await;
     match outcome {
         Err(CallError::SendTimeout(Msg::Call(Call::Echo(5), _))) => {}
         other => panic!("expected SendTimeout with the request, got {other:?}"),

@@ -25,11 +25,7 @@ impl Actor for Watcher {
         Ok(Watcher { log, gate })
     }
 
-    async fn handle(
-        &mut self,
-        message: String,
-        _: &mut Context<Self>,
-    ) -> Result<(), Self::Error> {
+    async fn handle(&mut self, message: String, _: &mut Context<Self>) -> Result<(), Self::Error> {
         self.gate.acquire().await.unwrap().forget();
         let _ = self.log.send(message);
         Ok(())
@@ -65,11 +61,7 @@ impl Actor for Worker {
         Ok(Worker(watcher))
     }
 
-    async fn handle(
-        &mut self,
-        how: &'static str,
-        ctx: &mut Context<Self>,
-    ) -> Result<(), Failed> {
+    async fn handle(&mut self, how: &'static str, ctx: &mut Context<Self>) -> Result<(), Failed> {
         self.0.cast("done".to_owned()).await.unwrap();
         match how {
             "stop" => ctx.stop(ExitReason::Normal),
