@@ -31,21 +31,15 @@ impl Signaller {
 
 impl Actor for Signaller {
     type Args = mpsc::Sender<()>;
-    type Cast = ();
-    type Call = ();
-    type Reply = ();
+    type Msg = ();
     type Error = std::convert::Infallible;
 
     async fn init(signal: Self::Args, _: &mut Context<Self>) -> Result<Self, Self::Error> {
         Ok(Signaller(signal))
     }
 
-    async fn handle_cast(&mut self, (): (), _: &mut Context<Self>) -> Result<(), Self::Error> {
+    async fn handle(&mut self, (): (), _: &mut Context<Self>) -> Result<(), Self::Error> {
         self.signal().await;
-        Ok(())
-    }
-
-    async fn handle_call(&mut self, (): (), _: &mut Context<Self>) -> Result<(), Self::Error> {
         Ok(())
     }
 

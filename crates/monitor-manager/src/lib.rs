@@ -27,11 +27,10 @@
 //! use foundation_monitor_manager::MonitorManager;
 //! # #[derive(Debug)] struct Worker;
 //! # impl Actor for Worker {
-//! #     type Args = (); type Cast = (); type Call = (); type Reply = ();
+//! #     type Args = (); type Msg = ();
 //! #     type Error = std::convert::Infallible;
 //! #     async fn init(_: (), _: &mut Context<Self>) -> Result<Self, Self::Error> { Ok(Worker) }
-//! #     async fn handle_cast(&mut self, _: (), _: &mut Context<Self>) -> Result<(), Self::Error> { Ok(()) }
-//! #     async fn handle_call(&mut self, _: (), _: &mut Context<Self>) -> Result<(), Self::Error> { Ok(()) }
+//! #     async fn handle(&mut self, _: (), _: &mut Context<Self>) -> Result<(), Self::Error> { Ok(()) }
 //! # }
 //!
 //! # #[tokio::main(flavor = "current_thread")]

@@ -70,8 +70,9 @@ impl MonitorManager {
     /// in its system lane, with the target's pid, the monitor's
     /// [`reference`](Monitor::reference) and the exit reason, unless the
     /// guard is dropped first. A target that has already exited gets a DOWN
-    /// at once with [`ExitReason::NoProcess`]. A watcher that has already
-    /// exited gets an inert guard.
+    /// at once with
+    /// [`ExitReason::NoProcess`](foundation_mailbox::ExitReason::NoProcess).
+    /// A watcher that has already exited gets an inert guard.
     #[track_caller]
     pub fn monitor(&self, watcher: &ProcessRef, target: &ProcessRef, tag: &'static str) -> Monitor {
         let notify = Notify::Mailbox(watcher.clone());

@@ -3,7 +3,7 @@
 
 use std::{fmt, marker::PhantomData, sync::Arc, time::Duration};
 
-use foundation_mailbox::{Actor, ActorRef, CallError, SendError, TimeoutConfig};
+use foundation_mailbox::{Actor, ActorRef, CallError, Reply, SendError, TimeoutConfig};
 use tokio::{sync::watch, time::Instant};
 
 use crate::{ChildCallError, ChildSendError, directory::Incarnation};
@@ -27,25 +27,34 @@ use crate::{ChildCallError, ChildSendError, directory::Incarnation};
 ///
 /// ```
 /// use std::time::Duration;
-/// use foundation_mailbox::{Actor, Context};
+/// use foundation_mailbox::{Actor, Context, Reply};
 /// use foundation_supervisor::{ChildSpec, Strategy, Supervisor, SupervisorSpec};
 ///
 /// #[derive(Debug)]
 /// struct Counter(u64);
 ///
+/// #[derive(Debug)]
+/// enum Msg {
+///     /// Counts one more and answers the count.
+///     Next(Reply<u64>),
+///     Crash(Reply<u64>),
+/// }
+///
 /// impl Actor for Counter {
 ///     type Args = ();
-///     type Cast = ();
-///     type Call = bool;
-///     type Reply = u64;
+///     type Msg = Msg;
 ///     type Error = std::convert::Infallible;
 ///
 ///     async fn init(_: (), _: &mut Context<Self>) -> Result<Self, Self::Error> { Ok(Counter(0)) }
-///     async fn handle_cast(&mut self, _: (), _: &mut Context<Self>) -> Result<(), Self::Error> { Ok(()) }
-///     async fn handle_call(&mut self, crash: bool, _: &mut Context<Self>) -> Result<u64, Self::Error> {
-///         assert!(!crash, "asked to crash");
-///         self.0 += 1;
-///         Ok(self.0)
+///     async fn handle(&mut self, msg: Msg, _: &mut Context<Self>) -> Result<(), Self::Error> {
+///         match msg {
+///             Msg::Next(reply) => {
+///                 self.0 += 1;
+///                 reply.send(self.0).unwrap_or_default();
+///             }
+///             Msg::Crash(_) => panic!("asked to crash"),
+///         }
+///         Ok(())
 ///     }
 /// }
 ///
@@ -58,10 +67,10 @@ use crate::{ChildCallError, ChildSendError, directory::Incarnation};
 /// .await
 /// .unwrap();
 /// let counter = tree.child_ref::<Counter>("counter").unwrap();
-/// assert_eq!(counter.call(false, Duration::from_secs(1)).await.unwrap(), 1);
-/// assert!(counter.call(true, Duration::from_secs(1)).await.is_err(), "it crashed");
+/// assert_eq!(counter.call(Msg::Next, Duration::from_secs(1)).await.unwrap(), 1);
+/// assert!(counter.call(Msg::Crash, Duration::from_secs(1)).await.is_err(), "it crashed");
 /// // The same reference reaches the restarted counter.
-/// assert_eq!(counter.call(false, Duration::from_secs(1)).await.unwrap(), 1);
+/// assert_eq!(counter.call(Msg::Next, Duration::from_secs(1)).await.unwrap(), 1);
 /// # }
 /// ```
 pub struct ChildRef<A: Actor> {
@@ -125,32 +134,35 @@ impl<A: Actor> ChildRef<A> {
     /// Sends a request to the child's current incarnation and waits up to
     /// `timeout`, all told, for the reply: while the child is restarting it
     /// waits for the new incarnation within the same timeout.
-    pub async fn call(
+    ///
+    /// `request` builds the message around its [`Reply`] port, as for
+    /// [`ActorRef::call`]: `child.call(Msg::Get, timeout)`. It is built once,
+    /// before the incarnation is known, and a request that was not delivered
+    /// comes back inside the error.
+    pub async fn call<M, R>(
         &self,
-        request: A::Call,
+        request: impl FnOnce(Reply<R>) -> M,
         timeout: Duration,
-    ) -> Result<A::Reply, ChildCallError<A::Call>> {
+    ) -> Result<R, ChildCallError<M>>
+    where
+        M: Into<A::Msg>,
+        R: Send + 'static,
+    {
         let deadline = Instant::now() + timeout;
+        let (port, mut answer) = Reply::pair();
+        let mut request = request(port);
         let mut watcher = self.incarnation.clone();
-        let mut request = request;
         loop {
             match resolve_and_mark::<A>(&mut watcher) {
                 Resolved::Running(actor) => {
                     let left = deadline.saturating_duration_since(Instant::now());
-                    match actor.call(request, left).await {
-                        Ok(reply) => return Ok(reply),
+                    match actor.call_with(request, &mut answer, left).await {
+                        Ok(value) => return Ok(value),
                         // That incarnation exited and its supervisor has not
-                        // seen it yet: wait for the next one.
+                        // seen it yet: the same request, answered on the same
+                        // receiver, goes to the next one.
                         Err(CallError::NoProcess(back)) => request = back,
-                        Err(CallError::Full(back)) => return Err(ChildCallError::Full(back)),
-                        Err(CallError::SendTimeout(back)) => {
-                            return Err(ChildCallError::SendTimeout(back));
-                        }
-                        Err(CallError::Dropped) => return Err(ChildCallError::Dropped),
-                        Err(CallError::Timeout) => return Err(ChildCallError::Timeout),
-                        Err(CallError::Exited(reason)) => {
-                            return Err(ChildCallError::Exited(reason));
-                        }
+                        Err(error) => return Err(ChildCallError::from_call(error)),
                     }
                 }
                 Resolved::Restarting => {}
@@ -168,16 +180,29 @@ impl<A: Actor> ChildRef<A> {
 
     /// Sends a message to the child's current incarnation, waiting for room
     /// if its mailbox is full (backpressure), as
-    /// [`ActorRef::cast`](foundation_mailbox::ActorRef::cast) does. While
-    /// the child is restarting it waits for the new incarnation, up to the
-    /// default timeout ([`TimeoutConfig`]).
-    pub async fn cast(&self, message: A::Cast) -> Result<(), ChildSendError<A::Cast>> {
+    /// [`ActorRef::cast`] does. While the child is restarting it waits for
+    /// the new incarnation, up to the default timeout ([`TimeoutConfig`]).
+    pub async fn cast(&self, message: A::Msg) -> Result<(), ChildSendError<A::Msg>> {
+        self.cast_from(message).await
+    }
+
+    /// Sends a message to the child's current incarnation without waiting:
+    /// a full mailbox gives it back, and so does a child that is
+    /// restarting (or that exited and its supervisor has not yet seen it).
+    pub fn try_cast(&self, message: A::Msg) -> Result<(), ChildSendError<A::Msg>> {
+        self.try_cast_from(message)
+    }
+
+    /// [`cast`](Self::cast) for anything that converts into the actor's
+    /// message, as [`ActorRef::cast_from`]: a failed send gives back exactly
+    /// what was passed in.
+    pub async fn cast_from<M: Into<A::Msg>>(&self, message: M) -> Result<(), ChildSendError<M>> {
         let deadline = Instant::now() + TimeoutConfig::current().default_timeout();
         let mut watcher = self.incarnation.clone();
         let mut message = message;
         loop {
             match resolve_and_mark::<A>(&mut watcher) {
-                Resolved::Running(actor) => match actor.cast(message).await {
+                Resolved::Running(actor) => match actor.cast_from(message).await {
                     Ok(()) => return Ok(()),
                     Err(SendError::NoProcess(back)) => message = back,
                     Err(SendError::Full(back)) => return Err(ChildSendError::Full(back)),
@@ -195,12 +220,11 @@ impl<A: Actor> ChildRef<A> {
         }
     }
 
-    /// Sends a message to the child's current incarnation without waiting:
-    /// a full mailbox gives it back, and so does a child that is
-    /// restarting (or that exited and its supervisor has not yet seen it).
-    pub fn try_cast(&self, message: A::Cast) -> Result<(), ChildSendError<A::Cast>> {
+    /// [`try_cast`](Self::try_cast) for anything that converts into the
+    /// actor's message; see [`cast_from`](Self::cast_from).
+    pub fn try_cast_from<M: Into<A::Msg>>(&self, message: M) -> Result<(), ChildSendError<M>> {
         match resolve::<A>(&self.incarnation) {
-            Resolved::Running(actor) => actor.try_cast(message).map_err(|error| match error {
+            Resolved::Running(actor) => actor.try_cast_from(message).map_err(|error| match error {
                 SendError::NoProcess(back) => ChildSendError::Restarting(back),
                 SendError::Full(back) => ChildSendError::Full(back),
             }),

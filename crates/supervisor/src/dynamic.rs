@@ -18,8 +18,8 @@ mod process;
 
 pub(crate) use self::children::untie;
 pub use self::{
-    children::{HandleRequest, Shared},
-    process::DynamicSupervisor,
+    children::Shared,
+    process::{DynamicSupervisor, DynamicSupervisorMsg},
 };
 
 type DynStart<T> = Arc<
@@ -38,11 +38,10 @@ mod tests;
 /// # use foundation_mailbox::{Actor, Context};
 /// # #[derive(Debug)] struct Connection;
 /// # impl Actor for Connection {
-/// #     type Args = u16; type Cast = (); type Call = (); type Reply = ();
+/// #     type Args = u16; type Msg = ();
 /// #     type Error = std::convert::Infallible;
 /// #     async fn init(_: u16, _: &mut Context<Self>) -> Result<Self, Self::Error> { Ok(Connection) }
-/// #     async fn handle_cast(&mut self, _: (), _: &mut Context<Self>) -> Result<(), Self::Error> { Ok(()) }
-/// #     async fn handle_call(&mut self, _: (), _: &mut Context<Self>) -> Result<(), Self::Error> { Ok(()) }
+/// #     async fn handle(&mut self, _: (), _: &mut Context<Self>) -> Result<(), Self::Error> { Ok(()) }
 /// # }
 ///
 /// let spec = DynamicSpec::actor::<Connection>()
@@ -124,11 +123,10 @@ impl<T: Send + 'static> DynamicSpec<T> {
     /// # use foundation_mailbox::{Actor, Context};
     /// # #[derive(Debug)] struct Connection;
     /// # impl Actor for Connection {
-    /// #     type Args = std::net::TcpStream; type Cast = (); type Call = (); type Reply = ();
+    /// #     type Args = std::net::TcpStream; type Msg = ();
     /// #     type Error = std::convert::Infallible;
     /// #     async fn init(_: Self::Args, _: &mut Context<Self>) -> Result<Self, Self::Error> { Ok(Connection) }
-    /// #     async fn handle_cast(&mut self, _: (), _: &mut Context<Self>) -> Result<(), Self::Error> { Ok(()) }
-    /// #     async fn handle_call(&mut self, _: (), _: &mut Context<Self>) -> Result<(), Self::Error> { Ok(()) }
+    /// #     async fn handle(&mut self, _: (), _: &mut Context<Self>) -> Result<(), Self::Error> { Ok(()) }
     /// # }
     ///
     /// // A TcpStream is not Clone: only a temporary spec can take it.

@@ -10,7 +10,7 @@ use foundation_mailbox::{
 use crate::{
     ChildCounts, DynamicSpec, Started, SupervisorError,
     child::stop,
-    dynamic::{DynamicSupervisor, HandleRequest, Shared, untie},
+    dynamic::{DynamicSupervisor, DynamicSupervisorMsg, Shared, untie},
     error::call,
     registry::Refused,
 };
@@ -23,14 +23,17 @@ use crate::{
 /// ```
 /// use std::time::Duration;
 /// use foundation_supervisor::{DynamicSpec, DynamicSupervisorRef};
-/// # use foundation_mailbox::{Actor, Context};
+/// # use foundation_mailbox::{Actor, Context, Reply};
 /// # #[derive(Debug)] struct Session(u32);
+/// # #[derive(Debug)] enum Ask { Id(Reply<u32>) }
 /// # impl Actor for Session {
-/// #     type Args = u32; type Cast = (); type Call = (); type Reply = u32;
+/// #     type Args = u32; type Msg = Ask;
 /// #     type Error = std::convert::Infallible;
 /// #     async fn init(id: u32, _: &mut Context<Self>) -> Result<Self, Self::Error> { Ok(Session(id)) }
-/// #     async fn handle_cast(&mut self, _: (), _: &mut Context<Self>) -> Result<(), Self::Error> { Ok(()) }
-/// #     async fn handle_call(&mut self, _: (), _: &mut Context<Self>) -> Result<u32, Self::Error> { Ok(self.0) }
+/// #     async fn handle(&mut self, Ask::Id(reply): Ask, _: &mut Context<Self>) -> Result<(), Self::Error> {
+/// #         reply.send(self.0).unwrap_or_default();
+/// #         Ok(())
+/// #     }
 /// # }
 ///
 /// # #[tokio::main(flavor = "current_thread")]
@@ -42,7 +45,7 @@ use crate::{
 /// sessions.start_child(2).await.unwrap();
 /// assert!(sessions.start_child(3).await.is_err(), "max_children reached");
 /// let session = first.downcast::<Session>().unwrap();
-/// assert_eq!(session.call((), Duration::from_secs(1)).await.unwrap(), 1);
+/// assert_eq!(session.call(Ask::Id, Duration::from_secs(1)).await.unwrap(), 1);
 /// sessions.shutdown(Duration::from_secs(5)).await.unwrap();
 /// assert!(!first.is_alive());
 /// # }
@@ -71,7 +74,7 @@ impl<T: Send + 'static> DynamicSupervisorRef<T> {
     }
 
     async fn from_actor(actor: ActorRef<DynamicSupervisor<T>>) -> Result<Self, SupervisorError> {
-        let shared = call(&actor, HandleRequest(())).await?;
+        let shared = call(&actor, DynamicSupervisorMsg::Shared).await?;
         Ok(Self { actor, shared })
     }
 

@@ -4,7 +4,7 @@
 use std::{fmt, sync::Arc, time::Duration};
 
 use foundation_mailbox::{
-    Actor, ActorRef, CallError, ErrorCause, ExitReason, Operation, StartError, TimeoutConfig,
+    Actor, ActorRef, CallError, ErrorCause, ExitReason, Operation, Reply, StartError, TimeoutConfig,
 };
 use thiserror::Error;
 
@@ -75,6 +75,11 @@ pub enum SupervisorError {
     /// stopping children.
     #[error("the supervisor did not answer within {0:?}")]
     Timeout(Duration),
+    /// The supervisor let go of the request without answering it. Its
+    /// handlers answer every request, so this is a bug in this crate, told
+    /// to the caller as an error rather than a panic; please report it.
+    #[error("the supervisor dropped the request without answering")]
+    NoReply,
 }
 
 /// A child's start function panicked. The supervisor survives it: the
@@ -100,10 +105,15 @@ pub struct StartPanicked {
 
 /// Calls a supervisor process with the configured call timeout; a failure
 /// comes back as the error a supervisor's caller sees.
-pub(crate) async fn call<A: Actor>(
+pub(crate) async fn call<A, M, R>(
     supervisor: &ActorRef<A>,
-    request: A::Call,
-) -> Result<A::Reply, SupervisorError> {
+    request: impl FnOnce(Reply<R>) -> M,
+) -> Result<R, SupervisorError>
+where
+    A: Actor,
+    M: Into<A::Msg>,
+    R: Send + 'static,
+{
     let timeout = TimeoutConfig::current().timeout(Operation::Call);
     supervisor
         .call(request, timeout)
@@ -111,11 +121,21 @@ pub(crate) async fn call<A: Actor>(
         .map_err(|error| SupervisorError::from_call(error, timeout))
 }
 
+/// Answers a request to a supervisor process. A caller that stopped
+/// waiting (its timeout passed) is no failure of the supervisor's, so it is
+/// only traced.
+pub(crate) fn answer<R: Send + 'static>(reply: Reply<R>, value: R) {
+    if reply.send(value).is_err() {
+        tracing::trace!(target: "foundation::supervisor", request = std::any::type_name::<R>(), "caller stopped waiting before the answer");
+    }
+}
+
 impl SupervisorError {
     fn from_call<M>(error: CallError<M>, timeout: Duration) -> Self {
         match error {
             CallError::NoProcess(_) => Self::Exited(ExitReason::NoProcess),
             CallError::Exited(reason) => Self::Exited(reason),
+            CallError::NoReply => Self::NoReply,
             CallError::Full(_)
             | CallError::SendTimeout(_)
             | CallError::Dropped
@@ -213,9 +233,27 @@ pub enum ChildCallError<M> {
     /// request may have been half done.
     #[error("child exited: {0}")]
     Exited(ExitReason),
+    /// The request was delivered and the child's handler dropped its
+    /// [`Reply`] port unanswered; the child goes on, but no reply will come.
+    #[error("the child dropped the request without replying")]
+    NoReply,
 }
 
 impl<M> ChildCallError<M> {
+    /// A failed call to one incarnation, as the child reference reports it:
+    /// an incarnation that is gone means the child is not running.
+    pub(crate) fn from_call(error: CallError<M>) -> Self {
+        match error {
+            CallError::NoProcess(request) => Self::NotRunning(request),
+            CallError::Full(request) => Self::Full(request),
+            CallError::SendTimeout(request) => Self::SendTimeout(request),
+            CallError::Dropped => Self::Dropped,
+            CallError::Timeout => Self::Timeout,
+            CallError::Exited(reason) => Self::Exited(reason),
+            CallError::NoReply => Self::NoReply,
+        }
+    }
+
     /// The request, when it was never delivered.
     pub fn into_message(self) -> Option<M> {
         match self {
@@ -225,7 +263,7 @@ impl<M> ChildCallError<M> {
             | Self::WrongType(message)
             | Self::Full(message)
             | Self::SendTimeout(message) => Some(message),
-            Self::Dropped | Self::Timeout | Self::Exited(_) => None,
+            Self::Dropped | Self::Timeout | Self::Exited(_) | Self::NoReply => None,
         }
     }
 
@@ -247,6 +285,7 @@ impl<M> fmt::Debug for ChildCallError<M> {
             Self::Dropped => f.write_str("Dropped"),
             Self::Timeout => f.write_str("Timeout"),
             Self::Exited(reason) => f.debug_tuple("Exited").field(reason).finish(),
+            Self::NoReply => f.write_str("NoReply"),
         }
     }
 }
@@ -254,8 +293,9 @@ impl<M> fmt::Debug for ChildCallError<M> {
 /// A cast through a [`ChildRef`](crate::ChildRef) that was not accepted;
 /// the message is inside.
 ///
-/// Returned by [`ChildRef::cast`](crate::ChildRef::cast) and
-/// [`ChildRef::try_cast`](crate::ChildRef::try_cast).
+/// Returned by [`ChildRef::cast`](crate::ChildRef::cast),
+/// [`ChildRef::try_cast`](crate::ChildRef::try_cast) and their `_from`
+/// forms.
 #[derive(Error, PartialEq, Eq)]
 pub enum ChildSendError<M> {
     /// The child is restarting: `try_cast` does not wait, `cast` waited the

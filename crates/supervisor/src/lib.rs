@@ -38,24 +38,28 @@
 //!
 //! ```
 //! use std::time::Duration;
-//! use foundation_mailbox::{Actor, Context};
+//! use foundation_mailbox::{Actor, Context, Reply};
 //! use foundation_supervisor::{ChildSpec, Strategy, Supervisor, SupervisorSpec};
 //!
 //! #[derive(Debug)]
 //! struct Counter(u64);
 //!
+//! #[derive(Debug)]
+//! enum Msg {
+//!     /// Counts one more and answers the count.
+//!     Next(Reply<u64>),
+//! }
+//!
 //! impl Actor for Counter {
 //!     type Args = ();
-//!     type Cast = ();
-//!     type Call = ();
-//!     type Reply = u64;
+//!     type Msg = Msg;
 //!     type Error = std::convert::Infallible;
 //!
 //!     async fn init(_: (), _: &mut Context<Self>) -> Result<Self, Self::Error> { Ok(Counter(0)) }
-//!     async fn handle_cast(&mut self, _: (), _: &mut Context<Self>) -> Result<(), Self::Error> { Ok(()) }
-//!     async fn handle_call(&mut self, _: (), _: &mut Context<Self>) -> Result<u64, Self::Error> {
+//!     async fn handle(&mut self, Msg::Next(reply): Msg, _: &mut Context<Self>) -> Result<(), Self::Error> {
 //!         self.0 += 1;
-//!         Ok(self.0)
+//!         reply.send(self.0).unwrap_or_default();
+//!         Ok(())
 //!     }
 //! }
 //!
@@ -68,7 +72,7 @@
 //! .unwrap();
 //! // A typed reference that follows the child across its restarts.
 //! let counter = tree.child_ref::<Counter>("counter").unwrap();
-//! assert_eq!(counter.call((), Duration::from_secs(1)).await.unwrap(), 1);
+//! assert_eq!(counter.call(Msg::Next, Duration::from_secs(1)).await.unwrap(), 1);
 //! tree.shutdown(Duration::from_secs(5)).await.unwrap();
 //! assert!(counter.current().is_none());
 //! # }
@@ -103,7 +107,7 @@ pub use crate::task::{
 pub use crate::{
     child_ref::ChildRef,
     directory::Directory,
-    dynamic::{DynamicSpec, DynamicSupervisor, HandleRequest, Shared},
+    dynamic::{DynamicSpec, DynamicSupervisor, DynamicSupervisorMsg, Shared},
     dynamic_ref::DynamicSupervisorRef,
     error::{ChildCallError, ChildRefError, ChildSendError, StartPanicked, SupervisorError},
     flags::{AutoShutdown, Intensity, Strategy, SupervisorSpec},
@@ -112,5 +116,5 @@ pub use crate::{
     spec::{ChildKind, ChildSpec, Restart, Shutdown, StartFuture},
     start::Started,
     supervisor::{INTENSITY_REACHED, Supervisor, reached_intensity},
-    supervisor_ref::{ChildCounts, ChildInfo, SupervisorRef, SupervisorReply, SupervisorRequest},
+    supervisor_ref::{ChildCounts, ChildInfo, SupervisorMsg, SupervisorRef},
 };

@@ -3,24 +3,15 @@
 //! it leaves the supervisor free to answer them, and to honour a stop,
 //! between two attempts.
 
-use std::sync::Arc;
+use foundation_mailbox::{Actor, Context, SendError};
 
-use foundation_mailbox::{Actor, Context, Pid, SendError};
-
-/// A supervisor's note to itself to try a failed restart again. Only a
-/// supervisor makes these; the type is public because it is its actor's
-/// `Cast`.
+/// A supervisor's note to itself to try a failed restart again, naming the
+/// child: by id for a [`Supervisor`](crate::Supervisor), by the pid it had
+/// before it exited for a [`DynamicSupervisor`](crate::DynamicSupervisor).
+/// Only a supervisor makes these; the type is public because its actor's
+/// message carries it.
 #[derive(Debug)]
-pub struct TryAgain(pub(crate) Target);
-
-/// Which child to try again.
-#[derive(Debug)]
-pub(crate) enum Target {
-    /// A static supervisor's child, by id.
-    Child(Arc<str>),
-    /// A dynamic supervisor's child, by the pid it had before it exited.
-    Pid(Pid),
-}
+pub struct TryAgain<K>(pub(crate) K);
 
 /// What became of a queued retry.
 #[derive(Debug, PartialEq, Eq)]
@@ -34,9 +25,13 @@ pub(crate) enum Queued {
     Exiting,
 }
 
-/// Queues a retry of `target` in the supervisor's own mailbox.
-pub(crate) fn queue<A: Actor<Cast = TryAgain>>(ctx: &Context<A>, target: Target) -> Queued {
-    match ctx.myself().try_cast(TryAgain(target)) {
+/// Queues a retry of child `key` in the supervisor's own mailbox.
+pub(crate) fn queue<A, K>(ctx: &Context<A>, key: K) -> Queued
+where
+    A: Actor,
+    TryAgain<K>: Into<A::Msg>,
+{
+    match ctx.myself().try_cast_from(TryAgain(key)) {
         Ok(()) => Queued::Yes,
         Err(SendError::Full(_)) => Queued::Full,
         Err(SendError::NoProcess(_)) => Queued::Exiting,

@@ -86,11 +86,10 @@ pub enum ChildKind {
 /// # use foundation_mailbox::{Actor, Context};
 /// # #[derive(Debug)] struct Worker;
 /// # impl Actor for Worker {
-/// #     type Args = u32; type Cast = (); type Call = (); type Reply = ();
+/// #     type Args = u32; type Msg = ();
 /// #     type Error = std::convert::Infallible;
 /// #     async fn init(_: u32, _: &mut Context<Self>) -> Result<Self, Self::Error> { Ok(Worker) }
-/// #     async fn handle_cast(&mut self, _: (), _: &mut Context<Self>) -> Result<(), Self::Error> { Ok(()) }
-/// #     async fn handle_call(&mut self, _: (), _: &mut Context<Self>) -> Result<(), Self::Error> { Ok(()) }
+/// #     async fn handle(&mut self, _: (), _: &mut Context<Self>) -> Result<(), Self::Error> { Ok(()) }
 /// # }
 ///
 /// let spec = ChildSpec::actor::<Worker>("cache", 42)
@@ -124,11 +123,10 @@ impl ChildSpec {
     /// # use foundation_mailbox::{Actor, Context};
     /// # #[derive(Debug)] struct Worker;
     /// # impl Actor for Worker {
-    /// #     type Args = (); type Cast = (); type Call = (); type Reply = ();
+    /// #     type Args = (); type Msg = ();
     /// #     type Error = std::convert::Infallible;
     /// #     async fn init(_: (), _: &mut Context<Self>) -> Result<Self, Self::Error> { Ok(Worker) }
-    /// #     async fn handle_cast(&mut self, _: (), _: &mut Context<Self>) -> Result<(), Self::Error> { Ok(()) }
-    /// #     async fn handle_call(&mut self, _: (), _: &mut Context<Self>) -> Result<(), Self::Error> { Ok(()) }
+    /// #     async fn handle(&mut self, _: (), _: &mut Context<Self>) -> Result<(), Self::Error> { Ok(()) }
     /// # }
     ///
     /// let spec = ChildSpec::worker("worker", || async {

@@ -38,11 +38,10 @@ use crate::error::StartPanicked;
 /// # use foundation_mailbox::{Actor, Context};
 /// # #[derive(Debug)] struct Listener;
 /// # impl Actor for Listener {
-/// #     type Args = (); type Cast = (); type Call = (); type Reply = ();
+/// #     type Args = (); type Msg = ();
 /// #     type Error = std::convert::Infallible;
 /// #     async fn init(_: (), _: &mut Context<Self>) -> Result<Self, Self::Error> { Ok(Listener) }
-/// #     async fn handle_cast(&mut self, _: (), _: &mut Context<Self>) -> Result<(), Self::Error> { Ok(()) }
-/// #     async fn handle_call(&mut self, _: (), _: &mut Context<Self>) -> Result<(), Self::Error> { Ok(()) }
+/// #     async fn handle(&mut self, _: (), _: &mut Context<Self>) -> Result<(), Self::Error> { Ok(()) }
 /// # }
 ///
 /// // Runs only when enabled, and says where it listens.

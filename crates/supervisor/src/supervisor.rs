@@ -12,8 +12,8 @@ use crate::{
     child::{self, Running},
     directory::{Directory, Incarnation, Publisher},
     intensity::RestartLog,
-    retry::{self, Queued, Target, TryAgain},
-    supervisor_ref::{SupervisorReply, SupervisorRequest},
+    retry::{self, Queued},
+    supervisor_ref::SupervisorMsg,
 };
 
 mod operations;
@@ -92,11 +92,10 @@ impl Supervisor {
     /// # use foundation_mailbox::{Actor, Context};
     /// # #[derive(Debug)] struct Worker;
     /// # impl Actor for Worker {
-    /// #     type Args = (); type Cast = (); type Call = (); type Reply = ();
+    /// #     type Args = (); type Msg = ();
     /// #     type Error = std::convert::Infallible;
     /// #     async fn init(_: (), _: &mut Context<Self>) -> Result<Self, Self::Error> { Ok(Worker) }
-    /// #     async fn handle_cast(&mut self, _: (), _: &mut Context<Self>) -> Result<(), Self::Error> { Ok(()) }
-    /// #     async fn handle_call(&mut self, _: (), _: &mut Context<Self>) -> Result<(), Self::Error> { Ok(()) }
+    /// #     async fn handle(&mut self, _: (), _: &mut Context<Self>) -> Result<(), Self::Error> { Ok(()) }
     /// # }
     ///
     /// # #[tokio::main(flavor = "current_thread")]
@@ -255,7 +254,7 @@ impl Supervisor {
         while let Some(failed) = self.restart_once(index, ctx).await {
             self.children[failed].restarting = true;
             let id = self.children[failed].spec.shared_id();
-            match retry::queue(ctx, Target::Child(id)) {
+            match retry::queue(ctx, id) {
                 Queued::Yes | Queued::Exiting => return,
                 // No room to queue the retry behind: try again now.
                 Queued::Full => index = failed,
@@ -344,9 +343,7 @@ impl Supervisor {
 
 impl Actor for Supervisor {
     type Args = SupervisorSpec;
-    type Cast = TryAgain;
-    type Call = SupervisorRequest;
-    type Reply = SupervisorReply;
+    type Msg = SupervisorMsg;
     type Error = SupervisorError;
 
     async fn init(spec: SupervisorSpec, ctx: &mut Context<Self>) -> Result<Self, SupervisorError> {
@@ -379,36 +376,13 @@ impl Actor for Supervisor {
         Ok(supervisor)
     }
 
-    async fn handle_cast(
+    async fn handle(
         &mut self,
-        TryAgain(target): TryAgain,
+        message: SupervisorMsg,
         ctx: &mut Context<Self>,
-    ) -> Result<(), Self::Error> {
-        if let Target::Child(id) = target {
-            self.try_again(&id, ctx).await;
-            self.publish();
-        }
+    ) -> Result<(), SupervisorError> {
+        self.handle_message(message, ctx).await;
         Ok(())
-    }
-
-    async fn handle_call(
-        &mut self,
-        request: SupervisorRequest,
-        _: &mut Context<Self>,
-    ) -> Result<SupervisorReply, SupervisorError> {
-        // Only these change which children run; the others only read.
-        let changes = matches!(
-            request,
-            SupervisorRequest::StartChild(_)
-                | SupervisorRequest::RestartChild(_)
-                | SupervisorRequest::TerminateChild(_)
-                | SupervisorRequest::DeleteChild(_)
-        );
-        let reply = self.request(request).await;
-        if changes {
-            self.publish();
-        }
-        Ok(reply)
     }
 
     async fn handle_system(

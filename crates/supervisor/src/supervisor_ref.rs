@@ -3,53 +3,45 @@
 
 use std::{sync::Arc, time::Duration};
 
-use foundation_mailbox::{Actor, ActorRef, ExitReason, Exited, Pid, ProcessRef, StopError};
+use foundation_mailbox::{Actor, ActorRef, ExitReason, Exited, Pid, ProcessRef, Reply, StopError};
 
 use crate::{
     ChildKind, ChildRef, ChildRefError, ChildSpec, Restart, Started, Supervisor, SupervisorError,
+    TryAgain,
     directory::{ActorType, Directory, Incarnation},
     error::call,
 };
 
-/// A request to a supervisor. Use the methods of [`SupervisorRef`] rather
-/// than building these.
+/// A message to a supervisor's process: a request, carrying the port its
+/// answer goes to, or the supervisor's note to itself to retry a failed
+/// restart. Use the methods of [`SupervisorRef`] rather than building these.
 #[derive(Debug)]
 #[non_exhaustive]
-pub enum SupervisorRequest {
+pub enum SupervisorMsg {
     /// [`SupervisorRef::which_children`].
-    WhichChildren,
+    WhichChildren(Reply<Vec<ChildInfo>>),
     /// [`SupervisorRef::count_children`].
-    CountChildren,
+    CountChildren(Reply<ChildCounts>),
     /// [`SupervisorRef::start_child`].
-    StartChild(ChildSpec),
+    StartChild(ChildSpec, Reply<Result<Started, SupervisorError>>),
     /// [`SupervisorRef::restart_child`].
-    RestartChild(Arc<str>),
+    RestartChild(Arc<str>, Reply<Result<Started, SupervisorError>>),
     /// [`SupervisorRef::terminate_child`].
-    TerminateChild(Arc<str>),
+    TerminateChild(Arc<str>, Reply<Result<(), SupervisorError>>),
     /// [`SupervisorRef::delete_child`].
-    DeleteChild(Arc<str>),
+    DeleteChild(Arc<str>, Reply<Result<(), SupervisorError>>),
     /// [`SupervisorRef::get_childspec`].
-    GetChildSpec(Arc<str>),
+    GetChildSpec(Arc<str>, Reply<Result<ChildSpec, SupervisorError>>),
     /// The directory behind [`SupervisorRef::whereis`].
-    Directory,
+    Directory(Reply<Arc<Directory>>),
+    /// Try the failed restart of the child with this id again.
+    TryAgain(TryAgain<Arc<str>>),
 }
 
-/// A supervisor's answer to a [`SupervisorRequest`].
-#[derive(Debug)]
-#[non_exhaustive]
-pub enum SupervisorReply {
-    /// The children, in start order.
-    Children(Vec<ChildInfo>),
-    /// The counts.
-    Counts(ChildCounts),
-    /// A child started (or its start ignored), or why not.
-    Started(Result<Started, SupervisorError>),
-    /// An operation done, or why not.
-    Done(Result<(), SupervisorError>),
-    /// A child's spec, or why not.
-    Spec(Result<ChildSpec, SupervisorError>),
-    /// The directory behind [`SupervisorRef::whereis`].
-    Directory(Arc<Directory>),
+impl From<TryAgain<Arc<str>>> for SupervisorMsg {
+    fn from(retry: TryAgain<Arc<str>>) -> Self {
+        Self::TryAgain(retry)
+    }
 }
 
 /// One child as [`SupervisorRef::which_children`] reports it.
@@ -102,10 +94,8 @@ impl SupervisorRef {
         let Some(actor) = process.downcast::<Supervisor>() else {
             return Ok(None);
         };
-        match call(&actor, SupervisorRequest::Directory).await? {
-            SupervisorReply::Directory(directory) => Ok(Some(Self::new(actor, directory))),
-            other => unreachable!("directory request answered {other:?}"),
-        }
+        let directory = call(&actor, SupervisorMsg::Directory).await?;
+        Ok(Some(Self::new(actor, directory)))
     }
 
     /// The running process of child `id`, read from the supervisor's
@@ -117,14 +107,17 @@ impl SupervisorRef {
     /// ```
     /// use std::time::Duration;
     /// use foundation_supervisor::{ChildSpec, Strategy, Supervisor, SupervisorSpec};
-    /// # use foundation_mailbox::{Actor, Context};
+    /// # use foundation_mailbox::{Actor, Context, Reply};
     /// # #[derive(Debug)] struct Worker;
+    /// # #[derive(Debug)] enum Ask { Ping(Reply<()>) }
     /// # impl Actor for Worker {
-    /// #     type Args = (); type Cast = (); type Call = (); type Reply = ();
+    /// #     type Args = (); type Msg = Ask;
     /// #     type Error = std::convert::Infallible;
     /// #     async fn init(_: (), _: &mut Context<Self>) -> Result<Self, Self::Error> { Ok(Worker) }
-    /// #     async fn handle_cast(&mut self, _: (), _: &mut Context<Self>) -> Result<(), Self::Error> { Ok(()) }
-    /// #     async fn handle_call(&mut self, _: (), _: &mut Context<Self>) -> Result<(), Self::Error> { Ok(()) }
+    /// #     async fn handle(&mut self, Ask::Ping(reply): Ask, _: &mut Context<Self>) -> Result<(), Self::Error> {
+    /// #         reply.send(()).unwrap_or_default();
+    /// #         Ok(())
+    /// #     }
     /// # }
     ///
     /// # #[tokio::main(flavor = "current_thread")]
@@ -135,7 +128,7 @@ impl SupervisorRef {
     /// .await
     /// .unwrap();
     /// let worker = tree.whereis("worker").and_then(|p| p.downcast::<Worker>()).unwrap();
-    /// worker.call((), Duration::from_secs(1)).await.unwrap();
+    /// worker.call(Ask::Ping, Duration::from_secs(1)).await.unwrap();
     /// assert!(tree.whereis("nobody").is_none());
     /// # }
     /// ```
@@ -154,11 +147,10 @@ impl SupervisorRef {
     /// # use foundation_mailbox::{Actor, Context};
     /// # #[derive(Debug)] struct Worker;
     /// # impl Actor for Worker {
-    /// #     type Args = (); type Cast = (); type Call = (); type Reply = ();
+    /// #     type Args = (); type Msg = ();
     /// #     type Error = std::convert::Infallible;
     /// #     async fn init(_: (), _: &mut Context<Self>) -> Result<Self, Self::Error> { Ok(Worker) }
-    /// #     async fn handle_cast(&mut self, _: (), _: &mut Context<Self>) -> Result<(), Self::Error> { Ok(()) }
-    /// #     async fn handle_call(&mut self, _: (), _: &mut Context<Self>) -> Result<(), Self::Error> { Ok(()) }
+    /// #     async fn handle(&mut self, _: (), _: &mut Context<Self>) -> Result<(), Self::Error> { Ok(()) }
     /// # }
     ///
     /// # #[tokio::main(flavor = "current_thread")]
@@ -216,20 +208,13 @@ impl SupervisorRef {
         self.actor.process_ref().exited()
     }
 
-    async fn ask(&self, request: SupervisorRequest) -> Result<SupervisorReply, SupervisorError> {
-        call(&self.actor, request).await
-    }
-
     /// Every child, in start order (OTP's `which_children`). OTP lists the
     /// newest first; this lists them in the order the strategies use (start
     /// order, which is also the reverse of the stop order), a deliberate
     /// difference. A child whose restart is being retried shows
     /// [`restarting`](ChildInfo::restarting).
     pub async fn which_children(&self) -> Result<Vec<ChildInfo>, SupervisorError> {
-        match self.ask(SupervisorRequest::WhichChildren).await? {
-            SupervisorReply::Children(children) => Ok(children),
-            other => unreachable!("which_children answered {other:?}"),
-        }
+        call(&self.actor, SupervisorMsg::WhichChildren).await
     }
 
     /// The running process of child `id`, if it is running.
@@ -245,10 +230,7 @@ impl SupervisorRef {
     /// How many children there are, running, workers and supervisors (OTP's
     /// `count_children`).
     pub async fn count_children(&self) -> Result<ChildCounts, SupervisorError> {
-        match self.ask(SupervisorRequest::CountChildren).await? {
-            SupervisorReply::Counts(counts) => Ok(counts),
-            other => unreachable!("count_children answered {other:?}"),
-        }
+        call(&self.actor, SupervisorMsg::CountChildren).await
     }
 
     /// Adds a child after the others and starts it. Like OTP, a child added
@@ -258,33 +240,27 @@ impl SupervisorRef {
     /// which case the child is listed as not running (a temporary one is
     /// not kept).
     pub async fn start_child(&self, spec: ChildSpec) -> Result<Started, SupervisorError> {
-        match self.ask(SupervisorRequest::StartChild(spec)).await? {
-            SupervisorReply::Started(started) => started,
-            other => unreachable!("start_child answered {other:?}"),
-        }
+        call(&self.actor, |reply| SupervisorMsg::StartChild(spec, reply)).await?
     }
 
     /// Starts again a child that is not running (terminated, or transient
     /// and exited normally, or ignored its start); answers what its start
     /// function said.
     pub async fn restart_child(&self, id: &str) -> Result<Started, SupervisorError> {
-        match self.ask(SupervisorRequest::RestartChild(id.into())).await? {
-            SupervisorReply::Started(started) => started,
-            other => unreachable!("restart_child answered {other:?}"),
-        }
+        call(&self.actor, |reply| {
+            SupervisorMsg::RestartChild(id.into(), reply)
+        })
+        .await?
     }
 
     /// Stops a child with its shutdown spec. Its spec stays (except a
     /// temporary child's), so [`restart_child`](Self::restart_child) can
     /// start it again.
     pub async fn terminate_child(&self, id: &str) -> Result<(), SupervisorError> {
-        match self
-            .ask(SupervisorRequest::TerminateChild(id.into()))
-            .await?
-        {
-            SupervisorReply::Done(done) => done,
-            other => unreachable!("terminate_child answered {other:?}"),
-        }
+        call(&self.actor, |reply| {
+            SupervisorMsg::TerminateChild(id.into(), reply)
+        })
+        .await?
     }
 
     /// The spec of child `id`, running or not (OTP's `get_childspec`), to
@@ -296,11 +272,10 @@ impl SupervisorRef {
     /// # use foundation_mailbox::{Actor, Context};
     /// # #[derive(Debug)] struct Worker;
     /// # impl Actor for Worker {
-    /// #     type Args = (); type Cast = (); type Call = (); type Reply = ();
+    /// #     type Args = (); type Msg = ();
     /// #     type Error = std::convert::Infallible;
     /// #     async fn init(_: (), _: &mut Context<Self>) -> Result<Self, Self::Error> { Ok(Worker) }
-    /// #     async fn handle_cast(&mut self, _: (), _: &mut Context<Self>) -> Result<(), Self::Error> { Ok(()) }
-    /// #     async fn handle_call(&mut self, _: (), _: &mut Context<Self>) -> Result<(), Self::Error> { Ok(()) }
+    /// #     async fn handle(&mut self, _: (), _: &mut Context<Self>) -> Result<(), Self::Error> { Ok(()) }
     /// # }
     ///
     /// # #[tokio::main(flavor = "current_thread")]
@@ -316,18 +291,18 @@ impl SupervisorRef {
     /// # }
     /// ```
     pub async fn get_childspec(&self, id: &str) -> Result<ChildSpec, SupervisorError> {
-        match self.ask(SupervisorRequest::GetChildSpec(id.into())).await? {
-            SupervisorReply::Spec(spec) => spec,
-            other => unreachable!("get_childspec answered {other:?}"),
-        }
+        call(&self.actor, |reply| {
+            SupervisorMsg::GetChildSpec(id.into(), reply)
+        })
+        .await?
     }
 
     /// Forgets the spec of a child that is not running.
     pub async fn delete_child(&self, id: &str) -> Result<(), SupervisorError> {
-        match self.ask(SupervisorRequest::DeleteChild(id.into())).await? {
-            SupervisorReply::Done(done) => done,
-            other => unreachable!("delete_child answered {other:?}"),
-        }
+        call(&self.actor, |reply| {
+            SupervisorMsg::DeleteChild(id.into(), reply)
+        })
+        .await?
     }
 
     /// Stops the supervisor: its children stop in reverse start order, each

@@ -52,7 +52,7 @@ use std::{
 
 use foundation_mailbox::{
     Actor, ActorHandle, ActorOptions, ActorRef, Context, ExitReason, Operation, Pid, ProcessRef,
-    StartError, StopError, TimeoutConfig, start_with,
+    Reply, StartError, StopError, TimeoutConfig, start_with,
 };
 use futures::FutureExt;
 
@@ -95,16 +95,17 @@ impl TaskSupervisorOptions {
     }
 
     /// Options of the task supervisor's process (its start timeout, say).
-    /// Its mailbox carries only system messages.
+    /// Its mailbox carries system messages, and the request for its
+    /// registry that [`TaskSupervisorRef::from_process`] makes.
     pub fn process(mut self, options: ActorOptions) -> Self {
         self.process = options;
         self
     }
 }
 
-/// The task supervisor's process. It handles no messages of its own: it
-/// exists so that a supervision tree can own, stop and kill it, and so that
-/// its exit ends its tasks.
+/// The task supervisor's process. Besides the one request for its registry,
+/// it handles no messages: it exists so that a supervision tree can own,
+/// stop and kill it, and so that its exit ends its tasks.
 #[derive(Debug)]
 pub(crate) struct TaskSupervisor {
     registry: Arc<Registry>,
@@ -113,10 +114,9 @@ pub(crate) struct TaskSupervisor {
 
 impl Actor for TaskSupervisor {
     type Args = (Arc<Registry>, Duration);
-    type Cast = Infallible;
-    /// The only request: the registry, for a handle made from the process.
-    type Call = ();
-    type Reply = Arc<Registry>;
+    /// The only message: a request for the registry, for a handle made from
+    /// the process.
+    type Msg = Reply<Arc<Registry>>;
     type Error = Infallible;
 
     async fn init(
@@ -137,20 +137,13 @@ impl Actor for TaskSupervisor {
         })
     }
 
-    async fn handle_cast(
+    async fn handle(
         &mut self,
-        message: Infallible,
+        reply: Reply<Arc<Registry>>,
         _: &mut Context<Self>,
     ) -> Result<(), Infallible> {
-        match message {}
-    }
-
-    async fn handle_call(
-        &mut self,
-        (): (),
-        _: &mut Context<Self>,
-    ) -> Result<Arc<Registry>, Infallible> {
-        Ok(Arc::clone(&self.registry))
+        crate::error::answer(reply, Arc::clone(&self.registry));
+        Ok(())
     }
 
     async fn terminate(&mut self, reason: &ExitReason, ctx: &mut Context<Self>) {
@@ -356,7 +349,7 @@ impl TaskSupervisorRef {
         let Some(actor) = process.downcast::<TaskSupervisor>() else {
             return Ok(None);
         };
-        let registry = crate::error::call(&actor, ()).await?;
+        let registry = crate::error::call(&actor, |reply| reply).await?;
         Ok(Some(Self {
             registry,
             process: actor,

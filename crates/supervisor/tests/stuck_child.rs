@@ -12,7 +12,7 @@ use std::{
     time::Duration,
 };
 
-use foundation_mailbox::{Actor, Context, Operation, ProcessRef, TimeoutConfig};
+use foundation_mailbox::{Actor, Context, Operation, ProcessRef, Reply, TimeoutConfig};
 use foundation_supervisor::{
     ChildSpec, Shutdown, Strategy, Supervisor, SupervisorRef, SupervisorSpec,
 };
@@ -32,9 +32,7 @@ struct Spinner(Spin);
 
 impl Actor for Spinner {
     type Args = Spin;
-    type Cast = ();
-    type Call = ();
-    type Reply = ();
+    type Msg = ();
     type Error = std::convert::Infallible;
 
     async fn init(spin: Spin, _: &mut Context<Self>) -> Result<Self, Self::Error> {
@@ -42,7 +40,7 @@ impl Actor for Spinner {
         Ok(Spinner(spin))
     }
 
-    async fn handle_cast(&mut self, (): (), _: &mut Context<Self>) -> Result<(), Self::Error> {
+    async fn handle(&mut self, (): (), _: &mut Context<Self>) -> Result<(), Self::Error> {
         let _ = self.0.spinning.send(());
         // Code that never awaits: a kill cannot interrupt it.
         while !self.0.release.load(Ordering::SeqCst) {
@@ -50,31 +48,26 @@ impl Actor for Spinner {
         }
         Ok(())
     }
-
-    async fn handle_call(&mut self, (): (), _: &mut Context<Self>) -> Result<(), Self::Error> {
-        Ok(())
-    }
 }
 
 #[derive(Debug)]
 struct Crasher;
 
+/// The one thing a crasher is asked; it crashes instead of answering, and
+/// the port makes the crash a call, whose caller gets the exit reason.
+#[derive(Debug)]
+struct Crash(#[expect(dead_code, reason = "dropped by the crash")] Reply<()>);
+
 impl Actor for Crasher {
     type Args = ();
-    type Cast = ();
-    type Call = ();
-    type Reply = ();
+    type Msg = Crash;
     type Error = std::convert::Infallible;
 
     async fn init((): (), _: &mut Context<Self>) -> Result<Self, Self::Error> {
         Ok(Crasher)
     }
 
-    async fn handle_cast(&mut self, (): (), _: &mut Context<Self>) -> Result<(), Self::Error> {
-        Ok(())
-    }
-
-    async fn handle_call(&mut self, (): (), _: &mut Context<Self>) -> Result<(), Self::Error> {
+    async fn handle(&mut self, _: Crash, _: &mut Context<Self>) -> Result<(), Self::Error> {
         panic!("crasher crashed on purpose");
     }
 }
@@ -155,7 +148,7 @@ async fn a_killed_child_that_never_awaits_is_reported_and_not_started_twice() {
         crasher
             .downcast::<Crasher>()
             .unwrap()
-            .call((), PATIENCE)
+            .call(Crash, PATIENCE)
             .await
             .is_err()
     );

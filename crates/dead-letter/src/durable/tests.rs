@@ -281,25 +281,15 @@ async fn letters_from_the_mailbox_sink_are_durable_after_a_flush() {
 
     impl Actor for Shop {
         type Args = ();
-        type Cast = Order;
-        type Call = ();
-        type Reply = ();
+        type Msg = Order;
         type Error = std::convert::Infallible;
 
         async fn init((): (), _: &mut Context<Self>) -> Result<Self, Self::Error> {
             Ok(Shop)
         }
 
-        async fn handle_cast(
-            &mut self,
-            _: Order,
-            _: &mut Context<Self>,
-        ) -> Result<(), Self::Error> {
+        async fn handle(&mut self, _: Order, _: &mut Context<Self>) -> Result<(), Self::Error> {
             panic!("the shop crashed");
-        }
-
-        async fn handle_call(&mut self, (): (), _: &mut Context<Self>) -> Result<(), Self::Error> {
-            Ok(())
         }
     }
 

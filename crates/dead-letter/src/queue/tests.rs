@@ -6,7 +6,8 @@ use foundation_mailbox::{ActorOptions, Overflow as MailboxOverflow, Pid, start_w
 
 use crate::{
     AppendError, Config, DeadLetterQueue, Filter, Kind, Letter, ManualClock, Overflow, Reason,
-    ReasonClass, Stats, Status, Storage, Suppress, test_support::Counter,
+    ReasonClass, Stats, Status, Storage, Suppress,
+    test_support::{Counter, CounterMsg},
 };
 
 const TIMEOUT: Duration = Duration::from_secs(5);
@@ -65,7 +66,7 @@ async fn messages_queued_at_an_exit_land_in_the_queue() {
     // No await between the casts: all four are queued before the actor
     // runs, and it crashes on the first.
     for n in 0..=3 {
-        counter.try_cast(n).unwrap();
+        counter.try_cast_from(n).unwrap();
     }
     counter.wait_for_exit(TIMEOUT).await.unwrap();
     let entries = queue.list(&Filter::all().reason(ReasonClass::Exited), 10);
@@ -73,7 +74,7 @@ async fn messages_queued_at_an_exit_land_in_the_queue() {
     for entry in &entries {
         assert_eq!(entry.recipient, Some(counter.pid().as_u64()));
         assert_eq!(entry.kind, Kind::Cast);
-        assert_eq!(entry.type_name, "u64");
+        assert_eq!(entry.type_name, std::any::type_name::<CounterMsg>());
         assert!(
             entry.reason.to_string().contains("counter told to crash"),
             "{}",
@@ -81,7 +82,8 @@ async fn messages_queued_at_an_exit_land_in_the_queue() {
         );
     }
     let (_, message) = queue.take(entries[0].id).unwrap();
-    assert_eq!(message.downcast::<u64>().unwrap(), 1);
+    let message = message.downcast::<CounterMsg>().unwrap();
+    assert!(matches!(message, CounterMsg::Add(1)), "{message:?}");
 }
 
 #[tokio::test]
@@ -94,7 +96,7 @@ async fn an_overflow_policy_drop_lands_in_the_queue() {
     let (counter, _handle) = start_with::<Counter>((), options).await.unwrap();
     // No await between the casts: the actor cannot run, the mailbox fills.
     for n in 1..=3 {
-        counter.try_cast(n).unwrap();
+        counter.try_cast_from(n).unwrap();
     }
     let dropped = queue.list(&Filter::all().reason(ReasonClass::Overflow), 10);
     assert_eq!(dropped.len(), 2);

@@ -8,7 +8,10 @@ use std::{
 use foundation_mailbox::{ActorOptions, Overflow as MailboxOverflow, Pid, Registry, start_with};
 
 use super::*;
-use crate::{Config, Reason, ReasonClass, Stats, test_support::Counter};
+use crate::{
+    Config, Reason, ReasonClass, Stats,
+    test_support::{Counter, CounterMsg},
+};
 
 const TIMEOUT: Duration = Duration::from_secs(5);
 
@@ -40,7 +43,7 @@ async fn a_redrive_reaches_the_restarted_incarnation_by_name() {
         .unwrap();
     // Crash it with two messages queued: they become dead letters.
     for n in [0, 5, 6] {
-        first.try_cast(n).unwrap();
+        first.try_cast_from(n).unwrap();
     }
     first.wait_for_exit(TIMEOUT).await.unwrap();
     assert_eq!(queue.len(), 2);
@@ -51,14 +54,14 @@ async fn a_redrive_reaches_the_restarted_incarnation_by_name() {
         .register("counter".to_owned(), second.process_ref())
         .unwrap();
     let by_name = names.clone();
-    let resolver = typed(move |_entry: &Entry, add: u64| {
+    let resolver = typed(move |_entry: &Entry, message: CounterMsg| {
         by_name
-            .try_cast::<Counter>("counter", add)
+            .try_cast::<Counter>("counter", message)
             .map_err(Undelivered::from)
     });
     let report = queue.redrive(&resolver, &RedriveOptions::default());
     assert_eq!(report.delivered, 2);
-    assert_eq!(second.call((), TIMEOUT).await.unwrap(), 11);
+    assert_eq!(second.call(CounterMsg::Total, TIMEOUT).await.unwrap(), 11);
     assert!(queue.is_empty());
     assert_eq!(queue.stats().redriven_ok, 2);
 }
@@ -118,11 +121,11 @@ async fn a_message_that_bounces_straight_back_is_a_failure_not_a_new_entry() {
         .overflow(MailboxOverflow::DropNewest)
         .dead_letters(queue.sink());
     let (counter, _handle) = start_with::<Counter>((), options).await.unwrap();
-    counter.try_cast(1).unwrap();
+    counter.try_cast_from(1).unwrap();
     let id = queue.append(letter(2)).await.unwrap();
     let target = counter.clone();
     let resolver =
-        typed(move |_: &Entry, add: u64| target.try_cast(add).map_err(Undelivered::from));
+        typed(move |_: &Entry, add: u64| target.try_cast_from(add).map_err(Undelivered::from));
     let report = queue.redrive(&resolver, &RedriveOptions::default());
     assert_eq!(
         (report.delivered, report.failed, report.exhausted),

@@ -21,9 +21,7 @@ struct Holder {
 
 impl Actor for Holder {
     type Args = (MonitorManager, ProcessRef);
-    type Cast = ();
-    type Call = ();
-    type Reply = ();
+    type Msg = ();
     type Error = std::convert::Infallible;
 
     async fn init(
@@ -36,11 +34,7 @@ impl Actor for Holder {
         })
     }
 
-    async fn handle_cast(&mut self, (): (), _ctx: &mut Context<Self>) -> Result<(), Self::Error> {
-        Ok(())
-    }
-
-    async fn handle_call(&mut self, (): (), _ctx: &mut Context<Self>) -> Result<(), Self::Error> {
+    async fn handle(&mut self, (): (), _ctx: &mut Context<Self>) -> Result<(), Self::Error> {
         Ok(())
     }
 }

@@ -2,7 +2,9 @@
 
 use std::{sync::Arc, time::Duration};
 
-use foundation_mailbox::{Actor, ActorRef, Context, ExitReason, ProcessRef, SystemMessage, start};
+use foundation_mailbox::{
+    Actor, ActorRef, Context, ExitReason, ProcessRef, Reply, SystemMessage, start,
+};
 use tokio::sync::{Semaphore, mpsc, oneshot};
 
 /// Long enough never to fire in a passing test.
@@ -21,6 +23,8 @@ pub(crate) enum Cast {
     /// Says it entered, then waits for a permit on the gate: while it
     /// waits, the probe takes no system message.
     Hold(oneshot::Sender<()>),
+    /// Answers at once: handled after every system message queued before.
+    Sync(Reply<()>),
 }
 
 /// Reports every system message it handles to its test.
@@ -32,9 +36,7 @@ pub(crate) struct Probe {
 
 impl Actor for Probe {
     type Args = (mpsc::Sender<SystemMessage>, Arc<Semaphore>);
-    type Cast = Cast;
-    type Call = ();
-    type Reply = ();
+    type Msg = Cast;
     type Error = ProbeFailed;
 
     async fn init(
@@ -44,11 +46,7 @@ impl Actor for Probe {
         Ok(Probe { events, gate })
     }
 
-    async fn handle_cast(
-        &mut self,
-        cast: Cast,
-        ctx: &mut Context<Self>,
-    ) -> Result<(), ProbeFailed> {
+    async fn handle(&mut self, cast: Cast, ctx: &mut Context<Self>) -> Result<(), ProbeFailed> {
         match cast {
             Cast::StopWith(reason) => ctx.stop(reason),
             Cast::Panic => panic!("probe panicked on purpose"),
@@ -62,11 +60,8 @@ impl Actor for Probe {
                     .expect("the gate stays open")
                     .forget();
             }
+            Cast::Sync(reply) => reply.send(()).unwrap_or_default(),
         }
-        Ok(())
-    }
-
-    async fn handle_call(&mut self, (): (), _ctx: &mut Context<Self>) -> Result<(), ProbeFailed> {
         Ok(())
     }
 
@@ -118,7 +113,7 @@ impl Watched {
     /// handled after every system message queued before it.
     pub(crate) async fn assert_quiet(&mut self) {
         self.actor
-            .call((), PATIENCE)
+            .call(Cast::Sync, PATIENCE)
             .await
             .expect("the probe answers");
         assert_eq!(self.events.try_recv().ok(), None);

@@ -36,11 +36,6 @@ impl<T> Entry<T> {
     }
 }
 
-/// A dynamic supervisor's request for the state its handles share; made by
-/// [`DynamicSupervisorRef`](crate::DynamicSupervisorRef), not by hand.
-#[derive(Debug)]
-pub struct HandleRequest(pub(crate) ());
-
 /// What a dynamic supervisor's process and its handles share: its spec and
 /// its children. Opaque; reached through [`DynamicSupervisorRef`](crate::DynamicSupervisorRef).
 pub struct Shared<T> {

@@ -4,16 +4,44 @@
 
 use std::{collections::HashMap, fmt, sync::Arc};
 
-use foundation_mailbox::{Actor, Context, Down, ExitReason, Pid, ProcessRef, SystemMessage};
+use foundation_mailbox::{Actor, Context, Down, ExitReason, Pid, ProcessRef, Reply, SystemMessage};
 
-use super::children::{Entry, HandleRequest, Shared, tie, untie};
+use super::children::{Entry, Shared, tie, untie};
 use crate::{
-    DynamicSpec, Started, SupervisorError,
+    DynamicSpec, Started, SupervisorError, TryAgain,
     child::stop,
+    error::answer,
     intensity::RestartLog,
     registry::Registry,
-    retry::{self, Queued, Target, TryAgain},
+    retry::{self, Queued},
 };
+
+/// A message to a dynamic supervisor's process: the request for the state
+/// its handles share, made by
+/// [`DynamicSupervisorRef`](crate::DynamicSupervisorRef), or its note to
+/// itself to retry a failed restart. Not built by hand.
+#[non_exhaustive]
+pub enum DynamicSupervisorMsg<T: Send + 'static> {
+    /// The state the process shares with its handles.
+    Shared(Reply<Arc<Shared<T>>>),
+    /// Try the failed restart of the child that had this pid again.
+    TryAgain(TryAgain<Pid>),
+}
+
+impl<T: Send + 'static> fmt::Debug for DynamicSupervisorMsg<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Shared(reply) => f.debug_tuple("Shared").field(reply).finish(),
+            Self::TryAgain(retry) => f.debug_tuple("TryAgain").field(retry).finish(),
+        }
+    }
+}
+
+impl<T: Send + 'static> From<TryAgain<Pid>> for DynamicSupervisorMsg<T> {
+    fn from(retry: TryAgain<Pid>) -> Self {
+        Self::TryAgain(retry)
+    }
+}
 
 /// The dynamic supervisor's process. Start one with
 /// [`DynamicSupervisorRef::start`](crate::DynamicSupervisorRef::start).
@@ -75,7 +103,7 @@ impl<T: Send + 'static> DynamicSupervisor<T> {
     /// `terminate_child` of `old` and a stop are handled in between.
     async fn restart(&mut self, old: Pid, ctx: &mut Context<Self>) {
         while let Attempt::Failed = self.restart_once(old, ctx).await {
-            match retry::queue(ctx, Target::Pid(old)) {
+            match retry::queue(ctx, old) {
                 Queued::Yes | Queued::Exiting => return,
                 // No room to queue the retry behind: try again now.
                 Queued::Full => {}
@@ -145,9 +173,7 @@ impl<T: Send + 'static> DynamicSupervisor<T> {
 
 impl<T: Send + 'static> Actor for DynamicSupervisor<T> {
     type Args = DynamicSpec<T>;
-    type Cast = TryAgain;
-    type Call = HandleRequest;
-    type Reply = Arc<Shared<T>>;
+    type Msg = DynamicSupervisorMsg<T>;
     type Error = SupervisorError;
 
     async fn init(spec: DynamicSpec<T>, ctx: &mut Context<Self>) -> Result<Self, SupervisorError> {
@@ -177,23 +203,16 @@ impl<T: Send + 'static> Actor for DynamicSupervisor<T> {
         })
     }
 
-    async fn handle_cast(
+    async fn handle(
         &mut self,
-        TryAgain(target): TryAgain,
+        message: DynamicSupervisorMsg<T>,
         ctx: &mut Context<Self>,
     ) -> Result<(), SupervisorError> {
-        if let Target::Pid(old) = target {
-            self.try_again(old, ctx).await;
+        match message {
+            DynamicSupervisorMsg::Shared(reply) => answer(reply, Arc::clone(&self.shared)),
+            DynamicSupervisorMsg::TryAgain(TryAgain(old)) => self.try_again(old, ctx).await,
         }
         Ok(())
-    }
-
-    async fn handle_call(
-        &mut self,
-        _: HandleRequest,
-        _: &mut Context<Self>,
-    ) -> Result<Arc<Shared<T>>, SupervisorError> {
-        Ok(Arc::clone(&self.shared))
     }
 
     async fn handle_system(

@@ -19,21 +19,15 @@ struct Crasher;
 
 impl Actor for Crasher {
     type Args = ();
-    type Cast = ();
-    type Call = ();
-    type Reply = ();
+    type Msg = ();
     type Error = std::convert::Infallible;
 
     async fn init(_: (), _: &mut Context<Self>) -> Result<Self, Self::Error> {
         Ok(Crasher)
     }
 
-    async fn handle_cast(&mut self, _: (), _: &mut Context<Self>) -> Result<(), Self::Error> {
+    async fn handle(&mut self, _: (), _: &mut Context<Self>) -> Result<(), Self::Error> {
         panic!("crasher crashed on purpose");
-    }
-
-    async fn handle_call(&mut self, _: (), _: &mut Context<Self>) -> Result<(), Self::Error> {
-        Ok(())
     }
 }
 

@@ -1,14 +1,18 @@
 //! A static supervisor's runtime operations (OTP's `which_children`,
 //! `count_children`, `start_child`, `restart_child`, `terminate_child`,
-//! `delete_child`), answered between restarts and retries.
+//! `delete_child`), answered between restarts and retries, and the retries
+//! themselves.
 
 use std::sync::Arc;
 
+use foundation_mailbox::Context;
+
 use super::{Child, Supervisor};
 use crate::{
-    ChildKind, ChildSpec, Restart, Started, SupervisorError, child,
+    ChildKind, ChildSpec, Restart, Started, SupervisorError, TryAgain, child,
+    error::answer,
     flags::check_significance,
-    supervisor_ref::{ChildCounts, ChildInfo, SupervisorReply, SupervisorRequest},
+    supervisor_ref::{ChildCounts, ChildInfo, SupervisorMsg},
 };
 
 impl Supervisor {
@@ -19,49 +23,73 @@ impl Supervisor {
             .ok_or_else(|| SupervisorError::NotFound(id.into()))
     }
 
-    pub(super) async fn request(&mut self, request: SupervisorRequest) -> SupervisorReply {
-        match request {
-            SupervisorRequest::WhichChildren => SupervisorReply::Children(
-                self.children
-                    .iter()
-                    .map(|child| ChildInfo {
-                        id: child.spec.shared_id(),
-                        process: child
-                            .running
-                            .as_ref()
-                            .map(|running| running.process.clone()),
-                        restarting: child.restarting,
-                        kind: child.spec.kind(),
-                        restart: child.spec.restart_type(),
-                    })
-                    .collect(),
-            ),
-            SupervisorRequest::CountChildren => {
-                let mut counts = ChildCounts::default();
-                for child in &self.children {
-                    counts.specs += 1;
-                    counts.active += usize::from(child.running.is_some());
-                    match child.spec.kind() {
-                        ChildKind::Worker => counts.workers += 1,
-                        ChildKind::Supervisor => counts.supervisors += 1,
-                    }
-                }
-                SupervisorReply::Counts(counts)
+    /// Handles one message: answers a request, publishing what it changed
+    /// before the answer goes out (so a caller that has its answer finds the
+    /// directory up to date), or tries a queued restart again.
+    pub(super) async fn handle_message(&mut self, message: SupervisorMsg, ctx: &mut Context<Self>) {
+        match message {
+            SupervisorMsg::WhichChildren(reply) => answer(reply, self.children_info()),
+            SupervisorMsg::CountChildren(reply) => answer(reply, self.counts()),
+            SupervisorMsg::StartChild(spec, reply) => {
+                let started = self.add(spec).await;
+                self.publish();
+                answer(reply, started);
             }
-            SupervisorRequest::StartChild(spec) => SupervisorReply::Started(self.add(spec).await),
-            SupervisorRequest::RestartChild(id) => {
-                SupervisorReply::Started(self.restart_child(&id).await)
+            SupervisorMsg::RestartChild(id, reply) => {
+                let started = self.restart_child(&id).await;
+                self.publish();
+                answer(reply, started);
             }
-            SupervisorRequest::TerminateChild(id) => {
-                SupervisorReply::Done(self.terminate_child(&id).await)
+            SupervisorMsg::TerminateChild(id, reply) => {
+                let done = self.terminate_child(&id).await;
+                self.publish();
+                answer(reply, done);
             }
-            SupervisorRequest::DeleteChild(id) => SupervisorReply::Done(self.delete_child(&id)),
-            SupervisorRequest::GetChildSpec(id) => SupervisorReply::Spec(
+            SupervisorMsg::DeleteChild(id, reply) => {
+                let done = self.delete_child(&id);
+                self.publish();
+                answer(reply, done);
+            }
+            SupervisorMsg::GetChildSpec(id, reply) => answer(
+                reply,
                 self.position(&id)
                     .map(|index| self.children[index].spec.clone()),
             ),
-            SupervisorRequest::Directory => SupervisorReply::Directory(Arc::clone(&self.directory)),
+            SupervisorMsg::Directory(reply) => answer(reply, Arc::clone(&self.directory)),
+            SupervisorMsg::TryAgain(TryAgain(id)) => {
+                self.try_again(&id, ctx).await;
+                self.publish();
+            }
         }
+    }
+
+    fn children_info(&self) -> Vec<ChildInfo> {
+        self.children
+            .iter()
+            .map(|child| ChildInfo {
+                id: child.spec.shared_id(),
+                process: child
+                    .running
+                    .as_ref()
+                    .map(|running| running.process.clone()),
+                restarting: child.restarting,
+                kind: child.spec.kind(),
+                restart: child.spec.restart_type(),
+            })
+            .collect()
+    }
+
+    fn counts(&self) -> ChildCounts {
+        let mut counts = ChildCounts::default();
+        for child in &self.children {
+            counts.specs += 1;
+            counts.active += usize::from(child.running.is_some());
+            match child.spec.kind() {
+                ChildKind::Worker => counts.workers += 1,
+                ChildKind::Supervisor => counts.supervisors += 1,
+            }
+        }
+        counts
     }
 
     /// OTP's `start_child`: an id already held, running, restarting or

@@ -11,10 +11,10 @@ use std::{
     time::Duration,
 };
 
-use foundation_mailbox::{ActorOptions, Context, ProcessRef, StartError, start_with};
+use foundation_mailbox::{ActorOptions, Context, ProcessRef, Reply, StartError, start_with};
 use foundation_supervisor::{
-    ChildCallError, ChildRefError, ChildSendError, ChildSpec, Intensity, Strategy, Supervisor,
-    SupervisorRef, SupervisorSpec,
+    ChildCallError, ChildRef, ChildRefError, ChildSendError, ChildSpec, Intensity, Strategy,
+    Supervisor, SupervisorRef, SupervisorSpec,
 };
 use tokio::sync::{Semaphore, mpsc};
 
@@ -126,7 +126,7 @@ async fn a_call_during_a_slow_restart_waits_for_the_new_incarnation_or_fails_res
     assert!(tree.whereis("a").is_none(), "whereis no longer names it");
     // A short call gives its request back as `Restarting`.
     match child.call(Ask::Ping, Duration::from_secs(1)).await {
-        Err(ChildCallError::Restarting(Ask::Ping)) => {}
+        Err(ChildCallError::Restarting(Ask::Ping(_))) => {}
         other => panic!("expected Restarting, got {other:?}"),
     }
     // A patient call is answered by the new incarnation once it is up.
@@ -155,7 +155,7 @@ async fn a_restarting_child_whose_supervisor_is_killed_fails_removed_at_once() {
     };
     let (reply, ()) = tokio::join!(child.call(Ask::Ping, PATIENCE), kill);
     assert!(
-        matches!(reply, Err(ChildCallError::Removed(Ask::Ping))),
+        matches!(reply, Err(ChildCallError::Removed(Ask::Ping(_)))),
         "{reply:?}"
     );
     assert!(started.elapsed() < PATIENCE, "not by the timeout");
@@ -164,22 +164,37 @@ async fn a_restarting_child_whose_supervisor_is_killed_fails_removed_at_once() {
 #[derive(Debug)]
 struct Other;
 
+#[derive(Debug)]
+enum OtherMsg {
+    Poke,
+    Ping(Reply<()>),
+}
+
+/// A poke is sent as `()`, so a cast that fails gives back a `()` to compare.
+impl From<()> for OtherMsg {
+    fn from((): ()) -> Self {
+        OtherMsg::Poke
+    }
+}
+
 impl foundation_mailbox::Actor for Other {
     type Args = ();
-    type Cast = ();
-    type Call = ();
-    type Reply = ();
+    type Msg = OtherMsg;
     type Error = std::convert::Infallible;
 
     async fn init(_: (), _: &mut Context<Self>) -> Result<Self, Self::Error> {
         Ok(Other)
     }
 
-    async fn handle_cast(&mut self, _: (), _: &mut Context<Self>) -> Result<(), Self::Error> {
-        Ok(())
-    }
-
-    async fn handle_call(&mut self, _: (), _: &mut Context<Self>) -> Result<(), Self::Error> {
+    async fn handle(
+        &mut self,
+        message: OtherMsg,
+        _: &mut Context<Self>,
+    ) -> Result<(), Self::Error> {
+        match message {
+            OtherMsg::Poke => {}
+            OtherMsg::Ping(reply) => reply.send(()).unwrap_or_default(),
+        }
         Ok(())
     }
 }
@@ -213,7 +228,7 @@ async fn a_reference_of_the_wrong_type_is_an_error_not_none() {
     ));
     tree.child_ref::<Other>("untyped")
         .unwrap()
-        .call((), PATIENCE)
+        .call(OtherMsg::Ping, PATIENCE)
         .await
         .unwrap();
     assert_eq!(
@@ -245,7 +260,7 @@ async fn a_reference_held_across_many_restarts_follows_every_one() {
     tree.terminate_child("a").await.unwrap();
     assert!(matches!(
         child.call(Ask::Ping, PATIENCE).await,
-        Err(ChildCallError::NotRunning(Ask::Ping))
+        Err(ChildCallError::NotRunning(Ask::Ping(_)))
     ));
     tree.restart_child("a").await.unwrap();
     assert_eq!(child.call(Ask::Ping, PATIENCE).await.unwrap(), "a");
@@ -254,7 +269,7 @@ async fn a_reference_held_across_many_restarts_follows_every_one() {
     tree.delete_child("a").await.unwrap();
     assert!(matches!(
         child.call(Ask::Ping, PATIENCE).await,
-        Err(ChildCallError::Removed(Ask::Ping))
+        Err(ChildCallError::Removed(Ask::Ping(_)))
     ));
     tree.shutdown(PATIENCE).await.unwrap();
 }
@@ -263,18 +278,79 @@ async fn a_reference_held_across_many_restarts_follows_every_one() {
 async fn casts_follow_restarts_and_try_cast_never_waits() {
     let tree = tree(ChildSpec::actor::<Other>("o", ())).await;
     let child = tree.child_ref::<Other>("o").unwrap();
-    child.try_cast(()).unwrap();
-    child.cast(()).await.unwrap();
+    child.try_cast(OtherMsg::Poke).unwrap();
+    child.cast(OtherMsg::Poke).await.unwrap();
     // Dead, and its supervisor has not run yet: try_cast does not wait.
     let old = child.current().unwrap();
     assert!(old.kill());
-    assert_eq!(child.try_cast(()), Err(ChildSendError::Restarting(())));
+    assert_eq!(child.try_cast_from(()), Err(ChildSendError::Restarting(())));
     // cast waits for the next incarnation.
-    child.cast(()).await.unwrap();
+    child.cast(OtherMsg::Poke).await.unwrap();
     assert_ne!(child.current().unwrap().pid(), old.pid());
     tree.terminate_child("o").await.unwrap();
-    assert_eq!(child.try_cast(()), Err(ChildSendError::NotRunning(())));
-    assert_eq!(child.cast(()).await, Err(ChildSendError::NotRunning(())));
+    assert_eq!(child.try_cast_from(()), Err(ChildSendError::NotRunning(())));
+    assert_eq!(
+        child.cast_from(()).await,
+        Err(ChildSendError::NotRunning(()))
+    );
     tree.shutdown(PATIENCE).await.unwrap();
-    assert_eq!(child.try_cast(()), Err(ChildSendError::Removed(())));
+    assert_eq!(child.try_cast_from(()), Err(ChildSendError::Removed(())));
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_request_dropped_unanswered_fails_no_reply_at_once() {
+    let journal = Journal::new();
+    let tree = tree(journal.worker("a")).await;
+    let child = tree.child_ref::<Worker>("a").unwrap();
+    let old = child.current().unwrap();
+    let started = tokio::time::Instant::now();
+    let reply = child.call(Ask::Ignore, PATIENCE).await;
+    assert!(matches!(reply, Err(ChildCallError::NoReply)), "{reply:?}");
+    assert!(started.elapsed() < PATIENCE, "not by the timeout");
+    // The child goes on: the same incarnation answers the next call.
+    assert_eq!(child.call(Ask::Ping, PATIENCE).await.unwrap(), "a");
+    assert_eq!(child.current().unwrap().pid(), old.pid());
+}
+
+/// Asks a child on behalf of its own caller: a call made from inside a
+/// handler.
+#[derive(Debug)]
+struct Relay;
+
+#[derive(Debug)]
+struct Ping(ChildRef<Worker>, Reply<Option<&'static str>>);
+
+impl foundation_mailbox::Actor for Relay {
+    type Args = ();
+    type Msg = Ping;
+    type Error = std::convert::Infallible;
+
+    async fn init(_: (), _: &mut Context<Self>) -> Result<Self, Self::Error> {
+        Ok(Relay)
+    }
+
+    async fn handle(
+        &mut self,
+        Ping(child, reply): Ping,
+        _: &mut Context<Self>,
+    ) -> Result<(), Self::Error> {
+        let answer = child.call(Ask::Ping, PATIENCE).await.ok();
+        reply.send(answer).unwrap_or_default();
+        Ok(())
+    }
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_call_from_inside_a_handler_is_answered_in_time() {
+    let journal = Journal::new();
+    let tree = tree(journal.worker("a")).await;
+    let child = tree.child_ref::<Worker>("a").unwrap();
+    let (relay, _handle) = start_with::<Relay>((), ActorOptions::new()).await.unwrap();
+    let started = tokio::time::Instant::now();
+    let answer = relay
+        .call(|reply| Ping(child.clone(), reply), PATIENCE * 2)
+        .await
+        .unwrap();
+    assert_eq!(answer, Some("a"));
+    assert!(started.elapsed() < PATIENCE, "not by the timeout");
 }

@@ -92,7 +92,7 @@ async fn transient_and_temporary_children_follow_their_restart_type() {
         .downcast::<Worker>()
         .unwrap();
     assert_eq!(journal.next(1).await, started(&["t"]));
-    t.call(Ask::Exit(ExitReason::Normal), PATIENCE)
+    t.call(|reply| Ask::Exit(ExitReason::Normal, reply), PATIENCE)
         .await
         .unwrap();
     assert_eq!(journal.next(1).await, stopped(&["t"]));
@@ -231,11 +231,16 @@ struct Socket(tokio::sync::oneshot::Sender<&'static str>);
 #[derive(Debug)]
 struct Connection(Option<Socket>);
 
+#[derive(Debug)]
+enum ConnectionMsg {
+    /// Greets through the socket, once.
+    Greet(foundation_mailbox::Reply<()>),
+    Crash,
+}
+
 impl foundation_mailbox::Actor for Connection {
     type Args = Socket;
-    type Cast = ();
-    type Call = ();
-    type Reply = ();
+    type Msg = ConnectionMsg;
     type Error = std::convert::Infallible;
 
     async fn init(
@@ -245,22 +250,18 @@ impl foundation_mailbox::Actor for Connection {
         Ok(Connection(Some(socket)))
     }
 
-    async fn handle_cast(
+    async fn handle(
         &mut self,
-        (): (),
+        message: ConnectionMsg,
         _: &mut foundation_mailbox::Context<Self>,
     ) -> Result<(), Self::Error> {
-        panic!("connection crashed on purpose");
-    }
-
-    async fn handle_call(
-        &mut self,
-        (): (),
-        _: &mut foundation_mailbox::Context<Self>,
-    ) -> Result<(), Self::Error> {
+        let ConnectionMsg::Greet(reply) = message else {
+            panic!("connection crashed on purpose");
+        };
         if let Some(Socket(socket)) = self.0.take() {
             let _ = socket.send("hello");
         }
+        reply.send(()).unwrap_or_default();
         Ok(())
     }
 }
@@ -279,10 +280,13 @@ async fn a_temporary_child_takes_its_argument_by_value_once() {
         .into_process()
         .unwrap();
     let connection = child.downcast::<Connection>().unwrap();
-    connection.call((), PATIENCE).await.unwrap();
+    connection
+        .call(ConnectionMsg::Greet, PATIENCE)
+        .await
+        .unwrap();
     assert_eq!(greeting.await.unwrap(), "hello");
     // Temporary: a crash ends it for good and frees its slot.
-    connection.cast(()).await.unwrap();
+    connection.cast(ConnectionMsg::Crash).await.unwrap();
     connection.wait_for_exit(PATIENCE).await.unwrap();
     let (socket, _greeting) = tokio::sync::oneshot::channel();
     until(|| pool.count_children().specs == 0).await;

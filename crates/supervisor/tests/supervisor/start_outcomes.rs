@@ -93,7 +93,7 @@ async fn a_static_child_whose_start_is_ignored_stays_listed_as_not_running() {
     let off = tree.child_ref::<Worker>("off").unwrap();
     assert!(matches!(
         off.call(Ask::Ping, PATIENCE).await,
-        Err(ChildCallError::NotRunning(Ask::Ping))
+        Err(ChildCallError::NotRunning(Ask::Ping(_)))
     ));
     // restart_child asks again, and answers what the start said.
     assert!(tree.restart_child("off").await.unwrap().is_ignored());
@@ -142,7 +142,7 @@ async fn a_static_restart_that_is_ignored_leaves_the_child_not_running() {
     // A call made now waits out the restart, which says "not now".
     assert!(matches!(
         child.call(Ask::Ping, PATIENCE).await,
-        Err(ChildCallError::NotRunning(Ask::Ping))
+        Err(ChildCallError::NotRunning(Ask::Ping(_)))
     ));
     assert_eq!(listed(&tree, "a").await, Some((false, false)));
     journal.assert_quiet();

@@ -1,7 +1,6 @@
 //! A worker that reports its starts and stops, and a journal to read them.
 
 use std::{
-    convert::Infallible,
     sync::{
         Arc,
         atomic::{AtomicU32, Ordering},
@@ -9,7 +8,7 @@ use std::{
     time::Duration,
 };
 
-use foundation_mailbox::{Actor, ActorRef, Context, ExitReason, ProcessRef};
+use foundation_mailbox::{Actor, ActorRef, Context, ExitReason, ProcessRef, Reply};
 use foundation_supervisor::{ChildSpec, SupervisorRef};
 use thiserror::Error;
 use tokio::sync::mpsc;
@@ -96,11 +95,16 @@ pub(crate) struct Worker {
     args: Args,
 }
 
+/// What a worker is asked; each answers with the worker's id.
 #[derive(Debug)]
 pub(crate) enum Ask {
-    Ping,
-    Crash,
-    Exit(ExitReason),
+    Ping(Reply<&'static str>),
+    /// Never answered: the port makes the crash a call, whose caller gets
+    /// the exit reason.
+    Crash(#[expect(dead_code, reason = "dropped by the crash")] Reply<&'static str>),
+    Exit(ExitReason, Reply<&'static str>),
+    /// Drops the port unanswered and goes on.
+    Ignore(Reply<&'static str>),
 }
 
 #[derive(Debug, Error)]
@@ -109,9 +113,7 @@ pub(crate) struct StartFailed(&'static str);
 
 impl Actor for Worker {
     type Args = Args;
-    type Cast = Infallible;
-    type Call = Ask;
-    type Reply = &'static str;
+    type Msg = Ask;
     type Error = StartFailed;
 
     async fn init(args: Args, _: &mut Context<Self>) -> Result<Self, StartFailed> {
@@ -128,25 +130,21 @@ impl Actor for Worker {
         Ok(Worker { args })
     }
 
-    async fn handle_cast(
-        &mut self,
-        never: Infallible,
-        _: &mut Context<Self>,
-    ) -> Result<(), StartFailed> {
-        match never {}
-    }
-
-    async fn handle_call(
-        &mut self,
-        ask: Ask,
-        ctx: &mut Context<Self>,
-    ) -> Result<&'static str, StartFailed> {
-        match ask {
-            Ask::Ping => {}
-            Ask::Crash => panic!("worker {} crashed on purpose", self.args.id),
-            Ask::Exit(reason) => ctx.stop(reason),
-        }
-        Ok(self.args.id)
+    async fn handle(&mut self, ask: Ask, ctx: &mut Context<Self>) -> Result<(), StartFailed> {
+        let reply = match ask {
+            Ask::Ping(reply) => reply,
+            Ask::Crash(_) => panic!("worker {} crashed on purpose", self.args.id),
+            Ask::Exit(reason, reply) => {
+                ctx.stop(reason);
+                reply
+            }
+            Ask::Ignore(reply) => {
+                drop(reply);
+                return Ok(());
+            }
+        };
+        reply.send(self.args.id).unwrap_or_default();
+        Ok(())
     }
 
     async fn terminate(&mut self, _: &ExitReason, _: &mut Context<Self>) {
@@ -198,7 +196,7 @@ pub(crate) async fn crash(supervisor: &SupervisorRef, id: &str) {
 pub(crate) async fn exit(supervisor: &SupervisorRef, id: &str, reason: ExitReason) {
     let worker = worker(supervisor, id).await;
     worker
-        .call(Ask::Exit(reason.clone()), PATIENCE)
+        .call(|reply| Ask::Exit(reason.clone(), reply), PATIENCE)
         .await
         .expect("exit request answered");
     assert_eq!(
