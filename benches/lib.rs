@@ -51,38 +51,36 @@ where
 /// Foundation's counter.
 pub mod foundation_counter {
     use super::Infallible;
-    use foundation_mailbox::{Actor, Context};
+    use foundation_mailbox::{Actor, Context, Reply};
 
-    /// Adds what it is cast; answers calls with the total.
+    /// Adds what it is cast; answers [`Msg::Get`] with the total.
     #[derive(Debug, Default)]
     pub struct Counter(pub u64);
 
+    /// The counter's messages.
+    #[derive(Debug)]
+    pub enum Msg {
+        /// An increment.
+        Add(u64),
+        /// Asks for the total.
+        Get(Reply<u64>),
+    }
+
     impl Actor for Counter {
         type Args = ();
-        type Cast = u64;
-        type Call = ();
-        type Reply = u64;
+        type Msg = Msg;
         type Error = Infallible;
 
         async fn init((): (), _ctx: &mut Context<Self>) -> Result<Self, Infallible> {
             Ok(Counter(0))
         }
 
-        async fn handle_cast(
-            &mut self,
-            add: u64,
-            _ctx: &mut Context<Self>,
-        ) -> Result<(), Infallible> {
-            self.0 += add;
+        async fn handle(&mut self, msg: Msg, _ctx: &mut Context<Self>) -> Result<(), Infallible> {
+            match msg {
+                Msg::Add(n) => self.0 += n,
+                Msg::Get(reply) => reply.send(self.0).unwrap_or_default(),
+            }
             Ok(())
-        }
-
-        async fn handle_call(
-            &mut self,
-            (): (),
-            _ctx: &mut Context<Self>,
-        ) -> Result<u64, Infallible> {
-            Ok(self.0)
         }
     }
 }

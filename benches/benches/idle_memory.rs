@@ -23,7 +23,7 @@ use foundation_benches::{
     actix_counter, foundation_counter, kameo_counter, ractor_counter, runtime,
 };
 use foundation_mailbox::{
-    Actor, ActorHandle, ActorOptions, ActorRef, Context, ExitReason, start, start_with,
+    Actor, ActorHandle, ActorOptions, ActorRef, Context, ExitReason, Reply, start, start_with,
 };
 use tokio::sync::{Semaphore, mpsc};
 
@@ -213,20 +213,19 @@ struct Holdable(u64);
 enum Burst {
     Hold(Arc<Semaphore>),
     Add(u64),
+    Total(Reply<u64>),
 }
 
 impl Actor for Holdable {
     type Args = ();
-    type Cast = Burst;
-    type Call = ();
-    type Reply = u64;
+    type Msg = Burst;
     type Error = std::convert::Infallible;
 
     async fn init((): (), _ctx: &mut Context<Self>) -> Result<Self, Self::Error> {
         Ok(Holdable(0))
     }
 
-    async fn handle_cast(
+    async fn handle(
         &mut self,
         message: Burst,
         _ctx: &mut Context<Self>,
@@ -234,12 +233,9 @@ impl Actor for Holdable {
         match message {
             Burst::Hold(gate) => gate.acquire().await.expect("gate open").forget(),
             Burst::Add(n) => self.0 += n,
+            Burst::Total(reply) => reply.send(self.0).unwrap_or_default(),
         }
         Ok(())
-    }
-
-    async fn handle_call(&mut self, (): (), _ctx: &mut Context<Self>) -> Result<u64, Self::Error> {
-        Ok(self.0)
     }
 }
 
@@ -302,7 +298,7 @@ async fn burst_round(kept: &[(ActorRef<Holdable>, ActorHandle)]) -> (usize, usiz
     let peak = resident_bytes();
     gate.add_permits(kept.len());
     for (actor, _) in kept {
-        actor.call((), PATIENCE).await.expect("answers");
+        actor.call(Burst::Total, PATIENCE).await.expect("answers");
     }
     (peak, peak_reserved)
 }

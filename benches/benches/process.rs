@@ -129,9 +129,15 @@ fn cast_throughput_on_tokio(group: &mut BenchmarkGroup<'_, WallTime>) {
                 .await
                 .expect("counter starts");
             for n in 0..MESSAGES {
-                counter.cast(n).await.expect("counter alive");
+                counter
+                    .cast(foundation_counter::Msg::Add(n))
+                    .await
+                    .expect("counter alive");
             }
-            let total = counter.call((), PATIENCE).await.expect("counter answers");
+            let total = counter
+                .call(foundation_counter::Msg::Get, PATIENCE)
+                .await
+                .expect("counter answers");
             assert_eq!(total, CAST_TOTAL);
             counter
                 .stop(ExitReason::Normal, PATIENCE)
@@ -223,7 +229,10 @@ async fn foundation_round_trips() {
         .await
         .expect("starts");
     for _ in 0..ROUND_TRIPS {
-        counter.call((), PATIENCE).await.expect("counter answers");
+        counter
+            .call(foundation_counter::Msg::Get, PATIENCE)
+            .await
+            .expect("counter answers");
     }
     counter
         .stop(ExitReason::Normal, PATIENCE)

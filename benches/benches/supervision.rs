@@ -17,7 +17,7 @@ use std::time::{Duration, Instant};
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use foundation_benches::{FLAVORS, on_task, runtime};
-use foundation_mailbox::{Actor, ActorRef, Context, ExitReason, start};
+use foundation_mailbox::{Actor, ActorRef, Context, ExitReason, Reply, start};
 use foundation_supervisor::{
     ChildSpec, DynamicSpec, DynamicSupervisorRef, Intensity, Strategy, Supervisor, SupervisorRef,
     SupervisorSpec,
@@ -33,29 +33,24 @@ struct Fragile;
 
 #[derive(Debug)]
 enum Order {
-    Ping,
+    Crash,
+    Ping(Reply<()>),
 }
 
 impl Actor for Fragile {
     type Args = ();
-    type Cast = ();
-    type Call = Order;
-    type Reply = ();
+    type Msg = Order;
     type Error = std::convert::Infallible;
 
     async fn init((): (), _: &mut Context<Self>) -> Result<Self, Self::Error> {
         Ok(Fragile)
     }
 
-    async fn handle_cast(&mut self, (): (), _: &mut Context<Self>) -> Result<(), Self::Error> {
-        panic!("crash on purpose");
-    }
-
-    async fn handle_call(
-        &mut self,
-        Order::Ping: Order,
-        _: &mut Context<Self>,
-    ) -> Result<(), Self::Error> {
+    async fn handle(&mut self, order: Order, _: &mut Context<Self>) -> Result<(), Self::Error> {
+        match order {
+            Order::Crash => panic!("crash on purpose"),
+            Order::Ping(reply) => reply.send(()).unwrap_or_default(),
+        }
         Ok(())
     }
 }
@@ -75,7 +70,9 @@ fn current(tree: &SupervisorRef) -> Option<ActorRef<Fragile>> {
 async fn foundation_restart(tree: &SupervisorRef) -> Duration {
     let child = current(tree).expect("the fragile child is running");
     let started = Instant::now();
-    child.try_cast(()).expect("the child takes the crash order");
+    child
+        .try_cast(Order::Crash)
+        .expect("the child takes the crash order");
     loop {
         // Until the supervisor has handled the crash, the directory still
         // names the old child: let it run, then look again.

@@ -16,7 +16,10 @@
 
 use std::time::Duration;
 
-use foundation_benches::{foundation_counter::Counter, on_task, runtime};
+use foundation_benches::{
+    foundation_counter::{Counter, Msg},
+    on_task, runtime,
+};
 use foundation_mailbox::{ExitReason, start};
 
 const PATIENCE: Duration = Duration::from_secs(30);
@@ -26,14 +29,14 @@ async fn run(operation: String, count: u64) {
         "cast" => {
             let (counter, _handle) = start::<Counter>(()).await.unwrap();
             for add in 0..count {
-                counter.cast(add).await.unwrap();
+                counter.cast(Msg::Add(add)).await.unwrap();
             }
-            counter.call((), PATIENCE).await.unwrap();
+            counter.call(Msg::Get, PATIENCE).await.unwrap();
         }
         "call" => {
             let (counter, _handle) = start::<Counter>(()).await.unwrap();
             for _ in 0..count {
-                counter.call((), PATIENCE).await.unwrap();
+                counter.call(Msg::Get, PATIENCE).await.unwrap();
             }
         }
         "start-stop" => {

@@ -18,26 +18,30 @@
 //! # #[cfg(feature = "mailbox")]
 //! # {
 //! use std::time::Duration;
-//! use foundation::mailbox::{Actor, Context, start};
+//! use foundation::mailbox::{Actor, Context, Reply, start};
 //!
 //! #[derive(Debug)]
 //! struct Echo;
 //!
+//! /// A number to send back; the port says the answer is a `u32`.
+//! #[derive(Debug)]
+//! struct Say(u32, Reply<u32>);
+//!
 //! impl Actor for Echo {
 //!     type Args = ();
-//!     type Cast = ();
-//!     type Call = u32;
-//!     type Reply = u32;
+//!     type Msg = Say;
 //!     type Error = std::convert::Infallible;
 //!
 //!     async fn init(_: (), _: &mut Context<Self>) -> Result<Self, Self::Error> { Ok(Echo) }
-//!     async fn handle_cast(&mut self, _: (), _: &mut Context<Self>) -> Result<(), Self::Error> { Ok(()) }
-//!     async fn handle_call(&mut self, n: u32, _: &mut Context<Self>) -> Result<u32, Self::Error> { Ok(n) }
+//!     async fn handle(&mut self, Say(n, reply): Say, _: &mut Context<Self>) -> Result<(), Self::Error> {
+//!         reply.send(n).unwrap_or_default();
+//!         Ok(())
+//!     }
 //! }
 //!
 //! # tokio_test_runtime(async {
 //! let (echo, _handle) = start::<Echo>(()).await.unwrap();
-//! assert_eq!(echo.call(7, Duration::from_secs(1)).await.unwrap(), 7);
+//! assert_eq!(echo.call(|reply| Say(7, reply), Duration::from_secs(1)).await.unwrap(), 7);
 //! # });
 //! # fn tokio_test_runtime(future: impl std::future::Future<Output = ()>) {
 //! #     tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap().block_on(future)

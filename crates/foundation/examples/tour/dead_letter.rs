@@ -8,7 +8,7 @@ use foundation::{
     dead_letter::{
         Config, DeadLetterQueue, Entry, Filter, Letter, Reason, RedriveOptions, Undelivered, typed,
     },
-    mailbox::{Actor, ActorOptions, Context, Pid, Registry, start_with},
+    mailbox::{Actor, ActorOptions, Context, Pid, Registry, Reply, start_with},
 };
 use serde::{Deserialize, Serialize};
 
@@ -20,6 +20,17 @@ struct Order {
     item: String,
 }
 
+/// What the shop takes. Orders have a codec, so their dead letters are
+/// durable; a question carries a reply port, which is never stored (a dead
+/// call is dropped so its caller learns at once).
+#[derive(Debug, Serialize, Deserialize)]
+enum ShopMsg {
+    Order(Order),
+    /// How many orders were shipped.
+    #[serde(skip)]
+    Shipped(Reply<u32>),
+}
+
 /// Ships orders; an order for "a bomb" crashes it.
 #[derive(Debug)]
 struct Shop {
@@ -28,27 +39,22 @@ struct Shop {
 
 impl Actor for Shop {
     type Args = ();
-    type Cast = Order;
-    type Call = ();
-    type Reply = u32;
+    type Msg = ShopMsg;
     type Error = std::convert::Infallible;
 
     async fn init((): (), _: &mut Context<Self>) -> Result<Self, Self::Error> {
         Ok(Shop { shipped: 0 })
     }
 
-    async fn handle_cast(
-        &mut self,
-        order: Order,
-        _: &mut Context<Self>,
-    ) -> Result<(), Self::Error> {
-        assert!(order.item != "a bomb", "the shop will not ship a bomb");
-        self.shipped += 1;
+    async fn handle(&mut self, msg: ShopMsg, _: &mut Context<Self>) -> Result<(), Self::Error> {
+        match msg {
+            ShopMsg::Order(order) => {
+                assert!(order.item != "a bomb", "the shop will not ship a bomb");
+                self.shipped += 1;
+            }
+            ShopMsg::Shipped(reply) => reply.send(self.shipped).unwrap_or_default(),
+        }
         Ok(())
-    }
-
-    async fn handle_call(&mut self, (): (), _: &mut Context<Self>) -> Result<u32, Self::Error> {
-        Ok(self.shipped)
     }
 }
 
@@ -79,10 +85,10 @@ fn show(entry: &Entry) {
     );
 }
 
-fn order(item: &str) -> Order {
-    Order {
+fn order(item: &str) -> ShopMsg {
+    ShopMsg::Order(Order {
         item: item.to_owned(),
-    }
+    })
 }
 
 pub(crate) async fn run() -> Result<(), Box<dyn std::error::Error>> {
@@ -90,7 +96,7 @@ pub(crate) async fn run() -> Result<(), Box<dyn std::error::Error>> {
     let dir =
         TourDir(std::env::temp_dir().join(format!("foundation-tour-dlq-{}", std::process::id())));
     let path = dir.0.join("dead-letters.redb");
-    let config = || Config::default().codec::<Order>().max_attempts(3);
+    let config = || Config::default().codec::<ShopMsg>().max_attempts(3);
     let names = Registry::<String>::new();
     {
         let queue = DeadLetterQueue::open_redb(config(), &path).await?;
@@ -119,7 +125,7 @@ pub(crate) async fn run() -> Result<(), Box<dyn std::error::Error>> {
         let (shop, _handle) = start_with::<Shop>((), options).await?;
         names.register("shop".to_owned(), shop.process_ref())?;
         let by_name = names.clone();
-        let resolver = typed(move |entry: &Entry, order: Order| {
+        let resolver = typed(move |entry: &Entry, order: ShopMsg| {
             let name = entry.metadata.get("to").map_or("shop", String::as_str);
             by_name
                 .try_cast::<Shop>(name, order)
@@ -130,7 +136,7 @@ pub(crate) async fn run() -> Result<(), Box<dyn std::error::Error>> {
             "    delivered {}, failed {} (nobody is called `billing`); the shop shipped {}",
             report.delivered,
             report.failed,
-            shop.call((), TIMEOUT).await?
+            shop.call(ShopMsg::Shipped, TIMEOUT).await?
         );
         queue.close().await?;
     }

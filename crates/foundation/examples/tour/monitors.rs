@@ -22,9 +22,7 @@ struct Worker;
 
 impl Actor for Watcher {
     type Args = mpsc::Sender<SystemMessage>;
-    type Cast = ();
-    type Call = ();
-    type Reply = ();
+    type Msg = ();
     type Error = std::convert::Infallible;
 
     async fn init(seen: Self::Args, ctx: &mut Context<Self>) -> Result<Self, Self::Error> {
@@ -33,11 +31,7 @@ impl Actor for Watcher {
         Ok(Watcher { seen })
     }
 
-    async fn handle_cast(&mut self, (): (), _: &mut Context<Self>) -> Result<(), Self::Error> {
-        Ok(())
-    }
-
-    async fn handle_call(&mut self, (): (), _: &mut Context<Self>) -> Result<(), Self::Error> {
+    async fn handle(&mut self, (): (), _: &mut Context<Self>) -> Result<(), Self::Error> {
         Ok(())
     }
 
@@ -55,25 +49,19 @@ impl Actor for Watcher {
 
 impl Actor for Worker {
     type Args = ();
-    type Cast = &'static str;
-    type Call = ();
-    type Reply = ();
+    type Msg = &'static str;
     type Error = std::convert::Infallible;
 
     async fn init((): (), _: &mut Context<Self>) -> Result<Self, Self::Error> {
         Ok(Worker)
     }
 
-    async fn handle_cast(
+    async fn handle(
         &mut self,
         why: &'static str,
         _: &mut Context<Self>,
     ) -> Result<(), Self::Error> {
         panic!("{why}");
-    }
-
-    async fn handle_call(&mut self, (): (), _: &mut Context<Self>) -> Result<(), Self::Error> {
-        Ok(())
     }
 }
 

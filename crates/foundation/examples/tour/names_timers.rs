@@ -1,11 +1,12 @@
 //! The tour's stop for the process core's newer parts: a name to reach an
-//! actor by, a timer the actor owns and cancels for good, and a DOWN that
-//! arrives after the dead worker's last message.
+//! actor by, a timer the actor owns and cancels for good, a reply the actor
+//! keeps and sends later, and a DOWN that arrives after the dead worker's
+//! last message.
 
 use std::time::Duration;
 
 use foundation::mailbox::{
-    Actor, ActorRef, Context, ExitReason, Reference, Registry, SystemMessage, start,
+    Actor, ActorRef, Context, ExitReason, Reference, Registry, Reply, SystemMessage, start,
 };
 use tokio::sync::mpsc;
 
@@ -17,19 +18,32 @@ const TICK: Duration = Duration::from_millis(10);
 struct Metronome {
     ticks: u32,
     report: mpsc::Sender<u32>,
+    /// Callers waiting for the last beat: their replies are deferred.
+    waiting: Vec<Reply<u32>>,
+}
+
+#[derive(Debug)]
+enum Beat {
+    Tick,
+    /// Answered with the count once the last beat has played.
+    WhenDone(Reply<u32>),
 }
 
 #[derive(Clone, Debug)]
 struct Tick;
+
+impl From<Tick> for Beat {
+    fn from(Tick: Tick) -> Self {
+        Beat::Tick
+    }
+}
 
 /// How many beats the metronome plays before it cancels its own timer.
 const BEATS: u32 = 3;
 
 impl Actor for Metronome {
     type Args = mpsc::Sender<u32>;
-    type Cast = Tick;
-    type Call = ();
-    type Reply = u32;
+    type Msg = Beat;
     type Error = std::convert::Infallible;
 
     async fn init(report: Self::Args, ctx: &mut Context<Self>) -> Result<Self, Self::Error> {
@@ -37,22 +51,32 @@ impl Actor for Metronome {
         // when the actor does.
         ctx.interval("beat", TICK, Tick)
             .expect("the beat's period is above zero");
-        Ok(Metronome { ticks: 0, report })
+        Ok(Metronome {
+            ticks: 0,
+            report,
+            waiting: Vec::new(),
+        })
     }
 
-    async fn handle_cast(&mut self, _: Tick, ctx: &mut Context<Self>) -> Result<(), Self::Error> {
-        self.ticks += 1;
-        tell(&self.report, self.ticks);
-        if self.ticks == BEATS {
-            // A cancel is final, even for a tick already queued: the count
-            // stops here whatever the scheduler did meanwhile.
-            ctx.cancel_timer(&"beat");
+    async fn handle(&mut self, beat: Beat, ctx: &mut Context<Self>) -> Result<(), Self::Error> {
+        match beat {
+            // No poll, no sleep: the reply waits in the state until it is due.
+            Beat::WhenDone(reply) if self.ticks < BEATS => self.waiting.push(reply),
+            Beat::WhenDone(reply) => answer(reply, self.ticks),
+            Beat::Tick => {
+                self.ticks += 1;
+                tell(&self.report, self.ticks);
+                if self.ticks == BEATS {
+                    // A cancel is final, even for a tick already queued: the
+                    // count stops here whatever the scheduler did meanwhile.
+                    ctx.cancel_timer(&"beat");
+                    for reply in self.waiting.drain(..) {
+                        answer(reply, self.ticks);
+                    }
+                }
+            }
         }
         Ok(())
-    }
-
-    async fn handle_call(&mut self, (): (), _ctx: &mut Context<Self>) -> Result<u32, Self::Error> {
-        Ok(self.ticks)
     }
 }
 
@@ -62,25 +86,15 @@ struct Foreman(mpsc::Sender<String>);
 
 impl Actor for Foreman {
     type Args = mpsc::Sender<String>;
-    type Cast = String;
-    type Call = ();
-    type Reply = ();
+    type Msg = String;
     type Error = std::convert::Infallible;
 
     async fn init(log: Self::Args, _ctx: &mut Context<Self>) -> Result<Self, Self::Error> {
         Ok(Foreman(log))
     }
 
-    async fn handle_cast(
-        &mut self,
-        line: String,
-        _ctx: &mut Context<Self>,
-    ) -> Result<(), Self::Error> {
+    async fn handle(&mut self, line: String, _ctx: &mut Context<Self>) -> Result<(), Self::Error> {
         tell(&self.0, line);
-        Ok(())
-    }
-
-    async fn handle_call(&mut self, (): (), _ctx: &mut Context<Self>) -> Result<(), Self::Error> {
         Ok(())
     }
 
@@ -102,25 +116,26 @@ struct Worker(ActorRef<Foreman>);
 
 impl Actor for Worker {
     type Args = ActorRef<Foreman>;
-    type Cast = ();
-    type Call = ();
-    type Reply = ();
+    type Msg = ();
     type Error = std::convert::Infallible;
 
     async fn init(foreman: Self::Args, _ctx: &mut Context<Self>) -> Result<Self, Self::Error> {
         Ok(Worker(foreman))
     }
 
-    async fn handle_cast(&mut self, (): (), ctx: &mut Context<Self>) -> Result<(), Self::Error> {
+    async fn handle(&mut self, (): (), ctx: &mut Context<Self>) -> Result<(), Self::Error> {
         if let Err(error) = self.0.cast("the job is done".to_owned()).await {
             println!("  the foreman is gone: {error}");
         }
         ctx.stop(ExitReason::Normal);
         Ok(())
     }
+}
 
-    async fn handle_call(&mut self, (): (), _ctx: &mut Context<Self>) -> Result<(), Self::Error> {
-        Ok(())
+/// Answers a deferred call; a caller that gave up is told on the tour's output.
+fn answer(reply: Reply<u32>, ticks: u32) {
+    if reply.send(ticks).is_err() {
+        println!("  (the caller stopped waiting)");
     }
 }
 
@@ -139,13 +154,21 @@ pub(crate) async fn run() -> Result<(), Box<dyn std::error::Error>> {
     let (report, mut ticks) = mpsc::channel(8);
     let (metronome, handle) = start::<Metronome>(report).await?;
     names.register("metronome", &metronome)?;
-    for _ in 0..BEATS {
-        if let Some(tick) = ticks.recv().await {
-            println!("  tick {tick}");
+    // Asked by name before the first beat; the metronome keeps the reply
+    // port and answers after the last one.
+    let asked = names.call::<Metronome, _>("metronome", Beat::WhenDone, TIMEOUT);
+    let beats = async {
+        for _ in 0..BEATS {
+            if let Some(tick) = ticks.recv().await {
+                println!("  tick {tick}");
+            }
         }
-    }
-    let counted = names.call::<Metronome>("metronome", (), TIMEOUT).await?;
-    println!("  asked by name: {counted} ticks, then it cancelled its own timer for good");
+    };
+    let (counted, ()) = tokio::join!(asked, beats);
+    println!(
+        "  asked by name before the first tick, answered after the last (a deferred reply): {} ticks, and its timer is cancelled for good",
+        counted?
+    );
     metronome.stop(ExitReason::Normal, TIMEOUT).await?;
     handle.wait(TIMEOUT).await?;
     println!(

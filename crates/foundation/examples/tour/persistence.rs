@@ -5,7 +5,7 @@
 use std::{path::PathBuf, time::Duration};
 
 use foundation::{
-    mailbox::Context,
+    mailbox::{Context, Reply},
     persistence::{OpenError, Persistence, Persistent, PersistentActor, RedbStore, start},
 };
 use serde::{Deserialize, Serialize};
@@ -18,17 +18,16 @@ struct Visits {
     count: u64,
 }
 
+/// Each answers with the count.
 #[derive(Debug)]
 enum Request {
-    Visit,
-    Crash,
+    Visit(Reply<u64>),
+    Crash(Reply<u64>),
 }
 
 impl PersistentActor for Visits {
     type Args = ();
-    type Cast = ();
-    type Call = Request;
-    type Reply = u64;
+    type Msg = Request;
     type Error = std::convert::Infallible;
 
     async fn init((): (), _: &mut Context<Persistent<Self>>) -> Result<Self, Self::Error> {
@@ -45,24 +44,19 @@ impl PersistentActor for Visits {
         Ok(())
     }
 
-    async fn handle_cast(
-        &mut self,
-        (): (),
-        _: &mut Context<Persistent<Self>>,
-    ) -> Result<(), Self::Error> {
-        Ok(())
-    }
-
-    async fn handle_call(
+    async fn handle(
         &mut self,
         request: Request,
         _: &mut Context<Persistent<Self>>,
-    ) -> Result<u64, Self::Error> {
+    ) -> Result<(), Self::Error> {
         match request {
-            Request::Visit => self.count += 1,
-            Request::Crash => panic!("visits crashed on purpose"),
+            Request::Visit(reply) => {
+                self.count += 1;
+                reply.send(self.count).unwrap_or_default();
+            }
+            Request::Crash(_reply) => panic!("visits crashed on purpose"),
         }
-        Ok(self.count)
+        Ok(())
     }
 }
 

@@ -6,24 +6,27 @@ use std::{
 };
 
 use foundation::mailbox::{
-    Actor, ActorOptions, CallError, Context, DeadLetter, DeadLetterSink, ExitReason, start,
+    Actor, ActorOptions, CallError, Context, DeadLetter, DeadLetterSink, ExitReason, Reply, start,
     start_with,
 };
 
 const TIMEOUT: Duration = Duration::from_secs(1);
 
-/// A bank account: deposits are casts, balance queries and withdrawals calls.
+/// A bank account: deposits are casts, balance queries and withdrawals
+/// calls, each answered through its own typed port.
 #[derive(Debug)]
 struct Account {
     balance: u64,
 }
 
 #[derive(Debug)]
-enum Request {
-    Balance,
-    Withdraw(u64),
+enum Msg {
+    Deposit(u64),
+    Balance(Reply<u64>),
+    /// Answers with the balance left.
+    Withdraw(u64, Reply<u64>),
     /// A bug on purpose: this handler panics.
-    Audit,
+    Audit(Reply<u64>),
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -34,43 +37,34 @@ enum AccountError {
 
 impl Actor for Account {
     type Args = u64;
-    type Cast = u64;
-    type Call = Request;
-    type Reply = u64;
+    type Msg = Msg;
     type Error = AccountError;
 
     async fn init(opening: u64, _ctx: &mut Context<Self>) -> Result<Self, AccountError> {
         Ok(Account { balance: opening })
     }
 
-    async fn handle_cast(
-        &mut self,
-        deposit: u64,
-        _ctx: &mut Context<Self>,
-    ) -> Result<(), AccountError> {
-        // A bug on purpose: zero deposits were never meant to reach the ledger.
-        assert!(deposit > 0, "a zero deposit reached the ledger");
-        self.balance += deposit;
-        Ok(())
-    }
-
-    async fn handle_call(
-        &mut self,
-        request: Request,
-        _ctx: &mut Context<Self>,
-    ) -> Result<u64, AccountError> {
-        match request {
-            Request::Balance => Ok(self.balance),
-            Request::Withdraw(wanted) if wanted > self.balance => Err(AccountError::Overdrawn {
-                wanted,
-                balance: self.balance,
-            }),
-            Request::Withdraw(amount) => {
-                self.balance -= amount;
-                Ok(self.balance)
+    async fn handle(&mut self, msg: Msg, _ctx: &mut Context<Self>) -> Result<(), AccountError> {
+        match msg {
+            Msg::Deposit(deposit) => {
+                // A bug on purpose: zero deposits were never meant to reach the ledger.
+                assert!(deposit > 0, "a zero deposit reached the ledger");
+                self.balance += deposit;
             }
-            Request::Audit => panic!("audit found a negative zero"),
+            Msg::Balance(reply) => reply.send(self.balance).unwrap_or_default(),
+            Msg::Withdraw(wanted, _) if wanted > self.balance => {
+                return Err(AccountError::Overdrawn {
+                    wanted,
+                    balance: self.balance,
+                });
+            }
+            Msg::Withdraw(amount, reply) => {
+                self.balance -= amount;
+                reply.send(self.balance).unwrap_or_default();
+            }
+            Msg::Audit(_reply) => panic!("audit found a negative zero"),
         }
+        Ok(())
     }
 
     async fn terminate(&mut self, reason: &ExitReason, ctx: &mut Context<Self>) {
@@ -95,7 +89,10 @@ impl Letters {
 
 impl DeadLetterSink for Letters {
     fn dead_letter(&self, letter: DeadLetter) {
-        let deposit = letter.message.downcast_ref::<u64>().copied();
+        let deposit = match letter.message.downcast_ref::<Msg>() {
+            Some(Msg::Deposit(deposit)) => Some(*deposit),
+            _ => None,
+        };
         let line = format!(
             "{:?} for {} ({}): {deposit:?}",
             letter.kind, letter.recipient, letter.reason
@@ -107,25 +104,22 @@ impl DeadLetterSink for Letters {
 pub(crate) async fn run() -> Result<(), Box<dyn std::error::Error>> {
     println!("== Processes: calls that always time out, crashes that explain themselves");
     let (account, handle) = start::<Account>(100).await?;
-    account.cast(50).await?;
-    let balance = account.call(Request::Balance, TIMEOUT).await?;
+    account.cast(Msg::Deposit(50)).await?;
+    let balance = account.call(Msg::Balance, TIMEOUT).await?;
     println!(
         "  {} opened with 100, deposited 50: balance {balance}",
         account.pid()
     );
 
     // A handler error ends the actor after terminate; the caller gets the reason.
-    match account.call(Request::Withdraw(1_000), TIMEOUT).await {
+    match account.call(|r| Msg::Withdraw(1_000, r), TIMEOUT).await {
         Err(CallError::Exited(reason)) => println!("  overdrawing ended the account: {reason}"),
         other => println!("  unexpected: {other:?}"),
     }
     println!("  its handle saw the exit: {}", handle.wait(TIMEOUT).await?);
 
     // A call to a process that is gone fails at once, with the request given back.
-    match account
-        .call(Request::Balance, Duration::from_secs(3_600))
-        .await
-    {
+    match account.call(Msg::Balance, Duration::from_secs(3_600)).await {
         Err(error @ CallError::NoProcess(_)) => {
             println!("  calling it again: {error} (at once, not after an hour)")
         }
@@ -134,7 +128,7 @@ pub(crate) async fn run() -> Result<(), Box<dyn std::error::Error>> {
 
     // A panic inside a handler is caught at the actor's boundary.
     let (account, _handle) = start::<Account>(10).await?;
-    match account.call(Request::Audit, TIMEOUT).await {
+    match account.call(Msg::Audit, TIMEOUT).await {
         Err(CallError::Exited(reason)) => {
             println!("  a panicking handler: the caller gets `{reason}`")
         }
@@ -148,7 +142,7 @@ pub(crate) async fn run() -> Result<(), Box<dyn std::error::Error>> {
     // On the tour's single-threaded runtime these four casts are queued
     // before the account runs; the first one crashes it.
     for deposit in [0, 1, 2, 3] {
-        account.cast(deposit).await?;
+        account.cast(Msg::Deposit(deposit)).await?;
     }
     println!(
         "  a crash with three deposits queued behind it: {}",

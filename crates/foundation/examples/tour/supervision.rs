@@ -6,7 +6,7 @@
 use std::time::Duration;
 
 use foundation::{
-    mailbox::{Actor, Context, ExitReason},
+    mailbox::{Actor, Context, ExitReason, Reply},
     supervisor::{
         ChildRef, ChildSpec, Ended, Intensity, Root, Strategy, SupervisorError, SupervisorRef,
         SupervisorSpec, reached_intensity,
@@ -23,15 +23,13 @@ struct Worker {
 
 #[derive(Debug)]
 enum Request {
-    Ping,
-    Crash,
+    Ping(Reply<()>),
+    Crash(Reply<()>),
 }
 
 impl Actor for Worker {
     type Args = &'static str;
-    type Cast = ();
-    type Call = Request;
-    type Reply = ();
+    type Msg = Request;
     type Error = std::convert::Infallible;
 
     async fn init(name: &'static str, _: &mut Context<Self>) -> Result<Self, Self::Error> {
@@ -39,19 +37,12 @@ impl Actor for Worker {
         Ok(Worker { name })
     }
 
-    async fn handle_cast(&mut self, (): (), _: &mut Context<Self>) -> Result<(), Self::Error> {
-        Ok(())
-    }
-
-    async fn handle_call(
-        &mut self,
-        request: Request,
-        _: &mut Context<Self>,
-    ) -> Result<(), Self::Error> {
+    async fn handle(&mut self, request: Request, _: &mut Context<Self>) -> Result<(), Self::Error> {
         match request {
-            Request::Ping => Ok(()),
-            Request::Crash => panic!("{} crashed", self.name),
+            Request::Ping(reply) => reply.send(()).unwrap_or_default(),
+            Request::Crash(_reply) => panic!("{} crashed", self.name),
         }
+        Ok(())
     }
 
     async fn terminate(&mut self, reason: &ExitReason, _: &mut Context<Self>) {
