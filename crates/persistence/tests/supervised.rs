@@ -4,8 +4,7 @@ use std::{sync::Arc, time::Duration};
 
 use foundation_mailbox::{Context, Reply};
 use foundation_persistence::{
-    MemoryStore, Persistence, Persistent, PersistentActor, PersistentArgs, PersistentRef,
-    SavePolicy,
+    MemoryStore, Persistence, Persistent, PersistentActor, PersistentRef, SavePolicy,
 };
 use foundation_supervisor::{ChildSpec, Strategy, Supervisor, SupervisorRef, SupervisorSpec};
 use serde::{Deserialize, Serialize};
@@ -94,11 +93,11 @@ async fn a_panicking_persistent_actor_is_restarted_with_its_saved_state() {
     ] {
         let store = MemoryStore::new();
         let persistence = Persistence::new(store.clone(), Arc::<str>::from("tally")).policy(policy);
-        let spec =
-            SupervisorSpec::new(Strategy::OneForOne).child(ChildSpec::actor::<Persistent<Tally>>(
-                "tally",
-                PersistentArgs::new((), persistence),
-            ));
+        let spec = SupervisorSpec::new(Strategy::OneForOne).child(ChildSpec::persistent::<Tally>(
+            "tally",
+            (),
+            persistence,
+        ));
         let tree = Supervisor::start(spec).await.unwrap();
 
         let tally = current(&tree).await;

@@ -90,6 +90,8 @@ mod flags;
 mod intensity;
 #[cfg(all(test, foundation_loom))]
 mod loom_models;
+#[cfg(feature = "persistence")]
+mod persistent;
 mod registry;
 mod retry;
 mod root;
