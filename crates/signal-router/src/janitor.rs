@@ -5,15 +5,36 @@
 //! (their watcher exited), and when its supervisor starts it again, `init`
 //! monitors every subscription anew. A subscriber that exited in between
 //! gets a DOWN at once (`NoProcess`) and is removed then.
+//!
+//! DOWNs reach it through its system lane, which holds at most its
+//! mailbox's capacity of them (`RouterOptions::mailbox_capacity`). A burst
+//! of exits beyond that has some DOWNs dead-lettered by the mailbox; the
+//! process notices from its mailbox's drop counter, while it still has
+//! DOWNs queued from the same burst, and sweeps the whole table for
+//! subscribers that have exited.
 
 use std::{convert::Infallible, fmt, sync::Arc};
 
-use foundation_mailbox::{Actor, Context, SystemMessage};
+use foundation_mailbox::{Actor, Context, DeadLetter, DeadLetterSink, SystemMessage};
 
 use crate::shared::Shared;
 
+/// The router process's dead-letter sink. What lands there is a DOWN its
+/// lane had no room for, which the process recovers from with a sweep; so
+/// it is noted at `debug`, not warned about once per subscriber.
+#[derive(Debug)]
+pub(crate) struct DroppedDowns;
+
+impl DeadLetterSink for DroppedDowns {
+    fn dead_letter(&self, letter: DeadLetter) {
+        tracing::debug!(target: "foundation::signal_router", kind = ?letter.kind, reason = %letter.reason, "the router process's mailbox dropped a message; a sweep will catch up");
+    }
+}
+
 pub(crate) struct Janitor<M> {
     shared: Arc<Shared<M>>,
+    /// The mailbox's drop count when last looked at.
+    dropped_seen: u64,
 }
 
 impl<M> fmt::Debug for Janitor<M> {
@@ -35,7 +56,10 @@ impl<M: Send + 'static> Actor for Janitor<M> {
         // The old monitors' watcher has exited, so they are already out of
         // the registry; dropping them here, outside the table's lock, ends them.
         drop(replaced);
-        Ok(Janitor { shared })
+        Ok(Janitor {
+            shared,
+            dropped_seen: ctx.myself().mailbox_stats().dropped,
+        })
     }
 
     async fn handle_cast(&mut self, (): (), _: &mut Context<Self>) -> Result<(), Self::Error> {
@@ -49,13 +73,20 @@ impl<M: Send + 'static> Actor for Janitor<M> {
     async fn handle_system(
         &mut self,
         message: SystemMessage,
-        _: &mut Context<Self>,
+        ctx: &mut Context<Self>,
     ) -> Result<(), Self::Error> {
-        if let SystemMessage::Down(down) = message
-            && let Some(removed) = self.shared.remove_by_monitor(down.reference)
-        {
+        let SystemMessage::Down(down) = message else {
+            return Ok(());
+        };
+        if let Some(removed) = self.shared.remove_by_monitor(down.reference) {
             tracing::debug!(target: "foundation::signal_router", subscriber = %down.pid, reason = %down.reason, "subscriber exited; subscription removed");
             drop(removed);
+        }
+        let dropped = ctx.myself().mailbox_stats().dropped;
+        if dropped > self.dropped_seen {
+            self.dropped_seen = dropped;
+            let removed = self.shared.sweep();
+            tracing::info!(target: "foundation::signal_router", removed = removed.len(), "the router process's mailbox dropped DOWNs in a burst of exits; swept the exited subscribers");
         }
         Ok(())
     }

@@ -104,7 +104,7 @@ mod trie;
 pub use crate::{
     error::{PatternError, SubscribeError, TopicError},
     route_sync::{Outcome, RouteReport, SubscriberOutcome},
-    router::{Routed, RouterOptions, RouterStats, SignalRouter},
+    router::{DEFAULT_ROUTER_CAPACITY, Routed, RouterOptions, RouterStats, SignalRouter},
     signal::Signal,
     subscription::{
         OverflowPolicy, SubscribeOptions, Subscription, SubscriptionId, SubscriptionInfo,

@@ -5,7 +5,7 @@ use std::{
     sync::{Arc, Weak, atomic::Ordering},
 };
 
-use foundation_mailbox::{Pid, Recipient};
+use foundation_mailbox::{ActorOptions, Pid, Recipient};
 use foundation_monitor_manager::MonitorManager;
 use foundation_supervisor::ChildSpec;
 
@@ -13,6 +13,7 @@ use crate::{
     Pattern, Signal, SubscribeError, SubscribeOptions, Subscription, SubscriptionId,
     SubscriptionInfo,
     delivery::{self, Attempt, GroupAttempt, Target},
+    janitor::DroppedDowns,
     janitor::Janitor,
     shared::Shared,
     subscription::Unsubscribe,
@@ -31,7 +32,18 @@ use crate::{
 #[derive(Clone, Debug)]
 pub struct RouterOptions {
     monitors: MonitorManager,
+    mailbox_capacity: usize,
 }
+
+/// The router process's mailbox capacity unless set with
+/// [`RouterOptions::mailbox_capacity`]: how many DOWNs a burst of
+/// subscriber exits can queue before the process falls back to a sweep.
+///
+/// Not larger: dropping a monitor whose DOWN was delivered flushes the
+/// watcher's system lane, which costs the lane's length, so a long queue of
+/// DOWNs makes each removal dearer; past this many, one sweep of the table
+/// is cheaper.
+pub const DEFAULT_ROUTER_CAPACITY: usize = foundation_mailbox::DEFAULT_CAPACITY;
 
 impl Default for RouterOptions {
     fn default() -> Self {
@@ -44,7 +56,17 @@ impl RouterOptions {
     pub fn new() -> Self {
         Self {
             monitors: MonitorManager::global().clone(),
+            mailbox_capacity: DEFAULT_ROUTER_CAPACITY,
         }
+    }
+
+    /// The router process's mailbox capacity. Its DOWNs queue there; one
+    /// beyond it is dropped by the mailbox, and the process then sweeps the
+    /// table for exited subscribers instead, so none stays. An idle mailbox
+    /// reserves no storage, whatever its capacity.
+    pub fn mailbox_capacity(mut self, capacity: usize) -> Self {
+        self.mailbox_capacity = capacity;
+        self
     }
 
     /// The registry the router's monitors of its subscribers live in (tag
@@ -157,12 +179,14 @@ pub struct RouterStats {
 /// ```
 pub struct SignalRouter<M> {
     pub(crate) shared: Arc<Shared<M>>,
+    mailbox_capacity: usize,
 }
 
 impl<M> Clone for SignalRouter<M> {
     fn clone(&self) -> Self {
         Self {
             shared: Arc::clone(&self.shared),
+            mailbox_capacity: self.mailbox_capacity,
         }
     }
 }
@@ -191,6 +215,7 @@ impl<M: Send + 'static> SignalRouter<M> {
     pub fn with_options(options: RouterOptions) -> Self {
         Self {
             shared: Arc::new(Shared::new(options.monitors)),
+            mailbox_capacity: options.mailbox_capacity,
         }
     }
 
@@ -199,7 +224,10 @@ impl<M: Send + 'static> SignalRouter<M> {
     /// subscribers and removes those that exit; each time it starts it
     /// monitors every live subscription again, so a restart loses none.
     pub fn child_spec(&self, id: impl Into<Arc<str>>) -> ChildSpec {
-        ChildSpec::actor::<Janitor<M>>(id, Arc::clone(&self.shared))
+        let options = ActorOptions::new()
+            .capacity(self.mailbox_capacity)
+            .dead_letters(Arc::new(DroppedDowns));
+        ChildSpec::actor_with::<Janitor<M>>(id, Arc::clone(&self.shared), options)
     }
 
     /// Subscribes `recipient` to `pattern` (see [`Pattern`]) with the

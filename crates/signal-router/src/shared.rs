@@ -174,6 +174,28 @@ impl<M: Send + 'static> Shared<M> {
         Some(table.take_out(entry))
     }
 
+    /// Removes every subscription whose subscriber has exited: the router
+    /// process's catch-up when its mailbox dropped a DOWN.
+    pub(crate) fn sweep(&self) -> Vec<Removed<M>> {
+        let mut table = self.write();
+        let dead: Vec<SubscriptionId> = table
+            .entries
+            .values()
+            .filter(|entry| !entry.sub.recipient.is_alive())
+            .map(|entry| entry.sub.id)
+            .collect();
+        let mut removed = Vec::with_capacity(dead.len());
+        for id in dead {
+            if let Some(entry) = table.entries.remove(&id) {
+                removed.push(table.take_out(entry));
+            }
+        }
+        self.totals
+            .removed_dead
+            .fetch_add(removed.len() as u64, Ordering::Relaxed);
+        removed
+    }
+
     /// Makes `janitor` the router process: every subscription gets a fresh
     /// monitor watched by it. The old monitors (their watcher has exited, so
     /// they are already out of the registry) are returned to drop outside
