@@ -11,8 +11,8 @@ use std::{
 use foundation::{
     mailbox::{Actor, ActorOptions, ActorRef, Context, DeadLetter, DeadLetterSink, start_with},
     monitor_manager::MonitorManager,
-    signal_router::{Outcome, RouterOptions, Signal, SignalRouter, SubscribeOptions},
-    supervisor::{Strategy, Supervisor, SupervisorSpec},
+    signal_router::{Outcome, RouterOptions, Signal, SignalRouter, SubscribeOptions, Subscription},
+    supervisor::{Strategy, Supervisor, SupervisorRef, SupervisorSpec},
 };
 
 const TIMEOUT: Duration = Duration::from_secs(5);
@@ -104,61 +104,9 @@ pub(crate) async fn run() -> Result<(), Box<dyn std::error::Error>> {
     let _audit = router.subscribe(">", audit.recipient())?;
     println!("  dashboard on `sensors.>`, kitchen on `sensors.kitchen.*`, audit on `>`");
 
-    let count = router
-        .route_sync(reading("sensors.kitchen.temperature", 21.5)?, TIMEOUT)
-        .await;
-    println!("  route_sync(sensors.kitchen.temperature) -> delivered to {count}");
-    let count = router
-        .route_sync(reading("sensors.hall.humidity", 40.0)?, TIMEOUT)
-        .await;
-    println!("  route_sync(sensors.hall.humidity) -> delivered to {count}");
-    let count = router
-        .route_sync(reading("$sys.router.audit", 1.0)?, TIMEOUT)
-        .await;
-    println!(
-        "  route_sync($sys.router.audit) -> delivered to {count} (wildcards never match `$` topics)"
-    );
-    match router.subscribe("sensors.>.temperature", audit.recipient()) {
-        Err(error) => println!("  subscribe(\"sensors.>.temperature\") refused: {error}"),
-        Ok(_) => return Err("a `>` in the middle was accepted".into()),
-    }
-
-    // A queue group: each order goes to one of the two billing workers.
-    let billing_a = listener(ActorOptions::new()).await?;
-    let billing_b = listener(ActorOptions::new()).await?;
-    let billing = SubscribeOptions::new().queue("billing");
-    let _billing_a = router.subscribe_with("orders.>", billing_a.recipient(), billing.clone())?;
-    let _billing_b = router.subscribe_with("orders.>", billing_b.recipient(), billing)?;
-    for order in 0..4 {
-        router
-            .route_sync(reading(&format!("orders.eu.{order}"), 9.99)?, TIMEOUT)
-            .await;
-    }
-    println!(
-        "  4 orders to queue group `billing`: worker a handled {}, worker b {} (audit, on `>`, has seen {} signals)",
-        billing_a.call((), TIMEOUT).await?,
-        billing_b.call((), TIMEOUT).await?,
-        audit.call((), TIMEOUT).await?
-    );
-
-    // A slow subscriber: a mailbox of 2, and 5 signals routed before it runs.
-    let letters = Arc::new(CountLetters::default());
-    let slow = listener(
-        ActorOptions::new()
-            .capacity(2)
-            .dead_letters(letters.clone()),
-    )
-    .await?;
-    let slow_subscription = router.subscribe("ticks", slow.recipient())?;
-    let mut dropped = 0;
-    for tick in 0..5u8 {
-        dropped += router.route(reading("ticks", f32::from(tick))?).dropped;
-    }
-    println!(
-        "  5 ticks routed best effort to a mailbox of 2: {dropped} dropped for it (counted {}, dead-lettered {}), the publisher never waited",
-        slow_subscription.dropped(),
-        letters.0.load(Ordering::Relaxed)
-    );
+    wildcards(&router, &audit).await?;
+    let _billing = queue_group(&router, &audit).await?;
+    let _slow = slow_subscriber(&router).await?;
 
     // Per-subscriber outcomes, on request.
     let names = [
@@ -172,10 +120,8 @@ pub(crate) async fn run() -> Result<(), Box<dyn std::error::Error>> {
     let outcomes: Vec<String> = names
         .iter()
         .map(|(pid, name)| {
-            format!(
-                "{name}: {:?}",
-                report.outcome_for(*pid).unwrap_or(Outcome::NoProcess)
-            )
+            let outcome = report.outcome_for(*pid).unwrap_or(Outcome::NoProcess);
+            format!("{name}: {outcome:?}")
         })
         .collect();
     println!(
@@ -183,7 +129,94 @@ pub(crate) async fn run() -> Result<(), Box<dyn std::error::Error>> {
         outcomes.join(", ")
     );
 
-    // A subscriber that exits is removed through its monitor.
+    exits_and_restart(&router, &monitors, &tree, &kitchen).await?;
+    tree.shutdown(TIMEOUT).await?;
+    Ok(())
+}
+
+/// Delivery counts for topics the patterns do and do not match, and a
+/// pattern refused with its reason.
+async fn wildcards(
+    router: &SignalRouter<f32>,
+    audit: &ActorRef<Listener>,
+) -> Result<(), Box<dyn std::error::Error>> {
+    for (topic, value) in [
+        ("sensors.kitchen.temperature", 21.5),
+        ("sensors.hall.humidity", 40.0),
+    ] {
+        let count = router.route_sync(reading(topic, value)?, TIMEOUT).await;
+        println!("  route_sync({topic}) -> delivered to {count}");
+    }
+    let count = router
+        .route_sync(reading("$sys.router.audit", 1.0)?, TIMEOUT)
+        .await;
+    println!(
+        "  route_sync($sys.router.audit) -> delivered to {count} (wildcards never match `$` topics)"
+    );
+    match router.subscribe("sensors.>.temperature", audit.recipient()) {
+        Err(error) => println!("  subscribe(\"sensors.>.temperature\") refused: {error}"),
+        Ok(_) => return Err("a `>` in the middle was accepted".into()),
+    }
+    Ok(())
+}
+
+/// Each order goes to one of the two billing workers.
+async fn queue_group(
+    router: &SignalRouter<f32>,
+    audit: &ActorRef<Listener>,
+) -> Result<Vec<Subscription>, Box<dyn std::error::Error>> {
+    let billing_a = listener(ActorOptions::new()).await?;
+    let billing_b = listener(ActorOptions::new()).await?;
+    let billing = SubscribeOptions::new().queue("billing");
+    let subscriptions = vec![
+        router.subscribe_with("orders.>", billing_a.recipient(), billing.clone())?,
+        router.subscribe_with("orders.>", billing_b.recipient(), billing)?,
+    ];
+    for order in 0..4 {
+        let topic = format!("orders.eu.{order}");
+        router.route_sync(reading(&topic, 9.99)?, TIMEOUT).await;
+    }
+    println!(
+        "  4 orders to queue group `billing`: worker a handled {}, worker b {} (audit, on `>`, has seen {} signals)",
+        billing_a.call((), TIMEOUT).await?,
+        billing_b.call((), TIMEOUT).await?,
+        audit.call((), TIMEOUT).await?
+    );
+    Ok(subscriptions)
+}
+
+/// A mailbox of 2, and 5 signals routed before its actor runs.
+async fn slow_subscriber(
+    router: &SignalRouter<f32>,
+) -> Result<Subscription, Box<dyn std::error::Error>> {
+    let letters = Arc::new(CountLetters::default());
+    let slow = listener(
+        ActorOptions::new()
+            .capacity(2)
+            .dead_letters(letters.clone()),
+    )
+    .await?;
+    let subscription = router.subscribe("ticks", slow.recipient())?;
+    let mut dropped = 0;
+    for tick in 0..5u8 {
+        dropped += router.route(reading("ticks", f32::from(tick))?).dropped;
+    }
+    println!(
+        "  5 ticks routed best effort to a mailbox of 2: {dropped} dropped for it (counted {}, dead-lettered {}), the publisher never waited",
+        subscription.dropped(),
+        letters.0.load(Ordering::Relaxed)
+    );
+    Ok(subscription)
+}
+
+/// A subscriber that exits is removed through its monitor; the router
+/// process crashes and its subscriptions, which live outside it, stay.
+async fn exits_and_restart(
+    router: &SignalRouter<f32>,
+    monitors: &MonitorManager,
+    tree: &SupervisorRef,
+    kitchen: &ActorRef<Listener>,
+) -> Result<(), Box<dyn std::error::Error>> {
     let before = router.stats().subscriptions;
     kitchen.kill();
     until("the dead subscriber is removed", || {
@@ -196,7 +229,6 @@ pub(crate) async fn run() -> Result<(), Box<dyn std::error::Error>> {
         monitors.stats().active
     );
 
-    // The router process crashes; the subscriptions live outside it.
     let first = router.stats().janitor;
     if let Some(process) = tree.whereis("router") {
         process.kill();
@@ -215,7 +247,5 @@ pub(crate) async fn run() -> Result<(), Box<dyn std::error::Error>> {
         .route_sync(reading("sensors.hall.temperature", 19.0)?, TIMEOUT)
         .await;
     println!("  route_sync(sensors.hall.temperature) after the restart -> delivered to {count}");
-
-    tree.shutdown(TIMEOUT).await?;
     Ok(())
 }
