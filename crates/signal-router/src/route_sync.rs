@@ -46,6 +46,36 @@ pub struct SubscriberOutcome {
 
 /// What [`SignalRouter::route_sync_report`] did, subscriber by subscriber,
 /// in the order the router matched them.
+///
+/// ```
+/// use std::time::Duration;
+/// use foundation_mailbox::{Actor, Context, start};
+/// use foundation_signal_router::{Outcome, Signal, SignalRouter};
+/// # #[derive(Debug)] struct Log;
+/// # impl Actor for Log {
+/// #     type Args = (); type Cast = Signal<u8>; type Call = (); type Reply = ();
+/// #     type Error = std::convert::Infallible;
+/// #     async fn init(_: (), _: &mut Context<Self>) -> Result<Self, Self::Error> { Ok(Log) }
+/// #     async fn handle_cast(&mut self, _: Signal<u8>, _: &mut Context<Self>) -> Result<(), Self::Error> { Ok(()) }
+/// #     async fn handle_call(&mut self, _: (), _: &mut Context<Self>) -> Result<(), Self::Error> { Ok(()) }
+/// # }
+///
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() {
+/// let router: SignalRouter<u8> = SignalRouter::new();
+/// let (live, _live) = start::<Log>(()).await.unwrap();
+/// let (gone, _gone) = start::<Log>(()).await.unwrap();
+/// let _a = router.subscribe("alerts.>", live.recipient()).unwrap();
+/// let _b = router.subscribe("alerts.>", gone.recipient()).unwrap();
+/// gone.kill();
+///
+/// let signal = Signal::parse("alerts.disk.full", 1).unwrap();
+/// let report = router.route_sync_report(signal, Duration::from_secs(1)).await;
+/// assert_eq!(report.delivered(), 1);
+/// assert_eq!(report.outcome_for(live.pid()), Some(Outcome::Delivered));
+/// assert_eq!(report.outcome_for(gone.pid()), Some(Outcome::NoProcess));
+/// # }
+/// ```
 #[derive(Clone, PartialEq, Eq)]
 pub struct RouteReport {
     outcomes: Vec<SubscriberOutcome>,

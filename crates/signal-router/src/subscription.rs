@@ -123,6 +123,36 @@ pub(crate) trait Unsubscribe: Send + Sync {
 /// and dropping the guard does nothing more. To keep a subscription for
 /// exactly as long as its subscriber lives, [`detach`](Self::detach) it.
 /// Made by [`SignalRouter::subscribe`](crate::SignalRouter::subscribe).
+///
+/// ```
+/// use foundation_mailbox::{Actor, Context, start};
+/// use foundation_signal_router::{Signal, SignalRouter};
+/// # #[derive(Debug)] struct Log;
+/// # impl Actor for Log {
+/// #     type Args = (); type Cast = Signal<u8>; type Call = (); type Reply = ();
+/// #     type Error = std::convert::Infallible;
+/// #     async fn init(_: (), _: &mut Context<Self>) -> Result<Self, Self::Error> { Ok(Log) }
+/// #     async fn handle_cast(&mut self, _: Signal<u8>, _: &mut Context<Self>) -> Result<(), Self::Error> { Ok(()) }
+/// #     async fn handle_call(&mut self, _: (), _: &mut Context<Self>) -> Result<(), Self::Error> { Ok(()) }
+/// # }
+///
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() {
+/// let router: SignalRouter<u8> = SignalRouter::new();
+/// let (log, _handle) = start::<Log>(()).await.unwrap();
+/// let subscription = router.subscribe("jobs.*", log.recipient()).unwrap();
+/// assert_eq!(router.route(Signal::parse("jobs.done", 1).unwrap()).delivered, 1);
+/// assert_eq!((subscription.delivered(), subscription.dropped()), (1, 0));
+///
+/// drop(subscription);
+/// assert_eq!(router.route(Signal::parse("jobs.done", 2).unwrap()).matched, 0);
+///
+/// // Detached, it lasts until the subscriber exits or is unsubscribed by id.
+/// let id = router.subscribe("jobs.*", log.recipient()).unwrap().detach();
+/// assert_eq!(router.stats().subscriptions, 1);
+/// assert!(router.unsubscribe(id));
+/// # }
+/// ```
 #[must_use = "dropping a subscription unsubscribes at once"]
 pub struct Subscription {
     pub(crate) id: SubscriptionId,
