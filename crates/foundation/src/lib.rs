@@ -11,6 +11,7 @@
 //! | [`supervisor`] | `foundation-supervisor` | supervision trees with OTP's semantics: supervisors, dynamic supervisors, task supervisors |
 //! | [`persistence`] | `foundation-persistence` | actors that keep their state across crashes: a versioned store with compare-and-set, explicit save policies |
 //! | [`dead_letter`] | `foundation-dead-letter` | where undeliverable messages land: a bounded queue to list, purge and redrive, durable when given a store |
+//! | [`signal_router`] | `foundation-signal-router` | wildcard pub/sub over a segment trie: RAII subscriptions cleaned by monitors, counted drops, delivery counts, queue groups |
 //!
 //! # Example
 //!
@@ -68,6 +69,9 @@ pub use foundation_persistence as persistence;
 #[cfg(feature = "rate-limiter")]
 #[doc(inline)]
 pub use foundation_rate_limiter as rate_limiter;
+#[cfg(feature = "signal-router")]
+#[doc(inline)]
+pub use foundation_signal_router as signal_router;
 #[cfg(feature = "supervisor")]
 #[doc(inline)]
 pub use foundation_supervisor as supervisor;

@@ -49,3 +49,12 @@ fn the_dead_letter_crate_is_reexported() {
     assert!(queue.is_empty());
     assert_eq!(queue.stats().appended, 0);
 }
+
+#[cfg(feature = "signal-router")]
+#[test]
+fn the_signal_router_crate_is_reexported() {
+    let pattern = foundation::signal_router::Pattern::new("orders.*.created").unwrap();
+    let topic = foundation::signal_router::Topic::new("orders.eu.created").unwrap();
+    assert!(pattern.matches(&topic));
+    assert_eq!(foundation::signal_router::DEFAULT_ROUTER_CAPACITY, 1024);
+}

@@ -9,7 +9,7 @@ use std::{
 };
 
 use crate::{
-    Actor, DeadLetterReason, Pid, SendError,
+    Actor, DeadLetterReason, Pid, ProcessRef, SendError,
     mailbox::{Refused, Reserved},
     process::{Envelope, Process},
     waiters::WaiterKey,
@@ -27,6 +27,8 @@ trait Accepts<M>: Send + Sync {
     ) -> Poll<Result<(), SendError<M>>>;
     fn try_send(&self, message: M) -> Result<(), SendError<M>>;
     fn cancel(&self, key: &mut WaiterKey);
+    fn process_ref(self: Arc<Self>) -> ProcessRef;
+    fn dead_letter(&self, message: M, reason: DeadLetterReason);
 }
 
 impl<A, M> Accepts<M> for Process<A>
@@ -71,6 +73,14 @@ where
 
     fn cancel(&self, key: &mut WaiterKey) {
         self.mailbox.cancel_push(key);
+    }
+
+    fn process_ref(self: Arc<Self>) -> ProcessRef {
+        ProcessRef(self)
+    }
+
+    fn dead_letter(&self, message: M, reason: DeadLetterReason) {
+        Process::dead_letter(self, Envelope::Cast(message.into()), reason);
     }
 }
 
@@ -204,6 +214,55 @@ impl<M: Send + 'static> Recipient<M> {
     /// Sends without waiting; a full mailbox gives the message back.
     pub fn try_send(&self, message: M) -> Result<(), SendError<M>> {
         self.target.try_send(message)
+    }
+
+    /// The recipient as a type-erased process, to monitor or link it.
+    pub fn process_ref(&self) -> ProcessRef {
+        Arc::clone(&self.target).process_ref()
+    }
+
+    /// Hands `message` to the recipient's dead-letter sink, as its mailbox
+    /// does with a message its overflow policy drops: for routers and
+    /// broadcasts that drop a message meant for this recipient on their own
+    /// policy (a full mailbox they would not wait for). The conversion into
+    /// the actor's message type runs on the caller's thread; the sink's own
+    /// panic is caught and logged, as for the mailbox's dead letters.
+    ///
+    /// ```
+    /// use std::sync::{Arc, Mutex};
+    /// use foundation_mailbox::{
+    ///     Actor, ActorOptions, Context, DeadLetter, DeadLetterReason, DeadLetterSink, start_with,
+    /// };
+    /// # #[derive(Debug)] struct Log;
+    /// # impl Actor for Log {
+    /// #     type Args = (); type Cast = String; type Call = (); type Reply = ();
+    /// #     type Error = std::convert::Infallible;
+    /// #     async fn init(_: (), _: &mut Context<Self>) -> Result<Self, Self::Error> { Ok(Log) }
+    /// #     async fn handle_cast(&mut self, _: String, _: &mut Context<Self>) -> Result<(), Self::Error> { Ok(()) }
+    /// #     async fn handle_call(&mut self, _: (), _: &mut Context<Self>) -> Result<(), Self::Error> { Ok(()) }
+    /// # }
+    /// #[derive(Debug, Default)]
+    /// struct Keep(Mutex<Vec<DeadLetter>>);
+    /// impl DeadLetterSink for Keep {
+    ///     fn dead_letter(&self, letter: DeadLetter) {
+    ///         self.0.lock().unwrap().push(letter);
+    ///     }
+    /// }
+    ///
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() {
+    /// let kept = Arc::new(Keep::default());
+    /// let options = ActorOptions::new().dead_letters(kept.clone());
+    /// let (log, _handle) = start_with::<Log>((), options).await.unwrap();
+    /// let recipient = log.recipient::<&'static str>();
+    /// recipient.dead_letter("dropped by a router", DeadLetterReason::Overflow);
+    /// let letters = kept.0.lock().unwrap();
+    /// assert_eq!(letters[0].recipient, recipient.pid());
+    /// assert_eq!(letters[0].message.downcast_ref::<String>().unwrap(), "dropped by a router");
+    /// # }
+    /// ```
+    pub fn dead_letter(&self, message: M, reason: DeadLetterReason) {
+        self.target.dead_letter(message, reason);
     }
 }
 

@@ -8,6 +8,7 @@ mod names_timers;
 mod persistence;
 mod process;
 mod rate_limiter;
+mod signal_router;
 mod supervision;
 
 // One thread keeps the tour's output in the same order on every run.
@@ -37,5 +38,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     persistence::run().await?;
     println!();
     dead_letter::run().await?;
+    println!();
+    signal_router::run().await?;
     Ok(())
 }

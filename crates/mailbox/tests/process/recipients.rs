@@ -89,3 +89,18 @@ async fn a_capacity_beyond_u32_is_refused_at_start() {
         Err(foundation_mailbox::StartError::InvalidOptions(_))
     ));
 }
+
+/// A recipient reaches its process for monitors and links: the same pid,
+/// and the same exit.
+#[tokio::test]
+async fn a_recipient_gives_its_process_ref() {
+    let (tx, _rx) = mpsc::unbounded_channel();
+    let (log, _handle) = start_with::<Log>(tx, ActorOptions::new()).await.unwrap();
+    let recipient: Recipient<u32> = log.recipient();
+    let process = recipient.process_ref();
+    assert_eq!(process.pid(), log.pid());
+    assert!(process.is_alive());
+    log.kill();
+    assert!(!recipient.process_ref().is_alive());
+    assert!(!recipient.is_alive());
+}
