@@ -1,6 +1,7 @@
 //! [`ActorRef`]: how the rest of the program talks to an actor.
 
 use std::{
+    borrow::BorrowMut,
     fmt,
     future::Future,
     pin::Pin,
@@ -124,25 +125,25 @@ impl<A: Actor> ActorRef<A> {
     /// Cancel-safe: dropping the future before the request was queued
     /// withdraws it; after, the request stays queued and its reply is thrown
     /// away.
-    pub async fn call<M, R>(
-        &self,
+    pub fn call<'a, M, R>(
+        &'a self,
         request: impl FnOnce(Reply<R>) -> M,
         timeout: Duration,
-    ) -> Result<R, CallError<M>>
+    ) -> impl Future<Output = Result<R, CallError<M>>> + 'a
     where
-        M: Into<A::Msg>,
+        M: Into<A::Msg> + 'a,
         R: Send + 'static,
     {
-        let (port, mut answer) = Reply::pair();
-        self.call_with(request(port), &mut answer, timeout).await
+        let (port, answer) = Reply::pair();
+        self.call_with(request(port), answer, timeout)
     }
 
     /// [`call`](Self::call) for a request built beforehand around a port from
-    /// [`Reply::pair`], answered on `answer`. A request that could not be
-    /// delivered comes back in the error, so it can be sent elsewhere and
-    /// still be answered on the same receiver: a supervisor's child
-    /// reference does this to reach the next incarnation of a child that
-    /// died meanwhile.
+    /// [`Reply::pair`], answered on `answer` (the receiver, or a `&mut` to
+    /// it). A request that could not be delivered comes back in the error,
+    /// so it can be sent elsewhere and still be answered on the same
+    /// receiver: a supervisor's child reference does this to reach the next
+    /// incarnation of a child that died meanwhile.
     ///
     /// ```
     /// use std::time::Duration;
@@ -185,12 +186,13 @@ impl<A: Actor> ActorRef<A> {
     pub async fn call_with<M, R>(
         &self,
         request: M,
-        answer: &mut ReplyReceiver<R>,
+        mut answer: impl BorrowMut<ReplyReceiver<R>>,
         timeout: Duration,
     ) -> Result<R, CallError<M>>
     where
         M: Into<A::Msg>,
     {
+        let answer = answer.borrow_mut();
         let mut budget = Budget::new(timeout);
         let mut push = Push {
             process: &self.process,

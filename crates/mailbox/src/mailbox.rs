@@ -264,7 +264,7 @@ impl<T, S> Mailbox<T, S> {
     /// The push itself: the outcome, or (only with a context, for a full
     /// backpressure mailbox) the message back, its sender registered.
     #[allow(clippy::type_complexity)] // a push's whole outcome, named where it is used
-    #[inline]
+    #[inline(always)]
     fn offer<U>(
         &self,
         message: U,
@@ -360,10 +360,15 @@ impl<T, S> Mailbox<T, S> {
 
     /// Forgets a sender that stopped waiting. If it had been woken for room it
     /// will not use, the wakeup passes to the next waiting sender.
+    #[inline]
     pub(crate) fn cancel_push(&self, key: &mut WaiterKey) {
-        if !key.is_registered() {
-            return;
+        if key.is_registered() {
+            self.cancel_registered_push(key);
         }
+    }
+
+    #[cold]
+    fn cancel_registered_push(&self, key: &mut WaiterKey) {
         let mut state = lock(&self.state);
         let was_woken = !state.senders.remove(key);
         let next = if was_woken && state.has_room(self.capacity()) {

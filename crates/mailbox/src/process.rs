@@ -170,6 +170,7 @@ impl<A: Actor> Process<A> {
 
     /// Deals with what a push produced: messages an overflow policy pushed
     /// out, and an activation to run.
+    #[inline]
     pub(crate) fn settle(
         &self,
         pushed: Pushed<Envelope<A>>,

@@ -235,11 +235,10 @@ impl<M: Send + 'static> Recipient<M> {
     /// };
     /// # #[derive(Debug)] struct Log;
     /// # impl Actor for Log {
-    /// #     type Args = (); type Cast = String; type Call = (); type Reply = ();
+    /// #     type Args = (); type Msg = String;
     /// #     type Error = std::convert::Infallible;
     /// #     async fn init(_: (), _: &mut Context<Self>) -> Result<Self, Self::Error> { Ok(Log) }
-    /// #     async fn handle_cast(&mut self, _: String, _: &mut Context<Self>) -> Result<(), Self::Error> { Ok(()) }
-    /// #     async fn handle_call(&mut self, _: (), _: &mut Context<Self>) -> Result<(), Self::Error> { Ok(()) }
+    /// #     async fn handle(&mut self, _: String, _: &mut Context<Self>) -> Result<(), Self::Error> { Ok(()) }
     /// # }
     /// #[derive(Debug, Default)]
     /// struct Keep(Mutex<Vec<DeadLetter>>);

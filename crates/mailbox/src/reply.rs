@@ -14,9 +14,9 @@
 //!   [`CallError::Dropped`](crate::CallError::Dropped).
 //!
 //! A handler's verdict is known only when it returns, so a port dropped
-//! inside a handler is held back until then (in a thread-local list the
-//! handler's wrapper drains after every poll, so a handler that moves between
-//! threads keeps its own ports).
+//! while an activation runs is held back until then, in a thread-local list
+//! the activation takes with it between polls (its task may move to another
+//! worker thread), and settled after each handler returns.
 
 use std::{
     cell::{Cell, RefCell},
@@ -78,6 +78,9 @@ std::thread_local! {
     static CAUSE: Cell<Option<DropCause>> = const { Cell::new(None) };
     /// Set while a handler is being polled on this thread.
     static IN_HANDLER: Cell<bool> = const { Cell::new(false) };
+    /// Whether `HELD` may hold anything: the one read a handler's poll
+    /// makes when nothing was dropped.
+    static HELD_ANY: Cell<bool> = const { Cell::new(false) };
     /// Ports dropped during the current handler poll, awaiting its verdict.
     static HELD: RefCell<Vec<Box<dyn Settle>>> = const { RefCell::new(Vec::new()) };
 }
@@ -88,6 +91,7 @@ std::thread_local! {
 loom::thread_local! {
     static CAUSE: Cell<Option<DropCause>> = Cell::new(None);
     static IN_HANDLER: Cell<bool> = Cell::new(false);
+    static HELD_ANY: Cell<bool> = Cell::new(false);
     static HELD: RefCell<Vec<Box<dyn Settle>>> = RefCell::new(Vec::new());
 }
 
@@ -213,7 +217,10 @@ impl<R: Send + 'static> Reply<R> {
     /// waiting (it timed out or was dropped); that is not an error of the
     /// handler, so most handlers ignore it.
     pub fn send(mut self, value: R) -> Result<(), R> {
-        match self.sender.take() {
+        let sender = self.sender.take();
+        // Nothing is left for `Drop` to do.
+        std::mem::forget(self);
+        match sender {
             Some(sender) => match sender.send(Ok(value)) {
                 Ok(()) => Ok(()),
                 Err(Ok(value)) => Err(value),
@@ -251,6 +258,7 @@ impl<R: Send + 'static> Drop for Reply<R> {
         // "exiting" around everything it drops that is not a handler's).
         if IN_HANDLER.with(Cell::get) {
             HELD.with(|held| held.borrow_mut().push(Box::new(sender)));
+            HELD_ANY.with(|any| any.set(true));
             return;
         }
         match CAUSE.with(Cell::get) {
@@ -286,72 +294,118 @@ impl<R> Future for ReplyReceiver<R> {
     }
 }
 
-pin_project_lite::pin_project! {
-    /// A handler's future, polled with its dropped ports held back until it
-    /// returns. What it held is settled by [`settle`](Self::settle).
-    pub(crate) struct Handling<F> {
-        #[pin]
-        handler: F,
-        held: Vec<Box<dyn Settle>>,
-    }
+/// What an activation keeps of the thread-local list between its polls:
+/// the ports its handlers dropped, waiting for a verdict, while its task
+/// waits (and may move to another worker thread).
+#[derive(Default)]
+pub(crate) struct Carried(Vec<Box<dyn Settle>>);
 
-    impl<F> PinnedDrop for Handling<F> {
-        // A handler dropped before it returned (a kill) or unwinding (a
-        // panic): the actor is exiting, so its held ports just go.
-        fn drop(this: Pin<&mut Self>) {
-            let held = std::mem::take(this.project().held);
-            dropping_with(DropCause::Exiting, || drop(held));
-        }
-    }
-}
-
-impl<F> Handling<F> {
-    pub(crate) fn new(handler: F) -> Self {
-        Self {
-            handler,
-            held: Vec::new(),
-        }
-    }
-}
-
-impl<F: Future> Future for Handling<F> {
-    type Output = (F::Output, Held);
-
-    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
-        let this = self.project();
-        let previous = IN_HANDLER.with(|h| h.replace(true));
-        let polled = {
-            let _restore = Restore(|| {
-                IN_HANDLER.with(|h| h.set(previous));
-                HELD.with(|held| {
-                    let mut held = held.borrow_mut();
-                    if !held.is_empty() {
-                        this.held.append(&mut held);
-                    }
-                });
-            });
-            this.handler.poll(cx)
-        };
-        polled.map(|output| (output, Held(std::mem::take(this.held))))
-    }
-}
-
-/// Ports a handler dropped unanswered, waiting for its verdict.
-#[must_use = "held ports must be settled"]
-pub(crate) struct Held(Vec<Box<dyn Settle>>);
-
-impl Held {
-    /// `goes_on`: the handler returned `Ok` and did not stop the actor, so
-    /// each caller is told there will be no reply. Otherwise the actor is
-    /// exiting and each caller gets its exit reason.
-    pub(crate) fn settle(self, goes_on: bool) {
+impl Carried {
+    /// Settles what is carried, as [`settle_held`] does for the thread's list.
+    #[inline]
+    pub(crate) fn settle(&mut self, goes_on: bool) {
         if self.0.is_empty() {
             return;
         }
+        let carried = std::mem::take(&mut self.0);
         if goes_on {
-            self.0.into_iter().for_each(Settle::no_reply);
-        } else {
-            dropping_with(DropCause::Exiting, || drop(self.0));
+            carried.into_iter().for_each(Settle::no_reply);
         }
     }
+
+    /// Enters an activation's poll on this thread: from here until the
+    /// scope ends, an unanswered port dropped on this thread is held for a
+    /// handler's verdict (see [`settle_held`]), and what this activation held
+    /// before is back in the thread's list. Whatever the scope still holds
+    /// when it ends goes back here; dropped with the activation, it tells
+    /// each caller that the actor is exiting.
+    #[inline(always)]
+    pub(crate) fn enter(&mut self) -> ActivationScope<'_> {
+        // Ports of an enclosing activation on this thread (a runtime run
+        // inside a handler) are set aside, so this one settles only its own.
+        let outer = match HELD_ANY.with(Cell::get) {
+            false => None,
+            true => Some(take_held()),
+        };
+        if !self.0.is_empty() {
+            self.restore();
+        }
+        ActivationScope {
+            was_in_handler: IN_HANDLER.with(|h| h.replace(true)),
+            outer,
+            carried: self,
+        }
+    }
+}
+
+/// Empties the thread's list.
+#[cold]
+fn take_held() -> Vec<Box<dyn Settle>> {
+    HELD_ANY.with(|any| any.set(false));
+    HELD.with(|held| std::mem::take(&mut *held.borrow_mut()))
+}
+
+impl Carried {
+    /// Puts what this activation held back into the thread's list.
+    #[cold]
+    fn restore(&mut self) {
+        HELD.with(|held| held.borrow_mut().append(&mut self.0));
+        HELD_ANY.with(|any| any.set(true));
+    }
+}
+
+/// One poll of an activation; see [`Carried::enter`]. Ends on return and on
+/// unwinding.
+pub(crate) struct ActivationScope<'a> {
+    was_in_handler: bool,
+    outer: Option<Vec<Box<dyn Settle>>>,
+    carried: &'a mut Carried,
+}
+
+impl Drop for ActivationScope<'_> {
+    #[inline(always)]
+    fn drop(&mut self) {
+        IN_HANDLER.with(|h| h.set(self.was_in_handler));
+        if HELD_ANY.with(Cell::get) || self.outer.is_some() {
+            self.leave();
+        }
+    }
+}
+
+impl ActivationScope<'_> {
+    /// Takes this activation's ports with it and gives the thread back
+    /// what an enclosing activation held.
+    #[cold]
+    fn leave(&mut self) {
+        HELD.with(|held| {
+            let mut held = held.borrow_mut();
+            self.carried.0.append(&mut held);
+            if let Some(mut outer) = self.outer.take() {
+                held.append(&mut outer);
+            }
+            HELD_ANY.with(|any| any.set(!held.is_empty()));
+        });
+    }
+}
+
+/// Settles the ports dropped since the last verdict in this activation,
+/// now that a handler has returned: `goes_on` (it returned `Ok` and did not
+/// stop the actor) tells each caller there will be no reply; otherwise the
+/// actor is exiting and each caller gets its exit reason.
+#[inline(always)]
+pub(crate) fn settle_held(goes_on: impl FnOnce() -> bool) {
+    if HELD_ANY.with(Cell::get) {
+        settle_held_now(goes_on());
+    }
+}
+
+#[cold]
+fn settle_held_now(goes_on: bool) {
+    let held = HELD.with(|held| std::mem::take(&mut *held.borrow_mut()));
+    HELD_ANY.with(|any| any.set(false));
+    if goes_on {
+        held.into_iter().for_each(Settle::no_reply);
+    }
+    // Otherwise each sender goes unanswered: its caller waits for the exit
+    // reason.
 }

@@ -30,7 +30,7 @@ use crate::{
     StartError, TimeoutConfig,
     mailbox::{Activation, Batch, Hibernation, Received},
     process::{Dormant, Envelope, ExitGuard, Process, drop_caught},
-    reply::{DropCause, Handling, Held, dropping_with},
+    reply::{Carried, DropCause, dropping_with, settle_held},
     wait::{Budget, Elapsed, YieldOnce},
 };
 
@@ -230,6 +230,9 @@ pin_project! {
         #[pin]
         body: Option<F>,
         process: Arc<Process<A>>,
+        // Reply ports its handlers dropped, between polls; dropped with the
+        // activation, they tell their callers the actor is exiting.
+        carried: Carried,
     }
 
     impl<A: Actor, F> PinnedDrop for ActivationTask<A, F> {
@@ -266,6 +269,7 @@ impl<A: Actor> ActivationTask<A, ()> {
         ActivationTask {
             body: Some(message_loop::<A>(Arc::clone(&process), begin)),
             process,
+            carried: Carried::default(),
         }
     }
 }
@@ -278,15 +282,18 @@ impl<A: Actor, F: Future<Output = End>> Future for ActivationTask<A, F> {
         let Some(body) = this.body.as_mut().as_pin_mut() else {
             return Poll::Ready(());
         };
-        // Reply ports dropped here outside a handler (the state on an exit
-        // or while a panic unwinds) belong to an actor that is exiting.
-        let polled = dropping_with(DropCause::Exiting, || {
+        // Reply ports dropped during the poll wait for a handler's verdict.
+        let polled = {
+            let _scope = this.carried.enter();
             catch_unwind(AssertUnwindSafe(|| body.poll(cx)))
-        });
+        };
         let (reason, overrides_kill) = match polled {
             Ok(Poll::Pending) => return Poll::Pending,
             Ok(Poll::Ready(End::Dormant)) => {
                 this.body.set(None);
+                // Every handler had its verdict; anything the loop itself
+                // dropped since belongs to an actor that goes on.
+                this.carried.settle(true);
                 return Poll::Ready(());
             }
             Ok(Poll::Ready(End::Exit(reason))) => (reason, false),
@@ -297,7 +304,9 @@ impl<A: Actor, F: Future<Output = End>> Future for ActivationTask<A, F> {
             }
         };
         // The loop has ended (or unwound): nothing of the actor is left in it.
+        // Held ports go unanswered: their callers get the exit reason.
         dropping_with(DropCause::Exiting, || this.body.set(None));
+        this.carried.settle(false);
         this.process.finish(reason, overrides_kill);
         Poll::Ready(())
     }
@@ -371,18 +380,20 @@ async fn message_loop<A: Actor>(process: Arc<Process<A>>, begin: Begin<A>) -> En
         let outcome = match received {
             Received::User(envelope) => {
                 let message = envelope.into_message();
-                settled(Handling::new(actor.handle(message, &mut ctx)).await, &ctx)
+                let outcome = actor.handle(message, &mut ctx).await;
+                settled(outcome, &ctx)
             }
             Received::Stop(reason) => break terminate(&mut actor, reason, &mut ctx).await,
-            Received::System(message) => settled(
-                Handling::new(actor.handle_system(message, &mut ctx)).await,
-                &ctx,
-            ),
+            Received::System(message) => {
+                let outcome = actor.handle_system(message, &mut ctx).await;
+                settled(outcome, &ctx)
+            }
             // A tick whose timer was cancelled or replaced is dropped here,
             // before any handler sees it.
             Received::Timer(tick) => match ctx.timers.fire(tick, &process) {
                 Some(message) => {
-                    settled(Handling::new(actor.handle(message, &mut ctx)).await, &ctx)
+                    let outcome = actor.handle(message, &mut ctx).await;
+                    settled(outcome, &ctx)
                 }
                 None => {
                     tracing::trace!(target: "foundation::mailbox", pid = %process.pid, "tick of a cancelled timer dropped");
@@ -407,22 +418,21 @@ async fn message_loop<A: Actor>(process: Arc<Process<A>>, begin: Begin<A>) -> En
 
 /// Settles the reply ports a handler dropped, now that it has returned:
 /// "no reply" if the actor goes on, the exit reason to come if it does not.
-fn settled<A: Actor>(
-    (outcome, held): (Result<(), A::Error>, Held),
-    ctx: &Context<A>,
-) -> Result<(), A::Error> {
-    held.settle(outcome.is_ok() && !ctx.is_stopping());
+#[inline(always)]
+fn settled<A: Actor>(outcome: Result<(), A::Error>, ctx: &Context<A>) -> Result<(), A::Error> {
+    settle_held(|| outcome.is_ok() && !ctx.is_stopping());
     outcome
 }
 
-/// Runs `terminate` and returns the reason the actor exits with.
+/// Runs `terminate` and returns the reason the actor exits with. Ports it
+/// drops are held, and go unanswered with the state: their callers get the
+/// exit reason.
 async fn terminate<A: Actor>(
     actor: &mut A,
     reason: ExitReason,
     ctx: &mut Context<A>,
 ) -> ExitReason {
-    let ((), held) = Handling::new(actor.terminate(&reason, ctx)).await;
-    held.settle(false);
+    actor.terminate(&reason, ctx).await;
     reason
 }
 
