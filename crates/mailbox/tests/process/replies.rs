@@ -36,6 +36,9 @@ enum Msg {
     Waiting(Reply<usize>),
     /// Dropped unanswered; the handler returns `Ok`.
     Ignore(Reply<u32>),
+    /// Dropped unanswered; the handler then awaits (its task may move to
+    /// another worker) and returns `Ok`.
+    IgnoreThenYield(Reply<u32>),
     /// Dropped unanswered; the handler fails.
     Fail(Reply<u32>),
     /// Held while the handler panics.
@@ -76,6 +79,12 @@ impl Actor for Keeper {
                 reply.send(open).unwrap_or_default();
             }
             Msg::Ignore(reply) => drop(reply),
+            Msg::IgnoreThenYield(reply) => {
+                drop(reply);
+                for _ in 0..3 {
+                    tokio::task::yield_now().await;
+                }
+            }
             Msg::Fail(reply) => {
                 drop(reply);
                 // Something after the drop, so the drop is not the last act.
@@ -299,4 +308,19 @@ async fn a_failing_handler_is_never_reported_as_no_reply_across_threads() {
             "{outcome:?}"
         );
     }
+}
+
+/// A port dropped before the handler's task moved to another worker still
+/// waits for that handler's verdict, wherever it returns.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_port_dropped_before_the_handler_moves_threads_gets_that_handlers_verdict() {
+    let keeper = keeper().await;
+    for _ in 0..300 {
+        // A port lost between threads would leave the call to its timeout.
+        let outcome = keeper
+            .call(Msg::IgnoreThenYield, Duration::from_secs(10))
+            .await;
+        assert!(matches!(outcome, Err(CallError::NoReply)), "{outcome:?}");
+    }
+    assert!(keeper.is_alive());
 }
