@@ -12,6 +12,7 @@ use proc_macro2::Span;
 use self::syntax::*;
 use super::{Finding, config::Config, resolve::Aliases, rules};
 
+mod bindings;
 mod syntax;
 mod walk;
 
@@ -30,6 +31,10 @@ const SPAWN_BUILDERS: &[&[&str]] = &[
     &["std", "thread", "Builder", "new"],
     &["tokio", "task", "Builder", "new"],
     &["tokio", "runtime", "Handle", "current"],
+    &["tokio", "runtime", "Handle", "try_current"],
+    &["tokio", "runtime", "Runtime", "new"],
+    &["tokio", "runtime", "Builder", "new_multi_thread"],
+    &["tokio", "runtime", "Builder", "new_current_thread"],
 ];
 /// `std::fs` builders: constructing one does no I/O, their `.open(..)` / `.create(..)` does.
 const FS_BUILDERS: &[&[&str]] = &[
@@ -107,6 +112,9 @@ pub struct Auditor<'a> {
     oneshot_receivers: HashSet<String>,
     /// Names bound to the result of a `try_*` call in the current function.
     try_results: HashSet<String>,
+    /// Builders bound by `let` in the current function: name to the resolved
+    /// constructor at the root of its chain (`std::thread::Builder::new`).
+    builders: bindings::Builders,
     /// Method calls whose future is driven by an `.await`, `block_on` or a
     /// future combinator, found before the walk reaches them.
     awaited: Vec<*const syn::ExprMethodCall>,
@@ -147,6 +155,7 @@ impl<'a> Auditor<'a> {
             timeout_depth: 0,
             oneshot_receivers: HashSet::new(),
             try_results: HashSet::new(),
+            builders: bindings::Builders::default(),
             awaited: Vec::new(),
             findings: Vec::new(),
             exempt_in_tests: Vec::new(),
@@ -406,25 +415,6 @@ impl<'a> Auditor<'a> {
         }
     }
 
-    /// The resolved path of the call at the root of a method chain, `a::b()` in `a::b().c().d()`.
-    fn chain_root(&self, mut expr: &syn::Expr) -> Option<Vec<String>> {
-        loop {
-            match expr {
-                syn::Expr::MethodCall(call) => expr = &call.receiver,
-                syn::Expr::Call(call) => {
-                    let syn::Expr::Path(func) = &*call.func else {
-                        return None;
-                    };
-                    return self
-                        .aliases
-                        .resolve(&func.path)
-                        .map(|full| self.reexported(&full));
-                }
-                _ => return None,
-            }
-        }
-    }
-
     /// Reports `expr` when it is a send or a `catch_unwind` whose result `how` throws away.
     fn check_discarded(&mut self, expr: &syn::Expr, span: Span, how: &str) {
         let expr = strip_await(expr);
@@ -505,6 +495,7 @@ impl<'a> Auditor<'a> {
             self.in_main,
             std::mem::take(&mut self.oneshot_receivers),
             std::mem::take(&mut self.try_results),
+            std::mem::take(&mut self.builders),
         );
         self.in_test = self.in_test || is_test_fn(attrs);
         self.in_async = sig.asyncness.is_some();
@@ -517,6 +508,7 @@ impl<'a> Auditor<'a> {
             self.in_main,
             self.oneshot_receivers,
             self.try_results,
+            self.builders,
         ) = saved;
     }
 

@@ -124,6 +124,7 @@ impl<'ast> Visit<'ast> for Auditor<'_> {
             }
             self.note_oneshot(&local.pat, &init.expr);
             self.note_try_result(&local.pat, &init.expr);
+            self.note_binding(&local.pat, &init.expr);
         }
         syn::visit::visit_local(self, local);
     }

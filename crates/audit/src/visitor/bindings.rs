@@ -1,0 +1,116 @@
+//! Following `let` bindings within a function: a builder bound to a name, or returned by a closure, is still that builder.
+//!
+//! `std::thread::Builder::new().spawn(f)` is one chain the rules see at once,
+//! but code often names the builder first (`let builder =
+//! thread::Builder::new().name(..); builder.spawn(f)`) or makes it in a
+//! closure (`let make = || thread::Builder::new(); make().spawn(f)`). The
+//! walk records such bindings per function and [`Auditor::chain_root`] looks
+//! through them. Only bindings whose chain starts at a constructor a rule
+//! knows are kept, so the table stays small.
+
+use std::collections::HashMap;
+
+use super::{Auditor, FS_BUILDERS, SPAWN_BUILDERS, syntax::matches_any};
+
+/// Names bound in the current function to a builder chain, or to a closure returning one.
+#[derive(Debug, Default)]
+pub(super) struct Builders {
+    /// `let builder = thread::Builder::new()..;`: name to the resolved constructor.
+    values: HashMap<String, Vec<String>>,
+    /// `let make = || thread::Builder::new()..;`: name to the constructor its call returns.
+    closures: HashMap<String, Vec<String>>,
+}
+
+impl Builders {
+    fn is_empty(&self) -> bool {
+        self.values.is_empty() && self.closures.is_empty()
+    }
+}
+
+/// Whether a resolved constructor is one whose chain a rule follows.
+fn is_builder(root: &[String]) -> bool {
+    matches_any(root, SPAWN_BUILDERS) || matches_any(root, FS_BUILDERS)
+}
+
+/// The name a simple pattern binds: `b`, `mut b`, `b: Builder`.
+fn bound_name(pat: &syn::Pat) -> Option<String> {
+    match pat {
+        syn::Pat::Ident(binding) if binding.subpat.is_none() => Some(binding.ident.to_string()),
+        syn::Pat::Type(typed) => bound_name(&typed.pat),
+        _ => None,
+    }
+}
+
+/// The expression a closure body returns: the body itself, or a block's tail expression.
+fn returned(body: &syn::Expr) -> Option<&syn::Expr> {
+    match body {
+        syn::Expr::Block(block) => match block.block.stmts.last() {
+            Some(syn::Stmt::Expr(tail, None)) => returned(tail),
+            _ => None,
+        },
+        other => Some(other),
+    }
+}
+
+impl Auditor<'_> {
+    /// Remembers `name` from `let name = <builder chain>;` or `let name = || <builder chain>;`.
+    pub(super) fn note_binding(&mut self, pat: &syn::Pat, init: &syn::Expr) {
+        let Some(name) = bound_name(pat) else {
+            return;
+        };
+        let (root, closure) = match init {
+            syn::Expr::Closure(closure) => (
+                returned(&closure.body).and_then(|body| self.chain_root(body)),
+                true,
+            ),
+            other => (self.chain_root(other), false),
+        };
+        // A later `let` of the same name shadows the earlier one, builder or not.
+        self.builders.values.remove(&name);
+        self.builders.closures.remove(&name);
+        if let Some(root) = root.filter(|root| is_builder(root)) {
+            let table = if closure {
+                &mut self.builders.closures
+            } else {
+                &mut self.builders.values
+            };
+            table.insert(name, root);
+        }
+    }
+
+    /// The resolved path of the call at the root of a method chain, `a::b()`
+    /// in `a::b().c()?.d()`, seen through names bound to builder chains and
+    /// closures returning one.
+    pub(super) fn chain_root(&self, mut expr: &syn::Expr) -> Option<Vec<String>> {
+        loop {
+            match expr {
+                syn::Expr::MethodCall(call) => expr = &call.receiver,
+                syn::Expr::Try(inner) => expr = &inner.expr,
+                syn::Expr::Paren(inner) => expr = &inner.expr,
+                syn::Expr::Reference(inner) => expr = &inner.expr,
+                syn::Expr::Path(path) => {
+                    let ident = path.path.get_ident()?;
+                    if self.builders.is_empty() {
+                        return None;
+                    }
+                    return self.builders.values.get(&ident.to_string()).cloned();
+                }
+                syn::Expr::Call(call) => {
+                    let syn::Expr::Path(func) = &*call.func else {
+                        return None;
+                    };
+                    if let Some(ident) = func.path.get_ident() {
+                        if let Some(root) = self.builders.closures.get(&ident.to_string()) {
+                            return Some(root.clone());
+                        }
+                    }
+                    return self
+                        .aliases
+                        .resolve(&func.path)
+                        .map(|full| self.reexported(&full));
+                }
+                _ => return None,
+            }
+        }
+    }
+}
