@@ -13,6 +13,7 @@ use self::syntax::*;
 use super::{Finding, config::Config, resolve::Aliases, rules};
 
 mod bindings;
+mod macros;
 mod syntax;
 mod walk;
 

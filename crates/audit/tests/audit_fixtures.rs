@@ -308,3 +308,10 @@ fn audit_toml_adds_a_projects_own_wrappers() {
     assert_eq!(ids, [(5, "FND001"), (11, "FND006")], "{found:#?}");
     assert!(Config::parse("[reexports]\n\"my_runtime::\" = \"tokio::spawn\"\n").is_err());
 }
+
+#[test]
+fn macro_bodies() {
+    let found = check("macro-bodies", "cases.rs");
+    assert_eq!(found.len(), 13);
+    assert!(check("macro-bodies", "look_alikes.rs").is_empty());
+}

@@ -3,7 +3,7 @@
 use proc_macro2::Span;
 use syn::visit::Visit;
 
-use super::{Auditor, rules, syntax::*};
+use super::{Auditor, macros::Position, rules, syntax::*};
 
 impl<'ast> Visit<'ast> for Auditor<'_> {
     fn visit_item_fn(&mut self, item: &'ast syn::ItemFn) {
@@ -46,23 +46,17 @@ impl<'ast> Visit<'ast> for Auditor<'_> {
         syn::visit::visit_item_static(self, item);
     }
 
-    fn visit_macro(&mut self, mac: &'ast syn::Macro) {
-        let Some(last) = mac.path.segments.last() else {
-            return;
-        };
-        if last.ident == "thread_local" {
-            self.report(
-                rules::GLOBAL_MUTABLE_STATE,
-                last.ident.span(),
-                "global mutable state: `thread_local!`".to_owned(),
-            );
-        } else if last.ident == "lazy_static" && mentions_interior_mutability(mac.tokens.clone()) {
-            self.report(
-                rules::GLOBAL_MUTABLE_STATE,
-                last.ident.span(),
-                "global mutable state: `lazy_static!` holding interior mutability".to_owned(),
-            );
+    fn visit_item_macro(&mut self, item: &'ast syn::ItemMacro) {
+        // `macro_rules! name { .. }` defines a macro: its body is a template.
+        if item.ident.is_none() {
+            self.check_macro(&item.mac);
+            self.macro_body(&item.mac, Position::Item);
         }
+    }
+
+    fn visit_macro(&mut self, mac: &'ast syn::Macro) {
+        self.check_macro(mac);
+        self.macro_body(mac, Position::Expr);
     }
 
     fn visit_expr_async(&mut self, expr: &'ast syn::ExprAsync) {
@@ -216,6 +210,26 @@ impl<'ast> Visit<'ast> for Auditor<'_> {
 }
 
 impl Auditor<'_> {
+    /// FND002's macros: `thread_local!` and `lazy_static!` holding interior mutability.
+    fn check_macro(&mut self, mac: &syn::Macro) {
+        let Some(last) = mac.path.segments.last() else {
+            return;
+        };
+        if last.ident == "thread_local" {
+            self.report(
+                rules::GLOBAL_MUTABLE_STATE,
+                last.ident.span(),
+                "global mutable state: `thread_local!`".to_owned(),
+            );
+        } else if last.ident == "lazy_static" && mentions_interior_mutability(mac.tokens.clone()) {
+            self.report(
+                rules::GLOBAL_MUTABLE_STATE,
+                last.ident.span(),
+                "global mutable state: `lazy_static!` holding interior mutability".to_owned(),
+            );
+        }
+    }
+
     /// Remembers `rx` from `let (tx, rx) = oneshot::channel();`.
     fn note_oneshot(&mut self, pat: &syn::Pat, init: &syn::Expr) {
         let syn::Expr::Call(call) = init else { return };
