@@ -17,9 +17,18 @@ pub struct Aliases {
 impl Aliases {
     /// Collects every `use` in the file.
     pub fn collect(file: &syn::File) -> Aliases {
-        let mut collector = Collector::default();
+        let mut aliases = Aliases::default();
+        aliases.add(file);
+        aliases
+    }
+
+    /// Adds every `use` in one more piece of the file (a file parsed in pieces).
+    pub fn add(&mut self, file: &syn::File) {
+        let mut collector = Collector {
+            aliases: std::mem::take(self),
+        };
         collector.items(&file.items);
-        collector.aliases
+        *self = collector.aliases;
     }
 
     /// The canonical full path of `path`, or `None` when the path is rooted

@@ -119,6 +119,9 @@ pub struct Auditor<'a> {
     /// Method calls whose future is driven by an `.await`, `block_on` or a
     /// future combinator, found before the walk reaches them.
     awaited: Vec<*const syn::ExprMethodCall>,
+    /// Lines before the piece of the file being walked: a large file is
+    /// parsed in pieces, and a piece's spans count lines from its own start.
+    pub line_offset: usize,
     /// Findings so far.
     pub findings: Vec<Finding>,
     /// Findings in test code that the rule's `exempt_tests` hides, kept
@@ -158,6 +161,7 @@ impl<'a> Auditor<'a> {
             try_results: HashSet::new(),
             builders: bindings::Builders::default(),
             awaited: Vec::new(),
+            line_offset: 0,
             findings: Vec::new(),
             exempt_in_tests: Vec::new(),
         }
@@ -170,14 +174,11 @@ impl<'a> Auditor<'a> {
         }
         let exempt = self.in_test && settings.exempt_tests;
         let start = span.start();
-        let source_line = self
-            .lines
-            .get(start.line.wrapping_sub(1))
-            .copied()
-            .unwrap_or("");
+        let line = start.line + self.line_offset;
+        let source_line = self.lines.get(line.wrapping_sub(1)).copied().unwrap_or("");
         let finding = Finding {
             rule,
-            line: start.line,
+            line,
             column: start.column + 1,
             message,
             source_line: source_line.to_owned(),
@@ -470,8 +471,8 @@ impl<'a> Auditor<'a> {
     }
 
     fn check_length(&mut self, ident: &syn::Ident, block: &syn::Block) {
-        let first = ident.span().start().line;
-        let last = block.brace_token.span.close().end().line;
+        let first = ident.span().start().line + self.line_offset;
+        let last = block.brace_token.span.close().end().line + self.line_offset;
         let count = count_code(self.code, first, last);
         if count > self.config.fn_code_lines {
             let limit = self.config.fn_code_lines;

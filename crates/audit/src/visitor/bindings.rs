@@ -99,10 +99,10 @@ impl Auditor<'_> {
                     let syn::Expr::Path(func) = &*call.func else {
                         return None;
                     };
-                    if let Some(ident) = func.path.get_ident() {
-                        if let Some(root) = self.builders.closures.get(&ident.to_string()) {
-                            return Some(root.clone());
-                        }
+                    if let Some(ident) = func.path.get_ident()
+                        && let Some(root) = self.builders.closures.get(&ident.to_string())
+                    {
+                        return Some(root.clone());
                     }
                     return self
                         .aliases

@@ -215,13 +215,13 @@ impl Auditor<'_> {
 
     fn generic_body(&mut self, mac: &syn::Macro, position: Position, drives: bool) {
         let braced = matches!(mac.delimiter, syn::MacroDelimiter::Brace(_));
-        if position == Position::Item || braced {
-            if let Ok(items) = parse_items.parse2(mac.tokens.clone()) {
-                for item in &items {
-                    self.visit_item(item);
-                }
-                return;
+        if (position == Position::Item || braced)
+            && let Ok(items) = parse_items.parse2(mac.tokens.clone())
+        {
+            for item in &items {
+                self.visit_item(item);
             }
+            return;
         }
         if position == Position::Item {
             // `cfg_if! { if #[cfg(unix)] { items } else { items } }`: the items are in braces.
@@ -250,13 +250,12 @@ impl Auditor<'_> {
     /// Walks the items of every brace group at the top level of `tokens` that parses as items.
     fn braced_items(&mut self, tokens: TokenStream) {
         for token in tokens {
-            if let TokenTree::Group(group) = token {
-                if group.delimiter() == Delimiter::Brace {
-                    if let Ok(items) = parse_items.parse2(group.stream()) {
-                        for item in &items {
-                            self.visit_item(item);
-                        }
-                    }
+            if let TokenTree::Group(group) = token
+                && group.delimiter() == Delimiter::Brace
+                && let Ok(items) = parse_items.parse2(group.stream())
+            {
+                for item in &items {
+                    self.visit_item(item);
                 }
             }
         }
