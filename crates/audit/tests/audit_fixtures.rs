@@ -315,3 +315,21 @@ fn macro_bodies() {
     assert_eq!(found.len(), 13);
     assert!(check("macro-bodies", "look_alikes.rs").is_empty());
 }
+
+#[test]
+fn a_large_file_parsed_in_pieces_keeps_lines_and_later_use_items() {
+    use foundation_audit::parse::PIECE_BYTES;
+    let filler = "fn filler() {\n    let _x = 1;\n}\n";
+    let mut text = String::from("//! Large.\nfn first() {\n    go(async {});\n}\n");
+    text.push_str(&filler.repeat(PIECE_BYTES / filler.len()));
+    text.push_str("use tokio::spawn as go;\n");
+    text.push_str(&filler.repeat(PIECE_BYTES / filler.len()));
+    let last_line = text.lines().count() + 3;
+    text.push_str("#[cfg(test)]\nmod tests {\n    fn helper() { std::thread::sleep(d); }\n}\n");
+    assert!(text.len() > 2 * PIECE_BYTES);
+    let found: Vec<(usize, &str)> = findings_with(&text, &Config::default())
+        .into_iter()
+        .map(|(line, id, _)| (line, id))
+        .collect();
+    assert_eq!(found, [(1, "FND010"), (3, "FND001"), (last_line, "FND006")]);
+}
