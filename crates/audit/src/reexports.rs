@@ -16,6 +16,12 @@ pub const WELL_KNOWN: &[(&str, &str)] = &[
     ),
     ("actix::clock", "tokio::time"),
     ("actix::spawn", "tokio::task::spawn_local"),
+    ("actix::Arbiter", "actix_rt::Arbiter"),
+    ("actix::ArbiterHandle", "actix_rt::ArbiterHandle"),
+    ("actix::System", "actix_rt::System"),
+    // tokio_with_wasm is tokio's API for the browser; `alias` is its `tokio`.
+    ("tokio_with_wasm::alias", "tokio"),
+    ("tokio_with_wasm", "tokio"),
     // async-std's and smol's channels are async-channel's.
     ("async_std::channel", "async_channel"),
     ("smol::channel", "async_channel"),

@@ -27,21 +27,31 @@ const SPAWN_FNS: &[&[&str]] = &[
     &["async_std", "task", "spawn"],
     &["smol", "spawn"],
 ];
-/// Constructors whose `.spawn(..)` starts a detached task or thread.
-const SPAWN_BUILDERS: &[&[&str]] = &[
-    &["std", "thread", "Builder", "new"],
-    &["tokio", "task", "Builder", "new"],
-    &["tokio", "runtime", "Handle", "current"],
-    &["tokio", "runtime", "Handle", "try_current"],
-    &["tokio", "runtime", "Runtime", "new"],
-    &["tokio", "runtime", "Builder", "new_multi_thread"],
-    &["tokio", "runtime", "Builder", "new_current_thread"],
+/// Types whose `.spawn(..)` (or `spawn_local`, `spawn_blocking`, actix's
+/// `spawn_fn`) starts a detached task or thread: a chain rooted in one of
+/// their associated functions (`Handle::current()`, `Builder::new()`), or a
+/// name bound to one or typed as one.
+const SPAWNER_TYPES: &[&[&str]] = &[
+    &["std", "thread", "Builder"],
+    &["tokio", "task", "Builder"],
+    &["tokio", "runtime", "Handle"],
+    &["tokio", "runtime", "Runtime"],
+    &["tokio", "runtime", "Builder"],
+    &["async_std", "task", "Builder"],
+    &["actix_rt", "Arbiter"],
+    &["actix_rt", "ArbiterHandle"],
+    &["actix_rt", "System"],
+    &["actix_rt", "Runtime"],
 ];
+/// Methods of [`SPAWNER_TYPES`] that start a detached task or thread.
+const SPAWN_METHODS: &[&str] = &["spawn", "spawn_local", "spawn_blocking", "spawn_fn"];
 /// `std::fs` builders: constructing one does no I/O, their `.open(..)` / `.create(..)` does.
 const FS_BUILDERS: &[&[&str]] = &[
     &["std", "fs", "OpenOptions", "new"],
     &["std", "fs", "DirBuilder", "new"],
 ];
+/// The types of [`FS_BUILDERS`].
+const FS_BUILDER_TYPES: &[&[&str]] = &[&["std", "fs", "OpenOptions"], &["std", "fs", "DirBuilder"]];
 /// Functions that take futures and drive them: a `.recv()` handed to them is not a blocking receive.
 const FUTURE_DRIVERS: &[&str] = &[
     "block_on",
@@ -378,7 +388,7 @@ impl<'a> Auditor<'a> {
         // Builder chains: `std::fs::OpenOptions::new()..open(p)` in async code, and
         // `std::thread::Builder::new()..spawn(f)` anywhere.
         let opens = self.in_async && (method == "open" || method == "create") && arity == 1;
-        let spawns = method == "spawn" && arity == 1;
+        let spawns = arity == 1 && SPAWN_METHODS.iter().any(|name| method == name);
         let root = if opens || spawns {
             self.chain_root(&call.receiver)
         } else {
@@ -386,23 +396,23 @@ impl<'a> Auditor<'a> {
         };
         if let Some(root) = root
             .as_ref()
-            .filter(|root| opens && matches_any(root, FS_BUILDERS))
+            .filter(|root| opens && matches_any(root, FS_BUILDER_TYPES))
         {
             let shown = root.join("::");
             self.report(
                 rules::BLOCKING_IN_ASYNC,
                 span,
-                format!("blocking `{shown}(..).{method}(..)` inside async code"),
+                format!("blocking `.{method}(..)` on a `{shown}` inside async code"),
             );
         } else if let Some(root) = root
             .as_ref()
-            .filter(|root| spawns && matches_any(root, SPAWN_BUILDERS))
+            .filter(|root| spawns && matches_any(root, SPAWNER_TYPES))
         {
             let shown = root.join("::");
             self.report(
                 rules::UNSUPERVISED_SPAWN,
                 span,
-                format!("unsupervised spawn: `{shown}(..).spawn(..)`"),
+                format!("unsupervised spawn: `.{method}(..)` on a `{shown}`"),
             );
         }
         if method == "unwrap_or" && arity == 1 && is_unit(&call.args[0]) {
@@ -503,6 +513,7 @@ impl<'a> Auditor<'a> {
         self.in_async = sig.asyncness.is_some();
         self.in_main = sig.ident == "main";
         self.check_length(&sig.ident, block);
+        self.note_parameters(sig);
         visit(self);
         (
             self.in_test,

@@ -10,14 +10,14 @@
 
 use std::collections::HashMap;
 
-use super::{Auditor, FS_BUILDERS, SPAWN_BUILDERS, syntax::matches_any};
+use super::{Auditor, FS_BUILDER_TYPES, SPAWNER_TYPES, syntax::matches_any};
 
 /// Names bound in the current function to a builder chain, or to a closure returning one.
 #[derive(Debug, Default)]
 pub(super) struct Builders {
-    /// `let builder = thread::Builder::new()..;`: name to the resolved constructor.
+    /// `let builder = thread::Builder::new()..;` or `handle: &Handle`: name to the resolved type.
     values: HashMap<String, Vec<String>>,
-    /// `let make = || thread::Builder::new()..;`: name to the constructor its call returns.
+    /// `let make = || thread::Builder::new()..;`: name to the type its call returns.
     closures: HashMap<String, Vec<String>>,
 }
 
@@ -27,9 +27,19 @@ impl Builders {
     }
 }
 
-/// Whether a resolved constructor is one whose chain a rule follows.
+/// Whether a resolved type is one whose chains a rule follows.
 fn is_builder(root: &[String]) -> bool {
-    matches_any(root, SPAWN_BUILDERS) || matches_any(root, FS_BUILDERS)
+    matches_any(root, SPAWNER_TYPES) || matches_any(root, FS_BUILDER_TYPES)
+}
+
+/// `T` in `T`, `&T`, `&mut T`, `(T)`: the path of a parameter's type.
+fn type_path(ty: &syn::Type) -> Option<&syn::Path> {
+    match ty {
+        syn::Type::Path(path) if path.qself.is_none() => Some(&path.path),
+        syn::Type::Reference(reference) => type_path(&reference.elem),
+        syn::Type::Paren(inner) => type_path(&inner.elem),
+        _ => None,
+    }
 }
 
 /// The name a simple pattern binds: `b`, `mut b`, `b: Builder`.
@@ -78,9 +88,27 @@ impl Auditor<'_> {
         }
     }
 
-    /// The resolved path of the call at the root of a method chain, `a::b()`
-    /// in `a::b().c()?.d()`, seen through names bound to builder chains and
-    /// closures returning one.
+    /// Remembers parameters typed as a builder or spawner (`handle: &tokio::runtime::Handle`).
+    pub(super) fn note_parameters(&mut self, sig: &syn::Signature) {
+        for input in &sig.inputs {
+            let syn::FnArg::Typed(typed) = input else {
+                continue;
+            };
+            let Some(name) = bound_name(&typed.pat) else {
+                continue;
+            };
+            let resolved = type_path(&typed.ty)
+                .and_then(|path| self.aliases.resolve(path))
+                .map(|full| self.reexported(&full));
+            if let Some(ty) = resolved.filter(|ty| is_builder(ty)) {
+                self.builders.values.insert(name, ty);
+            }
+        }
+    }
+
+    /// The resolved type at the root of a method chain: `a::B` for `a::B::new()`
+    /// in `a::B::new().c()?.d()`, seen through names bound to builder chains,
+    /// parameters typed as one and closures returning one.
     pub(super) fn chain_root(&self, mut expr: &syn::Expr) -> Option<Vec<String>> {
         loop {
             match expr {
@@ -104,10 +132,10 @@ impl Auditor<'_> {
                     {
                         return Some(root.clone());
                     }
-                    return self
-                        .aliases
-                        .resolve(&func.path)
-                        .map(|full| self.reexported(&full));
+                    let mut full = self.reexported(&self.aliases.resolve(&func.path)?);
+                    // The type of an associated function: `a::B` for `a::B::new`.
+                    full.pop();
+                    return (full.len() >= 2).then_some(full);
                 }
                 _ => return None,
             }
