@@ -19,9 +19,17 @@ pub const WELL_KNOWN: &[(&str, &str)] = &[
     ("actix::Arbiter", "actix_rt::Arbiter"),
     ("actix::ArbiterHandle", "actix_rt::ArbiterHandle"),
     ("actix::System", "actix_rt::System"),
+    ("actix::prelude::Arbiter", "actix_rt::Arbiter"),
+    ("actix::prelude::ArbiterHandle", "actix_rt::ArbiterHandle"),
+    ("actix::prelude::System", "actix_rt::System"),
     // tokio_with_wasm is tokio's API for the browser; `alias` is its `tokio`.
     ("tokio_with_wasm::alias", "tokio"),
     ("tokio_with_wasm", "tokio"),
+    ("tokio_with_wasm::spawn_local", "tokio::task::spawn_local"),
+    (
+        "tokio_with_wasm::spawn_blocking",
+        "tokio::task::spawn_blocking",
+    ),
     // async-std's and smol's channels are async-channel's.
     ("async_std::channel", "async_channel"),
     ("smol::channel", "async_channel"),

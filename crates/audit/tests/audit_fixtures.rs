@@ -66,7 +66,7 @@ fn ids(found: &[(usize, String)]) -> Vec<&str> {
 #[test]
 fn unsupervised_spawn() {
     let found = check("unsupervised-spawn", "cases.rs");
-    assert_eq!(found.len(), 20);
+    assert_eq!(found.len(), 23);
     assert_eq!(found[0], (10, "FND001".to_owned()));
     assert!(check("unsupervised-spawn", "look_alikes.rs").is_empty());
 }

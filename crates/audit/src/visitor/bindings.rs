@@ -32,6 +32,51 @@ fn is_builder(root: &[String]) -> bool {
     matches_any(root, SPAWNER_TYPES) || matches_any(root, FS_BUILDER_TYPES)
 }
 
+/// The return type of a closure parameter's type: `R` of `impl Fn(..) -> R`,
+/// or of `F` where the signature bounds `F: FnMut(..) -> R`.
+fn closure_output<'g>(ty: &'g syn::Type, generics: &'g syn::Generics) -> Option<&'g syn::Type> {
+    let from_bounds =
+        |bounds: &'g syn::punctuated::Punctuated<syn::TypeParamBound, syn::Token![+]>| {
+            bounds.iter().find_map(|bound| {
+                let syn::TypeParamBound::Trait(bound) = bound else {
+                    return None;
+                };
+                let last = bound.path.segments.last()?;
+                let syn::PathArguments::Parenthesized(arguments) = &last.arguments else {
+                    return None;
+                };
+                match &arguments.output {
+                    syn::ReturnType::Type(_, output) => Some(&**output),
+                    syn::ReturnType::Default => None,
+                }
+            })
+        };
+    match ty {
+        syn::Type::ImplTrait(bounds) => from_bounds(&bounds.bounds),
+        syn::Type::Path(path) if path.qself.is_none() => {
+            let ident = path.path.get_ident()?;
+            let in_params = generics.type_params().find_map(|param| {
+                (param.ident == *ident)
+                    .then(|| from_bounds(&param.bounds))
+                    .flatten()
+            });
+            let in_where = generics.where_clause.as_ref().and_then(|clause| {
+                clause.predicates.iter().find_map(|predicate| {
+                    let syn::WherePredicate::Type(predicate) = predicate else {
+                        return None;
+                    };
+                    let bounded = type_path(&predicate.bounded_ty)?.get_ident()?;
+                    (bounded == ident)
+                        .then(|| from_bounds(&predicate.bounds))
+                        .flatten()
+                })
+            });
+            in_params.or(in_where)
+        }
+        _ => None,
+    }
+}
+
 /// `T` in `T`, `&T`, `&mut T`, `(T)`: the path of a parameter's type.
 fn type_path(ty: &syn::Type) -> Option<&syn::Path> {
     match ty {
@@ -88,7 +133,9 @@ impl Auditor<'_> {
         }
     }
 
-    /// Remembers parameters typed as a builder or spawner (`handle: &tokio::runtime::Handle`).
+    /// Remembers parameters typed as a builder or spawner (`handle:
+    /// &tokio::runtime::Handle`), or as a closure returning one (`make: impl
+    /// Fn() -> thread::Builder`, or `make: F` with `F: FnMut() -> thread::Builder`).
     pub(super) fn note_parameters(&mut self, sig: &syn::Signature) {
         for input in &sig.inputs {
             let syn::FnArg::Typed(typed) = input else {
@@ -97,13 +144,52 @@ impl Auditor<'_> {
             let Some(name) = bound_name(&typed.pat) else {
                 continue;
             };
-            let resolved = type_path(&typed.ty)
-                .and_then(|path| self.aliases.resolve(path))
-                .map(|full| self.reexported(&full));
-            if let Some(ty) = resolved.filter(|ty| is_builder(ty)) {
+            if let Some(ty) = self.builder_type(&typed.ty) {
                 self.builders.values.insert(name, ty);
+            } else if let Some(ty) = closure_output(&typed.ty, &sig.generics)
+                .and_then(|output| self.builder_type(output))
+            {
+                self.builders.closures.insert(name, ty);
             }
         }
+    }
+
+    /// The resolved type when `ty` names a builder or spawner type.
+    fn builder_type(&self, ty: &syn::Type) -> Option<Vec<String>> {
+        let path = type_path(ty)?;
+        let full = self.resolve_type(path)?;
+        is_builder(&full).then_some(full)
+    }
+
+    /// A type's path resolved through `use` items, glob imports and re-exports.
+    fn resolve_type(&self, path: &syn::Path) -> Option<Vec<String>> {
+        let full = self.reexported(&self.aliases.resolve(path)?);
+        if is_builder(&full) {
+            return Some(full);
+        }
+        self.through_globs(path).or(Some(full))
+    }
+
+    /// `Arbiter::new` under `use actix::prelude::*`: the first path whose
+    /// first segment a glob import supplies and that names a known type or function.
+    fn through_globs(&self, path: &syn::Path) -> Option<Vec<String>> {
+        let first = path.segments.first()?.ident.to_string();
+        if path.leading_colon.is_some() || self.aliases.binds(&first) {
+            return None;
+        }
+        let rest: Vec<String> = path
+            .segments
+            .iter()
+            .skip(1)
+            .map(|segment| segment.ident.to_string())
+            .collect();
+        self.aliases.glob_candidates(&first).find_map(|mut full| {
+            full.extend(rest.iter().cloned());
+            let full = self.reexported(&full);
+            let mut ty = full.clone();
+            ty.pop();
+            (is_builder(&full) || is_builder(&ty)).then_some(full)
+        })
     }
 
     /// The resolved type at the root of a method chain: `a::B` for `a::B::new()`
@@ -132,7 +218,7 @@ impl Auditor<'_> {
                     {
                         return Some(root.clone());
                     }
-                    let mut full = self.reexported(&self.aliases.resolve(&func.path)?);
+                    let mut full = self.resolve_type(&func.path)?;
                     // The type of an associated function: `a::B` for `a::B::new`.
                     full.pop();
                     return (full.len() >= 2).then_some(full);
