@@ -30,6 +30,18 @@ pub const WELL_KNOWN: &[(&str, &str)] = &[
         "tokio_with_wasm::spawn_blocking",
         "tokio::task::spawn_blocking",
     ),
+    // ractor's runtime shims: tokio's spawns, sleep and unbounded channel by other names.
+    ("ractor::concurrency::spawn", "tokio::task::spawn"),
+    ("ractor::concurrency::spawn_named", "tokio::task::spawn"),
+    (
+        "ractor::concurrency::spawn_local",
+        "tokio::task::spawn_local",
+    ),
+    ("ractor::concurrency::sleep", "tokio::time::sleep"),
+    (
+        "ractor::concurrency::mpsc_unbounded",
+        "tokio::sync::mpsc::unbounded_channel",
+    ),
     // async-std's and smol's channels are async-channel's.
     ("async_std::channel", "async_channel"),
     ("smol::channel", "async_channel"),

@@ -107,7 +107,15 @@ const INTERIOR_MUTABLE: &[&str] = &[
     "UnsafeCell",
     "SyncUnsafeCell",
     "ReentrantMutex",
+    // Concurrent maps: a static one is a process-wide mutable registry.
+    "DashMap",
+    "DashSet",
 ];
+
+/// Whether a type names an interior-mutable type at any depth (`LazyLock<Mutex<_>>`).
+pub(crate) fn type_is_interior_mutable(ty: &syn::Type) -> bool {
+    mentions_interior_mutability(ty.to_token_stream_cheap())
+}
 
 /// Walks one file's syntax tree and collects findings.
 pub struct Auditor<'a> {
@@ -468,7 +476,7 @@ impl<'a> Auditor<'a> {
                 span,
                 format!("global mutable state: `static mut {}`", item.ident),
             );
-        } else if mentions_interior_mutability(item.ty.to_token_stream_cheap()) {
+        } else if type_is_interior_mutable(&item.ty) {
             self.report(
                 rules::GLOBAL_MUTABLE_STATE,
                 span,
@@ -477,6 +485,24 @@ impl<'a> Auditor<'a> {
                     item.ident
                 ),
             );
+        } else {
+            // `static STATE: OnceCell<State>` where this file's `struct State` holds a `Mutex`.
+            let mut local = None;
+            scan_idents(item.ty.to_token_stream_cheap(), &mut |ident| {
+                if local.is_none() && self.aliases.is_mutable_type(&ident.to_string()) {
+                    local = Some(ident.to_string());
+                }
+            });
+            if let Some(local) = local {
+                self.report(
+                    rules::GLOBAL_MUTABLE_STATE,
+                    span,
+                    format!(
+                        "global mutable state: static `{}` holds `{local}`, whose fields hold interior mutability",
+                        item.ident
+                    ),
+                );
+            }
         }
     }
 

@@ -73,7 +73,7 @@ fn unsupervised_spawn() {
 
 #[test]
 fn global_mutable_state() {
-    assert_eq!(check("global-mutable-state", "cases.rs").len(), 8);
+    assert_eq!(check("global-mutable-state", "cases.rs").len(), 10);
     assert!(check("global-mutable-state", "look_alikes.rs").is_empty());
 }
 
