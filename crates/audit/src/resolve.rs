@@ -175,23 +175,22 @@ impl Collector {
                     }
                 }
                 syn::Item::Fn(function) => self.block(&function.block),
-                syn::Item::Struct(item) => {
+                syn::Item::Struct(item)
                     if item
                         .fields
                         .iter()
-                        .any(|field| type_is_interior_mutable(&field.ty))
-                    {
-                        self.aliases.mutable_types.insert(item.ident.to_string());
-                    }
+                        .any(|field| type_is_interior_mutable(&field.ty)) =>
+                {
+                    self.aliases.mutable_types.insert(item.ident.to_string());
                 }
-                syn::Item::Enum(item) => {
-                    let fields = item.variants.iter().flat_map(|variant| &variant.fields);
-                    if fields
-                        .into_iter()
-                        .any(|field| type_is_interior_mutable(&field.ty))
-                    {
-                        self.aliases.mutable_types.insert(item.ident.to_string());
-                    }
+                syn::Item::Enum(item)
+                    if item
+                        .variants
+                        .iter()
+                        .flat_map(|variant| &variant.fields)
+                        .any(|field| type_is_interior_mutable(&field.ty)) =>
+                {
+                    self.aliases.mutable_types.insert(item.ident.to_string());
                 }
                 syn::Item::Impl(block) => {
                     for item in &block.items {
