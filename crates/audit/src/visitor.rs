@@ -439,10 +439,15 @@ impl<'a> Auditor<'a> {
     fn check_discarded(&mut self, expr: &syn::Expr, span: Span, how: &str) {
         let expr = strip_await(expr);
         if let Some(method) = send_method(expr) {
+            let shown = if method.ends_with('!') {
+                format!("{method}(..)")
+            } else {
+                format!(".{method}(..)")
+            };
             self.report(
                 rules::IGNORED_SEND_RESULT,
                 span,
-                format!("ignored send result: `.{method}(..)` thrown away by {how}"),
+                format!("ignored send result: `{shown}` thrown away by {how}"),
             );
         } else if self.is_catch_unwind(expr) {
             self.report(

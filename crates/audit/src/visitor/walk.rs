@@ -131,17 +131,23 @@ impl<'ast> Visit<'ast> for Auditor<'_> {
                     self.check_discarded(&call.receiver, call.method.span(), "`.ok();`");
                 }
                 // A bare `x.send(v);` that compiles without an `unused_must_use`
-                // warning returns `()` (a permit, an internal queue), so only
-                // awaited sends and the always-`Result` variants count here. A
-                // bare cast is left to rustc too: where it returns a `Result`,
-                // `unused_must_use` warns; test helpers' casts return `()`.
+                // warning returns `()` (a permit, an internal queue; actix's
+                // `Addr::do_send`), so only awaited sends and the always-`Result`
+                // variants count here. A bare cast or `send_message` is left to
+                // rustc: where it returns a `Result`, `unused_must_use` warns.
                 syn::Expr::MethodCall(call)
                     if send_method(inner).is_some()
-                        && call.method != "cast"
-                        && call.method != "try_cast"
-                        && (call.method != "send" || matches!(expr, syn::Expr::Await(_))) =>
+                        && (matches!(
+                            call.method.to_string().as_str(),
+                            "try_send" | "blocking_send" | "send_timeout" | "send_async"
+                        ) || (call.method == "send"
+                            && matches!(expr, syn::Expr::Await(_)))) =>
                 {
                     self.check_discarded(inner, call.method.span(), "a bare statement");
+                }
+                // `_ = tx.send(v);`: an assignment to the wildcard throws the result away.
+                syn::Expr::Assign(assign) if matches!(&*assign.left, syn::Expr::Infer(_)) => {
+                    self.check_discarded(&assign.right, assign.eq_token.span, "`_ =`");
                 }
                 syn::Expr::Call(call) if self.is_catch_unwind(inner) => {
                     if let syn::Expr::Path(func) = &*call.func {
