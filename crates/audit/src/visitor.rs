@@ -389,9 +389,10 @@ impl<'a> Auditor<'a> {
                 );
             }
         }
-        if method == "block_on" && arity == 1 {
+        // `runtime.block_on(f)`, and `LocalSet::block_on(&runtime, f)`.
+        if method == "block_on" && (arity == 1 || arity == 2) {
             self.untimed_block_on(span);
-            self.mark_awaited(call.args.first());
+            self.mark_awaited(call.args.last());
         }
         // Builder chains: `std::fs::OpenOptions::new()..open(p)` in async code, and
         // `std::thread::Builder::new()..spawn(f)` anywhere.

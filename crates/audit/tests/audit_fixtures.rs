@@ -91,7 +91,7 @@ fn ignored_send_result() {
 
 #[test]
 fn untimed_wait() {
-    assert_eq!(check("untimed-wait", "cases.rs").len(), 6);
+    assert_eq!(check("untimed-wait", "cases.rs").len(), 8);
     assert!(check("untimed-wait", "look_alikes.rs").is_empty());
 }
 

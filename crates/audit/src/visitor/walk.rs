@@ -243,11 +243,15 @@ impl Auditor<'_> {
             return;
         };
         let segments = &func.path.segments;
-        let is_oneshot = segments.last().is_some_and(|last| last.ident == "channel")
-            && match self.aliases.resolve(&func.path) {
-                Some(full) => full.len() >= 2 && full[full.len() - 2] == "oneshot",
-                None => false,
-            };
+        // `oneshot::channel()`, or a constructor named `oneshot()` (ractor's
+        // `concurrency::oneshot()`, a crate's own shim).
+        let named_oneshot = segments.last().is_some_and(|last| last.ident == "oneshot");
+        let is_oneshot = named_oneshot
+            || segments.last().is_some_and(|last| last.ident == "channel")
+                && match self.aliases.resolve(&func.path) {
+                    Some(full) => full.len() >= 2 && full[full.len() - 2] == "oneshot",
+                    None => false,
+                };
         if !is_oneshot {
             return;
         }
