@@ -80,6 +80,11 @@ const SLEEP_FNS: &[&[&str]] = &[
     &["tokio", "time", "sleep_until"],
     &["async_std", "task", "sleep"],
 ];
+/// Names that are a sleep whatever path they are called through.
+const SLEEP_NAMES: &[&str] = &["sleep", "sleep_until"];
+/// Modules whose `unbounded()` is a queue's constructor even when no known
+/// path explains the call (`mpsc::unbounded()` through a crate's re-export).
+const QUEUE_MODULES: &[&str] = &["mpsc", "channel", "mailbox", "queue"];
 /// Leaks.
 const LEAK_FNS: &[&[&str]] = &[&["std", "mem", "forget"], &["Box", "leak"]];
 /// Last path segments worth resolving; every other call is skipped cheaply.
@@ -283,10 +288,20 @@ impl<'a> Auditor<'a> {
             );
             return;
         }
+        if self.in_test && SLEEP_NAMES.contains(&last.as_str()) {
+            // Any function named `sleep` called in a test sleeps: tokio's,
+            // std's, or a crate's own shim (`crate::concurrency::sleep`).
+            self.report(
+                rules::SLEEP_IN_TEST,
+                span,
+                format!("sleep in test: `{}`", path_text(path)),
+            );
+        }
         if last == "drop" && call.args.len() == 1 {
             self.check_discarded(&call.args[0], span, "`drop(..)`");
         }
         let Some((full, shown)) = self.resolve_call(path) else {
+            self.unbounded_by_name(&last, path, span);
             return;
         };
         if matches_any(&full, SPAWN_FNS) {
@@ -308,7 +323,8 @@ impl<'a> Auditor<'a> {
                 format!("leaked guard: `{shown}` never runs Drop"),
             );
         } else if matches_any(&full, SLEEP_FNS) {
-            if self.in_test {
+            // A sleep renamed by `use .. as`; one named `sleep` was reported above.
+            if self.in_test && !SLEEP_NAMES.contains(&last.as_str()) {
                 self.report(
                     rules::SLEEP_IN_TEST,
                     span,
@@ -332,6 +348,24 @@ impl<'a> Auditor<'a> {
                 rules::BLOCKING_IN_ASYNC,
                 span,
                 format!("blocking `{shown}` inside async code"),
+            );
+        } else {
+            self.unbounded_by_name(&last, path, span);
+        }
+    }
+
+    /// A call to a function named like an unbounded queue's constructor that
+    /// no known path explains: a crate's own shim (`crate::concurrency::mpsc_unbounded()`)
+    /// or a local function.
+    fn unbounded_by_name(&mut self, last: &str, path: &syn::Path, span: Span) {
+        let segments = path.segments.len();
+        let module = (segments >= 2).then(|| path.segments[segments - 2].ident.to_string());
+        let queue_module = module.is_some_and(|module| QUEUE_MODULES.contains(&module.as_str()));
+        if last == "mpsc_unbounded" || (last == "unbounded" && queue_module) {
+            self.report(
+                rules::UNBOUNDED_QUEUE,
+                span,
+                format!("unbounded queue: `{}()`", path_text(path)),
             );
         }
     }
@@ -430,9 +464,12 @@ impl<'a> Auditor<'a> {
     }
 
     /// A future handed to `block_on`, `timeout` or a combinator is driven by it, like an `.await`.
+    /// The whole chain counts: in `rx.recv().fuse()` the `.recv()` is a future too.
     pub(super) fn mark_awaited(&mut self, future: Option<&syn::Expr>) {
-        if let Some(syn::Expr::MethodCall(call)) = future.map(strip_reference) {
+        let mut next = future.map(strip_reference);
+        while let Some(syn::Expr::MethodCall(call)) = next {
             self.awaited.push(call as *const _);
+            next = Some(&*call.receiver);
         }
     }
 

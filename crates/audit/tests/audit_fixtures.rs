@@ -79,7 +79,7 @@ fn global_mutable_state() {
 
 #[test]
 fn unbounded_queue() {
-    assert_eq!(check("unbounded-queue", "cases.rs").len(), 8);
+    assert_eq!(check("unbounded-queue", "cases.rs").len(), 10);
     assert!(check("unbounded-queue", "look_alikes.rs").is_empty());
 }
 
@@ -97,7 +97,7 @@ fn untimed_wait() {
 
 #[test]
 fn sleep_in_test() {
-    assert_eq!(check("sleep-in-test", "cases.rs").len(), 5);
+    assert_eq!(check("sleep-in-test", "cases.rs").len(), 7);
     assert!(check("sleep-in-test", "look_alikes.rs").is_empty());
 }
 
@@ -297,10 +297,10 @@ mod tests {
 
 #[test]
 fn audit_toml_adds_a_projects_own_wrappers() {
-    let text = "//! A wrapper.\nuse my_runtime::timer;\n\nfn start() {\n    my_runtime::go(async {});\n    let _ = timer::sleep;\n}\n\n#[test]\nfn waits() {\n    timer::sleep(d);\n}\n";
+    let text = "//! A wrapper.\nuse my_runtime::timer;\n\nfn start() {\n    my_runtime::go(async {});\n    let _ = timer::pause;\n}\n\n#[test]\nfn waits() {\n    timer::pause(d);\n}\n";
     assert!(findings_with(text, &Config::default()).is_empty());
     let config = Config::parse(
-        "[reexports]\n\"my_runtime::go\" = \"tokio::spawn\"\n\"my_runtime::timer\" = \"tokio::time\"\n",
+        "[reexports]\n\"my_runtime::go\" = \"tokio::spawn\"\n\"my_runtime::timer::pause\" = \"tokio::time::sleep\"\n",
     )
     .unwrap_or_else(|error| panic!("{error}"));
     let found = findings_with(text, &config);

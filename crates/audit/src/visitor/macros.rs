@@ -22,7 +22,7 @@ use syn::{
     visit::Visit,
 };
 
-use super::{Auditor, FUTURE_DRIVERS, SLEEP_FNS, syntax::matches_any};
+use super::{Auditor, FUTURE_DRIVERS, SLEEP_NAMES};
 
 /// Macros whose tokens are not code run at this place.
 const NOT_CODE: &[&str] = &[
@@ -200,7 +200,7 @@ impl Auditor<'_> {
                 // A sleep raced against other branches is a timeout, not a wait.
                 let timer = matches!(future, syn::Expr::Call(call)
                     if matches!(&*call.func, syn::Expr::Path(func)
-                        if self.resolve_call(&func.path).is_some_and(|(full, _)| matches_any(&full, SLEEP_FNS))));
+                        if func.path.segments.last().is_some_and(|last| SLEEP_NAMES.iter().any(|name| last.ident == name))));
                 if !timer {
                     self.mark_awaited(Some(future));
                     self.visit_expr(future);

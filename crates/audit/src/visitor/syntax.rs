@@ -180,3 +180,18 @@ pub(super) fn count_code(code: &[bool], first: usize, last: usize) -> usize {
     let end = last.min(code.len()).max(start);
     code[start..end].iter().filter(|is_code| **is_code).count()
 }
+
+/// A path as written, `crate::concurrency::sleep`.
+pub(super) fn path_text(path: &syn::Path) -> String {
+    let mut text = String::new();
+    if path.leading_colon.is_some() {
+        text.push_str("::");
+    }
+    for (index, segment) in path.segments.iter().enumerate() {
+        if index > 0 {
+            text.push_str("::");
+        }
+        text.push_str(&segment.ident.to_string());
+    }
+    text
+}

@@ -92,7 +92,7 @@ impl<'ast> Visit<'ast> for Auditor<'_> {
 
     fn visit_expr_await(&mut self, expr: &'ast syn::ExprAwait) {
         match &*expr.base {
-            syn::Expr::MethodCall(call) => self.awaited.push(call as *const _),
+            syn::Expr::MethodCall(_) => self.mark_awaited(Some(&expr.base)),
             syn::Expr::Path(path) if self.timeout_depth == 0 => {
                 let receiver = path
                     .path
