@@ -623,7 +623,12 @@ impl<'a> Auditor<'a> {
 
 /// `try_recv`, `try_lock`, `recv_timeout`, `select_deadline`: calls whose `Err` usually means "not now".
 fn is_try_name(name: &str) -> bool {
-    name.starts_with("try_") || name.ends_with("_timeout") || name.ends_with("_deadline")
+    name.starts_with("try_")
+        || name.ends_with("_timeout")
+        || name.ends_with("_deadline")
+        // An atomic's `Err` is the value another thread put there: a lost race, not a failure.
+        || name.starts_with("compare_exchange")
+        || name == "fetch_update"
 }
 
 /// `&mut x` or `&x` to `x`: `timeout(d, &mut rx.recv())`.

@@ -168,8 +168,12 @@ impl<'ast> Visit<'ast> for Auditor<'_> {
     fn visit_expr_match(&mut self, expr: &'ast syn::ExprMatch) {
         // When another arm panics, the match asserts that the error is the
         // expected outcome (`Err(_) => {}, Ok(_) => panic!()`): nothing is swallowed.
-        let asserts =
-            expr.arms.iter().any(|arm| panics(&arm.body)) || self.is_try_result(&expr.expr);
+        // A match on a borrowed result (`match &res`) only inspects it: the
+        // result itself is still there to be handled, as it usually is after.
+        let inspects = matches!(&*expr.expr, syn::Expr::Reference(_));
+        let asserts = inspects
+            || expr.arms.iter().any(|arm| panics(&arm.body))
+            || self.is_try_result(&expr.expr);
         for arm in &expr.arms {
             let syn::Pat::TupleStruct(pat) = &arm.pat else {
                 continue;
