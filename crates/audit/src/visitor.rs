@@ -496,6 +496,15 @@ impl<'a> Auditor<'a> {
         }
     }
 
+    /// Whether `call` is one of [`SPAWN_FNS`] (after `use` items and re-exports).
+    pub(super) fn is_detached_spawn(&self, call: &syn::ExprCall) -> bool {
+        let syn::Expr::Path(func) = &*call.func else {
+            return false;
+        };
+        self.resolve_call(&func.path)
+            .is_some_and(|(full, _)| matches_any(&full, SPAWN_FNS))
+    }
+
     fn is_catch_unwind(&self, expr: &syn::Expr) -> bool {
         match expr {
             syn::Expr::Call(call) => match &*call.func {

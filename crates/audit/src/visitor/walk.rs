@@ -149,6 +149,24 @@ impl<'ast> Visit<'ast> for Auditor<'_> {
                 syn::Expr::Assign(assign) if matches!(&*assign.left, syn::Expr::Infer(_)) => {
                     self.check_discarded(&assign.right, assign.eq_token.span, "`_ =`");
                 }
+                // `tokio::spawn(async { tx.send(v) });`: the send result is the
+                // output of a task whose handle is dropped, so nobody reads it.
+                syn::Expr::Call(call) if self.is_detached_spawn(call) => {
+                    if let Some(syn::Expr::Async(task)) = call.args.first()
+                        && let Some(syn::Stmt::Expr(tail, None)) = task.block.stmts.last()
+                    {
+                        let tail = strip_await(tail);
+                        if let syn::Expr::MethodCall(send) = tail
+                            && send_method(tail).is_some()
+                        {
+                            self.check_discarded(
+                                tail,
+                                send.method.span(),
+                                "a detached task whose output nobody reads",
+                            );
+                        }
+                    }
+                }
                 syn::Expr::Call(call) if self.is_catch_unwind(inner) => {
                     if let syn::Expr::Path(func) = &*call.func {
                         let span = func
