@@ -73,14 +73,18 @@ pub struct FileReport {
 }
 
 /// Whether a path names test code as a whole: under a `tests/` or `benches/`
-/// directory, a `tests.rs` / `test.rs` file (a `#[cfg(test)] mod tests;` in
-/// its own file), or a loom model (`loom_models` in the path).
+/// directory, a `tests.rs` / `test.rs` file or one named `*_tests.rs` /
+/// `*_test.rs` (a `#[cfg(test)] mod supervision_tests;` in its own file), or
+/// a loom model (`loom_models` in the path).
 pub fn path_is_test(path: &str) -> bool {
     let mut parts = path.split('/').peekable();
     while let Some(part) = parts.next() {
         let last = parts.peek().is_none();
         let test_dir = !last && matches!(part, "tests" | "benches");
-        let test_file = last && matches!(part, "tests.rs" | "test.rs");
+        let test_file = last
+            && (matches!(part, "tests.rs" | "test.rs")
+                || part.ends_with("_tests.rs")
+                || part.ends_with("_test.rs"));
         if test_dir || test_file || part.trim_end_matches(".rs") == "loom_models" {
             return true;
         }

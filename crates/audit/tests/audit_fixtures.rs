@@ -196,9 +196,18 @@ fn test_paths_exempt_rules_that_exempt_tests() {
     );
     let in_src = analyze_source("src/lib.rs", text, &Config::default());
     assert_eq!(in_src.findings.len(), 1, "{:?}", in_src.findings);
-    let in_tests = analyze_source("tests/helpers.rs", text, &Config::default());
-    assert_eq!(in_tests.findings.len(), 1, "{:?}", in_tests.findings);
-    assert_eq!(RULES[in_tests.findings[0].rule].id, "FND006");
+    for test_path in [
+        "tests/helpers.rs",
+        "src/actor/supervision_tests.rs",
+        "src/common_test.rs",
+    ] {
+        let in_tests = analyze_source(test_path, text, &Config::default());
+        assert_eq!(in_tests.findings.len(), 1, "{:?}", in_tests.findings);
+        assert_eq!(RULES[in_tests.findings[0].rule].id, "FND006");
+    }
+    let not_a_test = analyze_source("src/contest.rs", text, &Config::default());
+    assert_eq!(not_a_test.findings.len(), 1, "{:?}", not_a_test.findings);
+    assert_eq!(RULES[not_a_test.findings[0].rule].id, "FND001");
 }
 
 #[test]
