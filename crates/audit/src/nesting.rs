@@ -27,6 +27,9 @@ pub struct Scan {
     /// `;` or a closing `}` at depth 0 before it): places where a large file
     /// can be cut into pieces that parse on their own.
     pub item_starts: Vec<usize>,
+    /// Byte offsets of the first `{` at depth 0 and of its closing `}`: the
+    /// body of a lone `mod`, `impl` or `trait` that is too large to parse at once.
+    pub first_brace: Option<(usize, usize)>,
 }
 
 /// Where a file first nests brackets deeper than `limit`: `(line, column)`,
@@ -44,6 +47,8 @@ pub fn scan(source: &str, limit: usize) -> Scan {
     let mut line_start = 0;
     // Whether the last token at depth 0 ended an item.
     let mut item_ended = false;
+    // Whether the first top-level brace group is still open.
+    let mut first_open = false;
     let mut i = 0;
     while i < bytes.len() {
         let byte = bytes[i];
@@ -94,6 +99,10 @@ pub fn scan(source: &str, limit: usize) -> Scan {
             }
             b'(' | b'[' | b'{' => {
                 item_ended = false;
+                if byte == b'{' && depth == 0 && found.first_brace.is_none() {
+                    found.first_brace = Some((i, i));
+                    first_open = true;
+                }
                 depth += 1;
                 if depth > limit {
                     found.too_deep = Some((line, i - line_start + 1));
@@ -103,6 +112,12 @@ pub fn scan(source: &str, limit: usize) -> Scan {
             }
             b')' | b']' | b'}' => {
                 depth = depth.saturating_sub(1);
+                if byte == b'}' && depth == 0 && first_open {
+                    first_open = false;
+                    if let Some((open, _)) = found.first_brace {
+                        found.first_brace = Some((open, i));
+                    }
+                }
                 item_ended = byte == b'}' && depth == 0;
                 i += 1;
             }

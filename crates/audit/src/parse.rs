@@ -10,6 +10,10 @@
 //! lands where a piece does not parse on its own (a block doc comment split
 //! from its item), the file is parsed whole, as before.
 //!
+//! A piece that is one `mod`, `impl`, `trait` or `extern` block larger than
+//! a piece (generated code in one module) is walked through its body's pieces
+//! ([`nested`]).
+//!
 //! Doc comments become `#[doc = ".."]` attributes in proc-macro2, one string
 //! each; no rule reads them, so their third character is blanked first
 //! (`/// x` becomes `//  x`), which keeps every position in place.
@@ -110,13 +114,10 @@ fn pieces<'t>(text: &'t str, item_starts: &[usize]) -> Vec<Piece<'t>> {
 
 /// Parses `text` (doc comments already blanked) and walks it; a parse error is returned as syn's error.
 pub fn walk(text: &str, scan: &Scan, context: &Context<'_>) -> Result<Walked, syn::Error> {
-    if text.len() > PIECE_BYTES {
-        let pieces = pieces(text, &scan.item_starts);
-        if pieces.len() > 1
-            && let Some(walked) = walk_pieces(&pieces, context)
-        {
-            return Ok(walked);
-        }
+    if text.len() > PIECE_BYTES
+        && let Some(walked) = walk_pieces(&pieces(text, &scan.item_starts), context)
+    {
+        return Ok(walked);
     }
     let file = syn::parse_file(text)?;
     let aliases = Aliases::collect(&file);
@@ -140,15 +141,29 @@ fn auditor<'a>(aliases: &'a Aliases, context: &'a Context<'a>) -> Auditor<'a> {
 
 /// Walks a file piece by piece; `None` when a piece does not parse on its own.
 fn walk_pieces(pieces: &[Piece<'_>], context: &Context<'_>) -> Option<Walked> {
+    // A piece that is one item larger than a piece (a generated module) is
+    // walked through its body's pieces.
+    let oversized = |piece: &Piece<'_>| {
+        (piece.text.len() > PIECE_BYTES)
+            .then(|| nested::split(piece))
+            .flatten()
+    };
     let mut aliases = Aliases::default();
     for piece in pieces {
         // A piece with no `use` in it binds no name; skip parsing it twice.
         if piece.text.contains("use") {
-            aliases.add(&syn::parse_file(piece.text).ok()?);
+            match oversized(piece) {
+                Some(nested) => nested.collect_aliases(&mut aliases)?,
+                None => aliases.add(&syn::parse_file(piece.text).ok()?),
+            }
         }
     }
     let mut auditor = auditor(&aliases, context);
     for piece in pieces {
+        if let Some(nested) = oversized(piece) {
+            nested.walk(&mut auditor)?;
+            continue;
+        }
         let file = syn::parse_file(piece.text).ok()?;
         auditor.line_offset = piece.line_offset;
         auditor.visit_file(&file);
@@ -159,5 +174,6 @@ fn walk_pieces(pieces: &[Piece<'_>], context: &Context<'_>) -> Option<Walked> {
     })
 }
 
+mod nested;
 #[cfg(test)]
 mod tests;

@@ -117,6 +117,11 @@ const INTERIOR_MUTABLE: &[&str] = &[
     "DashSet",
 ];
 
+/// Whether attributes hold `#[cfg(test)]` (for a module or impl walked in pieces).
+pub(crate) fn attrs_are_cfg_test(attrs: &[syn::Attribute]) -> bool {
+    is_cfg_test(attrs)
+}
+
 /// Whether a type names an interior-mutable type at any depth (`LazyLock<Mutex<_>>`).
 pub(crate) fn type_is_interior_mutable(ty: &syn::Type) -> bool {
     mentions_interior_mutability(ty.to_token_stream_cheap())

@@ -342,3 +342,34 @@ fn a_large_file_parsed_in_pieces_keeps_lines_and_later_use_items() {
         .collect();
     assert_eq!(found, [(1, "FND010"), (3, "FND001"), (last_line, "FND006")]);
 }
+
+#[test]
+fn one_generated_module_or_impl_block_is_walked_in_pieces_too() {
+    use foundation_audit::parse::PIECE_BYTES;
+    let method = "    fn filler(&self) -> u32 {\n        1\n    }\n";
+    let copies = 2 * PIECE_BYTES / method.len();
+    // One `impl` larger than two pieces, a spawn in its last method.
+    let mut text = String::from("//! Generated.\npub struct Big;\nimpl Big {\n");
+    text.push_str(&method.repeat(copies));
+    let spawn_line = text.lines().count() + 2;
+    text.push_str("    fn last(&self) {\n        go(async {});\n    }\n}\n");
+    text.push_str("use tokio::spawn as go;\n");
+    // One `mod` larger than two pieces, with a test module at its end.
+    text.push_str("pub mod generated {\n");
+    text.push_str(&method.replace("&self", "").repeat(copies));
+    let sleep_line = text.lines().count() + 5;
+    text.push_str("    #[cfg(test)]\n    mod tests {\n        #[test]\n        fn waits() {\n            std::thread::sleep(d);\n        }\n    }\n}\n");
+    assert!(text.len() > 3 * PIECE_BYTES);
+    let found: Vec<(usize, &str)> = findings_with(&text, &Config::default())
+        .into_iter()
+        .map(|(line, id, _)| (line, id))
+        .collect();
+    assert_eq!(
+        found,
+        [
+            (1, "FND010"),
+            (spawn_line, "FND001"),
+            (sleep_line, "FND006")
+        ]
+    );
+}

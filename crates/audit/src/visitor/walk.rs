@@ -283,6 +283,16 @@ impl Auditor<'_> {
         }
     }
 
+    /// Sets whether the walk is in test code; returns the previous value (to restore).
+    pub(crate) fn set_in_test(&mut self, in_test: bool) -> bool {
+        std::mem::replace(&mut self.in_test, in_test)
+    }
+
+    /// Whether the walk is in test code.
+    pub(crate) fn in_test(&self) -> bool {
+        self.in_test
+    }
+
     /// Whether this walker treats the whole file as test code.
     pub fn file_is_test(&self) -> bool {
         self.file_is_test
