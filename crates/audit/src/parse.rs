@@ -139,6 +139,18 @@ fn auditor<'a>(aliases: &'a Aliases, context: &'a Context<'a>) -> Auditor<'a> {
     )
 }
 
+/// Whether `text` may hold a `use` item: the word `use` followed by
+/// whitespace (`because` and `MOUSE_INPUT` do not count; a comment may).
+pub(crate) fn has_use_item(text: &str) -> bool {
+    let bytes = text.as_bytes();
+    let ident = |byte: u8| byte.is_ascii_alphanumeric() || byte == b'_';
+    text.match_indices("use").any(|(at, _)| {
+        let before = at.checked_sub(1).map(|index| bytes[index]);
+        let after = bytes.get(at + 3).copied();
+        !before.is_some_and(ident) && after.is_some_and(|byte| byte.is_ascii_whitespace())
+    })
+}
+
 /// Walks a file piece by piece; `None` when a piece does not parse on its own.
 fn walk_pieces(pieces: &[Piece<'_>], context: &Context<'_>) -> Option<Walked> {
     // A piece that is one item larger than a piece (a generated module) is
@@ -151,7 +163,7 @@ fn walk_pieces(pieces: &[Piece<'_>], context: &Context<'_>) -> Option<Walked> {
     let mut aliases = Aliases::default();
     for piece in pieces {
         // A piece with no `use` in it binds no name; skip parsing it twice.
-        if piece.text.contains("use") {
+        if has_use_item(piece.text) {
             match oversized(piece) {
                 Some(nested) => nested.collect_aliases(&mut aliases)?,
                 None => aliases.add(&syn::parse_file(piece.text).ok()?),

@@ -96,7 +96,7 @@ impl Nested {
             return Some(());
         }
         for piece in self.pieces() {
-            if !piece.text.contains("use") {
+            if !super::has_use_item(piece.text) {
                 continue;
             }
             match split(&piece).filter(|_| piece.text.len() > PIECE_BYTES) {

@@ -17,7 +17,7 @@
 use proc_macro2::{Delimiter, TokenStream, TokenTree};
 use syn::{
     Token,
-    parse::{ParseStream, Parser},
+    parse::{ParseStream, Parser, discouraged::Speculative},
     punctuated::Punctuated,
     visit::Visit,
 };
@@ -115,12 +115,123 @@ fn parse_exprs(input: ParseStream<'_>) -> syn::Result<Punctuated<syn::Expr, Toke
     Punctuated::parse_terminated(input)
 }
 
+/// What a macro body parsed as.
+enum Body {
+    Items(Vec<syn::Item>),
+    Exprs(Vec<syn::Expr>),
+    Stmts(Vec<syn::Stmt>),
+}
+
+/// Parses a body as items (in item position or braces), comma-separated
+/// expressions, statements (in braces), or else piece by piece: each
+/// comma-separated piece that parses as an expression (`matches!(x, Pat)`,
+/// `info!(?x, "{}", f(y))`).
+fn parse_body(input: ParseStream<'_>, position: Position, braced: bool) -> syn::Result<Body> {
+    if position == Position::Item || braced {
+        let fork = input.fork();
+        if let Ok(items) = parse_items(&fork) {
+            input.advance_to(&fork);
+            return Ok(Body::Items(items));
+        }
+        if position == Position::Item {
+            return Err(input.error("not items"));
+        }
+    }
+    let fork = input.fork();
+    if let Ok(exprs) = parse_exprs(&fork) {
+        input.advance_to(&fork);
+        return Ok(Body::Exprs(exprs.into_iter().collect()));
+    }
+    if braced {
+        let fork = input.fork();
+        if let Ok(stmts) = syn::Block::parse_within(&fork) {
+            input.advance_to(&fork);
+            return Ok(Body::Stmts(stmts));
+        }
+    }
+    let mut exprs = Vec::new();
+    while !input.is_empty() {
+        let fork = input.fork();
+        match fork.parse::<syn::Expr>() {
+            Ok(expr) if fork.is_empty() || fork.peek(Token![,]) => {
+                input.advance_to(&fork);
+                exprs.push(expr);
+            }
+            _ => {
+                while !input.is_empty() && !input.peek(Token![,]) {
+                    input.parse::<TokenTree>()?;
+                }
+            }
+        }
+        if input.peek(Token![,]) {
+            input.parse::<Token![,]>()?;
+        }
+    }
+    Ok(Body::Exprs(exprs))
+}
+
 fn parse_items(input: ParseStream<'_>) -> syn::Result<Vec<syn::Item>> {
     let mut items = Vec::new();
     while !input.is_empty() {
         items.push(input.parse()?);
     }
     Ok(items)
+}
+
+/// The byte offset of character `column` in `line`.
+fn byte_at(line: &str, column: usize) -> usize {
+    if line.is_ascii() {
+        column.min(line.len())
+    } else {
+        line.char_indices()
+            .nth(column)
+            .map_or(line.len(), |(at, _)| at)
+    }
+}
+
+/// [`worth_parsing`] over text: a `(` after an identifier, `>` or `!`, or
+/// one of the words `await`, `match`, `let`, `static`. Text in strings counts
+/// too, which only costs a parse.
+#[derive(Default)]
+struct WrittenScan {
+    /// The last byte that was not whitespace.
+    previous: u8,
+}
+
+impl WrittenScan {
+    fn feed(&mut self, text: &str) -> bool {
+        let bytes = text.as_bytes();
+        let mut at = 0;
+        while at < bytes.len() {
+            let byte = bytes[at];
+            if byte.is_ascii_whitespace() {
+                at += 1;
+                continue;
+            }
+            let ident = |byte: u8| byte.is_ascii_alphanumeric() || byte == b'_';
+            if byte == b'(' && (ident(self.previous) || matches!(self.previous, b'>' | b'!')) {
+                return true;
+            }
+            if ident(byte) && !ident(self.previous) {
+                let word_end = bytes[at..]
+                    .iter()
+                    .position(|byte| !ident(*byte))
+                    .map_or(bytes.len(), |length| at + length);
+                if matches!(
+                    &bytes[at..word_end],
+                    b"await" | b"match" | b"let" | b"static"
+                ) {
+                    return true;
+                }
+                self.previous = bytes[word_end - 1];
+                at = word_end;
+                continue;
+            }
+            self.previous = byte;
+            at += 1;
+        }
+        false
+    }
 }
 
 /// Whether the tokens hold something a rule could match: a call or method
@@ -152,22 +263,6 @@ fn worth_parsing(tokens: &TokenStream) -> bool {
     false
 }
 
-/// The pieces of a token stream between top-level commas.
-fn comma_pieces(tokens: TokenStream) -> Vec<TokenStream> {
-    let mut pieces = vec![TokenStream::new()];
-    for token in tokens {
-        match &token {
-            TokenTree::Punct(punct) if punct.as_char() == ',' => pieces.push(TokenStream::new()),
-            _ => {
-                if let Some(last) = pieces.last_mut() {
-                    last.extend([token]);
-                }
-            }
-        }
-    }
-    pieces
-}
-
 impl Auditor<'_> {
     /// Parses a macro's body and walks what parses, in the current context.
     pub(super) fn macro_body(&mut self, mac: &syn::Macro, position: Position) {
@@ -179,7 +274,11 @@ impl Auditor<'_> {
             return;
         }
         let drives = FUTURE_DRIVERS.contains(&name.as_str());
-        if !drives && !worth_parsing(&mac.tokens) {
+        let worth = match self.written_worth_parsing(mac) {
+            Some(worth) => worth,
+            None => worth_parsing(&mac.tokens),
+        };
+        if !drives && !worth {
             return;
         }
         // Pointers into the body's syntax tree must not outlive it.
@@ -192,6 +291,36 @@ impl Auditor<'_> {
             self.generic_body(mac, position, drives);
         }
         self.awaited = awaited;
+    }
+
+    /// [`worth_parsing`] on the body as written in the file's lines, which
+    /// clones no token; `None` when the body has no position in this file.
+    fn written_worth_parsing(&self, mac: &syn::Macro) -> Option<bool> {
+        let span = mac.delimiter.span().join();
+        let (start, end) = (span.start(), span.end());
+        if start.line == 0 || end.line < start.line {
+            return None;
+        }
+        let first = start.line + self.line_offset;
+        let last = end.line + self.line_offset;
+        let lines = self.lines.get(first - 1..last)?;
+        let mut scan = WrittenScan::default();
+        for (index, line) in lines.iter().enumerate() {
+            let from = if index == 0 {
+                byte_at(line, start.column)
+            } else {
+                0
+            };
+            let to = if index + 1 == lines.len() {
+                byte_at(line, end.column)
+            } else {
+                line.len()
+            };
+            if scan.feed(line.get(from..to.max(from))?) {
+                return Some(true);
+            }
+        }
+        Some(false)
     }
 
     fn select_branches(&mut self, branches: &[Branch]) {
@@ -215,36 +344,25 @@ impl Auditor<'_> {
 
     fn generic_body(&mut self, mac: &syn::Macro, position: Position, drives: bool) {
         let braced = matches!(mac.delimiter, syn::MacroDelimiter::Brace(_));
-        if (position == Position::Item || braced)
-            && let Ok(items) = parse_items.parse2(mac.tokens.clone())
+        // One token buffer for every attempt: the alternatives are tried on forks.
+        match (|input: ParseStream<'_>| parse_body(input, position, braced))
+            .parse2(mac.tokens.clone())
         {
-            for item in &items {
-                self.visit_item(item);
+            Ok(Body::Items(items)) => {
+                for item in &items {
+                    self.visit_item(item);
+                }
             }
-            return;
-        }
-        if position == Position::Item {
+            Ok(Body::Exprs(exprs)) => self.walk_exprs(exprs.iter(), drives),
+            Ok(Body::Stmts(stmts)) => {
+                for stmt in &stmts {
+                    self.visit_stmt(stmt);
+                }
+            }
             // `cfg_if! { if #[cfg(unix)] { items } else { items } }`: the items are in braces.
-            self.braced_items(mac.tokens.clone());
-            return;
+            Err(_) if position == Position::Item => self.braced_items(mac.tokens.clone()),
+            Err(_) => {}
         }
-        if let Ok(exprs) = parse_exprs.parse2(mac.tokens.clone()) {
-            self.walk_exprs(exprs.iter(), drives);
-            return;
-        }
-        if let Ok(stmts) = syn::Block::parse_within.parse2(mac.tokens.clone()) {
-            for stmt in &stmts {
-                self.visit_stmt(stmt);
-            }
-            return;
-        }
-        // `matches!(x, Pat)`, `write!(f, ..)` with a format spec, `info!(?x, ..)`:
-        // walk each comma-separated piece that parses on its own.
-        let pieces: Vec<syn::Expr> = comma_pieces(mac.tokens.clone())
-            .into_iter()
-            .filter_map(|piece| syn::parse2::<syn::Expr>(piece).ok())
-            .collect();
-        self.walk_exprs(pieces.iter(), drives);
     }
 
     /// Walks the items of every brace group at the top level of `tokens` that parses as items.
