@@ -85,7 +85,7 @@ fn unbounded_queue() {
 
 #[test]
 fn ignored_send_result() {
-    assert_eq!(check("ignored-send-result", "cases.rs").len(), 19);
+    assert_eq!(check("ignored-send-result", "cases.rs").len(), 21);
     assert!(check("ignored-send-result", "look_alikes.rs").is_empty());
 }
 

@@ -31,7 +31,8 @@ pub(super) fn strip_await(mut expr: &syn::Expr) -> &syn::Expr {
 /// The method name when `expr` is a channel-style send: `send(msg)`,
 /// `try_send(msg)`, `blocking_send(msg)`, `send_async(msg)`, `send_timeout(msg, t)`,
 /// an actor's `cast(msg)` / `try_cast(msg)` / `send_message(msg)` (ractor) /
-/// `do_send(msg)` (actix's channel), or ractor's `cast!(actor, msg)` macro.
+/// `tell(msg)` / `ask(msg)` (kameo) / `do_send(msg)` (actix's channel), or
+/// ractor's `cast!(actor, msg)` macro.
 pub(super) fn send_method(expr: &syn::Expr) -> Option<String> {
     if let syn::Expr::Macro(mac) = expr {
         let last = mac.mac.path.segments.last()?;
@@ -46,7 +47,7 @@ pub(super) fn send_method(expr: &syn::Expr) -> Option<String> {
         // An actor's `cast` / `try_cast` is a send by another name (Foundation's
         // `ActorRef`, ractor, kameo's `tell`-like casts).
         "send" | "try_send" | "blocking_send" | "send_async" | "cast" | "try_cast"
-        | "send_message" | "do_send" => arity == 1,
+        | "send_message" | "do_send" | "tell" | "ask" => arity == 1,
         "send_timeout" => arity == 2,
         _ => false,
     };
