@@ -405,7 +405,10 @@ impl<'a> Auditor<'a> {
         let arity = call.args.len();
         let on_self =
             matches!(&*call.receiver, syn::Expr::Path(path) if path.path.is_ident("self"));
-        if !awaited && !on_self {
+        // `group.delim_span().join()` / `mac.delimiter.span().join()`: a span, not a thread.
+        let on_span = matches!(&*call.receiver, syn::Expr::MethodCall(inner)
+            if inner.method.to_string().ends_with("span"));
+        if !awaited && !on_self && !on_span {
             let blocking =
                 arity == 0 && (method == "recv" || method == "blocking_recv" || method == "join");
             if blocking && self.in_async {

@@ -296,8 +296,8 @@ impl Auditor<'_> {
     /// [`worth_parsing`] on the body as written in the file's lines, which
     /// clones no token; `None` when the body has no position in this file.
     fn written_worth_parsing(&self, mac: &syn::Macro) -> Option<bool> {
-        let span = mac.delimiter.span().join();
-        let (start, end) = (span.start(), span.end());
+        let delimiters = mac.delimiter.span();
+        let (start, end) = (delimiters.open().start(), delimiters.close().end());
         if start.line == 0 || end.line < start.line {
             return None;
         }
@@ -345,23 +345,28 @@ impl Auditor<'_> {
     fn generic_body(&mut self, mac: &syn::Macro, position: Position, drives: bool) {
         let braced = matches!(mac.delimiter, syn::MacroDelimiter::Brace(_));
         // One token buffer for every attempt: the alternatives are tried on forks.
-        match (|input: ParseStream<'_>| parse_body(input, position, braced))
-            .parse2(mac.tokens.clone())
-        {
-            Ok(Body::Items(items)) => {
+        let parsed = (|input: ParseStream<'_>| parse_body(input, position, braced))
+            .parse2(mac.tokens.clone());
+        // A body that parses as no code is not audited, except `cfg_if! { if
+        // #[cfg(unix)] { items } else { items } }` in item position: its items are in braces.
+        let Ok(body) = parsed else {
+            if position == Position::Item {
+                self.braced_items(mac.tokens.clone());
+            }
+            return;
+        };
+        match body {
+            Body::Items(items) => {
                 for item in &items {
                     self.visit_item(item);
                 }
             }
-            Ok(Body::Exprs(exprs)) => self.walk_exprs(exprs.iter(), drives),
-            Ok(Body::Stmts(stmts)) => {
+            Body::Exprs(exprs) => self.walk_exprs(exprs.iter(), drives),
+            Body::Stmts(stmts) => {
                 for stmt in &stmts {
                     self.visit_stmt(stmt);
                 }
             }
-            // `cfg_if! { if #[cfg(unix)] { items } else { items } }`: the items are in braces.
-            Err(_) if position == Position::Item => self.braced_items(mac.tokens.clone()),
-            Err(_) => {}
         }
     }
 
