@@ -3,119 +3,20 @@
 //! The walk carries the context rules need: inside test code, inside async
 //! code, inside a `timeout(..)`, inside `fn main`, and the oneshot receivers
 //! bound in the current function. Paths are resolved through the file's `use`
-//! items ([`Aliases`]) before they are compared with the patterns below.
+//! items ([`Aliases`]) before they are compared with the patterns in `visitor/patterns.rs`.
 
 use std::collections::HashSet;
 
 use proc_macro2::Span;
 
-use self::syntax::*;
+use self::{patterns::*, syntax::*};
 use super::{Finding, config::Config, resolve::Aliases, rules};
 
 mod bindings;
 mod macros;
+mod patterns;
 mod syntax;
 mod walk;
-
-/// Functions that start a detached task or thread.
-const SPAWN_FNS: &[&[&str]] = &[
-    &["tokio", "spawn"],
-    &["tokio", "task", "spawn"],
-    &["tokio", "task", "spawn_blocking"],
-    &["tokio", "task", "spawn_local"],
-    &["std", "thread", "spawn"],
-    &["async_std", "task", "spawn"],
-    &["smol", "spawn"],
-];
-/// Types whose `.spawn(..)` (or `spawn_local`, `spawn_blocking`, actix's
-/// `spawn_fn`) starts a detached task or thread: a chain rooted in one of
-/// their associated functions (`Handle::current()`, `Builder::new()`), or a
-/// name bound to one or typed as one.
-const SPAWNER_TYPES: &[&[&str]] = &[
-    &["std", "thread", "Builder"],
-    &["tokio", "task", "Builder"],
-    &["tokio", "runtime", "Handle"],
-    &["tokio", "runtime", "Runtime"],
-    &["tokio", "runtime", "Builder"],
-    &["async_std", "task", "Builder"],
-    &["actix_rt", "Arbiter"],
-    &["actix_rt", "ArbiterHandle"],
-    &["actix_rt", "System"],
-    &["actix_rt", "Runtime"],
-];
-/// Methods of [`SPAWNER_TYPES`] that start a detached task or thread.
-const SPAWN_METHODS: &[&str] = &["spawn", "spawn_local", "spawn_blocking", "spawn_fn"];
-/// `std::fs` builders: constructing one does no I/O, their `.open(..)` / `.create(..)` does.
-const FS_BUILDERS: &[&[&str]] = &[
-    &["std", "fs", "OpenOptions", "new"],
-    &["std", "fs", "DirBuilder", "new"],
-];
-/// The types of [`FS_BUILDERS`].
-const FS_BUILDER_TYPES: &[&[&str]] = &[&["std", "fs", "OpenOptions"], &["std", "fs", "DirBuilder"]];
-/// Functions that take futures and drive them: a `.recv()` handed to them is not a blocking receive.
-const FUTURE_DRIVERS: &[&str] = &[
-    "block_on",
-    "timeout",
-    "timeout_at",
-    "select",
-    "join",
-    "try_join",
-    "race",
-    "spawn",
-    "pin",
-];
-/// Constructors of unbounded queues.
-const UNBOUNDED_FNS: &[&[&str]] = &[
-    &["tokio", "sync", "mpsc", "unbounded_channel"],
-    &["crossbeam_channel", "unbounded"],
-    &["std", "sync", "mpsc", "channel"],
-    &["flume", "unbounded"],
-    &["futures", "channel", "mpsc", "unbounded"],
-    &["async_channel", "unbounded"],
-];
-/// Sleeps.
-const SLEEP_FNS: &[&[&str]] = &[
-    &["std", "thread", "sleep"],
-    &["tokio", "time", "sleep"],
-    &["tokio", "time", "sleep_until"],
-    &["async_std", "task", "sleep"],
-];
-/// Names that are a sleep whatever path they are called through.
-const SLEEP_NAMES: &[&str] = &["sleep", "sleep_until"];
-/// Modules whose `unbounded()` is a queue's constructor even when no known
-/// path explains the call (`mpsc::unbounded()` through a crate's re-export).
-const QUEUE_MODULES: &[&str] = &["mpsc", "channel", "mailbox", "queue"];
-/// Leaks.
-const LEAK_FNS: &[&[&str]] = &[&["std", "mem", "forget"], &["Box", "leak"]];
-/// Last path segments worth resolving; every other call is skipped cheaply.
-const INTERESTING: &[&str] = &[
-    "spawn",
-    "spawn_blocking",
-    "spawn_local",
-    "unbounded_channel",
-    "unbounded",
-    "channel",
-    "sleep",
-    "sleep_until",
-    "forget",
-    "leak",
-    "block_on",
-    "new",
-    "current",
-];
-/// Type names that make a static mutable.
-const INTERIOR_MUTABLE: &[&str] = &[
-    "Mutex",
-    "RwLock",
-    "RefCell",
-    "Cell",
-    "UnsafeCell",
-    "SyncUnsafeCell",
-    "ReentrantMutex",
-    // Concurrent maps: a static one is a process-wide mutable registry.
-    "DashMap",
-    "DashSet",
-];
 
 /// Whether attributes hold `#[cfg(test)]` (for a module or impl walked in pieces).
 pub(crate) fn attrs_are_cfg_test(attrs: &[syn::Attribute]) -> bool {
