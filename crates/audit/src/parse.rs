@@ -12,7 +12,7 @@
 //!
 //! A piece that is one `mod`, `impl`, `trait` or `extern` block larger than
 //! a piece (generated code in one module) is walked through its body's pieces
-//! ([`nested`]).
+//! (`parse/nested.rs`).
 //!
 //! Doc comments become `#[doc = ".."]` attributes in proc-macro2, one string
 //! each; no rule reads them, so their third character is blanked first
