@@ -166,8 +166,11 @@ pub fn run(program: &str, args: &[String], root: &Path) -> u8 {
     if options.stats {
         let lines: usize = reports.iter().map(|report| report.lines).sum();
         let speed = lines as f64 / elapsed.max(1e-9);
+        let memory = peak_memory_mb()
+            .map(|megabytes| format!(", peak memory {megabytes:.0} MB"))
+            .unwrap_or_default();
         eprintln!(
-            "audit: {} files, {lines} lines in {elapsed:.2} s ({speed:.0} lines/s, {} threads)",
+            "audit: {} files, {lines} lines in {elapsed:.2} s ({speed:.0} lines/s, {} threads{memory})",
             reports.len(),
             walk::threads()
         );
@@ -183,4 +186,13 @@ pub fn run(program: &str, args: &[String], root: &Path) -> u8 {
             level == Level::Deny || (options.deny_warnings && level == Level::Warn)
         });
     u8::from(failing)
+}
+
+/// Peak resident memory in megabytes, where the system reports it (Linux's
+/// `VmHWM` in `/proc/self/status`); `None` elsewhere.
+fn peak_memory_mb() -> Option<f64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let line = status.lines().find(|line| line.starts_with("VmHWM:"))?;
+    let kilobytes: f64 = line.split_whitespace().nth(1)?.parse().ok()?;
+    Some(kilobytes / 1024.0)
 }

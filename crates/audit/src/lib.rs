@@ -31,6 +31,7 @@
 mod cli;
 pub mod config;
 pub mod nesting;
+pub mod parse;
 pub mod reexports;
 pub mod report;
 pub mod resolve;
@@ -38,8 +39,6 @@ pub mod rules;
 pub mod source;
 pub mod visitor;
 pub mod walk;
-
-use syn::visit::Visit as _;
 
 pub use self::cli::{Format, run};
 use self::{config::Config, rules::Level};
@@ -74,14 +73,18 @@ pub struct FileReport {
 }
 
 /// Whether a path names test code as a whole: under a `tests/` or `benches/`
-/// directory, a `tests.rs` / `test.rs` file (a `#[cfg(test)] mod tests;` in
-/// its own file), or a loom model (`loom_models` in the path).
+/// directory, a `tests.rs` / `test.rs` file or one named `*_tests.rs` /
+/// `*_test.rs` (a `#[cfg(test)] mod supervision_tests;` in its own file), or
+/// a loom model (`loom_models` in the path).
 pub fn path_is_test(path: &str) -> bool {
     let mut parts = path.split('/').peekable();
     while let Some(part) = parts.next() {
         let last = parts.peek().is_none();
         let test_dir = !last && matches!(part, "tests" | "benches");
-        let test_file = last && matches!(part, "tests.rs" | "test.rs");
+        let test_file = last
+            && (matches!(part, "tests.rs" | "test.rs")
+                || part.ends_with("_tests.rs")
+                || part.ends_with("_test.rs"));
         if test_dir || test_file || part.trim_end_matches(".rs") == "loom_models" {
             return true;
         }
@@ -97,8 +100,8 @@ pub fn analyze_source(path: &str, text: &str, config: &Config) -> FileReport {
     let mut exempt_in_tests = Vec::new();
     let suppressions = source::scan(text, &mut findings);
     let code = source::code_lines(text);
-    let too_deep = nesting::too_deep(text, nesting::MAX_DEPTH);
-    let parsed = match too_deep {
+    let scan = nesting::scan(text, nesting::MAX_DEPTH);
+    let parsed = match scan.too_deep {
         // Parsing would recurse past any stack: say so and audit the other files.
         Some((line, column)) => {
             findings.push(Finding {
@@ -113,17 +116,25 @@ pub fn analyze_source(path: &str, text: &str, config: &Config) -> FileReport {
             });
             None
         }
-        None => Some(syn::parse_file(text)),
+        None => {
+            let context = parse::Context {
+                config,
+                lines: &lines,
+                code: &code,
+                file_is_test: path_is_test(path),
+            };
+            Some(parse::walk(
+                &parse::without_docs(text, &scan),
+                &scan,
+                &context,
+            ))
+        }
     };
     match parsed {
         None => {}
-        Some(Ok(file)) => {
-            let aliases = resolve::Aliases::collect(&file);
-            let mut auditor =
-                visitor::Auditor::new(&aliases, config, &lines, &code, path_is_test(path));
-            auditor.visit_file(&file);
-            findings.append(&mut auditor.findings);
-            exempt_in_tests.append(&mut auditor.exempt_in_tests);
+        Some(Ok(mut walked)) => {
+            findings.append(&mut walked.findings);
+            exempt_in_tests.append(&mut walked.exempt_in_tests);
         }
         Some(Err(error)) => {
             let start = error.span().start();

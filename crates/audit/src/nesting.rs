@@ -13,13 +13,42 @@
 /// recursion far inside a worker's stack, even in a debug build.
 pub const MAX_DEPTH: usize = 256;
 
+/// What one pass over a file's bytes finds before syn sees it.
+#[derive(Debug, Default, PartialEq, Eq)]
+pub struct Scan {
+    /// Where brackets first nest deeper than the limit: `(line, column)`,
+    /// both 1-based (the column in bytes). The scan stops there.
+    pub too_deep: Option<(usize, usize)>,
+    /// Byte offsets of the third character of each `///` and `//!` doc
+    /// comment. Blanking it turns the doc comment into a plain one: the rules
+    /// never read docs, and proc-macro2 would make each into an attribute.
+    pub doc_markers: Vec<usize>,
+    /// Byte offsets of line starts where a top-level item has just ended (a
+    /// `;` or a closing `}` at depth 0 before it): places where a large file
+    /// can be cut into pieces that parse on their own.
+    pub item_starts: Vec<usize>,
+    /// Byte offsets of the first `{` at depth 0 and of its closing `}`: the
+    /// body of a lone `mod`, `impl` or `trait` that is too large to parse at once.
+    pub first_brace: Option<(usize, usize)>,
+}
+
 /// Where a file first nests brackets deeper than `limit`: `(line, column)`,
 /// both 1-based (the column in bytes), or `None` when it stays within it.
 pub fn too_deep(source: &str, limit: usize) -> Option<(usize, usize)> {
+    scan(source, limit).too_deep
+}
+
+/// Scans a file's bytes once for bracket depth, doc comments and top-level item ends.
+pub fn scan(source: &str, limit: usize) -> Scan {
     let bytes = source.as_bytes();
+    let mut found = Scan::default();
     let mut depth = 0usize;
     let mut line = 1;
     let mut line_start = 0;
+    // Whether the last token at depth 0 ended an item.
+    let mut item_ended = false;
+    // Whether the first top-level brace group is still open.
+    let mut first_open = false;
     let mut i = 0;
     while i < bytes.len() {
         let byte = bytes[i];
@@ -27,9 +56,21 @@ pub fn too_deep(source: &str, limit: usize) -> Option<(usize, usize)> {
             b'\n' => {
                 line += 1;
                 line_start = i + 1;
+                if item_ended && depth == 0 {
+                    found.item_starts.push(i + 1);
+                }
                 i += 1;
             }
             b'/' if bytes.get(i + 1) == Some(&b'/') => {
+                let third = bytes.get(i + 2).copied();
+                let doc = match third {
+                    Some(b'/') => bytes.get(i + 3) != Some(&b'/'),
+                    Some(b'!') => true,
+                    _ => false,
+                };
+                if doc {
+                    found.doc_markers.push(i + 2);
+                }
                 while i < bytes.len() && bytes[i] != b'\n' {
                     i += 1;
                 }
@@ -37,8 +78,13 @@ pub fn too_deep(source: &str, limit: usize) -> Option<(usize, usize)> {
             b'/' if bytes.get(i + 1) == Some(&b'*') => {
                 i = skip_block_comment(bytes, i, &mut line, &mut line_start);
             }
-            b'"' => i = skip_string(bytes, i + 1, None, &mut line, &mut line_start),
+            b' ' | b'\t' | b'\r' => i += 1,
+            b'"' => {
+                item_ended = false;
+                i = skip_string(bytes, i + 1, None, &mut line, &mut line_start);
+            }
             b'r' if starts_raw_string(bytes, i) => {
+                item_ended = false;
                 let mut hashes = 0;
                 let mut at = i + 1;
                 while bytes.get(at) == Some(&b'#') {
@@ -47,22 +93,45 @@ pub fn too_deep(source: &str, limit: usize) -> Option<(usize, usize)> {
                 }
                 i = skip_string(bytes, at + 1, Some(hashes), &mut line, &mut line_start);
             }
-            b'\'' => i = skip_char_literal(bytes, i),
+            b'\'' => {
+                item_ended = false;
+                i = skip_char_literal(bytes, i);
+            }
             b'(' | b'[' | b'{' => {
+                item_ended = false;
+                if byte == b'{' && depth == 0 && found.first_brace.is_none() {
+                    found.first_brace = Some((i, i));
+                    first_open = true;
+                }
                 depth += 1;
                 if depth > limit {
-                    return Some((line, i - line_start + 1));
+                    found.too_deep = Some((line, i - line_start + 1));
+                    return found;
                 }
                 i += 1;
             }
             b')' | b']' | b'}' => {
                 depth = depth.saturating_sub(1);
+                if byte == b'}' && depth == 0 && first_open {
+                    first_open = false;
+                    if let Some((open, _)) = found.first_brace {
+                        found.first_brace = Some((open, i));
+                    }
+                }
+                item_ended = byte == b'}' && depth == 0;
                 i += 1;
             }
-            _ => i += 1,
+            b';' => {
+                item_ended = depth == 0;
+                i += 1;
+            }
+            _ => {
+                item_ended = false;
+                i += 1;
+            }
         }
     }
-    None
+    found
 }
 
 /// Skips a (nested) block comment starting at `start`; returns the index after it.

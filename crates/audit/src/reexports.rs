@@ -16,6 +16,32 @@ pub const WELL_KNOWN: &[(&str, &str)] = &[
     ),
     ("actix::clock", "tokio::time"),
     ("actix::spawn", "tokio::task::spawn_local"),
+    ("actix::Arbiter", "actix_rt::Arbiter"),
+    ("actix::ArbiterHandle", "actix_rt::ArbiterHandle"),
+    ("actix::System", "actix_rt::System"),
+    ("actix::prelude::Arbiter", "actix_rt::Arbiter"),
+    ("actix::prelude::ArbiterHandle", "actix_rt::ArbiterHandle"),
+    ("actix::prelude::System", "actix_rt::System"),
+    // tokio_with_wasm is tokio's API for the browser; `alias` is its `tokio`.
+    ("tokio_with_wasm::alias", "tokio"),
+    ("tokio_with_wasm", "tokio"),
+    ("tokio_with_wasm::spawn_local", "tokio::task::spawn_local"),
+    (
+        "tokio_with_wasm::spawn_blocking",
+        "tokio::task::spawn_blocking",
+    ),
+    // ractor's runtime shims: tokio's spawns, sleep and unbounded channel by other names.
+    ("ractor::concurrency::spawn", "tokio::task::spawn"),
+    ("ractor::concurrency::spawn_named", "tokio::task::spawn"),
+    (
+        "ractor::concurrency::spawn_local",
+        "tokio::task::spawn_local",
+    ),
+    ("ractor::concurrency::sleep", "tokio::time::sleep"),
+    (
+        "ractor::concurrency::mpsc_unbounded",
+        "tokio::sync::mpsc::unbounded_channel",
+    ),
     // async-std's and smol's channels are async-channel's.
     ("async_std::channel", "async_channel"),
     ("smol::channel", "async_channel"),

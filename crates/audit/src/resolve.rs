@@ -5,21 +5,34 @@
 //! audit; paths through `crate::`, `self::` or `super::` stay unresolved and
 //! never match a rule, which keeps precision high.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
-/// The `use` items of one file: local name to full path, and glob imports.
+use crate::visitor::type_is_interior_mutable;
+
+/// The `use` items of one file: local name to full path, and glob imports;
+/// also the file's own types whose fields hold interior mutability.
 #[derive(Debug, Default)]
 pub struct Aliases {
     names: HashMap<String, Vec<String>>,
     globs: Vec<Vec<String>>,
+    mutable_types: HashSet<String>,
 }
 
 impl Aliases {
     /// Collects every `use` in the file.
     pub fn collect(file: &syn::File) -> Aliases {
-        let mut collector = Collector::default();
+        let mut aliases = Aliases::default();
+        aliases.add(file);
+        aliases
+    }
+
+    /// Adds every `use` in one more piece of the file (a file parsed in pieces).
+    pub fn add(&mut self, file: &syn::File) {
+        let mut collector = Collector {
+            aliases: std::mem::take(self),
+        };
         collector.items(&file.items);
-        collector.aliases
+        *self = collector.aliases;
     }
 
     /// The canonical full path of `path`, or `None` when the path is rooted
@@ -70,6 +83,12 @@ impl Aliases {
     /// Whether `name` is bound by a `use` in this file.
     pub fn binds(&self, name: &str) -> bool {
         self.names.contains_key(name)
+    }
+
+    /// Whether `name` is a struct or enum of this file with a field holding
+    /// interior mutability (a `Mutex`, a `DashMap`), so a static of it is mutable state.
+    pub fn is_mutable_type(&self, name: &str) -> bool {
+        self.mutable_types.contains(name)
     }
 }
 
@@ -156,6 +175,23 @@ impl Collector {
                     }
                 }
                 syn::Item::Fn(function) => self.block(&function.block),
+                syn::Item::Struct(item)
+                    if item
+                        .fields
+                        .iter()
+                        .any(|field| type_is_interior_mutable(&field.ty)) =>
+                {
+                    self.aliases.mutable_types.insert(item.ident.to_string());
+                }
+                syn::Item::Enum(item)
+                    if item
+                        .variants
+                        .iter()
+                        .flat_map(|variant| &variant.fields)
+                        .any(|field| type_is_interior_mutable(&field.ty)) =>
+                {
+                    self.aliases.mutable_types.insert(item.ident.to_string());
+                }
                 syn::Item::Impl(block) => {
                     for item in &block.items {
                         if let syn::ImplItem::Fn(function) = item {

@@ -3,95 +3,30 @@
 //! The walk carries the context rules need: inside test code, inside async
 //! code, inside a `timeout(..)`, inside `fn main`, and the oneshot receivers
 //! bound in the current function. Paths are resolved through the file's `use`
-//! items ([`Aliases`]) before they are compared with the patterns below.
+//! items ([`Aliases`]) before they are compared with the patterns in `visitor/patterns.rs`.
 
 use std::collections::HashSet;
 
 use proc_macro2::Span;
 
-use self::syntax::*;
+use self::{patterns::*, syntax::*};
 use super::{Finding, config::Config, resolve::Aliases, rules};
 
+mod bindings;
+mod macros;
+mod patterns;
 mod syntax;
 mod walk;
 
-/// Functions that start a detached task or thread.
-const SPAWN_FNS: &[&[&str]] = &[
-    &["tokio", "spawn"],
-    &["tokio", "task", "spawn"],
-    &["tokio", "task", "spawn_blocking"],
-    &["tokio", "task", "spawn_local"],
-    &["std", "thread", "spawn"],
-    &["async_std", "task", "spawn"],
-    &["smol", "spawn"],
-];
-/// Constructors whose `.spawn(..)` starts a detached task or thread.
-const SPAWN_BUILDERS: &[&[&str]] = &[
-    &["std", "thread", "Builder", "new"],
-    &["tokio", "task", "Builder", "new"],
-    &["tokio", "runtime", "Handle", "current"],
-];
-/// `std::fs` builders: constructing one does no I/O, their `.open(..)` / `.create(..)` does.
-const FS_BUILDERS: &[&[&str]] = &[
-    &["std", "fs", "OpenOptions", "new"],
-    &["std", "fs", "DirBuilder", "new"],
-];
-/// Functions that take futures and drive them: a `.recv()` handed to them is not a blocking receive.
-const FUTURE_DRIVERS: &[&str] = &[
-    "block_on",
-    "timeout",
-    "timeout_at",
-    "select",
-    "join",
-    "try_join",
-    "race",
-    "spawn",
-    "pin",
-];
-/// Constructors of unbounded queues.
-const UNBOUNDED_FNS: &[&[&str]] = &[
-    &["tokio", "sync", "mpsc", "unbounded_channel"],
-    &["crossbeam_channel", "unbounded"],
-    &["std", "sync", "mpsc", "channel"],
-    &["flume", "unbounded"],
-    &["futures", "channel", "mpsc", "unbounded"],
-    &["async_channel", "unbounded"],
-];
-/// Sleeps.
-const SLEEP_FNS: &[&[&str]] = &[
-    &["std", "thread", "sleep"],
-    &["tokio", "time", "sleep"],
-    &["tokio", "time", "sleep_until"],
-    &["async_std", "task", "sleep"],
-];
-/// Leaks.
-const LEAK_FNS: &[&[&str]] = &[&["std", "mem", "forget"], &["Box", "leak"]];
-/// Last path segments worth resolving; every other call is skipped cheaply.
-const INTERESTING: &[&str] = &[
-    "spawn",
-    "spawn_blocking",
-    "spawn_local",
-    "unbounded_channel",
-    "unbounded",
-    "channel",
-    "sleep",
-    "sleep_until",
-    "forget",
-    "leak",
-    "block_on",
-    "new",
-    "current",
-];
-/// Type names that make a static mutable.
-const INTERIOR_MUTABLE: &[&str] = &[
-    "Mutex",
-    "RwLock",
-    "RefCell",
-    "Cell",
-    "UnsafeCell",
-    "SyncUnsafeCell",
-    "ReentrantMutex",
-];
+/// Whether attributes hold `#[cfg(test)]` (for a module or impl walked in pieces).
+pub(crate) fn attrs_are_cfg_test(attrs: &[syn::Attribute]) -> bool {
+    is_cfg_test(attrs)
+}
+
+/// Whether a type names an interior-mutable type at any depth (`LazyLock<Mutex<_>>`).
+pub(crate) fn type_is_interior_mutable(ty: &syn::Type) -> bool {
+    mentions_interior_mutability(ty.to_token_stream_cheap())
+}
 
 /// Walks one file's syntax tree and collects findings.
 pub struct Auditor<'a> {
@@ -107,9 +42,15 @@ pub struct Auditor<'a> {
     oneshot_receivers: HashSet<String>,
     /// Names bound to the result of a `try_*` call in the current function.
     try_results: HashSet<String>,
+    /// Builders bound by `let` in the current function: name to the resolved
+    /// constructor at the root of its chain (`std::thread::Builder::new`).
+    builders: bindings::Builders,
     /// Method calls whose future is driven by an `.await`, `block_on` or a
     /// future combinator, found before the walk reaches them.
     awaited: Vec<*const syn::ExprMethodCall>,
+    /// Lines before the piece of the file being walked: a large file is
+    /// parsed in pieces, and a piece's spans count lines from its own start.
+    pub line_offset: usize,
     /// Findings so far.
     pub findings: Vec<Finding>,
     /// Findings in test code that the rule's `exempt_tests` hides, kept
@@ -147,7 +88,9 @@ impl<'a> Auditor<'a> {
             timeout_depth: 0,
             oneshot_receivers: HashSet::new(),
             try_results: HashSet::new(),
+            builders: bindings::Builders::default(),
             awaited: Vec::new(),
+            line_offset: 0,
             findings: Vec::new(),
             exempt_in_tests: Vec::new(),
         }
@@ -160,14 +103,11 @@ impl<'a> Auditor<'a> {
         }
         let exempt = self.in_test && settings.exempt_tests;
         let start = span.start();
-        let source_line = self
-            .lines
-            .get(start.line.wrapping_sub(1))
-            .copied()
-            .unwrap_or("");
+        let line = start.line + self.line_offset;
+        let source_line = self.lines.get(line.wrapping_sub(1)).copied().unwrap_or("");
         let finding = Finding {
             rule,
-            line: start.line,
+            line,
             column: start.column + 1,
             message,
             source_line: source_line.to_owned(),
@@ -254,10 +194,20 @@ impl<'a> Auditor<'a> {
             );
             return;
         }
+        if self.in_test && SLEEP_NAMES.contains(&last.as_str()) {
+            // Any function named `sleep` called in a test sleeps: tokio's,
+            // std's, or a crate's own shim (`crate::concurrency::sleep`).
+            self.report(
+                rules::SLEEP_IN_TEST,
+                span,
+                format!("sleep in test: `{}`", path_text(path)),
+            );
+        }
         if last == "drop" && call.args.len() == 1 {
             self.check_discarded(&call.args[0], span, "`drop(..)`");
         }
         let Some((full, shown)) = self.resolve_call(path) else {
+            self.unbounded_by_name(&last, path, span);
             return;
         };
         if matches_any(&full, SPAWN_FNS) {
@@ -279,7 +229,8 @@ impl<'a> Auditor<'a> {
                 format!("leaked guard: `{shown}` never runs Drop"),
             );
         } else if matches_any(&full, SLEEP_FNS) {
-            if self.in_test {
+            // A sleep renamed by `use .. as`; one named `sleep` was reported above.
+            if self.in_test && !SLEEP_NAMES.contains(&last.as_str()) {
                 self.report(
                     rules::SLEEP_IN_TEST,
                     span,
@@ -303,6 +254,24 @@ impl<'a> Auditor<'a> {
                 rules::BLOCKING_IN_ASYNC,
                 span,
                 format!("blocking `{shown}` inside async code"),
+            );
+        } else {
+            self.unbounded_by_name(&last, path, span);
+        }
+    }
+
+    /// A call to a function named like an unbounded queue's constructor that
+    /// no known path explains: a crate's own shim (`crate::concurrency::mpsc_unbounded()`)
+    /// or a local function.
+    fn unbounded_by_name(&mut self, last: &str, path: &syn::Path, span: Span) {
+        let segments = path.segments.len();
+        let module = (segments >= 2).then(|| path.segments[segments - 2].ident.to_string());
+        let queue_module = module.is_some_and(|module| QUEUE_MODULES.contains(&module.as_str()));
+        if last == "mpsc_unbounded" || (last == "unbounded" && queue_module) {
+            self.report(
+                rules::UNBOUNDED_QUEUE,
+                span,
+                format!("unbounded queue: `{}()`", path_text(path)),
             );
         }
     }
@@ -337,7 +306,10 @@ impl<'a> Auditor<'a> {
         let arity = call.args.len();
         let on_self =
             matches!(&*call.receiver, syn::Expr::Path(path) if path.path.is_ident("self"));
-        if !awaited && !on_self {
+        // `group.delim_span().join()` / `mac.delimiter.span().join()`: a span, not a thread.
+        let on_span = matches!(&*call.receiver, syn::Expr::MethodCall(inner)
+            if inner.method.to_string().ends_with("span"));
+        if !awaited && !on_self && !on_span {
             let blocking =
                 arity == 0 && (method == "recv" || method == "blocking_recv" || method == "join");
             if blocking && self.in_async {
@@ -360,14 +332,15 @@ impl<'a> Auditor<'a> {
                 );
             }
         }
-        if method == "block_on" && arity == 1 {
+        // `runtime.block_on(f)`, and `LocalSet::block_on(&runtime, f)`.
+        if method == "block_on" && (arity == 1 || arity == 2) {
             self.untimed_block_on(span);
-            self.mark_awaited(call.args.first());
+            self.mark_awaited(call.args.last());
         }
         // Builder chains: `std::fs::OpenOptions::new()..open(p)` in async code, and
         // `std::thread::Builder::new()..spawn(f)` anywhere.
         let opens = self.in_async && (method == "open" || method == "create") && arity == 1;
-        let spawns = method == "spawn" && arity == 1;
+        let spawns = arity == 1 && SPAWN_METHODS.iter().any(|name| method == name);
         let root = if opens || spawns {
             self.chain_root(&call.receiver)
         } else {
@@ -375,23 +348,23 @@ impl<'a> Auditor<'a> {
         };
         if let Some(root) = root
             .as_ref()
-            .filter(|root| opens && matches_any(root, FS_BUILDERS))
+            .filter(|root| opens && matches_any(root, FS_BUILDER_TYPES))
         {
             let shown = root.join("::");
             self.report(
                 rules::BLOCKING_IN_ASYNC,
                 span,
-                format!("blocking `{shown}(..).{method}(..)` inside async code"),
+                format!("blocking `.{method}(..)` on a `{shown}` inside async code"),
             );
         } else if let Some(root) = root
             .as_ref()
-            .filter(|root| spawns && matches_any(root, SPAWN_BUILDERS))
+            .filter(|root| spawns && matches_any(root, SPAWNER_TYPES))
         {
             let shown = root.join("::");
             self.report(
                 rules::UNSUPERVISED_SPAWN,
                 span,
-                format!("unsupervised spawn: `{shown}(..).spawn(..)`"),
+                format!("unsupervised spawn: `.{method}(..)` on a `{shown}`"),
             );
         }
         if method == "unwrap_or" && arity == 1 && is_unit(&call.args[0]) {
@@ -400,28 +373,12 @@ impl<'a> Auditor<'a> {
     }
 
     /// A future handed to `block_on`, `timeout` or a combinator is driven by it, like an `.await`.
+    /// The whole chain counts: in `rx.recv().fuse()` the `.recv()` is a future too.
     pub(super) fn mark_awaited(&mut self, future: Option<&syn::Expr>) {
-        if let Some(syn::Expr::MethodCall(call)) = future.map(strip_reference) {
+        let mut next = future.map(strip_reference);
+        while let Some(syn::Expr::MethodCall(call)) = next {
             self.awaited.push(call as *const _);
-        }
-    }
-
-    /// The resolved path of the call at the root of a method chain, `a::b()` in `a::b().c().d()`.
-    fn chain_root(&self, mut expr: &syn::Expr) -> Option<Vec<String>> {
-        loop {
-            match expr {
-                syn::Expr::MethodCall(call) => expr = &call.receiver,
-                syn::Expr::Call(call) => {
-                    let syn::Expr::Path(func) = &*call.func else {
-                        return None;
-                    };
-                    return self
-                        .aliases
-                        .resolve(&func.path)
-                        .map(|full| self.reexported(&full));
-                }
-                _ => return None,
-            }
+            next = Some(&*call.receiver);
         }
     }
 
@@ -429,10 +386,15 @@ impl<'a> Auditor<'a> {
     fn check_discarded(&mut self, expr: &syn::Expr, span: Span, how: &str) {
         let expr = strip_await(expr);
         if let Some(method) = send_method(expr) {
+            let shown = if method.ends_with('!') {
+                format!("{method}(..)")
+            } else {
+                format!(".{method}(..)")
+            };
             self.report(
                 rules::IGNORED_SEND_RESULT,
                 span,
-                format!("ignored send result: `.{method}(..)` thrown away by {how}"),
+                format!("ignored send result: `{shown}` thrown away by {how}"),
             );
         } else if self.is_catch_unwind(expr) {
             self.report(
@@ -441,6 +403,15 @@ impl<'a> Auditor<'a> {
                 format!("swallowed failure: `catch_unwind` result thrown away by {how}"),
             );
         }
+    }
+
+    /// Whether `call` is one of [`SPAWN_FNS`] (after `use` items and re-exports).
+    pub(super) fn is_detached_spawn(&self, call: &syn::ExprCall) -> bool {
+        let syn::Expr::Path(func) = &*call.func else {
+            return false;
+        };
+        self.resolve_call(&func.path)
+            .is_some_and(|(full, _)| matches_any(&full, SPAWN_FNS))
     }
 
     fn is_catch_unwind(&self, expr: &syn::Expr) -> bool {
@@ -466,7 +437,7 @@ impl<'a> Auditor<'a> {
                 span,
                 format!("global mutable state: `static mut {}`", item.ident),
             );
-        } else if mentions_interior_mutability(item.ty.to_token_stream_cheap()) {
+        } else if type_is_interior_mutable(&item.ty) {
             self.report(
                 rules::GLOBAL_MUTABLE_STATE,
                 span,
@@ -475,12 +446,30 @@ impl<'a> Auditor<'a> {
                     item.ident
                 ),
             );
+        } else {
+            // `static STATE: OnceCell<State>` where this file's `struct State` holds a `Mutex`.
+            let mut local = None;
+            scan_idents(item.ty.to_token_stream_cheap(), &mut |ident| {
+                if local.is_none() && self.aliases.is_mutable_type(&ident.to_string()) {
+                    local = Some(ident.to_string());
+                }
+            });
+            if let Some(local) = local {
+                self.report(
+                    rules::GLOBAL_MUTABLE_STATE,
+                    span,
+                    format!(
+                        "global mutable state: static `{}` holds `{local}`, whose fields hold interior mutability",
+                        item.ident
+                    ),
+                );
+            }
         }
     }
 
     fn check_length(&mut self, ident: &syn::Ident, block: &syn::Block) {
-        let first = ident.span().start().line;
-        let last = block.brace_token.span.close().end().line;
+        let first = ident.span().start().line + self.line_offset;
+        let last = block.brace_token.span.close().end().line + self.line_offset;
         let count = count_code(self.code, first, last);
         if count > self.config.fn_code_lines {
             let limit = self.config.fn_code_lines;
@@ -505,11 +494,13 @@ impl<'a> Auditor<'a> {
             self.in_main,
             std::mem::take(&mut self.oneshot_receivers),
             std::mem::take(&mut self.try_results),
+            std::mem::take(&mut self.builders),
         );
         self.in_test = self.in_test || is_test_fn(attrs);
         self.in_async = sig.asyncness.is_some();
         self.in_main = sig.ident == "main";
         self.check_length(&sig.ident, block);
+        self.note_parameters(sig);
         visit(self);
         (
             self.in_test,
@@ -517,6 +508,7 @@ impl<'a> Auditor<'a> {
             self.in_main,
             self.oneshot_receivers,
             self.try_results,
+            self.builders,
         ) = saved;
     }
 
@@ -549,7 +541,12 @@ impl<'a> Auditor<'a> {
 
 /// `try_recv`, `try_lock`, `recv_timeout`, `select_deadline`: calls whose `Err` usually means "not now".
 fn is_try_name(name: &str) -> bool {
-    name.starts_with("try_") || name.ends_with("_timeout") || name.ends_with("_deadline")
+    name.starts_with("try_")
+        || name.ends_with("_timeout")
+        || name.ends_with("_deadline")
+        // An atomic's `Err` is the value another thread put there: a lost race, not a failure.
+        || name.starts_with("compare_exchange")
+        || name == "fetch_update"
 }
 
 /// `&mut x` or `&x` to `x`: `timeout(d, &mut rx.recv())`.

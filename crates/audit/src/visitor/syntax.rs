@@ -30,8 +30,14 @@ pub(super) fn strip_await(mut expr: &syn::Expr) -> &syn::Expr {
 
 /// The method name when `expr` is a channel-style send: `send(msg)`,
 /// `try_send(msg)`, `blocking_send(msg)`, `send_async(msg)`, `send_timeout(msg, t)`,
-/// and an actor's `cast(msg)` / `try_cast(msg)`.
+/// an actor's `cast(msg)` / `try_cast(msg)` / `send_message(msg)` (ractor) /
+/// `tell(msg)` / `ask(msg)` (kameo) / `do_send(msg)` (actix's channel), or
+/// ractor's `cast!(actor, msg)` macro.
 pub(super) fn send_method(expr: &syn::Expr) -> Option<String> {
+    if let syn::Expr::Macro(mac) = expr {
+        let last = mac.mac.path.segments.last()?;
+        return (last.ident == "cast").then(|| "cast!".to_owned());
+    }
     let syn::Expr::MethodCall(call) = expr else {
         return None;
     };
@@ -40,7 +46,8 @@ pub(super) fn send_method(expr: &syn::Expr) -> Option<String> {
     let is_send = match name.as_str() {
         // An actor's `cast` / `try_cast` is a send by another name (Foundation's
         // `ActorRef`, ractor, kameo's `tell`-like casts).
-        "send" | "try_send" | "blocking_send" | "send_async" | "cast" | "try_cast" => arity == 1,
+        "send" | "try_send" | "blocking_send" | "send_async" | "cast" | "try_cast"
+        | "send_message" | "do_send" | "tell" | "ask" => arity == 1,
         "send_timeout" => arity == 2,
         _ => false,
     };
@@ -173,4 +180,19 @@ pub(super) fn count_code(code: &[bool], first: usize, last: usize) -> usize {
     let start = first.saturating_sub(1).min(code.len());
     let end = last.min(code.len()).max(start);
     code[start..end].iter().filter(|is_code| **is_code).count()
+}
+
+/// A path as written, `crate::concurrency::sleep`.
+pub(super) fn path_text(path: &syn::Path) -> String {
+    let mut text = String::new();
+    if path.leading_colon.is_some() {
+        text.push_str("::");
+    }
+    for (index, segment) in path.segments.iter().enumerate() {
+        if index > 0 {
+            text.push_str("::");
+        }
+        text.push_str(&segment.ident.to_string());
+    }
+    text
 }

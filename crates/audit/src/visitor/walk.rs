@@ -3,7 +3,7 @@
 use proc_macro2::Span;
 use syn::visit::Visit;
 
-use super::{Auditor, rules, syntax::*};
+use super::{Auditor, macros::Position, rules, syntax::*};
 
 impl<'ast> Visit<'ast> for Auditor<'_> {
     fn visit_item_fn(&mut self, item: &'ast syn::ItemFn) {
@@ -46,23 +46,17 @@ impl<'ast> Visit<'ast> for Auditor<'_> {
         syn::visit::visit_item_static(self, item);
     }
 
-    fn visit_macro(&mut self, mac: &'ast syn::Macro) {
-        let Some(last) = mac.path.segments.last() else {
-            return;
-        };
-        if last.ident == "thread_local" {
-            self.report(
-                rules::GLOBAL_MUTABLE_STATE,
-                last.ident.span(),
-                "global mutable state: `thread_local!`".to_owned(),
-            );
-        } else if last.ident == "lazy_static" && mentions_interior_mutability(mac.tokens.clone()) {
-            self.report(
-                rules::GLOBAL_MUTABLE_STATE,
-                last.ident.span(),
-                "global mutable state: `lazy_static!` holding interior mutability".to_owned(),
-            );
+    fn visit_item_macro(&mut self, item: &'ast syn::ItemMacro) {
+        // `macro_rules! name { .. }` defines a macro: its body is a template.
+        if item.ident.is_none() {
+            self.check_macro(&item.mac);
+            self.macro_body(&item.mac, Position::Item);
         }
+    }
+
+    fn visit_macro(&mut self, mac: &'ast syn::Macro) {
+        self.check_macro(mac);
+        self.macro_body(mac, Position::Expr);
     }
 
     fn visit_expr_async(&mut self, expr: &'ast syn::ExprAsync) {
@@ -98,7 +92,7 @@ impl<'ast> Visit<'ast> for Auditor<'_> {
 
     fn visit_expr_await(&mut self, expr: &'ast syn::ExprAwait) {
         match &*expr.base {
-            syn::Expr::MethodCall(call) => self.awaited.push(call as *const _),
+            syn::Expr::MethodCall(_) => self.mark_awaited(Some(&expr.base)),
             syn::Expr::Path(path) if self.timeout_depth == 0 => {
                 let receiver = path
                     .path
@@ -124,6 +118,7 @@ impl<'ast> Visit<'ast> for Auditor<'_> {
             }
             self.note_oneshot(&local.pat, &init.expr);
             self.note_try_result(&local.pat, &init.expr);
+            self.note_binding(&local.pat, &init.expr);
         }
         syn::visit::visit_local(self, local);
     }
@@ -136,17 +131,41 @@ impl<'ast> Visit<'ast> for Auditor<'_> {
                     self.check_discarded(&call.receiver, call.method.span(), "`.ok();`");
                 }
                 // A bare `x.send(v);` that compiles without an `unused_must_use`
-                // warning returns `()` (a permit, an internal queue), so only
-                // awaited sends and the always-`Result` variants count here. A
-                // bare cast is left to rustc too: where it returns a `Result`,
-                // `unused_must_use` warns; test helpers' casts return `()`.
+                // warning returns `()` (a permit, an internal queue; actix's
+                // `Addr::do_send`), so only awaited sends and the always-`Result`
+                // variants count here. A bare cast or `send_message` is left to
+                // rustc: where it returns a `Result`, `unused_must_use` warns.
                 syn::Expr::MethodCall(call)
                     if send_method(inner).is_some()
-                        && call.method != "cast"
-                        && call.method != "try_cast"
-                        && (call.method != "send" || matches!(expr, syn::Expr::Await(_))) =>
+                        && (matches!(
+                            call.method.to_string().as_str(),
+                            "try_send" | "blocking_send" | "send_timeout" | "send_async"
+                        ) || (call.method == "send"
+                            && matches!(expr, syn::Expr::Await(_)))) =>
                 {
                     self.check_discarded(inner, call.method.span(), "a bare statement");
+                }
+                // `_ = tx.send(v);`: an assignment to the wildcard throws the result away.
+                syn::Expr::Assign(assign) if matches!(&*assign.left, syn::Expr::Infer(_)) => {
+                    self.check_discarded(&assign.right, assign.eq_token.span, "`_ =`");
+                }
+                // `tokio::spawn(async { tx.send(v) });`: the send result is the
+                // output of a task whose handle is dropped, so nobody reads it.
+                syn::Expr::Call(call) if self.is_detached_spawn(call) => {
+                    if let Some(syn::Expr::Async(task)) = call.args.first()
+                        && let Some(syn::Stmt::Expr(tail, None)) = task.block.stmts.last()
+                    {
+                        let tail = strip_await(tail);
+                        if let syn::Expr::MethodCall(send) = tail
+                            && send_method(tail).is_some()
+                        {
+                            self.check_discarded(
+                                tail,
+                                send.method.span(),
+                                "a detached task whose output nobody reads",
+                            );
+                        }
+                    }
                 }
                 syn::Expr::Call(call) if self.is_catch_unwind(inner) => {
                     if let syn::Expr::Path(func) = &*call.func {
@@ -167,8 +186,12 @@ impl<'ast> Visit<'ast> for Auditor<'_> {
     fn visit_expr_match(&mut self, expr: &'ast syn::ExprMatch) {
         // When another arm panics, the match asserts that the error is the
         // expected outcome (`Err(_) => {}, Ok(_) => panic!()`): nothing is swallowed.
-        let asserts =
-            expr.arms.iter().any(|arm| panics(&arm.body)) || self.is_try_result(&expr.expr);
+        // A match on a borrowed result (`match &res`) only inspects it: the
+        // result itself is still there to be handled, as it usually is after.
+        let inspects = matches!(&*expr.expr, syn::Expr::Reference(_));
+        let asserts = inspects
+            || expr.arms.iter().any(|arm| panics(&arm.body))
+            || self.is_try_result(&expr.expr);
         for arm in &expr.arms {
             let syn::Pat::TupleStruct(pat) = &arm.pat else {
                 continue;
@@ -215,6 +238,26 @@ impl<'ast> Visit<'ast> for Auditor<'_> {
 }
 
 impl Auditor<'_> {
+    /// FND002's macros: `thread_local!` and `lazy_static!` holding interior mutability.
+    fn check_macro(&mut self, mac: &syn::Macro) {
+        let Some(last) = mac.path.segments.last() else {
+            return;
+        };
+        if last.ident == "thread_local" {
+            self.report(
+                rules::GLOBAL_MUTABLE_STATE,
+                last.ident.span(),
+                "global mutable state: `thread_local!`".to_owned(),
+            );
+        } else if last.ident == "lazy_static" && mentions_interior_mutability(mac.tokens.clone()) {
+            self.report(
+                rules::GLOBAL_MUTABLE_STATE,
+                last.ident.span(),
+                "global mutable state: `lazy_static!` holding interior mutability".to_owned(),
+            );
+        }
+    }
+
     /// Remembers `rx` from `let (tx, rx) = oneshot::channel();`.
     fn note_oneshot(&mut self, pat: &syn::Pat, init: &syn::Expr) {
         let syn::Expr::Call(call) = init else { return };
@@ -222,11 +265,15 @@ impl Auditor<'_> {
             return;
         };
         let segments = &func.path.segments;
-        let is_oneshot = segments.last().is_some_and(|last| last.ident == "channel")
-            && match self.aliases.resolve(&func.path) {
-                Some(full) => full.len() >= 2 && full[full.len() - 2] == "oneshot",
-                None => false,
-            };
+        // `oneshot::channel()`, or a constructor named `oneshot()` (ractor's
+        // `concurrency::oneshot()`, a crate's own shim).
+        let named_oneshot = segments.last().is_some_and(|last| last.ident == "oneshot");
+        let is_oneshot = named_oneshot
+            || segments.last().is_some_and(|last| last.ident == "channel")
+                && match self.aliases.resolve(&func.path) {
+                    Some(full) => full.len() >= 2 && full[full.len() - 2] == "oneshot",
+                    None => false,
+                };
         if !is_oneshot {
             return;
         }
@@ -234,6 +281,16 @@ impl Auditor<'_> {
         if let Some(syn::Pat::Ident(receiver)) = tuple.elems.iter().nth(1) {
             self.oneshot_receivers.insert(receiver.ident.to_string());
         }
+    }
+
+    /// Sets whether the walk is in test code; returns the previous value (to restore).
+    pub(crate) fn set_in_test(&mut self, in_test: bool) -> bool {
+        std::mem::replace(&mut self.in_test, in_test)
+    }
+
+    /// Whether the walk is in test code.
+    pub(crate) fn in_test(&self) -> bool {
+        self.in_test
     }
 
     /// Whether this walker treats the whole file as test code.
