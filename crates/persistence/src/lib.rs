@@ -97,6 +97,8 @@ mod persistent;
 mod persistent_actor;
 mod persistent_ref;
 mod policy;
+#[cfg(feature = "postgres")]
+pub mod postgres;
 mod redb_store;
 mod saver;
 mod store;
@@ -105,6 +107,11 @@ mod sync;
 #[cfg(all(test, foundation_loom))]
 mod loom_models;
 
+#[cfg(feature = "postgres")]
+pub use crate::{
+    error::PostgresOpenError,
+    postgres::{PostgresConfig, PostgresStore},
+};
 pub use crate::{
     error::{
         BackendError, DecodeError, EncodeError, MigrationError, OpenError, PersistentCallError,

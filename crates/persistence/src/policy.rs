@@ -162,3 +162,10 @@ impl From<RedbStore> for Store {
         Store::new(store)
     }
 }
+
+#[cfg(feature = "postgres")]
+impl From<crate::PostgresStore> for Store {
+    fn from(store: crate::PostgresStore) -> Self {
+        Store::new(store)
+    }
+}
