@@ -102,6 +102,33 @@ impl<P: PersistentActor> Persistent<P> {
         self.saver.failed = true;
         PersistentError::Save(error)
     }
+
+    /// What a failed save with no caller to tell does: a conflict fences
+    /// the actor off, anything else crashes it.
+    fn save_failed(
+        &mut self,
+        outcome: Result<(), SaveError>,
+        ctx: &mut Context<Self>,
+    ) -> Result<(), PersistentError<P::Error>> {
+        match outcome {
+            Ok(()) => Ok(()),
+            Err(error) if error.is_conflict() => {
+                self.fence(&error, ctx);
+                Ok(())
+            }
+            Err(error) => Err(self.crash(error)),
+        }
+    }
+
+    /// Another incarnation (here or on another node) wrote the key since
+    /// this one read it: it owns the state now. This one stops with a
+    /// shutdown reason, so a transient child is not restarted, and writes
+    /// nothing more (not even at `terminate`): fencing by version.
+    fn fence(&mut self, error: &SaveError, ctx: &mut Context<Self>) {
+        self.saver.failed = true;
+        tracing::warn!(target: "foundation::persistence", key = %self.saver.key, %error, "fenced: another incarnation owns this key; stopping");
+        ctx.stop(ExitReason::shutdown_because(format!("fenced: {error}")));
+    }
 }
 
 /// What [`Persistent`] starts from: the actor's own arguments and its
@@ -203,17 +230,17 @@ impl<P: PersistentActor> Actor for Persistent<P> {
                     .handle_cast(message, ctx)
                     .await
                     .map_err(PersistentError::Actor)?;
-                // No caller to tell: a failed save crashes the actor.
-                self.saver
-                    .changed(&mut self.actor, ctx.myself())
-                    .await
-                    .map_err(|error| self.crash(error))
+                // No caller to tell: a failed save crashes the actor (or,
+                // on a conflict, fences it off).
+                let saved = self.saver.changed(&mut self.actor, ctx.myself()).await;
+                self.save_failed(saved, ctx)
             }
             // Boxed, so the future of every ordinary message does not carry
             // the saving path's state.
-            PersistentCast::Flush => Box::pin(self.saver.timer_fired(&mut self.actor))
-                .await
-                .map_err(|error| self.crash(error)),
+            PersistentCast::Flush => {
+                let saved = Box::pin(self.saver.timer_fired(&mut self.actor)).await;
+                self.save_failed(saved, ctx)
+            }
         }
     }
 
@@ -245,6 +272,11 @@ impl<P: PersistentActor> Actor for Persistent<P> {
         };
         match saved {
             Ok(()) => Ok(Ok(reply)),
+            // The caller hears of the conflict; the actor stops after the reply.
+            Err(error) if error.is_conflict() => {
+                self.fence(&error, ctx);
+                Ok(Err(error))
+            }
             Err(error) if callers_save && self.on_failure == OnSaveFailure::FailCall => {
                 tracing::warn!(target: "foundation::persistence", key = %self.saver.key, %error, "save failed; the call fails and the actor goes on");
                 Ok(Err(error))
@@ -262,17 +294,16 @@ impl<P: PersistentActor> Actor for Persistent<P> {
             .handle_system(message, ctx)
             .await
             .map_err(PersistentError::Actor)?;
-        self.saver
-            .changed(&mut self.actor, ctx.myself())
-            .await
-            .map_err(|error| self.crash(error))
+        let saved = self.saver.changed(&mut self.actor, ctx.myself()).await;
+        self.save_failed(saved, ctx)
     }
 
     async fn terminate(&mut self, reason: &ExitReason, ctx: &mut Context<Self>) {
         self.actor.terminate(reason, ctx).await;
         if self.saver.failed {
             // The state holds a change whose save failed and crashed the
-            // actor; the restart goes back to the last durable state.
+            // actor (the restart goes back to the last durable state), or
+            // the actor was fenced off (another incarnation owns the key).
             return;
         }
         // Boxed, so the message loop does not carry the last save's state.

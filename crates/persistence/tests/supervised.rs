@@ -1,13 +1,16 @@
-//! Supervisor integration: a persistent actor that panics is restarted by its supervisor with its saved state.
+//! Supervisor integration: a persistent actor that panics is restarted with its saved state; one fenced off by another incarnation is stopped.
 
 use std::{sync::Arc, time::Duration};
 
 use foundation_mailbox::Context;
+use foundation_mailbox::ExitReason;
 use foundation_persistence::{
-    MemoryStore, Persistence, Persistent, PersistentActor, PersistentArgs, PersistentRef,
-    SavePolicy,
+    MemoryStore, Persistence, Persistent, PersistentActor, PersistentArgs, PersistentCallError,
+    PersistentRef, SavePolicy, start,
 };
-use foundation_supervisor::{ChildSpec, Strategy, Supervisor, SupervisorRef, SupervisorSpec};
+use foundation_supervisor::{
+    ChildSpec, Restart, Strategy, Supervisor, SupervisorRef, SupervisorSpec,
+};
 use serde::{Deserialize, Serialize};
 
 const PATIENCE: Duration = Duration::from_secs(30);
@@ -125,4 +128,43 @@ async fn a_panicking_persistent_actor_is_restarted_with_its_saved_state() {
         );
         tree.shutdown(PATIENCE).await.unwrap();
     }
+}
+
+#[tokio::test]
+async fn a_fenced_transient_child_is_stopped_not_restarted() {
+    let store = MemoryStore::new();
+    let persistence = Persistence::new(store.clone(), Arc::<str>::from("tally"));
+    let spec = SupervisorSpec::new(Strategy::OneForOne).child(
+        ChildSpec::actor::<Persistent<Tally>>("tally", PersistentArgs::new((), persistence))
+            .restart(Restart::Transient),
+    );
+    let tree = Supervisor::start(spec).await.unwrap();
+    let tally = current(&tree).await;
+    tally.call(Request::Add(1), PATIENCE).await.unwrap();
+
+    // Another incarnation (another node, in production) takes the key over.
+    let (owner, _owner) = start::<Tally>((), Persistence::new(store.clone(), "tally"))
+        .await
+        .unwrap();
+    owner.call(Request::Add(10), PATIENCE).await.unwrap();
+
+    let error = tally.call(Request::Add(2), PATIENCE).await.unwrap_err();
+    assert!(
+        matches!(&error, PersistentCallError::Save(save) if save.is_conflict()),
+        "{error:?}"
+    );
+    let reason = tally.wait_for_exit(PATIENCE).await.unwrap();
+    assert!(
+        matches!(&reason, ExitReason::Shutdown(Some(why)) if why.contains("fenced")),
+        "{reason:?}"
+    );
+    // The supervisor handled the exit before it answers this call: the
+    // transient child stays down.
+    assert!(tree.child("tally").await.unwrap().is_none());
+    assert_eq!(
+        owner.call(Request::Read, PATIENCE).await.unwrap(),
+        (11, vec![1, 10]),
+        "no write of the owner was overwritten"
+    );
+    tree.shutdown(PATIENCE).await.unwrap();
 }
