@@ -7,13 +7,21 @@ fn ci_script_and_xtask_ci_agree() {
     let script = project_root().join(".ci").join("run");
     let text = std::fs::read_to_string(&script)
         .unwrap_or_else(|error| panic!("{}: {error}", script.display()));
+    // The cargo commands, and the script that starts PostgreSQL (called as
+    // `VAR="$(bash .ci/postgres)"`).
     let from_script: Vec<String> = text
         .lines()
         .map(str::trim)
-        .filter(|line| line.starts_with("cargo "))
-        .map(|line| line.trim_start_matches("cargo ").to_owned())
+        .filter_map(|line| {
+            if line.starts_with("cargo ") {
+                Some(line.to_owned())
+            } else {
+                line.find("bash .ci/")
+                    .map(|at| line[at..].trim_end_matches([')', '"']).to_owned())
+            }
+        })
         .collect();
-    let from_steps: Vec<String> = STEPS.iter().map(|step| step.args.join(" ")).collect();
+    let from_steps: Vec<String> = STEPS.iter().map(|step| step.script_line()).collect();
     assert_eq!(
         from_script, from_steps,
         ".ci/run (left) and xtask/src/ci.rs STEPS (right) differ"

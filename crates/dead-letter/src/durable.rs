@@ -1,4 +1,4 @@
-//! Durability: message codecs, the stored form of an entry, the writer task that keeps the store in step, and loading at open.
+//! Durability: message codecs, the stored form of an entry, where it is stored (any `StateStore`, or PostgreSQL's shared table), the writer task that keeps the store in step, and loading at open.
 
 use std::{fmt, marker::PhantomData, time::Duration};
 
@@ -67,14 +67,91 @@ pub(crate) fn encode_record(key: &str, stored: &Stored) -> Result<Vec<u8>, Strin
     codec::encode(key, RECORD_SCHEMA, stored).map_err(|error| error.to_string())
 }
 
+/// Where a durable queue keeps its entries.
+#[derive(Clone)]
+pub(crate) enum Backend {
+    /// Any state store, one key per entry: the queue's own memory is the
+    /// truth, the store its copy for the next open.
+    Store(Store),
+    /// PostgreSQL's dead-letter table, shared by every node: claimed
+    /// redrives work from the table itself.
+    #[cfg(feature = "postgres")]
+    Postgres(postgres::PostgresDeadLetters),
+}
+
+impl Backend {
+    async fn put(
+        &self,
+        name: &str,
+        id: EntryId,
+        pending: bool,
+        bytes: Vec<u8>,
+    ) -> Result<(), StoreError> {
+        match self {
+            // A state store keeps the status inside the record only.
+            Self::Store(store) => {
+                let _ = pending;
+                store.put(&key(name, id), bytes).await.map(drop)
+            }
+            #[cfg(feature = "postgres")]
+            Self::Postgres(table) => table.put(name, id, pending, bytes).await,
+        }
+    }
+
+    async fn delete(&self, name: &str, id: EntryId) -> Result<(), StoreError> {
+        match self {
+            Self::Store(store) => store.delete(&key(name, id)).await.map(drop),
+            #[cfg(feature = "postgres")]
+            Self::Postgres(table) => table.delete(name, id).await,
+        }
+    }
+
+    /// Reads every stored entry of the queue named `name`, oldest first.
+    /// An entry that cannot be decoded is skipped, logged and counted: a
+    /// damaged record must not keep the rest from loading.
+    pub(crate) async fn load(&self, name: &str) -> Result<(Vec<Stored>, u64), StoreError> {
+        let records = match self {
+            Self::Store(store) => {
+                let mut records = Vec::new();
+                for listed in store.list(&prefix(name)).await? {
+                    if let Some(found) = store.get(&listed.key).await? {
+                        records.push((listed.key, found.value));
+                    }
+                }
+                records
+            }
+            #[cfg(feature = "postgres")]
+            Self::Postgres(table) => table.load(name).await?,
+        };
+        let mut loaded = Vec::new();
+        let mut corrupt = 0;
+        for (key, bytes) in records {
+            match decode_record(&key, &bytes) {
+                Ok(stored) => loaded.push(stored),
+                Err(error) => {
+                    corrupt += 1;
+                    tracing::error!(target: "foundation::dead_letter", %key, %error, "skipping a dead letter that cannot be decoded");
+                }
+            }
+        }
+        loaded.sort_by_key(|stored| stored.entry.id);
+        Ok((loaded, corrupt))
+    }
+}
+
+pub(crate) fn decode_record(key: &str, bytes: &[u8]) -> Result<Stored, String> {
+    codec::decode::<Stored>(key, bytes, RECORD_SCHEMA).map_err(|error| error.to_string())
+}
+
 /// What the writer task is asked to do, in order.
 pub(crate) enum Write {
     Put {
-        key: String,
+        id: EntryId,
+        pending: bool,
         bytes: Vec<u8>,
     },
     Delete {
-        key: String,
+        id: EntryId,
     },
     Flush(oneshot::Sender<Result<(), StoreError>>),
     /// Finish, answer with the last failure, and release the store.
@@ -101,19 +178,22 @@ impl Writer {
     /// Starts the writer for `store`. It ends when the last queue handle is
     /// dropped (its channel closes), after finishing the writes queued.
     pub(crate) fn start(
-        store: Store,
+        store: Backend,
+        name: String,
         bound: usize,
         timeout: Duration,
-        on_error: impl Fn() + Send + 'static,
+        on_error: impl Fn(Option<EntryId>) + Send + 'static,
     ) -> Self {
         let (sender, mut receiver) = mpsc::channel::<Write>(bound.max(1));
         // audit:allow(FND001) the writer is owned by its queue: it runs until the queue's last handle drops and closes its channel, then finishes the writes already queued and ends
         tokio::spawn(async move {
             let mut failed: Option<StoreError> = None;
             while let Some(write) = receiver.recv().await {
-                let outcome = match write {
-                    Write::Put { key, bytes } => store.put(&key, bytes).await.map(drop),
-                    Write::Delete { key } => store.delete(&key).await.map(drop),
+                let (outcome, put) = match write {
+                    Write::Put { id, pending, bytes } => {
+                        (store.put(&name, id, pending, bytes).await, Some(id))
+                    }
+                    Write::Delete { id } => (store.delete(&name, id).await, None),
                     Write::Flush(reply) => {
                         answer(reply, failed.take());
                         continue;
@@ -126,7 +206,7 @@ impl Writer {
                 };
                 if let Err(error) = outcome {
                     tracing::error!(target: "foundation::dead_letter", %error, "dead-letter store write failed; the entry stays in memory");
-                    on_error();
+                    on_error(put);
                     failed.get_or_insert(error);
                 }
             }
@@ -178,27 +258,7 @@ fn answer(reply: oneshot::Sender<Result<(), StoreError>>, failed: Option<StoreEr
     }
 }
 
-/// Reads every stored entry of the queue named `name`, oldest first. An
-/// entry that cannot be decoded is skipped, logged and counted: a damaged
-/// record must not keep the rest from loading.
-pub(crate) async fn load(store: &Store, name: &str) -> Result<(Vec<Stored>, u64), StoreError> {
-    let mut loaded = Vec::new();
-    let mut corrupt = 0;
-    for listed in store.list(&prefix(name)).await? {
-        let Some(found) = store.get(&listed.key).await? else {
-            continue;
-        };
-        match codec::decode::<Stored>(&listed.key, &found.value, RECORD_SCHEMA) {
-            Ok(stored) => loaded.push(stored),
-            Err(error) => {
-                corrupt += 1;
-                tracing::error!(target: "foundation::dead_letter", key = %listed.key, %error, "skipping a dead letter that cannot be decoded");
-            }
-        }
-    }
-    loaded.sort_by_key(|stored| stored.entry.id);
-    Ok((loaded, corrupt))
-}
-
+#[cfg(feature = "postgres")]
+pub(crate) mod postgres;
 #[cfg(test)]
 mod tests;

@@ -35,6 +35,30 @@ pub enum OpenError {
     /// ([`DeadLetterQueue::open_redb`](crate::DeadLetterQueue::open_redb)).
     #[error(transparent)]
     File(#[from] foundation_persistence::OpenError),
+    /// The PostgreSQL table could not be brought up to date
+    /// ([`DeadLetterQueue::open_postgres`](crate::DeadLetterQueue::open_postgres)).
+    #[cfg(feature = "postgres")]
+    #[error(transparent)]
+    Postgres(#[from] foundation_persistence::PostgresOpenError),
+}
+
+/// Why [`DeadLetterQueue::redrive_claimed`](crate::DeadLetterQueue::redrive_claimed)
+/// could not claim entries. Deliveries made before the failure are undone
+/// in the table (their claim's transaction rolls back), so they are
+/// redriven again later: at least once.
+#[cfg(feature = "postgres")]
+#[derive(Debug, Error)]
+pub enum ClaimError {
+    /// The queue is not on PostgreSQL (it was not opened with
+    /// [`open_postgres`](crate::DeadLetterQueue::open_postgres)).
+    #[error("the dead-letter queue is not on PostgreSQL: there is nothing to claim")]
+    NotShared,
+    /// The writes this node queued before the claim could not be confirmed.
+    #[error("could not write this node's entries before claiming: {0}")]
+    Flush(#[from] FlushError),
+    /// The claim, or settling what it claimed, failed.
+    #[error("claiming dead letters failed: {0}")]
+    Store(#[from] StoreError),
 }
 
 /// Why [`DeadLetterQueue::append`](crate::DeadLetterQueue::append) did not

@@ -72,6 +72,12 @@
 //! counted as such ([`Stats::in_memory`]). See `docs/dead-letter.md` for
 //! the guarantees.
 //!
+//! With the `postgres` feature, `DeadLetterQueue::open_postgres` keeps the
+//! entries in one PostgreSQL table shared by every node: a node's
+//! `redrive_claimed` locks the rows it delivers (`FOR UPDATE SKIP
+//! LOCKED`), so two nodes never deliver the same entry at once, and a
+//! periodic redrive is woken by a `NOTIFY` when any node appends.
+//!
 //! # Noise
 //!
 //! A [`Suppress`]ed class (by type name and reason) is counted and dropped;
@@ -91,6 +97,8 @@ mod sync;
 #[cfg(test)]
 mod test_support;
 
+#[cfg(feature = "postgres")]
+pub use crate::error::ClaimError;
 pub use crate::{
     clock::{Clock, ManualClock, TokioClock},
     config::{Config, Overflow, Suppress},

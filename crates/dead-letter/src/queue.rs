@@ -14,7 +14,7 @@ use crate::{
     AppendError, Attempt, Clock, Config, ConfigError, Entry, EntryId, FlushError, Letter, Message,
     OpenError, Overflow, Status, Storage,
     clock::LimiterClock,
-    durable::{self, ErasedCodec, Stored, Write, Writer},
+    durable::{self, Backend, ErasedCodec, Stored, Write, Writer},
     noise::Noise,
     redrive::Tasks,
     sync::{Arc, AtomicU64, Mutex, MutexGuard, Ordering, lock},
@@ -40,6 +40,21 @@ pub(crate) struct Inner {
     pub(crate) tasks: Tasks,
     /// Store writes that failed or could not be queued.
     pub(crate) store_errors: AtomicU64,
+    /// The table shared with other nodes, when the queue is on PostgreSQL:
+    /// its durable entries are redriven only by claiming them there.
+    #[cfg(feature = "postgres")]
+    pub(crate) shared: Option<crate::durable::postgres::PostgresDeadLetters>,
+}
+
+impl Inner {
+    /// Whether durable entries are redriven through claims on a shared
+    /// table, never straight from this node's memory.
+    pub(crate) fn claims_durable(&self) -> bool {
+        #[cfg(feature = "postgres")]
+        return self.shared.is_some();
+        #[cfg(not(feature = "postgres"))]
+        false
+    }
 }
 
 impl fmt::Debug for DeadLetterQueue {
@@ -71,11 +86,21 @@ impl DeadLetterQueue {
     ///
     /// An [`OpenError`] for a bad configuration or a store that cannot be read.
     pub async fn open(config: Config, store: impl StateStore) -> Result<Self, OpenError> {
-        let store = Store::new(store);
-        let (loaded, corrupt) = durable::load(&store, &config.name).await?;
-        let queue = Self::build(config, Some(store))?;
+        Self::open_on(config, Backend::Store(Store::new(store)), 1).await
+    }
+
+    /// Opens a durable queue on `backend`; its own ids start at `first_id`
+    /// (or after the highest stored one).
+    pub(crate) async fn open_on(
+        config: Config,
+        backend: Backend,
+        first_id: u64,
+    ) -> Result<Self, OpenError> {
+        let (loaded, corrupt) = backend.load(&config.name).await?;
+        let queue = Self::build(config, Some(backend))?;
         {
             let mut state = queue.state();
+            state.next_id = first_id;
             state.stats.corrupt = corrupt;
             for stored in loaded {
                 state.next_id = state.next_id.max(stored.entry.id.get() + 1);
@@ -109,7 +134,33 @@ impl DeadLetterQueue {
         Self::open(config, store).await
     }
 
-    fn build(mut config: Config, store: Option<Store>) -> Result<Self, ConfigError> {
+    /// A durable queue in PostgreSQL's dead-letter table, shared by every
+    /// node whose queue of the same [name](Config::name) opens on the same
+    /// database and schema: the entries this node appends go into the
+    /// table (from the writer task, as with any store), the ones already
+    /// there are loaded, and durable entries are redriven by
+    /// [`redrive_claimed`](Self::redrive_claimed), which claims them in the
+    /// table so that two nodes never deliver the same entry at once.
+    /// [`spawn_redrive`](Self::spawn_redrive) does both kinds, woken by a
+    /// `NOTIFY` when any node appends. Ids carry a per-node prefix from
+    /// the database, so nodes never hand out the same one.
+    ///
+    /// # Errors
+    ///
+    /// [`OpenError::Postgres`] if the table cannot be brought up to date
+    /// (see [`Postgres::migrate`](foundation_persistence::postgres::Postgres::migrate)),
+    /// [`OpenError::Store`] if the entries cannot be read.
+    #[cfg(feature = "postgres")]
+    pub async fn open_postgres(
+        config: Config,
+        database: foundation_persistence::postgres::Postgres,
+    ) -> Result<Self, OpenError> {
+        let table = crate::durable::postgres::PostgresDeadLetters::open(database).await?;
+        let incarnation = table.incarnation(&config.name).await?;
+        Self::open_on(config, Backend::Postgres(table), incarnation << 32 | 1).await
+    }
+
+    fn build(mut config: Config, store: Option<Backend>) -> Result<Self, ConfigError> {
         if config.capacity == 0 {
             return Err(ConfigError::ZeroCapacity);
         }
@@ -122,14 +173,31 @@ impl DeadLetterQueue {
             .redrive_rate
             .map(|rate| DirectLimiter::with_clock(rate, LimiterClock::new(Arc::clone(&clock))))
             .transpose()?;
+        #[cfg(feature = "postgres")]
+        let shared = match &store {
+            Some(Backend::Postgres(table)) => Some(table.clone()),
+            _ => None,
+        };
         let inner = Arc::new_cyclic(|weak: &std::sync::Weak<Inner>| {
             let weak = weak.clone();
             let writer = store.map(|store| {
-                Writer::start(store, config.write_queue, config.store_timeout, move || {
-                    if let Some(inner) = weak.upgrade() {
-                        inner.store_errors.fetch_add(1, Ordering::Relaxed);
-                    }
-                })
+                let name = config.name.clone();
+                Writer::start(
+                    store,
+                    name,
+                    config.write_queue,
+                    config.store_timeout,
+                    move |failed_put| {
+                        if let Some(inner) = weak.upgrade() {
+                            inner.store_errors.fetch_add(1, Ordering::Relaxed);
+                            // The entry is not in the store: say so, and
+                            // let a shared queue redrive it from memory.
+                            if let Some(id) = failed_put {
+                                DeadLetterQueue { inner }.mark_in_memory(id);
+                            }
+                        }
+                    },
+                )
             });
             Inner {
                 state: Mutex::new(State {
@@ -152,6 +220,8 @@ impl DeadLetterQueue {
                 redrive_limiter,
                 tasks: Tasks::default(),
                 store_errors: AtomicU64::new(0),
+                #[cfg(feature = "postgres")]
+                shared,
             }
         });
         Ok(Self { inner })
@@ -370,13 +440,15 @@ impl DeadLetterQueue {
         let (Some(writer), Some(payload)) = (&self.inner.writer, &slot.payload) else {
             return;
         };
-        let key = durable::key(&self.inner.settings.name, slot.entry.id);
+        let id = slot.entry.id;
+        let key = durable::key(&self.inner.settings.name, id);
         let stored = Stored {
             entry: slot.entry.clone(),
             payload: payload.clone(),
         };
+        let pending = slot.entry.status == Status::Pending;
         let written = durable::encode_record(&key, &stored)
-            .map(|bytes| writer.send(Write::Put { key, bytes }));
+            .map(|bytes| writer.send(Write::Put { id, pending, bytes }));
         if written != Ok(true) {
             self.inner.store_errors.fetch_add(1, Ordering::Relaxed);
             slot.entry.storage = Storage::Memory;
@@ -386,11 +458,10 @@ impl DeadLetterQueue {
 
     /// Queues the removal of a slot's record from the store.
     pub(crate) fn forget(&self, slot: &Slot) {
-        if let (Some(writer), Storage::Durable) = (&self.inner.writer, slot.entry.storage) {
-            let key = durable::key(&self.inner.settings.name, slot.entry.id);
-            if !writer.send(Write::Delete { key }) {
-                self.inner.store_errors.fetch_add(1, Ordering::Relaxed);
-            }
+        if let (Some(writer), Storage::Durable) = (&self.inner.writer, slot.entry.storage)
+            && !writer.send(Write::Delete { id: slot.entry.id })
+        {
+            self.inner.store_errors.fetch_add(1, Ordering::Relaxed);
         }
     }
 

@@ -12,7 +12,7 @@ use foundation_mailbox::{NamedSendError, SendError};
 use tokio::{task::AbortHandle, time::MissedTickBehavior};
 
 use crate::{
-    Attempt, DeadLetterQueue, Entry, EntryId, Filter, Letter, Message, Status,
+    Attempt, DeadLetterQueue, Entry, EntryId, Filter, Letter, Message, Status, Storage,
     queue::{Inner, trim_history},
     sync::{Arc, Mutex, lock},
 };
@@ -241,6 +241,8 @@ struct Task {
     interval: Duration,
     counts: Mutex<(u64, u64, u64)>,
     abort: Mutex<Option<AbortHandle>>,
+    /// Whether other nodes' new letters wake it (see [`RedriveHandle::listening`]).
+    listening: tokio::sync::watch::Receiver<claimed::Listening>,
 }
 
 impl Task {
@@ -316,6 +318,22 @@ impl RedriveHandle {
         self.task.info()
     }
 
+    /// Waits until the redrive listens for letters that other nodes append
+    /// (a queue on PostgreSQL: `LISTEN` has taken effect, so a letter
+    /// appended from now on wakes it); returns `false` at once for a queue
+    /// that has no other nodes, and `false` if the listener failed (the
+    /// redrive then runs at its interval only). Cancel-safe.
+    pub async fn listening(&self) -> bool {
+        let mut listening = self.task.listening.clone();
+        match listening
+            .wait_for(|state| *state != claimed::Listening::Starting)
+            .await
+        {
+            Ok(state) => *state == claimed::Listening::Yes,
+            Err(_) => false,
+        }
+    }
+
     /// Stops it; returns whether it was still listed.
     pub fn cancel(&self) -> bool {
         match self.queue.upgrade() {
@@ -360,13 +378,18 @@ pub(crate) fn bounce(inner: &Inner, letter: Letter) -> Result<Letter, EntryId> {
 }
 
 /// How one delivery ended.
-enum Outcome {
+pub(crate) enum Outcome {
     Delivered,
     /// Failed; the message, if the resolver gave it back, and why.
     Failed(Option<Message>, String),
 }
 
-fn deliver(inner: &Inner, resolver: &dyn Resolver, entry: &Entry, message: Message) -> Outcome {
+pub(crate) fn deliver(
+    inner: &Inner,
+    resolver: &dyn Resolver,
+    entry: &Entry,
+    message: Message,
+) -> Outcome {
     REDRIVING.set(Some(Redriving {
         queue: address(inner),
         id: entry.id,
@@ -403,10 +426,13 @@ impl DeadLetterQueue {
         for _ in 0..options.batch {
             let picked = {
                 let mut state = self.state();
+                // On a shared table, durable entries are claimed there instead.
+                let claims_durable = self.inner.claims_durable();
                 let Some(slot) = state.entries.iter_mut().find(|slot| {
                     slot.entry.id > after
                         && slot.entry.status == Status::Pending
                         && !slot.in_flight
+                        && !(claims_durable && slot.entry.storage == Storage::Durable)
                         && (slot.message.is_some() || slot.payload.is_some())
                         && options.filter.matches(&slot.entry)
                         && resolver.accepts(&slot.entry)
@@ -493,6 +519,10 @@ impl DeadLetterQueue {
     /// advances.
     pub fn spawn_redrive(&self, resolver: impl Resolver, options: RedriveOptions) -> RedriveHandle {
         let interval = options.interval.max(Duration::from_millis(1));
+        // On a shared table, a new letter from any node wakes the redrive
+        // at once (LISTEN/NOTIFY) instead of waiting out the interval.
+        let wake = Arc::new(tokio::sync::Notify::new());
+        let (listener, listening) = self.listen(&wake);
         let task = {
             let mut running = lock(&self.inner.tasks.running);
             running.0 += 1;
@@ -501,6 +531,7 @@ impl DeadLetterQueue {
                 interval,
                 counts: Mutex::new((0, 0, 0)),
                 abort: Mutex::new(None),
+                listening,
             });
             running.1.push(Arc::clone(&task));
             task
@@ -512,16 +543,22 @@ impl DeadLetterQueue {
         let first = tokio::time::Instant::now() + interval;
         // audit:allow(FND001) the redrive is owned by its queue: it holds only a weak reference, ends when the queue's last handle drops, and is aborted by `cancel` or when the queue is dropped
         let join = tokio::spawn(async move {
+            // Dropped with this task, which ends the listener.
+            let _listener = listener;
             let mut ticks = tokio::time::interval_at(first, interval);
             ticks.set_missed_tick_behavior(MissedTickBehavior::Delay);
             loop {
-                ticks.tick().await;
+                tokio::select! {
+                    _ = ticks.tick() => {}
+                    () = wake.notified() => {}
+                }
                 let Some(inner) = queue.upgrade() else {
                     break;
                 };
                 let queue = DeadLetterQueue { inner };
                 queue.prune();
-                let report = queue.redrive(&resolver, &options);
+                let mut report = queue.redrive(&resolver, &options);
+                queue.redrive_shared(&resolver, &options, &mut report).await;
                 let mut counts = lock(&shared.counts);
                 counts.0 += 1;
                 counts.1 += report.delivered as u64;
@@ -550,5 +587,6 @@ impl DeadLetterQueue {
     }
 }
 
+pub(crate) mod claimed;
 #[cfg(test)]
 mod tests;

@@ -1,6 +1,6 @@
 //! The errors of persistence, one type per operation, each naming the key or path it concerns.
 
-use std::{error::Error, path::PathBuf, sync::Arc};
+use std::{error::Error, path::PathBuf, sync::Arc, time::Duration};
 
 use thiserror::Error;
 
@@ -45,13 +45,36 @@ pub enum StoreError {
         /// What the check found.
         detail: String,
     },
-    /// The backend failed (I/O, a full disk, a lost connection).
+    /// The backend failed (I/O, a full disk, an error the database
+    /// reported).
     #[error("store backend failed on key `{key}`: {source}")]
     Backend {
         /// The key (or, for a listing, the prefix) of the operation.
         key: String,
         /// The backend's own error.
         source: BackendError,
+    },
+    /// A networked store could not be reached, or its connection broke
+    /// during the operation (the server is down or restarting, the network
+    /// is cut). Retrying later may succeed. A write cut off this way may or
+    /// may not have been applied: the next compare-and-set against the
+    /// version read before tells, as a conflict, if it was.
+    #[error("store unavailable on key `{key}`: {source}")]
+    Unavailable {
+        /// The key (or, for a listing, the prefix) of the operation.
+        key: String,
+        /// The driver's error.
+        source: BackendError,
+    },
+    /// A networked store did not answer within its timeout. As with
+    /// [`Unavailable`](Self::Unavailable), a write that timed out may
+    /// still have been applied.
+    #[error("store operation on key `{key}` timed out after {after:?}")]
+    Timeout {
+        /// The key (or, for a listing, the prefix) of the operation.
+        key: String,
+        /// The store's timeout.
+        after: Duration,
     },
 }
 
@@ -64,9 +87,27 @@ impl StoreError {
         }
     }
 
+    /// Wraps a driver error that means the store cannot be reached.
+    pub fn unavailable(
+        key: &str,
+        source: impl Into<Box<dyn Error + Send + Sync + 'static>>,
+    ) -> Self {
+        Self::Unavailable {
+            key: key.to_owned(),
+            source: Arc::from(source.into()),
+        }
+    }
+
     /// Whether this is a version conflict.
     pub fn is_conflict(&self) -> bool {
         matches!(self, Self::Conflict { .. })
+    }
+
+    /// Whether the same operation may succeed if tried again later: the
+    /// store was unreachable or too slow, nothing is wrong with the
+    /// request or the data.
+    pub fn is_transient(&self) -> bool {
+        matches!(self, Self::Unavailable { .. } | Self::Timeout { .. })
     }
 }
 
@@ -122,6 +163,77 @@ pub enum OpenError {
         /// The store file.
         path: PathBuf,
         /// The backend's error.
+        source: BackendError,
+    },
+}
+
+/// A PostgreSQL store that could not be opened: nothing was written, except
+/// the migrations that completed before a failure (each runs in one
+/// transaction, so none is half-applied).
+///
+/// Returned by [`PostgresConfig::new`](crate::PostgresConfig::new),
+/// [`Postgres::connect`](crate::postgres::Postgres::connect),
+/// [`Postgres::migrate`](crate::postgres::Postgres::migrate) and
+/// [`PostgresStore::open`](crate::PostgresStore::open).
+#[cfg(feature = "postgres")]
+#[derive(Debug, Error)]
+pub enum PostgresOpenError {
+    /// The connection URL does not parse. (The URL itself is not repeated:
+    /// it may hold a password.)
+    #[error("invalid PostgreSQL connection URL: {reason}")]
+    InvalidUrl {
+        /// The driver's complaint.
+        reason: String,
+    },
+    /// The schema name is not one this crate accepts.
+    #[error("invalid PostgreSQL schema name `{name}`: {reason}")]
+    InvalidSchema {
+        /// The name as given.
+        name: String,
+        /// What is wrong with it.
+        reason: &'static str,
+    },
+    /// The server could not be reached, or refused the connection (down,
+    /// wrong host or port, wrong password).
+    #[error("cannot connect to PostgreSQL: {source}")]
+    Unavailable {
+        /// The driver's error.
+        source: BackendError,
+    },
+    /// Connecting and migrating did not finish within the configured timeout.
+    #[error("opening the PostgreSQL store timed out after {after:?}")]
+    Timeout {
+        /// The configured timeout.
+        after: Duration,
+    },
+    /// The database schema was migrated by a newer version of this crate:
+    /// this build does not know its layout and refuses to touch it. Run
+    /// the newer build, or give this one a schema of its own.
+    #[error(
+        "PostgreSQL schema `{schema}` holds `{component}` at version {found}, newer than the {supported} this build knows; upgrade this program or use another schema"
+    )]
+    NewerSchema {
+        /// The PostgreSQL schema.
+        schema: String,
+        /// What the migrations are for (`state`, `dead_letters`).
+        component: String,
+        /// The version found in the database.
+        found: u32,
+        /// The newest version this build knows.
+        supported: u32,
+    },
+    /// A migration failed; it was rolled back, and so was everything after it.
+    #[error(
+        "migrating `{component}` in PostgreSQL schema `{schema}` to version {version} failed: {source}"
+    )]
+    Migration {
+        /// The PostgreSQL schema.
+        schema: String,
+        /// What the migrations are for.
+        component: String,
+        /// The version the failed migration would have reached.
+        version: u32,
+        /// The server's error.
         source: BackendError,
     },
 }
@@ -280,7 +392,9 @@ pub enum SaveError {
     #[error(transparent)]
     Encode(#[from] EncodeError),
     /// The store refused or failed the write. A
-    /// [`StoreError::Conflict`] means another incarnation wrote the key.
+    /// [`StoreError::Conflict`] means another incarnation wrote the key:
+    /// this one is fenced off and stops (see
+    /// [`SaveError::is_conflict`]).
     #[error("saving key `{key}` failed: {source}")]
     Store {
         /// The actor's persistence key.
@@ -298,6 +412,16 @@ pub enum SaveError {
         /// Why.
         reason: String,
     },
+}
+
+impl SaveError {
+    /// Whether the save lost a compare-and-set: another incarnation (on
+    /// this node or another) wrote the key since this one last read or
+    /// wrote it. The actor that saw it stops with a shutdown reason that
+    /// says it was fenced, and writes nothing more.
+    pub fn is_conflict(&self) -> bool {
+        matches!(self, Self::Store { source, .. } if source.is_conflict())
+    }
 }
 
 /// A persistent actor whose saved state could not be recovered; it does not start.

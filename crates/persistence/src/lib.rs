@@ -9,7 +9,9 @@
 //! - **The store** (no actor runtime needed): the [`StateStore`] trait, a
 //!   map from string keys to versioned bytes with compare-and-set; the
 //!   [`MemoryStore`] for tests; the embedded durable default [`RedbStore`]
-//!   (one crash-safe file, no server); [`Store`] to hold any of them; and
+//!   (one crash-safe file, no server); with the `postgres` feature,
+//!   `PostgresStore`, the state of actors on several machines in one
+//!   PostgreSQL database; [`Store`] to hold any of them; and
 //!   the [`codec`]: serde into postcard behind a header with a schema
 //!   version and a checksum, whose every failure is a typed error naming
 //!   the key.
@@ -80,7 +82,9 @@
 //! | [`SavePolicy::OnTerminate`] | at stop | everything since start or the last explicit save |
 //!
 //! `docs/persistence.md` has the design: the entry format, how redb is
-//! used, and how a networked store (PostgreSQL) maps onto [`StateStore`].
+//! used, how PostgreSQL maps onto [`StateStore`], and fencing: an actor
+//! whose save loses a compare-and-set to another incarnation (another
+//! node) stops instead of overwriting.
 //!
 //! # Loom
 //!
@@ -98,6 +102,8 @@ mod persistent;
 mod persistent_actor;
 mod persistent_ref;
 mod policy;
+#[cfg(feature = "postgres")]
+pub mod postgres;
 mod redb_store;
 mod saver;
 mod store;
@@ -106,6 +112,11 @@ mod sync;
 #[cfg(all(test, foundation_loom))]
 mod loom_models;
 
+#[cfg(feature = "postgres")]
+pub use crate::{
+    error::PostgresOpenError,
+    postgres::{PostgresConfig, PostgresStore},
+};
 pub use crate::{
     error::{
         BackendError, DecodeError, EncodeError, MigrationError, OpenError, PersistentCallError,

@@ -114,9 +114,16 @@ impl<P: PersistentActor> Persistent<P> {
         outcome: Saved,
         saved: Reply<Saved>,
         callers_save: bool,
+        ctx: &mut Context<Self>,
     ) -> Result<(), PersistentError<P::Error>> {
         let told = match outcome {
             Ok(()) => saved.send(Ok(())),
+            // The caller hears of the conflict; the actor stops after this
+            // message.
+            Err(error) if error.is_conflict() => {
+                self.fence(&error, ctx);
+                saved.send(Err(error))
+            }
             Err(error) if callers_save && self.on_failure == OnSaveFailure::FailCall => {
                 tracing::warn!(target: "foundation::persistence", key = %self.saver.key, %error, "save failed; the call fails and the actor goes on");
                 saved.send(Err(error))
@@ -127,6 +134,33 @@ impl<P: PersistentActor> Persistent<P> {
             tracing::trace!(target: "foundation::persistence", key = %self.saver.key, "caller gave up before its save finished");
         }
         Ok(())
+    }
+
+    /// What a failed save with no caller to tell does: a conflict fences
+    /// the actor off, anything else crashes it.
+    fn save_failed(
+        &mut self,
+        outcome: Result<(), SaveError>,
+        ctx: &mut Context<Self>,
+    ) -> Result<(), PersistentError<P::Error>> {
+        match outcome {
+            Ok(()) => Ok(()),
+            Err(error) if error.is_conflict() => {
+                self.fence(&error, ctx);
+                Ok(())
+            }
+            Err(error) => Err(self.crash(error)),
+        }
+    }
+
+    /// Another incarnation (here or on another node) wrote the key since
+    /// this one read it: it owns the state now. This one stops with a
+    /// shutdown reason, so a transient child is not restarted, and writes
+    /// nothing more (not even at `terminate`): fencing by version.
+    fn fence(&mut self, error: &SaveError, ctx: &mut Context<Self>) {
+        self.saver.failed = true;
+        tracing::warn!(target: "foundation::persistence", key = %self.saver.key, %error, "fenced: another incarnation owns this key; stopping");
+        ctx.stop(ExitReason::shutdown_because(format!("fenced: {error}")));
     }
 }
 
@@ -189,11 +223,10 @@ impl<P: PersistentActor> Actor for Persistent<P> {
                     .handle(message, ctx)
                     .await
                     .map_err(PersistentError::Actor)?;
-                // No caller to tell: a failed save crashes the actor.
-                self.saver
-                    .changed(&mut self.actor, ctx.myself())
-                    .await
-                    .map_err(|error| self.crash(error))
+                // No caller to tell: a failed save crashes the actor (or,
+                // on a conflict, fences it off).
+                let saved = self.saver.changed(&mut self.actor, ctx.myself()).await;
+                self.save_failed(saved, ctx)
             }
             Inner::Request(Request { message, saved }) => {
                 // If the handler fails, `saved` is dropped with it and the
@@ -204,16 +237,17 @@ impl<P: PersistentActor> Actor for Persistent<P> {
                     .map_err(PersistentError::Actor)?;
                 let outcome = self.saver.changed(&mut self.actor, ctx.myself()).await;
                 let write_through = self.saver.policy == SavePolicy::WriteThrough;
-                self.report(outcome, saved, write_through)
+                self.report(outcome, saved, write_through, ctx)
             }
             // Boxed, so the future of every ordinary message does not carry
             // the saving path's state.
-            Inner::Flush => Box::pin(self.saver.timer_fired(&mut self.actor))
-                .await
-                .map_err(|error| self.crash(error)),
+            Inner::Flush => {
+                let saved = Box::pin(self.saver.timer_fired(&mut self.actor)).await;
+                self.save_failed(saved, ctx)
+            }
             Inner::Save(saved) => {
                 let outcome = Box::pin(self.saver.save_now(&mut self.actor)).await;
-                self.report(outcome, saved, true)
+                self.report(outcome, saved, true, ctx)
             }
         }
     }
@@ -227,17 +261,16 @@ impl<P: PersistentActor> Actor for Persistent<P> {
             .handle_system(message, ctx)
             .await
             .map_err(PersistentError::Actor)?;
-        self.saver
-            .changed(&mut self.actor, ctx.myself())
-            .await
-            .map_err(|error| self.crash(error))
+        let saved = self.saver.changed(&mut self.actor, ctx.myself()).await;
+        self.save_failed(saved, ctx)
     }
 
     async fn terminate(&mut self, reason: &ExitReason, ctx: &mut Context<Self>) {
         self.actor.terminate(reason, ctx).await;
         if self.saver.failed {
             // The state holds a change whose save failed and crashed the
-            // actor; the restart goes back to the last durable state.
+            // actor (the restart goes back to the last durable state), or
+            // the actor was fenced off (another incarnation owns the key).
             return;
         }
         // Boxed, so the message loop does not carry the last save's state.

@@ -66,6 +66,14 @@ impl SavePolicy {
 /// Failed saves outside a call (after a cast, a batched or explicit save
 /// in the background) crash the actor under both settings: there is no
 /// caller to tell, and carrying on would hide the failure.
+///
+/// A version conflict is neither: it means another incarnation (a second
+/// node, a forgotten process) wrote the key and owns the state now. Under
+/// both settings the actor is *fenced off*: the call that hit it fails
+/// with the conflict, and the actor stops with
+/// `ExitReason::Shutdown("fenced: ..")`, writing nothing more, so a
+/// transient child under a supervisor stays down instead of fighting the
+/// owner.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
 pub enum OnSaveFailure {
     /// The actor exits with the [`SaveError`](crate::SaveError) as its
@@ -159,6 +167,13 @@ impl From<MemoryStore> for Store {
 
 impl From<RedbStore> for Store {
     fn from(store: RedbStore) -> Self {
+        Store::new(store)
+    }
+}
+
+#[cfg(feature = "postgres")]
+impl From<crate::PostgresStore> for Store {
+    fn from(store: crate::PostgresStore) -> Self {
         Store::new(store)
     }
 }

@@ -185,8 +185,8 @@ impl<S: StateStore> DynStore for S {
 
 /// Any [`StateStore`] behind one cheap, clonable type: what persistent
 /// actors hold, so actor code never names its backend and swapping the
-/// embedded store for another (in memory for tests, a networked one later)
-/// changes only the line that opens it.
+/// embedded store for another (in memory for tests, PostgreSQL for
+/// several machines) changes only the line that opens it.
 ///
 /// ```
 /// use foundation_persistence::{MemoryStore, StateStore, Store};

@@ -2,11 +2,14 @@
 
 use std::{sync::Arc, time::Duration};
 
-use foundation_mailbox::{Context, Reply};
+use foundation_mailbox::{Context, ExitReason, Reply};
 use foundation_persistence::{
-    MemoryStore, Persistence, Persistent, PersistentActor, PersistentRef, SavePolicy,
+    MemoryStore, Persistence, Persistent, PersistentActor, PersistentCallError, PersistentRef,
+    SavePolicy, start,
 };
-use foundation_supervisor::{ChildSpec, Strategy, Supervisor, SupervisorRef, SupervisorSpec};
+use foundation_supervisor::{
+    ChildSpec, Restart, Strategy, Supervisor, SupervisorRef, SupervisorSpec,
+};
 use serde::{Deserialize, Serialize};
 
 const PATIENCE: Duration = Duration::from_secs(30);
@@ -125,4 +128,45 @@ async fn a_panicking_persistent_actor_is_restarted_with_its_saved_state() {
         );
         tree.shutdown(PATIENCE).await.unwrap();
     }
+}
+
+#[tokio::test]
+async fn a_fenced_transient_child_is_stopped_not_restarted() {
+    let store = MemoryStore::new();
+    let persistence = Persistence::new(store.clone(), Arc::<str>::from("tally"));
+    let spec = SupervisorSpec::new(Strategy::OneForOne).child(
+        ChildSpec::persistent::<Tally>("tally", (), persistence).restart(Restart::Transient),
+    );
+    let tree = Supervisor::start(spec).await.unwrap();
+    let tally = current(&tree).await;
+    tally.call(ask(Request::Add(1)), PATIENCE).await.unwrap();
+
+    // Another incarnation (another node, in production) takes the key over.
+    let (owner, _owner) = start::<Tally>((), Persistence::new(store.clone(), "tally"))
+        .await
+        .unwrap();
+    owner.call(ask(Request::Add(10)), PATIENCE).await.unwrap();
+
+    let error = tally
+        .call(ask(Request::Add(2)), PATIENCE)
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(&error, PersistentCallError::Save(save) if save.is_conflict()),
+        "{error:?}"
+    );
+    let reason = tally.wait_for_exit(PATIENCE).await.unwrap();
+    assert!(
+        matches!(&reason, ExitReason::Shutdown(Some(why)) if why.contains("fenced")),
+        "{reason:?}"
+    );
+    // The supervisor handled the exit before it answers this call: the
+    // transient child stays down.
+    assert!(tree.child("tally").await.unwrap().is_none());
+    assert_eq!(
+        owner.call(ask(Request::Read), PATIENCE).await.unwrap(),
+        (11, vec![1, 10]),
+        "no write of the owner was overwritten"
+    );
+    tree.shutdown(PATIENCE).await.unwrap();
 }

@@ -1,8 +1,7 @@
 //! Reading and removing entries: `list`, `get`, `purge`, `take`, `reset`, `stats`.
 
 use crate::{
-    DeadLetterQueue, Entry, EntryId, Filter, Message, Stats, Status, Storage,
-    durable::{self, Write},
+    DeadLetterQueue, Entry, EntryId, Filter, Message, Stats, Status, Storage, durable::Write,
     sync::Ordering,
 };
 
@@ -117,11 +116,10 @@ impl DeadLetterQueue {
             }
         });
         drop(state);
-        // The store keys are rebuilt from ids; the slots are gone already.
+        // The slots are gone already; the store's entries go by id.
         if let Some(writer) = &self.inner.writer {
-            for id in &durable {
-                let key = durable::key(&self.inner.settings.name, *id);
-                if !writer.send(Write::Delete { key }) {
+            for id in durable {
+                if !writer.send(Write::Delete { id }) {
                     self.inner.store_errors.fetch_add(1, Ordering::Relaxed);
                 }
             }

@@ -1,4 +1,7 @@
-//! Unit tests of the redb store: versions, conflicts, listing, damaged and empty files, failed writes, and where reads run.
+//! Unit tests of what is redb's own: damaged and empty files, a file in use, failed writes, and where reads run.
+//!
+//! What every store promises (versions, conflicts, listing, keys) is in
+//! the conformance suite, `tests/conformance.rs`, run on every backend.
 
 use std::{
     io::{Seek, SeekFrom, Write},
@@ -11,65 +14,6 @@ fn temp() -> (tempfile::TempDir, PathBuf) {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("nested").join("state.redb");
     (dir, path)
-}
-
-#[tokio::test]
-async fn versions_grow_and_are_never_reused_across_delete_and_reopen() {
-    let (_dir, path) = temp();
-    let store = RedbStore::open(&path).unwrap();
-    let first = store.compare_and_set("k", None, vec![1]).await.unwrap();
-    let second = store
-        .compare_and_set("k", Some(first), vec![2])
-        .await
-        .unwrap();
-    assert!(second > first);
-    assert!(store.delete("k").await.unwrap());
-    assert!(!store.delete("k").await.unwrap());
-    drop(store);
-    let store = RedbStore::open(&path).unwrap();
-    let third = store.compare_and_set("k", None, vec![3]).await.unwrap();
-    assert!(third > second, "{third} after {second}");
-    let stale = store
-        .compare_and_set("k", Some(second), vec![4])
-        .await
-        .unwrap_err();
-    assert!(
-        matches!(&stale, StoreError::Conflict { expected, found, .. } if *expected == Some(second) && *found == Some(third)),
-        "{stale}"
-    );
-    assert_eq!(store.get("k").await.unwrap().unwrap().value, [3]);
-}
-
-#[tokio::test]
-async fn lists_by_prefix_in_key_order() {
-    let (_dir, path) = temp();
-    let store = RedbStore::open(&path).unwrap();
-    for key in ["b/2", "a/1", "b/1", "c", "b"] {
-        store.put(key, key.as_bytes().to_vec()).await.unwrap();
-    }
-    let keys: Vec<String> = store
-        .list("b")
-        .await
-        .unwrap()
-        .into_iter()
-        .map(|listed| listed.key)
-        .collect();
-    assert_eq!(keys, ["b", "b/1", "b/2"]);
-    assert_eq!(store.list("").await.unwrap().len(), 5);
-    assert!(store.list("z").await.unwrap().is_empty());
-}
-
-#[tokio::test]
-async fn bad_keys_are_typed_errors() {
-    let (_dir, path) = temp();
-    let store = RedbStore::open(&path).unwrap();
-    let error = store.put("", vec![]).await.unwrap_err();
-    assert!(matches!(error, StoreError::InvalidKey { .. }));
-    let long = "x".repeat(crate::MAX_KEY_LEN + 1);
-    assert!(matches!(
-        store.get(&long).await,
-        Err(StoreError::InvalidKey { .. })
-    ));
 }
 
 #[test]

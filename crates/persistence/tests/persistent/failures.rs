@@ -100,6 +100,35 @@ async fn a_second_incarnation_on_the_same_key_is_caught_by_compare_and_set() {
         matches!(&error, PersistentCallError::Save(SaveError::Store { source, .. }) if source.is_conflict()),
         "{error:?}"
     );
+    // Fenced off: it stops (a shutdown, so a transient child stays down)
+    // and writes nothing more, not even at terminate.
+    let reason = first.wait_for_exit(PATIENCE).await.unwrap();
+    assert!(
+        matches!(&reason, ExitReason::Shutdown(Some(why)) if why.contains("fenced")),
+        "{reason:?}"
+    );
+    assert_eq!(saved(&store, "c").await.unwrap().0, 11);
+    assert_eq!(second.call(ask(Call::Add(1)), PATIENCE).await.unwrap().0, 12);
+}
+
+#[tokio::test]
+async fn a_conflict_after_a_cast_fences_the_actor_off_too() {
+    let store = MemoryStore::new();
+    let (args, _probe) = CounterArgs::new(0, "c");
+    let (first, _first) = start::<Counter>(args.clone(), Persistence::new(store.clone(), "c"))
+        .await
+        .unwrap();
+    first.call(ask(Call::Add(1)), PATIENCE).await.unwrap();
+    let (second, _second) = start::<Counter>(args, Persistence::new(store.clone(), "c"))
+        .await
+        .unwrap();
+    second.call(ask(Call::Add(10)), PATIENCE).await.unwrap();
+    first.cast(Msg::from(Cast::Add(100))).await.unwrap();
+    let reason = first.wait_for_exit(PATIENCE).await.unwrap();
+    assert!(
+        matches!(&reason, ExitReason::Shutdown(Some(why)) if why.contains("fenced") && why.contains("conflict")),
+        "{reason:?}"
+    );
     assert_eq!(saved(&store, "c").await.unwrap().0, 11);
 }
 
