@@ -73,6 +73,7 @@ pub(crate) enum DropCause {
 }
 
 #[cfg(not(foundation_loom))]
+// audit:allow(FND002) per-thread scratch of the activation being polled: set and emptied within each poll, nothing outlives it
 std::thread_local! {
     /// Set while code that knows why ports die drops messages.
     static CAUSE: Cell<Option<DropCause>> = const { Cell::new(None) };
@@ -88,6 +89,7 @@ std::thread_local! {
 // Loom runs every model thread on one OS thread: its thread-locals keep them
 // apart.
 #[cfg(foundation_loom)]
+// audit:allow(FND002) the same scratch under loom, one per model thread
 loom::thread_local! {
     static CAUSE: Cell<Option<DropCause>> = Cell::new(None);
     static IN_HANDLER: Cell<bool> = Cell::new(false);
@@ -217,10 +219,7 @@ impl<R: Send + 'static> Reply<R> {
     /// waiting (it timed out or was dropped); that is not an error of the
     /// handler, so most handlers ignore it.
     pub fn send(mut self, value: R) -> Result<(), R> {
-        let sender = self.sender.take();
-        // Nothing is left for `Drop` to do.
-        std::mem::forget(self);
-        match sender {
+        match self.sender.take() {
             Some(sender) => match sender.send(Ok(value)) {
                 Ok(()) => Ok(()),
                 Err(Ok(value)) => Err(value),

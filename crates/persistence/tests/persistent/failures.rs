@@ -108,7 +108,10 @@ async fn a_second_incarnation_on_the_same_key_is_caught_by_compare_and_set() {
         "{reason:?}"
     );
     assert_eq!(saved(&store, "c").await.unwrap().0, 11);
-    assert_eq!(second.call(ask(Call::Add(1)), PATIENCE).await.unwrap().0, 12);
+    assert_eq!(
+        second.call(ask(Call::Add(1)), PATIENCE).await.unwrap().0,
+        12
+    );
 }
 
 #[tokio::test]
