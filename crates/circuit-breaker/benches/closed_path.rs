@@ -1,0 +1,38 @@
+//! The closed path's overhead: `breaker.call(|| async { .. })` beside the
+//! same bare async call, in the same run (issue 19: target ≤ 50 ns over it).
+
+use std::hint::black_box;
+
+use criterion::{Criterion, criterion_group, criterion_main};
+use foundation_circuit_breaker::{CircuitBreaker, Config};
+
+async fn bare(n: u64) -> Result<u64, ()> {
+    Ok(black_box(n) + 1)
+}
+
+fn closed_path(c: &mut Criterion) {
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .build()
+        .expect("a current-thread runtime builds");
+    let breaker =
+        CircuitBreaker::<()>::new(Config::default()).expect("the default config is valid");
+    let mut group = c.benchmark_group("closed_path");
+    group.bench_function("bare_async_call", |b| {
+        b.to_async(&runtime)
+            .iter(|| async { bare(black_box(1)).await });
+    });
+    group.bench_function("breaker_call", |b| {
+        b.to_async(&runtime)
+            .iter(|| async { breaker.call(|| bare(black_box(1))).await.is_ok() });
+    });
+    group.bench_function("permit_sync", |b| {
+        b.iter(|| match breaker.try_acquire() {
+            Ok(permit) => permit.success(),
+            Err(rejected) => panic!("a closed breaker admits: {rejected}"),
+        });
+    });
+    group.finish();
+}
+
+criterion_group!(benches, closed_path);
+criterion_main!(benches);
