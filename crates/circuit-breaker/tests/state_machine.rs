@@ -114,7 +114,10 @@ fn run(seed: u64, steps: usize, seen: &mut HashSet<(State, State)>) {
                     Ok(Some(now)) => ledger.delivered.push(now),
                     Ok(None) => {}
                     Err(full) => {
-                        assert!(!drop_oldest, "seed {seed} step {step}: drop-oldest never refuses");
+                        assert!(
+                            !drop_oldest,
+                            "seed {seed} step {step}: drop-oldest never refuses"
+                        );
                         assert_eq!(full.into_inner(), message);
                         ledger.refused += 1;
                     }
@@ -154,7 +157,11 @@ fn check(
     assert!(buffered <= 4, "{at}: buffer over capacity ({buffered})");
 
     // Subscribers see the state the breaker is in.
-    assert_eq!(*changes.borrow_and_update(), state, "{at}: subscription lags");
+    assert_eq!(
+        *changes.borrow_and_update(),
+        state,
+        "{at}: subscription lags"
+    );
 
     // The invariant: draining states drain. A non-empty buffer in a
     // draining state has a message ready now or within one interval.
@@ -178,8 +185,12 @@ fn check(
         ledger.delivered
     );
     let dropped = ledger.dropped.lock().unwrap().len() as u64;
-    let accounted = ledger.delivered.len() as u64 + ledger.refused + dropped + breaker.buffered() as u64;
-    assert_eq!(accounted, ledger.offered, "{at}: messages lost or duplicated");
+    let accounted =
+        ledger.delivered.len() as u64 + ledger.refused + dropped + breaker.buffered() as u64;
+    assert_eq!(
+        accounted, ledger.offered,
+        "{at}: messages lost or duplicated"
+    );
     let stats = breaker.stats();
     assert_eq!(stats.dropped, dropped, "{at}");
     assert_eq!(stats.refused, ledger.refused, "{at}");
@@ -213,6 +224,12 @@ fn random_event_sequences_keep_every_invariant() {
         (Open, Closed),
         (HalfOpen, HalfOpen),
     ];
-    let missing: Vec<_> = expected.iter().filter(|pair| !seen.contains(pair)).collect();
-    assert!(missing.is_empty(), "transitions never exercised: {missing:?}");
+    let missing: Vec<_> = expected
+        .iter()
+        .filter(|pair| !seen.contains(pair))
+        .collect();
+    assert!(
+        missing.is_empty(),
+        "transitions never exercised: {missing:?}"
+    );
 }
