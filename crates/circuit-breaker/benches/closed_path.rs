@@ -4,7 +4,7 @@
 use std::hint::black_box;
 
 use criterion::{Criterion, criterion_group, criterion_main};
-use foundation_circuit_breaker::{CircuitBreaker, Config};
+use foundation_circuit_breaker::{CircuitBreaker, Clock, Config, ManualClock, MonotonicClock};
 
 async fn bare(n: u64) -> Result<u64, ()> {
     Ok(black_box(n) + 1)
@@ -24,6 +24,18 @@ fn closed_path(c: &mut Criterion) {
     group.bench_function("breaker_call", |b| {
         b.to_async(&runtime)
             .iter(|| async { breaker.call(|| bare(black_box(1))).await.is_ok() });
+    });
+    let manual = CircuitBreaker::<()>::new(Config::default())
+        .expect("the default config is valid")
+        .with_clock(ManualClock::new());
+    group.bench_function("breaker_call_manual_clock", |b| {
+        b.to_async(&runtime)
+            .iter(|| async { manual.call(|| bare(black_box(1))).await.is_ok() });
+    });
+    let clock = MonotonicClock::new();
+    group.bench_function("clock_read", |b| b.iter(|| black_box(clock.now())));
+    group.bench_function("instant_read", |b| {
+        b.iter(|| black_box(std::time::Instant::now()))
     });
     group.bench_function("permit_sync", |b| {
         b.iter(|| match breaker.try_acquire() {

@@ -93,10 +93,19 @@ pub(crate) struct Core<M> {
     pub(crate) stats: Stats,
     /// The last state sent to subscribers.
     pub(crate) published: State,
+    failure_ppm: u64,
+    slow_ppm: u64,
+}
+
+/// A rate in (0, 1] as parts per million, rounded up so a threshold is never
+/// loosened by rounding.
+fn rate_ppm(rate: f64) -> u64 {
+    (rate * 1_000_000.0).ceil() as u64
 }
 
 impl<M> Core<M> {
     pub(crate) fn new(config: Config) -> Self {
+        let config_rates = (config.failure_rate, config.slow_call_rate);
         Self {
             window: Sliding::new(config.window),
             rng: config.jitter_seed | 1,
@@ -108,6 +117,8 @@ impl<M> Core<M> {
             next_drain: Duration::ZERO,
             stats: Stats::default(),
             published: State::Closed,
+            failure_ppm: rate_ppm(config_rates.0),
+            slow_ppm: rate_ppm(config_rates.1),
         }
     }
 
@@ -255,10 +266,12 @@ impl<M> Core<M> {
         }
     }
 
+    /// Whether a rate reached its threshold, in integers (rates as parts
+    /// per million): no float division on the closed path.
     fn exceeds(&self, totals: Totals) -> bool {
-        let calls = f64::from(totals.calls.max(1));
-        f64::from(totals.failures) / calls >= self.config.failure_rate
-            || f64::from(totals.slow) / calls >= self.config.slow_call_rate
+        let calls = u64::from(totals.calls.max(1));
+        u64::from(totals.failures) * 1_000_000 >= self.failure_ppm * calls
+            || u64::from(totals.slow) * 1_000_000 >= self.slow_ppm * calls
     }
 
     fn trip(&mut self, now: Duration) {

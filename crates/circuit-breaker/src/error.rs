@@ -49,7 +49,7 @@ pub enum ConfigError {
 /// Why the breaker refused a call, from
 /// [`CircuitBreaker::try_acquire`](crate::CircuitBreaker::try_acquire).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, thiserror::Error)]
-#[error("circuit breaker is {state}; retry after {retry_after:?}")]
+#[error("circuit breaker is {state}{}", RetryHint(*retry_after))]
 pub struct Rejected {
     /// The state that refused it.
     pub state: State,
@@ -95,5 +95,17 @@ impl<M> BufferFull<M> {
 impl<M> fmt::Debug for BufferFull<M> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str("BufferFull(..)")
+    }
+}
+
+/// ", retry in 2s", or nothing when forced open.
+struct RetryHint(Option<Duration>);
+
+impl fmt::Display for RetryHint {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.0 {
+            Some(after) => write!(f, "; retry in {after:?}"),
+            None => f.write_str("; an operator holds it open"),
+        }
     }
 }

@@ -89,7 +89,11 @@ impl Sliding {
                     *filled += 1;
                 }
                 outcomes[*next] = u8::from(failure) * FAILED | u8::from(slow) * SLOW;
-                *next = (*next + 1) % outcomes.len();
+                // A branch, not `%`: a division costs more than the rest of the update.
+                *next += 1;
+                if *next == outcomes.len() {
+                    *next = 0;
+                }
                 totals.add(failure, slow);
                 *totals
             }
