@@ -42,8 +42,8 @@ pub(crate) enum Sliding {
     /// `buckets[i]` counts.
     Time {
         bucket_nanos: u128,
-        buckets: [Totals; BUCKETS],
-        epochs: [u128; BUCKETS],
+        buckets: Box<[Totals; BUCKETS]>,
+        epochs: Box<[u128; BUCKETS]>,
         totals: Totals,
     },
 }
@@ -62,8 +62,8 @@ impl Sliding {
             },
             Window::Time(span) => Self::Time {
                 bucket_nanos: (span.as_nanos() / BUCKETS as u128).max(1),
-                buckets: [Totals::default(); BUCKETS],
-                epochs: [0; BUCKETS],
+                buckets: Box::new([Totals::default(); BUCKETS]),
+                epochs: Box::new([0; BUCKETS]),
                 totals: Totals::default(),
             },
         }
@@ -88,7 +88,7 @@ impl Sliding {
                 } else {
                     *filled += 1;
                 }
-                outcomes[*next] = u8::from(failure) * FAILED | u8::from(slow) * SLOW;
+                outcomes[*next] = (u8::from(failure) * FAILED) | (u8::from(slow) * SLOW);
                 // A branch, not `%`: a division costs more than the rest of the update.
                 *next += 1;
                 if *next == outcomes.len() {
@@ -161,8 +161,8 @@ impl Sliding {
                 totals,
                 ..
             } => {
-                *buckets = [Totals::default(); BUCKETS];
-                *epochs = [0; BUCKETS];
+                **buckets = [Totals::default(); BUCKETS];
+                **epochs = [0; BUCKETS];
                 *totals = Totals::default();
             }
         }

@@ -34,7 +34,7 @@ const DRAIN_INTERVAL: Duration = Duration::from_millis(10);
 
 fn config(seed: u64) -> Config {
     Config {
-        window: if seed % 2 == 0 {
+        window: if seed.is_multiple_of(2) {
             Window::Count(5)
         } else {
             Window::Time(Duration::from_secs(1))
@@ -67,7 +67,7 @@ fn run(seed: u64, steps: usize, seen: &mut HashSet<(State, State)>) {
     let mut rng = Rng(seed.wrapping_mul(0x9e37_79b9_7f4a_7c15) | 1);
     let clock = ManualClock::new();
     let ledger = &mut Ledger::default();
-    let drop_oldest = seed % 3 == 0;
+    let drop_oldest = seed.is_multiple_of(3);
     let mut breaker = CircuitBreaker::<u64>::new(config(seed))
         .unwrap()
         .with_clock(clock.clone());

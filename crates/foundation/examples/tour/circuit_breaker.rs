@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use foundation::{
     circuit_breaker::{CallError, CircuitBreaker, Clock, Config, Drain, ManualClock, Window},
-    mailbox::{Actor, Context, Reply, start},
+    mailbox::{Actor, ActorRef, Context, Reply, start},
 };
 
 const TIMEOUT: Duration = Duration::from_secs(5);
@@ -57,8 +57,31 @@ impl Actor for Payments {
     }
 }
 
+type Breaker = CircuitBreaker<&'static str>;
+type Outcome = Result<(), Box<dyn std::error::Error>>;
+
+/// A call to an actor, wrapped: a mailbox error or the service's own error
+/// both count as a failure.
+async fn charge(
+    breaker: &Breaker,
+    payments: &ActorRef<Payments>,
+    amount: u32,
+) -> Result<u32, CallError<String>> {
+    breaker
+        .call(|| async move {
+            match payments
+                .call(|reply| PaymentMsg::Charge(amount, reply), TIMEOUT)
+                .await
+            {
+                Ok(answer) => answer,
+                Err(error) => Err(error.to_string()),
+            }
+        })
+        .await
+}
+
 /// Four failed charges trip the breaker; buffered refunds drain after it closes.
-pub(crate) async fn run() -> Result<(), Box<dyn std::error::Error>> {
+pub(crate) async fn run() -> Outcome {
     println!("== Circuit breaker: trips on a failure rate, buffers while open, drains in order");
     let (payments, _handle) = start::<Payments>(()).await?;
     let clock = ManualClock::new();
@@ -72,39 +95,40 @@ pub(crate) async fn run() -> Result<(), Box<dyn std::error::Error>> {
         drain_interval: Duration::from_millis(50),
         ..Config::default()
     };
-    let breaker = CircuitBreaker::<&str>::new(config)?
+    let breaker = CircuitBreaker::new(config)?
         .named("payments")
         .with_clock(clock.clone());
-    let mut changes = breaker.subscribe();
-
-    // A call to an actor, wrapped: a mailbox error or the service's own
-    // error both count as a failure.
-    let charge = |amount: u32| {
-        let (payments, breaker) = (&payments, &breaker);
-        async move {
-            breaker
-                .call(|| async move {
-                    match payments
-                        .call(|reply| PaymentMsg::Charge(amount, reply), TIMEOUT)
-                        .await
-                    {
-                        Ok(answer) => answer,
-                        Err(error) => Err(error.to_string()),
-                    }
-                })
-                .await
-        }
-    };
-
+    trip(&breaker, &payments).await?;
+    buffer_refunds(&breaker);
+    payments.cast(PaymentMsg::SetUp(true)).await?;
+    clock.advance(Duration::from_secs(2));
+    recover(&breaker, &payments).await?;
+    drain(&breaker, &clock)?;
+    let stats = breaker.stats();
     println!(
-        "  charge 10 while the bank is up: receipt {}",
-        charge(10).await.map_err(|e| e.to_string())?
+        "  stats: {} calls, {} failures, {} rejected, {} trip(s), {} buffered, {} refused, {} drained",
+        stats.calls,
+        stats.failures,
+        stats.rejected,
+        stats.trips,
+        stats.buffered,
+        stats.refused,
+        stats.drained
     );
+    Ok(())
+}
+
+/// One good charge, then the bank goes down: 3 of 4 calls failed, over the
+/// 50% failure rate with the minimum of 4 calls in the window.
+async fn trip(breaker: &Breaker, payments: &ActorRef<Payments>) -> Outcome {
+    let mut changes = breaker.subscribe();
+    let receipt = charge(breaker, payments, 10)
+        .await
+        .map_err(|e| e.to_string())?;
+    println!("  charge 10 while the bank is up: receipt {receipt}");
     payments.cast(PaymentMsg::SetUp(false)).await?;
-    // 3 of 4 calls failed: over the 50% failure rate, with the minimum
-    // of 4 calls in the window.
     for amount in [11, 12, 13] {
-        if let Err(CallError::Failed(why)) = charge(amount).await {
+        if let Err(CallError::Failed(why)) = charge(breaker, payments, amount).await {
             println!("  charge {amount}: {why}");
         }
     }
@@ -114,10 +138,14 @@ pub(crate) async fn run() -> Result<(), Box<dyn std::error::Error>> {
             *changes.borrow_and_update()
         );
     }
-    if let Err(CallError::Rejected(refused)) = charge(14).await {
+    if let Err(CallError::Rejected(refused)) = charge(breaker, payments, 14).await {
         println!("  charge 14 refused without calling the bank: {refused}");
     }
+    Ok(())
+}
 
+/// Refunds offered while open: two kept, the third given back.
+fn buffer_refunds(breaker: &Breaker) {
     for refund in ["refund #1", "refund #2", "refund #3"] {
         match breaker.offer(refund) {
             Ok(Some(_)) => println!("  {refund}: sent at once"),
@@ -128,17 +156,25 @@ pub(crate) async fn run() -> Result<(), Box<dyn std::error::Error>> {
             ),
         }
     }
+}
 
-    payments.cast(PaymentMsg::SetUp(true)).await?;
-    clock.advance(Duration::from_secs(2));
+/// After the open period, two probes succeed and the breaker closes.
+async fn recover(breaker: &Breaker, payments: &ActorRef<Payments>) -> Outcome {
     println!(
         "  2 s later the breaker is {}; two probes go through",
         breaker.state()
     );
     for amount in [15, 16] {
-        let receipt = charge(amount).await.map_err(|e| e.to_string())?;
+        let receipt = charge(breaker, payments, amount)
+            .await
+            .map_err(|e| e.to_string())?;
         println!("  probe charge {amount}: receipt {receipt}");
     }
+    Ok(())
+}
+
+/// The buffer drains in order at one per 50 ms; a new refund queues behind it.
+fn drain(breaker: &Breaker, clock: &ManualClock) -> Outcome {
     println!(
         "  the breaker is {}; the buffer drains at most one per 50 ms:",
         breaker.state()
@@ -154,19 +190,7 @@ pub(crate) async fn run() -> Result<(), Box<dyn std::error::Error>> {
             Drain::Ready(refund) => println!("    drained {refund} at {:?}", clock.now()),
             Drain::Wait(wait) => clock.advance(wait),
             Drain::Held(state) => return Err(format!("a {state} breaker holds the buffer").into()),
-            Drain::Empty => break,
+            Drain::Empty => return Ok(()),
         }
     }
-    let stats = breaker.stats();
-    println!(
-        "  stats: {} calls, {} failures, {} rejected, {} trip(s), {} buffered, {} refused, {} drained",
-        stats.calls,
-        stats.failures,
-        stats.rejected,
-        stats.trips,
-        stats.buffered,
-        stats.refused,
-        stats.drained
-    );
-    Ok(())
 }
