@@ -369,3 +369,34 @@ fn bad_configuration_is_named() {
     .unwrap_err();
     assert_eq!(error, ConfigError::NoBuffer);
 }
+
+#[test]
+fn a_probe_that_panics_gives_its_slot_back() {
+    let (breaker, clock) = breaker::<()>(Config {
+        half_open_probes: 1,
+        ..config()
+    });
+    breaker.trip();
+    clock.advance(Duration::from_secs(1));
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .build()
+        .unwrap();
+    let panicked = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        runtime.block_on(breaker.call(|| async {
+            panic!("the wrapped call panics");
+            // The Ok only names the future's output type; the panic comes first.
+            #[allow(unreachable_code)]
+            Ok::<(), ()>(())
+        }))
+    }));
+    assert!(
+        panicked.is_err(),
+        "the panic reaches the caller of that call only"
+    );
+    assert_eq!(breaker.stats().abandoned, 1);
+    breaker
+        .try_acquire()
+        .expect("the probe slot is free again")
+        .success();
+    assert_eq!(breaker.state(), State::Closed);
+}
