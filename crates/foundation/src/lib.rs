@@ -11,6 +11,7 @@
 //! | [`supervisor`] | `foundation-supervisor` | supervision trees with OTP's semantics: supervisors, dynamic supervisors, task supervisors |
 //! | [`persistence`] | `foundation-persistence` | actors that keep their state across crashes: a versioned store with compare-and-set, explicit save policies |
 //! | [`dead_letter`] | `foundation-dead-letter` | where undeliverable messages land: a bounded queue to list, purge and redrive, durable when given a store |
+//! | [`circuit_breaker`] | `foundation-circuit-breaker` | a circuit breaker on failure and slow-call rates, with growing open periods and a bounded buffer that always drains, in order |
 //! | [`signal_router`] | `foundation-signal-router` | wildcard pub/sub over a segment trie: RAII subscriptions cleaned by monitors, counted drops, delivery counts, queue groups |
 //!
 //! # Example
@@ -54,6 +55,9 @@
 
 #![forbid(unsafe_code)]
 
+#[cfg(feature = "circuit-breaker")]
+#[doc(inline)]
+pub use foundation_circuit_breaker as circuit_breaker;
 #[cfg(feature = "dead-letter")]
 #[doc(inline)]
 pub use foundation_dead_letter as dead_letter;

@@ -58,3 +58,11 @@ fn the_signal_router_crate_is_reexported() {
     assert!(pattern.matches(&topic));
     assert_eq!(foundation::signal_router::DEFAULT_ROUTER_CAPACITY, 1024);
 }
+
+#[cfg(feature = "circuit-breaker")]
+#[test]
+fn the_circuit_breaker_crate_is_reexported() {
+    use foundation::circuit_breaker::{CircuitBreaker, Config, State};
+    let breaker = CircuitBreaker::<()>::new(Config::default()).unwrap();
+    assert_eq!(breaker.state(), State::Closed);
+}

@@ -2,6 +2,7 @@
 //!
 //! Each stop is a module of its own; later issues add stops.
 
+mod circuit_breaker;
 mod dead_letter;
 mod monitors;
 mod names_timers;
@@ -40,5 +41,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     dead_letter::run().await?;
     println!();
     signal_router::run().await?;
+    println!();
+    circuit_breaker::run().await?;
     Ok(())
 }

@@ -1,0 +1,391 @@
+//! [`CircuitBreaker`]: the state machine behind one lock, with a clock,
+//! state-change events, calls, permits and the message buffer.
+
+use std::{any::Any, fmt, future::Future, sync::Arc, time::Duration};
+
+use foundation_mailbox::{DeadLetter, DeadLetterReason, DeadLetterSink, MessageKind, Pid};
+use tokio::sync::watch;
+
+use crate::{
+    clock::{Clock, MonotonicClock},
+    config::Config,
+    core::{Core, Drain, Offered, State, Ticket},
+    error::{BufferFull, CallError, ConfigError, Rejected},
+    stats::Stats,
+    sync::{Mutex, MutexGuard, PoisonError},
+};
+
+type DropSink<M> = Arc<dyn Fn(M) + Send + Sync>;
+
+/// A circuit breaker: stops calling a dependency that keeps failing or
+/// answering slowly, probes it after a growing pause, and keeps messages
+/// meant for it in a bounded buffer that drains in order once it recovers.
+///
+/// `M` is the type of message [`offer`](Self::offer) buffers; use `()` when
+/// only [`call`](Self::call) is needed.
+///
+/// ```
+/// use foundation_circuit_breaker::{CallError, CircuitBreaker, Config};
+///
+/// # tokio::runtime::Builder::new_current_thread().build().unwrap().block_on(async {
+/// let breaker = CircuitBreaker::<()>::new(Config::default()).unwrap();
+/// let answer = breaker.call(|| async { Ok::<_, std::io::Error>(42) }).await;
+/// assert_eq!(answer.unwrap(), 42);
+/// # });
+/// ```
+pub struct CircuitBreaker<M = ()> {
+    core: Mutex<Core<M>>,
+    clock: Arc<dyn Clock>,
+    events: watch::Sender<State>,
+    drop_sink: Option<DropSink<M>>,
+    name: Arc<str>,
+}
+
+impl<M> fmt::Debug for CircuitBreaker<M> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("CircuitBreaker")
+            .field("name", &self.name)
+            .field("state", &*self.events.borrow())
+            .finish_non_exhaustive()
+    }
+}
+
+impl<M> CircuitBreaker<M> {
+    /// A closed breaker, or the first field of `config` out of range.
+    ///
+    /// The buffer rejects new messages when full; see
+    /// [`drop_oldest`](Self::drop_oldest) for the other policy.
+    pub fn new(config: Config) -> Result<Self, ConfigError> {
+        config.validate()?;
+        Ok(Self {
+            core: Mutex::new(Core::new(config)),
+            clock: Arc::new(MonotonicClock::new()),
+            events: watch::Sender::new(State::Closed),
+            drop_sink: None,
+            name: Arc::from("circuit-breaker"),
+        })
+    }
+
+    /// Reads time from `clock` (a [`ManualClock`](crate::ManualClock) or
+    /// [`TokioClock`](crate::TokioClock) in tests).
+    pub fn with_clock(mut self, clock: impl Clock) -> Self {
+        self.clock = Arc::new(clock);
+        self
+    }
+
+    /// Names the breaker in its tracing events.
+    pub fn named(mut self, name: &str) -> Self {
+        self.name = Arc::from(name);
+        self
+    }
+
+    /// When the buffer is full, drop its oldest message into `sink` to make
+    /// room (counted in [`Stats::dropped`]), instead of giving the new one back.
+    pub fn drop_oldest(mut self, sink: impl Fn(M) + Send + Sync + 'static) -> Self {
+        self.drop_sink = Some(Arc::new(sink));
+        self
+    }
+
+    fn lock(&self) -> MutexGuard<'_, Core<M>> {
+        // No user code runs under the lock, so a poisoned lock still holds a
+        // consistent state machine.
+        self.core.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// Runs `f` on the core under the lock. A transition is published to
+    /// subscribers under the lock (so they see changes in order) and traced
+    /// after it (a tracing subscriber is user code).
+    fn with_core<R>(&self, f: impl FnOnce(&mut Core<M>, Duration) -> R) -> R {
+        let now = self.clock.now();
+        let (result, change) = {
+            let mut core = self.lock();
+            let result = f(&mut core, now);
+            let after = core.state(now);
+            let change = (core.published != after).then(|| {
+                let before = std::mem::replace(&mut core.published, after);
+                self.events.send_replace(after);
+                (before, after)
+            });
+            (result, change)
+        };
+        if let Some((from, to)) = change {
+            tracing::info!(
+                target: "foundation::circuit_breaker",
+                breaker = %self.name,
+                %from,
+                %to,
+                "circuit breaker changed state"
+            );
+        }
+        result
+    }
+
+    /// The state now (an ended open period reads as half-open).
+    pub fn state(&self) -> State {
+        self.with_core(|core, now| core.state(now))
+    }
+
+    /// Counters since creation.
+    pub fn stats(&self) -> Stats {
+        self.lock().stats
+    }
+
+    /// Messages waiting in the buffer.
+    pub fn buffered(&self) -> usize {
+        self.lock().buffered()
+    }
+
+    /// A receiver of state changes. It holds only the latest state (a
+    /// `tokio::sync::watch`), so a slow subscriber never holds memory or the
+    /// breaker back; it sees every change it is awake for.
+    ///
+    /// ```
+    /// use foundation_circuit_breaker::{CircuitBreaker, Config, State};
+    ///
+    /// let breaker = CircuitBreaker::<()>::new(Config::default()).unwrap();
+    /// let mut changes = breaker.subscribe();
+    /// breaker.force_open();
+    /// assert!(changes.has_changed().unwrap());
+    /// assert_eq!(*changes.borrow_and_update(), State::ForcedOpen);
+    /// ```
+    pub fn subscribe(&self) -> watch::Receiver<State> {
+        self.events.subscribe()
+    }
+
+    /// Admits one call, or says why not. Report its outcome on the
+    /// [`Permit`]; a permit dropped without one gives its slot back.
+    ///
+    /// ```
+    /// use foundation_circuit_breaker::{CircuitBreaker, Config};
+    ///
+    /// let breaker = CircuitBreaker::<()>::new(Config::default()).unwrap();
+    /// let permit = breaker.try_acquire().unwrap();
+    /// permit.success();
+    /// assert_eq!(breaker.stats().calls, 1);
+    /// ```
+    pub fn try_acquire(&self) -> Result<Permit<'_, M>, Rejected> {
+        let (ticket, now) = self.with_core(|core, now| (core.acquire(now), now));
+        Ok(Permit {
+            breaker: self,
+            ticket: Some(ticket?),
+            start: now,
+        })
+    }
+
+    /// Runs `operation` if the breaker admits it; every `Err` counts as a
+    /// failure. Use [`call_with`](Self::call_with) to choose which do.
+    ///
+    /// Cancel-safe: dropping the future before it ends (or a panic in
+    /// `operation`) counts no outcome and gives a half-open probe slot back.
+    pub async fn call<F, Fut, T, E>(&self, operation: F) -> Result<T, CallError<E>>
+    where
+        F: FnOnce() -> Fut,
+        Fut: Future<Output = Result<T, E>>,
+    {
+        self.call_with(operation, |_| true).await
+    }
+
+    /// Runs `operation` if the breaker admits it; `is_failure` decides which
+    /// errors count against the dependency (an error it rejects counts as a
+    /// success, as resilience4j's `recordExceptions` does).
+    ///
+    /// Cancel-safe, as [`call`](Self::call).
+    ///
+    /// ```
+    /// use std::io;
+    /// use foundation_circuit_breaker::{CircuitBreaker, Config};
+    ///
+    /// # tokio::runtime::Builder::new_current_thread().build().unwrap().block_on(async {
+    /// let breaker = CircuitBreaker::<()>::new(Config::default()).unwrap();
+    /// // A "not found" is the caller's problem, not the dependency's.
+    /// let result = breaker
+    ///     .call_with(
+    ///         || async { Err::<(), _>(io::Error::from(io::ErrorKind::NotFound)) },
+    ///         |error| error.kind() != io::ErrorKind::NotFound,
+    ///     )
+    ///     .await;
+    /// assert!(result.is_err());
+    /// assert_eq!(breaker.stats().failures, 0);
+    /// # });
+    /// ```
+    pub async fn call_with<F, Fut, T, E, P>(
+        &self,
+        operation: F,
+        is_failure: P,
+    ) -> Result<T, CallError<E>>
+    where
+        F: FnOnce() -> Fut,
+        Fut: Future<Output = Result<T, E>>,
+        P: FnOnce(&E) -> bool,
+    {
+        let permit = self.try_acquire()?;
+        match operation().await {
+            Ok(value) => {
+                permit.success();
+                Ok(value)
+            }
+            Err(error) => {
+                permit.record(is_failure(&error));
+                Err(CallError::Failed(error))
+            }
+        }
+    }
+
+    /// Offers a message for the protected dependency.
+    ///
+    /// `Ok(Some(message))`: deliver it now (the breaker drains and nothing
+    /// older waits). `Ok(None)`: buffered, to come out of
+    /// [`poll_drain`](Self::poll_drain) in order. `Err(BufferFull)`: the
+    /// buffer is full and rejects; the message is given back. With
+    /// [`drop_oldest`](Self::drop_oldest), a full buffer drops its oldest
+    /// message into the sink instead, outside the lock.
+    ///
+    /// ```
+    /// use foundation_circuit_breaker::{CircuitBreaker, Config};
+    ///
+    /// let breaker = CircuitBreaker::<u32>::new(Config::default()).unwrap();
+    /// assert_eq!(breaker.offer(1).unwrap(), Some(1)); // closed: deliver now
+    /// breaker.force_open();
+    /// assert_eq!(breaker.offer(2).unwrap(), None); // kept for later
+    /// ```
+    pub fn offer(&self, message: M) -> Result<Option<M>, BufferFull<M>> {
+        let drop_oldest = self.drop_sink.is_some();
+        match self.with_core(|core, now| core.offer(now, message, drop_oldest)) {
+            Offered::Deliver(message) => Ok(Some(message)),
+            Offered::Buffered { dropped } => {
+                if let (Some(dropped), Some(sink)) = (dropped, &self.drop_sink) {
+                    tracing::debug!(
+                        target: "foundation::circuit_breaker",
+                        breaker = %self.name,
+                        "buffer full: oldest message dropped"
+                    );
+                    sink(dropped);
+                }
+                Ok(None)
+            }
+            Offered::Full(message) => Err(BufferFull(message)),
+        }
+    }
+
+    /// The next buffered message once the breaker is closed (or disabled),
+    /// oldest first, at most one per `drain_interval`. While the buffer is
+    /// not empty, [`offer`](Self::offer) queues new messages behind it, so
+    /// they never overtake it.
+    ///
+    /// ```
+    /// use foundation_circuit_breaker::{CircuitBreaker, Config, Drain, State};
+    ///
+    /// let breaker = CircuitBreaker::<u32>::new(Config::default()).unwrap();
+    /// breaker.force_open();
+    /// breaker.offer(7).unwrap();
+    /// assert_eq!(breaker.poll_drain(), Drain::Held(State::ForcedOpen));
+    /// breaker.reset();
+    /// assert_eq!(breaker.poll_drain(), Drain::Ready(7));
+    /// ```
+    pub fn poll_drain(&self) -> Drain<M> {
+        self.with_core(|core, now| core.poll_drain(now))
+    }
+
+    /// Operator: hold the breaker open until [`reset`](Self::reset) or
+    /// [`disable`](Self::disable).
+    pub fn force_open(&self) {
+        self.with_core(|core, _| core.force_open());
+    }
+
+    /// Operator: let every call through uncounted; the buffer drains.
+    pub fn disable(&self) {
+        self.with_core(|core, now| core.disable(now));
+    }
+
+    /// Operator: closed, with an empty window and no trip history; the
+    /// buffer drains.
+    pub fn reset(&self) {
+        self.with_core(|core, now| core.reset(now));
+    }
+
+    /// Operator: open now, as a trip would (the open period grows).
+    pub fn trip(&self) {
+        self.with_core(|core, now| core.trip_now(now));
+    }
+
+    /// The configuration the breaker runs with.
+    pub fn config(&self) -> Config {
+        self.lock().config().clone()
+    }
+}
+
+impl<M: Any + Send> CircuitBreaker<M> {
+    /// [`drop_oldest`](Self::drop_oldest) into a mailbox
+    /// [`DeadLetterSink`], as an overflow dead letter for `recipient`.
+    ///
+    /// ```
+    /// use std::sync::Arc;
+    /// use foundation_circuit_breaker::{CircuitBreaker, Config};
+    /// use foundation_mailbox::{DefaultDeadLetterSink, Pid};
+    ///
+    /// let breaker = CircuitBreaker::<String>::new(Config::default())
+    ///     .unwrap()
+    ///     .dead_letter_oldest(Arc::new(DefaultDeadLetterSink), Pid::new());
+    /// # let _ = breaker;
+    /// ```
+    pub fn dead_letter_oldest(self, sink: Arc<dyn DeadLetterSink>, recipient: Pid) -> Self {
+        self.drop_oldest(move |message: M| {
+            sink.dead_letter(DeadLetter {
+                recipient,
+                reason: DeadLetterReason::Overflow,
+                kind: MessageKind::Cast,
+                type_name: std::any::type_name::<M>(),
+                message: Box::new(message),
+            });
+        })
+    }
+}
+
+/// One admitted call. Report its outcome with [`success`](Self::success),
+/// [`failure`](Self::failure) or [`record`](Self::record); dropping it
+/// unreported (a cancelled or panicked call) counts nothing and gives a
+/// half-open probe slot back.
+#[must_use = "a permit reports the call's outcome; dropping it counts nothing"]
+pub struct Permit<'a, M> {
+    breaker: &'a CircuitBreaker<M>,
+    ticket: Option<Ticket>,
+    start: Duration,
+}
+
+impl<M> fmt::Debug for Permit<'_, M> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Permit")
+            .field("start", &self.start)
+            .finish_non_exhaustive()
+    }
+}
+
+impl<M> Permit<'_, M> {
+    /// The call succeeded.
+    pub fn success(self) {
+        self.record(false);
+    }
+
+    /// The call failed in a way that counts against the dependency.
+    pub fn failure(self) {
+        self.record(true);
+    }
+
+    /// The call ended; `failure` says whether it counts as one. Its duration
+    /// (from the permit) decides whether it was slow.
+    pub fn record(mut self, failure: bool) {
+        if let Some(ticket) = self.ticket.take() {
+            self.breaker.with_core(|core, now| {
+                core.record(now, ticket, failure, now.saturating_sub(self.start));
+            });
+        }
+    }
+}
+
+impl<M> Drop for Permit<'_, M> {
+    fn drop(&mut self) {
+        if let Some(ticket) = self.ticket.take() {
+            self.breaker.with_core(|core, _| core.abandon(ticket));
+        }
+    }
+}

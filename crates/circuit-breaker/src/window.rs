@@ -1,0 +1,212 @@
+//! The sliding windows a closed breaker counts calls over: the last N calls,
+//! or the calls of the last span of time in ten buckets.
+
+use std::time::Duration;
+
+use crate::config::Window;
+
+/// Calls, failures and slow calls in a window.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub(crate) struct Totals {
+    pub(crate) calls: u32,
+    pub(crate) failures: u32,
+    pub(crate) slow: u32,
+}
+
+impl Totals {
+    fn add(&mut self, failure: bool, slow: bool) {
+        self.calls += 1;
+        self.failures += u32::from(failure);
+        self.slow += u32::from(slow);
+    }
+
+    fn sub(&mut self, other: Totals) {
+        self.calls -= other.calls;
+        self.failures -= other.failures;
+        self.slow -= other.slow;
+    }
+}
+
+const BUCKETS: usize = 10;
+
+#[derive(Debug)]
+pub(crate) enum Sliding {
+    /// A ring of the last `outcomes.len()` calls, two bits each.
+    Count {
+        outcomes: Box<[u8]>,
+        next: usize,
+        filled: usize,
+        totals: Totals,
+    },
+    /// Ten buckets of `span / 10`; `epochs[i]` is the bucket number that
+    /// `buckets[i]` counts.
+    Time {
+        bucket_nanos: u128,
+        buckets: Box<[Totals; BUCKETS]>,
+        epochs: Box<[u128; BUCKETS]>,
+        totals: Totals,
+    },
+}
+
+const FAILED: u8 = 1;
+const SLOW: u8 = 2;
+
+impl Sliding {
+    pub(crate) fn new(window: Window) -> Self {
+        match window {
+            Window::Count(n) => Self::Count {
+                outcomes: vec![0; n as usize].into_boxed_slice(),
+                next: 0,
+                filled: 0,
+                totals: Totals::default(),
+            },
+            Window::Time(span) => Self::Time {
+                bucket_nanos: (span.as_nanos() / BUCKETS as u128).max(1),
+                buckets: Box::new([Totals::default(); BUCKETS]),
+                epochs: Box::new([0; BUCKETS]),
+                totals: Totals::default(),
+            },
+        }
+    }
+
+    /// Counts one call that ended at `now` and returns the window's totals.
+    pub(crate) fn record(&mut self, now: Duration, failure: bool, slow: bool) -> Totals {
+        match self {
+            Self::Count {
+                outcomes,
+                next,
+                filled,
+                totals,
+            } => {
+                if *filled == outcomes.len() {
+                    let old = outcomes[*next];
+                    totals.sub(Totals {
+                        calls: 1,
+                        failures: u32::from(old & FAILED != 0),
+                        slow: u32::from(old & SLOW != 0),
+                    });
+                } else {
+                    *filled += 1;
+                }
+                outcomes[*next] = (u8::from(failure) * FAILED) | (u8::from(slow) * SLOW);
+                // A branch, not `%`: a division costs more than the rest of the update.
+                *next += 1;
+                if *next == outcomes.len() {
+                    *next = 0;
+                }
+                totals.add(failure, slow);
+                *totals
+            }
+            Self::Time { .. } => {
+                self.expire(now);
+                let Self::Time {
+                    bucket_nanos,
+                    buckets,
+                    totals,
+                    ..
+                } = self
+                else {
+                    return Totals::default();
+                };
+                let slot = (now.as_nanos() / *bucket_nanos) as usize % BUCKETS;
+                buckets[slot].add(failure, slow);
+                totals.add(failure, slow);
+                *totals
+            }
+        }
+    }
+
+    /// Drops the time window's buckets older than the span ending at `now`.
+    fn expire(&mut self, now: Duration) {
+        if let Self::Time {
+            bucket_nanos,
+            buckets,
+            epochs,
+            totals,
+        } = self
+        {
+            let epoch = now.as_nanos() / *bucket_nanos;
+            let slot = epoch as usize % BUCKETS;
+            if epochs[slot] != epoch {
+                // The slot is reused for a new bucket: everything in it is
+                // at least a span old. Older slots that were skipped are
+                // cleared too, so a long silence empties the window.
+                for (i, bucket) in buckets.iter_mut().enumerate() {
+                    if epoch.saturating_sub(epochs[i]) >= BUCKETS as u128 || i == slot {
+                        totals.sub(*bucket);
+                        *bucket = Totals::default();
+                        epochs[i] = if i == slot { epoch } else { epochs[i] };
+                    }
+                }
+            }
+        }
+    }
+
+    pub(crate) fn reset(&mut self) {
+        match self {
+            Self::Count {
+                outcomes,
+                next,
+                filled,
+                totals,
+            } => {
+                outcomes.fill(0);
+                *next = 0;
+                *filled = 0;
+                *totals = Totals::default();
+            }
+            Self::Time {
+                buckets,
+                epochs,
+                totals,
+                ..
+            } => {
+                **buckets = [Totals::default(); BUCKETS];
+                **epochs = [0; BUCKETS];
+                *totals = Totals::default();
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_count_window_forgets_the_oldest_call() {
+        let mut window = Sliding::new(Window::Count(3));
+        let now = Duration::ZERO;
+        window.record(now, true, false);
+        window.record(now, false, true);
+        window.record(now, false, false);
+        let totals = window.record(now, false, false);
+        assert_eq!(
+            totals,
+            Totals {
+                calls: 3,
+                failures: 0,
+                slow: 1
+            }
+        );
+    }
+
+    #[test]
+    fn a_time_window_forgets_calls_older_than_its_span() {
+        let mut window = Sliding::new(Window::Time(Duration::from_secs(10)));
+        window.record(Duration::from_millis(500), true, false);
+        let totals = window.record(Duration::from_secs(5), true, false);
+        assert_eq!(totals.calls, 2);
+        let totals = window.record(Duration::from_millis(10_600), false, false);
+        assert_eq!(
+            totals,
+            Totals {
+                calls: 2,
+                failures: 1,
+                slow: 0
+            }
+        );
+        let totals = window.record(Duration::from_secs(60), false, false);
+        assert_eq!(totals.calls, 1);
+    }
+}
