@@ -73,6 +73,7 @@ pub(crate) enum DropCause {
 }
 
 #[cfg(not(foundation_loom))]
+// audit:allow(FND002) per-thread state of the handler being polled, set and cleared around each poll; a port's Drop has no other way to find it
 std::thread_local! {
     /// Set while code that knows why ports die drops messages.
     static CAUSE: Cell<Option<DropCause>> = const { Cell::new(None) };
@@ -88,6 +89,7 @@ std::thread_local! {
 // Loom runs every model thread on one OS thread: its thread-locals keep them
 // apart.
 #[cfg(foundation_loom)]
+// audit:allow(FND002) the loom twin of the thread-locals above
 loom::thread_local! {
     static CAUSE: Cell<Option<DropCause>> = Cell::new(None);
     static IN_HANDLER: Cell<bool> = Cell::new(false);
@@ -219,6 +221,7 @@ impl<R: Send + 'static> Reply<R> {
     pub fn send(mut self, value: R) -> Result<(), R> {
         let sender = self.sender.take();
         // Nothing is left for `Drop` to do.
+        // audit:allow(FND009) the sender was taken out above: the port holds nothing left to release
         std::mem::forget(self);
         match sender {
             Some(sender) => match sender.send(Ok(value)) {
