@@ -106,6 +106,7 @@ mod groups;
 mod handle;
 mod mailbox;
 mod names;
+mod observe;
 mod options;
 mod pid;
 mod process;
@@ -138,6 +139,7 @@ pub use crate::{
     names::{
         JoinError, KeyRef, LookupError, NamedCallError, NamedSendError, RegisterError, Registry,
     },
+    observe::{ACTOR_TARGET, HandlerKind, install_panic_hook},
     options::ActorOptions,
     pid::{Pid, Reference},
     process_ref::{ExitHookId, Exited, ProcessRef},
