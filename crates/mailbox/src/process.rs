@@ -50,13 +50,13 @@ impl<A: Actor> Envelope<A> {
     }
 
     fn into_dead_letter(self, recipient: Pid, reason: DeadLetterReason) -> DeadLetter {
-        let type_name = std::any::type_name::<A::Msg>();
         match self {
             Self::Cast(message) => DeadLetter {
                 recipient,
                 reason,
                 kind: MessageKind::Cast,
-                type_name,
+                // The boxed message's own type, so a sink can downcast it.
+                type_name: std::any::type_name::<A::Msg>(),
                 message: Box::new(message),
             },
             Self::Call(request) => {
@@ -75,7 +75,7 @@ impl<A: Actor> Envelope<A> {
                     recipient,
                     reason,
                     kind: MessageKind::Call,
-                    type_name,
+                    type_name: A::message_type_name(),
                     message: Box::new(()),
                 }
             }

@@ -13,7 +13,9 @@ use std::{
     time::Duration,
 };
 
-use foundation_mailbox::{Actor, Context, ExitReason, Reply, start};
+use foundation_mailbox::{
+    Actor, CallError, Context, DefaultDeadLetterSink, ExitReason, Reply, start,
+};
 
 const PATIENCE: Duration = Duration::from_secs(30);
 
@@ -25,6 +27,8 @@ struct Echo;
 enum Msg {
     Say(&'static str, Reply<()>),
     Panic,
+    /// Waits until the sender lets go, so messages queue behind it.
+    Hold(tokio::sync::oneshot::Receiver<()>),
 }
 
 impl Actor for Echo {
@@ -44,6 +48,7 @@ impl Actor for Echo {
                 reply.send(()).unwrap_or_default();
             }
             Msg::Panic => panic!("echo blew up"),
+            Msg::Hold(release) => release.await.unwrap_or_default(),
         }
         Ok(())
     }
@@ -59,11 +64,18 @@ impl Captured {
     }
 
     fn subscriber(&self) -> impl tracing::Subscriber + Send + Sync + 'static {
+        self.subscriber_at(tracing::Level::INFO)
+    }
+
+    fn subscriber_at(
+        &self,
+        level: tracing::Level,
+    ) -> impl tracing::Subscriber + Send + Sync + 'static {
         let writer = self.clone();
         tracing_subscriber::fmt()
             .with_writer(move || writer.clone())
             .with_ansi(false)
-            .with_max_level(tracing::Level::INFO)
+            .with_max_level(level)
             .finish()
     }
 }
@@ -159,4 +171,48 @@ async fn the_panic_hook_reports_an_actors_panic_once_and_passes_on_the_rest() {
     assert!(report.contains("kind=user"), "{report}");
     assert!(report.contains("panic=echo blew up"), "{report}");
     assert!(!text.contains("not in an actor"), "{text}");
+}
+
+#[tokio::test]
+async fn a_dead_call_is_counted_and_told_at_debug_not_warned_about() {
+    let captured = Captured::default();
+    let _default = tracing::subscriber::set_default(captured.subscriber_at(tracing::Level::DEBUG));
+    let calls_before = DefaultDeadLetterSink::calls();
+
+    let (echo, handle) = start::<Echo>(()).await.expect("started");
+    let (release, held) = tokio::sync::oneshot::channel();
+    echo.cast(Msg::Hold(held)).await.expect("queued");
+    let mut call = std::pin::pin!(echo.call(|reply| Msg::Say("late", reply), PATIENCE));
+    assert!(
+        futures::poll!(call.as_mut()).is_pending(),
+        "queued behind the hold"
+    );
+    echo.cast(Msg::Panic).await.expect("queued");
+    assert!(handle.kill());
+    assert_eq!(handle.wait(PATIENCE).await, Ok(ExitReason::Killed));
+    assert!(matches!(
+        call.await,
+        Err(CallError::Exited(ExitReason::Killed))
+    ));
+    drop(release);
+
+    assert!(
+        DefaultDeadLetterSink::calls() > calls_before,
+        "the dead call is counted"
+    );
+    let text = captured.text();
+    let told = text
+        .lines()
+        .find(|line| line.contains("dead call"))
+        .unwrap_or_else(|| panic!("the dead call was logged: {text}"));
+    assert!(told.contains("DEBUG"), "{told}");
+    assert!(told.contains("message_type=\"observe::Msg\""), "{told}");
+    let warned: Vec<_> = text.lines().filter(|line| line.contains("WARN")).collect();
+    // The hold and the panic order were queued casts (the actor had not
+    // run yet): their senders were never told, so they are warnings.
+    assert_eq!(warned.len(), 2, "only the casts are warnings: {text}");
+    assert!(
+        warned.iter().all(|line| line.contains("kind=Cast")),
+        "{text}"
+    );
 }
