@@ -89,6 +89,15 @@
 //! Actors run on the tokio runtime they are started from, which must have
 //! its time driver enabled (`#[tokio::main]` and `Builder::enable_all` do).
 //!
+//! # Tracing
+//!
+//! Each activation and each handler runs in a span under target
+//! [`ACTOR_TARGET`] (`foundation::actor`): `activation` with the actor's
+//! `pid` and type, `message` with its [`HandlerKind`]. Nothing is made for
+//! an activation no subscriber is interested in. [`install_panic_hook`]
+//! reports an actor's panic once, with the same fields. See
+//! `docs/observability.md`.
+//!
 //! # Loom
 //!
 //! The mailbox's lanes, exit state and waker registration go through a

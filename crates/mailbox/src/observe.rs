@@ -29,7 +29,12 @@ use tracing::{Level, Span};
 
 use crate::Pid;
 
-/// The target of the actor spans and of the panic hook's event.
+/// The target of the actor spans and of the panic hook's event: filter on
+/// it to keep or drop them.
+///
+/// ```
+/// assert_eq!(foundation_mailbox::ACTOR_TARGET, "foundation::actor");
+/// ```
 pub const ACTOR_TARGET: &str = "foundation::actor";
 
 /// What an actor was doing: the `kind` field of its `message` span, and of
