@@ -197,33 +197,50 @@ macro_rules! handled {
 pub(crate) use handled;
 
 pin_project! {
-    /// A future run as actor code outside an activation (`init` on its
-    /// starter's task): entered on every poll.
-    pub(crate) struct InScope<F> {
+    /// An actor's `init` run by `start` on its starter's task: entered as
+    /// the actor on every poll, and in its spans when someone traces them.
+    pub(crate) struct Starting<F> {
         #[pin]
         future: F,
         scope: Scope,
-        kind: HandlerKind,
+        // The activation's span and its `init` message span; boxed, and only
+        // when traced, so an untraced start carries one pointer, not two
+        // spans, through every poll and move.
+        spans: Option<Box<[Span; 2]>>,
     }
 }
 
-impl<F> InScope<F> {
-    pub(crate) fn new(future: F, scope: Scope, kind: HandlerKind) -> Self {
+impl<F> Starting<F> {
+    #[inline(always)]
+    pub(crate) fn new<A>(future: F, pid: Pid) -> Self {
+        let activation = activation_span::<A>(pid);
+        let spans = (!activation.is_disabled()).then(|| {
+            let message = activation.in_scope(|| message_span(HandlerKind::Init));
+            Box::new([activation, message])
+        });
         Self {
             future,
-            scope,
-            kind,
+            scope: Scope::of::<A>(pid),
+            spans,
         }
     }
 }
 
-impl<F: Future> Future for InScope<F> {
+impl<F: Future> Future for Starting<F> {
     type Output = F::Output;
 
+    #[inline(always)]
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<F::Output> {
         let this = self.project();
-        let _entered = Entered::new(*this.scope, Some(*this.kind));
-        this.future.poll(cx)
+        let _entered = Entered::new(*this.scope, Some(HandlerKind::Init));
+        match this.spans {
+            Some(spans) => {
+                let _activation = spans[0].enter();
+                let _message = spans[1].enter();
+                this.future.poll(cx)
+            }
+            None => this.future.poll(cx),
+        }
     }
 }
 

@@ -24,15 +24,12 @@ use std::{
 
 use futures::FutureExt;
 use pin_project_lite::pin_project;
-use tracing::Instrument;
 
 use crate::{
     Actor, ActorHandle, ActorOptions, ActorRef, Context, ExitReason, Operation, ProcessRef,
     StartError, TimeoutConfig,
     mailbox::{Activation, Batch, Hibernation, Received},
-    observe::{
-        Entered, HandlerKind, InScope, Scope, activation_span, handled, message_span, take_reported,
-    },
+    observe::{Entered, HandlerKind, Scope, Starting, activation_span, handled, take_reported},
     process::{Dormant, Envelope, ExitGuard, Process, drop_caught},
     reply::{Carried, DropCause, dropping_with, settle_held},
     wait::{Budget, Elapsed, YieldOnce},
@@ -92,14 +89,7 @@ pub async fn start_with<A: Actor>(
     });
     let mut budget = Budget::new(timeout);
     // `init` runs on the caller's task, in the actor's span and scope.
-    let span = activation_span::<A>(process.pid);
-    let message = if span.is_disabled() {
-        tracing::Span::none()
-    } else {
-        span.in_scope(|| message_span(HandlerKind::Init))
-    };
-    let init = A::init(args, &mut ctx).instrument(message).instrument(span);
-    let init = InScope::new(init, Scope::of::<A>(process.pid), HandlerKind::Init);
+    let init = Starting::new::<A>(A::init(args, &mut ctx), process.pid);
     let init = AssertUnwindSafe(init).catch_unwind();
     let outcome = process.run_borrowed(&mut budget, init).await;
     let (failure, reason, overrides_kill) = match outcome {
