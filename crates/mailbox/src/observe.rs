@@ -197,42 +197,45 @@ macro_rules! handled {
 pub(crate) use handled;
 
 pin_project! {
-    /// An actor's `init` run by `start` on its starter's task: entered as
-    /// the actor on every poll, and in its spans when someone traces them.
-    pub(crate) struct Starting<F> {
+    /// Actor code run on another task: `init` on `start`'s caller's task,
+    /// a dormant actor's `terminate` on its stopper's. Entered as the actor
+    /// on every poll, and in its spans when someone traces them.
+    pub(crate) struct Borrowed<F> {
         #[pin]
         future: F,
         scope: Scope,
-        // The activation's span and its `init` message span; boxed, and only
+        kind: HandlerKind,
+        // An activation span and its message span; boxed, and only
         // when traced, so an untraced start carries one pointer, not two
         // spans, through every poll and move.
         spans: Option<Box<[Span; 2]>>,
     }
 }
 
-impl<F> Starting<F> {
+impl<F> Borrowed<F> {
     #[inline(always)]
-    pub(crate) fn new<A>(future: F, pid: Pid) -> Self {
+    pub(crate) fn new<A>(future: F, pid: Pid, kind: HandlerKind) -> Self {
         let activation = activation_span::<A>(pid);
         let spans = (!activation.is_disabled()).then(|| {
-            let message = activation.in_scope(|| message_span(HandlerKind::Init));
+            let message = activation.in_scope(|| message_span(kind));
             Box::new([activation, message])
         });
         Self {
             future,
             scope: Scope::of::<A>(pid),
+            kind,
             spans,
         }
     }
 }
 
-impl<F: Future> Future for Starting<F> {
+impl<F: Future> Future for Borrowed<F> {
     type Output = F::Output;
 
     #[inline(always)]
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<F::Output> {
         let this = self.project();
-        let _entered = Entered::new(*this.scope, Some(HandlerKind::Init));
+        let _entered = Entered::new(*this.scope, Some(*this.kind));
         match this.spans {
             Some(spans) => {
                 let _activation = spans[0].enter();

@@ -16,6 +16,7 @@ use crate::{
     Actor, ActorRef, DeadLetter, DeadLetterReason, DeadLetterSink, DefaultDeadLetterSink,
     ExitReason, MessageKind, Overflow, Pid, StopError, SystemMessage,
     mailbox::{Activation, Kill, Mailbox, Pushed, Signaled},
+    observe::{Borrowed, HandlerKind},
     reply::{DropCause, dropping_with},
     sync::Spawner,
     system::Signal,
@@ -281,7 +282,13 @@ impl<A: Actor> Process<A> {
         let mut ctx = crate::Context::new(ActorRef { process: me });
         ctx.timers = dormant.timers;
         let mut actor = dormant.actor;
-        let terminate = AssertUnwindSafe(actor.terminate(&reason, &mut ctx)).catch_unwind();
+        // In the actor's scope and spans, for the panic hook and for logs.
+        let terminate = Borrowed::new::<A>(
+            actor.terminate(&reason, &mut ctx),
+            self.pid,
+            HandlerKind::Stop,
+        );
+        let terminate = AssertUnwindSafe(terminate).catch_unwind();
         let outcome = self
             .run_borrowed(&mut Budget::new(timeout), terminate)
             .await;

@@ -29,7 +29,7 @@ use crate::{
     Actor, ActorHandle, ActorOptions, ActorRef, Context, ExitReason, Operation, ProcessRef,
     StartError, TimeoutConfig,
     mailbox::{Activation, Batch, Hibernation, Received},
-    observe::{Entered, HandlerKind, Scope, Starting, activation_span, handled, take_reported},
+    observe::{Borrowed, Entered, HandlerKind, Scope, activation_span, handled, take_reported},
     process::{Dormant, Envelope, ExitGuard, Process, drop_caught},
     reply::{Carried, DropCause, dropping_with, settle_held},
     wait::{Budget, Elapsed, YieldOnce},
@@ -89,7 +89,7 @@ pub async fn start_with<A: Actor>(
     });
     let mut budget = Budget::new(timeout);
     // `init` runs on the caller's task, in the actor's span and scope.
-    let init = Starting::new::<A>(A::init(args, &mut ctx), process.pid);
+    let init = Borrowed::new::<A>(A::init(args, &mut ctx), process.pid, HandlerKind::Init);
     let init = AssertUnwindSafe(init).catch_unwind();
     let outcome = process.run_borrowed(&mut budget, init).await;
     let (failure, reason, overrides_kill) = match outcome {

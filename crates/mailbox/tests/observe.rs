@@ -21,7 +21,10 @@ const PATIENCE: Duration = Duration::from_secs(30);
 
 /// An actor whose handler logs, and panics when asked.
 #[derive(Debug)]
-struct Echo;
+struct Echo {
+    /// If set, `terminate` waits for it and then panics.
+    stop_after: Option<tokio::sync::oneshot::Receiver<()>>,
+}
 
 #[derive(Debug)]
 enum Msg {
@@ -29,6 +32,8 @@ enum Msg {
     Panic,
     /// Waits until the sender lets go, so messages queue behind it.
     Hold(tokio::sync::oneshot::Receiver<()>),
+    /// Makes `terminate` wait for the sender, then panic.
+    PanicOnStopAfter(tokio::sync::oneshot::Receiver<()>),
 }
 
 impl Actor for Echo {
@@ -38,7 +43,14 @@ impl Actor for Echo {
 
     async fn init(_: (), _: &mut Context<Self>) -> Result<Self, Self::Error> {
         tracing::info!("echo starting");
-        Ok(Echo)
+        Ok(Echo { stop_after: None })
+    }
+
+    async fn terminate(&mut self, _: &ExitReason, _: &mut Context<Self>) {
+        if let Some(release) = self.stop_after.take() {
+            release.await.unwrap_or_default();
+            panic!("terminate blew up");
+        }
     }
 
     async fn handle(&mut self, msg: Msg, _: &mut Context<Self>) -> Result<(), Self::Error> {
@@ -49,6 +61,7 @@ impl Actor for Echo {
             }
             Msg::Panic => panic!("echo blew up"),
             Msg::Hold(release) => release.await.unwrap_or_default(),
+            Msg::PanicOnStopAfter(release) => self.stop_after = Some(release),
         }
         Ok(())
     }
@@ -130,8 +143,10 @@ static EARLIER_HOOK_SAW: AtomicUsize = AtomicUsize::new(0);
 
 #[tokio::test]
 async fn the_panic_hook_reports_an_actors_panic_once_and_passes_on_the_rest() {
-    std::panic::set_hook(Box::new(|_| {
+    // Counts, and still prints, so a failed assertion here says why.
+    std::panic::set_hook(Box::new(|info| {
         EARLIER_HOOK_SAW.fetch_add(1, Ordering::SeqCst);
+        eprintln!("{info}");
     }));
     foundation_mailbox::install_panic_hook();
     let captured = Captured::default();
@@ -171,6 +186,43 @@ async fn the_panic_hook_reports_an_actors_panic_once_and_passes_on_the_rest() {
     assert!(report.contains("kind=user"), "{report}");
     assert!(report.contains("panic=echo blew up"), "{report}");
     assert!(!text.contains("not in an actor"), "{text}");
+
+    // A handler that waits across polls while another actor runs on this
+    // thread is still itself, handling what it handled, when it panics.
+    let (second, _second_handle) = start::<Echo>(()).await.expect("started");
+    let (third, third_handle) = start::<Echo>(()).await.expect("started");
+    let (release, held) = tokio::sync::oneshot::channel();
+    third
+        .cast(Msg::PanicOnStopAfter(held))
+        .await
+        .expect("queued");
+    // Handled in order: once this is answered, `terminate` is armed.
+    third
+        .call(|reply| Msg::Say("armed", reply), PATIENCE)
+        .await
+        .expect("answered");
+    let mut stopping = std::pin::pin!(third.stop(ExitReason::Normal, PATIENCE));
+    assert!(futures::poll!(stopping.as_mut()).is_pending());
+    second
+        .call(|reply| Msg::Say("meanwhile", reply), PATIENCE)
+        .await
+        .expect("answered while the third waits in terminate");
+    release.send(()).expect("terminate waits");
+    let _ = stopping.await;
+    let reason = third_handle.wait(PATIENCE).await.expect("exited");
+    assert!(matches!(reason, ExitReason::Panic(_)), "{reason:?}");
+    let text = captured.text();
+    let report = text
+        .lines()
+        .find(|line| line.contains("actor panicked") && line.contains("terminate blew up"))
+        .unwrap_or_else(|| panic!("reported: {text}"));
+    assert!(report.contains(&format!("pid={}", third.pid())), "{report}");
+    assert!(report.contains("kind=stop"), "{report}");
+    assert_eq!(
+        text.matches("actor panicked").count(),
+        2,
+        "each told once: {text}"
+    );
 }
 
 #[tokio::test]
