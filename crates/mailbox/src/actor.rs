@@ -107,6 +107,15 @@ pub trait Actor: Sized + Send + 'static {
         async { Ok(()) }
     }
 
+    /// How this actor's messages are named where the message itself is gone:
+    /// in a dead call's [`DeadLetter::type_name`](crate::DeadLetter::type_name).
+    /// By default the type name of [`Msg`](Actor::Msg); an actor that wraps
+    /// another's messages (as persistence does) names the wrapped type, the
+    /// one its user wrote.
+    fn message_type_name() -> &'static str {
+        std::any::type_name::<Self::Msg>()
+    }
+
     /// Runs when the actor stops on request, on shutdown, or after a handler
     /// returned an error. Not after a panic or a kill.
     fn terminate(

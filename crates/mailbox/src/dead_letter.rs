@@ -56,7 +56,11 @@ pub struct DeadLetter {
     pub reason: DeadLetterReason,
     /// Cast or call.
     pub kind: MessageKind,
-    /// The Rust type name of the message, for logs.
+    /// The Rust type name of the message, for logs: the type of `message`
+    /// for a cast or a system message; for a call, whose request was
+    /// dropped, the actor's message type as
+    /// [`Actor::message_type_name`](crate::Actor::message_type_name) names it
+    /// (the user's type, not a wrapper such as persistence's).
     pub type_name: &'static str,
     /// The message.
     pub message: Box<dyn Any + Send>,
@@ -99,17 +103,25 @@ pub trait DeadLetterSink: Send + Sync + fmt::Debug + 'static {
     fn dead_letter(&self, letter: DeadLetter);
 }
 
-// A counter, not state anyone mutates by hand: it only ever goes up.
+// Counters, not state anyone mutates by hand: they only ever go up.
 static DEFAULT_SINK_COUNT: AtomicU64 = AtomicU64::new(0);
+static DEFAULT_SINK_CALLS: AtomicU64 = AtomicU64::new(0);
 
-/// The sink used when none is configured: a `warn` event under target
-/// `foundation::mailbox` and a process-wide counter.
+/// The sink used when none is configured: an event under target
+/// `foundation::mailbox` and process-wide counters.
+///
+/// A cast or system message that was never handled is a `warn` event: its
+/// sender was not told. A call's request is a `debug` event: the mailbox
+/// dropped it with its reply port, so its caller already got an error (the
+/// callee's exit reason, or overflow); it is counted apart, in
+/// [`calls`](Self::calls).
 ///
 /// ```
 /// use foundation_mailbox::DefaultDeadLetterSink;
 ///
 /// let before = DefaultDeadLetterSink::count();
 /// assert!(DefaultDeadLetterSink::count() >= before);
+/// assert!(DefaultDeadLetterSink::calls() <= DefaultDeadLetterSink::count());
 /// ```
 #[derive(Clone, Copy, Debug, Default)]
 pub struct DefaultDeadLetterSink;
@@ -119,10 +131,29 @@ impl DefaultDeadLetterSink {
     pub fn count() -> u64 {
         DEFAULT_SINK_COUNT.load(Ordering::Relaxed)
     }
+
+    /// How many of those were calls' requests, whose callers had been told.
+    pub fn calls() -> u64 {
+        DEFAULT_SINK_CALLS.load(Ordering::Relaxed)
+    }
 }
 
 impl DeadLetterSink for DefaultDeadLetterSink {
     fn dead_letter(&self, letter: DeadLetter) {
+        if letter.kind == MessageKind::Call {
+            // Counted before the total, so `calls() <= count()` holds to a
+            // reader at any moment.
+            DEFAULT_SINK_CALLS.fetch_add(1, Ordering::Relaxed);
+            DEFAULT_SINK_COUNT.fetch_add(1, Ordering::Relaxed);
+            tracing::debug!(
+                target: "foundation::mailbox",
+                recipient = %letter.recipient,
+                reason = %letter.reason,
+                message_type = letter.type_name,
+                "dead call; its caller was told"
+            );
+            return;
+        }
         DEFAULT_SINK_COUNT.fetch_add(1, Ordering::Relaxed);
         tracing::warn!(
             target: "foundation::mailbox",

@@ -89,6 +89,15 @@
 //! Actors run on the tokio runtime they are started from, which must have
 //! its time driver enabled (`#[tokio::main]` and `Builder::enable_all` do).
 //!
+//! # Tracing
+//!
+//! Each activation and each handler runs in a span under target
+//! [`ACTOR_TARGET`] (`foundation::actor`): `activation` with the actor's
+//! `pid` and type, `message` with its [`HandlerKind`]. Nothing is made for
+//! an activation no subscriber is interested in. [`install_panic_hook`]
+//! reports an actor's panic once, with the same fields. See
+//! `docs/observability.md`.
+//!
 //! # Loom
 //!
 //! The mailbox's lanes, exit state and waker registration go through a
@@ -106,6 +115,7 @@ mod groups;
 mod handle;
 mod mailbox;
 mod names;
+mod observe;
 mod options;
 mod pid;
 mod process;
@@ -138,6 +148,7 @@ pub use crate::{
     names::{
         JoinError, KeyRef, LookupError, NamedCallError, NamedSendError, RegisterError, Registry,
     },
+    observe::{ACTOR_TARGET, HandlerKind, install_panic_hook},
     options::ActorOptions,
     pid::{Pid, Reference},
     process_ref::{ExitHookId, Exited, ProcessRef},

@@ -16,6 +16,7 @@ use crate::{
     Actor, ActorRef, DeadLetter, DeadLetterReason, DeadLetterSink, DefaultDeadLetterSink,
     ExitReason, MessageKind, Overflow, Pid, StopError, SystemMessage,
     mailbox::{Activation, Kill, Mailbox, Pushed, Signaled},
+    observe::{Borrowed, HandlerKind},
     reply::{DropCause, dropping_with},
     sync::Spawner,
     system::Signal,
@@ -50,13 +51,13 @@ impl<A: Actor> Envelope<A> {
     }
 
     fn into_dead_letter(self, recipient: Pid, reason: DeadLetterReason) -> DeadLetter {
-        let type_name = std::any::type_name::<A::Msg>();
         match self {
             Self::Cast(message) => DeadLetter {
                 recipient,
                 reason,
                 kind: MessageKind::Cast,
-                type_name,
+                // The boxed message's own type, so a sink can downcast it.
+                type_name: std::any::type_name::<A::Msg>(),
                 message: Box::new(message),
             },
             Self::Call(request) => {
@@ -75,7 +76,7 @@ impl<A: Actor> Envelope<A> {
                     recipient,
                     reason,
                     kind: MessageKind::Call,
-                    type_name,
+                    type_name: A::message_type_name(),
                     message: Box::new(()),
                 }
             }
@@ -281,7 +282,13 @@ impl<A: Actor> Process<A> {
         let mut ctx = crate::Context::new(ActorRef { process: me });
         ctx.timers = dormant.timers;
         let mut actor = dormant.actor;
-        let terminate = AssertUnwindSafe(actor.terminate(&reason, &mut ctx)).catch_unwind();
+        // In the actor's scope and spans, for the panic hook and for logs.
+        let terminate = Borrowed::new::<A>(
+            actor.terminate(&reason, &mut ctx),
+            self.pid,
+            HandlerKind::Stop,
+        );
+        let terminate = AssertUnwindSafe(terminate).catch_unwind();
         let outcome = self
             .run_borrowed(&mut Budget::new(timeout), terminate)
             .await;

@@ -29,6 +29,7 @@ use crate::{
     Actor, ActorHandle, ActorOptions, ActorRef, Context, ExitReason, Operation, ProcessRef,
     StartError, TimeoutConfig,
     mailbox::{Activation, Batch, Hibernation, Received},
+    observe::{Borrowed, Entered, HandlerKind, Scope, activation_span, handled, take_reported},
     process::{Dormant, Envelope, ExitGuard, Process, drop_caught},
     reply::{Carried, DropCause, dropping_with, settle_held},
     wait::{Budget, Elapsed, YieldOnce},
@@ -87,7 +88,9 @@ pub async fn start_with<A: Actor>(
         process: Arc::clone(&process),
     });
     let mut budget = Budget::new(timeout);
-    let init = AssertUnwindSafe(A::init(args, &mut ctx)).catch_unwind();
+    // `init` runs on the caller's task, in the actor's span and scope.
+    let init = Borrowed::new::<A>(A::init(args, &mut ctx), process.pid, HandlerKind::Init);
+    let init = AssertUnwindSafe(init).catch_unwind();
     let outcome = process.run_borrowed(&mut budget, init).await;
     let (failure, reason, overrides_kill) = match outcome {
         Ok(Ok(Ok(Ok(actor)))) => match ctx.take_stop() {
@@ -233,6 +236,12 @@ pin_project! {
         // Reply ports its handlers dropped, between polls; dropped with the
         // activation, they tell their callers the actor is exiting.
         carried: Carried,
+        // The activation's span, entered on every poll; empty when nobody
+        // traces it.
+        span: tracing::Span,
+        // What its loop was handling when the last poll returned: `user`
+        // unless a handler of another kind was awaiting.
+        kind: Option<HandlerKind>,
     }
 
     impl<A: Actor, F> PinnedDrop for ActivationTask<A, F> {
@@ -266,10 +275,15 @@ impl<A: Actor> ActivationTask<A, ()> {
         process: Arc<Process<A>>,
         begin: Begin<A>,
     ) -> ActivationTask<A, impl Future<Output = End> + Send + 'static> {
+        // Asked once per activation: an untraced one makes no message spans.
+        let span = activation_span::<A>(process.pid);
+        let traced = !span.is_disabled();
         ActivationTask {
-            body: Some(message_loop::<A>(Arc::clone(&process), begin)),
+            body: Some(message_loop::<A>(Arc::clone(&process), begin, traced)),
             process,
             carried: Carried::default(),
+            span,
+            kind: Some(HandlerKind::User),
         }
     }
 }
@@ -285,7 +299,11 @@ impl<A: Actor, F: Future<Output = End>> Future for ActivationTask<A, F> {
         // Reply ports dropped during the poll wait for a handler's verdict.
         let polled = {
             let _scope = this.carried.enter();
-            catch_unwind(AssertUnwindSafe(|| body.poll(cx)))
+            let actor = Entered::new(Scope::of::<A>(this.process.pid), *this.kind);
+            let _span = this.span.enter();
+            let polled = catch_unwind(AssertUnwindSafe(|| body.poll(cx)));
+            *this.kind = actor.kind();
+            polled
         };
         let (reason, overrides_kill) = match polled {
             Ok(Poll::Pending) => return Poll::Pending,
@@ -299,7 +317,10 @@ impl<A: Actor, F: Future<Output = End>> Future for ActivationTask<A, F> {
             Ok(Poll::Ready(End::Exit(reason))) => (reason, false),
             Err(payload) => {
                 let reason = ExitReason::from_panic(&*payload);
-                tracing::error!(target: "foundation::mailbox", pid = %this.process.pid, %reason, "actor panicked");
+                // The panic hook, if installed, has told it already.
+                if !take_reported() {
+                    tracing::error!(target: "foundation::mailbox", pid = %this.process.pid, actor = std::any::type_name::<A>(), %reason, "actor panicked");
+                }
                 (reason, true)
             }
         };
@@ -327,7 +348,7 @@ impl<A: Actor> Drop for Inbox<'_, A> {
 
 /// `init` (for a spawned actor), then one message at a time until the
 /// mailbox stays empty (dormant) or something ends the actor.
-async fn message_loop<A: Actor>(process: Arc<Process<A>>, begin: Begin<A>) -> End {
+async fn message_loop<A: Actor>(process: Arc<Process<A>>, begin: Begin<A>, traced: bool) -> End {
     let mut inbox = Inbox {
         process: &process,
         batch: Batch::default(),
@@ -340,7 +361,7 @@ async fn message_loop<A: Actor>(process: Arc<Process<A>>, begin: Begin<A>) -> En
             ctx.timers = dormant.timers;
             dormant.actor
         }
-        Begin::Init(args) => match A::init(args, &mut ctx).await {
+        Begin::Init(args) => match handled!(traced, Init, A::init(args, &mut ctx)) {
             Ok(actor) => {
                 process.mailbox.set_running();
                 actor
@@ -351,7 +372,7 @@ async fn message_loop<A: Actor>(process: Arc<Process<A>>, begin: Begin<A>) -> En
     let mut handled_in_a_row = 0_u32;
     let reason = loop {
         if let Some(reason) = ctx.take_stop() {
-            break terminate(&mut actor, reason, &mut ctx).await;
+            break terminate(&mut actor, reason, &mut ctx, traced).await;
         }
         let received = match process.mailbox.try_recv(&mut inbox.batch) {
             Some(received) => received,
@@ -380,19 +401,21 @@ async fn message_loop<A: Actor>(process: Arc<Process<A>>, begin: Begin<A>) -> En
         let outcome = match received {
             Received::User(envelope) => {
                 let message = envelope.into_message();
-                let outcome = actor.handle(message, &mut ctx).await;
+                let outcome = handled!(traced, User, actor.handle(message, &mut ctx));
                 settled(outcome, &ctx)
             }
-            Received::Stop(reason) => break terminate(&mut actor, reason, &mut ctx).await,
+            Received::Stop(reason) => {
+                break terminate(&mut actor, reason, &mut ctx, traced).await;
+            }
             Received::System(message) => {
-                let outcome = actor.handle_system(message, &mut ctx).await;
+                let outcome = handled!(traced, System, actor.handle_system(message, &mut ctx));
                 settled(outcome, &ctx)
             }
             // A tick whose timer was cancelled or replaced is dropped here,
             // before any handler sees it.
             Received::Timer(tick) => match ctx.timers.fire(tick, &process) {
                 Some(message) => {
-                    let outcome = actor.handle(message, &mut ctx).await;
+                    let outcome = handled!(traced, Timer, actor.handle(message, &mut ctx));
                     settled(outcome, &ctx)
                 }
                 None => {
@@ -402,7 +425,8 @@ async fn message_loop<A: Actor>(process: Arc<Process<A>>, begin: Begin<A>) -> En
             },
         };
         if let Err(error) = outcome {
-            break terminate(&mut actor, ExitReason::error(error), &mut ctx).await;
+            let reason = ExitReason::error(error);
+            break terminate(&mut actor, reason, &mut ctx, traced).await;
         }
         handled_in_a_row += 1;
         if handled_in_a_row == YIELD_EVERY {
@@ -431,8 +455,9 @@ async fn terminate<A: Actor>(
     actor: &mut A,
     reason: ExitReason,
     ctx: &mut Context<A>,
+    traced: bool,
 ) -> ExitReason {
-    actor.terminate(&reason, ctx).await;
+    handled!(traced, Stop, actor.terminate(&reason, ctx));
     reason
 }
 

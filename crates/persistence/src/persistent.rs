@@ -205,6 +205,11 @@ impl<P: PersistentActor> Actor for Persistent<P> {
     type Msg = PersistentMsg<P::Msg>;
     type Error = PersistentError<P::Error>;
 
+    /// The user's message type, not the `PersistentMsg` around it.
+    fn message_type_name() -> &'static str {
+        std::any::type_name::<P::Msg>()
+    }
+
     async fn init(args: Self::Args, ctx: &mut Context<Self>) -> Result<Self, Self::Error> {
         // Boxed: recovery runs once per start, but every activation's task
         // is sized by the largest future the message loop can hold, and an

@@ -26,6 +26,17 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
             .unwrap_or("non-string panic payload");
         println!("    (an actor panicked: {message})");
     }));
+    // `TOUR_LOG=1` shows Foundation's tracing: events inside handlers carry
+    // the actor's span, and an actor's panic is one ERROR event (the hook
+    // above still takes panics outside actors).
+    if std::env::var_os("TOUR_LOG").is_some() {
+        tracing_subscriber::fmt()
+            .with_max_level(tracing::Level::INFO)
+            .with_ansi(false)
+            .without_time()
+            .init();
+        foundation::mailbox::install_panic_hook();
+    }
     process::run().await?;
     println!();
     monitors::run().await?;

@@ -172,3 +172,14 @@ async fn a_handler_error_is_the_actors_own_error() {
         Some(PersistentError::Actor(CounterFailed))
     ));
 }
+
+#[test]
+fn a_dead_call_names_the_actors_own_message_type_not_the_wrapper() {
+    use foundation_mailbox::Actor;
+    use foundation_persistence::Persistent;
+
+    assert_eq!(
+        <Persistent<Counter> as Actor>::message_type_name(),
+        std::any::type_name::<Msg>()
+    );
+}
