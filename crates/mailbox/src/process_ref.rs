@@ -12,7 +12,7 @@ use std::{
 };
 
 use crate::{
-    Actor, ActorRef, ExitReason, MailboxStats, Pid, Reference, StopError, SystemMessage,
+    Actor, ActorRef, Down, ExitReason, MailboxStats, Pid, Reference, StopError, SystemMessage,
     WaitTimeout,
     mailbox::Hook,
     process::Process,
@@ -188,6 +188,19 @@ impl ProcessRef {
                     reason: crate::ExitReason::NoProcess,
                 },
             })
+    }
+
+    /// Delivers a monitor's one DOWN through the system lane, in Erlang's
+    /// order, like [`send_system`](Self::send_system) but not bounded by the
+    /// lane's capacity: a monitor sends at most one DOWN, so the lane holds
+    /// at most one per monitor the process has, and OTP never drops a DOWN.
+    /// For monitor implementations (`foundation-monitor-manager` uses it);
+    /// anything else goes through the bounded `send_system`. Returns
+    /// `false` if the process has exited: nobody is left to tell.
+    pub fn send_down(&self, down: Down) -> bool {
+        self.0
+            .push_signal(Signal::Message(SystemMessage::Down(down)), false)
+            .is_ok()
     }
 
     /// Removes the DOWN of the monitor `reference` from the process's

@@ -9,7 +9,7 @@ use std::{
     time::Duration,
 };
 
-use foundation_mailbox::{Down, ExitHookId, ExitReason, Pid, ProcessRef, Reference, SystemMessage};
+use foundation_mailbox::{Down, ExitHookId, ExitReason, Pid, ProcessRef, Reference};
 
 use crate::{
     DownError,
@@ -61,10 +61,12 @@ impl DownSink for Notify {
         match self {
             Self::Mailbox(watcher) => {
                 let reference = down.reference;
-                if let Err(message) = watcher.send_system(SystemMessage::Down(down)) {
+                // Not bounded by the watcher's capacity: a monitor sends one
+                // DOWN, and a burst of exits must not drop any.
+                if !watcher.send_down(down) {
                     // The watcher exited: its own exit hook cleans the monitor,
                     // and nobody is left to tell.
-                    tracing::trace!(target: "foundation::monitor_manager", %reference, ?message, "DOWN for a watcher that already exited");
+                    tracing::trace!(target: "foundation::monitor_manager", %reference, "DOWN for a watcher that already exited");
                 }
             }
             Self::Slot(slot) => {

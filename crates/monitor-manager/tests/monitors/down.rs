@@ -2,7 +2,7 @@
 
 use std::time::Duration;
 
-use foundation_mailbox::{Down, ExitReason, SystemMessage};
+use foundation_mailbox::{ActorOptions, Down, ExitReason, SystemMessage};
 use foundation_monitor_manager::{DownError, MonitorManager};
 
 use super::support::{Cast, PATIENCE, ProbeFailed, Watched, eventually};
@@ -265,4 +265,38 @@ async fn a_scoped_monitor_is_released_on_every_path_out() {
     assert_eq!(monitors.stats().active, 1);
     drop(pending);
     assert_eq!(monitors.stats().active, 0);
+}
+
+/// A burst of exits far larger than the watcher's mailbox, arriving while it
+/// is busy: every monitor still delivers its one DOWN (OTP never drops a
+/// DOWN), and none is counted as dropped.
+#[tokio::test]
+async fn a_burst_of_downs_larger_than_the_watchers_mailbox_loses_none() {
+    const TARGETS: usize = 50;
+    let monitors = MonitorManager::new();
+    let mut watcher = Watched::start_with(ActorOptions::new().capacity(4)).await;
+    let mut targets = Vec::new();
+    let mut guards = Vec::new();
+    for _ in 0..TARGETS {
+        let target = Watched::start().await;
+        guards.push(monitors.monitor(&watcher.process, &target.process, "burst"));
+        targets.push(target);
+    }
+    watcher.hold().await;
+    for target in &targets {
+        assert!(target.actor.kill());
+    }
+    for target in &targets {
+        target.process.wait_for_exit(PATIENCE).await.unwrap();
+    }
+    watcher.release();
+    let mut downs = 0;
+    while downs < TARGETS {
+        if let SystemMessage::Down(_) = watcher.next().await {
+            downs += 1;
+        }
+    }
+    watcher.assert_quiet().await;
+    assert_eq!(watcher.actor.mailbox_stats().dropped, 0);
+    drop(guards);
 }

@@ -3,7 +3,8 @@
 use std::{sync::Arc, time::Duration};
 
 use foundation_mailbox::{
-    Actor, ActorRef, Context, ExitReason, ProcessRef, Reply, SystemMessage, start,
+    Actor, ActorOptions, ActorRef, Context, ExitReason, ProcessRef, Reply, SystemMessage,
+    start_with,
 };
 use tokio::sync::{Semaphore, mpsc, oneshot};
 
@@ -87,9 +88,13 @@ pub(crate) struct Watched {
 
 impl Watched {
     pub(crate) async fn start() -> Self {
+        Self::start_with(ActorOptions::new()).await
+    }
+
+    pub(crate) async fn start_with(options: ActorOptions) -> Self {
         let (sender, events) = mpsc::channel(1024);
         let gate = Arc::new(Semaphore::new(0));
-        let (actor, handle) = start::<Probe>((sender, gate.clone()))
+        let (actor, handle) = start_with::<Probe>((sender, gate.clone()), options)
             .await
             .expect("the probe starts");
         Self {
