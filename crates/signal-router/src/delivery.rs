@@ -109,6 +109,33 @@ pub(crate) enum Target<'a, M> {
     },
 }
 
+impl<M: Clone + Send + 'static> Target<'_, M> {
+    /// The signal for this target, the `index`-th of `count`: the last one
+    /// takes the signal itself, every other one a copy made for its first
+    /// subscriber (`None` if the payload's `Clone` panicked).
+    pub(crate) fn signal(
+        &self,
+        index: usize,
+        count: usize,
+        signal: &mut Option<Signal<M>>,
+    ) -> Option<Signal<M>> {
+        if index + 1 >= count {
+            return signal.take();
+        }
+        signal
+            .as_ref()
+            .and_then(|signal| copy(self.first(), signal))
+    }
+
+    /// The subscription tried first: the one, or the group member whose turn it is.
+    pub(crate) fn first(&self) -> &Sub<M> {
+        match self {
+            Target::One(sub) => sub,
+            Target::Group { members, start } => members[*start],
+        }
+    }
+}
+
 /// Splits matches into targets: each plain subscription, and each queue
 /// group (by name, across patterns) once, taking the group's next turn.
 pub(crate) fn plan<M>(matches: &[Arc<Sub<M>>]) -> Vec<Target<'_, M>> {

@@ -144,22 +144,12 @@ impl<M: Clone + Send + 'static> SignalRouter<M> {
         let mut deliveries = Vec::with_capacity(targets.len());
         let mut panicked = Vec::new();
         let mut signal = Some(signal);
-        let last = targets.len().saturating_sub(1);
+        let count = targets.len();
         for (index, target) in targets.into_iter().enumerate() {
-            let first = match &target {
-                Target::One(sub) => *sub,
-                Target::Group { members, start } => members[*start],
-            };
-            let copy = if index == last {
-                signal.take()
-            } else {
-                signal
-                    .as_ref()
-                    .and_then(|signal| delivery::copy(first, signal))
-            };
+            let copy = target.signal(index, count, &mut signal);
             match copy {
                 Some(copy) => deliveries.push(self.deliver_within(target, copy, deadline)),
-                None => panicked.push(outcome(first, Outcome::Panicked)),
+                None => panicked.push(outcome(target.first(), Outcome::Panicked)),
             }
         }
         let mut outcomes = join_all(deliveries).await;

@@ -346,19 +346,9 @@ impl<M: Clone + Send + 'static> SignalRouter<M> {
         } else {
             let targets = delivery::plan(&matches);
             let mut signal = Some(signal);
-            let last = targets.len().saturating_sub(1);
+            let count = targets.len();
             for (index, target) in targets.iter().enumerate() {
-                let first = match target {
-                    Target::One(sub) => *sub,
-                    Target::Group { members, start } => members[*start],
-                };
-                let copy = if index == last {
-                    signal.take()
-                } else {
-                    signal
-                        .as_ref()
-                        .and_then(|signal| delivery::copy(first, signal))
-                };
+                let copy = target.signal(index, count, &mut signal);
                 let Some(copy) = copy else {
                     routed.dropped += 1;
                     continue;
