@@ -138,38 +138,40 @@ impl PostgresDeadLetters {
         pending: bool,
         record: Vec<u8>,
     ) -> Result<(), StoreError> {
-        let database = &self.database;
         let key = super::key(queue, id);
-        database
-            .timed(&key, async {
-                let client = database.client(&key).await?;
-                let statement = client
-                    .prepare_cached(&self.sql.put)
-                    .await
-                    .map_err(|error| database.error(&key, error))?;
-                client
-                    .execute(&statement, &[&queue, &number(id), &pending, &record])
-                    .await
-                    .map_err(|error| database.error(&key, error))?;
-                Ok(())
-            })
-            .await
+        self.execute(
+            &key,
+            &self.sql.put,
+            &[&queue, &number(id), &pending, &record],
+        )
+        .await
     }
 
     pub(crate) async fn delete(&self, queue: &str, id: EntryId) -> Result<(), StoreError> {
-        let database = &self.database;
         let key = super::key(queue, id);
+        self.execute(&key, &self.sql.delete, &[&queue, &number(id)])
+            .await
+    }
+
+    /// Runs one cached statement for the entry `key`, within the timeout.
+    async fn execute(
+        &self,
+        key: &str,
+        sql: &str,
+        params: &[&(dyn tokio_postgres::types::ToSql + Sync)],
+    ) -> Result<(), StoreError> {
+        let database = &self.database;
         database
-            .timed(&key, async {
-                let client = database.client(&key).await?;
+            .timed(key, async {
+                let client = database.client(key).await?;
                 let statement = client
-                    .prepare_cached(&self.sql.delete)
+                    .prepare_cached(sql)
                     .await
-                    .map_err(|error| database.error(&key, error))?;
+                    .map_err(|error| database.error(key, error))?;
                 client
-                    .execute(&statement, &[&queue, &number(id)])
+                    .execute(&statement, params)
                     .await
-                    .map_err(|error| database.error(&key, error))?;
+                    .map_err(|error| database.error(key, error))?;
                 Ok(())
             })
             .await
