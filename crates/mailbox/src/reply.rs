@@ -306,10 +306,7 @@ impl Carried {
         if self.0.is_empty() {
             return;
         }
-        let carried = std::mem::take(&mut self.0);
-        if goes_on {
-            carried.into_iter().for_each(Settle::no_reply);
-        }
+        settle(std::mem::take(&mut self.0), goes_on);
     }
 
     /// Enters an activation's poll on this thread: from here until the
@@ -400,11 +397,13 @@ pub(crate) fn settle_held(goes_on: impl FnOnce() -> bool) {
 
 #[cold]
 fn settle_held_now(goes_on: bool) {
-    let held = HELD.with(|held| std::mem::take(&mut *held.borrow_mut()));
-    HELD_ANY.with(|any| any.set(false));
+    settle(take_held(), goes_on);
+}
+
+/// Tells each held port's caller "no reply" if the actor goes on; otherwise
+/// each sender goes unanswered and its caller waits for the exit reason.
+fn settle(held: Vec<Box<dyn Settle>>, goes_on: bool) {
     if goes_on {
         held.into_iter().for_each(Settle::no_reply);
     }
-    // Otherwise each sender goes unanswered: its caller waits for the exit
-    // reason.
 }

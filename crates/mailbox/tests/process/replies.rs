@@ -47,6 +47,8 @@ enum Msg {
     Stop(Reply<u32>),
     /// Moved into a task of its own, which follows the plan.
     Offload(Reply<u32>, Plan),
+    /// Held by a handler that says it entered, then never returns.
+    Hang(Reply<u32>, tokio::sync::oneshot::Sender<()>),
     /// Handed to another actor, which answers it.
     Forward(Reply<u32>, ActorRef<Keeper>),
 }
@@ -108,6 +110,11 @@ impl Actor for Keeper {
                         }
                     }
                 });
+            }
+            Msg::Hang(reply, entered) => {
+                let _held = reply;
+                let _listening = entered.send(());
+                std::future::pending::<()>().await;
             }
             Msg::Forward(reply, to) => {
                 if let Err(refused) = to.cast(Msg::Wait(reply)).await {
@@ -323,4 +330,39 @@ async fn a_port_dropped_before_the_handler_moves_threads_gets_that_handlers_verd
         assert!(matches!(outcome, Err(CallError::NoReply)), "{outcome:?}");
     }
     assert!(keeper.is_alive());
+}
+
+/// The runtime running the actor shuts down while a handler holds a port:
+/// the activation is dropped with the runtime, and the caller, on another
+/// runtime, gets the exit (a kill) instead of waiting out its timeout.
+/// (A *dormant* actor keeping a port in its state is not ended by its
+/// runtime's shutdown: it has no task to drop. See the closing note.)
+#[test]
+fn a_port_held_by_a_handler_whose_runtime_shuts_down_gives_its_caller_the_exit() {
+    let actors = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(1)
+        .enable_all()
+        .build()
+        .unwrap();
+    let callers = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let keeper = actors.block_on(keeper());
+    let (entered, inside) = tokio::sync::oneshot::channel();
+    let caller = callers.spawn({
+        let keeper = keeper.clone();
+        async move {
+            keeper
+                .call(|r| Msg::Hang(r, entered), Duration::from_secs(10))
+                .await
+        }
+    });
+    callers.block_on(inside).unwrap();
+    drop(actors);
+    let outcome = callers.block_on(caller).unwrap();
+    assert!(
+        matches!(outcome, Err(CallError::Exited(ExitReason::Killed))),
+        "{outcome:?}"
+    );
 }
