@@ -26,19 +26,24 @@ static NEXT_KEY: AtomicU64 = AtomicU64::new(0);
 
 /// Wakers in arrival order. Allocates nothing until someone waits, and
 /// [`take_all`](Self::take_all) gives the storage back.
+///
+/// Boxed, so an empty list is one pointer: every process cell has two of
+/// these, and nearly all of them stay empty for the process's whole life.
 #[derive(Debug, Default)]
 pub(crate) struct Waiters {
-    entries: VecDeque<(u64, Waker)>,
+    #[expect(
+        clippy::box_collection,
+        reason = "the box is what keeps an empty list to one word"
+    )]
+    entries: Option<Box<VecDeque<(u64, Waker)>>>,
 }
 
 impl Waiters {
     /// Registers `waker` under `key`, replacing the waker the key had.
     pub(crate) fn register(&mut self, key: &mut WaiterKey, waker: &Waker) {
+        let entries = self.entries.get_or_insert_with(Box::default);
         if let Some(id) = key.0
-            && let Some(entry) = self
-                .entries
-                .iter_mut()
-                .find(|(entry_id, _)| *entry_id == id)
+            && let Some(entry) = entries.iter_mut().find(|(entry_id, _)| *entry_id == id)
         {
             if !entry.1.will_wake(waker) {
                 entry.1 = waker.clone();
@@ -46,7 +51,7 @@ impl Waiters {
             return;
         }
         let id = NEXT_KEY.fetch_add(1, Ordering::Relaxed);
-        self.entries.push_back((id, waker.clone()));
+        entries.push_back((id, waker.clone()));
         key.0 = Some(id);
     }
 
@@ -56,13 +61,12 @@ impl Waiters {
         let Some(id) = key.0.take() else {
             return true;
         };
-        match self
-            .entries
-            .iter()
-            .position(|(entry_id, _)| *entry_id == id)
-        {
+        let Some(entries) = self.entries.as_mut() else {
+            return false;
+        };
+        match entries.iter().position(|(entry_id, _)| *entry_id == id) {
             Some(index) => {
-                self.entries.remove(index);
+                entries.remove(index);
                 true
             }
             None => false,
@@ -71,25 +75,32 @@ impl Waiters {
 
     /// Takes the oldest waker.
     pub(crate) fn pop(&mut self) -> Option<Waker> {
-        self.entries.pop_front().map(|(_, waker)| waker)
+        self.entries.as_mut()?.pop_front().map(|(_, waker)| waker)
     }
 
     /// Takes up to `count` of the oldest wakers.
     pub(crate) fn pop_many(&mut self, count: usize) -> Vec<Waker> {
-        let count = count.min(self.entries.len());
-        self.entries
-            .drain(..count)
-            .map(|(_, waker)| waker)
-            .collect()
+        let Some(entries) = self.entries.as_mut() else {
+            return Vec::new();
+        };
+        let count = count.min(entries.len());
+        entries.drain(..count).map(|(_, waker)| waker).collect()
     }
 
     /// Takes every waker and gives back the list's storage.
     pub(crate) fn take_all(&mut self) -> Wakers {
-        Wakers(std::mem::take(&mut self.entries))
+        Wakers(
+            self.entries
+                .take()
+                .map(|entries| *entries)
+                .unwrap_or_default(),
+        )
     }
 
     pub(crate) fn is_empty(&self) -> bool {
-        self.entries.is_empty()
+        self.entries
+            .as_ref()
+            .is_none_or(|entries| entries.is_empty())
     }
 }
 
