@@ -113,6 +113,7 @@ mod error;
 mod exit;
 mod groups;
 mod handle;
+mod host;
 mod mailbox;
 mod names;
 mod observe;

@@ -15,6 +15,7 @@ use futures::FutureExt;
 use crate::{
     Actor, ActorRef, DeadLetter, DeadLetterReason, DeadLetterSink, DefaultDeadLetterSink,
     ExitReason, MessageKind, Overflow, Pid, StopError, SystemMessage,
+    host::{Host, Place},
     mailbox::{Activation, Kill, Mailbox, Pushed, Signaled},
     observe::{Borrowed, HandlerKind},
     reply::{DropCause, dropping_with},
@@ -119,8 +120,10 @@ pub(crate) struct Process<A: Actor> {
     pub(crate) pid: Pid,
     pub(crate) mailbox: Mailbox<Envelope<A>, Dormant<A>>,
     dead_letters: Option<Arc<dyn DeadLetterSink>>,
-    /// Where activations run.
-    runtime: Spawner,
+    /// Where activations run, and the register that ends this process if
+    /// that runtime shuts down while it has no task.
+    host: Arc<Host>,
+    place: Place,
     /// This cell, for the activations it starts (a weak reference, so a
     /// dormant actor nobody can reach is freed).
     me: Weak<Process<A>>,
@@ -140,15 +143,18 @@ impl<A: Actor> Process<A> {
         capacity: u32,
         overflow: Overflow,
         dead_letters: Option<Arc<dyn DeadLetterSink>>,
-        runtime: Spawner,
-    ) -> Arc<Self> {
-        Arc::new_cyclic(|me| Self {
+        host: Arc<Host>,
+    ) -> Option<Arc<Self>> {
+        let process = Arc::new_cyclic(|me| Self {
             pid: Pid::new(),
             mailbox: Mailbox::new(capacity, overflow),
             dead_letters,
-            runtime,
+            place: host.enter(me.clone()),
+            host,
             me: me.clone(),
-        })
+        });
+        // The runtime shut down as the process was made: it never starts.
+        (process.place != Place::NOWHERE).then_some(process)
     }
 
     /// Hands one message to the dead-letter sink.
@@ -189,7 +195,11 @@ impl<A: Actor> Process<A> {
     }
 
     pub(crate) fn runtime(&self) -> &Spawner {
-        &self.runtime
+        self.host.spawner()
+    }
+
+    pub(crate) fn host(&self) -> &Host {
+        &self.host
     }
 
     /// Starts a task to run a dormant actor.
@@ -389,6 +399,7 @@ impl<A: Actor> Drop for Process<A> {
     /// dropped here, with a panic contained, and its exit is published with
     /// a clear reason, so exit hooks (monitors' DOWNs) still run.
     fn drop(&mut self) {
+        self.host.leave(self.place);
         let (dormant, unpublished) = self.mailbox.abandon();
         let panic = dormant.and_then(drop_caught);
         if unpublished {

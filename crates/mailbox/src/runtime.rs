@@ -28,6 +28,7 @@ use pin_project_lite::pin_project;
 use crate::{
     Actor, ActorHandle, ActorOptions, ActorRef, Context, ExitReason, Operation, ProcessRef,
     StartError, TimeoutConfig,
+    host::Host,
     mailbox::{Activation, Batch, Hibernation, Received},
     observe::{Borrowed, Entered, HandlerKind, Scope, activation_span, handled, take_reported},
     process::{Dormant, Envelope, ExitGuard, Process, drop_caught},
@@ -177,13 +178,9 @@ fn prepare<A: Actor>(options: ActorOptions) -> Result<Arc<Process<A>>, StartErro
             "mailbox capacity must be at most 4,294,967,295",
         ));
     };
-    let runtime = crate::sync::current_spawner().ok_or(StartError::NoRuntime)?;
-    Ok(Process::<A>::new(
-        capacity,
-        options.overflow,
-        options.dead_letters,
-        runtime,
-    ))
+    let host = Host::current().ok_or(StartError::NoRuntime)?;
+    Process::<A>::new(capacity, options.overflow, options.dead_letters, host)
+        .ok_or(StartError::NoRuntime)
 }
 
 fn references<A: Actor>(process: Arc<Process<A>>) -> (ActorRef<A>, ActorHandle) {

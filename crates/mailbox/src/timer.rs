@@ -32,8 +32,7 @@ use std::{
 
 use tokio::time::Instant;
 
-use self::service::TimerService;
-pub(crate) use self::service::{TimerTarget, TimerTick};
+pub(crate) use self::service::{TimerService, TimerTarget, TimerTick};
 use crate::{Actor, Context, process::Process, system::Signal};
 
 mod service;
@@ -115,7 +114,7 @@ impl<A: Actor> Timers<A> {
     fn table(&mut self, process: &Arc<Process<A>>) -> &mut Table<A> {
         let table = self.table.get_or_insert_with(|| {
             Box::new(Mutex::new(Table {
-                service: TimerService::of(process.runtime()),
+                service: Arc::clone(process.host().timers()),
                 entries: HashMap::new(),
             }))
         });

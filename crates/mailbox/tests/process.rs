@@ -12,4 +12,5 @@ mod process {
     mod ordering;
     mod recipients;
     mod replies;
+    mod runtimes;
 }

@@ -238,3 +238,27 @@ fn a_cancelled_start_racing_a_kill_exits_once() {
         let _ = killed;
     });
 }
+
+/// The runtime shutting down (its reaper killing every process it holds)
+/// racing a send that wakes the dormant actor: the reaper may find it
+/// dormant, with a task not yet polled, or running. It exits once, killed,
+/// and the message is handled or dead-lettered exactly once.
+#[test]
+fn a_runtime_shutdown_racing_a_wake_ends_the_actor_once() {
+    loom::model(|| {
+        let actor = started(false);
+        let reaper = {
+            let target = actor.actor.clone();
+            thread::spawn(move || target.process.host().reap())
+        };
+        let sent = actor.actor.try_cast(()).is_ok();
+        reaper.join().unwrap();
+        assert_eq!(block_on(actor.handle.exited()), ExitReason::Killed);
+        assert_eq!(actor.exits.load(Ordering::SeqCst), 1, "one exit published");
+        assert_eq!(
+            actor.handled.load(Ordering::SeqCst) + actor.dead.load(Ordering::SeqCst),
+            usize::from(sent),
+            "the message is handled or a dead letter, once"
+        );
+    });
+}

@@ -335,8 +335,7 @@ async fn a_port_dropped_before_the_handler_moves_threads_gets_that_handlers_verd
 /// The runtime running the actor shuts down while a handler holds a port:
 /// the activation is dropped with the runtime, and the caller, on another
 /// runtime, gets the exit (a kill) instead of waiting out its timeout.
-/// (A *dormant* actor keeping a port in its state is not ended by its
-/// runtime's shutdown: it has no task to drop. See the closing note.)
+/// (A *dormant* actor keeping a port: see `runtimes.rs`.)
 #[test]
 fn a_port_held_by_a_handler_whose_runtime_shuts_down_gives_its_caller_the_exit() {
     let actors = tokio::runtime::Builder::new_multi_thread()
