@@ -89,8 +89,8 @@ impl<A: Actor> Reap for Process<A> {
 static HOSTS: Mutex<Vec<Arc<Host>>> = Mutex::new(Vec::new());
 
 #[cfg(not(foundation_loom))]
+// audit:allow(FND002) a per-thread cache of the global list above, checked against the current runtime's id on every use
 thread_local! {
-    // audit:allow(FND002) a per-thread cache of the global list above, checked against the current runtime's id on every use
     static CURRENT: std::cell::RefCell<Option<Arc<Host>>> = const { std::cell::RefCell::new(None) };
 }
 
