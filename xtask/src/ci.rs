@@ -66,6 +66,18 @@ pub const STEPS: &[Step] = &[
         action: Action::Cargo(&["test", "--workspace"]),
     },
     Step {
+        title: "cargo test (the metrics feature, scraped over loopback)",
+        action: Action::Cargo(&[
+            "test",
+            "-p",
+            "foundation",
+            "--features",
+            "metrics",
+            "--test",
+            "metrics",
+        ]),
+    },
+    Step {
         title: "loom (bounded)",
         action: Action::Cargo(&["xtask", "loom"]),
     },

@@ -115,6 +115,7 @@ mod groups;
 mod handle;
 mod host;
 mod mailbox;
+mod metrics;
 mod names;
 mod observe;
 mod options;

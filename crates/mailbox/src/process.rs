@@ -163,6 +163,7 @@ impl<A: Actor> Process<A> {
     }
 
     fn deliver_dead_letter(&self, letter: DeadLetter) {
+        crate::metrics::dead_letter(&letter.reason, letter.kind);
         // A sink is user code: its panic must not reach the sender or the
         // task finishing an exit.
         let delivered = catch_unwind(AssertUnwindSafe(|| match &self.dead_letters {
@@ -189,6 +190,7 @@ impl<A: Actor> Process<A> {
         match pushed {
             Pushed::Queued => {}
             Pushed::Evicted(envelope) | Pushed::Discarded(envelope) => {
+                crate::metrics::dropped::<A>();
                 self.dead_letter(envelope, DeadLetterReason::Overflow);
             }
         }
@@ -220,7 +222,10 @@ impl<A: Actor> Process<A> {
     /// to dead letters, then publishes the reason (a kill's reason wins,
     /// unless `overrides_kill`). The actor's state must already be gone.
     pub(crate) fn finish(&self, reason: ExitReason, overrides_kill: bool) -> ExitReason {
-        let (reason, leftovers) = self.mailbox.close(reason, overrides_kill, true);
+        let (reason, leftovers, closed_here) = self.mailbox.close(reason, overrides_kill, true);
+        if closed_here {
+            crate::metrics::exit::<A>(&reason);
+        }
         let mut undelivered = 0;
         if let Some(leftovers) = leftovers {
             undelivered = leftovers.len();

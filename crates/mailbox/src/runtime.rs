@@ -395,6 +395,11 @@ async fn message_loop<A: Actor>(process: Arc<Process<A>>, begin: Begin<A>, trace
                 }
             }
         };
+        #[cfg(feature = "metrics")]
+        match inbox.batch.take_refilled() {
+            0 => {}
+            queued => crate::metrics::depth::<A>(queued),
+        }
         let outcome = match received {
             Received::User(envelope) => {
                 let message = envelope.into_message();

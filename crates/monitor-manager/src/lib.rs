@@ -93,6 +93,7 @@ mod error;
 mod exits;
 mod link;
 mod manager;
+mod metrics;
 mod monitor;
 mod registry;
 mod report;

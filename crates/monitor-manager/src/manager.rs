@@ -161,6 +161,7 @@ impl MonitorManager {
                 suspected_leaks += 1;
             }
         });
+        crate::metrics::suspected_leaks(suspected_leaks);
         Stats {
             created,
             cleaned,
@@ -192,6 +193,7 @@ impl MonitorManager {
             }
         });
         let report = LeakReport::from_monitors(suspects);
+        crate::metrics::suspected_leaks(report.total() as u64);
         if !report.is_empty() {
             tracing::warn!(target: "foundation::monitor_manager", suspected = report.total(), groups = report.groups.len(), "suspected monitor leaks");
         }

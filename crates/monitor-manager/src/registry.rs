@@ -105,6 +105,8 @@ impl<E> Registry<E> {
         slab.slots[index as usize] = Slot::Occupied(key, entry);
         slab.len += 1;
         slab.created += 1;
+        drop(slab);
+        crate::metrics::created();
         made
     }
 
@@ -123,6 +125,7 @@ impl<E> Registry<E> {
         slab.free = Some(slot.index);
         slab.len -= 1;
         slab.cleaned += 1;
+        crate::metrics::cleaned();
         if slab.len == 0 && slab.slots.len() >= SHRINK_AT {
             slab.slots = Vec::new();
             slab.free = None;

@@ -30,6 +30,7 @@ impl RestartLog {
         if self.add_at(Instant::now()) {
             return Ok(());
         }
+        crate::metrics::intensity_reached();
         tracing::error!(target: "foundation::supervisor", %supervisor, "reached maximum restart intensity: shutting down");
         Err(ExitReason::shutdown_because(INTENSITY_REACHED))
     }

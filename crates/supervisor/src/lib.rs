@@ -90,6 +90,7 @@ mod flags;
 mod intensity;
 #[cfg(all(test, foundation_loom))]
 mod loom_models;
+mod metrics;
 #[cfg(feature = "persistence")]
 mod persistent;
 mod registry;

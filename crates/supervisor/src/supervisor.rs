@@ -297,6 +297,7 @@ impl Supervisor {
         }
         match self.start_children(self.restart_range(index)).await {
             Ok(()) => {
+                crate::metrics::restarted(&failed_id);
                 tracing::info!(
                     target: "foundation::supervisor",
                     supervisor = %self.me.pid(),

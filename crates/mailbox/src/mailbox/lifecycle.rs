@@ -148,18 +148,21 @@ impl<T, S> Mailbox<T, S> {
     /// `overrides_kill` (a panic while letting go of the state). The exit is
     /// not observable until [`finish_exit`](Self::finish_exit), unless
     /// `publish_if_empty` is set and nothing was queued: then it is
-    /// published at once, and no leftovers come back.
+    /// published at once, and no leftovers come back. The flag is `false`
+    /// when another exit had closed it already (and publishes it).
     pub(crate) fn close(
         &self,
         reason: ExitReason,
         overrides_kill: bool,
         publish_if_empty: bool,
-    ) -> (ExitReason, Option<VecDeque<T>>) {
+    ) -> (ExitReason, Option<VecDeque<T>>, bool) {
         let mut state = lock(&self.state);
         let reason = match &state.status {
             Status::Killing(killed) if !overrides_kill => killed.clone(),
             // Closed already by an exit in progress: that one publishes.
-            Status::Exiting(reason) | Status::Exited(reason) => return (reason.clone(), None),
+            Status::Exiting(reason) | Status::Exited(reason) => {
+                return (reason.clone(), None, false);
+            }
             _ => reason,
         };
         state.taken = 0;
@@ -167,7 +170,7 @@ impl<T, S> Mailbox<T, S> {
         self.stop_pending.store(false, Ordering::Release);
         if publish_if_empty && state.is_idle() && state.senders.is_empty() {
             self.publish(state, reason.clone());
-            return (reason, None);
+            return (reason, None, true);
         }
         state.status = Status::Exiting(reason.clone());
         let leftovers = std::mem::take(&mut state.user);
@@ -180,7 +183,7 @@ impl<T, S> Mailbox<T, S> {
         // Blocked senders wake to find the mailbox closed and get their
         // messages back.
         senders.wake();
-        (reason, Some(leftovers))
+        (reason, Some(leftovers), true)
     }
 
     /// Publishes the exit: waiters see the reason from now on.

@@ -48,6 +48,9 @@ pub(crate) struct Batch<T> {
     /// due: the receiver takes messages without the lock while it holds
     /// more than this, then comes back to the lock.
     floor: usize,
+    /// How many messages the last refill took, until the receiver reads it.
+    #[cfg(feature = "metrics")]
+    refilled: usize,
 }
 
 impl<T> Default for Batch<T> {
@@ -56,6 +59,8 @@ impl<T> Default for Batch<T> {
             items: VecDeque::new(),
             end: 0,
             floor: 0,
+            #[cfg(feature = "metrics")]
+            refilled: 0,
         }
     }
 }
@@ -63,6 +68,12 @@ impl<T> Default for Batch<T> {
 impl<T> Batch<T> {
     pub(crate) fn is_empty(&self) -> bool {
         self.items.is_empty()
+    }
+
+    /// How many messages the last refill took from the lane; zero once read.
+    #[cfg(feature = "metrics")]
+    pub(crate) fn take_refilled(&mut self) -> usize {
+        std::mem::take(&mut self.refilled)
     }
 
     /// The lane index of the next message in the batch.
@@ -141,6 +152,10 @@ impl<T, S> Mailbox<T, S> {
         state.lane_head += batch.items.len() as u64;
         batch.end = state.lane_head;
         batch.set_floor(next_due);
+        #[cfg(feature = "metrics")]
+        {
+            batch.refilled = batch.items.len();
+        }
         // The first message goes straight to the handler; the rest wait in
         // the batch and keep their room until the next refill.
         let first = batch.items.pop_front();

@@ -147,6 +147,7 @@ impl<T: Send + 'static> DynamicSupervisor<T> {
             .replace(old, process.pid(), entry, |entry| tie(entry, me))
         {
             Ok(()) => {
+                crate::metrics::restarted("dynamic");
                 tracing::info!(target: "foundation::supervisor", supervisor = %self.me.pid(), %old, new = %process.pid(), "dynamic child restarted");
             }
             // Terminated while restarting, or shut down meanwhile: the new
