@@ -6,7 +6,7 @@ use std::{
     time::{Duration, SystemTime, UNIX_EPOCH},
 };
 
-use foundation_mailbox::{DeadLetter, DeadLetterSink};
+use foundation_mailbox::{DeadLetter, DeadLetterSink, MessageKind};
 use foundation_persistence::{StateStore, Store};
 use foundation_rate_limiter::DirectLimiter;
 
@@ -528,6 +528,14 @@ impl DeadLetterQueue {
 
 impl DeadLetterSink for DeadLetterQueue {
     fn dead_letter(&self, letter: DeadLetter) {
+        // A dead call's request went with its reply port: its caller has
+        // its error already, and nothing is left to redrive. Counted, not
+        // kept, and not worth a warning.
+        if letter.kind == MessageKind::Call {
+            self.state().stats.dead_calls += 1;
+            tracing::debug!(target: "foundation::dead_letter", queue = %self.inner.settings.name, recipient = %letter.recipient, message_type = letter.type_name, "dead call counted; its caller was told");
+            return;
+        }
         // A refused or suppressed letter is already counted (and a refusal
         // logged); the mailbox has nobody to give it back to.
         let _ = self.try_append(Letter::from(letter));

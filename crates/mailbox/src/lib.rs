@@ -130,6 +130,7 @@ mod sync;
 mod system;
 mod timeout;
 mod timer;
+mod traced;
 mod wait;
 mod waiters;
 
@@ -159,4 +160,5 @@ pub use crate::{
     runtime::{spawn, spawn_with, start, start_with},
     system::{Down, SystemMessage},
     timeout::{Operation, TimeoutConfig},
+    traced::Traced,
 };

@@ -268,3 +268,110 @@ async fn a_dead_call_is_counted_and_told_at_debug_not_warned_about() {
         "{text}"
     );
 }
+
+/// Does its work inside, or following, the span its caller sent.
+#[derive(Debug)]
+struct Traced;
+
+#[derive(Debug)]
+enum TracedMsg {
+    Inside(foundation_mailbox::Traced<Reply<()>>),
+    Follow(foundation_mailbox::Traced<Reply<()>>),
+}
+
+impl Actor for Traced {
+    type Args = ();
+    type Msg = TracedMsg;
+    type Error = std::convert::Infallible;
+
+    async fn init(_: (), _: &mut Context<Self>) -> Result<Self, Self::Error> {
+        Ok(Traced)
+    }
+
+    async fn handle(&mut self, msg: TracedMsg, _: &mut Context<Self>) -> Result<(), Self::Error> {
+        let reply = match msg {
+            TracedMsg::Inside(request) => request.in_span(|reply| {
+                tracing::info!("worked inside the caller's span");
+                reply
+            }),
+            TracedMsg::Follow(request) => request.follow(),
+        };
+        reply.send(()).unwrap_or_default();
+        Ok(())
+    }
+}
+
+/// Records which span followed from which, by name.
+#[derive(Clone, Default)]
+struct Follows(Arc<Mutex<Vec<(String, String)>>>);
+
+impl<S> tracing_subscriber::Layer<S> for Follows
+where
+    S: tracing::Subscriber + for<'a> tracing_subscriber::registry::LookupSpan<'a>,
+{
+    fn on_follows_from(
+        &self,
+        span: &tracing::span::Id,
+        follows: &tracing::span::Id,
+        ctx: tracing_subscriber::layer::Context<'_, S>,
+    ) {
+        let name = |id| ctx.span(id).map(|span| span.name().to_owned());
+        if let (Some(span), Some(follows)) = (name(span), name(follows)) {
+            self.0.lock().expect("not poisoned").push((span, follows));
+        }
+    }
+}
+
+/// A call opts in to carrying its caller's span: the handler's work runs
+/// inside it, or its `message` span follows from it.
+#[tokio::test]
+async fn a_traced_request_carries_its_callers_span_into_the_handler() {
+    use tracing::Instrument;
+    use tracing_subscriber::layer::SubscriberExt;
+
+    let captured = Captured::default();
+    let follows = Follows::default();
+    let subscriber = tracing_subscriber::registry().with(follows.clone()).with(
+        tracing_subscriber::fmt::layer()
+            .with_writer({
+                let writer = captured.clone();
+                move || writer.clone()
+            })
+            .with_ansi(false),
+    );
+    let _default = tracing::subscriber::set_default(subscriber);
+
+    let (actor, _handle) = start::<Traced>(()).await.expect("started");
+    let checkout = tracing::info_span!("checkout", order = 7);
+    async {
+        actor
+            .call(
+                |reply| TracedMsg::Inside(foundation_mailbox::Traced::new(reply)),
+                PATIENCE,
+            )
+            .await
+            .expect("answered");
+        actor
+            .call(
+                |reply| TracedMsg::Follow(foundation_mailbox::Traced::new(reply)),
+                PATIENCE,
+            )
+            .await
+            .expect("answered");
+    }
+    .instrument(checkout)
+    .await;
+
+    let text = captured.text();
+    let inside = text
+        .lines()
+        .find(|line| line.contains("worked inside the caller's span"))
+        .unwrap_or_else(|| panic!("the handler's event was written: {text}"));
+    assert!(inside.contains("checkout{order=7}"), "{inside}");
+    let follows = follows.0.lock().expect("not poisoned").clone();
+    assert_eq!(
+        follows,
+        [("message".to_owned(), "checkout".to_owned())],
+        "the handler's message span follows from the caller's"
+    );
+}

@@ -51,6 +51,10 @@ pub struct Stats {
     pub appended: u64,
     /// Letters of a suppressed class: counted, not kept.
     pub suppressed: u64,
+    /// Dead calls, from the mailbox: counted, not kept. Their requests were
+    /// dropped with their reply ports, so each caller was told at once and
+    /// there is nothing to redrive.
+    pub dead_calls: u64,
     /// Entries dropped to make room ([`Overflow::DropOldest`]).
     pub dropped_overflow: u64,
     /// Letters refused by a full queue ([`Overflow::Reject`]).

@@ -261,3 +261,25 @@ async fn a_letter_for_no_process_is_kept_and_filtered_by_recipient() {
     assert_eq!(for_pid.len(), 1);
     assert_eq!(queue.list(&Filter::all(), 10)[0].recipient, None);
 }
+
+/// A call queued behind a crash is a dead call: its caller is told the
+/// callee exited, and the queue counts it without keeping an entry (there
+/// is no request left to redrive) or warning about it.
+#[tokio::test]
+async fn a_dead_call_is_counted_not_kept() {
+    let queue = DeadLetterQueue::new(Config::default()).unwrap();
+    let options = ActorOptions::new().dead_letters(queue.sink());
+    let (counter, _handle) = start_with::<Counter>((), options).await.unwrap();
+    // Queued before the actor runs: the crash comes first, the call after.
+    counter.try_cast_from(0_u64).unwrap();
+    let called = counter.call(CounterMsg::Total, TIMEOUT).await;
+    assert!(
+        matches!(called, Err(foundation_mailbox::CallError::Exited(_))),
+        "{called:?}"
+    );
+    counter.wait_for_exit(TIMEOUT).await.unwrap();
+    let stats = queue.stats();
+    assert_eq!(stats.dead_calls, 1);
+    assert_eq!(stats.appended, 0);
+    assert!(queue.is_empty());
+}
