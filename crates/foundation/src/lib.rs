@@ -12,6 +12,7 @@
 //! | [`persistence`] | `foundation-persistence` | actors that keep their state across crashes: a versioned store with compare-and-set, explicit save policies |
 //! | [`dead_letter`] | `foundation-dead-letter` | where undeliverable messages land: a bounded queue to list, purge and redrive, durable when given a store |
 //! | [`circuit_breaker`] | `foundation-circuit-breaker` | a circuit breaker on failure and slow-call rates, with growing open periods and a bounded buffer that always drains, in order |
+//! | [`coordinator`] | `foundation-coordinator` | one supervised, durable process per workflow: steps with timeouts and retries, each result saved before the next step, resumed after any crash |
 //! | [`signal_router`] | `foundation-signal-router` | wildcard pub/sub over a segment trie: RAII subscriptions cleaned by monitors, counted drops, delivery counts, queue groups |
 //!
 //! # Example
@@ -58,6 +59,9 @@
 #[cfg(feature = "circuit-breaker")]
 #[doc(inline)]
 pub use foundation_circuit_breaker as circuit_breaker;
+#[cfg(feature = "coordinator")]
+#[doc(inline)]
+pub use foundation_coordinator as coordinator;
 #[cfg(feature = "dead-letter")]
 #[doc(inline)]
 pub use foundation_dead_letter as dead_letter;

@@ -1,0 +1,363 @@
+//! The gateway: starts, inspects, signals and cancels workflows, each in a
+//! process of its own under a dynamic supervisor, found by id in a
+//! registry. It keeps no workflow in memory: the store is the truth.
+
+use std::{
+    collections::HashMap,
+    hash::{BuildHasher, Hasher},
+    sync::Arc,
+    time::Duration,
+};
+
+use foundation_mailbox::{ExitReason, ProcessRef, Registry};
+use foundation_persistence::{StateStore, Store, StoreError, Version};
+use foundation_supervisor::{
+    DynamicSpec, DynamicSupervisorRef, Restart, TaskSupervisorOptions, TaskSupervisorRef,
+};
+use tokio::sync::Notify;
+
+use crate::{
+    CoordinatorError, Signal, StatusKind, Workflow, WorkflowRecord,
+    process::{WorkflowMsg, WorkflowProcess},
+};
+
+/// Where workflow records live in the store.
+const PREFIX: &str = "coordinator/workflow/";
+
+/// Whether a new workflow may take the id of an old one.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum IdReuse {
+    /// An id is used once, ever (the default).
+    #[default]
+    Reject,
+    /// A finished workflow's id may start a new one, which replaces its
+    /// record; a running workflow's id may not.
+    AllowAfterFinish,
+}
+
+/// How long a gateway call to a workflow's process may take.
+const CALL_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// What the processes share with the gateway.
+#[derive(Debug)]
+pub struct Inner {
+    pub(crate) store: Store,
+    definitions: HashMap<String, Workflow>,
+    pub(crate) tasks: TaskSupervisorRef,
+    pub(crate) names: Registry<String>,
+    /// Woken whenever a workflow finishes, for [`Coordinator::wait`].
+    pub(crate) changed: Notify,
+    seeds: std::collections::hash_map::RandomState,
+}
+
+impl Inner {
+    pub(crate) fn key(&self, id: &str) -> String {
+        format!("{PREFIX}{id}")
+    }
+
+    pub(crate) fn definition(&self, name: &str) -> Result<&Workflow, CoordinatorError> {
+        self.definitions
+            .get(name)
+            .ok_or_else(|| CoordinatorError::UnknownWorkflow(name.to_owned()))
+    }
+
+    pub(crate) async fn load(
+        &self,
+        id: &str,
+    ) -> Result<Option<(WorkflowRecord, Version)>, CoordinatorError> {
+        match self.store.get(&self.key(id)).await? {
+            Some(entry) => Ok(Some((WorkflowRecord::decode(&entry.value)?, entry.version))),
+            None => Ok(None),
+        }
+    }
+
+    /// A per-workflow number for retry jitter.
+    pub(crate) fn seed(&self, id: &str) -> u64 {
+        let mut hasher = self.seeds.build_hasher();
+        hasher.write(id.as_bytes());
+        hasher.finish()
+    }
+}
+
+/// The coordinator: start one with the store and the workflow definitions,
+/// then start workflows by id. See the crate docs.
+#[derive(Clone, Debug)]
+pub struct Coordinator {
+    inner: Arc<Inner>,
+    workflows: DynamicSupervisorRef<(Arc<Inner>, String)>,
+    id_reuse: IdReuse,
+}
+
+impl Coordinator {
+    /// Starts a coordinator over `store` for `definitions`, and resumes
+    /// every workflow the store says is running, each at its last recorded
+    /// step (after a crash of the program, this is the recovery).
+    ///
+    /// # Errors
+    ///
+    /// A definition that is invalid, two with one name, an unreadable
+    /// store, or supervisors that cannot start.
+    pub async fn start(
+        store: impl StateStore,
+        definitions: impl IntoIterator<Item = Workflow>,
+    ) -> Result<Self, CoordinatorError> {
+        let mut by_name = HashMap::new();
+        for workflow in definitions {
+            workflow.check()?;
+            let name = workflow.name().to_owned();
+            if by_name.insert(name.clone(), workflow).is_some() {
+                return Err(crate::DefinitionError::DuplicateWorkflow(name).into());
+            }
+        }
+        let (tasks, _tasks_handle) = TaskSupervisorRef::start(TaskSupervisorOptions::new())
+            .await
+            .map_err(|error| CoordinatorError::Process(error.to_string()))?;
+        let inner = Arc::new(Inner {
+            store: Store::new(store),
+            definitions: by_name,
+            tasks,
+            names: Registry::new(),
+            changed: Notify::new(),
+            seeds: std::collections::hash_map::RandomState::new(),
+        });
+        // Restarted only after a crash: a workflow that finished (normal
+        // exit) stays down.
+        let spec = DynamicSpec::actor::<WorkflowProcess>().restart(Restart::Transient);
+        let workflows = DynamicSupervisorRef::start(spec)
+            .await
+            .map_err(|error| CoordinatorError::Process(error.to_string()))?;
+        let coordinator = Self {
+            inner,
+            workflows,
+            id_reuse: IdReuse::default(),
+        };
+        coordinator.resume().await?;
+        Ok(coordinator)
+    }
+
+    /// Sets the id-reuse policy (the default is [`IdReuse::Reject`]).
+    pub fn id_reuse(mut self, policy: IdReuse) -> Self {
+        self.id_reuse = policy;
+        self
+    }
+
+    async fn resume(&self) -> Result<(), CoordinatorError> {
+        let mut resumed = 0_usize;
+        for listed in self.inner.store.list(PREFIX).await? {
+            let Some(id) = listed.key.strip_prefix(PREFIX) else {
+                continue;
+            };
+            if let Some((record, _)) = self.inner.load(id).await?
+                && !record.status.is_finished()
+            {
+                self.launch(id).await?;
+                resumed += 1;
+            }
+        }
+        if resumed > 0 {
+            tracing::info!(target: "foundation::coordinator", resumed, "running workflows resumed");
+        }
+        Ok(())
+    }
+
+    async fn launch(&self, id: &str) -> Result<(), CoordinatorError> {
+        self.workflows
+            .start_child((Arc::clone(&self.inner), id.to_owned()))
+            .await
+            .map(drop)
+            .map_err(|error| CoordinatorError::Process(error.to_string()))
+    }
+
+    /// Starts workflow `workflow` under `id` with `input`: its record is
+    /// saved, then its process started. Under [`IdReuse::Reject`] an id
+    /// that was ever used is refused; under
+    /// [`IdReuse::AllowAfterFinish`] a finished workflow's id is reused.
+    ///
+    /// # Errors
+    ///
+    /// An unknown workflow, an invalid or taken id, or a store failure.
+    pub async fn start_workflow(
+        &self,
+        workflow: &str,
+        id: &str,
+        input: Vec<u8>,
+    ) -> Result<(), CoordinatorError> {
+        self.inner.definition(workflow)?;
+        if id.is_empty() || id.len() > 256 || id.contains('/') {
+            return Err(CoordinatorError::InvalidId(id.to_owned()));
+        }
+        let expected = match self.inner.load(id).await? {
+            None => None,
+            Some((record, _)) if !record.status.is_finished() => {
+                return Err(CoordinatorError::IdTaken {
+                    id: id.to_owned(),
+                    reason: "a workflow with it is running",
+                });
+            }
+            Some(_) if self.id_reuse == IdReuse::Reject => {
+                return Err(CoordinatorError::IdTaken {
+                    id: id.to_owned(),
+                    reason: "it was used before, and ids are not reused",
+                });
+            }
+            Some((_, version)) => Some(version),
+        };
+        let record = WorkflowRecord::new(id, workflow, input);
+        // Fenced: two starts of one id race here, and one loses.
+        match self
+            .inner
+            .store
+            .compare_and_set(&self.inner.key(id), expected, record.encode()?)
+            .await
+        {
+            Ok(_) => {}
+            Err(StoreError::Conflict { .. }) => {
+                return Err(CoordinatorError::IdTaken {
+                    id: id.to_owned(),
+                    reason: "another start took it first",
+                });
+            }
+            Err(error) => return Err(error.into()),
+        }
+        tracing::info!(target: "foundation::coordinator", workflow, id, "workflow started");
+        self.launch(id).await
+    }
+
+    /// The workflow's record: its status, the outputs of its completed
+    /// steps and every failed attempt (a failure names its step).
+    ///
+    /// # Errors
+    ///
+    /// [`CoordinatorError::NotFound`], or a store failure.
+    pub async fn status(&self, id: &str) -> Result<WorkflowRecord, CoordinatorError> {
+        self.inner
+            .load(id)
+            .await?
+            .map(|(record, _)| record)
+            .ok_or_else(|| CoordinatorError::NotFound(id.to_owned()))
+    }
+
+    /// The ids of the workflows with status `kind`, in byte order.
+    ///
+    /// # Errors
+    ///
+    /// A store failure or an unreadable record.
+    pub async fn list(&self, kind: StatusKind) -> Result<Vec<String>, CoordinatorError> {
+        let mut ids = Vec::new();
+        for listed in self.inner.store.list(PREFIX).await? {
+            let Some(id) = listed.key.strip_prefix(PREFIX) else {
+                continue;
+            };
+            if let Some((record, _)) = self.inner.load(id).await?
+                && record.status.kind() == kind
+            {
+                ids.push(id.to_owned());
+            }
+        }
+        Ok(ids)
+    }
+
+    /// Waits until the workflow has finished, at most `timeout`, and
+    /// returns its record. Cancel-safe: dropping the future changes nothing.
+    ///
+    /// # Errors
+    ///
+    /// [`CoordinatorError::Timeout`], [`CoordinatorError::NotFound`], or a
+    /// store failure.
+    pub async fn wait(
+        &self,
+        id: &str,
+        timeout: Duration,
+    ) -> Result<WorkflowRecord, CoordinatorError> {
+        let deadline = tokio::time::Instant::now() + timeout;
+        loop {
+            let changed = self.inner.changed.notified();
+            let mut changed = std::pin::pin!(changed);
+            changed.as_mut().enable();
+            let record = self.status(id).await?;
+            if record.status.is_finished() {
+                return Ok(record);
+            }
+            if tokio::time::timeout_at(deadline, changed).await.is_err() {
+                return Err(CoordinatorError::Timeout {
+                    id: id.to_owned(),
+                    waited: timeout,
+                });
+            }
+        }
+    }
+
+    /// Cancels a running workflow: its running step's task is aborted and
+    /// it is saved as cancelled. Returns `false` if it had finished.
+    ///
+    /// # Errors
+    ///
+    /// [`CoordinatorError::NotFound`], or a process that did not answer.
+    pub async fn cancel(&self, id: &str) -> Result<bool, CoordinatorError> {
+        if self.status(id).await?.status.is_finished() {
+            return Ok(false);
+        }
+        self.inner
+            .names
+            .call::<WorkflowProcess, bool>(id, WorkflowMsg::Cancel, CALL_TIMEOUT)
+            .await
+            .map_err(|error| CoordinatorError::Process(error.to_string()))
+    }
+
+    /// Sends the running workflow a signal, saved before this returns;
+    /// steps that start afterwards see it in [`StepContext::signals`](crate::StepContext::signals).
+    ///
+    /// # Errors
+    ///
+    /// A workflow that is not running, or a process that did not answer.
+    pub async fn signal(
+        &self,
+        id: &str,
+        name: &str,
+        payload: Vec<u8>,
+    ) -> Result<(), CoordinatorError> {
+        let signal = Signal {
+            name: name.to_owned(),
+            payload,
+        };
+        self.inner
+            .names
+            .call::<WorkflowProcess, ()>(
+                id,
+                |reply| WorkflowMsg::Signal(signal, reply),
+                CALL_TIMEOUT,
+            )
+            .await
+            .map_err(|error| CoordinatorError::Process(error.to_string()))
+    }
+
+    /// The process running workflow `id`, if one is.
+    pub fn process_of(&self, id: &str) -> Option<ProcessRef> {
+        self.inner.names.whereis(id)
+    }
+
+    /// How many workflow processes are alive.
+    pub fn running_processes(&self) -> usize {
+        self.workflows.count_children().active
+    }
+
+    /// Stops every workflow process (their records stay: a coordinator
+    /// started later on the same store resumes them) and the coordinator's
+    /// supervisors, within `timeout` each.
+    ///
+    /// # Errors
+    ///
+    /// A supervisor that did not stop in time (it was killed).
+    pub async fn shutdown(&self, timeout: Duration) -> Result<(), CoordinatorError> {
+        self.workflows
+            .shutdown(timeout)
+            .await
+            .map_err(|error| CoordinatorError::Process(error.to_string()))?;
+        self.inner
+            .tasks
+            .stop(timeout)
+            .await
+            .map(|_: ExitReason| ())
+            .map_err(|error| CoordinatorError::Process(error.to_string()))
+    }
+}
