@@ -9,6 +9,7 @@ use tokio::{
     task::AbortHandle,
 };
 
+#[cfg(feature = "postgres")]
 use super::{Outcome, deliver};
 #[cfg(feature = "postgres")]
 use crate::{Attempt, ClaimError, EntryId, Status, Storage, durable, queue::trim_history};
