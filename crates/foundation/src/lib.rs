@@ -13,6 +13,7 @@
 //! | [`dead_letter`] | `foundation-dead-letter` | where undeliverable messages land: a bounded queue to list, purge and redrive, durable when given a store |
 //! | [`circuit_breaker`] | `foundation-circuit-breaker` | a circuit breaker on failure and slow-call rates, with growing open periods and a bounded buffer that always drains, in order |
 //! | [`signal_router`] | `foundation-signal-router` | wildcard pub/sub over a segment trie: RAII subscriptions cleaned by monitors, counted drops, delivery counts, queue groups |
+//! | `testkit` | `foundation-testkit` | for tests, not a default feature: probes, a manual clock, `wait_for` without sleeps, tracing assertions, supervision trees with a bounded teardown |
 //!
 //! # Example
 //!
@@ -79,3 +80,6 @@ pub use foundation_signal_router as signal_router;
 #[cfg(feature = "supervisor")]
 #[doc(inline)]
 pub use foundation_supervisor as supervisor;
+#[cfg(feature = "testkit")]
+#[doc(inline)]
+pub use foundation_testkit as testkit;
