@@ -36,7 +36,11 @@ pub const DEFAULT_PROBE_CAPACITY: usize = 1024;
 /// that expires costs no wall time.
 ///
 /// Dropping the probe ends its process with a shutdown reason, so code
-/// under test that watches it gets a DOWN.
+/// under test that watches it gets a DOWN, and a process linked to it (and
+/// not trapping exits) ends with that reason too.
+///
+/// Every expectation is cancel-safe: a message received before the cancel
+/// stays unread for the next one.
 ///
 /// ```
 /// use std::time::Duration;
@@ -91,7 +95,8 @@ impl<M: Send + 'static> fmt::Debug for Probe<M> {
 impl<M: Send + fmt::Debug + 'static> Probe<M> {
     /// Starts a probe with room for [`DEFAULT_PROBE_CAPACITY`] observations.
     ///
-    /// Fails only as [`start`] does: with no tokio runtime.
+    /// Fails only as [`start`] does: with no tokio runtime. Cancel-safe as
+    /// [`start`] is.
     pub async fn start() -> Result<Self, StartError> {
         Self::with_capacity(DEFAULT_PROBE_CAPACITY).await
     }

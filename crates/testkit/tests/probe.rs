@@ -257,3 +257,17 @@ async fn unread_lists_what_an_expectation_skipped_in_arrival_order() {
     assert_eq!(unread[0], &Observed::Message(Event::Started(1)));
     assert!(matches!(unread[1], Observed::Down(down) if down.pid == idle.pid()));
 }
+
+#[tokio::test(start_paused = true)]
+async fn a_probe_dropped_while_linked_takes_its_linked_process_down() {
+    let mut probe = Probe::<Event>::start().await.unwrap();
+    let (idle, _handle) = start::<Idle>(()).await.unwrap();
+    probe.link(&idle.process_ref()).unwrap();
+
+    drop(probe);
+    let reason = idle.wait_for_exit(WITHIN).await.unwrap();
+    assert!(
+        matches!(reason, ExitReason::Shutdown(Some(ref why)) if &**why == "probe dropped"),
+        "{reason:?}"
+    );
+}
