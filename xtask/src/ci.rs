@@ -89,6 +89,61 @@ pub const STEPS: &[Step] = &[
             "warnings",
         ]),
     },
+    Step {
+        title: "getting-started step 1 runs (docs/getting-started.md)",
+        action: Action::Cargo(&[
+            "run",
+            "--quiet",
+            "--package",
+            "foundation",
+            "--example",
+            "getting_started_1_actor",
+        ]),
+    },
+    Step {
+        title: "getting-started step 2 runs (docs/getting-started.md)",
+        action: Action::Cargo(&[
+            "run",
+            "--quiet",
+            "--package",
+            "foundation",
+            "--example",
+            "getting_started_2_supervised",
+        ]),
+    },
+    Step {
+        title: "getting-started step 3 runs (docs/getting-started.md)",
+        action: Action::Cargo(&[
+            "run",
+            "--quiet",
+            "--package",
+            "foundation",
+            "--example",
+            "getting_started_3_persisted",
+        ]),
+    },
+    Step {
+        title: "getting-started step 4 runs (docs/getting-started.md)",
+        action: Action::Cargo(&[
+            "run",
+            "--quiet",
+            "--package",
+            "foundation",
+            "--example",
+            "getting_started_4_rate_limit",
+        ]),
+    },
+    Step {
+        title: "getting-started step 5 runs (docs/getting-started.md)",
+        action: Action::Cargo(&[
+            "run",
+            "--quiet",
+            "--package",
+            "foundation",
+            "--example",
+            "getting_started_5_service",
+        ]),
+    },
 ];
 
 /// Runs the task; returns the process exit code.
