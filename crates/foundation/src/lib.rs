@@ -83,3 +83,9 @@ pub use foundation_supervisor as supervisor;
 #[cfg(feature = "testkit")]
 #[doc(inline)]
 pub use foundation_testkit as testkit;
+
+/// The guides' examples, compiled and run through the facade so they use
+/// the paths a user writes: `docs/getting-started.md`, `docs/migration.md`.
+#[cfg(doctest)]
+#[doc = include_str!("../../../docs/migration.md")]
+struct MigrationGuideDoctests;
