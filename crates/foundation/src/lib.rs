@@ -52,7 +52,16 @@
 //! # }
 //! ```
 //!
-//! Run `cargo run --example tour` for a walk through what exists so far.
+//! # Where to start
+//!
+//! - `docs/getting-started.md`: from `cargo add` to a supervised TCP
+//!   service with a persisted actor, a rate limit and monitors, each step
+//!   an example (`cargo run --example getting_started_1_actor`, …);
+//! - `docs/migration.md`: from `tokio::spawn` + `mpsc`, ractor or kameo,
+//!   pattern by pattern, with the audit rule that finds each old pattern;
+//! - `docs/testkit.md`: testing actors without sleeps (the `testkit`
+//!   feature, for dev-dependencies);
+//! - `cargo run --example tour`: a walk through every crate.
 
 #![forbid(unsafe_code)]
 
@@ -84,8 +93,19 @@ pub use foundation_supervisor as supervisor;
 #[doc(inline)]
 pub use foundation_testkit as testkit;
 
+/// The README's example, compiled and run through the facade.
+#[cfg(all(doctest, feature = "mailbox", feature = "supervisor"))]
+#[doc = include_str!("../README.md")]
+struct ReadmeDoctests;
+
 /// The guides' examples, compiled and run through the facade so they use
-/// the paths a user writes: `docs/getting-started.md`, `docs/migration.md`.
-#[cfg(doctest)]
+/// the paths a user writes (`docs/getting-started.md`'s steps are the
+/// `getting_started_*` examples instead).
+#[cfg(all(
+    doctest,
+    feature = "mailbox",
+    feature = "supervisor",
+    feature = "monitor-manager"
+))]
 #[doc = include_str!("../../../docs/migration.md")]
 struct MigrationGuideDoctests;
