@@ -62,3 +62,8 @@ pub use crate::{
     error::{BufferFull, CallError, ConfigError, Rejected},
     stats::Stats,
 };
+
+/// The README's example, compiled and run as a doctest.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+struct ReadmeDoctests;

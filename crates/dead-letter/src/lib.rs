@@ -114,3 +114,8 @@ pub use crate::{
         Undelivered, typed,
     },
 };
+
+/// The README's example, compiled and run as a doctest.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+struct ReadmeDoctests;

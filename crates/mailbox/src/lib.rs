@@ -158,3 +158,8 @@ pub use crate::{
     system::{Down, SystemMessage},
     timeout::{Operation, TimeoutConfig},
 };
+
+/// The README's example, compiled and run as a doctest.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+struct ReadmeDoctests;

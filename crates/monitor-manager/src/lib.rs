@@ -128,3 +128,8 @@ pub fn monitor(
 pub fn watch(target: &foundation_mailbox::ProcessRef, tag: &'static str) -> Monitor {
     MonitorManager::global().watch(target, tag)
 }
+
+/// The README's example, compiled and run as a doctest.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+struct ReadmeDoctests;

@@ -102,3 +102,8 @@ pub use direct::DirectLimiter;
 pub use error::{ConfigError, RegisterError, UnknownLimiter};
 pub use keyed::{RateLimiter, Stats};
 pub use registry::Registry;
+
+/// The README's example, compiled and run as a doctest.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+struct ReadmeDoctests;

@@ -124,3 +124,8 @@ pub use crate::{
     },
     topic::{Pattern, Topic},
 };
+
+/// The README's example, compiled and run as a doctest.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+struct ReadmeDoctests;
