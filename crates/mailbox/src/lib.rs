@@ -39,7 +39,7 @@
 //!
 //! ```
 //! use std::time::Duration;
-//! use foundation_mailbox::{Actor, CallError, Context, ExitReason, Reply, start};
+//! use foundation::mailbox::{Actor, CallError, Context, ExitReason, Reply, start};
 //!
 //! #[derive(Debug)]
 //! struct Greeter;

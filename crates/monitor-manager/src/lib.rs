@@ -23,8 +23,8 @@
 //!
 //! ```
 //! use std::time::Duration;
-//! use foundation_mailbox::{Actor, Context, ExitReason, start};
-//! use foundation_monitor_manager::MonitorManager;
+//! use foundation::mailbox::{Actor, Context, ExitReason, start};
+//! use foundation::monitor_manager::MonitorManager;
 //! # #[derive(Debug)] struct Worker;
 //! # impl Actor for Worker {
 //! #     type Args = (); type Msg = ();

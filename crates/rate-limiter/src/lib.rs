@@ -10,7 +10,7 @@
 //!
 //! ```
 //! use std::time::Duration;
-//! use foundation_rate_limiter::{Config, Decision, Registry};
+//! use foundation::rate_limiter::{Config, Decision, Registry};
 //!
 //! let limiters = Registry::<String>::new();
 //! let login = limiters

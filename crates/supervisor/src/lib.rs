@@ -38,8 +38,8 @@
 //!
 //! ```
 //! use std::time::Duration;
-//! use foundation_mailbox::{Actor, Context, Reply};
-//! use foundation_supervisor::{ChildSpec, Strategy, Supervisor, SupervisorSpec};
+//! use foundation::mailbox::{Actor, Context, Reply};
+//! use foundation::supervisor::{ChildSpec, Strategy, Supervisor, SupervisorSpec};
 //!
 //! #[derive(Debug)]
 //! struct Counter(u64);

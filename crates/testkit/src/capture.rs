@@ -57,7 +57,7 @@ impl fmt::Display for CapturedEvent {
 /// What an event must look like to match; every part set must hold.
 ///
 /// ```
-/// use foundation_testkit::EventMatcher;
+/// use foundation::testkit::EventMatcher;
 /// use tracing::Level;
 ///
 /// let restarted = EventMatcher::new()
@@ -169,7 +169,7 @@ impl fmt::Display for EventMatcher {
 /// `docs/testkit.md`).
 ///
 /// ```
-/// use foundation_testkit::{EventCapture, EventMatcher};
+/// use foundation::testkit::{EventCapture, EventMatcher};
 ///
 /// let capture = EventCapture::start();
 /// tracing::warn!(target: "my_service::billing", invoice = 42, "invoice overdue");

@@ -30,8 +30,8 @@ use crate::sync::{Arc, AtomicU64, Ordering};
 ///
 /// ```
 /// use std::time::Duration;
-/// use foundation_testkit::ManualClock;
-/// use foundation_rate_limiter::{Config, Decision, DirectLimiter};
+/// use foundation::testkit::ManualClock;
+/// use foundation::rate_limiter::{Config, Decision, DirectLimiter};
 ///
 /// let clock = ManualClock::new();
 /// let limiter = DirectLimiter::with_clock(Config::fixed_window(1, Duration::from_secs(1)), clock.clone()).unwrap();

@@ -25,8 +25,8 @@
 //!
 //! ```
 //! use std::time::Duration;
-//! use foundation_mailbox::{Actor, Context, ExitReason, Recipient};
-//! use foundation_testkit::Probe;
+//! use foundation::mailbox::{Actor, Context, ExitReason, Recipient};
+//! use foundation::testkit::Probe;
 //!
 //! /// The actor under test: reports every order to whoever it was given.
 //! #[derive(Debug)]
@@ -50,7 +50,7 @@
 //! # #[tokio::main(flavor = "current_thread", start_paused = true)]
 //! # async fn main() {
 //! let mut probe = Probe::<u32>::start().await.unwrap();
-//! let (orders, _handle) = foundation_mailbox::start::<Orders>(probe.recipient()).await.unwrap();
+//! let (orders, _handle) = foundation::mailbox::start::<Orders>(probe.recipient()).await.unwrap();
 //! probe.watch(&orders.process_ref());
 //!
 //! orders.cast(7).await.unwrap();

@@ -44,7 +44,7 @@ pub const DEFAULT_PROBE_CAPACITY: usize = 1024;
 ///
 /// ```
 /// use std::time::Duration;
-/// use foundation_testkit::Probe;
+/// use foundation::testkit::Probe;
 ///
 /// #[derive(Debug, PartialEq)]
 /// enum Event {

@@ -19,9 +19,9 @@ pub const DEFAULT_SHUTDOWN_BUDGET: Duration = Duration::from_secs(5);
 ///
 /// ```
 /// use std::time::Duration;
-/// use foundation_mailbox::{Actor, Context};
-/// use foundation_supervisor::{ChildSpec, Strategy, SupervisorSpec};
-/// use foundation_testkit::start_tree;
+/// use foundation::mailbox::{Actor, Context};
+/// use foundation::supervisor::{ChildSpec, Strategy, SupervisorSpec};
+/// use foundation::testkit::start_tree;
 /// # #[derive(Debug)] struct Worker;
 /// # impl Actor for Worker {
 /// #     type Args = (); type Msg = ();

@@ -26,7 +26,7 @@ const MAX_PAUSE: Duration = Duration::from_millis(5);
 /// ```
 /// use std::sync::{Arc, atomic::{AtomicBool, Ordering}};
 /// use std::time::Duration;
-/// use foundation_testkit::wait_for;
+/// use foundation::testkit::wait_for;
 ///
 /// # #[tokio::main(flavor = "current_thread", start_paused = true)]
 /// # async fn main() {
@@ -73,7 +73,7 @@ pub async fn wait_for(
 /// use std::sync::{Arc, atomic::{AtomicU32, Ordering}};
 /// use std::time::Duration;
 /// use tokio::sync::Notify;
-/// use foundation_testkit::wait_for_notified;
+/// use foundation::testkit::wait_for_notified;
 ///
 /// # #[tokio::main(flavor = "current_thread")]
 /// # async fn main() {
