@@ -106,6 +106,6 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         assert_eq!(hits, 2);
         root.shutdown(Duration::from_secs(5)).await;
     }
-    std::fs::remove_file(&path)?;
+    tokio::fs::remove_file(&path).await?;
     Ok(())
 }

@@ -261,7 +261,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let down = service_down.down(SHUTDOWN_BUDGET).await?;
     println!("service root exited: {}", down.reason);
     drop(store);
-    std::fs::remove_file(&path)?;
+    tokio::fs::remove_file(&path).await?;
     Ok(())
 }
 
