@@ -18,6 +18,8 @@ pub enum Action {
     /// with `FOUNDATION_REQUIRE_POSTGRES=1` so a PostgreSQL test that would
     /// skip fails instead.
     Postgres(&'static str),
+    /// `bash` on this script (relative to the project root), run to its end.
+    Script(&'static str),
 }
 
 /// One CI step: a title and what it runs.
@@ -35,7 +37,7 @@ impl Step {
     pub fn script_line(&self) -> String {
         match self.action {
             Action::Cargo(args) => format!("cargo {}", args.join(" ")),
-            Action::Postgres(script) => format!("bash {script}"),
+            Action::Postgres(script) | Action::Script(script) => format!("bash {script}"),
         }
     }
 }
@@ -90,59 +92,8 @@ pub const STEPS: &[Step] = &[
         ]),
     },
     Step {
-        title: "getting-started step 1 runs (docs/getting-started.md)",
-        action: Action::Cargo(&[
-            "run",
-            "--quiet",
-            "--package",
-            "foundation",
-            "--example",
-            "getting_started_1_actor",
-        ]),
-    },
-    Step {
-        title: "getting-started step 2 runs (docs/getting-started.md)",
-        action: Action::Cargo(&[
-            "run",
-            "--quiet",
-            "--package",
-            "foundation",
-            "--example",
-            "getting_started_2_supervised",
-        ]),
-    },
-    Step {
-        title: "getting-started step 3 runs (docs/getting-started.md)",
-        action: Action::Cargo(&[
-            "run",
-            "--quiet",
-            "--package",
-            "foundation",
-            "--example",
-            "getting_started_3_persisted",
-        ]),
-    },
-    Step {
-        title: "getting-started step 4 runs (docs/getting-started.md)",
-        action: Action::Cargo(&[
-            "run",
-            "--quiet",
-            "--package",
-            "foundation",
-            "--example",
-            "getting_started_4_rate_limit",
-        ]),
-    },
-    Step {
-        title: "getting-started step 5 runs (docs/getting-started.md)",
-        action: Action::Cargo(&[
-            "run",
-            "--quiet",
-            "--package",
-            "foundation",
-            "--example",
-            "getting_started_5_service",
-        ]),
+        title: "getting-started: each step runs in a fresh project (docs/getting-started.md)",
+        action: Action::Script(".ci/getting-started"),
     },
 ];
 
@@ -160,6 +111,16 @@ pub fn main(args: &[String]) -> u8 {
             Action::Cargo(args) => {
                 let mut command = cargo();
                 command.args(args).envs(env.iter().cloned());
+                if let Err(code) = run(command, &format!("step `{}`", step.title)) {
+                    return code;
+                }
+            }
+            Action::Script(script) => {
+                let mut command = Command::new("bash");
+                command
+                    .arg(script)
+                    .current_dir(project_root())
+                    .envs(env.iter().cloned());
                 if let Err(code) = run(command, &format!("step `{}`", step.title)) {
                     return code;
                 }
