@@ -94,6 +94,40 @@ pub use crate::{
     wait::{wait_for, wait_for_notified},
 };
 
+/// Waits for the first message matching a pattern (with an optional `if`
+/// guard) on a [`Probe`], within a bound, and returns it; a failure names
+/// the pattern (ExUnit's `assert_receive`). Expands to
+/// [`Probe::expect_described`], a future to await.
+///
+/// ```
+/// use std::time::Duration;
+/// use foundation::testkit::{Probe, expect_match};
+///
+/// #[derive(Debug, PartialEq)]
+/// enum Event { Started(u32), Done }
+///
+/// # #[tokio::main(flavor = "current_thread", start_paused = true)]
+/// # async fn main() {
+/// let mut probe = Probe::<Event>::start().await.unwrap();
+/// probe.recipient::<Event>().send(Event::Started(3)).await.unwrap();
+/// let started = expect_match!(probe, Event::Started(n) if *n > 1, Duration::from_secs(1)).await.unwrap();
+/// assert_eq!(started, Event::Started(3));
+///
+/// let missing = expect_match!(probe, Event::Done, Duration::from_millis(10)).await.unwrap_err();
+/// assert!(missing.to_string().contains("message matching `Event::Done`"));
+/// # }
+/// ```
+#[macro_export]
+macro_rules! expect_match {
+    ($probe:expr, $pattern:pat $(if $guard:expr)?, $within:expr $(,)?) => {
+        $probe.expect_described(
+            concat!("message matching `", stringify!($pattern) $(, " if ", stringify!($guard))?, "`"),
+            |message| matches!(message, $pattern $(if $guard)?),
+            $within,
+        )
+    };
+}
+
 /// The README's example, compiled and run as a doctest.
 #[cfg(doctest)]
 #[doc = include_str!("../README.md")]

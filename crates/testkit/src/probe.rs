@@ -175,6 +175,20 @@ impl<M: Send + fmt::Debug + 'static> Probe<M> {
     /// returns it; those it skips stay unread, in order.
     pub async fn expect(
         &mut self,
+        matcher: impl FnMut(&M) -> bool,
+        within: Duration,
+    ) -> Result<M, ProbeError> {
+        self.expect_described("message matching the expectation", matcher, within)
+            .await
+    }
+
+    /// [`expect`](Self::expect), with what is expected described for the
+    /// failure message (`"message matching `Event::Done`"`). The
+    /// [`expect_match!`](crate::expect_match) macro writes the description
+    /// from its pattern.
+    pub async fn expect_described(
+        &mut self,
+        expected: &str,
         mut matcher: impl FnMut(&M) -> bool,
         within: Duration,
     ) -> Result<M, ProbeError> {
@@ -182,7 +196,7 @@ impl<M: Send + fmt::Debug + 'static> Probe<M> {
             .take(
                 |observed| matches!(observed, Observed::Message(message) if matcher(message)),
                 within,
-                "message matching the expectation",
+                expected,
             )
             .await?;
         match taken {

@@ -4,7 +4,7 @@ use std::time::Duration;
 
 use foundation_mailbox::{Actor, Context, ExitReason, SendError, start};
 use foundation_monitor_manager::MonitorManager;
-use foundation_testkit::{Observed, Probe, ProbeError};
+use foundation_testkit::{Observed, Probe, ProbeError, expect_match};
 use tokio::time::Instant;
 
 const WITHIN: Duration = Duration::from_secs(1);
@@ -269,5 +269,30 @@ async fn a_probe_dropped_while_linked_takes_its_linked_process_down() {
     assert!(
         matches!(reason, ExitReason::Shutdown(Some(ref why)) if &**why == "probe dropped"),
         "{reason:?}"
+    );
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_pattern_expectation_names_its_pattern_when_it_fails() {
+    let mut probe = Probe::<Event>::start().await.unwrap();
+    probe
+        .recipient::<Event>()
+        .send(Event::Started(1))
+        .await
+        .unwrap();
+
+    let error = expect_match!(probe, Event::Started(n) if *n > 5, Duration::from_millis(20))
+        .await
+        .unwrap_err();
+    let message = error.to_string();
+    assert!(
+        message.contains("no message matching `Event::Started(n) if *n > 5` within 20ms"),
+        "{message}"
+    );
+    assert_eq!(
+        expect_match!(probe, Event::Started(_), WITHIN)
+            .await
+            .unwrap(),
+        Event::Started(1)
     );
 }
