@@ -209,10 +209,10 @@ async fn start_acceptor(
         .ok_or("the connections supervisor is not running")?;
     let shared = Shared {
         counter: tree.child_ref::<Persistent<Counter>>("counter")?,
-        // Five hits per client address per ten seconds.
+        // Five hits per client address per minute.
         limiter: Arc::new(RateLimiter::new(Config::fixed_window(
             5,
-            Duration::from_secs(10),
+            Duration::from_secs(60),
         ))?),
         connections: TaskSupervisorRef::from_process(&connections)
             .await?
@@ -300,7 +300,7 @@ async fn client_session(
     assert_eq!(ask("hit").await?, "hits 5");
     assert!(
         ask("hit").await?.starts_with("limited"),
-        "the sixth hit in ten seconds is limited"
+        "the sixth hit in a minute is limited"
     );
     write.write_all(b"quit\n").await?;
     Ok(())
