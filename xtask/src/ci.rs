@@ -18,6 +18,8 @@ pub enum Action {
     /// with `FOUNDATION_REQUIRE_POSTGRES=1` so a PostgreSQL test that would
     /// skip fails instead.
     Postgres(&'static str),
+    /// `bash` on this script (relative to the project root), run to its end.
+    Script(&'static str),
 }
 
 /// One CI step: a title and what it runs.
@@ -35,7 +37,7 @@ impl Step {
     pub fn script_line(&self) -> String {
         match self.action {
             Action::Cargo(args) => format!("cargo {}", args.join(" ")),
-            Action::Postgres(script) => format!("bash {script}"),
+            Action::Postgres(script) | Action::Script(script) => format!("bash {script}"),
         }
     }
 }
@@ -101,6 +103,10 @@ pub const STEPS: &[Step] = &[
             "warnings",
         ]),
     },
+    Step {
+        title: "getting-started: each step runs in a fresh project (docs/getting-started.md)",
+        action: Action::Script(".ci/getting-started"),
+    },
 ];
 
 /// Runs the task; returns the process exit code.
@@ -117,6 +123,16 @@ pub fn main(args: &[String]) -> u8 {
             Action::Cargo(args) => {
                 let mut command = cargo();
                 command.args(args).envs(env.iter().cloned());
+                if let Err(code) = run(command, &format!("step `{}`", step.title)) {
+                    return code;
+                }
+            }
+            Action::Script(script) => {
+                let mut command = Command::new("bash");
+                command
+                    .arg(script)
+                    .current_dir(project_root())
+                    .envs(env.iter().cloned());
                 if let Err(code) = run(command, &format!("step `{}`", step.title)) {
                     return code;
                 }

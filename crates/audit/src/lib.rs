@@ -186,3 +186,8 @@ pub fn analyze_source(path: &str, text: &str, config: &Config) -> FileReport {
         hidden_in_tests: exempt_in_tests.len(),
     }
 }
+
+/// The README's example, compiled and run as a doctest.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+struct ReadmeDoctests;

@@ -25,7 +25,7 @@ type DropSink<M> = Arc<dyn Fn(M) + Send + Sync>;
 /// only [`call`](Self::call) is needed.
 ///
 /// ```
-/// use foundation_circuit_breaker::{CallError, CircuitBreaker, Config};
+/// use foundation::circuit_breaker::{CallError, CircuitBreaker, Config};
 ///
 /// # tokio::runtime::Builder::new_current_thread().build().unwrap().block_on(async {
 /// let breaker = CircuitBreaker::<()>::new(Config::default()).unwrap();
@@ -140,7 +140,7 @@ impl<M> CircuitBreaker<M> {
     /// breaker back; it sees every change it is awake for.
     ///
     /// ```
-    /// use foundation_circuit_breaker::{CircuitBreaker, Config, State};
+    /// use foundation::circuit_breaker::{CircuitBreaker, Config, State};
     ///
     /// let breaker = CircuitBreaker::<()>::new(Config::default()).unwrap();
     /// let mut changes = breaker.subscribe();
@@ -156,7 +156,7 @@ impl<M> CircuitBreaker<M> {
     /// [`Permit`]; a permit dropped without one gives its slot back.
     ///
     /// ```
-    /// use foundation_circuit_breaker::{CircuitBreaker, Config};
+    /// use foundation::circuit_breaker::{CircuitBreaker, Config};
     ///
     /// let breaker = CircuitBreaker::<()>::new(Config::default()).unwrap();
     /// let permit = breaker.try_acquire().unwrap();
@@ -193,7 +193,7 @@ impl<M> CircuitBreaker<M> {
     ///
     /// ```
     /// use std::io;
-    /// use foundation_circuit_breaker::{CircuitBreaker, Config};
+    /// use foundation::circuit_breaker::{CircuitBreaker, Config};
     ///
     /// # tokio::runtime::Builder::new_current_thread().build().unwrap().block_on(async {
     /// let breaker = CircuitBreaker::<()>::new(Config::default()).unwrap();
@@ -241,7 +241,7 @@ impl<M> CircuitBreaker<M> {
     /// message into the sink instead, outside the lock.
     ///
     /// ```
-    /// use foundation_circuit_breaker::{CircuitBreaker, Config};
+    /// use foundation::circuit_breaker::{CircuitBreaker, Config};
     ///
     /// let breaker = CircuitBreaker::<u32>::new(Config::default()).unwrap();
     /// assert_eq!(breaker.offer(1).unwrap(), Some(1)); // closed: deliver now
@@ -273,7 +273,7 @@ impl<M> CircuitBreaker<M> {
     /// they never overtake it.
     ///
     /// ```
-    /// use foundation_circuit_breaker::{CircuitBreaker, Config, Drain, State};
+    /// use foundation::circuit_breaker::{CircuitBreaker, Config, Drain, State};
     ///
     /// let breaker = CircuitBreaker::<u32>::new(Config::default()).unwrap();
     /// breaker.force_open();
@@ -320,8 +320,8 @@ impl<M: Any + Send> CircuitBreaker<M> {
     ///
     /// ```
     /// use std::sync::Arc;
-    /// use foundation_circuit_breaker::{CircuitBreaker, Config};
-    /// use foundation_mailbox::{DefaultDeadLetterSink, Pid};
+    /// use foundation::circuit_breaker::{CircuitBreaker, Config};
+    /// use foundation::mailbox::{DefaultDeadLetterSink, Pid};
     ///
     /// let breaker = CircuitBreaker::<String>::new(Config::default())
     ///     .unwrap()

@@ -14,7 +14,7 @@ use std::{
 ///
 /// ```
 /// use std::time::Duration;
-/// use foundation_circuit_breaker::Clock;
+/// use foundation::circuit_breaker::Clock;
 ///
 /// /// A clock frozen at one instant.
 /// #[derive(Debug)]
@@ -36,7 +36,7 @@ pub trait Clock: Send + Sync + fmt::Debug + 'static {
 /// has one, else the OS monotonic clock, counted from the clock's creation.
 ///
 /// ```
-/// use foundation_circuit_breaker::{Clock, MonotonicClock};
+/// use foundation::circuit_breaker::{Clock, MonotonicClock};
 ///
 /// let clock = MonotonicClock::new();
 /// let earlier = clock.now();
@@ -73,7 +73,7 @@ impl Clock for MonotonicClock {
 /// time (`start_paused = true`) drive the breaker by `tokio::time::advance`.
 ///
 /// ```
-/// use foundation_circuit_breaker::{Clock, TokioClock};
+/// use foundation::circuit_breaker::{Clock, TokioClock};
 ///
 /// # tokio::runtime::Builder::new_current_thread().enable_time().build().unwrap().block_on(async {
 /// let clock = TokioClock::new();
@@ -112,7 +112,7 @@ impl Clock for TokioClock {
 ///
 /// ```
 /// use std::time::Duration;
-/// use foundation_circuit_breaker::{Clock, ManualClock};
+/// use foundation::circuit_breaker::{Clock, ManualClock};
 ///
 /// let clock = ManualClock::new();
 /// clock.advance(Duration::from_millis(5));

@@ -21,7 +21,7 @@ pub enum Window {
 ///
 /// ```
 /// use std::time::Duration;
-/// use foundation_circuit_breaker::{Config, Window};
+/// use foundation::circuit_breaker::{Config, Window};
 ///
 /// let config = Config {
 ///     window: Window::Time(Duration::from_secs(10)),
@@ -94,7 +94,7 @@ impl Config {
     /// Checks every field, naming the first one out of range.
     ///
     /// ```
-    /// use foundation_circuit_breaker::{Config, ConfigError};
+    /// use foundation::circuit_breaker::{Config, ConfigError};
     ///
     /// let config = Config { half_open_probes: 0, ..Config::default() };
     /// assert!(matches!(config.validate(), Err(ConfigError::NoProbes)));

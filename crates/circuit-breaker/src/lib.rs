@@ -22,7 +22,7 @@
 //!
 //! ```
 //! use std::time::Duration;
-//! use foundation_circuit_breaker::{CallError, CircuitBreaker, Config, ManualClock, State, Window};
+//! use foundation::circuit_breaker::{CallError, CircuitBreaker, Config, ManualClock, State, Window};
 //!
 //! # tokio::runtime::Builder::new_current_thread().build().unwrap().block_on(async {
 //! let clock = ManualClock::new();
@@ -62,3 +62,8 @@ pub use crate::{
     error::{BufferFull, CallError, ConfigError, Rejected},
     stats::Stats,
 };
+
+/// The README's example, compiled and run as a doctest.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+struct ReadmeDoctests;

@@ -4,7 +4,7 @@
 /// [`CircuitBreaker::stats`](crate::CircuitBreaker::stats).
 ///
 /// ```
-/// use foundation_circuit_breaker::{CircuitBreaker, Config};
+/// use foundation::circuit_breaker::{CircuitBreaker, Config};
 ///
 /// let breaker = CircuitBreaker::<()>::new(Config::default()).unwrap();
 /// assert_eq!(breaker.stats().trips, 0);

@@ -24,7 +24,7 @@ pub trait Clock: Send + Sync + fmt::Debug + 'static {
 /// and periodic redrive never sleep.
 ///
 /// ```
-/// use foundation_dead_letter::{Clock, TokioClock};
+/// use foundation::dead_letter::{Clock, TokioClock};
 ///
 /// let clock = TokioClock::new();
 /// assert!(clock.now() >= clock.now() - std::time::Duration::from_secs(1));
@@ -61,7 +61,7 @@ impl Clock for TokioClock {
 ///
 /// ```
 /// use std::time::{Duration, UNIX_EPOCH};
-/// use foundation_dead_letter::{Clock, ManualClock};
+/// use foundation::dead_letter::{Clock, ManualClock};
 ///
 /// let clock = ManualClock::at(UNIX_EPOCH + Duration::from_secs(100));
 /// clock.advance(Duration::from_secs(5));

@@ -27,7 +27,7 @@ pub enum Overflow {
 /// purpose). Every condition set must hold.
 ///
 /// ```
-/// use foundation_dead_letter::{ReasonClass, Suppress};
+/// use foundation::dead_letter::{ReasonClass, Suppress};
 ///
 /// let ticks_on_exit = Suppress::type_name("my_app::Tick").reason(ReasonClass::Exited);
 /// # let _ = ticks_on_exit;

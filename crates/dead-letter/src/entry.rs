@@ -245,8 +245,8 @@ impl fmt::Debug for Message {
 /// attempts.
 ///
 /// ```
-/// use foundation_dead_letter::{Letter, Reason};
-/// use foundation_mailbox::Pid;
+/// use foundation::dead_letter::{Letter, Reason};
+/// use foundation::mailbox::Pid;
 ///
 /// let letter = Letter::new(Pid::new(), "charge card 42", Reason::Undeliverable("timed out".into()))
 ///     .metadata("tag", "billing")

@@ -8,7 +8,7 @@ use crate::{Entry, EntryId, ReasonClass, Status, Storage};
 /// [`Filter::all`] matches every entry.
 ///
 /// ```
-/// use foundation_dead_letter::{Filter, ReasonClass, Status};
+/// use foundation::dead_letter::{Filter, ReasonClass, Status};
 ///
 /// let stuck = Filter::all().status(Status::Exhausted).reason(ReasonClass::Exited);
 /// # let _ = stuck;

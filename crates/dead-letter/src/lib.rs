@@ -15,10 +15,10 @@
 //! # Example
 //!
 //! ```
-//! use foundation_dead_letter::{
+//! use foundation::dead_letter::{
 //!     Config, DeadLetterQueue, Filter, Letter, Reason, RedriveOptions, Undelivered, typed,
 //! };
-//! use foundation_mailbox::Pid;
+//! use foundation::mailbox::Pid;
 //!
 //! # #[tokio::main(flavor = "current_thread")]
 //! # async fn main() -> Result<(), Box<dyn std::error::Error>> {
@@ -114,3 +114,8 @@ pub use crate::{
         Undelivered, typed,
     },
 };
+
+/// The README's example, compiled and run as a doctest.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+struct ReadmeDoctests;

@@ -102,7 +102,7 @@ impl<M> From<NamedSendError<M>> for Undelivered<M> {
 /// A resolver for messages of type `M`: entries of other types are skipped.
 ///
 /// ```
-/// use foundation_dead_letter::{Undelivered, typed};
+/// use foundation::dead_letter::{Undelivered, typed};
 ///
 /// let resolver = typed(|_entry, amount: u64| {
 ///     if amount > 0 { Ok(()) } else { Err(Undelivered::new(amount, "nothing to charge")) }

@@ -14,6 +14,7 @@
 //! | [`circuit_breaker`] | `foundation-circuit-breaker` | a circuit breaker on failure and slow-call rates, with growing open periods and a bounded buffer that always drains, in order |
 //! | [`coordinator`] | `foundation-coordinator` | one supervised, durable process per workflow: steps with timeouts and retries, each result saved before the next step, resumed after any crash |
 //! | [`signal_router`] | `foundation-signal-router` | wildcard pub/sub over a segment trie: RAII subscriptions cleaned by monitors, counted drops, delivery counts, queue groups |
+//! | `testkit` | `foundation-testkit` | for tests, not a default feature: probes, a manual clock, `wait_for` without sleeps, tracing assertions, supervision trees with a bounded teardown |
 //!
 //! # Example
 //!
@@ -52,7 +53,16 @@
 //! # }
 //! ```
 //!
-//! Run `cargo run --example tour` for a walk through what exists so far.
+//! # Where to start
+//!
+//! - `docs/getting-started.md`: from `cargo add` to a supervised TCP
+//!   service with a persisted actor, a rate limit and monitors, each step
+//!   an example (`cargo run --example getting_started_1_actor`, …);
+//! - `docs/migration.md`: from `tokio::spawn` + `mpsc`, ractor or kameo,
+//!   pattern by pattern, with the audit rule that finds each old pattern;
+//! - `docs/testkit.md`: testing actors without sleeps (the `testkit`
+//!   feature, for dev-dependencies);
+//! - `cargo run --example tour`: a walk through every crate.
 
 #![forbid(unsafe_code)]
 
@@ -83,3 +93,23 @@ pub use foundation_signal_router as signal_router;
 #[cfg(feature = "supervisor")]
 #[doc(inline)]
 pub use foundation_supervisor as supervisor;
+#[cfg(feature = "testkit")]
+#[doc(inline)]
+pub use foundation_testkit as testkit;
+
+/// The README's example, compiled and run through the facade.
+#[cfg(all(doctest, feature = "mailbox", feature = "supervisor"))]
+#[doc = include_str!("../README.md")]
+struct ReadmeDoctests;
+
+/// The guides' examples, compiled and run through the facade so they use
+/// the paths a user writes (`docs/getting-started.md`'s steps are the
+/// `getting_started_*` examples instead).
+#[cfg(all(
+    doctest,
+    feature = "mailbox",
+    feature = "supervisor",
+    feature = "monitor-manager"
+))]
+#[doc = include_str!("../../../docs/migration.md")]
+struct MigrationGuideDoctests;

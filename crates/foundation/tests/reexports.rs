@@ -66,3 +66,11 @@ fn the_circuit_breaker_crate_is_reexported() {
     let breaker = CircuitBreaker::<()>::new(Config::default()).unwrap();
     assert_eq!(breaker.state(), State::Closed);
 }
+
+#[cfg(feature = "testkit")]
+#[test]
+fn the_testkit_crate_is_reexported() {
+    let clock = foundation::testkit::ManualClock::new();
+    clock.advance(std::time::Duration::from_secs(1));
+    assert_eq!(clock.elapsed(), std::time::Duration::from_secs(1));
+}

@@ -27,7 +27,7 @@ use crate::{ActorRef, ExitReason, Pid, SystemMessage, timer::Timers};
 ///
 /// ```
 /// use std::time::Duration;
-/// use foundation_mailbox::{Actor, Context, Reply, start};
+/// use foundation::mailbox::{Actor, Context, Reply, start};
 ///
 /// #[derive(Debug)]
 /// struct Counter(u64);

@@ -147,7 +147,7 @@ impl<A: Actor> ActorRef<A> {
     ///
     /// ```
     /// use std::time::Duration;
-    /// use foundation_mailbox::{Actor, CallError, Context, ExitReason, Reply, start};
+    /// use foundation::mailbox::{Actor, CallError, Context, ExitReason, Reply, start};
     ///
     /// #[derive(Debug)]
     /// struct Echo;

@@ -84,7 +84,7 @@ impl fmt::Debug for DeadLetter {
 ///
 /// ```
 /// use std::sync::{Arc, Mutex};
-/// use foundation_mailbox::{DeadLetter, DeadLetterSink};
+/// use foundation::mailbox::{DeadLetter, DeadLetterSink};
 ///
 /// #[derive(Debug, Default)]
 /// struct Keep(Mutex<Vec<DeadLetter>>);
@@ -117,7 +117,7 @@ static DEFAULT_SINK_CALLS: AtomicU64 = AtomicU64::new(0);
 /// [`calls`](Self::calls).
 ///
 /// ```
-/// use foundation_mailbox::DefaultDeadLetterSink;
+/// use foundation::mailbox::DefaultDeadLetterSink;
 ///
 /// let before = DefaultDeadLetterSink::count();
 /// assert!(DefaultDeadLetterSink::count() >= before);

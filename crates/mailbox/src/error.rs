@@ -97,7 +97,7 @@ impl<M> CallError<M> {
     /// message and give back what the caller passed in.
     ///
     /// ```
-    /// use foundation_mailbox::CallError;
+    /// use foundation::mailbox::CallError;
     ///
     /// let wrapped: CallError<(u32, &str)> = CallError::Full((7, "wrapper"));
     /// assert!(matches!(wrapped.map_message(|(request, _)| request), CallError::Full(7)));

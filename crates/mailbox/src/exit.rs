@@ -8,7 +8,7 @@ use std::{error::Error, fmt, sync::Arc};
 /// ways to stop, everything else is a crash a supervisor reacts to.
 ///
 /// ```
-/// use foundation_mailbox::ExitReason;
+/// use foundation::mailbox::ExitReason;
 ///
 /// assert!(ExitReason::Normal.is_normal());
 /// assert!(ExitReason::shutdown().is_normal());
@@ -111,7 +111,7 @@ impl PartialEq for ExitReason {
 /// everyone who observes the exit.
 ///
 /// ```
-/// use foundation_mailbox::ErrorCause;
+/// use foundation::mailbox::ErrorCause;
 ///
 /// #[derive(Debug, thiserror::Error)]
 /// #[error("disk full")]

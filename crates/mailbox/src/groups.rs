@@ -30,7 +30,7 @@ type Table<G, M> = Shards<G, Vec<Member<M>>>;
 /// the same way: a join either gets its hook in before the exit, or fails.
 ///
 /// ```
-/// use foundation_mailbox::{Actor, Context, Delivery, ProcessGroups, start};
+/// use foundation::mailbox::{Actor, Context, Delivery, ProcessGroups, start};
 ///
 /// #[derive(Debug)]
 /// struct Listener;

@@ -39,7 +39,7 @@
 //!
 //! ```
 //! use std::time::Duration;
-//! use foundation_mailbox::{Actor, CallError, Context, ExitReason, Reply, start};
+//! use foundation::mailbox::{Actor, CallError, Context, ExitReason, Reply, start};
 //!
 //! #[derive(Debug)]
 //! struct Greeter;
@@ -162,3 +162,8 @@ pub use crate::{
     timeout::{Operation, TimeoutConfig},
     traced::Traced,
 };
+
+/// The README's example, compiled and run as a doctest.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+struct ReadmeDoctests;

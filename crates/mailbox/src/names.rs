@@ -59,7 +59,7 @@ type Table<K> = Shards<K, Entry>;
 ///
 /// ```
 /// use std::time::Duration;
-/// use foundation_mailbox::{Actor, Context, LookupError, Registry, Reply, start};
+/// use foundation::mailbox::{Actor, Context, LookupError, Registry, Reply, start};
 ///
 /// #[derive(Debug)]
 /// struct Counter(u64);
@@ -99,7 +99,7 @@ type Table<K> = Shards<K, Entry>;
 /// assert_eq!(total, 2);
 ///
 /// // The name goes with the process.
-/// counter.stop(foundation_mailbox::ExitReason::Normal, Duration::from_secs(1)).await.unwrap();
+/// counter.stop(foundation::mailbox::ExitReason::Normal, Duration::from_secs(1)).await.unwrap();
 /// assert_eq!(names.lookup::<Counter>("counter"), Err(LookupError::NotRegistered));
 /// assert!(names.is_empty());
 /// # }

@@ -33,7 +33,7 @@ use crate::Pid;
 /// it to keep or drop them.
 ///
 /// ```
-/// assert_eq!(foundation_mailbox::ACTOR_TARGET, "foundation::actor");
+/// assert_eq!(foundation::mailbox::ACTOR_TARGET, "foundation::actor");
 /// ```
 pub const ACTOR_TARGET: &str = "foundation::actor";
 
@@ -41,7 +41,7 @@ pub const ACTOR_TARGET: &str = "foundation::actor";
 /// the panic hook's report.
 ///
 /// ```
-/// use foundation_mailbox::HandlerKind;
+/// use foundation::mailbox::HandlerKind;
 ///
 /// assert_eq!(HandlerKind::User.as_str(), "user");
 /// assert_eq!(HandlerKind::Stop.to_string(), "stop");
@@ -264,7 +264,7 @@ impl<F: Future> Future for Borrowed<F> {
 /// reported too: the hook runs before anyone knows it will be caught.
 ///
 /// ```
-/// foundation_mailbox::install_panic_hook();
+/// foundation::mailbox::install_panic_hook();
 /// // A panic outside actors still reaches Rust's default hook.
 /// assert!(std::panic::catch_unwind(|| panic!("outside")).is_err());
 /// ```

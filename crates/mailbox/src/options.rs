@@ -9,7 +9,7 @@ use crate::{DEFAULT_CAPACITY, DeadLetterSink, Overflow};
 ///
 /// ```
 /// use std::time::Duration;
-/// use foundation_mailbox::{ActorOptions, Overflow};
+/// use foundation::mailbox::{ActorOptions, Overflow};
 ///
 /// let options = ActorOptions::new()
 ///     .capacity(64)

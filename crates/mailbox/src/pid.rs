@@ -16,7 +16,7 @@ static NEXT_REFERENCE: AtomicU64 = AtomicU64::new(1);
 /// prints them.
 ///
 /// ```
-/// use foundation_mailbox::Pid;
+/// use foundation::mailbox::Pid;
 ///
 /// let a = Pid::new();
 /// let b = Pid::new();
@@ -63,7 +63,7 @@ impl fmt::Debug for Pid {
 /// it to match a reply or a notification to what caused it.
 ///
 /// ```
-/// use foundation_mailbox::Reference;
+/// use foundation::mailbox::Reference;
 ///
 /// assert_ne!(Reference::new(), Reference::new());
 /// ```

@@ -144,7 +144,7 @@ impl<A: Actor> Drop for Unreserve<'_, A> {
 /// types. Made by [`ActorRef::recipient`](crate::ActorRef::recipient).
 ///
 /// ```
-/// use foundation_mailbox::{Actor, Context, Recipient, start};
+/// use foundation::mailbox::{Actor, Context, Recipient, start};
 /// # #[derive(Debug)] struct Log;
 /// # impl Actor for Log {
 /// #     type Args = (); type Msg = String;
@@ -230,7 +230,7 @@ impl<M: Send + 'static> Recipient<M> {
     ///
     /// ```
     /// use std::sync::{Arc, Mutex};
-    /// use foundation_mailbox::{
+    /// use foundation::mailbox::{
     ///     Actor, ActorOptions, Context, DeadLetter, DeadLetterReason, DeadLetterSink, start_with,
     /// };
     /// # #[derive(Debug)] struct Log;

@@ -44,7 +44,7 @@ impl<A: Actor> ActorRef<A> {
     ///
     /// ```
     /// use std::time::Duration;
-    /// use foundation_mailbox::{Actor, Context, Reply, start};
+    /// use foundation::mailbox::{Actor, Context, Reply, start};
     ///
     /// #[derive(Debug, Default)]
     /// struct Sum { total: u64, done: bool }

@@ -45,7 +45,7 @@ impl Operation {
 ///
 /// ```
 /// use std::time::Duration;
-/// use foundation_mailbox::{Operation, TimeoutConfig};
+/// use foundation::mailbox::{Operation, TimeoutConfig};
 ///
 /// let config = TimeoutConfig::new()
 ///     .with_override(Operation::Start, Duration::from_secs(10))
@@ -98,7 +98,7 @@ impl TimeoutConfig {
     ///
     /// ```
     /// use std::time::Duration;
-    /// use foundation_mailbox::{Operation, TimeoutConfig};
+    /// use foundation::mailbox::{Operation, TimeoutConfig};
     ///
     /// let config = TimeoutConfig::new().with_factor(1e20);
     /// assert_eq!(config.timeout(Operation::Call), Duration::MAX);

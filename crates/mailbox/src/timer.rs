@@ -229,7 +229,7 @@ impl<A: Actor> Context<A> {
     ///
     /// ```
     /// use std::time::Duration;
-    /// use foundation_mailbox::{Actor, Context, Reply, start};
+    /// use foundation::mailbox::{Actor, Context, Reply, start};
     ///
     /// #[derive(Debug)]
     /// struct Session { expired: bool }

@@ -23,8 +23,8 @@
 //!
 //! ```
 //! use std::time::Duration;
-//! use foundation_mailbox::{Actor, Context, ExitReason, start};
-//! use foundation_monitor_manager::MonitorManager;
+//! use foundation::mailbox::{Actor, Context, ExitReason, start};
+//! use foundation::monitor_manager::MonitorManager;
 //! # #[derive(Debug)] struct Worker;
 //! # impl Actor for Worker {
 //! #     type Args = (); type Msg = ();
@@ -129,3 +129,8 @@ pub fn monitor(
 pub fn watch(target: &foundation_mailbox::ProcessRef, tag: &'static str) -> Monitor {
     MonitorManager::global().watch(target, tag)
 }
+
+/// The README's example, compiled and run as a doctest.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+struct ReadmeDoctests;

@@ -149,7 +149,7 @@ impl Claims for Arc<Cell> {
 ///
 /// Made by [`MonitorManager::monitor`](crate::MonitorManager::monitor) (the
 /// DOWN goes to a watcher actor's mailbox as
-/// [`SystemMessage::Down`]) or [`MonitorManager::watch`](crate::MonitorManager::watch)
+/// [`SystemMessage::Down`](foundation_mailbox::SystemMessage::Down)) or [`MonitorManager::watch`](crate::MonitorManager::watch)
 /// (the DOWN waits in the guard for [`down`](Self::down)).
 #[must_use = "dropping a monitor demonitors at once"]
 pub struct Monitor {

@@ -12,7 +12,7 @@ use crate::sync::{Arc, AtomicU64, Ordering};
 /// the limiters tolerate without ever admitting more than their limit.
 ///
 /// ```
-/// use foundation_rate_limiter::Clock;
+/// use foundation::rate_limiter::Clock;
 ///
 /// /// A clock frozen at one instant.
 /// #[derive(Debug, Clone)]
@@ -39,7 +39,7 @@ pub trait Clock: Send + Sync {
 /// [`InstantClock`] to read `std::time::Instant` instead.
 ///
 /// ```
-/// use foundation_rate_limiter::{Clock, MonotonicClock};
+/// use foundation::rate_limiter::{Clock, MonotonicClock};
 ///
 /// let clock = MonotonicClock::new();
 /// let earlier = clock.now_nanos();
@@ -77,7 +77,7 @@ impl Clock for MonotonicClock {
 ///
 /// ```
 /// use std::time::Duration;
-/// use foundation_rate_limiter::{Config, DirectLimiter, InstantClock};
+/// use foundation::rate_limiter::{Config, DirectLimiter, InstantClock};
 ///
 /// let limiter = DirectLimiter::with_clock(Config::gcra(1, Duration::from_secs(1)), InstantClock::new()).unwrap();
 /// assert!(limiter.check().is_allowed());
@@ -117,7 +117,7 @@ impl Clock for InstantClock {
 ///
 /// ```
 /// use std::time::Duration;
-/// use foundation_rate_limiter::{Clock, ManualClock};
+/// use foundation::rate_limiter::{Clock, ManualClock};
 ///
 /// let clock = ManualClock::new();
 /// let limiter_side = clock.clone();

@@ -26,7 +26,7 @@ pub enum Algorithm {
 ///
 /// ```
 /// use std::time::Duration;
-/// use foundation_rate_limiter::{Algorithm, Config};
+/// use foundation::rate_limiter::{Algorithm, Config};
 ///
 /// let config = Config::gcra(100, Duration::from_secs(1));
 /// assert_eq!(config.algorithm(), Algorithm::Gcra);
@@ -51,7 +51,7 @@ impl Config {
     /// arrival time would not fit is denied, never admitted uncounted.
     ///
     /// ```
-    /// use foundation_rate_limiter::{Config, ConfigError, DirectLimiter};
+    /// use foundation::rate_limiter::{Config, ConfigError, DirectLimiter};
     ///
     /// assert!(DirectLimiter::new(Config::gcra(1, Config::MAX_WINDOW)).is_ok());
     /// let longer = Config::MAX_WINDOW + std::time::Duration::from_nanos(1);

@@ -6,7 +6,7 @@ use std::time::Duration;
 ///
 /// ```
 /// use std::time::Duration;
-/// use foundation_rate_limiter::{Config, Decision, DirectLimiter};
+/// use foundation::rate_limiter::{Config, Decision, DirectLimiter};
 ///
 /// let limiter = DirectLimiter::new(Config::fixed_window(1, Duration::from_secs(1))).unwrap();
 /// assert!(matches!(limiter.check(), Decision::Allowed { remaining: 0, .. }));
@@ -40,7 +40,7 @@ impl Decision {
     ///
     /// ```
     /// use std::time::Duration;
-    /// use foundation_rate_limiter::Decision;
+    /// use foundation::rate_limiter::Decision;
     ///
     /// assert!(!Decision::Denied { retry_after: Duration::ZERO }.is_allowed());
     /// ```

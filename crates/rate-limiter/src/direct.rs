@@ -19,7 +19,7 @@ use crate::{
 ///
 /// ```
 /// use std::time::Duration;
-/// use foundation_rate_limiter::{Config, DirectLimiter};
+/// use foundation::rate_limiter::{Config, DirectLimiter};
 ///
 /// let limiter = DirectLimiter::new(Config::gcra(100, Duration::from_secs(1))).unwrap();
 /// let admitted = (0..150).filter(|_| limiter.check().is_allowed()).count();
@@ -58,7 +58,7 @@ impl<C: Clock> DirectLimiter<C> {
     ///
     /// ```
     /// use std::time::Duration;
-    /// use foundation_rate_limiter::{Config, Decision, DirectLimiter, ManualClock};
+    /// use foundation::rate_limiter::{Config, Decision, DirectLimiter, ManualClock};
     ///
     /// let clock = ManualClock::new();
     /// let limiter = DirectLimiter::with_clock(Config::fixed_window(1, Duration::from_secs(1)), clock.clone()).unwrap();

@@ -8,7 +8,7 @@
 ///
 /// ```
 /// use std::time::Duration;
-/// use foundation_rate_limiter::{Config, ConfigError, DirectLimiter};
+/// use foundation::rate_limiter::{Config, ConfigError, DirectLimiter};
 ///
 /// let error = DirectLimiter::new(Config::fixed_window(0, Duration::from_secs(1))).unwrap_err();
 /// assert_eq!(error, ConfigError::ZeroLimit);
@@ -36,7 +36,7 @@ pub enum ConfigError {
 ///
 /// ```
 /// use std::time::Duration;
-/// use foundation_rate_limiter::{Config, RegisterError, Registry};
+/// use foundation::rate_limiter::{Config, RegisterError, Registry};
 ///
 /// let limiters = Registry::<u64>::new();
 /// limiters.register("login", Config::gcra(5, Duration::from_secs(60))).unwrap();
@@ -64,7 +64,7 @@ pub enum RegisterError {
 /// [`Registry::check_n`](crate::Registry::check_n).
 ///
 /// ```
-/// use foundation_rate_limiter::Registry;
+/// use foundation::rate_limiter::Registry;
 ///
 /// let limiters = Registry::<u64>::new();
 /// let error = limiters.check("nope", &7u64).unwrap_err();

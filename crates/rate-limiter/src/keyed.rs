@@ -38,7 +38,7 @@ const MIN_SWEEP_AT: usize = 64;
 ///
 /// ```
 /// use std::time::Duration;
-/// use foundation_rate_limiter::{Config, RateLimiter};
+/// use foundation::rate_limiter::{Config, RateLimiter};
 ///
 /// let limiter = RateLimiter::<String>::new(Config::fixed_window(2, Duration::from_secs(1))).unwrap();
 /// assert!(limiter.check("alice").is_allowed());
@@ -74,7 +74,7 @@ struct ShardMap<K> {
 ///
 /// ```
 /// use std::time::Duration;
-/// use foundation_rate_limiter::{Config, RateLimiter};
+/// use foundation::rate_limiter::{Config, RateLimiter};
 ///
 /// let limiter = RateLimiter::<u64>::new(Config::gcra(10, Duration::from_secs(1))).unwrap();
 /// limiter.check(&1);
@@ -116,7 +116,7 @@ impl<K: Hash + Eq, C: Clock> RateLimiter<K, C> {
     ///
     /// ```
     /// use std::time::Duration;
-    /// use foundation_rate_limiter::{Config, ManualClock, RateLimiter};
+    /// use foundation::rate_limiter::{Config, ManualClock, RateLimiter};
     ///
     /// let clock = ManualClock::new();
     /// let limiter = RateLimiter::with_clock(Config::fixed_window(1, Duration::from_secs(1)), clock.clone()).unwrap();
@@ -173,7 +173,7 @@ impl<K: Hash + Eq, C: Clock> RateLimiter<K, C> {
     ///
     /// ```
     /// use std::time::Duration;
-    /// use foundation_rate_limiter::{Config, Decision, RateLimiter};
+    /// use foundation::rate_limiter::{Config, Decision, RateLimiter};
     ///
     /// let limiter = RateLimiter::<u64>::new(Config::fixed_window(10, Duration::from_secs(1))).unwrap();
     /// assert_eq!(limiter.check_n(&1, 11), Decision::Denied { retry_after: Duration::MAX });
@@ -217,7 +217,7 @@ impl<K: Hash + Eq, C: Clock> RateLimiter<K, C> {
     ///
     /// ```
     /// use std::time::Duration;
-    /// use foundation_rate_limiter::{Config, ManualClock, RateLimiter};
+    /// use foundation::rate_limiter::{Config, ManualClock, RateLimiter};
     ///
     /// let clock = ManualClock::new();
     /// let limiter = RateLimiter::with_clock(Config::gcra(5, Duration::from_secs(1)), clock.clone()).unwrap();

@@ -10,7 +10,7 @@
 //!
 //! ```
 //! use std::time::Duration;
-//! use foundation_rate_limiter::{Config, Decision, Registry};
+//! use foundation::rate_limiter::{Config, Decision, Registry};
 //!
 //! let limiters = Registry::<String>::new();
 //! let login = limiters
@@ -102,3 +102,8 @@ pub use direct::DirectLimiter;
 pub use error::{ConfigError, RegisterError, UnknownLimiter};
 pub use keyed::{RateLimiter, Stats};
 pub use registry::Registry;
+
+/// The README's example, compiled and run as a doctest.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+struct ReadmeDoctests;

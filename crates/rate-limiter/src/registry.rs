@@ -19,7 +19,7 @@ use crate::{
 ///
 /// ```
 /// use std::time::Duration;
-/// use foundation_rate_limiter::{Config, Registry};
+/// use foundation::rate_limiter::{Config, Registry};
 ///
 /// let limiters = Registry::<String>::new();
 /// limiters.register("login", Config::fixed_window(3, Duration::from_secs(60))).unwrap();
@@ -84,7 +84,7 @@ impl<K: Hash + Eq, C: Clock + Clone> Registry<K, C> {
     ///
     /// ```
     /// use std::time::Duration;
-    /// use foundation_rate_limiter::{Config, Registry};
+    /// use foundation::rate_limiter::{Config, Registry};
     ///
     /// let limiters = Registry::<u64>::new();
     /// limiters.register("api", Config::gcra(2, Duration::from_secs(1))).unwrap();

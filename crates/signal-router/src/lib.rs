@@ -31,9 +31,9 @@
 //!
 //! ```
 //! use std::time::Duration;
-//! use foundation_mailbox::{Actor, Context, Reply, start};
-//! use foundation_signal_router::{Signal, SignalRouter, SubscribeOptions};
-//! use foundation_supervisor::{Strategy, Supervisor, SupervisorSpec};
+//! use foundation::mailbox::{Actor, Context, Reply, start};
+//! use foundation::signal_router::{Signal, SignalRouter, SubscribeOptions};
+//! use foundation::supervisor::{Strategy, Supervisor, SupervisorSpec};
 //!
 //! #[derive(Debug, Default)]
 //! struct Worker(u32);
@@ -124,3 +124,8 @@ pub use crate::{
     },
     topic::{Pattern, Topic},
 };
+
+/// The README's example, compiled and run as a doctest.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+struct ReadmeDoctests;

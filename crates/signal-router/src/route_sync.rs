@@ -49,8 +49,8 @@ pub struct SubscriberOutcome {
 ///
 /// ```
 /// use std::time::Duration;
-/// use foundation_mailbox::{Actor, Context, start};
-/// use foundation_signal_router::{Outcome, Signal, SignalRouter};
+/// use foundation::mailbox::{Actor, Context, start};
+/// use foundation::signal_router::{Outcome, Signal, SignalRouter};
 /// # #[derive(Debug)] struct Log;
 /// # impl Actor for Log {
 /// #     type Args = (); type Msg = Signal<u8>;

@@ -22,8 +22,8 @@ use crate::{
 /// How a router is made.
 ///
 /// ```
-/// use foundation_monitor_manager::MonitorManager;
-/// use foundation_signal_router::{RouterOptions, SignalRouter};
+/// use foundation::monitor_manager::MonitorManager;
+/// use foundation::signal_router::{RouterOptions, SignalRouter};
 ///
 /// let monitors = MonitorManager::new();
 /// let router: SignalRouter<u32> = SignalRouter::with_options(RouterOptions::new().monitors(monitors.clone()));
@@ -128,9 +128,9 @@ pub struct RouterStats {
 ///
 /// ```
 /// use std::time::Duration;
-/// use foundation_mailbox::{Actor, Context, start};
-/// use foundation_signal_router::{Signal, SignalRouter};
-/// use foundation_supervisor::{Strategy, Supervisor, SupervisorSpec};
+/// use foundation::mailbox::{Actor, Context, start};
+/// use foundation::signal_router::{Signal, SignalRouter};
+/// use foundation::supervisor::{Strategy, Supervisor, SupervisorSpec};
 /// use tokio::sync::mpsc;
 ///
 /// #[derive(Debug)]

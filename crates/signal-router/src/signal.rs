@@ -12,7 +12,7 @@ use crate::{Topic, TopicError};
 /// payload is cloned with its own `Clone` (wrap a large payload in an `Arc`).
 ///
 /// ```
-/// use foundation_signal_router::Signal;
+/// use foundation::signal_router::Signal;
 ///
 /// let signal = Signal::parse("sensors.kitchen.temperature", 21.5).unwrap();
 /// assert_eq!(signal.topic().as_str(), "sensors.kitchen.temperature");

@@ -59,7 +59,7 @@ pub enum OverflowPolicy {
 /// How to subscribe: an optional queue group and an overflow policy.
 ///
 /// ```
-/// use foundation_signal_router::{OverflowPolicy, SubscribeOptions};
+/// use foundation::signal_router::{OverflowPolicy, SubscribeOptions};
 ///
 /// let options = SubscribeOptions::new().queue("billing-workers").on_overflow(OverflowPolicy::Unsubscribe);
 /// assert_eq!(options.queue_name(), Some("billing-workers"));
@@ -125,8 +125,8 @@ pub(crate) trait Unsubscribe: Send + Sync {
 /// Made by [`SignalRouter::subscribe`](crate::SignalRouter::subscribe).
 ///
 /// ```
-/// use foundation_mailbox::{Actor, Context, start};
-/// use foundation_signal_router::{Signal, SignalRouter};
+/// use foundation::mailbox::{Actor, Context, start};
+/// use foundation::signal_router::{Signal, SignalRouter};
 /// # #[derive(Debug)] struct Log;
 /// # impl Actor for Log {
 /// #     type Args = (); type Msg = Signal<u8>;

@@ -23,7 +23,7 @@ fn invalid_character(segment: &str) -> Option<char> {
 /// it many times.
 ///
 /// ```
-/// use foundation_signal_router::{Topic, TopicError};
+/// use foundation::signal_router::{Topic, TopicError};
 ///
 /// let topic = Topic::new("sensors.kitchen.temperature").unwrap();
 /// assert_eq!(topic.segments().collect::<Vec<_>>(), ["sensors", "kitchen", "temperature"]);
@@ -123,7 +123,7 @@ impl TryFrom<&str> for Topic {
 /// | `$sys.>` | `$sys.drops` | `sys.drops` |
 ///
 /// ```
-/// use foundation_signal_router::{Pattern, PatternError, Topic};
+/// use foundation::signal_router::{Pattern, PatternError, Topic};
 ///
 /// let pattern = Pattern::new("sensors.*.temperature").unwrap();
 /// assert!(pattern.matches(&Topic::new("sensors.kitchen.temperature").unwrap()));

@@ -27,8 +27,8 @@ use crate::{ChildCallError, ChildSendError, directory::Incarnation};
 ///
 /// ```
 /// use std::time::Duration;
-/// use foundation_mailbox::{Actor, Context, Reply};
-/// use foundation_supervisor::{ChildSpec, Strategy, Supervisor, SupervisorSpec};
+/// use foundation::mailbox::{Actor, Context, Reply};
+/// use foundation::supervisor::{ChildSpec, Strategy, Supervisor, SupervisorSpec};
 ///
 /// #[derive(Debug)]
 /// struct Counter(u64);

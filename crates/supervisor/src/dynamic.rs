@@ -34,8 +34,8 @@ mod tests;
 /// and kind, plus the supervisor's intensity and `max_children`.
 ///
 /// ```
-/// use foundation_supervisor::{DynamicSpec, Restart};
-/// # use foundation_mailbox::{Actor, Context};
+/// use foundation::supervisor::{DynamicSpec, Restart};
+/// # use foundation::mailbox::{Actor, Context};
 /// # #[derive(Debug)] struct Connection;
 /// # impl Actor for Connection {
 /// #     type Args = u16; type Msg = ();
@@ -119,8 +119,8 @@ impl<T: Send + 'static> DynamicSpec<T> {
     /// connection actor can take its socket).
     ///
     /// ```
-    /// use foundation_supervisor::{DynamicSpec, Restart};
-    /// # use foundation_mailbox::{Actor, Context};
+    /// use foundation::supervisor::{DynamicSpec, Restart};
+    /// # use foundation::mailbox::{Actor, Context};
     /// # #[derive(Debug)] struct Connection;
     /// # impl Actor for Connection {
     /// #     type Args = std::net::TcpStream; type Msg = ();

@@ -22,8 +22,8 @@ use crate::{
 ///
 /// ```
 /// use std::time::Duration;
-/// use foundation_supervisor::{DynamicSpec, DynamicSupervisorRef};
-/// # use foundation_mailbox::{Actor, Context, Reply};
+/// use foundation::supervisor::{DynamicSpec, DynamicSupervisorRef};
+/// # use foundation::mailbox::{Actor, Context, Reply};
 /// # #[derive(Debug)] struct Session(u32);
 /// # #[derive(Debug)] enum Ask { Id(Reply<u32>) }
 /// # impl Actor for Session {

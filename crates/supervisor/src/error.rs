@@ -11,7 +11,7 @@ use thiserror::Error;
 /// What went wrong starting a supervisor or asking one to do something.
 ///
 /// ```
-/// use foundation_supervisor::SupervisorError;
+/// use foundation::supervisor::SupervisorError;
 ///
 /// let error = SupervisorError::NotFound("cache".into());
 /// assert_eq!(error.to_string(), "no child `cache` in this supervisor");
@@ -91,7 +91,7 @@ pub enum SupervisorError {
 /// and a failed restart is retried like any other start failure.
 ///
 /// ```
-/// use foundation_supervisor::StartPanicked;
+/// use foundation::supervisor::StartPanicked;
 ///
 /// let panic = StartPanicked { message: "no config".into() };
 /// assert_eq!(panic.to_string(), "start function panicked: no config");
@@ -170,7 +170,7 @@ impl SupervisorError {
 /// reference.
 ///
 /// ```
-/// use foundation_supervisor::ChildRefError;
+/// use foundation::supervisor::ChildRefError;
 ///
 /// let error = ChildRefError::WrongType { id: "cache".into(), expected: "Cache" };
 /// assert_eq!(error.to_string(), "child `cache` is not a `Cache`");

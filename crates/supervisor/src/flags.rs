@@ -25,7 +25,7 @@ pub enum Strategy {
 ///
 /// ```
 /// use std::time::Duration;
-/// use foundation_supervisor::Intensity;
+/// use foundation::supervisor::Intensity;
 ///
 /// let default = Intensity::default();
 /// assert_eq!(default.max_restarts, 3);
@@ -85,8 +85,8 @@ pub enum AutoShutdown {
 ///
 /// ```
 /// use std::time::Duration;
-/// use foundation_supervisor::{ChildSpec, Intensity, Strategy, SupervisorSpec};
-/// # use foundation_mailbox::{Actor, Context};
+/// use foundation::supervisor::{ChildSpec, Intensity, Strategy, SupervisorSpec};
+/// # use foundation::mailbox::{Actor, Context};
 /// # #[derive(Debug)] struct Worker;
 /// # impl Actor for Worker {
 /// #     type Args = (); type Msg = ();
@@ -159,7 +159,7 @@ impl SupervisorSpec {
     ///
     /// ```
     /// use std::time::Duration;
-    /// use foundation_supervisor::{Intensity, Strategy, SupervisorError, SupervisorSpec};
+    /// use foundation::supervisor::{Intensity, Strategy, SupervisorError, SupervisorSpec};
     ///
     /// let spec = SupervisorSpec::new(Strategy::OneForOne).intensity(Intensity::new(1, Duration::ZERO));
     /// assert!(matches!(spec.validate(), Err(SupervisorError::InvalidPeriod(_))));

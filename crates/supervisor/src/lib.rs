@@ -38,8 +38,8 @@
 //!
 //! ```
 //! use std::time::Duration;
-//! use foundation_mailbox::{Actor, Context, Reply};
-//! use foundation_supervisor::{ChildSpec, Strategy, Supervisor, SupervisorSpec};
+//! use foundation::mailbox::{Actor, Context, Reply};
+//! use foundation::supervisor::{ChildSpec, Strategy, Supervisor, SupervisorSpec};
 //!
 //! #[derive(Debug)]
 //! struct Counter(u64);
@@ -121,3 +121,8 @@ pub use crate::{
     supervisor::{INTENSITY_REACHED, Supervisor, reached_intensity},
     supervisor_ref::{ChildCounts, ChildInfo, SupervisorMsg, SupervisorRef},
 };
+
+/// The README's example, compiled and run as a doctest.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+struct ReadmeDoctests;

@@ -21,9 +21,9 @@ impl ChildSpec {
     ///
     /// ```
     /// use std::time::Duration;
-    /// use foundation_mailbox::{Context, Reply};
-    /// use foundation_persistence::{MemoryStore, Persistence, Persistent, PersistentActor, PersistentRef};
-    /// use foundation_supervisor::{ChildSpec, Strategy, Supervisor, SupervisorSpec};
+    /// use foundation::mailbox::{Context, Reply};
+    /// use foundation::persistence::{MemoryStore, Persistence, Persistent, PersistentActor, PersistentRef};
+    /// use foundation::supervisor::{ChildSpec, Strategy, Supervisor, SupervisorSpec};
     /// use serde::{Deserialize, Serialize};
     ///
     /// #[derive(Debug, Serialize, Deserialize)]

@@ -27,8 +27,8 @@ pub enum Ended {
 ///
 /// ```
 /// use std::time::Duration;
-/// use foundation_supervisor::{ChildSpec, Ended, Root, Strategy, SupervisorSpec};
-/// # use foundation_mailbox::{Actor, Context};
+/// use foundation::supervisor::{ChildSpec, Ended, Root, Strategy, SupervisorSpec};
+/// # use foundation::mailbox::{Actor, Context};
 /// # #[derive(Debug)] struct Worker;
 /// # impl Actor for Worker {
 /// #     type Args = (); type Msg = ();

@@ -33,8 +33,8 @@ impl Restart {
     /// with `reason`.
     ///
     /// ```
-    /// use foundation_mailbox::ExitReason;
-    /// use foundation_supervisor::Restart;
+    /// use foundation::mailbox::ExitReason;
+    /// use foundation::supervisor::Restart;
     ///
     /// assert!(Restart::Permanent.restarts_after(&ExitReason::Normal));
     /// assert!(!Restart::Transient.restarts_after(&ExitReason::shutdown()));
@@ -82,8 +82,8 @@ pub enum ChildKind {
 ///
 /// ```
 /// use std::time::Duration;
-/// use foundation_supervisor::{ChildKind, ChildSpec, Restart, Shutdown};
-/// # use foundation_mailbox::{Actor, Context};
+/// use foundation::supervisor::{ChildKind, ChildSpec, Restart, Shutdown};
+/// # use foundation::mailbox::{Actor, Context};
 /// # #[derive(Debug)] struct Worker;
 /// # impl Actor for Worker {
 /// #     type Args = u32; type Msg = ();
@@ -118,9 +118,9 @@ impl ChildSpec {
     /// [`Started`] instead of the process.
     ///
     /// ```
-    /// use foundation_mailbox::start;
-    /// use foundation_supervisor::ChildSpec;
-    /// # use foundation_mailbox::{Actor, Context};
+    /// use foundation::mailbox::start;
+    /// use foundation::supervisor::ChildSpec;
+    /// # use foundation::mailbox::{Actor, Context};
     /// # #[derive(Debug)] struct Worker;
     /// # impl Actor for Worker {
     /// #     type Args = (); type Msg = ();
@@ -131,7 +131,7 @@ impl ChildSpec {
     ///
     /// let spec = ChildSpec::worker("worker", || async {
     ///     let (worker, _handle) = start::<Worker>(()).await?;
-    ///     Ok::<_, foundation_mailbox::StartError>(worker.process_ref())
+    ///     Ok::<_, foundation::mailbox::StartError>(worker.process_ref())
     /// });
     /// assert_eq!(spec.id(), "worker");
     /// ```

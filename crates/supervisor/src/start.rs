@@ -33,9 +33,9 @@ use crate::error::StartPanicked;
 ///   answers `Ignored` is removed.
 ///
 /// ```
-/// use foundation_mailbox::{StartError, start};
-/// use foundation_supervisor::{ChildSpec, Started, Strategy, Supervisor, SupervisorSpec};
-/// # use foundation_mailbox::{Actor, Context};
+/// use foundation::mailbox::{StartError, start};
+/// use foundation::supervisor::{ChildSpec, Started, Strategy, Supervisor, SupervisorSpec};
+/// # use foundation::mailbox::{Actor, Context};
 /// # #[derive(Debug)] struct Listener;
 /// # impl Actor for Listener {
 /// #     type Args = (); type Msg = ();

@@ -28,8 +28,8 @@ pub const INTENSITY_REACHED: &str = "reached maximum restart intensity";
 /// intensity.
 ///
 /// ```
-/// use foundation_mailbox::ExitReason;
-/// use foundation_supervisor::{INTENSITY_REACHED, reached_intensity};
+/// use foundation::mailbox::ExitReason;
+/// use foundation::supervisor::{INTENSITY_REACHED, reached_intensity};
 ///
 /// assert!(reached_intensity(&ExitReason::shutdown_because(INTENSITY_REACHED)));
 /// assert!(!reached_intensity(&ExitReason::shutdown()));
@@ -88,8 +88,8 @@ impl Supervisor {
     ///
     /// ```
     /// use std::time::Duration;
-    /// use foundation_supervisor::{ChildSpec, Strategy, Supervisor, SupervisorSpec};
-    /// # use foundation_mailbox::{Actor, Context};
+    /// use foundation::supervisor::{ChildSpec, Strategy, Supervisor, SupervisorSpec};
+    /// # use foundation::mailbox::{Actor, Context};
     /// # #[derive(Debug)] struct Worker;
     /// # impl Actor for Worker {
     /// #     type Args = (); type Msg = ();

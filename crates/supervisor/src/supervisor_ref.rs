@@ -106,8 +106,8 @@ impl SupervisorRef {
     ///
     /// ```
     /// use std::time::Duration;
-    /// use foundation_supervisor::{ChildSpec, Strategy, Supervisor, SupervisorSpec};
-    /// # use foundation_mailbox::{Actor, Context, Reply};
+    /// use foundation::supervisor::{ChildSpec, Strategy, Supervisor, SupervisorSpec};
+    /// # use foundation::mailbox::{Actor, Context, Reply};
     /// # #[derive(Debug)] struct Worker;
     /// # #[derive(Debug)] enum Ask { Ping(Reply<()>) }
     /// # impl Actor for Worker {
@@ -143,8 +143,8 @@ impl SupervisorRef {
     /// [`ChildSpec::actor`] does, else from the running child).
     ///
     /// ```
-    /// use foundation_supervisor::{ChildRefError, ChildSpec, Strategy, Supervisor, SupervisorSpec};
-    /// # use foundation_mailbox::{Actor, Context};
+    /// use foundation::supervisor::{ChildRefError, ChildSpec, Strategy, Supervisor, SupervisorSpec};
+    /// # use foundation::mailbox::{Actor, Context};
     /// # #[derive(Debug)] struct Worker;
     /// # impl Actor for Worker {
     /// #     type Args = (); type Msg = ();
@@ -268,8 +268,8 @@ impl SupervisorRef {
     ///
     /// ```
     /// use std::time::Duration;
-    /// use foundation_supervisor::{ChildSpec, Restart, Strategy, Supervisor, SupervisorSpec};
-    /// # use foundation_mailbox::{Actor, Context};
+    /// use foundation::supervisor::{ChildSpec, Restart, Strategy, Supervisor, SupervisorSpec};
+    /// # use foundation::mailbox::{Actor, Context};
     /// # #[derive(Debug)] struct Worker;
     /// # impl Actor for Worker {
     /// #     type Args = (); type Msg = ();

@@ -24,7 +24,7 @@
 //!
 //! ```
 //! use std::time::Duration;
-//! use foundation_supervisor::{TaskSupervisorOptions, TaskSupervisorRef};
+//! use foundation::supervisor::{TaskSupervisorOptions, TaskSupervisorRef};
 //!
 //! # #[tokio::main(flavor = "current_thread")]
 //! # async fn main() {
@@ -67,7 +67,7 @@ pub use self::{
 ///
 /// ```
 /// use std::time::Duration;
-/// use foundation_supervisor::TaskSupervisorOptions;
+/// use foundation::supervisor::TaskSupervisorOptions;
 ///
 /// let options = TaskSupervisorOptions::new().shutdown_timeout(Duration::from_secs(1));
 /// # let _ = options;
@@ -181,7 +181,7 @@ impl TaskSupervisorRef {
     /// handle to its process.
     ///
     /// ```
-    /// use foundation_supervisor::{TaskSupervisorOptions, TaskSupervisorRef};
+    /// use foundation::supervisor::{TaskSupervisorOptions, TaskSupervisorRef};
     ///
     /// # #[tokio::main(flavor = "current_thread")]
     /// # async fn main() {
@@ -212,7 +212,7 @@ impl TaskSupervisorRef {
     ///
     /// ```
     /// use std::time::Duration;
-    /// use foundation_supervisor::{TaskSupervisorOptions, TaskSupervisorRef};
+    /// use foundation::supervisor::{TaskSupervisorOptions, TaskSupervisorRef};
     ///
     /// # #[tokio::main(flavor = "current_thread")]
     /// # async fn main() {
@@ -259,7 +259,7 @@ impl TaskSupervisorRef {
     /// ```
     /// use std::{num::NonZeroUsize, time::Duration};
     /// use futures::StreamExt;
-    /// use foundation_supervisor::{AsyncStreamOptions, TaskError, TaskSupervisorOptions, TaskSupervisorRef};
+    /// use foundation::supervisor::{AsyncStreamOptions, TaskError, TaskSupervisorOptions, TaskSupervisorRef};
     ///
     /// # #[tokio::main(flavor = "current_thread")]
     /// # async fn main() {
@@ -325,7 +325,7 @@ impl TaskSupervisorRef {
 /// tasks with, and the process for the tree to own.
 ///
 /// ```
-/// use foundation_supervisor::{TaskSupervisorOptions, start_task_supervisor};
+/// use foundation::supervisor::{TaskSupervisorOptions, start_task_supervisor};
 ///
 /// # #[tokio::main(flavor = "current_thread")]
 /// # async fn main() {
@@ -366,7 +366,7 @@ impl crate::ChildSpec {
     ///
     /// ```
     /// use std::time::Duration;
-    /// use foundation_supervisor::{
+    /// use foundation::supervisor::{
     ///     ChildSpec, Strategy, Supervisor, SupervisorSpec, TaskSupervisorOptions, TaskSupervisorRef,
     /// };
     ///

@@ -4,9 +4,8 @@
 //! after kills.
 
 use std::{
-    io::Write,
     sync::{
-        Arc, Mutex,
+        Arc,
         atomic::{AtomicBool, AtomicU32, Ordering},
     },
     time::Duration,
@@ -16,7 +15,9 @@ use foundation_mailbox::{Actor, Context, Operation, ProcessRef, Reply, TimeoutCo
 use foundation_supervisor::{
     ChildSpec, Shutdown, Strategy, Supervisor, SupervisorRef, SupervisorSpec,
 };
+use foundation_testkit::{EventCapture, EventMatcher, wait_for};
 use tokio::sync::mpsc;
+use tracing::Level;
 
 const PATIENCE: Duration = Duration::from_secs(10);
 
@@ -72,23 +73,6 @@ impl Actor for Crasher {
     }
 }
 
-#[derive(Clone, Default)]
-struct Captured(Arc<Mutex<Vec<u8>>>);
-
-impl Write for Captured {
-    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
-        self.0
-            .lock()
-            .expect("not poisoned")
-            .extend_from_slice(bytes);
-        Ok(bytes.len())
-    }
-
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
-
 /// Releases the spinner when dropped, so a failed assertion does not leave
 /// a worker thread spinning forever.
 struct Release(Arc<AtomicBool>);
@@ -111,13 +95,8 @@ async fn a_killed_child_that_never_awaits_is_reported_and_not_started_twice() {
         .with_default(Duration::from_millis(100))
         .with_override(Operation::Call, PATIENCE)
         .install();
-    let captured = Captured::default();
-    let writer = captured.clone();
-    let subscriber = tracing_subscriber::fmt()
-        .with_writer(move || writer.clone())
-        .with_ansi(false)
-        .finish();
-    tracing::subscriber::set_global_default(subscriber).unwrap();
+    // The report comes from a worker thread: capture every thread's events.
+    let capture = EventCapture::global().unwrap();
 
     let (spinning, mut spinning_rx) = mpsc::unbounded_channel();
     let spin = Spin {
@@ -152,39 +131,32 @@ async fn a_killed_child_that_never_awaits_is_reported_and_not_started_twice() {
             .await
             .is_err()
     );
-    let restarted = tokio::time::timeout(PATIENCE, async {
-        loop {
-            let now = running(&supervisor, "crasher").await;
-            if now.pid() != crasher.pid() {
-                break;
-            }
-            tokio::task::yield_now().await;
-        }
-    });
-    restarted.await.expect("the crasher is restarted");
+    let restarted = || {
+        supervisor
+            .whereis("crasher")
+            .is_some_and(|now| now.pid() != crasher.pid())
+    };
+    wait_for(restarted, PATIENCE)
+        .await
+        .expect("the crasher is restarted");
     assert_eq!(running(&supervisor, "spinner").await.pid(), spinner.pid());
     // Killed (it takes no more messages) but not exited: still running its
     // handler, so it must not have a twin.
     assert!(!spinner.is_alive());
     assert_eq!(spinner.exit_reason(), None);
     assert_eq!(spin.inits.load(Ordering::SeqCst), 1, "no second spinner");
-    let log = String::from_utf8(captured.0.lock().unwrap().clone()).unwrap();
-    assert!(
-        log.lines().any(|line| line.contains("ERROR")
-            && line.contains("killed child has not exited")
-            && line.contains("spinner")),
-        "{log}"
+    capture.assert_emitted(
+        &EventMatcher::new()
+            .target("foundation::supervisor")
+            .level(Level::ERROR)
+            .message_contains("killed child has not exited")
+            .field("child", "spinner"),
     );
 
     // Once it awaits, the kill lands; its exit is handled by strategy.
     drop(release);
     spinner.wait_for_exit(PATIENCE).await.unwrap();
-    let replaced = tokio::time::timeout(PATIENCE, async {
-        while spin.inits.load(Ordering::SeqCst) < 2 {
-            tokio::task::yield_now().await;
-        }
-    });
-    replaced
+    wait_for(|| spin.inits.load(Ordering::SeqCst) == 2, PATIENCE)
         .await
         .expect("the spinner is restarted after it exits");
     supervisor.shutdown(PATIENCE).await.unwrap();

@@ -1,6 +1,9 @@
 //! A walk through what Foundation does today: `cargo run --example tour`.
 //!
-//! Each stop is a module of its own; later issues add stops.
+//! Each stop is a module of its own, in the order a user meets the crates:
+//! a process, its supervisor, monitors, names and timers, state that
+//! survives crashes, then the rate limiter, circuit breaker, signal router
+//! and dead-letter queue, and last how to test it all.
 
 mod circuit_breaker;
 mod dead_letter;
@@ -11,6 +14,7 @@ mod process;
 mod rate_limiter;
 mod signal_router;
 mod supervision;
+mod testkit;
 
 // One thread keeps the tour's output in the same order on every run.
 #[tokio::main(flavor = "current_thread")]
@@ -39,20 +43,22 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     }
     process::run().await?;
     println!();
+    supervision::run().await?;
+    println!();
     monitors::run().await?;
     println!();
     names_timers::run().await?;
     println!();
-    rate_limiter::run();
-    println!();
-    supervision::run().await?;
-    println!();
     persistence::run().await?;
     println!();
-    dead_letter::run().await?;
+    rate_limiter::run();
+    println!();
+    circuit_breaker::run().await?;
     println!();
     signal_router::run().await?;
     println!();
-    circuit_breaker::run().await?;
+    dead_letter::run().await?;
+    println!();
+    testkit::run().await?;
     Ok(())
 }

@@ -192,13 +192,9 @@ pub(crate) fn signal(topic: &str, payload: u32) -> Signal<u32> {
     Signal::parse(topic, payload).expect("a valid topic")
 }
 
-/// Waits, yielding to the runtime, until `condition` holds; fails after `PATIENCE`.
-pub(crate) async fn eventually(what: &str, mut condition: impl FnMut() -> bool) {
-    let waited = tokio::time::timeout(PATIENCE, async {
-        while !condition() {
-            tokio::task::yield_now().await;
-        }
-    })
-    .await;
-    assert!(waited.is_ok(), "{what}: not within {PATIENCE:?}");
+/// Waits until `condition` holds (the test kit's bounded `wait_for`); fails after `PATIENCE`.
+pub(crate) async fn eventually(what: &str, condition: impl FnMut() -> bool) {
+    if let Err(not_met) = foundation_testkit::wait_for(condition, PATIENCE).await {
+        panic!("{what}: {not_met}");
+    }
 }

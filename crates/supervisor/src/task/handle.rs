@@ -30,7 +30,7 @@ type Outcome<T> = Result<T, Arc<str>>;
 ///
 /// ```
 /// use std::time::Duration;
-/// use foundation_supervisor::{TaskError, TaskSupervisorOptions, TaskSupervisorRef};
+/// use foundation::supervisor::{TaskError, TaskSupervisorOptions, TaskSupervisorRef};
 ///
 /// # #[tokio::main(flavor = "current_thread")]
 /// # async fn main() {
@@ -91,7 +91,7 @@ impl<T> TaskHandle<T> {
     ///
     /// ```
     /// use std::time::Duration;
-    /// use foundation_supervisor::{TaskError, TaskSupervisorOptions, TaskSupervisorRef, Yielded};
+    /// use foundation::supervisor::{TaskError, TaskSupervisorOptions, TaskSupervisorRef, Yielded};
     ///
     /// # #[tokio::main(flavor = "current_thread")]
     /// # async fn main() {

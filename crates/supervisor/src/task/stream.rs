@@ -44,7 +44,7 @@ pub enum OnTimeout {
 ///
 /// ```
 /// use std::{num::NonZeroUsize, time::Duration};
-/// use foundation_supervisor::{AsyncStreamOptions, OnTimeout};
+/// use foundation::supervisor::{AsyncStreamOptions, OnTimeout};
 ///
 /// let options = AsyncStreamOptions::new()
 ///     .max_concurrency(NonZeroUsize::new(8).unwrap())
