@@ -6,6 +6,7 @@
 //! and dead-letter queue, and last how to test it all.
 
 mod circuit_breaker;
+mod coordinator;
 mod dead_letter;
 mod monitors;
 mod names_timers;
@@ -58,6 +59,8 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     signal_router::run().await?;
     println!();
     dead_letter::run().await?;
+    println!();
+    coordinator::run().await?;
     println!();
     testkit::run().await?;
     Ok(())
