@@ -27,7 +27,7 @@
 //! ```
 //! use std::time::Duration;
 //! use foundation_mailbox::{Context, Reply};
-//! use foundation_persistence::{Persistence, Persistent, PersistentActor, RedbStore, start};
+//! use foundation_persistence::{Persistence, Persistent, PersistentActor, RedbStore, Tracked, start};
 //! use serde::{Deserialize, Serialize};
 //!
 //! #[derive(Debug, Default, Serialize, Deserialize)]
@@ -45,9 +45,9 @@
 //!     async fn init(_: (), _: &mut Context<Persistent<Self>>) -> Result<Self, Self::Error> {
 //!         Ok(Visits(0))
 //!     }
-//!     async fn handle(&mut self, Visit(reply): Visit, _: &mut Context<Persistent<Self>>) -> Result<(), Self::Error> {
-//!         self.0 += 1;
-//!         reply.send(self.0).unwrap_or_default();
+//!     async fn handle(visits: &mut Tracked<'_, Self>, Visit(reply): Visit, _: &mut Context<Persistent<Self>>) -> Result<(), Self::Error> {
+//!         visits.0 += 1;
+//!         reply.send(visits.0).unwrap_or_default();
 //!         Ok(())
 //!     }
 //! }
@@ -108,6 +108,7 @@ mod redb_store;
 mod saver;
 mod store;
 mod sync;
+mod tracked;
 
 #[cfg(all(test, foundation_loom))]
 mod loom_models;
@@ -130,4 +131,5 @@ pub use crate::{
     policy::{OnSaveFailure, Persistence, SavePolicy},
     redb_store::{DEFAULT_PATH, RedbStore},
     store::{BoxFuture, Entry, Listed, MAX_KEY_LEN, StateStore, Store, Version},
+    tracked::Tracked,
 };
