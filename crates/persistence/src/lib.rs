@@ -96,6 +96,11 @@
 
 pub mod codec;
 mod error;
+mod event_sourced;
+mod journal;
+mod journaled;
+mod journaled_ref;
+mod journaling;
 mod memory;
 mod message;
 mod persistent;
@@ -123,6 +128,11 @@ pub use crate::{
         BackendError, DecodeError, EncodeError, MigrationError, OpenError, PersistentCallError,
         PersistentError, RecoverError, SaveError, StoreError,
     },
+    event_sourced::{Emitter, EventSourced},
+    journal::{Journal, JournalEntry, Recovery, Snapshot},
+    journaled::{Journaled, JournaledArgs},
+    journaled_ref::{JournaledRef, start_journaled},
+    journaling::{Journaling, SnapshotPolicy},
     memory::MemoryStore,
     message::PersistentMsg,
     persistent::{Persistent, PersistentArgs},

@@ -33,7 +33,7 @@ impl SaveGate {
     /// (always, for a single incarnation, since each actor has at most one
     /// write in flight and waits for it before the next), else inside the
     /// write, after the other incarnation's.
-    fn hold(&self) -> Result<OwnedMutexGuard<()>, Arc<Mutex<()>>> {
+    pub(crate) fn hold(&self) -> Result<OwnedMutexGuard<()>, Arc<Mutex<()>>> {
         Arc::clone(&self.0)
             .try_lock_owned()
             .map_err(|_| Arc::clone(&self.0))
