@@ -148,17 +148,17 @@ impl<A: EventSourced> Journaled<A> {
                     .map_err(PersistentError::Actor)?;
                 (state, snapshot.sequence + 1)
             }
-            None => (
-                A::init(args, ctx).await.map_err(PersistentError::Actor)?,
-                1,
-            ),
+            None => (A::init(args, ctx).await.map_err(PersistentError::Actor)?, 1),
         };
         let mut since_bytes = 0_u64;
         for entry in &recovery.events {
             if entry.sequence != expected {
                 return Err(RecoverError::from(StoreError::Corrupt {
                     key: event_key(&id, expected),
-                    detail: format!("the journal skips from event {expected} to {}", entry.sequence),
+                    detail: format!(
+                        "the journal skips from event {expected} to {}",
+                        entry.sequence
+                    ),
                 })
                 .into());
             }

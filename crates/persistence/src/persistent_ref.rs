@@ -8,8 +8,8 @@ use crate::{
     message::{PersistentMsg, Request, Saved},
 };
 use foundation_mailbox::{
-    Actor, ActorHandle, ActorRef, CallError, ExitReason, Pid, ProcessRef, Reply, ReplyError, SendError,
-    StartError, StopError, WaitTimeout, start_with,
+    Actor, ActorHandle, ActorRef, CallError, ExitReason, Pid, ProcessRef, Reply, ReplyError,
+    SendError, StartError, StopError, WaitTimeout, start_with,
 };
 use tokio::time::Instant;
 

@@ -4,10 +4,8 @@ use std::collections::BTreeMap;
 
 use super::MemoryStore;
 use crate::{
-    BoxFuture, Journal, JournalEntry, Recovery, Snapshot, StoreError,
-    journal::sequence_conflict,
-    store::check_key,
-    sync::lock,
+    BoxFuture, Journal, JournalEntry, Recovery, Snapshot, StoreError, journal::sequence_conflict,
+    store::check_key, sync::lock,
 };
 
 /// One actor's journal in memory.

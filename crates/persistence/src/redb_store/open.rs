@@ -227,7 +227,8 @@ fn prepare(db: &Database, path: &Path) -> Result<(), OpenError> {
         // existed too: an older build ignores them.
         txn.open_table(EVENTS).map_err(|error| io(error.into()))?;
         txn.open_table(HEADS).map_err(|error| io(error.into()))?;
-        txn.open_table(SNAPSHOTS).map_err(|error| io(error.into()))?;
+        txn.open_table(SNAPSHOTS)
+            .map_err(|error| io(error.into()))?;
     }
     txn.commit().map_err(|error| io(error.into()))
 }
