@@ -19,8 +19,9 @@ use std::{
 use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
 use foundation_mailbox::{Actor, ActorRef, Context, Reply, start as start_plain};
 use foundation_persistence::{
-    Emitter, EventSourced, Journal, Journaled, JournaledRef, Journaling, Persistence, Persistent,
-    PersistentActor, PersistentRef, RedbStore, StateStore, Tracked, codec, start, start_journaled,
+    Emitter, EventSourced, Journal, Journaled, JournaledRef, Journaling, MemoryStore, Persistence,
+    Persistent, PersistentActor, PersistentRef, RedbStore, StateStore, Tracked, codec, start,
+    start_journaled,
 };
 use serde::{Deserialize, Serialize};
 use tokio::runtime::Runtime;
@@ -354,25 +355,43 @@ const LONG_JOURNAL: u64 = 1_000_000;
 
 /// Starts every actor in `ids`, one after another or all at once; returns
 /// the time to have them all recovered.
+/// Where the recovered actors' state is: durable state on redb, a journal
+/// on redb, or a journal in memory (the floor: no I/O, no hand-off).
+#[derive(Clone, Copy)]
+enum Kind {
+    Durable,
+    Journal,
+    MemoryJournal,
+}
+
 fn recover_all(
     runtime: &Runtime,
-    store: &RedbStore,
+    (store, memory): (&RedbStore, &MemoryStore),
     ids: &[String],
-    durable: bool,
+    kind: Kind,
     concurrently: bool,
 ) -> Duration {
     runtime.block_on(async {
         let began = Instant::now();
         let start_one = |id: &String| {
             let store = store.clone();
+            let memory = memory.clone();
             let id = id.clone();
             async move {
-                if durable {
-                    let persistence = Persistence::new(store, id);
-                    Variant::Durable(start::<Queue>((), persistence).await.unwrap().0)
-                } else {
-                    let journaling = Journaling::new(store, id);
-                    Variant::Journaled(start_journaled::<Queue>((), journaling).await.unwrap().0)
+                match kind {
+                    Kind::Durable => {
+                        let persistence = Persistence::new(store, id);
+                        Variant::Durable(start::<Queue>((), persistence).await.unwrap().0)
+                    }
+                    Kind::Journal | Kind::MemoryJournal => {
+                        let journaling = match kind {
+                            Kind::Journal => Journaling::new(store, id),
+                            _ => Journaling::new(memory, id),
+                        };
+                        Variant::Journaled(
+                            start_journaled::<Queue>((), journaling).await.unwrap().0,
+                        )
+                    }
                 }
             }
         };
@@ -399,6 +418,7 @@ fn recovery(c: &mut Criterion) {
     // Each actor: 10 jobs; as durable state, or a snapshot and 5 events after it.
     let durable_ids: Vec<String> = (0..ACTORS).map(|index| format!("d/{index}")).collect();
     let journal_ids: Vec<String> = (0..ACTORS).map(|index| format!("j/{index}")).collect();
+    let memory = MemoryStore::new();
     runtime.block_on(async {
         for (durable, journal) in durable_ids.iter().zip(&journal_ids) {
             seed_durable(&store, durable, 10).await;
@@ -407,21 +427,36 @@ fn recovery(c: &mut Criterion) {
             let events: Vec<Vec<u8>> = (0..5)
                 .map(|n| codec::encode(journal, 1, &Event::Rotated(job(100 + n))).unwrap())
                 .collect();
-            store.append(journal, after, events).await.unwrap();
+            store.append(journal, after, events.clone()).await.unwrap();
+            let recovery = store.recover(journal).await.unwrap();
+            let snapshot = recovery.snapshot.unwrap();
+            memory
+                .append(journal, 0, vec![Vec::new(); snapshot.sequence as usize])
+                .await
+                .unwrap();
+            memory
+                .snapshot(journal, snapshot.sequence, snapshot.bytes)
+                .await
+                .unwrap();
+            memory
+                .append(journal, snapshot.sequence, events)
+                .await
+                .unwrap();
         }
     });
     let mut group = c.benchmark_group("recover_10000_actors");
     group.sample_size(10);
     group.throughput(Throughput::Elements(ACTORS as u64));
-    for (name, ids, durable) in [
-        ("durable_state", &durable_ids, true),
-        ("event_sourced", &journal_ids, false),
+    for (name, ids, kind) in [
+        ("durable_state", &durable_ids, Kind::Durable),
+        ("event_sourced", &journal_ids, Kind::Journal),
+        ("event_sourced_in_memory", &journal_ids, Kind::MemoryJournal),
     ] {
         for (how, concurrently) in [("one_after_another", false), ("all_at_once", true)] {
             group.bench_function(BenchmarkId::new(name, how), |b| {
                 b.iter_custom(|iters| {
                     (0..iters)
-                        .map(|_| recover_all(&runtime, &store, ids, durable, concurrently))
+                        .map(|_| recover_all(&runtime, (&store, &memory), ids, kind, concurrently))
                         .sum()
                 });
             });
@@ -457,7 +492,7 @@ fn recovery(c: &mut Criterion) {
         group.bench_function(name, |b| {
             b.iter_custom(|iters| {
                 (0..iters)
-                    .map(|_| recover_all(&runtime, &store, &ids, false, false))
+                    .map(|_| recover_all(&runtime, (&store, &memory), &ids, Kind::Journal, false))
                     .sum()
             });
         });

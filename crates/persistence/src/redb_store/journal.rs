@@ -40,11 +40,12 @@ struct PendingAppend {
 }
 
 /// The appends waiting to be committed, and the lock the committing
-/// thread holds.
+/// thread holds; and the recoveries waiting to be read.
 #[derive(Default)]
 pub(super) struct AppendQueue {
     pending: Mutex<Vec<PendingAppend>>,
     committer: Mutex<()>,
+    recoveries: Arc<reads::RecoverQueue>,
 }
 
 impl Shared {
@@ -124,7 +125,7 @@ fn write_batch(
     Ok(results)
 }
 
-fn read_events(
+pub(super) fn read_events(
     table: &impl ReadableTable<(&'static str, u64), &'static [u8]>,
     id: &str,
     from: u64,
@@ -144,7 +145,7 @@ fn read_events(
     Ok(read)
 }
 
-fn unpack_snapshot(id: &str, stored: &[u8]) -> Result<Snapshot, StoreError> {
+pub(super) fn unpack_snapshot(id: &str, stored: &[u8]) -> Result<Snapshot, StoreError> {
     match stored.split_first_chunk::<8>() {
         Some((sequence, bytes)) => Ok(Snapshot {
             sequence: u64::from_le_bytes(*sequence),
@@ -171,7 +172,7 @@ impl Journal for RedbStore {
     ) -> BoxFuture<'a, Result<u64, StoreError>> {
         Box::pin(async move {
             check_key(id)?;
-            let (done, outcome) = oneshot::channel();
+            let (done, mut outcome) = oneshot::channel();
             self.shared
                 .appends
                 .pending
@@ -193,7 +194,8 @@ impl Journal for RedbStore {
             if let Err(error) = committer.await {
                 tracing::warn!(target: "foundation::persistence", id = %id, %error, "a journal commit task failed");
             }
-            outcome.await.unwrap_or_else(|_| {
+            // Answered by now (see above): nothing left to wait for.
+            outcome.try_recv().unwrap_or_else(|_| {
                 Err(StoreError::backend(
                     id,
                     "the append was abandoned: its commit ended without an answer",
@@ -218,34 +220,13 @@ impl Journal for RedbStore {
         })
     }
 
+    /// Recoveries asked at about the same time (many actors starting at
+    /// once) are read together, in one read transaction on one blocking
+    /// thread (see `reads`).
     fn recover<'a>(&'a self, id: &'a str) -> BoxFuture<'a, Result<Recovery, StoreError>> {
         Box::pin(async move {
             check_key(id)?;
-            self.run(id, |db, fail| {
-                let id = fail.key;
-                let txn = db.begin_read().map_err(|error| fail.redb(error))?;
-                let snapshots = txn
-                    .open_table(SNAPSHOTS)
-                    .map_err(|error| fail.redb(error))?;
-                let snapshot = match snapshots.get(id).map_err(|error| fail.redb(error))? {
-                    Some(stored) => Some(unpack_snapshot(id, stored.value())?),
-                    None => None,
-                };
-                let heads = txn.open_table(HEADS).map_err(|error| fail.redb(error))?;
-                let last = heads
-                    .get(id)
-                    .map_err(|error| fail.redb(error))?
-                    .map_or(0, |value| value.value());
-                let from = snapshot.as_ref().map_or(0, |snapshot| snapshot.sequence) + 1;
-                let events = txn.open_table(EVENTS).map_err(|error| fail.redb(error))?;
-                let events = read_events(&events, id, from, fail)?;
-                Ok(Recovery {
-                    snapshot,
-                    events,
-                    last,
-                })
-            })
-            .await
+            reads::recover(&self.shared, id).await
         })
     }
 
@@ -299,5 +280,6 @@ impl Journal for RedbStore {
     }
 }
 
+mod reads;
 #[cfg(test)]
 mod tests;

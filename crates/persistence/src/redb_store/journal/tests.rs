@@ -103,3 +103,34 @@ async fn a_stale_append_and_a_snapshot_past_the_end_are_conflicts() {
     assert!(recovery.events.is_empty());
     assert_eq!(recovery.last, 2);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn recoveries_asked_at_once_each_get_their_own_journal_and_free_the_file() {
+    let (_dir, path) = temp();
+    let store = RedbStore::open(&path).unwrap();
+    for index in 0..200_u8 {
+        let id = format!("r/{index}");
+        store.append(&id, 0, vec![vec![index]; 3]).await.unwrap();
+        if index % 2 == 0 {
+            store.snapshot(&id, 2, vec![index, index]).await.unwrap();
+        }
+    }
+    let recoveries = (0..200_u8).map(|index| {
+        let store = store.clone();
+        async move { (index, store.recover(&format!("r/{index}")).await.unwrap()) }
+    });
+    for (index, recovery) in futures::future::join_all(recoveries).await {
+        assert_eq!(recovery.last, 3);
+        if index % 2 == 0 {
+            assert_eq!(recovery.snapshot.unwrap().bytes, [index, index]);
+            assert_eq!(recovery.events.len(), 1);
+        } else {
+            assert!(recovery.snapshot.is_none());
+            assert_eq!(recovery.events.len(), 3);
+        }
+        assert!(recovery.events.iter().all(|entry| entry.bytes == [index]));
+    }
+    drop(store);
+    // No reader task still holds the database.
+    RedbStore::open(&path).unwrap();
+}
