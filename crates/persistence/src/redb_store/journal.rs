@@ -269,9 +269,19 @@ impl Journal for RedbStore {
                     // Compaction, in the same transaction as the snapshot
                     // that covers the events it removes.
                     let mut events = txn.open_table(EVENTS).map_err(|error| fail.redb(error))?;
-                    events
-                        .retain_in((id, 0)..=(id, sequence), |_, _| false)
-                        .map_err(|error| fail.redb(error))?;
+                    let first = match events
+                        .range((id, 0)..=(id, sequence))
+                        .map_err(|error| fail.redb(error))?
+                        .next()
+                    {
+                        Some(item) => item.map_err(|error| fail.redb(error))?.0.value().1,
+                        None => sequence + 1,
+                    };
+                    for covered in first..=sequence {
+                        events
+                            .remove((id, covered))
+                            .map_err(|error| fail.redb(error))?;
+                    }
                 }
                 txn.commit().map_err(|error| fail.redb(error))
             })

@@ -3,12 +3,14 @@
 //! Starting 10,000 actors at once would otherwise hand 10,000 reads to
 //! the blocking pool, which grows a thread for each that finds no idle
 //! one. Here at most one reader task is scheduled at a time; it drains
-//! the queue batch by batch and ends when the queue is empty.
+//! the queue batch by batch, and lingers a moment ([`LINGER`]) for more
+//! before it ends, so actors started one after another find it awake
+//! instead of each paying for a new blocking task.
 
 use std::{
     cell::Cell,
     sync::{
-        Arc, Mutex, PoisonError, Weak,
+        Arc, Condvar, Mutex, PoisonError, Weak,
         atomic::{AtomicBool, Ordering},
     },
     time::Duration,
@@ -27,6 +29,8 @@ use crate::{
 /// [`StoreError::Timeout`]: far beyond any healthy read, so it only ends
 /// a wait on a reader that is stuck.
 const PATIENCE: Duration = Duration::from_secs(120);
+/// How long an idle reader waits for another recovery before it ends.
+const LINGER: Duration = Duration::from_millis(1);
 
 struct PendingRecover {
     id: String,
@@ -38,11 +42,22 @@ struct PendingRecover {
 pub(in crate::redb_store) struct RecoverQueue {
     pending: Mutex<Vec<PendingRecover>>,
     scheduled: AtomicBool,
+    /// Wakes a lingering reader when a recovery is queued.
+    queued: Condvar,
 }
 
 impl RecoverQueue {
+    /// What is queued, waiting up to [`LINGER`] if nothing is.
     fn take(&self) -> Vec<PendingRecover> {
-        std::mem::take(&mut *self.pending.lock().unwrap_or_else(PoisonError::into_inner))
+        let mut pending = self.pending.lock().unwrap_or_else(PoisonError::into_inner);
+        if pending.is_empty() {
+            pending = self
+                .queued
+                .wait_timeout(pending, LINGER)
+                .unwrap_or_else(PoisonError::into_inner)
+                .0;
+        }
+        std::mem::take(&mut *pending)
     }
 }
 
@@ -59,6 +74,7 @@ pub(super) async fn recover(shared: &Arc<Shared>, id: &str) -> Result<Recovery, 
             id: id.to_owned(),
             done,
         });
+    queue.queued.notify_one();
     if !queue.scheduled.swap(true, Ordering::SeqCst) {
         // The reader holds the store only while it reads a batch (see
         // `drain`), so a store dropped after its last recovery is closed.
