@@ -50,6 +50,8 @@ struct Writer {
     /// Events and their encoded bytes since the last snapshot.
     since_events: u64,
     since_bytes: u64,
+    /// The size of the last snapshot, for the proportional rule.
+    snapshot_bytes: u64,
     /// Set when a write failed or the actor was fenced off: nothing more is written.
     failed: bool,
 }
@@ -195,6 +197,10 @@ impl<A: EventSourced> Journaled<A> {
                 last: recovery.last,
                 since_events: recovery.events.len() as u64,
                 since_bytes,
+                snapshot_bytes: recovery
+                    .snapshot
+                    .as_ref()
+                    .map_or(0, |snapshot| snapshot.bytes.len() as u64),
                 failed: false,
             }),
             emitted: Vec::new(),
@@ -236,6 +242,7 @@ impl<A: EventSourced> Journaled<A> {
             return Ok(());
         }
         let bytes = codec::encode(&self.writer.id, A::SCHEMA_VERSION, &self.state)?;
+        let size = bytes.len() as u64;
         let journal = Arc::clone(&self.writer.journal);
         let id = Arc::clone(&self.writer.id);
         let sequence = self.writer.last;
@@ -244,6 +251,7 @@ impl<A: EventSourced> Journaled<A> {
             .await?;
         self.writer.since_events = 0;
         self.writer.since_bytes = 0;
+        self.writer.snapshot_bytes = size;
         Ok(())
     }
 
@@ -252,7 +260,12 @@ impl<A: EventSourced> Journaled<A> {
     /// after as many events again; a conflict fences the actor off.
     async fn snapshot_if_due(&mut self, ctx: &mut Context<Self>) {
         let writer = &self.writer;
-        if writer.failed || !writer.policy.due(writer.since_events, writer.since_bytes) {
+        let due = writer.policy.due(
+            writer.since_events,
+            writer.since_bytes,
+            writer.snapshot_bytes,
+        );
+        if writer.failed || !due {
             return;
         }
         match Box::pin(self.snapshot_now()).await {

@@ -8,14 +8,24 @@ use crate::{Journal, saver::SaveGate};
 
 /// When an event-sourced actor writes a snapshot of its state (and compacts
 /// its journal behind it): after `events` events or `bytes` bytes of
-/// encoded events since the last snapshot, whichever comes first.
-/// Recovery replays at most about that much.
+/// encoded events since the last snapshot, whichever comes first; and,
+/// when `proportional` (the default), not before the events since the
+/// last snapshot take as many bytes as that snapshot did.
+///
+/// The proportional rule is what keeps a write's cost flat as the state
+/// grows: a snapshot rewrites the whole state, so taking one every 1,000
+/// events of a 100,000-entry state would cost each event a hundredth of
+/// the state. With the rule, the snapshots' cost per event stays at most
+/// about the event's own size, and recovery replays at most about as many
+/// bytes of events as the snapshot holds (or `events`/`bytes`, for a small
+/// state).
 ///
 /// ```
 /// use foundation_persistence::SnapshotPolicy;
 ///
 /// let policy = SnapshotPolicy::default().every_events(500);
 /// assert_eq!(policy.events, 500);
+/// assert!(policy.proportional);
 /// assert!(policy.check().is_ok());
 /// assert!(SnapshotPolicy::default().every_bytes(0).check().is_err());
 /// ```
@@ -25,6 +35,9 @@ pub struct SnapshotPolicy {
     pub events: u64,
     /// Bytes of encoded events between snapshots; at least 1.
     pub bytes: u64,
+    /// Wait, besides, until the events since the last snapshot take as
+    /// many bytes as it did.
+    pub proportional: bool,
 }
 
 impl Default for SnapshotPolicy {
@@ -33,6 +46,7 @@ impl Default for SnapshotPolicy {
         Self {
             events: 1_000,
             bytes: 1 << 20,
+            proportional: true,
         }
     }
 }
@@ -45,6 +59,7 @@ impl SnapshotPolicy {
         Self {
             events: u64::MAX,
             bytes: u64::MAX,
+            proportional: true,
         }
     }
 
@@ -60,6 +75,12 @@ impl SnapshotPolicy {
         self
     }
 
+    /// Turns the proportional rule on or off (see the type's doc).
+    pub const fn proportional(mut self, proportional: bool) -> Self {
+        self.proportional = proportional;
+        self
+    }
+
     /// Checks the policy's numbers; starting refuses a policy that fails.
     pub fn check(&self) -> Result<(), &'static str> {
         if self.events == 0 || self.bytes == 0 {
@@ -68,8 +89,11 @@ impl SnapshotPolicy {
         Ok(())
     }
 
-    pub(crate) fn due(&self, events: u64, bytes: u64) -> bool {
-        events >= self.events || bytes >= self.bytes
+    /// Whether a snapshot is due after `events` events of `bytes` bytes
+    /// since the last one, which took `last_snapshot` bytes.
+    pub(crate) fn due(&self, events: u64, bytes: u64, last_snapshot: u64) -> bool {
+        (events >= self.events || bytes >= self.bytes)
+            && (!self.proportional || bytes >= last_snapshot)
     }
 }
 

@@ -52,8 +52,11 @@ async fn snapshot_and_replay_equals_full_replay() {
     })
     .await;
     let from_snapshot = run_and_recover(|| {
-        Journaling::new(snapshotted.clone(), "ledger")
-            .snapshots(SnapshotPolicy::default().every_events(7))
+        Journaling::new(snapshotted.clone(), "ledger").snapshots(
+            SnapshotPolicy::default()
+                .every_events(7)
+                .proportional(false),
+        )
     })
     .await;
     assert_eq!(from_snapshot, replayed);
@@ -81,7 +84,8 @@ async fn snapshots_by_bytes_compact_the_redb_journal() {
     let dir = tempfile::tempdir().unwrap();
     let store = RedbStore::open(dir.path().join("journal.redb")).unwrap();
     let journaling = || {
-        Journaling::new(store.clone(), "ledger").snapshots(SnapshotPolicy::never().every_bytes(200))
+        Journaling::new(store.clone(), "ledger")
+            .snapshots(SnapshotPolicy::never().every_bytes(200).proportional(false))
     };
     let recovered = run_and_recover(journaling).await;
     let recovery = store.recover("ledger").await.unwrap();
@@ -110,5 +114,42 @@ async fn an_explicit_snapshot_compacts_the_journal() {
     assert_eq!(
         ledger.call(Command::Read, PATIENCE).await.unwrap().entries,
         [1, 2, 3, 4]
+    );
+}
+
+#[tokio::test]
+async fn a_large_state_is_snapshotted_only_once_its_events_weigh_as_much() {
+    let journal = CountingJournal::default();
+    let journaling = || {
+        Journaling::new(journal.clone(), "l").snapshots(SnapshotPolicy::default().every_events(10))
+    };
+    let (ledger, _handle) = start_journaled::<Ledger>((), journaling()).await.unwrap();
+    // 400 entries in one command: the first snapshot holds them all.
+    let many: Vec<i64> = (0..400).collect();
+    ledger.call(post(&many), PATIENCE).await.unwrap();
+    assert_eq!(journal.snapshots(), 1);
+    let snapshot = journal.inner.recover("l").await.unwrap().snapshot.unwrap();
+    // Ten one-entry commands weigh far less than the snapshot: no new one.
+    for amount in 0..10 {
+        ledger.call(post(&[amount]), PATIENCE).await.unwrap();
+    }
+    assert_eq!(
+        journal.snapshots(),
+        1,
+        "snapshot {} bytes",
+        snapshot.bytes.len()
+    );
+    // Once the events since weigh as much as the snapshot, the next is taken.
+    let mut commands = 0;
+    while journal.snapshots() == 1 {
+        ledger.call(post(&[1]), PATIENCE).await.unwrap();
+        commands += 1;
+        assert!(commands < 10_000, "no second snapshot");
+    }
+    let tail: usize = 10 + commands;
+    assert!(
+        tail * 20 >= snapshot.bytes.len(),
+        "{tail} events, {} bytes",
+        snapshot.bytes.len()
     );
 }
