@@ -3,7 +3,8 @@
 //! `cargo bench -p foundation-persistence --bench journal -- --warm-up-time 1 --measurement-time 3`
 //!
 //! Every group runs its variants in the same run, on one current-thread
-//! runtime, against redb in a temporary directory. The actor is a job
+//! runtime, against redb in a temporary directory (the per-message
+//! groups: one file per queue). The actor is a job
 //! queue holding N jobs; each write rotates one job in and the oldest out,
 //! so N stays put while it is measured.
 
@@ -249,17 +250,21 @@ const SIZES: [u64; 3] = [1_000, 10_000, 100_000];
 fn per_message(c: &mut Criterion) {
     let runtime = runtime();
     let dir = tempfile::tempdir().unwrap();
-    let store = RedbStore::open(dir.path().join("per-message.redb")).unwrap();
     let mut queues = Vec::new();
     for jobs in SIZES {
+        // A file per queue: a commit's cost must not depend on what the
+        // other variants wrote to the same file.
+        let durable_store =
+            RedbStore::open(dir.path().join(format!("durable-{jobs}.redb"))).unwrap();
+        let store = RedbStore::open(dir.path().join(format!("journal-{jobs}.redb"))).unwrap();
         let key = format!("durable/{jobs}");
         let id = format!("journal/{jobs}");
         runtime.block_on(async {
-            seed_durable(&store, &key, jobs).await;
+            seed_durable(&durable_store, &key, jobs).await;
             seed_journal(&store, &id, jobs, 0, true).await;
         });
         let durable = runtime
-            .block_on(start::<Queue>((), Persistence::new(store.clone(), key)))
+            .block_on(start::<Queue>((), Persistence::new(durable_store, key)))
             .unwrap()
             .0;
         let journaled = runtime
