@@ -246,6 +246,10 @@ fn timed(runtime: &Runtime, queue: &Variant, msg: fn(Reply<usize>) -> Msg, iters
 
 const SIZES: [u64; 3] = [1_000, 10_000, 100_000];
 
+fn key_memory(jobs: u64) -> String {
+    format!("memory/{jobs}")
+}
+
 /// Write-through cost of one write as the stored state grows, and reads.
 fn per_message(c: &mut Criterion) {
     let runtime = runtime();
@@ -274,22 +278,51 @@ fn per_message(c: &mut Criterion) {
             ))
             .unwrap()
             .0;
+        // The same two on the memory store: the work of a write without
+        // the disk's fsync, whose cost does not depend on the state.
+        let memory = MemoryStore::new();
+        let durable_in_memory = runtime.block_on(async {
+            let bytes = codec::encode(&key_memory(jobs), 1, &Queue::holding(jobs)).unwrap();
+            memory.put(&key_memory(jobs), bytes).await.unwrap();
+            start::<Queue>((), Persistence::new(memory.clone(), key_memory(jobs)))
+                .await
+                .unwrap()
+                .0
+        });
+        let journaled_in_memory = runtime.block_on(async {
+            let id = key_memory(jobs);
+            let first = codec::encode(&id, 1, &Event::Rotated(job(jobs))).unwrap();
+            memory.append(&id, 0, vec![first]).await.unwrap();
+            let mut queue = Queue::holding(jobs);
+            queue.rotate(job(jobs));
+            let bytes = codec::encode(&id, 1, &queue).unwrap();
+            Journal::snapshot(&memory, &id, 1, bytes).await.unwrap();
+            start_journaled::<Queue>((), Journaling::new(memory.clone(), id))
+                .await
+                .unwrap()
+                .0
+        });
         let plain = runtime.block_on(start_plain::<PlainQueue>(jobs)).unwrap().0;
-        queues.push((jobs, Variant::Plain(plain)));
-        queues.push((jobs, Variant::Durable(durable)));
-        queues.push((jobs, Variant::Journaled(journaled)));
+        queues.push(("no_persistence", jobs, Variant::Plain(plain)));
+        queues.push(("durable_state", jobs, Variant::Durable(durable)));
+        queues.push(("event_sourced", jobs, Variant::Journaled(journaled)));
+        queues.push((
+            "durable_state_in_memory",
+            jobs,
+            Variant::Durable(durable_in_memory),
+        ));
+        queues.push((
+            "event_sourced_in_memory",
+            jobs,
+            Variant::Journaled(journaled_in_memory),
+        ));
     }
-    let name = |variant: &Variant| match variant {
-        Variant::Plain(_) => "no_persistence",
-        Variant::Durable(_) => "durable_state",
-        Variant::Journaled(_) => "event_sourced",
-    };
 
     let mut group = c.benchmark_group("write_through_rotate");
     group.throughput(Throughput::Elements(1));
     group.sample_size(10);
-    for (jobs, queue) in &queues {
-        group.bench_function(BenchmarkId::new(name(queue), jobs), |b| {
+    for (name, jobs, queue) in &queues {
+        group.bench_function(BenchmarkId::new(*name, jobs), |b| {
             b.iter_custom(|iters| timed(&runtime, queue, Msg::Rotate, iters));
         });
     }
@@ -297,13 +330,13 @@ fn per_message(c: &mut Criterion) {
 
     let mut group = c.benchmark_group("read_only_call");
     group.throughput(Throughput::Elements(1));
-    for (jobs, queue) in &queues {
-        group.bench_function(BenchmarkId::new(name(queue), jobs), |b| {
+    for (name, jobs, queue) in queues.iter().filter(|(name, ..)| !name.ends_with("memory")) {
+        group.bench_function(BenchmarkId::new(*name, jobs), |b| {
             b.iter_custom(|iters| timed(&runtime, queue, Msg::Len, iters));
         });
     }
     group.finish();
-    for (_, queue) in &queues {
+    for (_, _, queue) in &queues {
         queue.kill();
     }
 }
