@@ -13,6 +13,8 @@
 //! already done. Under concurrent
 //! appends from many actors, the fsync is shared instead of paid by each.
 
+// std, not the `sync` shim: loom models the in-memory store, and cannot
+// run redb's file I/O.
 use std::sync::{Arc, Mutex, PoisonError};
 
 use redb::{ReadableTable, TableDefinition};

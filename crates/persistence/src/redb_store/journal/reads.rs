@@ -7,6 +7,8 @@
 //! before it ends, so actors started one after another find it awake
 //! instead of each paying for a new blocking task.
 
+// std, not the `sync` shim: loom models the in-memory store, and cannot
+// run redb's file I/O.
 use std::{
     cell::Cell,
     sync::{
