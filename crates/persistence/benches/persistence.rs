@@ -20,7 +20,7 @@ use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_m
 use foundation_mailbox::{Actor, ActorRef, Context, ExitReason, Reply, start as start_plain};
 use foundation_persistence::{
     Persistence, Persistent, PersistentActor, PersistentRef, PostgresStore, RedbStore, SavePolicy,
-    StateStore, Store, codec, postgres::testing::TestSchema, start,
+    StateStore, Store, Tracked, codec, postgres::testing::TestSchema, start,
 };
 use serde::{Deserialize, Serialize};
 use tokio::runtime::Runtime;
@@ -81,11 +81,11 @@ impl PersistentActor for Counter {
     }
 
     async fn handle(
-        &mut self,
+        state: &mut Tracked<'_, Self>,
         add: Add,
         _: &mut Context<Persistent<Self>>,
     ) -> Result<(), Self::Error> {
-        add.apply(&mut self.0);
+        add.apply(&mut state.0);
         Ok(())
     }
 }

@@ -4,7 +4,7 @@
 //! crash, and the partial fix merged saved fields into fresh defaults. Here
 //! a restarted actor gets back exactly the state it last saved, and under
 //! write-through a change its caller was told about survives even a SIGKILL
-//! of the whole program. The crate has two layers:
+//! of the whole program. The crate has three parts:
 //!
 //! - **The store** (no actor runtime needed): the [`StateStore`] trait, a
 //!   map from string keys to versioned bytes with compare-and-set; the
@@ -20,14 +20,25 @@
 //!   [`Persistent`] actor, talk to it through a [`PersistentRef`]. Its
 //!   state is recovered whole before its first message after every start
 //!   and restart, and saved by a [`SavePolicy`]: write-through, batched, or
-//!   on terminate. A failed save is never ignored ([`OnSaveFailure`]).
+//!   on terminate. Only a handler that changed the state causes a save:
+//!   it gets the state behind a [`Tracked`] guard that notices mutable
+//!   access, so read-only requests cost no I/O. A failed save is never
+//!   ignored ([`OnSaveFailure`]).
+//! - **Event-sourced actors**, for state that is large or grows: implement
+//!   [`EventSourced`] (a handler emits events through an [`Emitter`],
+//!   [`apply`](EventSourced::apply) folds them into the state), run it
+//!   with [`start_journaled`] as a [`Journaled`] actor. Each command costs
+//!   one atomic append of its events to a per-actor [`Journal`], whatever
+//!   the size of the state; a [`SnapshotPolicy`] snapshots the state and
+//!   compacts the journal behind it; recovery is the latest snapshot plus
+//!   the events after it.
 //!
 //! # Example
 //!
 //! ```
 //! use std::time::Duration;
 //! use foundation_mailbox::{Context, Reply};
-//! use foundation_persistence::{Persistence, Persistent, PersistentActor, RedbStore, start};
+//! use foundation_persistence::{Persistence, Persistent, PersistentActor, RedbStore, Tracked, start};
 //! use serde::{Deserialize, Serialize};
 //!
 //! #[derive(Debug, Default, Serialize, Deserialize)]
@@ -45,9 +56,9 @@
 //!     async fn init(_: (), _: &mut Context<Persistent<Self>>) -> Result<Self, Self::Error> {
 //!         Ok(Visits(0))
 //!     }
-//!     async fn handle(&mut self, Visit(reply): Visit, _: &mut Context<Persistent<Self>>) -> Result<(), Self::Error> {
-//!         self.0 += 1;
-//!         reply.send(self.0).unwrap_or_default();
+//!     async fn handle(visits: &mut Tracked<'_, Self>, Visit(reply): Visit, _: &mut Context<Persistent<Self>>) -> Result<(), Self::Error> {
+//!         visits.0 += 1;
+//!         reply.send(visits.0).unwrap_or_default();
 //!         Ok(())
 //!     }
 //! }
@@ -82,7 +93,8 @@
 //! | [`SavePolicy::OnTerminate`] | at stop | everything since start or the last explicit save |
 //!
 //! `docs/persistence.md` has the design: the entry format, how redb is
-//! used, how PostgreSQL maps onto [`StateStore`], and fencing: an actor
+//! used, how PostgreSQL maps onto [`StateStore`], the journal, when to
+//! choose durable state or event sourcing, and fencing: an actor
 //! whose save loses a compare-and-set to another incarnation (another
 //! node) stops instead of overwriting.
 //!
@@ -96,6 +108,11 @@
 
 pub mod codec;
 mod error;
+mod event_sourced;
+mod journal;
+mod journaled;
+mod journaled_ref;
+mod journaling;
 mod memory;
 mod message;
 mod persistent;
@@ -108,6 +125,7 @@ mod redb_store;
 mod saver;
 mod store;
 mod sync;
+mod tracked;
 
 #[cfg(all(test, foundation_loom))]
 mod loom_models;
@@ -122,6 +140,11 @@ pub use crate::{
         BackendError, DecodeError, EncodeError, MigrationError, OpenError, PersistentCallError,
         PersistentError, RecoverError, SaveError, StoreError,
     },
+    event_sourced::{Emitter, EventSourced},
+    journal::{Journal, JournalEntry, Recovery, Snapshot},
+    journaled::{Journaled, JournaledArgs},
+    journaled_ref::{JournaledRef, start_journaled},
+    journaling::{Journaling, SnapshotPolicy},
     memory::MemoryStore,
     message::PersistentMsg,
     persistent::{Persistent, PersistentArgs},
@@ -130,4 +153,5 @@ pub use crate::{
     policy::{OnSaveFailure, Persistence, SavePolicy},
     redb_store::{DEFAULT_PATH, RedbStore},
     store::{BoxFuture, Entry, Listed, MAX_KEY_LEN, StateStore, Store, Version},
+    tracked::Tracked,
 };

@@ -39,9 +39,13 @@ pub struct MemoryStore {
 #[derive(Debug, Default)]
 struct Inner {
     entries: BTreeMap<String, Entry>,
+    /// The event journals, by actor id (see [`Journal`](crate::Journal)).
+    journals: BTreeMap<String, journal::ActorJournal>,
     /// The last version handed out; versions are never reused.
     last_version: u64,
 }
+
+mod journal;
 
 impl Inner {
     fn next_version(&mut self) -> Version {

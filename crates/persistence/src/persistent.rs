@@ -6,7 +6,7 @@ use foundation_mailbox::{Actor, Context, ExitReason, Reply, SystemMessage};
 
 use crate::{
     OnSaveFailure, Persistence, PersistentActor, PersistentError, RecoverError, SaveError,
-    SavePolicy, StateStore, codec,
+    SavePolicy, StateStore, Tracked, codec,
     message::{Inner, PersistentMsg, Request, Saved},
     saver::Saver,
 };
@@ -98,6 +98,20 @@ impl<P: PersistentActor> Persistent<P> {
             )),
             on_failure: persistence.on_failure,
         })
+    }
+
+    /// Saves after a handler, if there is anything to save: the handler
+    /// changed the state, or (under write-through) an earlier change is
+    /// still unsaved because its save failed the call. A handler that only
+    /// read the state costs nothing here, and its caller is answered at
+    /// once; but it is never answered from a change that is not yet
+    /// durable under write-through, so that change is retried first.
+    async fn after_handler(&mut self, changed: bool, ctx: &mut Context<Self>) -> Saved {
+        if changed || self.saver.owes_write_through() {
+            self.saver.changed(&mut self.actor, ctx.myself()).await
+        } else {
+            Ok(())
+        }
     }
 
     fn crash(&mut self, error: SaveError) -> PersistentError<P::Error> {
@@ -224,23 +238,25 @@ impl<P: PersistentActor> Actor for Persistent<P> {
     ) -> Result<(), Self::Error> {
         match message.0 {
             Inner::Cast(message) => {
-                self.actor
-                    .handle(message, ctx)
+                let mut state = Tracked::new(&mut self.actor);
+                P::handle(&mut state, message, ctx)
                     .await
                     .map_err(PersistentError::Actor)?;
+                let changed = state.is_changed();
                 // No caller to tell: a failed save crashes the actor (or,
                 // on a conflict, fences it off).
-                let saved = self.saver.changed(&mut self.actor, ctx.myself()).await;
+                let saved = self.after_handler(changed, ctx).await;
                 self.save_failed(saved, ctx)
             }
             Inner::Request(Request { message, saved }) => {
                 // If the handler fails, `saved` is dropped with it and the
                 // caller gets the exit reason.
-                self.actor
-                    .handle(message, ctx)
+                let mut state = Tracked::new(&mut self.actor);
+                P::handle(&mut state, message, ctx)
                     .await
                     .map_err(PersistentError::Actor)?;
-                let outcome = self.saver.changed(&mut self.actor, ctx.myself()).await;
+                let changed = state.is_changed();
+                let outcome = self.after_handler(changed, ctx).await;
                 let write_through = self.saver.policy == SavePolicy::WriteThrough;
                 self.report(outcome, saved, write_through, ctx)
             }
@@ -262,11 +278,12 @@ impl<P: PersistentActor> Actor for Persistent<P> {
         message: SystemMessage,
         ctx: &mut Context<Self>,
     ) -> Result<(), Self::Error> {
-        self.actor
-            .handle_system(message, ctx)
+        let mut state = Tracked::new(&mut self.actor);
+        P::handle_system(&mut state, message, ctx)
             .await
             .map_err(PersistentError::Actor)?;
-        let saved = self.saver.changed(&mut self.actor, ctx.myself()).await;
+        let changed = state.is_changed();
+        let saved = self.after_handler(changed, ctx).await;
         self.save_failed(saved, ctx)
     }
 

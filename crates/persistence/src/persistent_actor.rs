@@ -5,7 +5,7 @@ use std::future::Future;
 use foundation_mailbox::{Context, ExitReason, SystemMessage};
 use serde::{Serialize, de::DeserializeOwned};
 
-use crate::{MigrationError, Persistent, codec::Legacy};
+use crate::{MigrationError, Persistent, Tracked, codec::Legacy};
 
 /// An actor whose state survives crashes: the actor value itself is the
 /// state, serialized whole with serde.
@@ -17,6 +17,9 @@ use crate::{MigrationError, Persistent, codec::Legacy};
 /// is merged into fresh defaults), then [`after_load`](Self::after_load)
 /// runs; if there is none, `init` builds it. The [`SavePolicy`](crate::SavePolicy)
 /// decides when it is saved; [`before_save`](Self::before_save) runs first.
+/// Only a message whose handler changed the state is saved: the handler
+/// gets the state behind a [`Tracked`] guard that notices mutable access,
+/// so a read-only request costs no encoding and no I/O.
 ///
 /// Fields that must not be saved (a connection, a reference to another
 /// actor) are `#[serde(skip)]` and rebuilt in `after_load`.
@@ -29,7 +32,7 @@ use crate::{MigrationError, Persistent, codec::Legacy};
 /// ```
 /// use std::time::Duration;
 /// use foundation_mailbox::{Context, Reply};
-/// use foundation_persistence::{MemoryStore, Persistence, Persistent, PersistentActor, start};
+/// use foundation_persistence::{MemoryStore, Persistence, Persistent, PersistentActor, Tracked, start};
 /// use serde::{Deserialize, Serialize};
 ///
 /// #[derive(Debug, Serialize, Deserialize)]
@@ -52,10 +55,10 @@ use crate::{MigrationError, Persistent, codec::Legacy};
 ///         Ok(Counter { count: 0 })
 ///     }
 ///
-///     async fn handle(&mut self, msg: Msg, _: &mut Context<Persistent<Self>>) -> Result<(), Self::Error> {
+///     async fn handle(counter: &mut Tracked<'_, Self>, msg: Msg, _: &mut Context<Persistent<Self>>) -> Result<(), Self::Error> {
 ///         let Msg::Add(n, reply) = msg;
-///         self.count += n;
-///         reply.send(self.count).unwrap_or_default();
+///         counter.count += n; // a mutable access: the state is saved
+///         reply.send(counter.count).unwrap_or_default();
 ///         Ok(())
 ///     }
 /// }
@@ -116,21 +119,26 @@ pub trait PersistentActor: Serialize + DeserializeOwned + Send + Sized + 'static
         Err(MigrationError::Unsupported(old.schema()))
     }
 
-    /// Handles one message; the policy then decides whether to save.
+    /// Handles one message. `state` is the actor itself behind a
+    /// [`Tracked`] guard: reading is free, and any mutable access marks it
+    /// changed. Only a changed state is saved (when the policy says); a
+    /// handler that only read it causes no save, and a call it answered is
+    /// released at once.
     fn handle(
-        &mut self,
+        state: &mut Tracked<'_, Self>,
         message: Self::Msg,
         ctx: &mut Context<Persistent<Self>>,
     ) -> impl Future<Output = Result<(), Self::Error>> + Send;
 
-    /// Handles a system message (a monitor's DOWN, a trapped exit).
-    /// Ignores them by default.
+    /// Handles a system message (a monitor's DOWN, a trapped exit); as in
+    /// [`handle`](Self::handle), only a change made through `state` is
+    /// saved. Ignores them by default.
     fn handle_system(
-        &mut self,
+        state: &mut Tracked<'_, Self>,
         message: SystemMessage,
         ctx: &mut Context<Persistent<Self>>,
     ) -> impl Future<Output = Result<(), Self::Error>> + Send {
-        let _ = (message, ctx);
+        let _ = (state, message, ctx);
         async { Ok(()) }
     }
 

@@ -8,8 +8,8 @@ use crate::{
     message::{PersistentMsg, Request, Saved},
 };
 use foundation_mailbox::{
-    ActorHandle, ActorRef, CallError, ExitReason, Pid, ProcessRef, Reply, ReplyError, SendError,
-    StartError, StopError, WaitTimeout, start_with,
+    Actor, ActorHandle, ActorRef, CallError, ExitReason, Pid, ProcessRef, Reply, ReplyError,
+    SendError, StartError, StopError, WaitTimeout, start_with,
 };
 use tokio::time::Instant;
 
@@ -117,71 +117,30 @@ impl<P: PersistentActor> PersistentRef<P> {
     /// Sends a request built around a [`Reply`] port and waits up to
     /// `timeout` for the answer, as [`ActorRef::call`] does. Under
     /// write-through the answer is released only once the change the
-    /// request caused is durable; a handler that keeps the port answers
-    /// later (a deferred reply), once that save is done too. A failed save
+    /// request caused is durable; a handler that did not change the state
+    /// (see [`Tracked`](crate::Tracked)) causes no save, and its answer is
+    /// released at once. A handler that keeps the port answers later (a
+    /// deferred reply), once the save is done too. A failed save
     /// is [`PersistentCallError::Save`], whether it failed the call
     /// ([`OnSaveFailure::FailCall`](crate::OnSaveFailure::FailCall)) or
     /// crashed the actor ([`OnSaveFailure::Crash`](crate::OnSaveFailure::Crash)).
+    ///
+    /// Cancel-safe as a wait: dropping the future abandons the answer, but
+    /// a request already delivered is still handled (and saved).
     pub async fn call<R: Send + 'static>(
         &self,
         request: impl FnOnce(Reply<R>) -> P::Msg,
         timeout: Duration,
     ) -> Result<R, PersistentCallError<P::Msg>> {
-        let deadline = deadline_after(timeout);
-        let (port, answer) = Reply::pair();
-        let message = request(port);
-        self.request(|saved| Request { message, saved }, timeout)
-            .await
-            .map_err(|error| error.map_message(|request: Request<P::Msg>| request.message))?;
-        let unanswered = match tokio::time::timeout_at(deadline, answer).await {
-            Ok(Ok(value)) => return Ok(value),
-            Ok(Err(why)) => why,
-            Err(_) => return Err(PersistentCallError::Call(CallError::Timeout)),
-        };
-        let error = match unanswered {
-            ReplyError::NoReply => CallError::NoReply,
-            ReplyError::Dropped => CallError::Dropped,
-            // The port went with the actor: its exit says why.
-            ReplyError::Exiting => {
-                match tokio::time::timeout_at(deadline, self.actor.exited()).await {
-                    Ok(reason) => return Err(self.exited(reason)),
-                    Err(_) => CallError::Timeout,
-                }
-            }
-        };
-        Err(PersistentCallError::Call(error))
+        call_hosted(&self.actor, request, timeout).await
     }
 
     /// Saves the state now, whatever the policy, and waits up to `timeout`
     /// until it is durable.
     pub async fn save(&self, timeout: Duration) -> Result<(), PersistentCallError<()>> {
-        self.request(PersistentMsg::save, timeout)
+        request_hosted(&self.actor, PersistentMsg::save, timeout)
             .await
             .map_err(|error| error.map_message(drop))
-    }
-
-    /// One request to the actor, answered when its save is done; a save
-    /// error, in the answer or in the exit reason of a save that crashed the
-    /// actor, is [`PersistentCallError::Save`].
-    async fn request<M: Into<PersistentMsg<P::Msg>>>(
-        &self,
-        request: impl FnOnce(Reply<Saved>) -> M,
-        timeout: Duration,
-    ) -> Result<(), PersistentCallError<M>> {
-        match self.actor.call(request, timeout).await {
-            Ok(Ok(())) => Ok(()),
-            Ok(Err(error)) => Err(PersistentCallError::Save(error)),
-            Err(CallError::Exited(reason)) => Err(self.exited(reason)),
-            Err(error) => Err(PersistentCallError::Call(error)),
-        }
-    }
-
-    /// The error for a call whose callee exited with `reason`.
-    fn exited<M>(&self, reason: ExitReason) -> PersistentCallError<M> {
-        match save_error_in::<P::Error>(&reason) {
-            Some(error) => PersistentCallError::Save(error),
-            None => PersistentCallError::Call(CallError::Exited(reason)),
-        }
     }
 
     /// Stops the actor: it finishes its message, runs `terminate`, saves,
@@ -202,5 +161,71 @@ impl<P: PersistentActor> PersistentRef<P> {
     /// Waits up to `timeout` for the actor to exit and returns why it did.
     pub async fn wait_for_exit(&self, timeout: Duration) -> Result<ExitReason, WaitTimeout> {
         self.actor.wait_for_exit(timeout).await
+    }
+}
+
+/// [`PersistentRef::call`] for any actor that hosts user messages in a
+/// [`PersistentMsg`] envelope and answers each request once its write is
+/// durable (a durable-state or an event-sourced actor).
+pub(crate) async fn call_hosted<A, M, E, R>(
+    actor: &ActorRef<A>,
+    request: impl FnOnce(Reply<R>) -> M,
+    timeout: Duration,
+) -> Result<R, PersistentCallError<M>>
+where
+    A: Actor<Msg = PersistentMsg<M>, Error = PersistentError<E>>,
+    M: Send + 'static,
+    E: std::error::Error + Send + Sync + 'static,
+    R: Send + 'static,
+{
+    let deadline = deadline_after(timeout);
+    let (port, answer) = Reply::pair();
+    let message = request(port);
+    request_hosted(actor, |saved| Request { message, saved }, timeout)
+        .await
+        .map_err(|error| error.map_message(|request: Request<M>| request.message))?;
+    let unanswered = match tokio::time::timeout_at(deadline, answer).await {
+        Ok(Ok(value)) => return Ok(value),
+        Ok(Err(why)) => why,
+        Err(_) => return Err(PersistentCallError::Call(CallError::Timeout)),
+    };
+    let error = match unanswered {
+        ReplyError::NoReply => CallError::NoReply,
+        ReplyError::Dropped => CallError::Dropped,
+        // The port went with the actor: its exit says why.
+        ReplyError::Exiting => match tokio::time::timeout_at(deadline, actor.exited()).await {
+            Ok(reason) => return Err(exited::<M, E>(reason)),
+            Err(_) => CallError::Timeout,
+        },
+    };
+    Err(PersistentCallError::Call(error))
+}
+
+/// One request to a hosting actor, answered when its write is done; a
+/// write error, in the answer or in the exit reason of a write that
+/// crashed the actor, is [`PersistentCallError::Save`].
+pub(crate) async fn request_hosted<A, N, E>(
+    actor: &ActorRef<A>,
+    request: impl FnOnce(Reply<Saved>) -> N,
+    timeout: Duration,
+) -> Result<(), PersistentCallError<N>>
+where
+    A: Actor<Error = PersistentError<E>>,
+    N: Into<A::Msg>,
+    E: std::error::Error + Send + Sync + 'static,
+{
+    match actor.call(request, timeout).await {
+        Ok(Ok(())) => Ok(()),
+        Ok(Err(error)) => Err(PersistentCallError::Save(error)),
+        Err(CallError::Exited(reason)) => Err(exited::<N, E>(reason)),
+        Err(error) => Err(PersistentCallError::Call(error)),
+    }
+}
+
+/// The error for a call whose callee exited with `reason`.
+fn exited<M, E: std::error::Error + 'static>(reason: ExitReason) -> PersistentCallError<M> {
+    match save_error_in::<E>(&reason) {
+        Some(error) => PersistentCallError::Save(error),
+        None => PersistentCallError::Call(CallError::Exited(reason)),
     }
 }

@@ -9,7 +9,8 @@
 //! Layout: table `foundation_entries` maps each key to its version
 //! (little-endian `u64`) followed by the value; table `foundation_meta`
 //! holds the store's format and the last version handed out, bumped in the
-//! same transaction as every write, so versions are never reused.
+//! same transaction as every write, so versions are never reused. The
+//! event journals have tables of their own (see `journal`).
 
 use std::{
     cell::Cell,
@@ -22,9 +23,13 @@ use std::{
 
 use redb::{Database, ReadableTable, TableDefinition};
 
-use self::open::{Backing, open_database, panic_message};
+use self::{
+    journal::AppendQueue,
+    open::{Backing, open_database, panic_message},
+};
 use crate::{Entry, Listed, OpenError, StateStore, StoreError, Version, store::check_key};
 
+mod journal;
 mod open;
 
 #[cfg(test)]
@@ -88,6 +93,8 @@ struct Shared {
     /// takes the write side, so the old one is dropped (and its file lock
     /// released) only once no operation still uses it.
     slot: RwLock<Slot>,
+    /// Event appends waiting for a shared commit (see `journal`).
+    appends: AppendQueue,
 }
 
 struct Slot {
@@ -127,6 +134,7 @@ impl RedbStore {
                     db: Some(db),
                     generation: 0,
                 }),
+                appends: AppendQueue::default(),
             }),
         })
     }

@@ -33,7 +33,7 @@ impl SaveGate {
     /// (always, for a single incarnation, since each actor has at most one
     /// write in flight and waits for it before the next), else inside the
     /// write, after the other incarnation's.
-    fn hold(&self) -> Result<OwnedMutexGuard<()>, Arc<Mutex<()>>> {
+    pub(crate) fn hold(&self) -> Result<OwnedMutexGuard<()>, Arc<Mutex<()>>> {
         Arc::clone(&self.0)
             .try_lock_owned()
             .map_err(|_| Arc::clone(&self.0))
@@ -54,7 +54,7 @@ pub(crate) struct Saver {
     last_saved: Vec<u8>,
     /// Where the state is encoded; reused between saves.
     buffer: Vec<u8>,
-    /// Messages handled since the last save began.
+    /// Changing messages handled since the last save began.
     dirty: u32,
     /// The pending flush timer of a batched policy.
     timer: Option<AbortHandle>,
@@ -93,7 +93,13 @@ impl Saver {
         self.dirty > 0
     }
 
-    /// Records that a message was handled and saves as the policy says.
+    /// Whether a write-through save failed (failing its call) and left a
+    /// change unsaved: the next message saves it, changed or not.
+    pub(crate) fn owes_write_through(&self) -> bool {
+        self.policy == SavePolicy::WriteThrough && self.dirty > 0
+    }
+
+    /// Records that a message changed the state and saves as the policy says.
     pub(crate) async fn changed<P: PersistentActor>(
         &mut self,
         actor: &mut P,

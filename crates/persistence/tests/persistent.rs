@@ -3,6 +3,7 @@
 mod persistent {
     pub(crate) mod support;
 
+    mod dirty;
     mod failures;
     mod policies;
     mod recovery;

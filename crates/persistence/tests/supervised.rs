@@ -5,7 +5,7 @@ use std::{sync::Arc, time::Duration};
 use foundation_mailbox::{Context, ExitReason, Reply};
 use foundation_persistence::{
     MemoryStore, Persistence, Persistent, PersistentActor, PersistentCallError, PersistentRef,
-    SavePolicy, start,
+    SavePolicy, Tracked, start,
 };
 use foundation_supervisor::{
     ChildSpec, Restart, Strategy, Supervisor, SupervisorRef, SupervisorSpec,
@@ -49,24 +49,24 @@ impl PersistentActor for Tally {
     }
 
     async fn handle(
-        &mut self,
+        state: &mut Tracked<'_, Self>,
         Ask(request, reply): Ask,
         _: &mut Context<Persistent<Self>>,
     ) -> Result<(), Self::Error> {
         match request {
             Request::Add(add) => {
-                self.total += add;
-                self.history.push(add);
+                state.total += add;
+                state.history.push(add);
             }
             Request::Read => {}
             Request::Crash => {
                 // Half-updated state at the panic: it must not survive.
-                self.total = 999;
+                state.total = 999;
                 panic!("tally crashed on purpose");
             }
         }
         reply
-            .send((self.total, self.history.clone()))
+            .send((state.total, state.history.clone()))
             .unwrap_or_default();
         Ok(())
     }

@@ -22,7 +22,7 @@ impl ChildSpec {
     /// ```
     /// use std::time::Duration;
     /// use foundation::mailbox::{Context, Reply};
-    /// use foundation::persistence::{MemoryStore, Persistence, Persistent, PersistentActor, PersistentRef};
+    /// use foundation::persistence::{MemoryStore, Persistence, Persistent, PersistentActor, PersistentRef, Tracked};
     /// use foundation::supervisor::{ChildSpec, Strategy, Supervisor, SupervisorSpec};
     /// use serde::{Deserialize, Serialize};
     ///
@@ -41,9 +41,9 @@ impl ChildSpec {
     ///         Ok(Visits(0))
     ///     }
     ///
-    ///     async fn handle(&mut self, Visit(reply): Visit, _: &mut Context<Persistent<Self>>) -> Result<(), Self::Error> {
-    ///         self.0 += 1;
-    ///         reply.send(self.0).unwrap_or_default();
+    ///     async fn handle(visits: &mut Tracked<'_, Self>, Visit(reply): Visit, _: &mut Context<Persistent<Self>>) -> Result<(), Self::Error> {
+    ///         visits.0 += 1;
+    ///         reply.send(visits.0).unwrap_or_default();
     ///         Ok(())
     ///     }
     /// }

@@ -6,7 +6,7 @@ use std::{path::PathBuf, time::Duration};
 
 use foundation::{
     mailbox::{Context, Reply},
-    persistence::{OpenError, Persistence, Persistent, PersistentActor, RedbStore, start},
+    persistence::{OpenError, Persistence, Persistent, PersistentActor, RedbStore, Tracked, start},
 };
 use serde::{Deserialize, Serialize};
 
@@ -45,14 +45,14 @@ impl PersistentActor for Visits {
     }
 
     async fn handle(
-        &mut self,
+        state: &mut Tracked<'_, Self>,
         request: Request,
         _: &mut Context<Persistent<Self>>,
     ) -> Result<(), Self::Error> {
         match request {
             Request::Visit(reply) => {
-                self.count += 1;
-                reply.send(self.count).unwrap_or_default();
+                state.count += 1;
+                reply.send(state.count).unwrap_or_default();
             }
             Request::Crash(_reply) => panic!("visits crashed on purpose"),
         }

@@ -9,7 +9,10 @@ use std::{
 
 use redb::{Builder, Database, DatabaseError, ReadableTable, StorageError, backends::FileBackend};
 
-use super::{ENTRIES, FORMAT_KEY, LAST_VERSION_KEY, META, STORE_FORMAT};
+use super::{
+    ENTRIES, FORMAT_KEY, LAST_VERSION_KEY, META, STORE_FORMAT,
+    journal::{EVENTS, HEADS, SNAPSHOTS},
+};
 use crate::OpenError;
 
 /// What the database's bytes go through: the file itself, or (in unit
@@ -220,6 +223,12 @@ fn prepare(db: &Database, path: &Path) -> Result<(), OpenError> {
             }
         }
         txn.open_table(ENTRIES).map_err(|error| io(error.into()))?;
+        // The journal's tables, created in stores made before journals
+        // existed too: an older build ignores them.
+        txn.open_table(EVENTS).map_err(|error| io(error.into()))?;
+        txn.open_table(HEADS).map_err(|error| io(error.into()))?;
+        txn.open_table(SNAPSHOTS)
+            .map_err(|error| io(error.into()))?;
     }
     txn.commit().map_err(|error| io(error.into()))
 }

@@ -3,7 +3,8 @@
 use foundation_mailbox::{ActorOptions, ExitReason, StartError, spawn_with};
 use foundation_persistence::{
     DecodeError, MemoryStore, MigrationError, Persistence, Persistent, PersistentActor,
-    PersistentArgs, PersistentError, PersistentRef, RecoverError, StateStore, codec, start,
+    PersistentArgs, PersistentError, PersistentRef, RecoverError, StateStore, Tracked, codec,
+    start,
 };
 use serde::{Deserialize, Serialize};
 
@@ -130,12 +131,12 @@ impl PersistentActor for CounterV2 {
     }
 
     async fn handle(
-        &mut self,
+        state: &mut Tracked<'_, Self>,
         Down(reply): Down,
         _: &mut foundation_mailbox::Context<Persistent<Self>>,
     ) -> Result<(), Self::Error> {
-        self.downs += 1;
-        reply.send((self.ups, self.downs)).unwrap_or_default();
+        state.downs += 1;
+        reply.send((state.ups, state.downs)).unwrap_or_default();
         Ok(())
     }
 }

@@ -10,7 +10,8 @@ use std::{
 
 use foundation_mailbox::{Context, Reply};
 use foundation_persistence::{
-    Entry, Listed, MemoryStore, Persistent, PersistentActor, StateStore, StoreError, Version,
+    Entry, Listed, MemoryStore, Persistent, PersistentActor, StateStore, StoreError, Tracked,
+    Version,
 };
 use serde::{Deserialize, Serialize};
 use tokio::sync::mpsc;
@@ -76,6 +77,8 @@ pub(crate) struct Counter {
 pub(crate) enum Cast {
     Add(u64),
     Panic,
+    /// Changes the state, then panics before any save can run.
+    AddThenPanic(u64),
 }
 
 #[derive(Debug)]
@@ -136,26 +139,30 @@ impl PersistentActor for Counter {
     }
 
     async fn handle(
-        &mut self,
+        state: &mut Tracked<'_, Self>,
         message: Msg,
         _: &mut Context<Persistent<Self>>,
     ) -> Result<(), CounterFailed> {
         let (request, reply) = match message {
             Msg::Cast(Cast::Add(add)) => {
-                self.count += add;
+                state.count += add;
                 return Ok(());
             }
             Msg::Cast(Cast::Panic) => panic!("counter panicked on purpose"),
+            Msg::Cast(Cast::AddThenPanic(add)) => {
+                state.count += add;
+                panic!("counter panicked on purpose after a change")
+            }
             Msg::Call(request, reply) => (request, reply),
         };
         match request {
             Call::Get => {}
-            Call::Add(add) => self.count += add,
-            Call::Label(label) => self.label = label.to_owned(),
+            Call::Add(add) => state.count += add,
+            Call::Label(label) => state.label = label.to_owned(),
             Call::Fail => return Err(CounterFailed),
         }
         reply
-            .send((self.count, self.label.clone()))
+            .send((state.count, state.label.clone()))
             .unwrap_or_default();
         Ok(())
     }
@@ -166,6 +173,8 @@ impl PersistentActor for Counter {
 pub(crate) struct ObservedStore {
     pub(crate) inner: MemoryStore,
     pub(crate) fail_writes: Arc<AtomicBool>,
+    /// Every write asked of the store, failed ones included.
+    attempts: Arc<AtomicUsize>,
     writes: mpsc::Sender<(String, Version)>,
 }
 
@@ -176,6 +185,7 @@ impl ObservedStore {
             Self {
                 inner: MemoryStore::new(),
                 fail_writes: Arc::new(AtomicBool::new(false)),
+                attempts: Arc::new(AtomicUsize::new(0)),
                 writes,
             },
             observed,
@@ -198,7 +208,13 @@ impl ObservedStore {
         outcome
     }
 
+    /// How many writes were asked of the store so far, failed ones included.
+    pub(crate) fn attempts(&self) -> usize {
+        self.attempts.load(Ordering::SeqCst)
+    }
+
     fn refuse(&self, key: &str) -> Result<(), StoreError> {
+        self.attempts.fetch_add(1, Ordering::SeqCst);
         if self.fail_writes.load(Ordering::SeqCst) {
             return Err(StoreError::backend(key, "disk full (simulated)"));
         }

@@ -25,7 +25,7 @@ use std::{
 use foundation_mailbox::{Context, Reply};
 use foundation_persistence::{
     Persistence, Persistent, PersistentActor, PersistentCallError, PersistentRef, PostgresConfig,
-    PostgresStore, RedbStore, Store,
+    PostgresStore, RedbStore, Store, Tracked,
 };
 use foundation_supervisor::{
     ChildSpec, Restart, Strategy, Supervisor, SupervisorRef, SupervisorSpec,
@@ -64,18 +64,18 @@ impl PersistentActor for Counter {
     }
 
     async fn handle(
-        &mut self,
+        state: &mut Tracked<'_, Self>,
         request: Request,
         _: &mut Context<Persistent<Self>>,
     ) -> Result<(), Self::Error> {
         let reply = match request {
             Request::Get(reply) => reply,
             Request::Increment(reply) => {
-                self.0 += 1;
+                state.0 += 1;
                 reply
             }
         };
-        reply.send(self.0).unwrap_or_default();
+        reply.send(state.0).unwrap_or_default();
         Ok(())
     }
 }

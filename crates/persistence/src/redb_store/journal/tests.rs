@@ -1,0 +1,136 @@
+//! Unit tests of the redb journal: an append cut off by a failing disk leaves none of its events; concurrent appends share commits and stay in order.
+
+use std::{path::PathBuf, sync::Arc};
+
+use super::super::{Backing, RedbStore, faulty::Faults};
+use crate::{Journal, StoreError};
+
+fn temp() -> (tempfile::TempDir, PathBuf) {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("journal.redb");
+    (dir, path)
+}
+
+#[tokio::test]
+async fn an_append_cut_off_by_the_disk_leaves_none_of_its_events() {
+    let (_dir, path) = temp();
+    let faults = Arc::new(Faults::default());
+    let store = RedbStore::open_with(&path, Backing::Faulty(Arc::clone(&faults))).unwrap();
+    store.append("a", 0, vec![vec![1], vec![2]]).await.unwrap();
+
+    faults.fail_writes(true);
+    let error = store
+        .append("a", 2, vec![vec![3], vec![4], vec![5]])
+        .await
+        .unwrap_err();
+    assert!(matches!(error, StoreError::Backend { .. }), "{error}");
+    faults.fail_writes(false);
+
+    let recovery = store.recover("a").await.unwrap();
+    assert_eq!(recovery.last, 2, "the failed append left no trace");
+    assert_eq!(recovery.events.len(), 2);
+    // The journal goes on from where it durably was.
+    assert_eq!(store.append("a", 2, vec![vec![3]]).await.unwrap(), 3);
+    drop(store);
+    let reopened = RedbStore::open(&path).unwrap();
+    let bytes: Vec<Vec<u8>> = reopened
+        .read("a", 1)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|entry| entry.bytes)
+        .collect();
+    assert_eq!(bytes, [vec![1], vec![2], vec![3]]);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn concurrent_appends_to_many_journals_all_land_in_order() {
+    let (_dir, path) = temp();
+    let store = RedbStore::open(&path).unwrap();
+    let mut writers = tokio::task::JoinSet::new();
+    for writer in 0..16_u8 {
+        let store = store.clone();
+        writers.spawn(async move {
+            let id = format!("w/{writer}");
+            let mut last = 0;
+            for round in 0..20_u8 {
+                last = store
+                    .append(&id, last, vec![vec![writer, round], vec![writer, round]])
+                    .await
+                    .unwrap();
+            }
+            last
+        });
+    }
+    while let Some(last) = writers.join_next().await {
+        assert_eq!(last.unwrap(), 40);
+    }
+    for writer in 0..16_u8 {
+        let events = store.read(&format!("w/{writer}"), 1).await.unwrap();
+        let rounds: Vec<u8> = events.iter().map(|entry| entry.bytes[1]).collect();
+        let expected: Vec<u8> = (0..20).flat_map(|round| [round, round]).collect();
+        assert_eq!(rounds, expected);
+        assert!(events.iter().all(|entry| entry.bytes[0] == writer));
+    }
+}
+
+#[tokio::test]
+async fn a_stale_append_and_a_snapshot_past_the_end_are_conflicts() {
+    let (_dir, path) = temp();
+    let store = RedbStore::open(&path).unwrap();
+    store.append("a", 0, vec![vec![1]]).await.unwrap();
+    assert!(
+        store
+            .append("a", 0, vec![vec![9]])
+            .await
+            .unwrap_err()
+            .is_conflict()
+    );
+    assert!(
+        store
+            .snapshot("a", 2, vec![0])
+            .await
+            .unwrap_err()
+            .is_conflict()
+    );
+    store.snapshot("a", 1, vec![7]).await.unwrap();
+    // An older snapshot never replaces a newer one.
+    store.append("a", 1, vec![vec![2]]).await.unwrap();
+    store.snapshot("a", 2, vec![8]).await.unwrap();
+    store.snapshot("a", 1, vec![6]).await.unwrap();
+    let recovery = store.recover("a").await.unwrap();
+    assert_eq!(recovery.snapshot.unwrap().bytes, [8]);
+    assert!(recovery.events.is_empty());
+    assert_eq!(recovery.last, 2);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn recoveries_asked_at_once_each_get_their_own_journal_and_free_the_file() {
+    let (_dir, path) = temp();
+    let store = RedbStore::open(&path).unwrap();
+    for index in 0..200_u8 {
+        let id = format!("r/{index}");
+        store.append(&id, 0, vec![vec![index]; 3]).await.unwrap();
+        if index % 2 == 0 {
+            store.snapshot(&id, 2, vec![index, index]).await.unwrap();
+        }
+    }
+    let recoveries = (0..200_u8).map(|index| {
+        let store = store.clone();
+        async move { (index, store.recover(&format!("r/{index}")).await.unwrap()) }
+    });
+    for (index, recovery) in futures::future::join_all(recoveries).await {
+        assert_eq!(recovery.last, 3);
+        if index % 2 == 0 {
+            assert_eq!(recovery.snapshot.unwrap().bytes, [index, index]);
+            assert_eq!(recovery.events.len(), 1);
+        } else {
+            assert!(recovery.snapshot.is_none());
+            assert_eq!(recovery.events.len(), 3);
+        }
+        assert!(recovery.events.iter().all(|entry| entry.bytes == [index]));
+    }
+    drop(store);
+    // No reader task still holds the database.
+    RedbStore::open(&path).unwrap();
+}
