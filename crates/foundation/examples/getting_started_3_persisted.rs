@@ -7,7 +7,7 @@ use std::{path::PathBuf, time::Duration};
 
 use foundation::{
     mailbox::{Context, Reply},
-    persistence::{Persistence, Persistent, PersistentActor, RedbStore},
+    persistence::{Persistence, Persistent, PersistentActor, RedbStore, Tracked},
     supervisor::{ChildSpec, Root, Strategy, SupervisorSpec},
 };
 use serde::{Deserialize, Serialize};
@@ -41,13 +41,13 @@ impl PersistentActor for Counter {
     }
 
     async fn handle(
-        &mut self,
+        state: &mut Tracked<'_, Self>,
         msg: CounterMsg,
         _ctx: &mut Context<Persistent<Self>>,
     ) -> Result<(), Self::Error> {
         match msg {
-            CounterMsg::Hit => self.hits += 1,
-            CounterMsg::Get(reply) => reply.send(self.hits).unwrap_or_default(),
+            CounterMsg::Hit => state.hits += 1,
+            CounterMsg::Get(reply) => reply.send(state.hits).unwrap_or_default(),
             CounterMsg::Crash => panic!("the counter crashed on purpose"),
         }
         Ok(())

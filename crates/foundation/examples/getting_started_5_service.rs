@@ -15,7 +15,7 @@ use std::{
 use foundation::{
     mailbox::{Actor, Context, Reply},
     monitor_manager::MonitorManager,
-    persistence::{Persistence, Persistent, PersistentActor, RedbStore},
+    persistence::{Persistence, Persistent, PersistentActor, RedbStore, Tracked},
     rate_limiter::{Config, Decision, RateLimiter},
     supervisor::{
         ChildRef, ChildSpec, Root, Strategy, SupervisorRef, SupervisorSpec, TaskSupervisorOptions,
@@ -54,14 +54,14 @@ impl PersistentActor for Counter {
     }
 
     async fn handle(
-        &mut self,
+        state: &mut Tracked<'_, Self>,
         msg: CounterMsg,
         _ctx: &mut Context<Persistent<Self>>,
     ) -> Result<(), Self::Error> {
         match msg {
             CounterMsg::Hit(reply) => {
-                self.hits += 1;
-                reply.send(self.hits).unwrap_or_default();
+                state.hits += 1;
+                reply.send(state.hits).unwrap_or_default();
             }
             CounterMsg::Crash => panic!("the counter crashed on purpose"),
         }
