@@ -1,0 +1,94 @@
+//! One attempt of a send: putting a message in a recipient's mailbox within
+//! a bound, and in ack mode waiting for its acknowledgement.
+
+use std::{
+    future::{Future, poll_fn},
+    pin::Pin,
+    task::Poll,
+};
+
+use foundation_mailbox::{Recipient, Reply, ReplyError, SendError};
+use tokio::time::{Instant, timeout_at};
+
+use crate::{Acked, DeliveryId, Failure, Receipt};
+
+/// How an attempt reports a failure: why, and the message back when it was
+/// not delivered.
+pub(crate) type Attempted<M> = Result<(), (Failure, M)>;
+
+/// Puts `message` in `recipient`'s mailbox, waiting for room until
+/// `until`. `exited` is the failure to report when the recipient has
+/// exited. Cancel-safe: dropped while waiting for room, the message is
+/// withdrawn (and dropped with this future).
+pub(crate) async fn deliver<M: Send + 'static>(
+    recipient: &Recipient<M>,
+    message: M,
+    until: Instant,
+    exited: impl FnOnce() -> Failure,
+) -> Attempted<M> {
+    let message = match recipient.try_send(message) {
+        Ok(()) => return Ok(()),
+        Err(SendError::NoProcess(message)) => return Err((exited(), message)),
+        Err(SendError::Full(message)) => message,
+    };
+    let mut send = recipient.send(message);
+    match timeout_at(until, &mut send).await {
+        Ok(Ok(())) => Ok(()),
+        Ok(Err(SendError::NoProcess(message))) => Err((exited(), message)),
+        Ok(Err(SendError::Full(message))) => Err((Failure::Full, message)),
+        Err(_elapsed) => match send.withdraw() {
+            Some(message) => Err((Failure::Timeout, message)),
+            // Room came as the deadline passed: it was queued.
+            None => Ok(()),
+        },
+    }
+}
+
+/// Delivers `message` (the caller's copy; the original stays with it for
+/// the next attempt or the dead letter) wrapped in an [`Acked`] with id
+/// `id` and waits until `until` for its receipt. Cancel-safe: dropped
+/// while waiting for room the copy is withdrawn; dropped after delivery
+/// the copy stays queued and will be handled, its receipt unheard.
+pub(crate) async fn deliver_acked<M: Send + 'static>(
+    recipient: &Recipient<Acked<M>>,
+    message: M,
+    id: DeliveryId,
+    until: Instant,
+    exited: impl FnOnce() -> Failure,
+) -> Result<Receipt, Failure> {
+    let (port, mut answer) = Reply::pair();
+    let acked = Acked { message, id, port };
+    if let Err((failure, _copy)) = deliver(recipient, acked, until, exited).await {
+        return Err(failure);
+    }
+    // Wait for the receipt, or for the recipient's exit: a message queued at
+    // an exit goes to the dead-letter sink, which may keep it (and its port)
+    // for good. The receipt is looked at first, so one sent just before
+    // the exit counts.
+    let process = recipient.process_ref();
+    let mut exit = process.exited();
+    let waited = timeout_at(
+        until,
+        poll_fn(|cx| {
+            if let Poll::Ready(answer) = Pin::new(&mut answer).poll(cx) {
+                return Poll::Ready(Ok(answer));
+            }
+            Pin::new(&mut exit).poll(cx).map(Err)
+        }),
+    )
+    .await;
+    match waited {
+        Ok(Ok(Ok(receipt))) => match receipt {
+            Receipt::Stale => Err(Failure::Stale),
+            receipt => Ok(receipt),
+        },
+        Ok(Ok(Err(ReplyError::NoReply))) => Err(Failure::NoAck),
+        Ok(Ok(Err(ReplyError::Dropped))) => Err(Failure::Full),
+        Ok(Ok(Err(ReplyError::Exiting))) => match timeout_at(until, exit).await {
+            Ok(reason) => Err(Failure::Exited(reason)),
+            Err(_elapsed) => Err(Failure::Timeout),
+        },
+        Ok(Err(reason)) => Err(Failure::Exited(reason)),
+        Err(_elapsed) => Err(Failure::Timeout),
+    }
+}
