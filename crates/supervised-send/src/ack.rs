@@ -339,3 +339,6 @@ impl Dedup {
         }
     }
 }
+
+#[cfg(test)]
+mod tests;
