@@ -100,7 +100,7 @@ impl<M> BroadcastReport<M> {
 /// let (a, _) = start::<Log>(()).await.unwrap();
 /// let (b, _) = start::<Log>(()).await.unwrap();
 /// b.stop(ExitReason::Normal, Duration::from_secs(1)).await.unwrap();
-/// let targets = [Target::actor(&a), Target::actor(&b)];
+/// let targets: [Target<u32>; 2] = [Target::actor(&a), Target::actor(&b)];
 /// let options = SendOptions::new().timeout(Duration::from_secs(1));
 ///
 /// let all = broadcast_supervised(&targets, 7, Strategy::AllOrNothing, &options).await;
