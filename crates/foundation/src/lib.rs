@@ -12,6 +12,7 @@
 //! | [`persistence`] | `foundation-persistence` | actors that keep their state across crashes: a versioned store with compare-and-set, explicit save policies |
 //! | [`dead_letter`] | `foundation-dead-letter` | where undeliverable messages land: a bounded queue to list, purge and redrive, durable when given a store |
 //! | [`circuit_breaker`] | `foundation-circuit-breaker` | a circuit breaker on failure and slow-call rates, with growing open periods and a bounded buffer that always drains, in order |
+//! | [`supervised_send`] | `foundation-supervised-send` | sends you can count on: one deadline across jittered retries, names and child references that follow restarts, an on-error policy that can dead-letter, ack mode with deduplication, broadcast strategies |
 //! | [`signal_router`] | `foundation-signal-router` | wildcard pub/sub over a segment trie: RAII subscriptions cleaned by monitors, counted drops, delivery counts, queue groups |
 //!
 //! # Example
@@ -76,6 +77,9 @@ pub use foundation_rate_limiter as rate_limiter;
 #[cfg(feature = "signal-router")]
 #[doc(inline)]
 pub use foundation_signal_router as signal_router;
+#[cfg(feature = "supervised-send")]
+#[doc(inline)]
+pub use foundation_supervised_send as supervised_send;
 #[cfg(feature = "supervisor")]
 #[doc(inline)]
 pub use foundation_supervisor as supervisor;

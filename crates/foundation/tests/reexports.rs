@@ -66,3 +66,16 @@ fn the_circuit_breaker_crate_is_reexported() {
     let breaker = CircuitBreaker::<()>::new(Config::default()).unwrap();
     assert_eq!(breaker.state(), State::Closed);
 }
+
+#[cfg(feature = "supervised-send")]
+#[test]
+fn the_supervised_send_crate_is_reexported() {
+    use foundation::supervised_send::{ErrorClass, SendOptions, SendStats};
+    assert!(
+        SendOptions::new()
+            .give_up_on(ErrorClass::Full)
+            .validate()
+            .is_ok()
+    );
+    assert_eq!(SendStats::new().snapshot().total.sent, 0);
+}

@@ -10,6 +10,7 @@ mod persistence;
 mod process;
 mod rate_limiter;
 mod signal_router;
+mod supervised_send;
 mod supervision;
 
 // One thread keeps the tour's output in the same order on every run.
@@ -54,5 +55,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     signal_router::run().await?;
     println!();
     circuit_breaker::run().await?;
+    println!();
+    supervised_send::run().await?;
     Ok(())
 }
