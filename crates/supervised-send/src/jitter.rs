@@ -17,7 +17,7 @@ impl Jitter {
     /// next seed of a process-wide sequence, so concurrent sends retrying
     /// after the same failure spread apart.
     pub(crate) fn unseeded() -> Self {
-        static NEXT: AtomicU64 = AtomicU64::new(0x5EED_0F_F0_0D);
+        static NEXT: AtomicU64 = AtomicU64::new(0x005E_ED0F_F00D);
         Self(NEXT.fetch_add(0x9E37_79B9_7F4A_7C15, Ordering::Relaxed))
     }
 

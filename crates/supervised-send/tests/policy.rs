@@ -6,7 +6,7 @@ mod actors;
 use std::time::Duration;
 
 use actors::{Behaviour, Recorder};
-use foundation_dead_letter::{Config, DeadLetterQueue, Filter, Reason};
+use foundation_dead_letter::{Config, DeadLetterQueue, Reason};
 use foundation_mailbox::{ActorOptions, ExitReason, Registry, start_with};
 use foundation_supervised_send::{
     Backoff, ErrorClass, Failure, OnError, OptionsError, SendOptions, SendStats, Target,
