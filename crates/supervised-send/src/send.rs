@@ -39,7 +39,7 @@ pub struct Delivered {
 /// [`OnError`] policy and returns why.
 ///
 /// A fixed reference whose mailbox has room is sent to without a span
-/// (unless a subscriber wants one), an allocation or a lock: the cost of
+/// (unless a subscriber wants one), an allocation or a lock of its own: the cost of
 /// a cast plus two relaxed counters.
 ///
 /// Cancel-safe in the sense that nothing is lost unseen: dropped while
