@@ -174,3 +174,43 @@ async fn a_message_dropped_unadmitted_is_not_acknowledged() {
     assert_eq!(failure.last.class(), ErrorClass::NoAck);
     assert_eq!(failure.attempts, 2);
 }
+
+#[tokio::test(start_paused = true)]
+async fn a_copy_kept_by_a_dead_letter_queue_does_not_leave_the_sender_waiting() {
+    use foundation_dead_letter::{Config, DeadLetterQueue};
+    use tokio::time::Instant;
+
+    // The queue keeps the queued copy, its acknowledgement port included:
+    // the port never answers, so the sender must notice the exit itself.
+    let queue = DeadLetterQueue::new(Config::default()).unwrap();
+    let behaviour = Behaviour::default();
+    let mailbox = ActorOptions::new().dead_letters(queue.sink());
+    let (recorder, _handle) = start_with::<Recorder>(behaviour.clone(), mailbox)
+        .await
+        .unwrap();
+    let (_open, gate) = tokio::sync::oneshot::channel();
+    recorder.cast(Rec::Gate(gate)).await.unwrap();
+    tokio::task::yield_now().await;
+
+    let target = Target::actor(&recorder);
+    let options = options().attempt_timeout(Duration::from_secs(60));
+    let start = Instant::now();
+    let send = send_supervised_acked(&target, 3, &options);
+    let kill = async {
+        tokio::task::yield_now().await; // the copy is queued by now
+        assert_eq!(recorder.mailbox_stats().queued, 1);
+        assert!(recorder.kill());
+    };
+    let (failure, ()) = tokio::join!(send, kill);
+    let failure = failure.unwrap_err();
+    assert!(
+        matches!(failure.last, Failure::Exited(ExitReason::Killed)),
+        "{failure:?}"
+    );
+    assert!(
+        start.elapsed() < Duration::from_secs(1),
+        "took {:?}",
+        start.elapsed()
+    );
+    assert_eq!(queue.len(), 1, "the copy is a dead letter");
+}
