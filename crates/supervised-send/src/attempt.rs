@@ -7,8 +7,8 @@ use std::{
     task::Poll,
 };
 
-use foundation_mailbox::{Recipient, Reply, ReplyError, SendError};
-use tokio::time::{Instant, timeout_at};
+use foundation_mailbox::{ExitReason, Exited, Recipient, Reply, ReplyError, SendError};
+use tokio::time::{Instant, error::Elapsed, timeout_at};
 
 use crate::{Acked, DeliveryId, Failure, Receipt};
 
@@ -32,7 +32,7 @@ pub(crate) async fn deliver<M: Send + 'static>(
         Err(SendError::Full(message)) => message,
     };
     let mut send = recipient.send(message);
-    match timeout_at(until, &mut send).await {
+    match bounded(until, &mut send).await {
         Ok(Ok(())) => Ok(()),
         Ok(Err(SendError::NoProcess(message))) => Err((exited(), message)),
         Ok(Err(SendError::Full(message))) => Err((Failure::Full, message)),
@@ -61,22 +61,41 @@ pub(crate) async fn deliver_acked<M: Send + 'static>(
     if let Err((failure, _copy)) = deliver(recipient, acked, until, exited).await {
         return Err(failure);
     }
-    // Wait for the receipt, or for the recipient's exit: a message queued at
-    // an exit goes to the dead-letter sink, which may keep it (and its port)
-    // for good. The receipt is looked at first, so one sent just before
-    // the exit counts.
-    let process = recipient.process_ref();
-    let mut exit = process.exited();
-    let waited = timeout_at(
-        until,
-        poll_fn(|cx| {
-            if let Poll::Ready(answer) = Pin::new(&mut answer).poll(cx) {
-                return Poll::Ready(Ok(answer));
-            }
-            Pin::new(&mut exit).poll(cx).map(Err)
-        }),
-    )
-    .await;
+    // Most receipts come within a scheduler turn: look for one before
+    // arming a timer or registering with the recipient's exit.
+    yield_once().await;
+    let waited = match poll_once(&mut answer).await {
+        Poll::Ready(answer) => Ok(Ok(answer)),
+        Poll::Pending => {
+            // Wait for the receipt, or for the recipient's exit: a message
+            // queued at an exit goes to the dead-letter sink, which may keep
+            // it (and its port) for good. The receipt is looked at first, so
+            // one sent just before the exit counts.
+            let process = recipient.process_ref();
+            let mut exit = process.exited();
+            let waited = timeout_at(
+                until,
+                poll_fn(|cx| {
+                    if let Poll::Ready(answer) = Pin::new(&mut answer).poll(cx) {
+                        return Poll::Ready(Ok(answer));
+                    }
+                    Pin::new(&mut exit).poll(cx).map(Err)
+                }),
+            )
+            .await;
+            return settle(waited, until, recipient, Some(exit)).await;
+        }
+    };
+    settle(waited, until, recipient, None).await
+}
+
+/// What a wait for a receipt came to.
+async fn settle<M: Send + 'static>(
+    waited: Result<Result<Result<Receipt, ReplyError>, ExitReason>, Elapsed>,
+    until: Instant,
+    recipient: &Recipient<M>,
+    exit: Option<Exited>,
+) -> Result<Receipt, Failure> {
     match waited {
         Ok(Ok(Ok(receipt))) => match receipt {
             Receipt::Stale => Err(Failure::Stale),
@@ -84,11 +103,46 @@ pub(crate) async fn deliver_acked<M: Send + 'static>(
         },
         Ok(Ok(Err(ReplyError::NoReply))) => Err(Failure::NoAck),
         Ok(Ok(Err(ReplyError::Dropped))) => Err(Failure::Full),
-        Ok(Ok(Err(ReplyError::Exiting))) => match timeout_at(until, exit).await {
-            Ok(reason) => Err(Failure::Exited(reason)),
-            Err(_elapsed) => Err(Failure::Timeout),
-        },
+        Ok(Ok(Err(ReplyError::Exiting))) => {
+            let exit = exit.unwrap_or_else(|| recipient.process_ref().exited());
+            match timeout_at(until, exit).await {
+                Ok(reason) => Err(Failure::Exited(reason)),
+                Err(_elapsed) => Err(Failure::Timeout),
+            }
+        }
         Ok(Err(reason)) => Err(Failure::Exited(reason)),
         Err(_elapsed) => Err(Failure::Timeout),
     }
+}
+
+/// Waits for `future` until `until`, arming the timer only if a first poll,
+/// and another after one scheduler turn, found it pending.
+async fn bounded<F: Future + Unpin>(until: Instant, mut future: F) -> Result<F::Output, Elapsed> {
+    if let Poll::Ready(output) = poll_once(&mut future).await {
+        return Ok(output);
+    }
+    yield_once().await;
+    if let Poll::Ready(output) = poll_once(&mut future).await {
+        return Ok(output);
+    }
+    timeout_at(until, future).await
+}
+
+/// Polls `future` once and reports what it said.
+fn poll_once<F: Future + Unpin>(future: &mut F) -> impl Future<Output = Poll<F::Output>> + '_ {
+    poll_fn(move |cx| Poll::Ready(Pin::new(&mut *future).poll(cx)))
+}
+
+/// Gives the runtime one turn: the task is woken at once, behind the tasks
+/// already ready to run (the recipient a send just woke, say).
+fn yield_once() -> impl Future<Output = ()> {
+    let mut yielded = false;
+    poll_fn(move |cx| {
+        if yielded {
+            return Poll::Ready(());
+        }
+        yielded = true;
+        cx.waker().wake_by_ref();
+        Poll::Pending
+    })
 }
