@@ -8,22 +8,22 @@ use std::{
 };
 
 use foundation_mailbox::{ExitReason, Exited, Recipient, Reply, ReplyError, SendError};
-use tokio::time::{Instant, error::Elapsed, timeout_at};
+use tokio::time::{error::Elapsed, timeout_at};
 
-use crate::{Acked, DeliveryId, Failure, Receipt};
+use crate::{Acked, DeliveryId, Failure, Receipt, clock::Until};
 
 /// How an attempt reports a failure: why, and the message back when it was
 /// not delivered.
 pub(crate) type Attempted<M> = Result<(), (Failure, M)>;
 
 /// Puts `message` in `recipient`'s mailbox, waiting for room until
-/// `until`. `exited` is the failure to report when the recipient has
+/// `until` (fixed only if it has to wait). `exited` is the failure to report when the recipient has
 /// exited. Cancel-safe: dropped while waiting for room, the message is
 /// withdrawn (and dropped with this future).
 pub(crate) async fn deliver<M: Send + 'static>(
     recipient: &Recipient<M>,
     message: M,
-    until: Instant,
+    until: &mut Until<'_>,
     exited: impl FnOnce() -> Failure,
 ) -> Attempted<M> {
     let message = match recipient.try_send(message) {
@@ -53,7 +53,7 @@ pub(crate) async fn deliver_acked<M: Send + 'static>(
     recipient: &Recipient<Acked<M>>,
     message: M,
     id: DeliveryId,
-    until: Instant,
+    until: &mut Until<'_>,
     exited: impl FnOnce() -> Failure,
 ) -> Result<Receipt, Failure> {
     let (port, mut answer) = Reply::pair();
@@ -74,7 +74,7 @@ pub(crate) async fn deliver_acked<M: Send + 'static>(
             let process = recipient.process_ref();
             let mut exit = process.exited();
             let waited = timeout_at(
-                until,
+                until.get(),
                 poll_fn(|cx| {
                     if let Poll::Ready(answer) = Pin::new(&mut answer).poll(cx) {
                         return Poll::Ready(Ok(answer));
@@ -92,7 +92,7 @@ pub(crate) async fn deliver_acked<M: Send + 'static>(
 /// What a wait for a receipt came to.
 async fn settle<M: Send + 'static>(
     waited: Result<Result<Result<Receipt, ReplyError>, ExitReason>, Elapsed>,
-    until: Instant,
+    until: &mut Until<'_>,
     recipient: &Recipient<M>,
     exit: Option<Exited>,
 ) -> Result<Receipt, Failure> {
@@ -105,7 +105,7 @@ async fn settle<M: Send + 'static>(
         Ok(Ok(Err(ReplyError::Dropped))) => Err(Failure::Full),
         Ok(Ok(Err(ReplyError::Exiting))) => {
             let exit = exit.unwrap_or_else(|| recipient.process_ref().exited());
-            match timeout_at(until, exit).await {
+            match timeout_at(until.get(), exit).await {
                 Ok(reason) => Err(Failure::Exited(reason)),
                 Err(_elapsed) => Err(Failure::Timeout),
             }
@@ -117,7 +117,10 @@ async fn settle<M: Send + 'static>(
 
 /// Waits for `future` until `until`, arming the timer only if a first poll,
 /// and another after one scheduler turn, found it pending.
-async fn bounded<F: Future + Unpin>(until: Instant, mut future: F) -> Result<F::Output, Elapsed> {
+async fn bounded<F: Future + Unpin>(
+    until: &mut Until<'_>,
+    mut future: F,
+) -> Result<F::Output, Elapsed> {
     if let Poll::Ready(output) = poll_once(&mut future).await {
         return Ok(output);
     }
@@ -125,7 +128,7 @@ async fn bounded<F: Future + Unpin>(until: Instant, mut future: F) -> Result<F::
     if let Poll::Ready(output) = poll_once(&mut future).await {
         return Ok(output);
     }
-    timeout_at(until, future).await
+    timeout_at(until.get(), future).await
 }
 
 /// Polls `future` once and reports what it said.

@@ -84,6 +84,7 @@
 mod ack;
 mod attempt;
 mod broadcast;
+mod clock;
 mod error;
 mod jitter;
 mod options;

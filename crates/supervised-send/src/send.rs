@@ -1,7 +1,7 @@
 //! [`send_supervised`] and [`send_supervised_acked`]: the retry loop under
 //! one deadline, and what happens to a message that fails for good.
 
-use std::{cmp::min, future::Future, time::SystemTime};
+use std::{future::Future, time::SystemTime};
 
 use foundation_dead_letter::{Attempt, Letter, Reason};
 use foundation_mailbox::{Pid, Recipient};
@@ -12,10 +12,21 @@ use crate::{
     Acked, DeliveryId, ErrorClass, FailedAttempt, Failure, GaveUp, OnError, Producer, Receipt,
     SendFailure, SendOptions, Target,
     attempt::{deliver, deliver_acked},
+    clock::{Deadline, Until},
     jitter::Jitter,
     stats::Counters,
     target::{Kind, gone_fixed},
 };
+
+/// What to report when the resolved recipient had exited: retryable if the
+/// target follows restarts, else gone for good.
+fn exited(follows_restarts: bool) -> Failure {
+    if follows_restarts {
+        Failure::Restarting
+    } else {
+        gone_fixed()
+    }
+}
 
 /// The tracing target of the crate's spans and events.
 pub const SEND_TARGET: &str = "foundation::supervised_send";
@@ -205,12 +216,14 @@ pub(crate) enum Outcome<M> {
 
 /// One mode of sending: how an attempt goes to a resolved recipient.
 pub(crate) trait Way<W, M>: Send {
+    /// `follows_restarts`: whether a recipient found exited may come back
+    /// under the target (a retryable failure) or not (`Gone`).
     fn attempt(
         &self,
         recipient: Recipient<W>,
         message: M,
-        until: Instant,
-        exited: Failure,
+        until: &mut Until<'_>,
+        follows_restarts: bool,
     ) -> impl Future<Output = Outcome<M>> + Send;
 }
 
@@ -222,10 +235,10 @@ impl<M: Send + 'static> Way<M, M> for Deliver {
         &self,
         recipient: Recipient<M>,
         message: M,
-        until: Instant,
-        exited: Failure,
+        until: &mut Until<'_>,
+        follows_restarts: bool,
     ) -> Outcome<M> {
-        match deliver(&recipient, message, until, || exited).await {
+        match deliver(&recipient, message, until, || exited(follows_restarts)).await {
             Ok(()) => Outcome::Delivered(None),
             Err((failure, message)) => Outcome::Failed(failure, message),
         }
@@ -240,11 +253,12 @@ impl<M: Clone + Send + 'static> Way<Acked<M>, M> for Ack {
         &self,
         recipient: Recipient<Acked<M>>,
         message: M,
-        until: Instant,
-        exited: Failure,
+        until: &mut Until<'_>,
+        follows_restarts: bool,
     ) -> Outcome<M> {
         let copy = message.clone();
-        match deliver_acked(&recipient, copy, self.0, until, || exited).await {
+        let exited = || exited(follows_restarts);
+        match deliver_acked(&recipient, copy, self.0, until, exited).await {
             Ok(receipt) => Outcome::Delivered(Some(receipt)),
             Err(failure) => Outcome::Failed(failure, message),
         }
@@ -283,8 +297,7 @@ where
         counters,
         armed: true,
     };
-    let start = Instant::now();
-    let deadline = start + options.timeout;
+    let mut deadline = Deadline::new(options.timeout);
     let mut history: Vec<FailedAttempt> = Vec::new();
     let mut jitter: Option<Jitter> = None;
     let mut message = message;
@@ -292,19 +305,12 @@ where
     let mut attempt = 0;
     loop {
         attempt += 1;
-        let now = Instant::now();
-        let until = options
-            .attempt_timeout
-            .map_or(deadline, |bound| min(deadline, now + bound));
-        let exited = if target.follows_restarts() {
-            Failure::Restarting
-        } else {
-            gone_fixed()
-        };
+        let mut until = Until::new(&mut deadline, options.attempt_timeout);
         let outcome = match target.resolve() {
             Ok(recipient) => {
                 last_pid = Some(recipient.pid());
-                way.attempt(recipient, message, until, exited).await
+                let follows = target.follows_restarts();
+                way.attempt(recipient, message, &mut until, follows).await
             }
             Err(failure) => Outcome::Failed(failure, message),
         };
@@ -327,7 +333,7 @@ where
         history.push(FailedAttempt {
             attempt,
             at: SystemTime::now(),
-            after: Instant::now().saturating_duration_since(start),
+            after: Instant::now().saturating_duration_since(deadline.start()),
             recipient: last_pid,
             failure,
         });
@@ -343,7 +349,7 @@ where
             let jitter =
                 jitter.get_or_insert_with(|| seed.map_or_else(Jitter::unseeded, Jitter::seeded));
             let wake = Instant::now() + options.backoff.delay(attempt, jitter.unit());
-            if wake >= deadline {
+            if wake >= deadline.get() {
                 Some(GaveUp::Deadline)
             } else {
                 Counters::add(&counters.retried);
