@@ -118,6 +118,9 @@ pub struct SendOptions {
     pub(crate) tag: Tag,
     pub(crate) metadata: Vec<(String, String)>,
     pub(crate) producer: Option<Producer>,
+    /// What [`validate`](Self::validate) says, kept up to date by the
+    /// setters, so a send checks one field instead of the whole options.
+    pub(crate) invalid: Option<OptionsError>,
 }
 
 impl fmt::Debug for SendOptions {
@@ -161,6 +164,7 @@ impl SendOptions {
                 .clone(),
             metadata: Vec::new(),
             producer: None,
+            invalid: None,
         }
     }
 
@@ -168,7 +172,7 @@ impl SendOptions {
     /// attempt and every backoff: the send never takes longer.
     pub fn timeout(mut self, timeout: Duration) -> Self {
         self.timeout = timeout;
-        self
+        self.checked()
     }
 
     /// A bound on each attempt (by default, whatever is left of the
@@ -176,19 +180,19 @@ impl SendOptions {
     /// before sending again.
     pub fn attempt_timeout(mut self, timeout: Duration) -> Self {
         self.attempt_timeout = Some(timeout);
-        self
+        self.checked()
     }
 
     /// How many attempts at most, the first included (1: no retry).
     pub fn max_attempts(mut self, attempts: u32) -> Self {
         self.max_attempts = attempts;
-        self
+        self.checked()
     }
 
     /// The backoff between attempts.
     pub fn backoff(mut self, backoff: Backoff) -> Self {
         self.backoff = backoff;
-        self
+        self.checked()
     }
 
     /// Seeds the backoff's jitter, so the delays are the same every run
@@ -252,6 +256,19 @@ impl SendOptions {
     ///
     /// An [`OptionsError`] naming the first bad option.
     pub fn validate(&self) -> Result<(), OptionsError> {
+        match &self.invalid {
+            Some(error) => Err(error.clone()),
+            None => Ok(()),
+        }
+    }
+
+    /// Brings `invalid` up to date after a setter.
+    fn checked(mut self) -> Self {
+        self.invalid = self.check().err();
+        self
+    }
+
+    fn check(&self) -> Result<(), OptionsError> {
         if self.max_attempts == 0 {
             return Err(OptionsError::NoAttempts);
         }

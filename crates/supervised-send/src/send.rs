@@ -96,8 +96,8 @@ pub async fn send_supervised<M: Send + 'static>(
 ) -> Result<Delivered, SendFailure<M>> {
     let counters = &*options.tag.counters;
     Counters::add(&counters.sent);
-    if let Err(error) = options.validate() {
-        return Err(invalid(options, message, error.into()));
+    if let Some(error) = &options.invalid {
+        return Err(invalid(options, message, error.clone().into()));
     }
     let span = tracing::debug_span!(
         target: SEND_TARGET,
@@ -181,8 +181,8 @@ pub async fn send_supervised_acked<M: Clone + Send + 'static>(
 ) -> Result<Delivered, SendFailure<M>> {
     let counters = &*options.tag.counters;
     Counters::add(&counters.sent);
-    if let Err(error) = options.validate() {
-        return Err(invalid(options, message, error.into()));
+    if let Some(error) = &options.invalid {
+        return Err(invalid(options, message, error.clone().into()));
     }
     let id = options
         .producer
