@@ -7,7 +7,6 @@ use crate::{
     Delivered, Failure, SendFailure, SendOptions, Target,
     send::{Deliver, run},
     stats::Counters,
-    target::Kind,
 };
 
 /// What a broadcast counts as success.
@@ -176,21 +175,15 @@ async fn send_all<M: Clone + Send + 'static>(
     for (index, target) in targets.iter().enumerate() {
         Counters::add(&counters.sent);
         let copy = message.clone();
-        match &target.kind {
-            Kind::Fixed(recipient) => match recipient.try_send(copy) {
-                Ok(()) => {
-                    Counters::add(&counters.delivered);
-                    outcomes.push(Some(Outcome::Delivered(Delivered {
-                        attempts: 1,
-                        receipt: None,
-                    })));
-                }
-                Err(error) => {
-                    outcomes.push(None);
-                    rest.push((index, error.into_inner()));
-                }
-            },
-            Kind::Resolved(_) => {
+        match target.try_fixed(copy) {
+            None => {
+                Counters::add(&counters.delivered);
+                outcomes.push(Some(Outcome::Delivered(Delivered {
+                    attempts: 1,
+                    receipt: None,
+                })));
+            }
+            Some(copy) => {
                 outcomes.push(None);
                 rest.push((index, copy));
             }

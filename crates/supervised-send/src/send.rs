@@ -15,7 +15,7 @@ use crate::{
     clock::{Deadline, Until},
     jitter::Jitter,
     stats::Counters,
-    target::{Kind, gone_fixed},
+    target::gone_fixed,
 };
 
 /// What to report when the resolved recipient had exited: retryable if the
@@ -112,20 +112,16 @@ pub async fn send_supervised<M: Send + 'static>(
             .instrument(span)
             .await;
     }
-    let message = match &target.kind {
-        Kind::Fixed(recipient) => match recipient.try_send(message) {
-            Ok(()) => {
-                Counters::add(&counters.delivered);
-                return Ok(Delivered {
-                    attempts: 1,
-                    receipt: None,
-                });
-            }
-            Err(error) => error.into_inner(),
-        },
-        Kind::Resolved(_) => message,
-    };
-    run(target, message, options, Deliver).await
+    match target.try_fixed(message) {
+        None => {
+            Counters::add(&counters.delivered);
+            Ok(Delivered {
+                attempts: 1,
+                receipt: None,
+            })
+        }
+        Some(message) => run(target, message, options, Deliver).await,
+    }
 }
 
 /// Sends `message` to `target` and waits for the recipient to acknowledge

@@ -3,7 +3,7 @@
 
 use std::{borrow::Cow, fmt, hash::Hash, marker::PhantomData};
 
-use foundation_mailbox::{Actor, ActorRef, LookupError, Pid, Recipient, Registry};
+use foundation_mailbox::{Actor, ActorRef, LookupError, Pid, Recipient, Registry, SendError};
 use foundation_supervisor::{ChildRef, ChildSendError};
 
 use crate::{Failure, sync::Arc};
@@ -54,15 +54,33 @@ pub struct Target<M> {
 }
 
 pub(crate) enum Kind<M> {
-    Fixed(Recipient<M>),
+    /// One incarnation; with its typed reference when made from one, whose
+    /// send takes the mailbox's lock once (a type-erased recipient reserves,
+    /// converts outside the lock, then commits).
+    Fixed(Recipient<M>, Option<Arc<dyn Direct<M>>>),
     Resolved(Arc<dyn Resolve<M>>),
+}
+
+/// A typed reference's send without waiting, erased over the actor type.
+pub(crate) trait Direct<M>: Send + Sync {
+    fn try_send(&self, message: M) -> Result<(), SendError<M>>;
+}
+
+impl<A, M> Direct<M> for ActorRef<A>
+where
+    A: Actor,
+    M: Into<A::Msg> + Send + 'static,
+{
+    fn try_send(&self, message: M) -> Result<(), SendError<M>> {
+        self.try_cast_from(message)
+    }
 }
 
 impl<M> Clone for Target<M> {
     fn clone(&self) -> Self {
         Self {
             kind: match &self.kind {
-                Kind::Fixed(recipient) => Kind::Fixed(recipient.clone()),
+                Kind::Fixed(recipient, direct) => Kind::Fixed(recipient.clone(), direct.clone()),
                 Kind::Resolved(resolver) => Kind::Resolved(Arc::clone(resolver)),
             },
         }
@@ -72,7 +90,7 @@ impl<M> Clone for Target<M> {
 impl<M: 'static> fmt::Debug for Target<M> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match &self.kind {
-            Kind::Fixed(recipient) => f.debug_tuple("Target").field(recipient).finish(),
+            Kind::Fixed(recipient, _) => f.debug_tuple("Target").field(recipient).finish(),
             Kind::Resolved(resolver) => {
                 f.debug_tuple("Target").field(&resolver.describe()).finish()
             }
@@ -93,13 +111,15 @@ impl<M: Send + 'static> Target<M> {
         A: Actor,
         M: Into<A::Msg>,
     {
-        Self::recipient(actor.recipient())
+        Self {
+            kind: Kind::Fixed(actor.recipient(), Some(Arc::new(actor.clone()))),
+        }
     }
 
     /// One incarnation, type-erased.
     pub fn recipient(recipient: Recipient<M>) -> Self {
         Self {
-            kind: Kind::Fixed(recipient),
+            kind: Kind::Fixed(recipient, None),
         }
     }
 
@@ -136,10 +156,22 @@ impl<M: Send + 'static> Target<M> {
     /// Where the next attempt goes, or why nowhere.
     pub(crate) fn resolve(&self) -> Result<Recipient<M>, Failure> {
         match &self.kind {
-            Kind::Fixed(recipient) if recipient.is_alive() => Ok(recipient.clone()),
-            Kind::Fixed(_) => Err(gone_fixed()),
+            Kind::Fixed(recipient, _) if recipient.is_alive() => Ok(recipient.clone()),
+            Kind::Fixed(..) => Err(gone_fixed()),
             Kind::Resolved(resolver) => resolver.resolve(),
         }
+    }
+
+    /// Sends at once to a fixed reference with room: `None` when queued,
+    /// else the message back (a resolved target is not tried here).
+    #[inline]
+    pub(crate) fn try_fixed(&self, message: M) -> Option<M> {
+        let sent = match &self.kind {
+            Kind::Fixed(_, Some(direct)) => direct.try_send(message),
+            Kind::Fixed(recipient, None) => recipient.try_send(message),
+            Kind::Resolved(_) => return Some(message),
+        };
+        sent.err().map(SendError::into_inner)
     }
 
     /// Whether a recipient that refused a message as exited may come back
@@ -151,7 +183,7 @@ impl<M: Send + 'static> Target<M> {
     /// The fixed target's pid, if it is one.
     pub(crate) fn fixed_pid(&self) -> Option<Pid> {
         match &self.kind {
-            Kind::Fixed(recipient) => Some(recipient.pid()),
+            Kind::Fixed(recipient, _) => Some(recipient.pid()),
             Kind::Resolved(_) => None,
         }
     }
@@ -159,7 +191,7 @@ impl<M: Send + 'static> Target<M> {
     /// How the target is named in spans, events and dead letters.
     pub fn describe(&self) -> String {
         match &self.kind {
-            Kind::Fixed(recipient) => format!("{:?}", recipient.pid()),
+            Kind::Fixed(recipient, _) => format!("{:?}", recipient.pid()),
             Kind::Resolved(resolver) => resolver.describe(),
         }
     }
