@@ -3,12 +3,12 @@
 //! that recognises a resend after a lost acknowledgement.
 
 use std::{
-    collections::{BTreeSet, hash_map::Entry},
+    collections::{VecDeque, hash_map::Entry},
     fmt,
     ops::{Deref, DerefMut},
 };
 
-use ahash::AHashMap;
+use ahash::{AHashMap, AHashSet};
 use foundation_mailbox::Reply;
 
 use crate::sync::{Arc, AtomicU64, Ordering};
@@ -220,8 +220,9 @@ impl Drop for Ack {
 /// makes ack mode's resends harmless.
 ///
 /// It keeps, per producer, the last `window` sequence numbers it admitted
-/// (any order), and for at most `producers` producers, forgetting the one
-/// heard from longest ago. A number below a producer's window is answered
+/// (in any order), and for at most `producers` producers, forgetting the
+/// one heard from longest ago. A number at or below the highest number it
+/// forgot, and not remembered, is answered
 /// [`Receipt::Stale`] and not handled: the sender gets
 /// [`Failure::Stale`](crate::Failure::Stale), a failure it can
 /// dead-letter, never a silent second handling. The memory lives in the
@@ -244,9 +245,13 @@ pub struct Dedup {
 
 #[derive(Debug, Default)]
 struct Seen {
-    /// Numbers at or below this were forgotten.
+    /// Numbers at or below this and not in `recent` were forgotten (or
+    /// never came).
     floor: u64,
-    recent: BTreeSet<u64>,
+    /// The numbers remembered, for lookups...
+    recent: AHashSet<u64>,
+    /// ...and in the order they came, to forget the oldest first.
+    order: VecDeque<u64>,
     last_heard: u64,
 }
 
@@ -314,16 +319,22 @@ impl Dedup {
             Entry::Vacant(entry) => entry.insert(Seen::default()),
         };
         seen.last_heard = clock;
+        if seen.recent.contains(&id.seq) {
+            return Some(Receipt::Duplicate);
+        }
         if id.seq <= seen.floor {
             return Some(Receipt::Stale);
         }
-        if !seen.recent.insert(id.seq) {
-            return Some(Receipt::Duplicate);
-        }
-        if seen.recent.len() > self.window
-            && let Some(oldest) = seen.recent.pop_first()
+        seen.recent.insert(id.seq);
+        seen.order.push_back(id.seq);
+        if seen.order.len() > self.window
+            && let Some(oldest) = seen.order.pop_front()
         {
-            seen.floor = oldest;
+            seen.recent.remove(&oldest);
+            // Forgetting a number forgets every number below it that has not
+            // come: one that comes later is stale, never handled unknowingly
+            // twice.
+            seen.floor = seen.floor.max(oldest);
         }
         None
     }

@@ -37,14 +37,19 @@ async fn numbers_arrive_in_any_order_and_memory_stays_bounded() {
         assert!(seen.admit(message).is_some(), "{seq} is new");
     }
     assert_eq!(seen.len(), 4, "the window holds 4");
-    // 1 fell out of the window: a copy of it is stale, not handled again.
-    let (old, answer) = acked(1, 1);
+    // 3 came first, so it was forgotten first: a copy of it is stale, not
+    // handled again.
+    let (old, answer) = acked(1, 3);
     assert!(seen.admit(old).is_none());
     assert_eq!(answer.await, Ok(Receipt::Stale));
-    // 2 is still remembered.
-    let (two, answer) = acked(1, 2);
-    assert!(seen.admit(two).is_none());
+    // 1 and 2 came later and are still remembered.
+    let (one, answer) = acked(1, 1);
+    assert!(seen.admit(one).is_none());
     assert_eq!(answer.await, Ok(Receipt::Duplicate));
+    // 6 is new; admitting it forgets 1, and everything up to 3 stays stale.
+    let (six, _answer) = acked(1, 6);
+    assert!(seen.admit(six).is_some());
+    assert_eq!(seen.len(), 4);
 }
 
 #[tokio::test]
