@@ -10,7 +10,7 @@ use std::{
 use foundation_mailbox::{ExitReason, Exited, Recipient, Reply, ReplyError, SendError};
 use tokio::time::{error::Elapsed, timeout_at};
 
-use crate::{Acked, DeliveryId, Failure, Receipt, clock::Until};
+use crate::{Acked, DeliveryId, Failure, Receipt, clock::Until, target::Direct};
 
 /// How an attempt reports a failure: why, and the message back when it was
 /// not delivered.
@@ -22,11 +22,16 @@ pub(crate) type Attempted<M> = Result<(), (Failure, M)>;
 /// withdrawn (and dropped with this future).
 pub(crate) async fn deliver<M: Send + 'static>(
     recipient: &Recipient<M>,
+    direct: Option<&dyn Direct<M>>,
     message: M,
     until: &mut Until<'_>,
     exited: impl FnOnce() -> Failure,
 ) -> Attempted<M> {
-    let message = match recipient.try_send(message) {
+    let first = match direct {
+        Some(direct) => direct.try_send(message),
+        None => recipient.try_send(message),
+    };
+    let message = match first {
         Ok(()) => return Ok(()),
         Err(SendError::NoProcess(message)) => return Err((exited(), message)),
         Err(SendError::Full(message)) => message,
@@ -51,6 +56,7 @@ pub(crate) async fn deliver<M: Send + 'static>(
 /// the copy stays queued and will be handled, its receipt unheard.
 pub(crate) async fn deliver_acked<M: Send + 'static>(
     recipient: &Recipient<Acked<M>>,
+    direct: Option<&dyn Direct<Acked<M>>>,
     message: M,
     id: DeliveryId,
     until: &mut Until<'_>,
@@ -58,7 +64,7 @@ pub(crate) async fn deliver_acked<M: Send + 'static>(
 ) -> Result<Receipt, Failure> {
     let (port, mut answer) = Reply::pair();
     let acked = Acked { message, id, port };
-    if let Err((failure, _copy)) = deliver(recipient, acked, until, exited).await {
+    if let Err((failure, _copy)) = deliver(recipient, direct, acked, until, exited).await {
         return Err(failure);
     }
     // Most receipts come within a scheduler turn: look for one before

@@ -15,7 +15,7 @@ use crate::{
     clock::{Deadline, Until},
     jitter::Jitter,
     stats::Counters,
-    target::gone_fixed,
+    target::{Direct, gone_fixed},
 };
 
 /// What to report when the resolved recipient had exited: retryable if the
@@ -217,6 +217,7 @@ pub(crate) trait Way<W, M>: Send {
     fn attempt(
         &self,
         recipient: Recipient<W>,
+        direct: Option<&dyn Direct<W>>,
         message: M,
         until: &mut Until<'_>,
         follows_restarts: bool,
@@ -230,11 +231,16 @@ impl<M: Send + 'static> Way<M, M> for Deliver {
     async fn attempt(
         &self,
         recipient: Recipient<M>,
+        direct: Option<&dyn Direct<M>>,
         message: M,
         until: &mut Until<'_>,
         follows_restarts: bool,
     ) -> Outcome<M> {
-        match deliver(&recipient, message, until, || exited(follows_restarts)).await {
+        match deliver(&recipient, direct, message, until, || {
+            exited(follows_restarts)
+        })
+        .await
+        {
             Ok(()) => Outcome::Delivered(None),
             Err((failure, message)) => Outcome::Failed(failure, message),
         }
@@ -248,13 +254,14 @@ impl<M: Clone + Send + 'static> Way<Acked<M>, M> for Ack {
     async fn attempt(
         &self,
         recipient: Recipient<Acked<M>>,
+        direct: Option<&dyn Direct<Acked<M>>>,
         message: M,
         until: &mut Until<'_>,
         follows_restarts: bool,
     ) -> Outcome<M> {
         let copy = message.clone();
         let exited = || exited(follows_restarts);
-        match deliver_acked(&recipient, copy, self.0, until, exited).await {
+        match deliver_acked(&recipient, direct, copy, self.0, until, exited).await {
             Ok(receipt) => Outcome::Delivered(Some(receipt)),
             Err(failure) => Outcome::Failed(failure, message),
         }
@@ -306,7 +313,8 @@ where
             Ok(recipient) => {
                 last_pid = Some(recipient.pid());
                 let follows = target.follows_restarts();
-                way.attempt(recipient, message, &mut until, follows).await
+                way.attempt(recipient, target.direct(), message, &mut until, follows)
+                    .await
             }
             Err(failure) => Outcome::Failed(failure, message),
         };

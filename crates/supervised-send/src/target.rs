@@ -174,6 +174,14 @@ impl<M: Send + 'static> Target<M> {
         sent.err().map(SendError::into_inner)
     }
 
+    /// A fixed reference's one-lock send, if it was made from an `ActorRef`.
+    pub(crate) fn direct(&self) -> Option<&dyn Direct<M>> {
+        match &self.kind {
+            Kind::Fixed(_, Some(direct)) => Some(&**direct),
+            _ => None,
+        }
+    }
+
     /// Whether a recipient that refused a message as exited may come back
     /// under this target.
     pub(crate) fn follows_restarts(&self) -> bool {
