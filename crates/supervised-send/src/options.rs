@@ -168,8 +168,10 @@ impl SendOptions {
         }
     }
 
-    /// The one deadline of the whole send, from the call, across every
-    /// attempt and every backoff: the send never takes longer.
+    /// The one deadline of the whole send, across every attempt and every
+    /// backoff: the send never takes longer. It is fixed the first time the
+    /// send has to wait (at most one scheduler turn after the call, as for
+    /// calls), so a send that succeeds at once reads no clock.
     pub fn timeout(mut self, timeout: Duration) -> Self {
         self.timeout = timeout;
         self.checked()

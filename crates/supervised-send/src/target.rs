@@ -105,7 +105,9 @@ impl<M: Send + 'static> From<Recipient<M>> for Target<M> {
 }
 
 impl<M: Send + 'static> Target<M> {
-    /// One incarnation, by reference.
+    /// One incarnation, by reference. Made once per call site (it holds a
+    /// small allocation), it sends with the actor's own one-lock cast when
+    /// the mailbox has room.
     pub fn actor<A>(actor: &ActorRef<A>) -> Self
     where
         A: Actor,
