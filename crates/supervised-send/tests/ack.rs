@@ -214,3 +214,25 @@ async fn a_copy_kept_by_a_dead_letter_queue_does_not_leave_the_sender_waiting() 
     );
     assert_eq!(queue.len(), 1, "the copy is a dead letter");
 }
+
+#[tokio::test(start_paused = true)]
+async fn producers_number_their_sends_apart() {
+    use foundation_supervised_send::Producer;
+
+    let behaviour = Behaviour {
+        dedup: true,
+        ..Behaviour::default()
+    };
+    let (recorder, _handle) = start_with::<Recorder>(behaviour.clone(), ActorOptions::new())
+        .await
+        .unwrap();
+    let target = Target::actor(&recorder);
+    // Two producers both start at sequence number 1: the recipient tells
+    // their messages apart by producer, so neither is taken for the other.
+    for producer in [Producer::new(), Producer::new()] {
+        let options = options().producer(producer);
+        let delivered = send_supervised_acked(&target, 1, &options).await.unwrap();
+        assert_eq!(delivered.receipt, Some(Receipt::Handled));
+    }
+    assert_eq!(handled_by(&recorder).await, vec![1, 1]);
+}

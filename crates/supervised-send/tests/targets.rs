@@ -147,3 +147,36 @@ async fn a_class_given_up_on_ends_the_send_at_once() {
     let failure = send_supervised(&target, 1, &options).await.unwrap_err();
     assert_eq!((failure.attempts, failure.gave_up), (1, GaveUp::Fatal));
 }
+
+#[tokio::test(start_paused = true)]
+async fn a_type_erased_recipient_is_a_fixed_target_too() {
+    let behaviour = Behaviour::default();
+    let (recorder, _handle) = start_with::<Recorder>(behaviour.clone(), ActorOptions::new())
+        .await
+        .unwrap();
+    let target: Target<u64> = recorder.recipient::<u64>().into();
+    let stats = SendStats::new();
+    assert_eq!(
+        send_supervised(&target, 4, &options(&stats))
+            .await
+            .unwrap()
+            .attempts,
+        1
+    );
+    let handled: Vec<u64> = recorder
+        .call(Rec::Handled, Duration::from_secs(1))
+        .await
+        .unwrap();
+    assert_eq!(handled, vec![4]);
+    recorder
+        .stop(ExitReason::Normal, Duration::from_secs(1))
+        .await
+        .unwrap();
+    let failure = send_supervised(&target, 5, &options(&stats))
+        .await
+        .unwrap_err();
+    assert_eq!(
+        (failure.attempts, failure.last.class()),
+        (1, ErrorClass::Gone)
+    );
+}
