@@ -5,10 +5,11 @@ use std::{
     future::{Future, poll_fn},
     pin::Pin,
     task::Poll,
+    time::Duration,
 };
 
 use foundation_mailbox::{ExitReason, Exited, Recipient, Reply, ReplyError, SendError};
-use tokio::time::{error::Elapsed, timeout_at};
+use tokio::time::{Instant, error::Elapsed, timeout_at};
 
 use crate::{Acked, DeliveryId, Failure, Receipt, clock::Until, target::Direct};
 
@@ -70,54 +71,69 @@ pub(crate) async fn deliver_acked<M: Send + 'static>(
     // Most receipts come within a scheduler turn: look for one before
     // arming a timer or registering with the recipient's exit.
     yield_once().await;
-    let waited = match poll_once(&mut answer).await {
-        Poll::Ready(answer) => Ok(Ok(answer)),
-        Poll::Pending => {
-            // Wait for the receipt, or for the recipient's exit: a message
-            // queued at an exit goes to the dead-letter sink, which may keep
-            // it (and its port) for good. The receipt is looked at first, so
-            // one sent just before the exit counts.
-            let process = recipient.process_ref();
-            let mut exit = process.exited();
-            let waited = timeout_at(
-                until.get(),
-                poll_fn(|cx| {
-                    if let Poll::Ready(answer) = Pin::new(&mut answer).poll(cx) {
-                        return Poll::Ready(Ok(answer));
-                    }
-                    Pin::new(&mut exit).poll(cx).map(Err)
-                }),
-            )
-            .await;
-            return settle(waited, until, recipient, Some(exit)).await;
-        }
-    };
-    settle(waited, until, recipient, None).await
+    if let Poll::Ready(answer) = poll_once(&mut answer).await {
+        return settle(Some(Ok(answer)), until, recipient, None).await;
+    }
+    // Most of the rest come within a short grace, which a timer alone
+    // bounds, as a call's wait is.
+    let end = until.get();
+    let grace = Instant::now()
+        .checked_add(EXIT_WATCH_AFTER)
+        .map_or(end, |grace| grace.min(end));
+    if let Ok(answer) = timeout_at(grace, &mut answer).await {
+        return settle(Some(Ok(answer)), until, recipient, None).await;
+    }
+    if grace >= end {
+        return settle(None, until, recipient, None).await;
+    }
+    // Then wait for the receipt or for the recipient's exit: a message
+    // queued at an exit goes to the dead-letter sink, which may keep it (and
+    // its port) for good. The receipt is looked at first, so one sent just
+    // before the exit counts.
+    let process = recipient.process_ref();
+    let mut exit = process.exited();
+    let waited = timeout_at(
+        end,
+        poll_fn(|cx| {
+            if let Poll::Ready(answer) = Pin::new(&mut answer).poll(cx) {
+                return Poll::Ready(Ok(answer));
+            }
+            Pin::new(&mut exit).poll(cx).map(Err)
+        }),
+    )
+    .await;
+    settle(waited.ok(), until, recipient, Some(exit)).await
 }
+
+/// How long ack mode waits for a receipt with a timer alone before it also
+/// watches the recipient's exit (a lock to register and one to leave): a
+/// recipient whose queued copy went to a dead-letter queue that keeps it is
+/// noticed this much later, and a fast handler costs no more than a call.
+const EXIT_WATCH_AFTER: Duration = Duration::from_millis(1);
 
 /// What a wait for a receipt came to.
 async fn settle<M: Send + 'static>(
-    waited: Result<Result<Result<Receipt, ReplyError>, ExitReason>, Elapsed>,
+    waited: Option<Result<Result<Receipt, ReplyError>, ExitReason>>,
     until: &mut Until<'_>,
     recipient: &Recipient<M>,
     exit: Option<Exited>,
 ) -> Result<Receipt, Failure> {
     match waited {
-        Ok(Ok(Ok(receipt))) => match receipt {
+        Some(Ok(Ok(receipt))) => match receipt {
             Receipt::Stale => Err(Failure::Stale),
             receipt => Ok(receipt),
         },
-        Ok(Ok(Err(ReplyError::NoReply))) => Err(Failure::NoAck),
-        Ok(Ok(Err(ReplyError::Dropped))) => Err(Failure::Full),
-        Ok(Ok(Err(ReplyError::Exiting))) => {
+        Some(Ok(Err(ReplyError::NoReply))) => Err(Failure::NoAck),
+        Some(Ok(Err(ReplyError::Dropped))) => Err(Failure::Full),
+        Some(Ok(Err(ReplyError::Exiting))) => {
             let exit = exit.unwrap_or_else(|| recipient.process_ref().exited());
             match timeout_at(until.get(), exit).await {
                 Ok(reason) => Err(Failure::Exited(reason)),
                 Err(_elapsed) => Err(Failure::Timeout),
             }
         }
-        Ok(Err(reason)) => Err(Failure::Exited(reason)),
-        Err(_elapsed) => Err(Failure::Timeout),
+        Some(Err(reason)) => Err(Failure::Exited(reason)),
+        None => Err(Failure::Timeout),
     }
 }
 
