@@ -74,3 +74,25 @@ fn the_testkit_crate_is_reexported() {
     clock.advance(std::time::Duration::from_secs(1));
     assert_eq!(clock.elapsed(), std::time::Duration::from_secs(1));
 }
+
+#[cfg(feature = "supervised-send")]
+#[test]
+fn the_supervised_send_crate_is_reexported() {
+    use foundation::supervised_send::{ErrorClass, SendOptions, SendStats};
+    assert!(
+        SendOptions::new()
+            .give_up_on(ErrorClass::Full)
+            .validate()
+            .is_ok()
+    );
+    assert_eq!(SendStats::new().snapshot().total.sent, 0);
+}
+
+#[cfg(feature = "coordinator")]
+#[test]
+fn the_coordinator_crate_is_reexported() {
+    use foundation::coordinator::{Retry, Step, Workflow};
+    let workflow = Workflow::new("order").step(Step::new("only", |_| async { Ok(Vec::new()) }));
+    assert_eq!(workflow.steps().len(), 1);
+    assert_eq!(Retry::none().attempts(), 1);
+}

@@ -328,6 +328,41 @@ impl<A: Actor, M> fmt::Debug for Cast<'_, A, M> {
 // The message is moved by value, never pinned, so the future can move freely.
 impl<A: Actor, M> Unpin for Cast<'_, A, M> {}
 
+impl<A: Actor, M> Cast<'_, A, M> {
+    /// Gives up the send and gives the message back if it was not queued
+    /// yet (`None` once it was): for a caller that waits for room under its
+    /// own deadline and must not lose the message when the deadline passes.
+    ///
+    /// ```
+    /// use std::{future::Future, pin::pin, task::{Context, Poll, Waker}};
+    /// use foundation_mailbox::{Actor, ActorOptions, Context as ActorContext, start_with};
+    /// # #[derive(Debug)] struct Log;
+    /// # impl Actor for Log {
+    /// #     type Args = (); type Msg = u32;
+    /// #     type Error = std::convert::Infallible;
+    /// #     async fn init(_: (), _: &mut ActorContext<Self>) -> Result<Self, Self::Error> { Ok(Log) }
+    /// #     async fn handle(&mut self, _: u32, _: &mut ActorContext<Self>) -> Result<(), Self::Error> {
+    /// #         std::future::pending::<()>().await; Ok(())
+    /// #     }
+    /// # }
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() {
+    /// let (log, _handle) = start_with::<Log>((), ActorOptions::new().capacity(1)).await.unwrap();
+    /// log.cast(1).await.unwrap();
+    /// tokio::task::yield_now().await; // the handler takes 1 and never returns
+    /// log.cast(2).await.unwrap(); // the mailbox is full now
+    /// let mut third = log.cast(3);
+    /// let waker = Waker::noop();
+    /// assert!(std::pin::Pin::new(&mut third).poll(&mut Context::from_waker(&waker)).is_pending());
+    /// assert_eq!(third.withdraw(), Some(3));
+    /// # }
+    /// ```
+    pub fn withdraw(mut self) -> Option<M> {
+        self.process.mailbox.cancel_push(&mut self.key);
+        self.slot.take()
+    }
+}
+
 impl<A: Actor, M: Into<A::Msg>> Future for Cast<'_, A, M> {
     type Output = Result<(), SendError<M>>;
 

@@ -283,6 +283,15 @@ impl<M> fmt::Debug for RecipientSend<'_, M> {
 
 impl<M> Unpin for RecipientSend<'_, M> {}
 
+impl<M> RecipientSend<'_, M> {
+    /// Gives up the send and gives the message back if it was not queued
+    /// yet (`None` once it was), as [`Cast::withdraw`](crate::Cast::withdraw).
+    pub fn withdraw(mut self) -> Option<M> {
+        self.target.cancel(&mut self.key);
+        self.slot.take()
+    }
+}
+
 impl<M> Future for RecipientSend<'_, M> {
     type Output = Result<(), SendError<M>>;
 

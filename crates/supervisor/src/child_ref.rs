@@ -236,6 +236,26 @@ impl<A: Actor> ChildRef<A> {
     }
 }
 
+impl<A: Actor> ChildRef<A> {
+    /// The child's current incarnation or why there is none, without
+    /// waiting: [`ChildSendError::Restarting`] while its supervisor is
+    /// bringing it back (a later look may find it), and
+    /// [`NotRunning`](ChildSendError::NotRunning),
+    /// [`Removed`](ChildSendError::Removed) or
+    /// [`WrongType`](ChildSendError::WrongType) when no restart is coming.
+    /// Never [`Full`](ChildSendError::Full). For senders with their own
+    /// retry policy, such as a supervised send.
+    pub fn resolve(&self) -> Result<ActorRef<A>, ChildSendError<()>> {
+        match resolve::<A>(&self.incarnation) {
+            Resolved::Running(actor) => Ok(actor),
+            Resolved::Restarting => Err(ChildSendError::Restarting(())),
+            Resolved::Stopped => Err(ChildSendError::NotRunning(())),
+            Resolved::Removed => Err(ChildSendError::Removed(())),
+            Resolved::WrongType => Err(ChildSendError::WrongType(())),
+        }
+    }
+}
+
 /// Reads the slot without marking it seen.
 fn resolve<A: Actor>(incarnation: &watch::Receiver<Incarnation>) -> Resolved<A> {
     if incarnation.has_changed().is_err() {

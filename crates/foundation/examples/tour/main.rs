@@ -2,8 +2,9 @@
 //!
 //! Each stop is a module of its own, in the order a user meets the crates:
 //! a process, its supervisor, monitors, names and timers, state that
-//! survives crashes, then the rate limiter, circuit breaker, signal router
-//! and dead-letter queue, and last how to test it all.
+//! survives crashes, then the rate limiter, circuit breaker, signal router,
+//! dead-letter queue, supervised sends and the coordinator, and last how to
+//! test it all.
 
 mod circuit_breaker;
 mod coordinator;
@@ -14,6 +15,7 @@ mod persistence;
 mod process;
 mod rate_limiter;
 mod signal_router;
+mod supervised_send;
 mod supervision;
 mod testkit;
 
@@ -59,6 +61,8 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     signal_router::run().await?;
     println!();
     dead_letter::run().await?;
+    println!();
+    supervised_send::run().await?;
     println!();
     coordinator::run().await?;
     println!();
