@@ -12,7 +12,9 @@
 //!
 //! Operations: `cast` (N casts, then one call), `call` (N sequential calls),
 //! `start-stop` (N actors started and stopped), all on a one-thread runtime
-//! from a task, as the criterion benches drive them.
+//! from a task, as the criterion benches drive them. A third argument,
+//! `subscribed`, installs a subscriber at WARN first, which disables the
+//! `foundation::actor` spans (INFO): the cost of spans nobody wants.
 
 use std::time::Duration;
 
@@ -53,6 +55,11 @@ fn main() {
     let mut args = std::env::args().skip(1);
     let operation = args.next().unwrap_or_else(|| "call".to_owned());
     let count: u64 = args.next().and_then(|n| n.parse().ok()).unwrap_or(10_000);
+    if args.next().as_deref() == Some("subscribed") {
+        tracing_subscriber::fmt()
+            .with_max_level(tracing::Level::WARN)
+            .init();
+    }
     // From a task, as the benches drive every contender.
     on_task(&runtime("current_thread"), run(operation, count));
 }

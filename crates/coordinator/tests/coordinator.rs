@@ -3,6 +3,7 @@
 //! policy on paused time; failures name their step; cancel aborts the
 //! running step; ids follow their reuse policy; waiting costs no task.
 
+#[path = "support/steps.rs"]
 mod support;
 
 use std::{sync::Arc, time::Duration};

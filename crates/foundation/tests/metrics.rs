@@ -62,6 +62,12 @@ async fn foundation_metrics_are_scraped_with_their_values() {
     );
     expect("foundation_monitors_created_total", 1.0);
     expect("foundation_monitors_cleaned_total", 1.0);
+    expect("foundation_persistence_save_seconds_count", 2.0);
+    assert_eq!(
+        sample(&body, "foundation_persistence_save_failures_total"),
+        None,
+        "{body}"
+    );
     // A histogram is a summary in the default exposition: its count is the
     // number of batches the actors took.
     assert!(

@@ -115,6 +115,7 @@ mod journaled_ref;
 mod journaling;
 mod memory;
 mod message;
+mod metrics;
 mod persistent;
 mod persistent_actor;
 mod persistent_ref;

@@ -215,7 +215,9 @@ impl Saver {
                 Ok(held) => held,
                 Err(gate) => gate.lock_owned().await,
             };
+            let started = tokio::time::Instant::now();
             let outcome = store.compare_and_set(&key, expected, bytes).await;
+            crate::metrics::saved(started.elapsed(), outcome.is_ok());
             if let (true, Err(error)) = (background, &outcome) {
                 tracing::error!(target: "foundation::persistence", key = %key, %error, "background save failed; the actor crashes at its next message");
             }

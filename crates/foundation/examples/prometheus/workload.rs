@@ -7,6 +7,7 @@ use std::time::Duration;
 use foundation::{
     mailbox::{Actor, ActorOptions, Context, Overflow, Reply, start_with},
     monitor_manager::MonitorManager,
+    persistence::{MemoryStore, Persistence, Persistent, PersistentActor, Tracked},
     rate_limiter::{Config, Registry},
     supervisor::{ChildSpec, Strategy, Supervisor, SupervisorSpec},
 };
@@ -39,6 +40,30 @@ impl Actor for Worker {
             Msg::Crash(_reply) => panic!("crashed on request"),
             Msg::Slow => {}
         }
+        Ok(())
+    }
+}
+
+/// A counter whose state is saved after each change.
+#[derive(Debug, serde::Serialize, serde::Deserialize)]
+pub(crate) struct Saved(u64);
+
+impl PersistentActor for Saved {
+    type Args = ();
+    type Msg = Reply<u64>;
+    type Error = std::convert::Infallible;
+
+    async fn init((): (), _: &mut Context<Persistent<Self>>) -> Result<Self, Self::Error> {
+        Ok(Saved(0))
+    }
+
+    async fn handle(
+        state: &mut Tracked<'_, Self>,
+        reply: Reply<u64>,
+        _: &mut Context<Persistent<Self>>,
+    ) -> Result<(), Self::Error> {
+        state.0 += 1;
+        reply.send(state.0).unwrap_or_default();
         Ok(())
     }
 }
@@ -81,6 +106,14 @@ pub(crate) async fn run() -> Result<(), Box<dyn std::error::Error>> {
         .ok_or("it did not crash")?;
     child.call(Msg::Ping, TIMEOUT).await?;
     supervisor.shutdown(TIMEOUT).await?;
+
+    // Two changes of a persistent actor: two saves, each timed.
+    let (saved, _saved_handle) =
+        foundation::persistence::start::<Saved>((), Persistence::new(MemoryStore::new(), "saved"))
+            .await?;
+    for _ in 0..2 {
+        saved.call(|reply| reply, TIMEOUT).await?;
+    }
 
     // A monitor made, and cleaned by its guard's drop.
     let monitors = MonitorManager::new();
