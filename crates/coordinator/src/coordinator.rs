@@ -21,8 +21,10 @@ use crate::{
     process::{WorkflowMsg, WorkflowProcess},
 };
 
-/// Where workflow records live in the store.
-const PREFIX: &str = "coordinator/workflow/";
+/// Where workflow records live in the store: a record's key is this
+/// prefix and the workflow's id.
+pub const RECORD_PREFIX: &str = "coordinator/workflow/";
+const PREFIX: &str = RECORD_PREFIX;
 
 /// Whether a new workflow may take the id of an old one.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]

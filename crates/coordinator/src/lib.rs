@@ -59,7 +59,7 @@ mod workflow;
 
 pub use crate::{
     context::{StepContext, encode},
-    coordinator::{Coordinator, IdReuse, Inner},
+    coordinator::{Coordinator, IdReuse, Inner, RECORD_PREFIX},
     error::{CoordinatorError, DefinitionError, RecordError, StepError},
     process::{ProcessError, WorkflowMsg, WorkflowProcess},
     record::{CompletedStep, Failure, Signal, Status, StatusKind, WorkflowRecord},

@@ -148,7 +148,13 @@ impl WorkflowRecord {
         Ok(bytes)
     }
 
-    pub(crate) fn decode(bytes: &[u8]) -> Result<Self, RecordError> {
+    /// Reads a record as the coordinator saves it (for tools that inspect
+    /// the store directly, such as a crash test).
+    ///
+    /// # Errors
+    ///
+    /// Bytes that are not a record, or one written by a newer build.
+    pub fn decode(bytes: &[u8]) -> Result<Self, RecordError> {
         match bytes.split_first() {
             Some((&FORMAT, rest)) => {
                 postcard::from_bytes(rest).map_err(|error| RecordError::Decode(error.to_string()))
