@@ -9,7 +9,7 @@ use std::{
     time::Duration,
 };
 
-use foundation_mailbox::{ExitReason, ProcessRef, Registry};
+use foundation_mailbox::{ActorRef, ExitReason, ProcessRef, Registry, start};
 use foundation_persistence::{StateStore, Store, StoreError, Version};
 use foundation_supervisor::{
     DynamicSpec, DynamicSupervisorRef, Restart, TaskSupervisorOptions, TaskSupervisorRef,
@@ -19,6 +19,7 @@ use tokio::sync::Notify;
 use crate::{
     CoordinatorError, Signal, StatusKind, Workflow, WorkflowRecord,
     process::{WorkflowMsg, WorkflowProcess},
+    waker::{Waker, WakerMsg},
 };
 
 /// Where workflow records live in the store: a record's key is this
@@ -50,6 +51,10 @@ pub struct Inner {
     /// Woken whenever a workflow finishes, for [`Coordinator::wait`].
     pub(crate) changed: Notify,
     seeds: std::collections::hash_map::RandomState,
+    /// A workflow whose next attempt is at least this far off stops its
+    /// process until then (passivation); `None`: never.
+    pub(crate) passivate_after: Option<Duration>,
+    waker: std::sync::OnceLock<ActorRef<Waker>>,
 }
 
 impl Inner {
@@ -70,6 +75,19 @@ impl Inner {
         match self.store.get(&self.key(id)).await? {
             Some(entry) => Ok(Some((WorkflowRecord::decode(&entry.value)?, entry.version))),
             None => Ok(None),
+        }
+    }
+
+    /// Asks the waker to start workflow `id` again after `delay`. If the
+    /// waker is gone, a coordinator started later resumes the workflow.
+    pub(crate) async fn wake_after(&self, id: &str, delay: Duration) {
+        if let Some(waker) = self.waker.get()
+            && waker
+                .cast(WakerMsg::WakeAfter(id.to_owned(), delay))
+                .await
+                .is_err()
+        {
+            tracing::warn!(target: "foundation::coordinator", %id, "the waker is gone; the workflow resumes when a coordinator starts");
         }
     }
 
@@ -103,6 +121,24 @@ impl Coordinator {
         store: impl StateStore,
         definitions: impl IntoIterator<Item = Workflow>,
     ) -> Result<Self, CoordinatorError> {
+        Self::start_with(store, definitions, None).await
+    }
+
+    /// [`start`](Self::start), with passivation: a workflow whose next
+    /// attempt (a retry's backoff) is `passivate_after` or more away saves
+    /// when it is due, and its process stops until then. The coordinator's
+    /// waker starts it again at that time, or a signal or cancel does
+    /// earlier (the attempt still waits its time). A passivated workflow
+    /// costs its record and one timer entry: no process, no task.
+    ///
+    /// # Errors
+    ///
+    /// As for [`start`](Self::start).
+    pub async fn start_with(
+        store: impl StateStore,
+        definitions: impl IntoIterator<Item = Workflow>,
+        passivate_after: Option<Duration>,
+    ) -> Result<Self, CoordinatorError> {
         let mut by_name = HashMap::new();
         for workflow in definitions {
             workflow.check()?;
@@ -121,6 +157,8 @@ impl Coordinator {
             names: Registry::new(),
             changed: Notify::new(),
             seeds: std::collections::hash_map::RandomState::new(),
+            passivate_after,
+            waker: std::sync::OnceLock::new(),
         });
         // Restarted only after a crash: a workflow that finished (normal
         // exit) stays down.
@@ -128,6 +166,14 @@ impl Coordinator {
         let workflows = DynamicSupervisorRef::start(spec)
             .await
             .map_err(|error| CoordinatorError::Process(error.to_string()))?;
+        let (waker, _waker_handle) = start::<Waker>((Arc::clone(&inner), workflows.clone()))
+            .await
+            .map_err(|error| CoordinatorError::Process(error.to_string()))?;
+        // The one place it is set: a new `Inner` was made just above.
+        inner
+            .waker
+            .set(waker)
+            .map_err(|_| CoordinatorError::Process("the waker was set twice".into()))?;
         let coordinator = Self {
             inner,
             workflows,
@@ -152,7 +198,10 @@ impl Coordinator {
             if let Some((record, _)) = self.inner.load(id).await?
                 && !record.status.is_finished()
             {
-                self.launch(id).await?;
+                match record.wakes_in() {
+                    Some(wait) if !wait.is_zero() => self.inner.wake_after(id, wait).await,
+                    _ => self.launch(id).await?,
+                }
                 resumed += 1;
             }
         }
@@ -299,6 +348,7 @@ impl Coordinator {
         if self.status(id).await?.status.is_finished() {
             return Ok(false);
         }
+        self.wake(id).await?;
         self.inner
             .names
             .call::<WorkflowProcess, bool>(id, WorkflowMsg::Cancel, CALL_TIMEOUT)
@@ -322,6 +372,9 @@ impl Coordinator {
             name: name.to_owned(),
             payload,
         };
+        if !self.status(id).await?.status.is_finished() {
+            self.wake(id).await?;
+        }
         self.inner
             .names
             .call::<WorkflowProcess, ()>(
@@ -331,6 +384,18 @@ impl Coordinator {
             )
             .await
             .map_err(|error| CoordinatorError::Process(error.to_string()))
+    }
+
+    /// Starts a passivated workflow's process, so a message can reach it.
+    async fn wake(&self, id: &str) -> Result<(), CoordinatorError> {
+        if self.inner.names.whereis(id).is_some() {
+            return Ok(());
+        }
+        match self.launch(id).await {
+            // Woken by its waker meanwhile: the name is taken by the live one.
+            Err(_) if self.inner.names.whereis(id).is_some() => Ok(()),
+            other => other,
+        }
     }
 
     /// The process running workflow `id`, if one is.

@@ -55,6 +55,7 @@ mod coordinator;
 mod error;
 mod process;
 mod record;
+mod waker;
 mod workflow;
 
 pub use crate::{
@@ -63,6 +64,7 @@ pub use crate::{
     error::{CoordinatorError, DefinitionError, RecordError, StepError},
     process::{ProcessError, WorkflowMsg, WorkflowProcess},
     record::{CompletedStep, Failure, Signal, Status, StatusKind, WorkflowRecord},
+    waker::{Waker, WakerMsg},
     workflow::{DEFAULT_STEP_TIMEOUT, Retry, Step, Workflow},
 };
 

@@ -91,10 +91,18 @@ impl Actor for WorkflowProcess {
             if let Err(error) = inner.names.register(id.clone(), ctx.myself().clone()) {
                 return Err(fail(crate::CoordinatorError::Process(error.to_string())));
             }
-            if ctx.myself().try_cast(WorkflowMsg::Advance).is_err() {
-                return Err(fail(crate::CoordinatorError::Process(
-                    "its own mailbox refused the first step".into(),
-                )));
+            // Woken early (a signal, a cancel): the attempt waits its time.
+            match record.wakes_in() {
+                Some(wait) if !wait.is_zero() => {
+                    ctx.send_after("retry", wait, WorkflowMsg::Advance);
+                }
+                _ => {
+                    if ctx.myself().try_cast(WorkflowMsg::Advance).is_err() {
+                        return Err(fail(crate::CoordinatorError::Process(
+                            "its own mailbox refused the first step".into(),
+                        )));
+                    }
+                }
             }
         }
         Ok(Self {
@@ -178,6 +186,7 @@ impl WorkflowProcess {
             return Ok(());
         }
         let index = self.record.completed.len();
+        self.record.wake_at = None;
         let Some(step) = self.definition.steps().get(index).cloned() else {
             return self.finish(Status::Completed, ctx).await;
         };
@@ -267,8 +276,23 @@ impl WorkflowProcess {
                     return self.finish(status, ctx).await;
                 }
                 self.record.attempt = attempt + 1;
-                self.save().await?;
                 let wait = retry.backoff(attempt + 1, self.inner.seed(&self.record.id));
+                if self
+                    .inner
+                    .passivate_after
+                    .is_some_and(|after| wait >= after)
+                {
+                    // Passivated: the record says when, the waker holds the
+                    // timer, and the process (its memory included) goes.
+                    let wait_ms = u64::try_from(wait.as_millis()).unwrap_or(u64::MAX);
+                    self.record.wake_at = Some(crate::record::now_millis().saturating_add(wait_ms));
+                    self.save().await?;
+                    self.inner.wake_after(&self.record.id, wait).await;
+                    tracing::debug!(target: "foundation::coordinator", id = %self.record.id, ?wait, "workflow passivated until its retry");
+                    ctx.stop(ExitReason::Normal);
+                    return Ok(());
+                }
+                self.save().await?;
                 ctx.send_after("retry", wait, WorkflowMsg::Advance);
                 Ok(())
             }

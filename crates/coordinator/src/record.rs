@@ -116,6 +116,10 @@ pub struct WorkflowRecord {
     /// the first); saved before an attempt starts, so a restart goes on
     /// counting.
     pub attempt: u32,
+    /// When a passivated workflow's next attempt is due, in milliseconds
+    /// since the Unix epoch (wall-clock time, so it survives a restart of
+    /// the program); `None` while its process runs it.
+    pub wake_at: Option<u64>,
 }
 
 impl WorkflowRecord {
@@ -129,6 +133,7 @@ impl WorkflowRecord {
             failures: Vec::new(),
             signals: Vec::new(),
             attempt: 1,
+            wake_at: None,
         }
     }
 
@@ -138,6 +143,15 @@ impl WorkflowRecord {
             .iter()
             .find(|done| done.step == step)
             .map(|done| done.output.as_slice())
+    }
+
+    /// How long until a passivated workflow's next attempt is due; zero if
+    /// it is due, `None` if the workflow is not passivated.
+    pub fn wakes_in(&self) -> Option<std::time::Duration> {
+        let wake_at = self.wake_at?;
+        Some(std::time::Duration::from_millis(
+            wake_at.saturating_sub(now_millis()),
+        ))
     }
 
     pub(crate) fn encode(&self) -> Result<Vec<u8>, RecordError> {
@@ -163,4 +177,13 @@ impl WorkflowRecord {
             None => Err(RecordError::Decode("empty record".into())),
         }
     }
+}
+
+/// Wall-clock milliseconds since the Unix epoch.
+pub(crate) fn now_millis() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |since| {
+            u64::try_from(since.as_millis()).unwrap_or(u64::MAX)
+        })
 }

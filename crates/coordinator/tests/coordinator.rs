@@ -399,3 +399,86 @@ fn coordinator_process(coordinator: &Coordinator, id: &str) -> foundation_mailbo
         .process_of(id)
         .expect("the workflow's process is registered")
 }
+
+/// Passivation: a workflow whose retry is an hour away saves when, and its
+/// process stops; the waker starts it again when the retry is due. A
+/// signal meanwhile wakes the process and is saved, but the attempt still
+/// waits its time.
+#[tokio::test(start_paused = true)]
+async fn a_waiting_workflow_passivates_and_wakes_when_its_retry_is_due() {
+    const WORKFLOWS: usize = 100;
+    let hour = Duration::from_secs(3_600);
+    // When each second attempt ran, on tokio's (paused) clock.
+    let retried = Arc::new(std::sync::Mutex::new(Vec::new()));
+    let job = Workflow::new("job").step(
+        Step::new("fetch", {
+            let retried = Arc::clone(&retried);
+            move |ctx: StepContext| {
+                if ctx.attempt() > 1 {
+                    retried.lock().unwrap().push(tokio::time::Instant::now());
+                }
+                async move {
+                    match ctx.attempt() {
+                        1 => Err(StepError::retryable("not yet")),
+                        _ => Ok(Vec::new()),
+                    }
+                }
+            }
+        })
+        .retry(Retry::exponential(2, hour, hour)),
+    );
+    let coordinator =
+        Coordinator::start_with(MemoryStore::new(), [job], Some(Duration::from_secs(60)))
+            .await
+            .unwrap();
+    let started = tokio::time::Instant::now();
+    for n in 0..WORKFLOWS {
+        coordinator
+            .start_workflow("job", &format!("j-{n}"), Vec::new())
+            .await
+            .unwrap();
+    }
+    let passivated = async {
+        for n in 0..WORKFLOWS {
+            while coordinator
+                .status(&format!("j-{n}"))
+                .await
+                .unwrap()
+                .wake_at
+                .is_none()
+            {
+                tokio::task::yield_now().await;
+            }
+        }
+        while coordinator.running_processes() > 0 {
+            tokio::task::yield_now().await;
+        }
+    };
+    tokio::time::timeout(Duration::from_secs(60), passivated)
+        .await
+        .expect("all passivated");
+    assert!(retried.lock().unwrap().is_empty());
+
+    coordinator
+        .signal("j-0", "nudge", Vec::new())
+        .await
+        .unwrap();
+    assert_eq!(coordinator.status("j-0").await.unwrap().signals.len(), 1);
+
+    for n in 0..WORKFLOWS {
+        let done = coordinator.wait(&format!("j-{n}"), 2 * hour).await.unwrap();
+        assert_eq!(done.status, Status::Completed);
+        assert_eq!(done.completed[0].attempt, 2);
+        assert_eq!(done.wake_at, None);
+    }
+    let retried = retried.lock().unwrap();
+    assert_eq!(retried.len(), WORKFLOWS, "each retry ran once");
+    // An hour's backoff, less at most a quarter of jitter: none ran early,
+    // the signalled one included.
+    assert!(
+        retried
+            .iter()
+            .all(|at| *at - started >= Duration::from_secs(2_700)),
+        "a retry ran early"
+    );
+}

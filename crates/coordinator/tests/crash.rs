@@ -9,7 +9,7 @@
 //! ended steps, and starts the next; the last node runs to the end. No
 //! step that a node found recorded done may begin in that node or after
 //! it, and every workflow must complete. `FOUNDATION_CRASH_ROUNDS` sets the
-//! rounds (default 6).
+//! rounds (default 20).
 
 use std::{
     collections::HashSet,
@@ -119,7 +119,7 @@ fn driver() {
     let rounds: usize = std::env::var("FOUNDATION_CRASH_ROUNDS")
         .ok()
         .and_then(|n| n.parse().ok())
-        .unwrap_or(6);
+        .unwrap_or(20);
     let dir = tempfile::tempdir().unwrap();
     let mut seed = std::process::id() as u64 | 1;
     // Per round: the steps its node found recorded done.

@@ -23,7 +23,7 @@ impl Runs {
         self.0.load(Ordering::SeqCst)
     }
 
-    fn bump(&self) -> u32 {
+    pub(crate) fn bump(&self) -> u32 {
         self.0.fetch_add(1, Ordering::SeqCst) + 1
     }
 }
