@@ -73,13 +73,16 @@ async fn run_node(round: usize, dir: &Path, last: bool) {
             let line = format!("{round} {} {step}\n", ctx.workflow_id());
             let log = log.clone();
             async move {
-                let mut file = std::fs::OpenOptions::new()
+                let mut file = tokio::fs::OpenOptions::new()
                     .create(true)
                     .append(true)
                     .open(&log)
+                    .await
                     .unwrap();
-                file.write_all(line.as_bytes()).unwrap();
-                file.sync_data().unwrap();
+                tokio::io::AsyncWriteExt::write_all(&mut file, line.as_bytes())
+                    .await
+                    .unwrap();
+                file.sync_data().await.unwrap();
                 // A little work, so kills land inside steps too.
                 tokio::task::yield_now().await;
                 println!("ended {} {step}", ctx.workflow_id());
