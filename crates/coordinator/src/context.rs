@@ -3,6 +3,7 @@
 
 use std::sync::Arc;
 
+use foundation_supervised_send::{SendOptions, UNTAGGED};
 use serde::{Serialize, de::DeserializeOwned};
 
 use crate::{CompletedStep, Signal, StepError};
@@ -57,6 +58,48 @@ impl StepContext {
     /// Signals received before this attempt started, in order.
     pub fn signals(&self) -> &[Signal] {
         &self.signals
+    }
+
+    /// `options` with this step's identity added as metadata (`workflow`,
+    /// `step`, `attempt`, `idempotency_key`) and as the call-site tag
+    /// `workflow/<name of the step>`, unless it has a tag: for a step that
+    /// coordinates a worker through a supervised send, so the send's span,
+    /// stats and any dead letter say which workflow step it came from.
+    ///
+    /// ```
+    /// use foundation_coordinator::Step;
+    /// use foundation_supervised_send::{OnError, SendOptions, Target, send_supervised};
+    /// # use foundation_mailbox::{Actor, ActorRef, Context};
+    /// # #[derive(Debug)] struct Worker;
+    /// # impl Actor for Worker {
+    /// #     type Args = (); type Msg = String; type Error = std::convert::Infallible;
+    /// #     async fn init((): (), _: &mut Context<Self>) -> Result<Self, Self::Error> { Ok(Worker) }
+    /// #     async fn handle(&mut self, _: String, _: &mut Context<Self>) -> Result<(), Self::Error> { Ok(()) }
+    /// # }
+    /// # fn step(worker: ActorRef<Worker>) -> Step {
+    /// Step::new("notify", move |ctx| {
+    ///     let target = Target::actor(&worker);
+    ///     async move {
+    ///         let options = ctx.send_options(SendOptions::new().on_error(OnError::Return));
+    ///         send_supervised(&target, format!("order {} shipped", ctx.workflow_id()), &options)
+    ///             .await
+    ///             .map_err(foundation_coordinator::StepError::retryable)?;
+    ///         Ok(Vec::new())
+    ///     }
+    /// })
+    /// # }
+    /// ```
+    pub fn send_options(&self, options: SendOptions) -> SendOptions {
+        let options = if options.tag_name() == UNTAGGED {
+            options.tag(&format!("workflow/{}", self.step))
+        } else {
+            options
+        };
+        options
+            .metadata("workflow", self.workflow_id.as_ref())
+            .metadata("step", self.step.as_ref())
+            .metadata("attempt", self.attempt.to_string())
+            .metadata("idempotency_key", self.idempotency_key())
     }
 
     /// Decodes bytes written by [`encode`] (the input, or an output); a

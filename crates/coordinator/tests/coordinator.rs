@@ -482,3 +482,64 @@ async fn a_waiting_workflow_passivates_and_wakes_when_its_retry_is_due() {
         "a retry ran early"
     );
 }
+
+/// A step that coordinates a worker goes through supervised send: when the
+/// worker is gone, the step fails (and is retried by its own policy), and
+/// the dead letter says which workflow, step and attempt sent it.
+#[tokio::test(start_paused = true)]
+async fn a_steps_supervised_send_carries_the_workflow_into_its_dead_letter() {
+    use foundation_dead_letter::{Config, DeadLetterQueue, Filter};
+    use foundation_mailbox::{Actor, Context, ExitReason, start};
+    use foundation_supervised_send::{OnError, SendOptions, Target, send_supervised};
+
+    #[derive(Debug)]
+    struct Worker;
+    impl Actor for Worker {
+        type Args = ();
+        type Msg = String;
+        type Error = std::convert::Infallible;
+        async fn init((): (), _: &mut Context<Self>) -> Result<Self, Self::Error> {
+            Ok(Worker)
+        }
+        async fn handle(&mut self, _: String, _: &mut Context<Self>) -> Result<(), Self::Error> {
+            Ok(())
+        }
+    }
+
+    let dead_letters = DeadLetterQueue::new(Config::default()).unwrap();
+    let (worker, _handle) = start::<Worker>(()).await.unwrap();
+    worker.stop(ExitReason::Normal, PATIENCE).await.unwrap();
+    let job = Workflow::new("job").step(Step::new("notify", {
+        let dead_letters = dead_letters.clone();
+        move |ctx: StepContext| {
+            let target = Target::actor(&worker);
+            let options = ctx.send_options(
+                SendOptions::new().on_error(OnError::DeadLetter(dead_letters.clone())),
+            );
+            async move {
+                send_supervised(&target, "shipped".to_owned(), &options)
+                    .await
+                    .map_err(StepError::retryable)?;
+                Ok(Vec::new())
+            }
+        }
+    }));
+    let coordinator = Coordinator::start(MemoryStore::new(), [job]).await.unwrap();
+    coordinator
+        .start_workflow("job", "o-7", Vec::new())
+        .await
+        .unwrap();
+    let done = coordinator.wait("o-7", PATIENCE).await.unwrap();
+    assert!(
+        matches!(&done.status, Status::Failed { step, .. } if step == "notify"),
+        "{:?}",
+        done.status
+    );
+    let entries = dead_letters.list(&Filter::all(), 10);
+    assert_eq!(entries.len(), 1);
+    let metadata = &entries[0].metadata;
+    assert_eq!(metadata["workflow"], "o-7");
+    assert_eq!(metadata["step"], "notify");
+    assert_eq!(metadata["attempt"], "1");
+    assert_eq!(metadata["idempotency_key"], "o-7/notify");
+}
