@@ -17,7 +17,7 @@ use foundation_supervisor::{
 use tokio::sync::Notify;
 
 use crate::{
-    CoordinatorError, Signal, StatusKind, Workflow, WorkflowRecord,
+    CoordinatorError, RecordError, Signal, StatusKind, Workflow, WorkflowRecord,
     process::{WorkflowMsg, WorkflowProcess},
     waker::{Waker, WakerMsg},
 };
@@ -43,7 +43,7 @@ const CALL_TIMEOUT: Duration = Duration::from_secs(5);
 
 /// What the processes share with the gateway.
 #[derive(Debug)]
-pub struct Inner {
+pub(crate) struct Inner {
     pub(crate) store: Store,
     definitions: HashMap<String, Workflow>,
     pub(crate) tasks: TaskSupervisorRef,
@@ -76,6 +76,24 @@ impl Inner {
             Some(entry) => Ok(Some((WorkflowRecord::decode(&entry.value)?, entry.version))),
             None => Ok(None),
         }
+    }
+
+    /// Every workflow's id and record (or why it cannot be read), in byte
+    /// order of the ids.
+    pub(crate) async fn records(
+        &self,
+    ) -> Result<Vec<(String, Result<WorkflowRecord, RecordError>)>, StoreError> {
+        let mut records = Vec::new();
+        for listed in self.store.list(PREFIX).await? {
+            let Some(id) = listed.key.strip_prefix(PREFIX) else {
+                continue;
+            };
+            // Deleted since it was listed: nothing to report.
+            if let Some(entry) = self.store.get(&listed.key).await? {
+                records.push((id.to_owned(), WorkflowRecord::decode(&entry.value)));
+            }
+        }
+        Ok(records)
     }
 
     /// Asks the waker to start workflow `id` again after `delay`. If the
@@ -189,24 +207,37 @@ impl Coordinator {
         self
     }
 
+    /// Starts a process for every running workflow (or, for a passivated
+    /// one, a timer). One unreadable record or one process that fails to
+    /// start is logged and left: it never keeps the others down.
     async fn resume(&self) -> Result<(), CoordinatorError> {
-        let mut resumed = 0_usize;
-        for listed in self.inner.store.list(PREFIX).await? {
-            let Some(id) = listed.key.strip_prefix(PREFIX) else {
-                continue;
-            };
-            if let Some((record, _)) = self.inner.load(id).await?
-                && !record.status.is_finished()
-            {
-                match record.wakes_in() {
-                    Some(wait) if !wait.is_zero() => self.inner.wake_after(id, wait).await,
-                    _ => self.launch(id).await?,
+        let (mut resumed, mut failed) = (0_usize, 0_usize);
+        for (id, record) in self.inner.records().await? {
+            let record = match record {
+                Ok(record) => record,
+                Err(error) => {
+                    tracing::error!(target: "foundation::coordinator", %id, %error, "workflow record unreadable; not resumed");
+                    failed += 1;
+                    continue;
                 }
-                resumed += 1;
+            };
+            if record.status.is_finished() {
+                continue;
             }
+            match record.wakes_in() {
+                Some(wait) if !wait.is_zero() => self.inner.wake_after(&id, wait).await,
+                _ => {
+                    if let Err(error) = self.launch(&id).await {
+                        tracing::error!(target: "foundation::coordinator", %id, %error, "workflow not resumed; a later start of the coordinator tries again");
+                        failed += 1;
+                        continue;
+                    }
+                }
+            }
+            resumed += 1;
         }
-        if resumed > 0 {
-            tracing::info!(target: "foundation::coordinator", resumed, "running workflows resumed");
+        if resumed + failed > 0 {
+            tracing::info!(target: "foundation::coordinator", resumed, failed, "running workflows resumed");
         }
         Ok(())
     }
@@ -295,14 +326,14 @@ impl Coordinator {
     /// A store failure or an unreadable record.
     pub async fn list(&self, kind: StatusKind) -> Result<Vec<String>, CoordinatorError> {
         let mut ids = Vec::new();
-        for listed in self.inner.store.list(PREFIX).await? {
-            let Some(id) = listed.key.strip_prefix(PREFIX) else {
-                continue;
-            };
-            if let Some((record, _)) = self.inner.load(id).await?
-                && record.status.kind() == kind
-            {
-                ids.push(id.to_owned());
+        for (id, record) in self.inner.records().await? {
+            match record {
+                Ok(record) if record.status.kind() == kind => ids.push(id),
+                Ok(_) => {}
+                // Its status is unknown; `status(id)` says why.
+                Err(error) => {
+                    tracing::warn!(target: "foundation::coordinator", %id, %error, "workflow record unreadable; left out of the list");
+                }
             }
         }
         Ok(ids)

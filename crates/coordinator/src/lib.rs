@@ -60,11 +60,9 @@ mod workflow;
 
 pub use crate::{
     context::{StepContext, encode},
-    coordinator::{Coordinator, IdReuse, Inner, RECORD_PREFIX},
+    coordinator::{Coordinator, IdReuse, RECORD_PREFIX},
     error::{CoordinatorError, DefinitionError, RecordError, StepError},
-    process::{ProcessError, WorkflowMsg, WorkflowProcess},
     record::{CompletedStep, Failure, Signal, Status, StatusKind, WorkflowRecord},
-    waker::{Waker, WakerMsg},
     workflow::{DEFAULT_STEP_TIMEOUT, Retry, Step, Workflow},
 };
 

@@ -18,7 +18,7 @@ use crate::{
 
 /// What a workflow's process is sent.
 #[derive(Debug)]
-pub enum WorkflowMsg {
+pub(crate) enum WorkflowMsg {
     /// Run the next step, unless one runs.
     Advance,
     /// An attempt ended.
@@ -52,7 +52,7 @@ impl Drop for Running {
 
 /// A workflow's process.
 #[derive(Debug)]
-pub struct WorkflowProcess {
+pub(crate) struct WorkflowProcess {
     inner: Arc<Inner>,
     definition: Workflow,
     record: WorkflowRecord,
@@ -64,7 +64,7 @@ pub struct WorkflowProcess {
 /// to restart it (the store failed, or the record is unreadable).
 #[derive(Debug, thiserror::Error)]
 #[error("workflow `{id}`: {error}")]
-pub struct ProcessError {
+pub(crate) struct ProcessError {
     id: String,
     error: crate::CoordinatorError,
 }

@@ -12,7 +12,7 @@ use crate::coordinator::Inner;
 
 /// What the waker is sent.
 #[derive(Debug)]
-pub enum WakerMsg {
+pub(crate) enum WakerMsg {
     /// Start workflow `id`'s process after `delay`.
     WakeAfter(String, Duration),
     /// Start workflow `id`'s process now, unless it runs.
@@ -21,7 +21,7 @@ pub enum WakerMsg {
 
 /// The coordinator's waker process.
 #[derive(Debug)]
-pub struct Waker {
+pub(crate) struct Waker {
     inner: Arc<Inner>,
     workflows: DynamicSupervisorRef<(Arc<Inner>, String)>,
 }

@@ -543,3 +543,128 @@ async fn a_steps_supervised_send_carries_the_workflow_into_its_dead_letter() {
     assert_eq!(metadata["attempt"], "1");
     assert_eq!(metadata["idempotency_key"], "o-7/notify");
 }
+
+/// A store whose `n`-th write fails (the disk was full for a moment).
+#[derive(Clone)]
+struct FailsOnce {
+    store: MemoryStore,
+    writes: Arc<std::sync::atomic::AtomicU32>,
+    fail_write: u32,
+}
+
+impl foundation_persistence::StateStore for FailsOnce {
+    async fn get(
+        &self,
+        key: &str,
+    ) -> Result<Option<foundation_persistence::Entry>, foundation_persistence::StoreError> {
+        self.store.get(key).await
+    }
+
+    async fn put(
+        &self,
+        key: &str,
+        value: Vec<u8>,
+    ) -> Result<foundation_persistence::Version, foundation_persistence::StoreError> {
+        self.store.put(key, value).await
+    }
+
+    async fn compare_and_set(
+        &self,
+        key: &str,
+        expected: Option<foundation_persistence::Version>,
+        value: Vec<u8>,
+    ) -> Result<foundation_persistence::Version, foundation_persistence::StoreError> {
+        let write = self
+            .writes
+            .fetch_add(1, std::sync::atomic::Ordering::SeqCst)
+            + 1;
+        if write == self.fail_write {
+            return Err(foundation_persistence::StoreError::unavailable(
+                key,
+                "disk full",
+            ));
+        }
+        self.store.compare_and_set(key, expected, value).await
+    }
+
+    async fn delete(&self, key: &str) -> Result<bool, foundation_persistence::StoreError> {
+        self.store.delete(key).await
+    }
+
+    async fn list(
+        &self,
+        prefix: &str,
+    ) -> Result<Vec<foundation_persistence::Listed>, foundation_persistence::StoreError> {
+        self.store.list(prefix).await
+    }
+}
+
+/// The save of a finished step fails: the process crashes, its supervisor
+/// restarts it, it reloads what was saved and runs the step again (its
+/// result was never recorded), and the workflow completes.
+#[tokio::test(start_paused = true)]
+async fn a_failed_save_reruns_the_unrecorded_step_and_the_workflow_completes() {
+    let first = Runs::default();
+    let second = Runs::default();
+    let store = FailsOnce {
+        store: MemoryStore::new(),
+        writes: Arc::default(),
+        // Write 1 creates the record; write 2 saves step one's output.
+        fail_write: 2,
+    };
+    let job = Workflow::new("job")
+        .step(counted("one", &first))
+        .step(counted("two", &second));
+    let coordinator = Coordinator::start(store.clone(), [job]).await.unwrap();
+    coordinator
+        .start_workflow("job", "j-1", Vec::new())
+        .await
+        .unwrap();
+    let done = coordinator.wait("j-1", PATIENCE).await.unwrap();
+    assert_eq!(done.status, Status::Completed);
+    assert_eq!(
+        first.get(),
+        2,
+        "its first result was never saved, so it ran again"
+    );
+    assert_eq!(second.get(), 1);
+    assert!(store.writes.load(std::sync::atomic::Ordering::SeqCst) >= 4);
+}
+
+/// A corrupt record (a damaged file, a bad migration) neither stops the
+/// coordinator from starting nor keeps the other workflows down; its own
+/// status names the problem.
+#[tokio::test(start_paused = true)]
+async fn a_corrupt_record_does_not_keep_the_others_down() {
+    let store = Store::new(MemoryStore::new());
+    let gate = Arc::new(Semaphore::new(0));
+    let (started, mut starts) = mpsc::channel(8);
+    let (dropped, _drops) = mpsc::channel(8);
+    let job = Workflow::new("job").step(gated("wait", &Runs::default(), &gate, started, dropped));
+    let before = Coordinator::start(store.clone(), [job.clone()])
+        .await
+        .unwrap();
+    before
+        .start_workflow("job", "good", Vec::new())
+        .await
+        .unwrap();
+    assert_eq!(starts.recv().await, Some(1));
+    before.shutdown(PATIENCE).await.unwrap();
+    let bad = format!("{}bad", foundation_coordinator::RECORD_PREFIX);
+    foundation_persistence::StateStore::put(&store, &bad, b"\x01not a record".to_vec())
+        .await
+        .unwrap();
+
+    let after = Coordinator::start(store, [job]).await.unwrap();
+    assert_eq!(starts.recv().await, Some(2), "the good workflow resumed");
+    assert_eq!(after.list(StatusKind::Running).await.unwrap(), ["good"]);
+    assert!(
+        matches!(after.status("bad").await, Err(CoordinatorError::Record(_))),
+        "the damaged one says why"
+    );
+    gate.add_permits(1);
+    assert_eq!(
+        after.wait("good", PATIENCE).await.unwrap().status,
+        Status::Completed
+    );
+}
