@@ -53,7 +53,7 @@ fn drain(mailbox: &Cell, seen: &mut Vec<u32>) {
             }
         }
         match mailbox.hibernate(&mut batch, ()) {
-            Hibernation::Dormant | Hibernation::Killed((), _) => return,
+            Hibernation::Dormant(_) | Hibernation::Killed((), _) => return,
             Hibernation::Refused((), Received::User(value)) => seen.push(value),
             Hibernation::Refused((), _) => {}
         }
@@ -161,7 +161,7 @@ fn the_system_lane_comes_first() {
                 Some(received) => received,
                 None => match mailbox.hibernate(&mut batch, ()) {
                     Hibernation::Refused((), received) => received,
-                    Hibernation::Dormant | Hibernation::Killed((), _) => break,
+                    Hibernation::Dormant(_) | Hibernation::Killed((), _) => break,
                 },
             };
             match received {
@@ -318,3 +318,4 @@ fn an_exit_watcher_sees_the_reason() {
 }
 
 mod activation;
+mod handoff;

@@ -140,6 +140,12 @@ impl Drop for Entered {
     }
 }
 
+/// Makes actor `A` with `pid` the one this thread runs, for the rest of the
+/// poll: its message loop took that actor over from the one it entered as.
+pub(crate) fn rescope<A>(pid: Pid) {
+    SCOPE.set(Some(Scope::of::<A>(pid)));
+}
+
 /// Whether the panic hook already reported the panic just caught on this
 /// thread; clears the mark.
 pub(crate) fn take_reported() -> bool {

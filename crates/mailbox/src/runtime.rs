@@ -33,6 +33,7 @@ use crate::{
     observe::{Borrowed, Entered, HandlerKind, Scope, activation_span, handled, take_reported},
     process::{Dormant, Envelope, ExitGuard, Process, drop_caught},
     reply::{Carried, DropCause, dropping_with, settle_held},
+    sync::AbortHandle,
     wait::{Budget, Elapsed, YieldOnce},
 };
 
@@ -190,8 +191,24 @@ fn references<A: Actor>(process: Arc<Process<A>>) -> (ActorRef<A>, ActorHandle) 
     (ActorRef { process }, handle)
 }
 
-/// Runs a dormant actor: starts the task of one activation.
+/// Runs a dormant actor: starts the task of one activation, or, woken from
+/// a handler of an actor of its type, defers the activation to the task
+/// polling that handler (see [`handoff`]).
 pub(crate) fn launch<A: Actor>(process: Arc<Process<A>>, activation: Activation<Dormant<A>>) {
+    if let Err(deferred) = handoff::offer(Deferred {
+        process,
+        activation,
+    }) {
+        spawn_deferred(deferred);
+    }
+}
+
+/// Starts a deferred activation on a task of its own.
+fn spawn_deferred<A: Actor>(deferred: Deferred<A>) {
+    let Deferred {
+        process,
+        activation,
+    } = deferred;
     spawn_task(
         process,
         Begin::Resume(activation.state),
@@ -219,8 +236,18 @@ enum Begin<A: Actor> {
 /// How an activation ended.
 enum End {
     Exit(ExitReason),
-    Dormant,
+    /// The actor is dormant; the task's abort handle comes back, if it was
+    /// registered, so the task can run another activation.
+    Dormant(Option<AbortHandle>),
 }
+
+/// The message loop's constructor, kept by its task to start the loop of
+/// an activation it takes over.
+type MakeLoop<A, F> = fn(Arc<Process<A>>, Begin<A>, bool) -> F;
+
+/// How many activations one poll of a task runs back to back before it
+/// yields to the scheduler, so a chain of actors cannot starve other tasks.
+const HANDOFFS_PER_POLL: u32 = 64;
 
 pin_project! {
     /// One activation of an actor: its message loop, and the duty to finish
@@ -229,6 +256,8 @@ pin_project! {
     struct ActivationTask<A: Actor, F> {
         #[pin]
         body: Option<F>,
+        // Makes `body` again for an activation this task takes over.
+        make: MakeLoop<A, F>,
         process: Arc<Process<A>>,
         // Reply ports its handlers dropped, between polls; dropped with the
         // activation, they tell their callers the actor is exiting.
@@ -277,6 +306,7 @@ impl<A: Actor> ActivationTask<A, ()> {
         let traced = !span.is_disabled();
         ActivationTask {
             body: Some(message_loop::<A>(Arc::clone(&process), begin, traced)),
+            make: message_loop::<A>,
             process,
             carried: Carried::default(),
             span,
@@ -290,54 +320,108 @@ impl<A: Actor, F: Future<Output = End>> Future for ActivationTask<A, F> {
 
     fn poll(self: Pin<&mut Self>, cx: &mut TaskContext<'_>) -> Poll<()> {
         let mut this = self.project();
-        let Some(body) = this.body.as_mut().as_pin_mut() else {
-            return Poll::Ready(());
-        };
-        // Reply ports dropped during the poll wait for a handler's verdict.
-        let polled = {
-            let _scope = this.carried.enter();
-            let actor = Entered::new(Scope::of::<A>(this.process.pid), *this.kind);
-            let _span = this.span.enter();
-            let polled = catch_unwind(AssertUnwindSafe(|| body.poll(cx)));
-            *this.kind = actor.kind();
-            polled
-        };
-        let (reason, overrides_kill) = match polled {
-            Ok(Poll::Pending) => return Poll::Pending,
-            Ok(Poll::Ready(End::Dormant)) => {
-                this.body.set(None);
-                // Every handler had its verdict; anything the loop itself
-                // dropped since belongs to an actor that goes on.
-                this.carried.settle(true);
+        // Dropped at the end of the poll, it launches anything still in it.
+        let mut slot = Slot::<A>::new();
+        let mut handoffs = 0;
+        loop {
+            let Some(body) = this.body.as_mut().as_pin_mut() else {
                 return Poll::Ready(());
+            };
+            // Reply ports dropped during the poll wait for a handler's verdict.
+            let polled = {
+                let _scope = this.carried.enter();
+                let actor = Entered::new(Scope::of::<A>(this.process.pid), *this.kind);
+                let _span = this.span.enter();
+                let polled = slot.open(|| catch_unwind(AssertUnwindSafe(|| body.poll(cx))));
+                *this.kind = actor.kind();
+                polled
+            };
+            // The loop took over another actor during the poll: the exit
+            // duty follows it.
+            if let Some(process) = slot.switched() {
+                *this.process = process;
             }
-            Ok(Poll::Ready(End::Exit(reason))) => (reason, false),
-            Err(payload) => {
-                let reason = ExitReason::from_panic(&*payload);
-                // The panic hook, if installed, has told it already.
-                if !take_reported() {
-                    tracing::error!(target: "foundation::mailbox", pid = %this.process.pid, actor = std::any::type_name::<A>(), %reason, "actor panicked");
+            let (reason, overrides_kill) = match polled {
+                Ok(Poll::Pending) => return Poll::Pending,
+                Ok(Poll::Ready(End::Dormant(abort))) => {
+                    this.body.set(None);
+                    // Every handler had its verdict; anything the loop itself
+                    // dropped since belongs to an actor that goes on.
+                    this.carried.settle(true);
+                    // Without its abort handle (not registered yet when the
+                    // actor went dormant) the task cannot be killed as another
+                    // actor: the slot's drop launches the next one instead.
+                    let Some(abort) = abort else {
+                        return Poll::Ready(());
+                    };
+                    let Some(next) = slot.take() else {
+                        return Poll::Ready(());
+                    };
+                    if !handoff::same_runtime(&next.process, this.process) {
+                        spawn_deferred(next);
+                        return Poll::Ready(());
+                    }
+                    if let Err(abort) = next
+                        .process
+                        .mailbox
+                        .adopt(next.activation.generation, abort)
+                    {
+                        drop(abort);
+                        spawn_deferred(next);
+                        return Poll::Ready(());
+                    }
+                    // This task now runs the next actor: its exit duty, its
+                    // span and its loop.
+                    let Deferred {
+                        process,
+                        activation,
+                    } = next;
+                    *this.span = activation_span::<A>(process.pid);
+                    let traced = !this.span.is_disabled();
+                    *this.kind = Some(HandlerKind::User);
+                    this.body.set(Some((this.make)(
+                        Arc::clone(&process),
+                        Begin::Resume(activation.state),
+                        traced,
+                    )));
+                    *this.process = process;
+                    handoffs += 1;
+                    if handoffs == HANDOFFS_PER_POLL {
+                        cx.waker().wake_by_ref();
+                        return Poll::Pending;
+                    }
+                    continue;
                 }
-                (reason, true)
-            }
-        };
-        // The loop has ended (or unwound): nothing of the actor is left in it.
-        // Held ports go unanswered: their callers get the exit reason.
-        dropping_with(DropCause::Exiting, || this.body.set(None));
-        this.carried.settle(false);
-        this.process.finish(reason, overrides_kill);
-        Poll::Ready(())
+                Ok(Poll::Ready(End::Exit(reason))) => (reason, false),
+                Err(payload) => {
+                    let reason = ExitReason::from_panic(&*payload);
+                    // The panic hook, if installed, has told it already.
+                    if !take_reported() {
+                        tracing::error!(target: "foundation::mailbox", pid = %this.process.pid, actor = std::any::type_name::<A>(), %reason, "actor panicked");
+                    }
+                    (reason, true)
+                }
+            };
+            // The loop has ended (or unwound): nothing of the actor is left in it.
+            // Held ports go unanswered: their callers get the exit reason.
+            dropping_with(DropCause::Exiting, || this.body.set(None));
+            this.carried.settle(false);
+            this.process.finish(reason, overrides_kill);
+            return Poll::Ready(());
+        }
     }
 }
 
 /// The receiver's batch, which gives back what it still holds when the
 /// loop ends or is dropped, so the exit dead-letters it in order.
-struct Inbox<'a, A: Actor> {
-    process: &'a Process<A>,
+struct Inbox<A: Actor> {
+    /// The actor the loop runs: the one it began with, or the last one it
+    /// took over.
+    process: Arc<Process<A>>,
     batch: Batch<Envelope<A>>,
 }
 
-impl<A: Actor> Drop for Inbox<'_, A> {
+impl<A: Actor> Drop for Inbox<A> {
     fn drop(&mut self) {
         self.process.mailbox.unreceive(&mut self.batch);
     }
@@ -346,13 +430,13 @@ impl<A: Actor> Drop for Inbox<'_, A> {
 /// `init` (for a spawned actor), then one message at a time until the
 /// mailbox stays empty (dormant) or something ends the actor.
 async fn message_loop<A: Actor>(process: Arc<Process<A>>, begin: Begin<A>, traced: bool) -> End {
-    let mut inbox = Inbox {
-        process: &process,
-        batch: Batch::default(),
-    };
     let mut ctx = Context::new(ActorRef {
         process: Arc::clone(&process),
     });
+    let mut inbox = Inbox {
+        process,
+        batch: Batch::default(),
+    };
     let mut actor = match begin {
         Begin::Resume(dormant) => {
             ctx.timers = dormant.timers;
@@ -360,7 +444,7 @@ async fn message_loop<A: Actor>(process: Arc<Process<A>>, begin: Begin<A>, trace
         }
         Begin::Init(args) => match handled!(traced, Init, A::init(args, &mut ctx)) {
             Ok(actor) => {
-                process.mailbox.set_running();
+                inbox.process.mailbox.set_running();
                 actor
             }
             Err(error) => return End::Exit(ExitReason::error(error)),
@@ -371,19 +455,52 @@ async fn message_loop<A: Actor>(process: Arc<Process<A>>, begin: Begin<A>, trace
         if let Some(reason) = ctx.take_stop() {
             break terminate(&mut actor, reason, &mut ctx, traced).await;
         }
-        let received = match process.mailbox.try_recv(&mut inbox.batch) {
+        let received = match inbox.process.mailbox.try_recv(&mut inbox.batch) {
             Some(received) => received,
             None => {
-                // Linger for one turn: a sender on this thread may have more.
-                YieldOnce::new().await;
-                handled_in_a_row = 0;
+                // Linger for one turn: a sender on this thread may have
+                // more. Not when this handler woke an actor of this type:
+                // going dormant now lets this task run it.
+                if !handoff::pending() {
+                    YieldOnce::new().await;
+                }
                 let dormant = Dormant {
                     actor,
                     timers: std::mem::take(&mut ctx.timers),
                 };
-                match process.mailbox.hibernate(&mut inbox.batch, dormant) {
-                    Hibernation::Dormant => return End::Dormant,
+                match inbox.process.mailbox.hibernate(&mut inbox.batch, dormant) {
+                    // Untraced, the loop runs the actor its last handler
+                    // woke itself (traced, its task does, with the woken
+                    // actor's span): the same loop, batch and task.
+                    Hibernation::Dormant(Some(abort)) if !traced && handoff::pending() => {
+                        match handoff::take_over::<A>(&inbox.process, abort) {
+                            Ok(next) => {
+                                let Deferred {
+                                    process,
+                                    activation,
+                                } = next;
+                                ctx = Context::new(ActorRef {
+                                    process: Arc::clone(&process),
+                                });
+                                ctx.timers = activation.state.timers;
+                                actor = activation.state.actor;
+                                crate::observe::rescope::<A>(process.pid);
+                                inbox.process = process;
+                                // A chain of actors yields to the scheduler
+                                // as one busy actor does; here, where no
+                                // woken actor waits in the slot.
+                                if handled_in_a_row >= YIELD_EVERY {
+                                    handled_in_a_row = 0;
+                                    tokio::task::yield_now().await;
+                                }
+                                continue;
+                            }
+                            Err(abort) => return End::Dormant(Some(abort)),
+                        }
+                    }
+                    Hibernation::Dormant(abort) => return End::Dormant(abort),
                     Hibernation::Refused(dormant, received) => {
+                        handled_in_a_row = 0;
                         actor = dormant.actor;
                         ctx.timers = dormant.timers;
                         received
@@ -395,6 +512,11 @@ async fn message_loop<A: Actor>(process: Arc<Process<A>>, begin: Begin<A>, trace
                 }
             }
         };
+        // The loop goes on: an actor its last handler woke must not wait
+        // for it, so it gets a task of its own.
+        if handoff::pending() {
+            handoff::flush::<A>();
+        }
         #[cfg(feature = "metrics")]
         match inbox.batch.take_refilled() {
             0 => {}
@@ -415,13 +537,13 @@ async fn message_loop<A: Actor>(process: Arc<Process<A>>, begin: Begin<A>, trace
             }
             // A tick whose timer was cancelled or replaced is dropped here,
             // before any handler sees it.
-            Received::Timer(tick) => match ctx.timers.fire(tick, &process) {
+            Received::Timer(tick) => match ctx.timers.fire(tick, &inbox.process) {
                 Some(message) => {
                     let outcome = handled!(traced, Timer, actor.handle(message, &mut ctx));
                     settled(outcome, &ctx)
                 }
                 None => {
-                    tracing::trace!(target: "foundation::mailbox", pid = %process.pid, "tick of a cancelled timer dropped");
+                    tracing::trace!(target: "foundation::mailbox", pid = %inbox.process.pid, "tick of a cancelled timer dropped");
                     Ok(())
                 }
             },
@@ -431,7 +553,10 @@ async fn message_loop<A: Actor>(process: Arc<Process<A>>, begin: Begin<A>, trace
             break terminate(&mut actor, reason, &mut ctx, traced).await;
         }
         handled_in_a_row += 1;
-        if handled_in_a_row == YIELD_EVERY {
+        // Not while an actor this handler woke waits in the slot: the
+        // yield would start it on a task of its own; the loop yields once
+        // it has taken that actor over instead.
+        if handled_in_a_row >= YIELD_EVERY && !handoff::pending() {
             handled_in_a_row = 0;
             tokio::task::yield_now().await;
         }
@@ -462,6 +587,10 @@ async fn terminate<A: Actor>(
     handled!(traced, Stop, actor.terminate(&reason, ctx));
     reason
 }
+
+mod handoff;
+
+use handoff::{Deferred, Slot};
 
 #[cfg(all(test, not(foundation_loom)))]
 mod tests;

@@ -6,6 +6,7 @@ mod process {
     mod calls;
     mod dead_letters;
     mod exit_hooks;
+    mod handoff;
     mod kills;
     mod lifecycle;
     mod mailbox;

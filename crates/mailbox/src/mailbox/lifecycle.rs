@@ -80,6 +80,27 @@ impl<T, S> Mailbox<T, S> {
         }
     }
 
+    /// Registers `abort`, the handle of a task that already runs, as the
+    /// runner of activation `generation`: a task that finished one actor's
+    /// activation takes over the next one (see `runtime::handoff`). Unlike
+    /// [`set_abort`](Self::set_abort), a kill that came first is not carried
+    /// out on the adopting task, which is innocent of it: the handle comes
+    /// back, and the caller starts the activation on a task of its own,
+    /// where `set_abort` meets the kill.
+    pub(crate) fn adopt(&self, generation: u32, abort: AbortHandle) -> Result<(), AbortHandle> {
+        let mut state = lock(&self.state);
+        if state.generation != generation || state.dormant.is_some() {
+            return Err(abort);
+        }
+        match state.status {
+            Status::Starting | Status::Running => {
+                state.abort = Some(abort);
+                Ok(())
+            }
+            Status::Killing(_) | Status::Exiting(_) | Status::Exited(_) => Err(abort),
+        }
+    }
+
     /// For a stop: hands back the dormant state, so the stopper can run
     /// `terminate` itself; `Ok(None)` when the actor is running (or between
     /// tasks) and must be sent a stop signal instead.

@@ -6,7 +6,7 @@ use std::collections::VecDeque;
 use super::{KEEP_SLOTS, Mailbox, State, Status};
 use crate::{
     ExitReason, SystemMessage,
-    sync::{Ordering, lock},
+    sync::{AbortHandle, Ordering, lock},
     system::Signal,
     timer::TimerTick,
     waiters::wake_all,
@@ -28,8 +28,10 @@ pub(crate) enum Received<T> {
 /// The answer to [`Mailbox::hibernate`].
 #[derive(Debug)]
 pub(crate) enum Hibernation<S, T> {
-    /// The state is stored; the receiver's task may end.
-    Dormant,
+    /// The state is stored; the receiver's task may end, or run another
+    /// dormant actor's activation with the abort handle it gets back (the
+    /// handle of the task that was running this actor, if one was registered).
+    Dormant(Option<AbortHandle>),
     /// A message arrived after all: the state comes back with it.
     Refused(S, Received<T>),
     /// The actor was killed while running: exit with this reason instead.
@@ -196,10 +198,10 @@ impl<T, S> Mailbox<T, S> {
             return Hibernation::Refused(dormant, received);
         }
         state.dormant = Some(dormant);
-        state.abort = None;
+        let abort = state.abort.take();
         drop(state);
         wake_all(senders);
-        Hibernation::Dormant
+        Hibernation::Dormant(abort)
     }
 
     /// Puts messages the receiver took but will never handle back at the
