@@ -48,6 +48,8 @@ where
     })
 }
 
+pub mod ring;
+
 /// Foundation's counter.
 pub mod foundation_counter {
     use super::Infallible;

@@ -11,7 +11,9 @@
 //! ```
 //!
 //! Operations: `cast` (N casts, then one call), `call` (N sequential calls),
-//! `start-stop` (N actors started and stopped), all on a one-thread runtime
+//! `start-stop` (N actors started and stopped), `ring` (a token passed N
+//! hops around a ring of 1,000 actors) and `tokio-ring` (its floor, a ring
+//! of tokio tasks), all on a one-thread runtime
 //! from a task, as the criterion benches drive them. A third argument,
 //! `subscribed`, installs a subscriber at WARN first, which disables the
 //! `foundation::actor` spans (INFO): the cost of spans nobody wants.
@@ -20,7 +22,7 @@ use std::time::Duration;
 
 use foundation_benches::{
     foundation_counter::{Counter, Msg},
-    on_task, runtime,
+    on_task, ring, runtime,
 };
 use foundation_mailbox::{ExitReason, start};
 
@@ -47,7 +49,15 @@ async fn run(operation: String, count: u64) {
                 counter.stop(ExitReason::Normal, PATIENCE).await.unwrap();
             }
         }
-        other => panic!("unknown operation {other}: cast, call or start-stop"),
+        "ring" => {
+            let ring = ring::foundation_ring::start(1000, 1024).await;
+            ring::foundation_ring::lap(&ring, count).await;
+        }
+        "tokio-ring" => {
+            let first = ring::tokio_ring::start(1000, 1024);
+            ring::tokio_ring::lap(&first, count).await;
+        }
+        other => panic!("unknown operation {other}: cast, call, start-stop, ring or tokio-ring"),
     }
 }
 
