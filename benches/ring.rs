@@ -9,7 +9,9 @@
 pub mod tokio_ring {
     use tokio::sync::{mpsc, oneshot};
 
-    type Token = (u64, oneshot::Sender<()>);
+    /// The token (hops left, whom to tell at zero), or `None`: stop, after
+    /// passing the stop on.
+    type Token = Option<(u64, oneshot::Sender<()>)>;
 
     /// A ring of `size` tasks; hand its first sender to [`lap`].
     pub fn start(size: usize, capacity: usize) -> mpsc::Sender<Token> {
@@ -20,36 +22,56 @@ pub mod tokio_ring {
             let forward = next;
             // audit:allow(FND001) the benchmark's floor: bare tokio tasks, as a user without an actor framework would write them
             tokio::spawn(async move {
-                while let Some((left, done)) = own.recv().await {
-                    hop(&forward, left, done).await;
+                while let Some(token) = own.recv().await {
+                    if !hop(&forward, token).await {
+                        break;
+                    }
                 }
             });
             next = sender;
         }
         // audit:allow(FND001) the benchmark's floor, as above
         tokio::spawn(async move {
-            while let Some((left, done)) = receiver.recv().await {
-                hop(&next, left, done).await;
+            while let Some(Some(token)) = receiver.recv().await {
+                hop(&next, Some(token)).await;
             }
         });
         first
     }
 
-    async fn hop(next: &mpsc::Sender<Token>, left: u64, done: oneshot::Sender<()>) {
-        if left == 0 {
-            let _ignored = done.send(());
-        } else {
-            next.send((left - 1, done))
-                .await
-                .expect("the ring is alive");
+    /// Passes the token on; `false` once it passed a stop.
+    async fn hop(next: &mpsc::Sender<Token>, token: Token) -> bool {
+        match token {
+            Some((0, done)) => {
+                let _ignored = done.send(());
+                true
+            }
+            Some((left, done)) => {
+                next.send(Some((left - 1, done)))
+                    .await
+                    .expect("the ring is alive");
+                true
+            }
+            None => {
+                let _ignored = next.send(None).await;
+                false
+            }
         }
     }
 
     /// Sends the token `hops` hops around the ring and waits for it.
     pub async fn lap(first: &mpsc::Sender<Token>, hops: u64) {
         let (done, finished) = oneshot::channel();
-        first.send((hops, done)).await.expect("the ring is alive");
+        first
+            .send(Some((hops, done)))
+            .await
+            .expect("the ring is alive");
         finished.await.expect("the token comes back");
+    }
+
+    /// Ends every task of the ring.
+    pub async fn stop(first: mpsc::Sender<Token>) {
+        let _ignored = first.send(None).await;
     }
 }
 
@@ -57,7 +79,9 @@ pub mod tokio_ring {
 pub mod foundation_ring {
     use std::{convert::Infallible, time::Duration};
 
-    use foundation_mailbox::{Actor, ActorOptions, ActorRef, Context, Reply, start_with};
+    use foundation_mailbox::{
+        Actor, ActorOptions, ActorRef, Context, ExitReason, Reply, start_with,
+    };
 
     /// One actor of the ring.
     #[derive(Debug, Default)]
@@ -128,5 +152,251 @@ pub mod foundation_ring {
             .call(|done| Msg::Token(hops, done), Duration::from_secs(600))
             .await
             .expect("the token comes back");
+    }
+
+    /// Stops every actor of the ring (they hold each other's references).
+    pub async fn stop(ring: Vec<ActorRef<Hop>>) {
+        for hop in ring {
+            let _ignored = hop.stop(ExitReason::Normal, Duration::from_secs(60)).await;
+        }
+    }
+}
+
+/// ractor's ring.
+pub mod ractor_ring {
+    use ractor::{Actor, ActorProcessingErr, ActorRef};
+    use tokio::sync::oneshot;
+
+    /// One actor of the ring.
+    #[derive(Debug, Default)]
+    pub struct Hop;
+
+    /// A hop's messages.
+    #[derive(Debug)]
+    pub enum Msg {
+        /// Where to pass the token.
+        Link(ActorRef<Msg>),
+        /// The token: hops left, and whom to tell at zero.
+        Token(u64, oneshot::Sender<()>),
+    }
+
+    impl Actor for Hop {
+        type Msg = Msg;
+        type State = Option<ActorRef<Msg>>;
+        type Arguments = ();
+
+        async fn pre_start(
+            &self,
+            _: ActorRef<Msg>,
+            (): (),
+        ) -> Result<Self::State, ActorProcessingErr> {
+            Ok(None)
+        }
+
+        async fn handle(
+            &self,
+            _: ActorRef<Msg>,
+            message: Msg,
+            next: &mut Self::State,
+        ) -> Result<(), ActorProcessingErr> {
+            match message {
+                Msg::Link(to) => *next = Some(to),
+                Msg::Token(0, done) => {
+                    let _ignored = done.send(());
+                }
+                Msg::Token(left, done) => next
+                    .as_ref()
+                    .expect("linked before the first token")
+                    .cast(Msg::Token(left - 1, done))?,
+            }
+            Ok(())
+        }
+    }
+
+    /// A ring of `size` actors.
+    pub async fn start(size: usize) -> Vec<ActorRef<Msg>> {
+        let mut ring = Vec::with_capacity(size);
+        for _ in 0..size {
+            let (hop, _handle) = Actor::spawn(None, Hop, ()).await.expect("a hop starts");
+            ring.push(hop);
+        }
+        for (at, hop) in ring.iter().enumerate() {
+            hop.cast(Msg::Link(ring[(at + 1) % size].clone()))
+                .expect("the hop is alive");
+        }
+        ring
+    }
+
+    /// Sends the token `hops` hops around the ring and waits for it.
+    pub async fn lap(ring: &[ActorRef<Msg>], hops: u64) {
+        let (done, finished) = oneshot::channel();
+        ring[0]
+            .cast(Msg::Token(hops, done))
+            .expect("the ring is alive");
+        finished.await.expect("the token comes back");
+    }
+
+    /// Stops the ring.
+    pub fn stop(ring: Vec<ActorRef<Msg>>) {
+        for hop in ring {
+            hop.stop(None);
+        }
+    }
+}
+
+/// kameo's ring.
+pub mod kameo_ring {
+    use std::convert::Infallible;
+
+    use kameo::{
+        Actor,
+        actor::{ActorRef, Spawn},
+        message::{Context, Message},
+    };
+    use tokio::sync::oneshot;
+
+    /// One actor of the ring.
+    #[derive(Debug, Default)]
+    pub struct Hop {
+        next: Option<ActorRef<Hop>>,
+    }
+
+    impl Actor for Hop {
+        type Args = ();
+        type Error = Infallible;
+
+        async fn on_start((): (), _: ActorRef<Self>) -> Result<Self, Infallible> {
+            Ok(Hop::default())
+        }
+    }
+
+    /// Where to pass the token.
+    #[derive(Debug)]
+    pub struct Link(pub ActorRef<Hop>);
+
+    /// The token: hops left, and whom to tell at zero.
+    #[derive(Debug)]
+    pub struct Token(pub u64, pub oneshot::Sender<()>);
+
+    impl Message<Link> for Hop {
+        type Reply = ();
+
+        async fn handle(&mut self, Link(next): Link, _: &mut Context<Self, ()>) {
+            self.next = Some(next);
+        }
+    }
+
+    impl Message<Token> for Hop {
+        type Reply = ();
+
+        async fn handle(&mut self, Token(left, done): Token, _: &mut Context<Self, ()>) {
+            if left == 0 {
+                let _ignored = done.send(());
+                return;
+            }
+            let next = self.next.as_ref().expect("linked before the first token");
+            next.tell(Token(left - 1, done))
+                .await
+                .expect("the next hop is alive");
+        }
+    }
+
+    /// A ring of `size` actors with bounded mailboxes of `capacity`.
+    pub async fn start(size: usize, capacity: usize) -> Vec<ActorRef<Hop>> {
+        let ring: Vec<_> = (0..size)
+            .map(|_| Hop::spawn_with_mailbox((), kameo::mailbox::bounded(capacity)))
+            .collect();
+        for (at, hop) in ring.iter().enumerate() {
+            hop.tell(Link(ring[(at + 1) % size].clone()))
+                .await
+                .expect("the hop is alive");
+        }
+        ring
+    }
+
+    /// Sends the token `hops` hops around the ring and waits for it.
+    pub async fn lap(ring: &[ActorRef<Hop>], hops: u64) {
+        let (done, finished) = oneshot::channel();
+        ring[0]
+            .tell(Token(hops, done))
+            .await
+            .expect("the ring is alive");
+        finished.await.expect("the token comes back");
+    }
+
+    /// Stops every actor of the ring.
+    pub async fn stop(ring: Vec<ActorRef<Hop>>) {
+        for hop in ring {
+            hop.kill();
+        }
+    }
+}
+
+/// actix's ring.
+pub mod actix_ring {
+    use actix::{Actor, Addr, Context, Handler, Message};
+    use tokio::sync::oneshot;
+
+    /// One actor of the ring.
+    #[derive(Debug, Default)]
+    pub struct Hop {
+        next: Option<Addr<Hop>>,
+    }
+
+    impl Actor for Hop {
+        type Context = Context<Self>;
+    }
+
+    /// Where to pass the token.
+    #[derive(Debug)]
+    pub struct Link(pub Addr<Hop>);
+
+    impl Message for Link {
+        type Result = ();
+    }
+
+    /// The token: hops left, and whom to tell at zero.
+    #[derive(Debug)]
+    pub struct Token(pub u64, pub oneshot::Sender<()>);
+
+    impl Message for Token {
+        type Result = ();
+    }
+
+    impl Handler<Link> for Hop {
+        type Result = ();
+
+        fn handle(&mut self, Link(next): Link, _: &mut Context<Self>) {
+            self.next = Some(next);
+        }
+    }
+
+    impl Handler<Token> for Hop {
+        type Result = ();
+
+        fn handle(&mut self, Token(left, done): Token, _: &mut Context<Self>) {
+            if left == 0 {
+                let _ignored = done.send(());
+                return;
+            }
+            let next = self.next.as_ref().expect("linked before the first token");
+            next.do_send(Token(left - 1, done));
+        }
+    }
+
+    /// A ring of `size` actors on the current actix arbiter.
+    pub fn start(size: usize) -> Vec<Addr<Hop>> {
+        let ring: Vec<_> = (0..size).map(|_| Hop::default().start()).collect();
+        for (at, hop) in ring.iter().enumerate() {
+            hop.do_send(Link(ring[(at + 1) % size].clone()));
+        }
+        ring
+    }
+
+    /// Sends the token `hops` hops around the ring and waits for it.
+    pub async fn lap(ring: &[Addr<Hop>], hops: u64) {
+        let (done, finished) = oneshot::channel();
+        ring[0].do_send(Token(hops, done));
+        finished.await.expect("the token comes back");
     }
 }

@@ -455,7 +455,15 @@ async fn message_loop<A: Actor>(process: Arc<Process<A>>, begin: Begin<A>, trace
         if let Some(reason) = ctx.take_stop() {
             break terminate(&mut actor, reason, &mut ctx, traced).await;
         }
-        let received = match inbox.process.mailbox.try_recv(&mut inbox.batch) {
+        // With a woken actor waiting in the slot and nothing left in the
+        // batch, go straight to hibernating: it looks at the lanes under
+        // the same lock a receive would take.
+        let next = if handoff::pending() && inbox.batch.is_empty() {
+            None
+        } else {
+            inbox.process.mailbox.try_recv(&mut inbox.batch)
+        };
+        let received = match next {
             Some(received) => received,
             None => {
                 // Linger for one turn: a sender on this thread may have
