@@ -173,12 +173,13 @@ impl Host {
         clock: Clock,
     ) -> Result<(), crate::time::InstallError> {
         use crate::time::InstallError;
-        let manual = matches!(clock, Clock::Manual(_));
+        if matches!(clock, Clock::Manual(_)) {
+            // Before the host is published under the lock: whoever finds
+            // the host also sees that clocks must be looked up.
+            crate::time::note_manual_installed();
+        }
         match Self::find_or_make(runtime.clone(), runtime.id(), clock) {
             Ok(host) => {
-                if manual {
-                    crate::time::note_manual_installed();
-                }
                 // The timer service exists from the start, so the manual
                 // time fires its timers from the first one on.
                 let _service = host.timers();

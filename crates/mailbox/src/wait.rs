@@ -89,7 +89,13 @@ impl Budget {
     async fn until_deadline<F: Future>(&mut self, future: F) -> Result<F::Output, Elapsed> {
         let clock = Clock::current();
         let deadline = self.deadline(&clock);
-        clock.timeout_at(deadline, future).await.ok_or(Elapsed)
+        match clock {
+            // The default path, as it was before manual time: tokio's timer.
+            Clock::Tokio => tokio::time::timeout_at(deadline, future)
+                .await
+                .map_err(|_| Elapsed),
+            Clock::Manual(_) => clock.timeout_at(deadline, future).await.ok_or(Elapsed),
+        }
     }
 
     /// Loom models do not model time: a wait there lasts until its future

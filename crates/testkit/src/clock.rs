@@ -28,7 +28,8 @@ use foundation_mailbox::time::{InstallError, ManualTime};
 /// Installed on a runtime (before any actor starts there), it drives:
 /// - timers: [`Context::send_after`](foundation_mailbox::Context::send_after)
 ///   and [`Context::interval`](foundation_mailbox::Context::interval) fire
-///   when `advance` moves the time past their deadline, and never otherwise;
+///   when `advance` moves the time to their deadline or past it, and never
+///   otherwise;
 /// - the mailbox's bounded waits: call timeouts, stop and shutdown
 ///   timeouts, waits for room in a full mailbox, measured on this clock
 ///   when the waiting task runs on that runtime;

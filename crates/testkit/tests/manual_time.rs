@@ -172,6 +172,13 @@ async fn an_interval_ticks_once_per_period_advanced_and_never_after_its_cancel()
     }
     probe.expect_no_message(QUIET).await.unwrap();
 
+    // Three periods at once: one tick, not a burst (ticks never pile up;
+    // the next is one period after this one is handled).
+    clock.advance(PERIOD * 3);
+    assert_eq!(fired(&alarm).await, 6);
+    assert_eq!(probe.receive(BOUND).await.unwrap(), Event::Ticked(6));
+    probe.expect_no_message(QUIET).await.unwrap();
+
     // A tick queued behind the cancel is dropped unseen: hold the actor,
     // queue the cancel, then make the tick due.
     let (release, hold) = oneshot::channel();
@@ -189,7 +196,7 @@ async fn an_interval_ticks_once_per_period_advanced_and_never_after_its_cancel()
     assert!(cancelled.await.unwrap(), "the interval was running");
 
     clock.advance(PERIOD * 10);
-    assert_eq!(fired(&alarm).await, 5, "no tick after the cancel");
+    assert_eq!(fired(&alarm).await, 6, "no tick after the cancel");
     probe.expect_no_message(QUIET).await.unwrap();
 }
 

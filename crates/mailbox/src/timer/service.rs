@@ -153,7 +153,11 @@ impl TimerService {
         drop(schedule);
         // Dropped outside the lock: it may be a process's last reference.
         drop(replaced);
-        if earliest.is_none_or(|earliest| due < earliest) {
+        // On a manual clock, a timer already due (a zero delay, or one
+        // whose start raced an `advance`) is fired by the task, whatever
+        // else waits: the manual time fires only what it finds on advance.
+        let due_now = matches!(self.clock, Clock::Manual(_)) && due <= self.clock.now();
+        if due_now || earliest.is_none_or(|earliest| due < earliest) {
             self.wake.notify_one();
         }
     }
