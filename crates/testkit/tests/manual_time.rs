@@ -155,6 +155,36 @@ async fn send_after_fires_only_once_the_manual_time_reaches_its_deadline() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn each_advance_fires_exactly_the_timers_it_made_due_across_many_actors() {
+    const ACTORS: u32 = 20;
+    let clock = installed();
+    let probe = Probe::<Event>::start().await.unwrap();
+    let mut alarms = Vec::new();
+    for second in 1..=ACTORS {
+        let alarm = alarm(&probe).await;
+        alarm
+            .cast(Msg::After(Duration::from_secs(second.into())))
+            .await
+            .unwrap();
+        alarms.push(alarm);
+    }
+    for alarm in &alarms {
+        assert_eq!(fired(alarm).await, 0, "every timer is armed");
+    }
+    for second in 1..=ACTORS {
+        clock.advance(Duration::from_secs(1));
+        for (index, alarm) in (1..).zip(&alarms) {
+            let expected = u32::from(index <= second);
+            assert_eq!(
+                fired(alarm).await,
+                expected,
+                "at {second} s, the {index} s timer"
+            );
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_interval_ticks_once_per_period_advanced_and_never_after_its_cancel() {
     const PERIOD: Duration = Duration::from_secs(2);
     let clock = installed();
