@@ -186,3 +186,22 @@ pub enum StartError {
     #[error("init did not finish within {0:?}")]
     Timeout(Duration),
 }
+
+/// A manual time that could not become a runtime's clock.
+///
+/// Returned by [`ManualTime::install`](crate::time::ManualTime::install).
+#[derive(Error, Debug, Clone, Copy, PartialEq, Eq)]
+pub enum InstallError {
+    /// A process already started on the runtime, reading tokio's clock;
+    /// install the manual time before starting any actor there.
+    #[error(
+        "a process already started on this runtime; install the manual time before any actor starts"
+    )]
+    AlreadyStarted,
+    /// The runtime already has a manual time; advance that one.
+    #[error("this runtime already has a manual time")]
+    AlreadyInstalled,
+    /// The runtime has shut down.
+    #[error("the runtime has shut down")]
+    ShutDown,
+}

@@ -35,6 +35,7 @@ use crate::{
     Actor, ExitReason,
     process::Process,
     sync::{RuntimeId, Spawner, current_spawner},
+    time::Clock,
     timer::TimerService,
 };
 
@@ -55,6 +56,9 @@ pub(crate) struct Host {
     closed: AtomicBool,
     register: Mutex<Register>,
     timers: OnceLock<Arc<TimerService>>,
+    /// The runtime's clock, fixed when the host is made: tokio's, or a
+    /// manual time installed before any process started.
+    clock: Clock,
 }
 
 impl fmt::Debug for Host {
@@ -110,7 +114,7 @@ impl Host {
         if let Some(host) = cached {
             return Some(host);
         }
-        let host = Self::find_or_make(spawner, id)?;
+        let host = Self::find_or_make(spawner, id, Clock::Tokio).ok()?;
         CURRENT.with_borrow_mut(|cached| *cached = Some(Arc::clone(&host)));
         Some(host)
     }
@@ -120,31 +124,98 @@ impl Host {
     #[cfg(foundation_loom)]
     pub(crate) fn current() -> Option<Arc<Host>> {
         let spawner = current_spawner()?;
-        Some(Arc::new(Host::new(spawner, ())))
+        Some(Arc::new(Host::new(spawner, (), Clock::Tokio)))
     }
 
-    fn new(spawner: Spawner, id: RuntimeId) -> Host {
+    fn new(spawner: Spawner, id: RuntimeId, clock: Clock) -> Host {
         Host {
             spawner,
             id,
             closed: AtomicBool::new(false),
             register: Mutex::new(Register::default()),
             timers: OnceLock::new(),
+            clock,
         }
     }
 
+    /// The host of runtime `id`, made with `clock` if there is none yet.
+    /// `Err` with the host found if there was one already; `Err(None)` if
+    /// the runtime has shut down.
     #[cfg(not(foundation_loom))]
-    fn find_or_make(spawner: Spawner, id: RuntimeId) -> Option<Arc<Host>> {
+    fn find_or_make(
+        spawner: Spawner,
+        id: RuntimeId,
+        clock: Clock,
+    ) -> Result<Arc<Host>, Option<Arc<Host>>> {
         let mut hosts = HOSTS.lock().unwrap_or_else(PoisonError::into_inner);
         hosts.retain(|host| !host.is_closed());
         if let Some(host) = hosts.iter().find(|host| host.id == id) {
-            return Some(Arc::clone(host));
+            return match clock {
+                Clock::Tokio => Ok(Arc::clone(host)),
+                Clock::Manual(_) => Err(Some(Arc::clone(host))),
+            };
         }
-        let host = Arc::new(Host::new(spawner, id));
+        let host = Arc::new(Host::new(spawner, id, clock));
         hosts.push(Arc::clone(&host));
         drop(hosts);
         Self::start_reaper(&host);
-        (!host.is_closed()).then_some(host)
+        if host.is_closed() {
+            return Err(None);
+        }
+        Ok(host)
+    }
+
+    /// Makes `clock` the clock of `runtime`, whose processes have not
+    /// started yet (see [`ManualTime::install`](crate::time::ManualTime::install)).
+    #[cfg(not(foundation_loom))]
+    pub(crate) fn install_clock(
+        runtime: &tokio::runtime::Handle,
+        clock: Clock,
+    ) -> Result<(), crate::time::InstallError> {
+        use crate::time::InstallError;
+        if matches!(clock, Clock::Manual(_)) {
+            // Before the host is published under the lock: whoever finds
+            // the host also sees that clocks must be looked up.
+            crate::time::note_manual_installed();
+        }
+        match Self::find_or_make(runtime.clone(), runtime.id(), clock) {
+            Ok(host) => {
+                // The timer service exists from the start, so the manual
+                // time fires its timers from the first one on.
+                let _service = host.timers();
+                Ok(())
+            }
+            Err(Some(host)) if matches!(host.clock, Clock::Manual(_)) => {
+                Err(InstallError::AlreadyInstalled)
+            }
+            Err(Some(_)) => Err(InstallError::AlreadyStarted),
+            Err(None) => Err(InstallError::ShutDown),
+        }
+    }
+
+    /// The clock of runtime `id`, if a process or a manual time made its
+    /// host; made nothing otherwise.
+    #[cfg(not(foundation_loom))]
+    pub(crate) fn clock_of(id: RuntimeId) -> Option<Clock> {
+        let cached = CURRENT.with_borrow(|cached| {
+            cached
+                .as_ref()
+                .filter(|host| host.id == id && !host.is_closed())
+                .map(|host| host.clock.clone())
+        });
+        if cached.is_some() {
+            return cached;
+        }
+        let hosts = HOSTS.lock().unwrap_or_else(PoisonError::into_inner);
+        hosts
+            .iter()
+            .find(|host| host.id == id && !host.is_closed())
+            .map(|host| host.clock.clone())
+    }
+
+    /// The runtime's clock.
+    pub(crate) fn clock(&self) -> &Clock {
+        &self.clock
     }
 
     /// The reaper exists before its task: a runtime already shutting down
@@ -160,7 +231,8 @@ impl Host {
 
     /// The timer service of this runtime, started on first use.
     pub(crate) fn timers(&self) -> &Arc<TimerService> {
-        self.timers.get_or_init(|| TimerService::of(&self.spawner))
+        self.timers
+            .get_or_init(|| TimerService::of(&self.spawner, &self.clock))
     }
 
     pub(crate) fn is_closed(&self) -> bool {

@@ -33,7 +33,10 @@
 //!   ([`ActorRef::attach_stream`]);
 //! - names ([`Registry`]) and process groups ([`ProcessGroups`]), read
 //!   without a round trip and cleaned when a process exits;
-//! - [`TimeoutConfig`]: the one place default timeouts come from.
+//! - [`TimeoutConfig`]: the one place default timeouts come from;
+//! - [`time`]: the clock a runtime's timers and timeouts read, tokio's or a
+//!   [manual time](time::ManualTime) a test installed, which a crate built
+//!   on the mailbox reads too ([`time::now`], [`time::sleep_until`]).
 //!
 //! # Example
 //!
@@ -129,6 +132,7 @@ mod runtime;
 mod stream;
 mod sync;
 mod system;
+pub mod time;
 mod timeout;
 mod timer;
 mod traced;

@@ -130,7 +130,8 @@ impl<A: Actor> Timers<A> {
     ) {
         self.cancel(&*key as &dyn Any);
         let id = NEXT_TIMER.fetch_add(1, Ordering::Relaxed);
-        let due = after(Instant::now(), delay);
+        // The runtime's clock: tokio's, or a manual time a test installed.
+        let due = after(process.host().clock().now(), delay);
         let table = self.table(process);
         table.entries.insert(id, Entry { key, due, payload });
         table.service.schedule(id, due, Arc::clone(process) as _);
@@ -181,7 +182,7 @@ impl<A: Actor> Timers<A> {
             },
             Payload::Every { period, message } => {
                 // A tick handled late delays the next one; ticks never pile up.
-                let now = Instant::now();
+                let now = process.host().clock().now();
                 let mut next = after(entry.due, *period);
                 if next <= now {
                     next = after(now, *period);

@@ -8,6 +8,11 @@
 //! only then arms the timer. The deadline is fixed when the wait first has
 //! to block, one scheduler turn after it began at most.
 //! The wait is bounded on every path; only the bookkeeping is lazy.
+//!
+//! The deadline is measured on the clock of the runtime the waiting task
+//! runs on ([`Clock::current`]): tokio's, or a manual time a test
+//! installed there. That clock is found only when the wait has to block,
+//! so a wait that ends within its first turn never looks for it.
 
 use std::{
     future::Future,
@@ -17,6 +22,9 @@ use std::{
 };
 
 use tokio::time::Instant;
+
+#[cfg(not(foundation_loom))]
+use crate::time::Clock;
 
 /// The deadline passed before the wait ended.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -40,14 +48,14 @@ impl Budget {
         }
     }
 
-    #[cfg_attr(foundation_loom, allow(dead_code))] // see the struct
-    fn deadline(&mut self) -> Instant {
+    #[cfg(not(foundation_loom))]
+    fn deadline(&mut self, clock: &Clock) -> Instant {
         let timeout = self.timeout;
         *self.deadline.get_or_insert_with(|| {
             // `Duration::MAX` is how callers say "no limit" (a supervisor's
             // `Shutdown::Infinity`): clamp it to a deadline decades away
             // rather than overflow `Instant`.
-            let now = Instant::now();
+            let now = clock.now();
             now.checked_add(timeout)
                 .unwrap_or_else(|| now + Duration::from_secs(100 * 365 * 24 * 3600))
         })
@@ -79,9 +87,15 @@ impl Budget {
 
     #[cfg(not(foundation_loom))]
     async fn until_deadline<F: Future>(&mut self, future: F) -> Result<F::Output, Elapsed> {
-        tokio::time::timeout_at(self.deadline(), future)
-            .await
-            .map_err(|_| Elapsed)
+        let clock = Clock::current();
+        let deadline = self.deadline(&clock);
+        match clock {
+            // The default path, as it was before manual time: tokio's timer.
+            Clock::Tokio => tokio::time::timeout_at(deadline, future)
+                .await
+                .map_err(|_| Elapsed),
+            Clock::Manual(_) => clock.timeout_at(deadline, future).await.ok_or(Elapsed),
+        }
     }
 
     /// Loom models do not model time: a wait there lasts until its future

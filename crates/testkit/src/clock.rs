@@ -1,11 +1,11 @@
-//! [`ManualClock`]: one time source, moved only by the test, that plugs into every Foundation crate with a clock.
+//! [`ManualClock`]: one time source, moved only by the test, that drives the mailbox's timers and timeouts and plugs into every Foundation crate with a clock.
 
 use std::{
     fmt,
     time::{Duration, SystemTime},
 };
 
-use crate::sync::{Arc, AtomicU64, Ordering};
+use foundation_mailbox::time::{InstallError, ManualTime};
 
 /// A clock that moves only when the test says so, usable from any thread
 /// and any runtime flavour (tokio's paused time works only on a
@@ -20,13 +20,28 @@ use crate::sync::{Arc, AtomicU64, Ordering};
 /// | circuit breaker | `foundation_circuit_breaker::Clock` | the `Duration` since the clock's start |
 /// | dead-letter queue | `foundation_dead_letter::Clock` | the wall-clock [`SystemTime`]: [`wall_start`](Self::wall_start) plus the elapsed time |
 ///
-/// so one test moves all of them together with one
-/// [`advance`](Self::advance). Clones share the same time.
+/// and it is also the clock of the mailbox's timers and timeouts on every
+/// runtime it is [installed](Self::install) on, so one test moves all of
+/// them together with one [`advance`](Self::advance). Clones share the
+/// same time.
 ///
-/// The mailbox's timers ([`Context::send_after`](foundation_mailbox::Context::send_after),
-/// intervals) and call timeouts run on tokio's clock, not on this one: for
-/// them, use tokio's paused time (`#[tokio::test(start_paused = true)]` and
-/// `tokio::time::advance`). See `docs/testkit.md`.
+/// Installed on a runtime (before any actor starts there), it drives:
+/// - timers: [`Context::send_after`](foundation_mailbox::Context::send_after)
+///   and [`Context::interval`](foundation_mailbox::Context::interval) fire
+///   when `advance` moves the time to their deadline or past it, and never
+///   otherwise;
+/// - the mailbox's bounded waits: call timeouts, stop and shutdown
+///   timeouts, waits for room in a full mailbox, measured on this clock
+///   when the waiting task runs on that runtime;
+/// - whatever reads [`foundation_mailbox::time::now`] or sleeps with
+///   [`foundation_mailbox::time::sleep_until`] on that runtime.
+///
+/// It works on a multi-thread runtime. `advance` does its work before it
+/// returns: every timer now due has been handed to its actor (the tick is
+/// queued, behind messages sent before), and every expired wait has been
+/// woken, so the test can wait for the effect at once. A probe's own
+/// `within` bounds stay on tokio's clock: they guard the test, they are
+/// not the behaviour under test. See `docs/testkit.md`.
 ///
 /// ```
 /// use std::time::Duration;
@@ -42,11 +57,7 @@ use crate::sync::{Arc, AtomicU64, Ordering};
 /// ```
 #[derive(Clone)]
 pub struct ManualClock {
-    shared: Arc<Shared>,
-}
-
-struct Shared {
-    nanos: AtomicU64,
+    time: ManualTime,
     wall_start: SystemTime,
 }
 
@@ -61,51 +72,75 @@ impl ManualClock {
     /// A clock at zero whose wall-clock time starts at `wall_start`.
     pub fn starting_at(wall_start: SystemTime) -> Self {
         Self {
-            shared: Arc::new(Shared {
-                nanos: AtomicU64::new(0),
-                wall_start,
-            }),
+            time: ManualTime::new(),
+            wall_start,
         }
     }
 
-    /// Moves the clock forward by `by`, saturating at `u64::MAX`
-    /// nanoseconds (about 584 years).
-    pub fn advance(&self, by: Duration) {
-        let by = u64::try_from(by.as_nanos()).unwrap_or(u64::MAX);
-        // A closure that always returns `Some` makes `fetch_update` infallible.
-        let _previous =
-            self.shared
-                .nanos
-                .fetch_update(Ordering::AcqRel, Ordering::Acquire, |now| {
-                    Some(now.saturating_add(by))
-                });
+    /// Makes this clock the time of `runtime`'s timers and timeouts. Call it
+    /// before any actor starts on `runtime`; one clock may be installed on
+    /// several runtimes, and a runtime it is not installed on keeps tokio's
+    /// clock.
+    ///
+    /// # Errors
+    ///
+    /// [`InstallError::AlreadyStarted`] if an actor already started on
+    /// `runtime`, [`InstallError::AlreadyInstalled`] if `runtime` already
+    /// has a manual clock, [`InstallError::ShutDown`] if it has shut down.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use foundation::testkit::{InstallError, ManualClock};
+    ///
+    /// // In a `#[tokio::test(flavor = "multi_thread")]`, pass
+    /// // `&tokio::runtime::Handle::current()` before starting any actor.
+    /// let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(1).build().unwrap();
+    /// let clock = ManualClock::new();
+    /// clock.install(runtime.handle()).unwrap();
+    /// assert_eq!(clock.install(runtime.handle()), Err(InstallError::AlreadyInstalled));
+    /// ```
+    pub fn install(&self, runtime: &tokio::runtime::Handle) -> Result<(), InstallError> {
+        self.time.install(runtime)
     }
 
-    /// Sets the time since the clock's start to `elapsed`. The clock never
-    /// goes backwards: an earlier time is ignored.
+    /// Moves the clock forward by `by`, saturating at `u64::MAX`
+    /// nanoseconds (about 584 years). Before it returns, every mailbox
+    /// timer now due on the runtimes the clock is installed on is queued to
+    /// its actor, and every expired timeout has been woken.
+    pub fn advance(&self, by: Duration) {
+        self.time.advance(by);
+    }
+
+    /// Sets the time since the clock's start to `elapsed`, then does what
+    /// [`advance`](Self::advance) does. The clock never goes backwards: an
+    /// earlier time is ignored.
     pub fn set_elapsed(&self, elapsed: Duration) {
-        let nanos = u64::try_from(elapsed.as_nanos()).unwrap_or(u64::MAX);
-        self.shared.nanos.fetch_max(nanos, Ordering::AcqRel);
+        self.time.set_elapsed(elapsed);
     }
 
     /// Time since the clock's start.
     pub fn elapsed(&self) -> Duration {
-        Duration::from_nanos(self.nanos())
+        self.time.elapsed()
     }
 
     /// The wall-clock time the clock started at.
     pub fn wall_start(&self) -> SystemTime {
-        self.shared.wall_start
+        self.wall_start
     }
 
     /// The wall-clock time now: [`wall_start`](Self::wall_start) plus
     /// [`elapsed`](Self::elapsed).
     pub fn wall_now(&self) -> SystemTime {
-        self.shared.wall_start + self.elapsed()
+        self.wall_start + self.elapsed()
+    }
+
+    /// The mailbox's manual time behind this clock.
+    pub fn manual_time(&self) -> &ManualTime {
+        &self.time
     }
 
     fn nanos(&self) -> u64 {
-        self.shared.nanos.load(Ordering::Acquire)
+        u64::try_from(self.elapsed().as_nanos()).unwrap_or(u64::MAX)
     }
 }
 

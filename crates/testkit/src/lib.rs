@@ -11,9 +11,9 @@
 //!   [`expect_down`](Probe::expect_down), [`expect_exit`](Probe::expect_exit),
 //!   [`expect_map`](Probe::expect_map)) whose failures say what came instead;
 //! - [`ManualClock`]: one clock, moved by the test, that the rate limiter,
-//!   the circuit breaker and the dead-letter queue all accept, from any
-//!   runtime flavour. The mailbox's timers and call timeouts follow tokio's
-//!   clock: use tokio's paused time for them;
+//!   the circuit breaker and the dead-letter queue all accept and that,
+//!   [installed](ManualClock::install) on a runtime, also drives the
+//!   mailbox's timers and timeouts there, on any runtime flavour;
 //! - [`wait_for`] and [`wait_for_notified`]: wait until a condition holds,
 //!   bounded, with no sleep in the test;
 //! - [`EventCapture`]: assert that a tracing event was emitted. Observation
@@ -67,11 +67,13 @@
 //! | what reads time | how a test moves it |
 //! | --- | --- |
 //! | rate limiter, circuit breaker, dead-letter queue | hand them a [`ManualClock`], call [`ManualClock::advance`] |
-//! | mailbox timers (`send_after`, `interval`), call and stop timeouts, probe bounds, [`wait_for`] | `#[tokio::test(start_paused = true)]`: tokio jumps to the next timer when every task is idle; `tokio::time::advance` moves it by hand |
+//! | mailbox timers (`send_after`, `interval`), call, stop and shutdown timeouts, [`foundation_mailbox::time`] readers | [`ManualClock::install`] on the runtime before any actor starts, then [`ManualClock::advance`]; or tokio's paused time on a current-thread runtime |
+//! | probe bounds, [`wait_for`] | tokio's clock: `#[tokio::test(start_paused = true)]` jumps to the next timer when every task is idle |
 //!
-//! Paused time needs a current-thread runtime. On a multi-thread runtime,
-//! bounds are real time, so keep them generous: a bound is how long a
-//! failing test takes, not how long a passing one does.
+//! Paused time needs a current-thread runtime; a manual clock works on
+//! any. On a multi-thread runtime, probe bounds are real time, so keep them
+//! generous: a bound is how long a failing test takes, not how long a
+//! passing one does.
 //!
 //! See `docs/testkit.md` for a guide.
 
@@ -84,6 +86,9 @@ mod probe;
 mod sync;
 mod tree;
 mod wait;
+
+/// The error of [`ManualClock::install`], re-exported from the mailbox.
+pub use foundation_mailbox::time::InstallError;
 
 pub use crate::{
     capture::{CAPTURE_LIMIT, CapturedEvent, EventCapture, EventMatcher},

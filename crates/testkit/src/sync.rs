@@ -1,8 +1,8 @@
 //! The locks and atomics the kit is built on, in one place, as the workspace's style asks.
 //!
-//! The kit's shared state is a counter (the manual clock) and a mutex around a
-//! list of captured events; no user code runs under the lock, so there is no
-//! interleaving worth a loom model.
+//! The kit's shared state is a mutex around a list of captured events (the
+//! manual clock's state lives in the mailbox crate); no user code runs under
+//! the lock, so there is no interleaving worth a loom model.
 
 pub(crate) use std::sync::{
     Arc, Mutex, MutexGuard,

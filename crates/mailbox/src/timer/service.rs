@@ -10,6 +10,11 @@
 //! A cancelled timer is removed from the map at once (which also lets go of
 //! its process); its heap entry is skipped when it comes up, and the heap is
 //! rebuilt when stale entries outnumber live ones.
+//!
+//! On a runtime with a [manual time](crate::time::ManualTime) the task
+//! never sleeps on tokio's clock: it only fires what is due when a timer is
+//! scheduled (a zero delay), and the manual time fires the rest itself, on
+//! the thread that advances it, before its `advance` returns.
 
 use std::{
     cmp::Reverse,
@@ -20,7 +25,10 @@ use std::{
 
 use tokio::{sync::Notify, time::Instant};
 
-use crate::sync::{RuntimeId, Spawner, runtime_id};
+use crate::{
+    sync::{RuntimeId, Spawner, runtime_id},
+    time::Clock,
+};
 
 /// A due timer's tick: the id the actor's timer table gave it when it was
 /// started. A table that no longer knows the id drops the tick.
@@ -63,6 +71,8 @@ pub(crate) struct TimerService {
     /// Wakes the service when an earlier deadline arrives. A notification
     /// sent while the service is busy is kept as a permit, so none is lost.
     wake: Notify,
+    /// The clock deadlines are measured on.
+    clock: Clock,
 }
 
 impl fmt::Debug for TimerService {
@@ -79,8 +89,9 @@ impl fmt::Debug for TimerService {
 static SERVICES: Mutex<Vec<(RuntimeId, Arc<TimerService>)>> = Mutex::new(Vec::new());
 
 impl TimerService {
-    /// The service of `spawner`'s runtime, started on first use.
-    pub(crate) fn of(spawner: &Spawner) -> Arc<TimerService> {
+    /// The service of `spawner`'s runtime, started on first use with `clock`
+    /// (the runtime's clock, which its host decided before any timer).
+    pub(crate) fn of(spawner: &Spawner, clock: &Clock) -> Arc<TimerService> {
         let id = runtime_id(spawner);
         let mut services = SERVICES.lock().unwrap_or_else(PoisonError::into_inner);
         services.retain(|(_, service)| !service.lock().closed);
@@ -90,9 +101,13 @@ impl TimerService {
         let service = Arc::new(TimerService {
             schedule: Mutex::new(Schedule::default()),
             wake: Notify::new(),
+            clock: clock.clone(),
         });
         services.push((id, Arc::clone(&service)));
         drop(services);
+        if let Clock::Manual(manual) = clock {
+            manual.attach(&service);
+        }
         // The guard exists before the task: a runtime that drops the task
         // unpolled (it is shutting down) still marks the service closed.
         let _abort = crate::sync::spawn(spawner, run(CloseOnDrop(Arc::clone(&service))));
@@ -103,6 +118,20 @@ impl TimerService {
     #[cfg(all(test, not(foundation_loom)))]
     pub(crate) fn waiting(&self) -> usize {
         self.lock().waiting.len()
+    }
+
+    /// The runtime dropped the service's task: nothing fires any more.
+    pub(crate) fn is_closed(&self) -> bool {
+        self.lock().closed
+    }
+
+    /// Ticks every timer due at `now`. The manual time calls it when it
+    /// advances, so the ticks are queued before its `advance` returns.
+    pub(crate) fn fire_due(&self, now: Instant) {
+        let (due, _next) = self.take_due(now);
+        for (id, target) in due {
+            target.tick(TimerTick(id));
+        }
     }
 
     fn lock(&self) -> MutexGuard<'_, Schedule> {
@@ -124,7 +153,11 @@ impl TimerService {
         drop(schedule);
         // Dropped outside the lock: it may be a process's last reference.
         drop(replaced);
-        if earliest.is_none_or(|earliest| due < earliest) {
+        // On a manual clock, a timer already due (a zero delay, or one
+        // whose start raced an `advance`) is fired by the task, whatever
+        // else waits: the manual time fires only what it finds on advance.
+        let due_now = matches!(self.clock, Clock::Manual(_)) && due <= self.clock.now();
+        if due_now || earliest.is_none_or(|earliest| due < earliest) {
             self.wake.notify_one();
         }
     }
@@ -186,22 +219,24 @@ impl Drop for CloseOnDrop {
 /// an earlier one arrives. It lives as long as its runtime.
 async fn run(service: CloseOnDrop) {
     let service = &service.0;
+    let manual = matches!(service.clock, Clock::Manual(_));
     loop {
-        let (due, next) = service.take_due(Instant::now());
+        let (due, next) = service.take_due(service.clock.now());
         for (id, target) in due {
             target.tick(TimerTick(id));
         }
         match next {
-            Some(deadline) => {
+            // The manual time fires the rest when it advances.
+            Some(deadline) if !manual => {
                 tokio::select! {
                     () = service.wake.notified() => {}
                     () = tokio::time::sleep_until(deadline) => {}
                 }
             }
-            // No timer waits: nothing to arm. (An armed far-off sleep would
-            // let a paused test clock jump to it.)
+            // No timer waits (or the time is manual): nothing to arm. (An
+            // armed far-off sleep would let a paused test clock jump to it.)
             // audit:allow(FND005) the service waits for work for the life of its runtime; it ends when the runtime drops it
-            None => service.wake.notified().await,
+            _ => service.wake.notified().await,
         }
     }
 }

@@ -237,7 +237,7 @@ async fn an_exit_cancels_timers_without_dead_letters() {
     // queued ticks go with the system lane, not to dead letters.
     with_tick_queued_count(&clock, 2).await;
     assert_eq!(clock.wait_for_exit(CALL).await.unwrap(), ExitReason::Normal);
-    let service = super::TimerService::of(clock.process.runtime());
+    let service = super::TimerService::of(clock.process.runtime(), &crate::time::Clock::Tokio);
     settle().await;
     assert_eq!(service.waiting(), 0, "the service let go of the timers");
     tokio::time::advance(ms(1000)).await;
@@ -266,7 +266,7 @@ async fn a_killed_actor_leaves_no_timer_behind() {
     assert!(clock.is_dormant(), "a dormant actor keeps its timers");
     assert!(clock.kill());
     settle().await;
-    let service = super::TimerService::of(clock.process.runtime());
+    let service = super::TimerService::of(clock.process.runtime(), &crate::time::Clock::Tokio);
     assert_eq!(service.waiting(), 0);
 }
 
