@@ -375,3 +375,69 @@ async fn a_traced_request_carries_its_callers_span_into_the_handler() {
         "the handler's message span follows from the caller's"
     );
 }
+
+/// Passes a count down a chain of relays, logging at each, and answers at
+/// the end with the most tasks seen alive.
+#[derive(Debug)]
+struct Relay {
+    next: Option<foundation_mailbox::ActorRef<Relay>>,
+}
+
+#[derive(Debug)]
+struct Pass(Reply<usize>, usize);
+
+impl Actor for Relay {
+    type Args = Option<foundation_mailbox::ActorRef<Relay>>;
+    type Msg = Pass;
+    type Error = std::convert::Infallible;
+
+    async fn init(next: Self::Args, _: &mut Context<Self>) -> Result<Self, Self::Error> {
+        Ok(Relay { next })
+    }
+
+    async fn handle(
+        &mut self,
+        Pass(reply, most): Pass,
+        _: &mut Context<Self>,
+    ) -> Result<(), Self::Error> {
+        tracing::info!("relay passes");
+        let alive = tokio::runtime::Handle::current()
+            .metrics()
+            .num_alive_tasks();
+        match &self.next {
+            Some(next) => next
+                .try_cast(Pass(reply, most.max(alive)))
+                .expect("the next relay has room"),
+            None => reply.send(most.max(alive)).unwrap_or_default(),
+        }
+        Ok(())
+    }
+}
+
+// Traced, a chain of actors still runs on one task: the task takes the
+// next actor over between polls, each hop inside its own actor's span.
+#[tokio::test]
+async fn a_traced_chain_runs_on_one_task_each_hop_in_its_own_span() {
+    let captured = Captured::default();
+    let _default = tracing::subscriber::set_default(captured.subscriber());
+    let (last, _last_handle) = start::<Relay>(None).await.expect("started");
+    let (middle, _middle_handle) = start::<Relay>(Some(last.clone())).await.expect("started");
+    let (first, _first_handle) = start::<Relay>(Some(middle.clone())).await.expect("started");
+    let before = tokio::runtime::Handle::current()
+        .metrics()
+        .num_alive_tasks();
+    let most = first
+        .call(|reply| Pass(reply, 0), PATIENCE)
+        .await
+        .expect("the chain answers");
+    assert_eq!(most, before + 1, "one activation task for the whole chain");
+    let text = captured.text();
+    let hops: Vec<_> = text
+        .lines()
+        .filter(|line| line.contains("relay passes"))
+        .collect();
+    assert_eq!(hops.len(), 3, "{text}");
+    for (hop, relay) in hops.iter().zip([&first, &middle, &last]) {
+        assert!(hop.contains(&format!("pid={}", relay.pid())), "{hop}");
+    }
+}
