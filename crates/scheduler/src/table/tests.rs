@@ -1,0 +1,1 @@
+//! Unit tests of the table and the misfire rule.
