@@ -62,7 +62,7 @@ impl<M> Command<M> {
 /// The scheduler's actor, for supervising it: start it with a
 /// [`Config`] as its arguments (a supervisor's restart reloads the jobs
 /// from the store) and talk to it through
-/// [`Scheduler::from_actor`](crate::Scheduler::from_actor).
+/// [`Scheduler::supervised`](crate::Scheduler::supervised).
 pub struct SchedulerActor<M: Payload> {
     config: Config<M>,
     jobs: Table<M>,

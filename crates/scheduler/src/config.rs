@@ -88,7 +88,7 @@ fn outcome<M>(
 /// # async fn main() {
 /// # let (mailer, _handle) = start::<Mailer>(()).await.unwrap();
 /// let dead_letters = DeadLetterQueue::new(DeadLetterConfig::default()).unwrap();
-/// let config = Config::new(Target::actor(&mailer))
+/// let config: Config<String> = Config::new(Target::actor(&mailer))
 ///     .send_options(
 ///         SendOptions::new()
 ///             .max_attempts(5)

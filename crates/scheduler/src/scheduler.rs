@@ -5,7 +5,8 @@ use std::{
     time::{Duration, SystemTime},
 };
 
-use foundation_mailbox::{ActorHandle, ActorRef, CallError, start};
+use foundation_mailbox::{ActorHandle, ActorRef, Reply, start};
+use foundation_supervisor::ChildRef;
 
 use crate::{
     CancelError, Config, Job, Payload, ScheduleError, StartError, Unreachable,
@@ -98,8 +99,25 @@ pub struct Stats {
 /// # });
 /// ```
 pub struct Scheduler<M: Payload> {
-    actor: ActorRef<SchedulerActor<M>>,
+    actor: Via<M>,
     timeout: Duration,
+}
+
+/// How the handle reaches the actor.
+enum Via<M: Payload> {
+    /// One incarnation, started by [`Scheduler::start`].
+    Actor(ActorRef<SchedulerActor<M>>),
+    /// Whichever incarnation a supervisor runs now.
+    Child(ChildRef<SchedulerActor<M>>),
+}
+
+impl<M: Payload> Clone for Via<M> {
+    fn clone(&self) -> Self {
+        match self {
+            Via::Actor(actor) => Via::Actor(actor.clone()),
+            Via::Child(child) => Via::Child(child.clone()),
+        }
+    }
 }
 
 impl<M: Payload> Clone for Scheduler<M> {
@@ -113,13 +131,12 @@ impl<M: Payload> Clone for Scheduler<M> {
 
 impl<M: Payload> fmt::Debug for Scheduler<M> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Scheduler")
-            .field("pid", &self.actor.pid())
-            .finish()
+        let pid = self.actor().map(|actor| actor.pid());
+        f.debug_struct("Scheduler").field("pid", &pid).finish()
     }
 }
 
-fn unreachable<R>(error: CallError<R>) -> Unreachable {
+fn unreachable(error: impl fmt::Display) -> Unreachable {
     Unreachable {
         reason: error.to_string(),
     }
@@ -137,18 +154,41 @@ impl<M: Payload> Scheduler<M> {
         config.options.validate()?;
         let timeout = config.call_timeout;
         let (actor, handle) = start::<SchedulerActor<M>>(config).await?;
+        let actor = Via::Actor(actor);
         Ok((Self { actor, timeout }, handle))
     }
 
-    /// A handle on a scheduler actor started some other way (under a
-    /// supervisor), with `timeout` for its calls.
-    pub fn from_actor(actor: ActorRef<SchedulerActor<M>>, timeout: Duration) -> Self {
-        Self { actor, timeout }
+    /// A handle on a scheduler its supervisor runs
+    /// (`ChildSpec::actor::<SchedulerActor<M>>(id, config)`), that follows
+    /// its restarts: each incarnation reloads the jobs from the store, so a
+    /// scheduler that crashed loses none of its saved jobs. `timeout`
+    /// bounds each call, a wait for a restarting child included.
+    pub fn supervised(child: ChildRef<SchedulerActor<M>>, timeout: Duration) -> Self {
+        Self {
+            actor: Via::Child(child),
+            timeout,
+        }
     }
 
-    /// The scheduler's actor, to monitor or stop it.
-    pub fn actor(&self) -> &ActorRef<SchedulerActor<M>> {
-        &self.actor
+    /// The scheduler's actor now (`None` while a supervised one restarts),
+    /// to monitor or stop it.
+    pub fn actor(&self) -> Option<ActorRef<SchedulerActor<M>>> {
+        match &self.actor {
+            Via::Actor(actor) => Some(actor.clone()),
+            Via::Child(child) => child.current(),
+        }
+    }
+
+    /// Sends a request and waits for its answer.
+    async fn ask<R: Send + 'static>(
+        &self,
+        request: impl FnOnce(Reply<R>) -> Msg<M>,
+    ) -> Result<R, Unreachable> {
+        let request = |reply| Command(request(reply));
+        match &self.actor {
+            Via::Actor(actor) => actor.call(request, self.timeout).await.map_err(unreachable),
+            Via::Child(child) => child.call(request, self.timeout).await.map_err(unreachable),
+        }
     }
 
     /// Schedules `job`. When this returns `Ok`, the job is saved (with a
@@ -164,10 +204,7 @@ impl<M: Payload> Scheduler<M> {
     /// [`DuplicateKey`](ScheduleError::DuplicateKey), …), a store that
     /// refused the record, or a scheduler that did not answer.
     pub async fn schedule(&self, job: Job<M>) -> Result<(), ScheduleError> {
-        self.actor
-            .call(|reply| Command(Msg::Schedule(job, reply)), self.timeout)
-            .await
-            .map_err(unreachable)?
+        self.ask(|reply| Msg::Schedule(job, reply)).await?
     }
 
     /// Cancels the job under `key`; returns whether there was one. When
@@ -185,13 +222,7 @@ impl<M: Payload> Scheduler<M> {
     /// is cancelled here, but would come back after a restart), or a
     /// scheduler that did not answer.
     pub async fn cancel(&self, key: &str) -> Result<bool, CancelError> {
-        self.actor
-            .call(
-                |reply| Command(Msg::Cancel(key.to_owned(), reply)),
-                self.timeout,
-            )
-            .await
-            .map_err(unreachable)?
+        self.ask(|reply| Msg::Cancel(key.to_owned(), reply)).await?
     }
 
     /// The job under `key`, if it is scheduled. Cancel-safe.
@@ -200,13 +231,7 @@ impl<M: Payload> Scheduler<M> {
     ///
     /// A scheduler that did not answer.
     pub async fn job(&self, key: &str) -> Result<Option<JobInfo>, Unreachable> {
-        self.actor
-            .call(
-                |reply| Command(Msg::Job(key.to_owned(), reply)),
-                self.timeout,
-            )
-            .await
-            .map_err(unreachable)
+        self.ask(|reply| Msg::Job(key.to_owned(), reply)).await
     }
 
     /// The keys of every scheduled job, in no order. Cancel-safe.
@@ -215,10 +240,7 @@ impl<M: Payload> Scheduler<M> {
     ///
     /// A scheduler that did not answer.
     pub async fn keys(&self) -> Result<Vec<String>, Unreachable> {
-        self.actor
-            .call(|reply| Command(Msg::Keys(reply)), self.timeout)
-            .await
-            .map_err(unreachable)
+        self.ask(Msg::Keys).await
     }
 
     /// What the scheduler has done since it started. Cancel-safe.
@@ -227,9 +249,6 @@ impl<M: Payload> Scheduler<M> {
     ///
     /// A scheduler that did not answer.
     pub async fn stats(&self) -> Result<Stats, Unreachable> {
-        self.actor
-            .call(|reply| Command(Msg::Stats(reply)), self.timeout)
-            .await
-            .map_err(unreachable)
+        self.ask(Msg::Stats).await
     }
 }

@@ -38,6 +38,7 @@ async fn down_for_ten_ticks(misfire: Misfire) -> (Vec<u128>, foundation_schedule
     advance_by(Duration::from_millis(500), STEP).await;
     first
         .actor()
+        .unwrap()
         .stop(ExitReason::Normal, Duration::from_secs(1))
         .await
         .unwrap();
@@ -91,6 +92,7 @@ async fn a_one_shot_job_that_misfires_under_skip_is_dropped_and_under_fire_once_
         .unwrap();
     first
         .actor()
+        .unwrap()
         .stop(ExitReason::Normal, Duration::from_secs(1))
         .await
         .unwrap();
