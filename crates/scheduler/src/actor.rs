@@ -1,7 +1,7 @@
 //! The scheduler's actor: the jobs, one timer for the earliest of them,
 //! and the handlers that schedule, fire, finish and cancel.
 
-use std::sync::Arc;
+use std::{collections::VecDeque, sync::Arc};
 
 use foundation_mailbox::{Actor, Context, Reply};
 use foundation_persistence::StateStore;
@@ -67,6 +67,10 @@ pub struct SchedulerActor<M: Payload> {
     config: Config<M>,
     jobs: Table<M>,
     runs: JoinSet<()>,
+    /// Runs started and not yet reported back.
+    in_flight: usize,
+    /// Runs waiting for one of the `max_in_flight` places.
+    queued: VecDeque<(Handle, u32)>,
     deadline: watch::Sender<Option<u64>>,
     published: Option<u64>,
     stats: Stats,
@@ -95,6 +99,8 @@ where
             config,
             jobs: Table::default(),
             runs: JoinSet::new(),
+            in_flight: 0,
+            queued: VecDeque::new(),
             deadline,
             published: None,
             stats: Stats::default(),
@@ -425,8 +431,31 @@ where
             }
         }
         slot.running += 1;
+        self.stats.fired += u64::from(count);
+        self.queued.push_back((handle, count));
+        self.launch(ctx);
+    }
+
+    /// Starts queued runs while fewer than the configured number are in
+    /// flight. A queued run of a job cancelled meanwhile is dropped.
+    fn launch(&mut self, ctx: &mut Context<Self>) {
+        while self.in_flight < self.config.max_in_flight {
+            let Some((handle, count)) = self.queued.pop_front() else {
+                return;
+            };
+            if let Some(run) = self.prepare(handle, count, ctx) {
+                self.in_flight += 1;
+                // Owned by the actor's join set: aborted with the actor,
+                // reaped as each run reports back.
+                self.runs.spawn(run.go());
+            }
+        }
+    }
+
+    fn prepare(&mut self, handle: Handle, count: u32, ctx: &mut Context<Self>) -> Option<Run<M>> {
+        let slot = self.jobs.get_mut(handle)?;
         let gate = Arc::clone(slot.gate.get_or_insert_with(|| Arc::new(Gate::default())));
-        let run = Run {
+        Some(Run {
             gate,
             deliver: Arc::clone(&self.config.deliver),
             options: self
@@ -438,11 +467,7 @@ where
             count,
             scheduler: ctx.myself().clone(),
             handle,
-        };
-        self.stats.fired += u64::from(count);
-        // Owned by the actor's join set: aborted with the actor, reaped as
-        // each run reports back.
-        self.runs.spawn(run.go());
+        })
     }
 
     /// A one-shot job whose tick needs no run (or whose run ended) leaves.
@@ -456,6 +481,8 @@ where
 
     async fn finished(&mut self, handle: Handle, outcome: Outcome, ctx: &mut Context<Self>) {
         while self.runs.try_join_next().is_some() {}
+        self.in_flight = self.in_flight.saturating_sub(1);
+        self.launch(ctx);
         self.stats.delivered += u64::from(outcome.delivered);
         self.stats.failed += u64::from(outcome.failed);
         let Some(slot) = self.jobs.get_mut(handle) else {

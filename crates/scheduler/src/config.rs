@@ -12,6 +12,9 @@ use foundation_supervised_send::{
 
 use crate::{Clock, SystemClock};
 
+/// The default bound on deliveries in flight.
+const DEFAULT_MAX_IN_FLIGHT: usize = 64;
+
 /// How one tick's message goes out: a supervised send, fire-and-forget or
 /// acknowledged. Returns whether it was delivered.
 pub(crate) trait Deliver<M>: Send + Sync + 'static {
@@ -106,6 +109,7 @@ pub struct Config<M> {
     pub(crate) clock: Arc<dyn Clock>,
     pub(crate) misfire_threshold: Duration,
     pub(crate) call_timeout: Duration,
+    pub(crate) max_in_flight: usize,
 }
 
 impl<M> Clone for Config<M> {
@@ -117,6 +121,7 @@ impl<M> Clone for Config<M> {
             clock: Arc::clone(&self.clock),
             misfire_threshold: self.misfire_threshold,
             call_timeout: self.call_timeout,
+            max_in_flight: self.max_in_flight,
         }
     }
 }
@@ -130,6 +135,7 @@ impl<M: 'static> fmt::Debug for Config<M> {
             .field("clock", &self.clock)
             .field("misfire_threshold", &self.misfire_threshold)
             .field("call_timeout", &self.call_timeout)
+            .field("max_in_flight", &self.max_in_flight)
             .finish()
     }
 }
@@ -154,6 +160,7 @@ impl<M: Send + 'static> Config<M> {
             clock: Arc::new(SystemClock),
             misfire_threshold: Duration::from_secs(1),
             call_timeout: TimeoutConfig::current().default_timeout(),
+            max_in_flight: DEFAULT_MAX_IN_FLIGHT,
         }
     }
 
@@ -187,6 +194,17 @@ impl<M: Send + 'static> Config<M> {
     /// job's [`Misfire`](crate::Misfire) policy.
     pub fn misfire_threshold(mut self, threshold: Duration) -> Self {
         self.misfire_threshold = threshold;
+        self
+    }
+
+    /// How many deliveries may be in flight at once (default 64, at least
+    /// 1). Ticks beyond it wait in order for a place: a thousand jobs due
+    /// at the same second make 64 sends at a time into the target's
+    /// mailbox, not a thousand tasks waiting for room in it. A waiting
+    /// tick counts as still going for its job's [`Overlap`](crate::Overlap)
+    /// policy.
+    pub fn max_in_flight(mut self, max: usize) -> Self {
+        self.max_in_flight = max.max(1);
         self
     }
 

@@ -307,3 +307,31 @@ async fn a_cancel_stops_a_delivery_waiting_in_a_retry_backoff() {
     let stats = scheduler.stats().await.unwrap();
     assert_eq!((stats.delivered, stats.failed, stats.cancelled), (0, 0, 1));
 }
+
+#[tokio::test(start_paused = true)]
+async fn no_more_deliveries_are_in_flight_than_the_bound_and_the_rest_wait_in_order() {
+    let inbox = recorder(Hold::UntilReleased).await;
+    let config = Config::acked(support::acked_target(&inbox))
+        .send_options(SendOptions::new().timeout(Duration::from_secs(60)))
+        .max_in_flight(2)
+        .clock(TokioClock::new());
+    let (scheduler, _actor) = Scheduler::start(config).await.unwrap();
+    for n in 0..5 {
+        let job = Job::after(format!("job/{n}"), Duration::from_secs(1), format!("{n}"));
+        scheduler.schedule(job).await.unwrap();
+    }
+    advance_by(Duration::from_secs(2), STEP).await;
+    let notes =
+        |seen: Vec<(Duration, String)>| seen.into_iter().map(|(_, note)| note).collect::<Vec<_>>();
+    assert_eq!(
+        notes(seen(&inbox).await),
+        ["0", "1"],
+        "two in flight, three waiting"
+    );
+    inbox.cast(support::Msg::Release).await.unwrap();
+    settle().await;
+    assert_eq!(notes(seen(&inbox).await), ["0", "1", "2", "3"]);
+    inbox.cast(support::Msg::Release).await.unwrap();
+    settle().await;
+    assert_eq!(notes(seen(&inbox).await), ["0", "1", "2", "3", "4"]);
+}
