@@ -141,7 +141,10 @@ impl<M> Job<M> {
         Self::new(key, message, Kind::Once, Start::After(delay))
     }
 
-    /// Delivers `message` once, at `when` (at once if that has passed).
+    /// Delivers `message` once, at `when`: at once if that has passed, and
+    /// if it passed by more than the [misfire
+    /// threshold](crate::Config::misfire_threshold), by the job's
+    /// [`Misfire`] policy (as Quartz does).
     pub fn at(key: impl Into<String>, when: SystemTime, message: M) -> Self {
         Self::new(key, message, Kind::Once, Start::At(when))
     }
