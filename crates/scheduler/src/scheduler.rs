@@ -147,6 +147,10 @@ impl<M: Payload> Scheduler<M> {
     /// the config's store (if any) before it answers, then fires what is
     /// due. Returns the handle and the actor's owner handle.
     ///
+    /// Cancel-safe: the actor's `init` (the loading) runs on the caller's
+    /// task, so dropping this future before it returns abandons the start;
+    /// no scheduler runs and the store is only read.
+    ///
     /// # Errors
     ///
     /// Invalid send options, or a store whose jobs could not be listed.
