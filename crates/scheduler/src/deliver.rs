@@ -2,7 +2,9 @@
 //! a task of the scheduler's own, behind the job's [`Gate`], so a cancel
 //! stops the run and nothing of the job is delivered once it returns.
 
-use std::{future::Future, pin::pin};
+use std::{future::Future, panic::AssertUnwindSafe, pin::pin};
+
+use futures::FutureExt;
 
 use foundation_mailbox::ActorRef;
 use foundation_supervised_send::SendOptions;
@@ -98,18 +100,27 @@ where
             handle,
         } = self;
         let mut outcome = Outcome::default();
-        let sent = gate
-            .guarded(async {
-                for _ in 0..count {
-                    if deliver.deliver(message.clone(), &options).await {
-                        outcome.delivered += 1;
-                    } else {
-                        outcome.failed += 1;
-                    }
+        // User code runs here (the message's `Clone`, a target's resolver):
+        // a panic ends the run, counted failed, and is still reported, so
+        // the job is not left "still going" for ever.
+        let sends = AssertUnwindSafe(async {
+            for _ in 0..count {
+                if deliver.deliver(message.clone(), &options).await {
+                    outcome.delivered += 1;
+                } else {
+                    outcome.failed += 1;
                 }
-            })
-            .await;
-        outcome.cancelled = sent.is_none();
+            }
+        })
+        .catch_unwind();
+        match gate.guarded(sends).await {
+            None => outcome.cancelled = true,
+            Some(Ok(())) => {}
+            Some(Err(_panic)) => {
+                tracing::error!(target: crate::TARGET, "a scheduled delivery panicked; counted failed");
+                outcome.failed = count - outcome.delivered;
+            }
+        }
         drop(gate);
         if scheduler
             .cast(Command::finished(handle, outcome))

@@ -335,3 +335,59 @@ async fn no_more_deliveries_are_in_flight_than_the_bound_and_the_rest_wait_in_or
     settle().await;
     assert_eq!(notes(seen(&inbox).await), ["0", "1", "2", "3", "4"]);
 }
+
+/// Resolves to a recipient, but panics the first time.
+struct PanicsOnce {
+    inbox: foundation_mailbox::Recipient<String>,
+    calls: std::sync::atomic::AtomicU32,
+}
+
+impl foundation_supervised_send::Resolve<String> for PanicsOnce {
+    fn resolve(
+        &self,
+    ) -> Result<foundation_mailbox::Recipient<String>, foundation_supervised_send::Failure> {
+        if self.calls.fetch_add(1, std::sync::atomic::Ordering::SeqCst) == 0 {
+            panic!("a resolver bug");
+        }
+        Ok(self.inbox.clone())
+    }
+
+    fn describe(&self) -> String {
+        "panics once".into()
+    }
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_panic_in_user_code_during_a_delivery_fails_that_tick_and_the_job_goes_on() {
+    let inbox = recorder(Hold::No).await;
+    let target = Target::resolver(PanicsOnce {
+        inbox: inbox.recipient::<String>(),
+        calls: std::sync::atomic::AtomicU32::new(0),
+    });
+    let config = Config::new(target).clock(TokioClock::new());
+    let (scheduler, _actor) = Scheduler::start(config).await.unwrap();
+    scheduler
+        .schedule(Job::fixed_rate(
+            "beat",
+            Duration::from_secs(1),
+            "beat".to_string(),
+        ))
+        .await
+        .unwrap();
+    advance_by(Duration::from_millis(2_500), STEP).await;
+    let arrivals: Vec<u128> = seen(&inbox)
+        .await
+        .iter()
+        .map(|(at, _)| at.as_millis())
+        .collect();
+    assert_eq!(
+        arrivals,
+        [2_000],
+        "the first tick panicked, the second was delivered"
+    );
+    let stats = scheduler.stats().await.unwrap();
+    assert_eq!(
+        (stats.fired, stats.delivered, stats.failed, stats.overlapped),
+        (2, 1, 1, 0)
+    );
+}
