@@ -30,7 +30,11 @@ use tokio::sync::mpsc;
 
 const TEST_NAME: &str = "missed_ticks_fire_by_their_misfire_policy_after_sigkill";
 const NODE_VAR: &str = "FOUNDATION_SCHEDULER_NODE";
-const DOWNTIME: Duration = Duration::from_secs(600);
+/// Ten periods: each node after the first misses ten ticks of each job, as
+/// long as the whole test runs within half a period (five minutes) of real
+/// time.
+const DOWNTIME: Duration = Duration::from_secs(6_000);
+const PERIOD: Duration = Duration::from_secs(600);
 
 #[test]
 fn missed_ticks_fire_by_their_misfire_policy_after_sigkill() {
@@ -108,8 +112,8 @@ async fn run_node(round: u32, dir: &Path) {
             ("all", Misfire::FireAll { cap: 3 }),
             ("skip", Misfire::Skip),
         ] {
-            let job = Job::fixed_rate(key, Duration::from_secs(60), key.to_string())
-                .starting_after(Duration::from_secs(30))
+            let job = Job::fixed_rate(key, PERIOD, key.to_string())
+                .starting_after(PERIOD / 2)
                 .misfire(misfire);
             scheduler.schedule(job).await.unwrap();
         }
