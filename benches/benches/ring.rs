@@ -38,50 +38,70 @@ fn ring(c: &mut Criterion) {
     group.measurement_time(Duration::from_secs(5));
     for flavor in FLAVORS {
         let runtime = runtime(flavor);
-        bench(&mut group, format!("tokio/{flavor}"), &runtime, |iters| async move {
-            let first = tokio_ring::start(SIZE, CAPACITY);
-            settle().await;
-            let started = Instant::now();
-            for _ in 0..iters {
-                tokio_ring::lap(&first, HOPS).await;
-            }
-            let elapsed = started.elapsed();
-            tokio_ring::stop(first).await;
-            elapsed
-        });
-        bench(&mut group, format!("foundation/{flavor}"), &runtime, |iters| async move {
-            let ring = foundation_ring::start(SIZE, CAPACITY).await;
-            settle().await;
-            let started = Instant::now();
-            for _ in 0..iters {
-                foundation_ring::lap(&ring, HOPS).await;
-            }
-            let elapsed = started.elapsed();
-            foundation_ring::stop(ring).await;
-            elapsed
-        });
-        bench(&mut group, format!("ractor/{flavor}"), &runtime, |iters| async move {
-            let ring = ractor_ring::start(SIZE).await;
-            settle().await;
-            let started = Instant::now();
-            for _ in 0..iters {
-                ractor_ring::lap(&ring, HOPS).await;
-            }
-            let elapsed = started.elapsed();
-            ractor_ring::stop(ring);
-            elapsed
-        });
-        bench(&mut group, format!("kameo/{flavor}"), &runtime, |iters| async move {
-            let ring = kameo_ring::start(SIZE, CAPACITY).await;
-            settle().await;
-            let started = Instant::now();
-            for _ in 0..iters {
-                kameo_ring::lap(&ring, HOPS).await;
-            }
-            let elapsed = started.elapsed();
-            kameo_ring::stop(ring).await;
-            elapsed
-        });
+        bench(
+            &mut group,
+            format!("tokio/{flavor}"),
+            &runtime,
+            |iters| async move {
+                let first = tokio_ring::start(SIZE, CAPACITY);
+                settle().await;
+                let started = Instant::now();
+                for _ in 0..iters {
+                    tokio_ring::lap(&first, HOPS).await;
+                }
+                let elapsed = started.elapsed();
+                tokio_ring::stop(first).await;
+                elapsed
+            },
+        );
+        bench(
+            &mut group,
+            format!("foundation/{flavor}"),
+            &runtime,
+            |iters| async move {
+                let ring = foundation_ring::start(SIZE, CAPACITY).await;
+                settle().await;
+                let started = Instant::now();
+                for _ in 0..iters {
+                    foundation_ring::lap(&ring, HOPS).await;
+                }
+                let elapsed = started.elapsed();
+                foundation_ring::stop(ring).await;
+                elapsed
+            },
+        );
+        bench(
+            &mut group,
+            format!("ractor/{flavor}"),
+            &runtime,
+            |iters| async move {
+                let ring = ractor_ring::start(SIZE).await;
+                settle().await;
+                let started = Instant::now();
+                for _ in 0..iters {
+                    ractor_ring::lap(&ring, HOPS).await;
+                }
+                let elapsed = started.elapsed();
+                ractor_ring::stop(ring);
+                elapsed
+            },
+        );
+        bench(
+            &mut group,
+            format!("kameo/{flavor}"),
+            &runtime,
+            |iters| async move {
+                let ring = kameo_ring::start(SIZE, CAPACITY).await;
+                settle().await;
+                let started = Instant::now();
+                for _ in 0..iters {
+                    kameo_ring::lap(&ring, HOPS).await;
+                }
+                let elapsed = started.elapsed();
+                kameo_ring::stop(ring).await;
+                elapsed
+            },
+        );
     }
     // actix runs its actors on the driver's own single-threaded arbiter.
     group.bench_function("actix/current_thread", |b| {

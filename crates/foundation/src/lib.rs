@@ -14,6 +14,7 @@
 //! | [`circuit_breaker`] | `foundation-circuit-breaker` | a circuit breaker on failure and slow-call rates, with growing open periods and a bounded buffer that always drains, in order |
 //! | [`coordinator`] | `foundation-coordinator` | one supervised, durable process per workflow: steps with timeouts and retries, each result saved before the next step, resumed after any crash |
 //! | [`supervised_send`] | `foundation-supervised-send` | sends you can count on: one deadline across jittered retries, names and child references that follow restarts, an on-error policy that can dead-letter, ack mode with deduplication, broadcast strategies |
+//! | [`scheduler`] | `foundation-scheduler` | delayed, fixed-rate, fixed-delay and cron sends through supervised send, saved in a store so they survive a restart, with misfire and overlap policies and a final cancel |
 //! | [`signal_router`] | `foundation-signal-router` | wildcard pub/sub over a segment trie: RAII subscriptions cleaned by monitors, counted drops, delivery counts, queue groups |
 //! | `testkit` | `foundation-testkit` | for tests, not a default feature: probes, a manual clock, `wait_for` without sleeps, tracing assertions, supervision trees with a bounded teardown |
 //!
@@ -88,6 +89,9 @@ pub use foundation_persistence as persistence;
 #[cfg(feature = "rate-limiter")]
 #[doc(inline)]
 pub use foundation_rate_limiter as rate_limiter;
+#[cfg(feature = "scheduler")]
+#[doc(inline)]
+pub use foundation_scheduler as scheduler;
 #[cfg(feature = "signal-router")]
 #[doc(inline)]
 pub use foundation_signal_router as signal_router;

@@ -96,3 +96,11 @@ fn the_coordinator_crate_is_reexported() {
     assert_eq!(workflow.steps().len(), 1);
     assert_eq!(Retry::none().attempts(), 1);
 }
+
+#[cfg(feature = "scheduler")]
+#[test]
+fn the_scheduler_crate_is_reexported() {
+    let job = foundation::scheduler::Job::after("key", std::time::Duration::from_secs(1), ());
+    assert_eq!(job.key(), "key");
+    assert_eq!(foundation::scheduler::TARGET, "foundation::scheduler");
+}

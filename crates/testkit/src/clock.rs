@@ -178,3 +178,26 @@ impl foundation_dead_letter::Clock for ManualClock {
         self.wall_now()
     }
 }
+
+/// The scheduler's clock: the wall-clock time, and sleeps that end once
+/// the test has moved the clock past their deadline. The manual clock has
+/// no list of sleepers to wake, so a sleep looks at it again every
+/// millisecond of tokio's time (free under paused time, where tokio jumps
+/// from one look to the next).
+#[cfg(feature = "scheduler")]
+impl foundation_scheduler::Clock for ManualClock {
+    fn now(&self) -> SystemTime {
+        self.wall_now()
+    }
+
+    fn sleep_until(&self, deadline: SystemTime) -> foundation_scheduler::Sleep {
+        let clock = self.clone();
+        Box::pin(async move {
+            let mut looks = tokio::time::interval(Duration::from_millis(1));
+            looks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+            while clock.wall_now() < deadline {
+                looks.tick().await;
+            }
+        })
+    }
+}

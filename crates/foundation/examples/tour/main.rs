@@ -3,8 +3,8 @@
 //! Each stop is a module of its own, in the order a user meets the crates:
 //! a process, its supervisor, monitors, names and timers, state that
 //! survives crashes, then the rate limiter, circuit breaker, signal router,
-//! dead-letter queue, supervised sends and the coordinator, and last how to
-//! test it all.
+//! dead-letter queue, supervised sends, the coordinator and the scheduler,
+//! and last how to test it all.
 
 mod circuit_breaker;
 mod coordinator;
@@ -14,6 +14,7 @@ mod names_timers;
 mod persistence;
 mod process;
 mod rate_limiter;
+mod scheduler;
 mod signal_router;
 mod supervised_send;
 mod supervision;
@@ -65,6 +66,8 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     supervised_send::run().await?;
     println!();
     coordinator::run().await?;
+    println!();
+    scheduler::run().await?;
     println!();
     testkit::run().await?;
     Ok(())
