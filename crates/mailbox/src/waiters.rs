@@ -27,6 +27,10 @@ static NEXT_KEY: AtomicU64 = AtomicU64::new(0);
 /// Wakers in arrival order. Allocates nothing until someone waits, and
 /// [`take_all`](Self::take_all) gives the storage back.
 ///
+/// Keys come from one increasing counter and are appended in arrival
+/// order, so the list is sorted by key: a future that polls again or goes
+/// away is found by binary search, not by a scan of every waiting sender.
+///
 /// Boxed, so an empty list is one pointer: every process cell has two of
 /// these, and nearly all of them stay empty for the process's whole life.
 #[derive(Debug, Default)]
@@ -43,8 +47,9 @@ impl Waiters {
     pub(crate) fn register(&mut self, key: &mut WaiterKey, waker: &Waker) {
         let entries = self.entries.get_or_insert_with(Box::default);
         if let Some(id) = key.0
-            && let Some(entry) = entries.iter_mut().find(|(entry_id, _)| *entry_id == id)
+            && let Ok(index) = entries.binary_search_by_key(&id, |(entry_id, _)| *entry_id)
         {
+            let entry = &mut entries[index];
             if !entry.1.will_wake(waker) {
                 entry.1 = waker.clone();
             }
@@ -64,12 +69,12 @@ impl Waiters {
         let Some(entries) = self.entries.as_mut() else {
             return false;
         };
-        match entries.iter().position(|(entry_id, _)| *entry_id == id) {
-            Some(index) => {
+        match entries.binary_search_by_key(&id, |(entry_id, _)| *entry_id) {
+            Ok(index) => {
                 entries.remove(index);
                 true
             }
-            None => false,
+            Err(_) => false,
         }
     }
 
@@ -119,5 +124,42 @@ impl Wakers {
 pub(crate) fn wake_all(wakers: Vec<Waker>) {
     for waker in wakers {
         waker.wake();
+    }
+}
+
+#[cfg(all(test, not(foundation_loom)))]
+mod tests {
+    use super::*;
+
+    // Many waiting senders: each re-registration and removal finds its own
+    // entry (the list stays sorted by key), and the rest keep their order.
+    #[test]
+    fn keys_are_found_among_many_and_arrival_order_is_kept() {
+        let mut list = Waiters::default();
+        let mut keys: Vec<WaiterKey> = (0..1_000).map(|_| WaiterKey::default()).collect();
+        for key in &mut keys {
+            list.register(key, Waker::noop());
+        }
+        // Polled again: the same entry, no second one.
+        list.register(&mut keys[500], Waker::noop());
+        assert_eq!(
+            list.entries.as_ref().map(|entries| entries.len()),
+            Some(1_000)
+        );
+        // Every other future goes away.
+        for key in keys.iter_mut().step_by(2) {
+            assert!(list.remove(key), "a registered key is found");
+        }
+        let mut gone = WaiterKey::default();
+        list.register(&mut gone, Waker::noop());
+        let first = list.pop_many(1);
+        assert_eq!(first.len(), 1);
+        // The one popped was the oldest left (index 1), not a newer one.
+        assert!(list.remove(&mut keys[3]));
+        assert!(
+            !list.remove(&mut keys[1]),
+            "the oldest was woken, so its entry is gone"
+        );
+        assert!(list.remove(&mut gone));
     }
 }
