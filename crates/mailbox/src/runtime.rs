@@ -483,6 +483,11 @@ async fn message_loop<A: Actor>(process: Arc<Process<A>>, begin: Begin<A>, trace
                     Hibernation::Dormant(Some(abort)) if !traced && handoff::pending() => {
                         match handoff::take_over::<A>(&inbox.process, abort) {
                             Ok(next) => {
+                                // Ports the loop dropped since the last
+                                // handler belong to the actor just parked,
+                                // which goes on: settle them before another
+                                // actor's handlers can decide otherwise.
+                                settle_held(|| true);
                                 let Deferred {
                                     process,
                                     activation,
