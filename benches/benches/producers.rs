@@ -10,7 +10,9 @@
 
 use std::time::{Duration, Instant};
 
-use criterion::{Criterion, Throughput, criterion_group, criterion_main};
+use criterion::{
+    BenchmarkGroup, Criterion, Throughput, criterion_group, criterion_main, measurement::WallTime,
+};
 use foundation_benches::{
     FLAVORS, foundation_counter, kameo_counter, on_task, ractor_counter, runtime,
 };
@@ -45,130 +47,149 @@ fn cast_from_four(c: &mut Criterion) {
     group.sample_size(10);
     for flavor in FLAVORS {
         let rt = runtime(flavor);
-        group.bench_function(format!("tokio_mpsc_floor/{flavor}"), |b| {
-            b.iter_custom(|iters| {
-                on_task(&rt, async move {
-                    let started = Instant::now();
-                    for _ in 0..iters {
-                        let (tx, mut rx) = mpsc::channel::<u64>(CAPACITY);
-                        let (done_tx, done_rx) = oneshot::channel();
-                        // audit:allow(FND001) benchmark floor: a raw task is what is being measured
-                        tokio::spawn(async move {
-                            let mut total = 0;
-                            while let Some(n) = rx.recv().await {
-                                total += n;
-                            }
-                            done_tx.send(total).expect("bench waits for the total");
-                        });
-                        producers(|| {
-                            let tx = tx.clone();
-                            async move {
-                                for n in 0..EACH {
-                                    tx.send(n).await.expect("consumer alive");
-                                }
-                            }
-                        })
-                        .await;
-                        drop(tx);
-                        assert_eq!(done_rx.await.expect("consumer reports"), TOTAL);
-                    }
-                    started.elapsed()
-                })
-            })
-        });
-        group.bench_function(format!("foundation/{flavor}"), |b| {
-            b.iter_custom(|iters| {
-                on_task(&rt, async move {
-                    let started = Instant::now();
-                    for _ in 0..iters {
-                        let options = ActorOptions::new().capacity(CAPACITY);
-                        let (counter, _handle) =
-                            start_with::<foundation_counter::Counter>((), options)
-                                .await
-                                .expect("counter starts");
-                        producers(|| {
-                            let counter = counter.clone();
-                            async move {
-                                for n in 0..EACH {
-                                    counter
-                                        .cast(foundation_counter::Msg::Add(n))
-                                        .await
-                                        .expect("counter alive");
-                                }
-                            }
-                        })
-                        .await;
-                        let total = counter
-                            .call(foundation_counter::Msg::Get, PATIENCE)
-                            .await
-                            .expect("counter answers");
-                        assert_eq!(total, TOTAL);
-                        counter
-                            .stop(ExitReason::Normal, PATIENCE)
-                            .await
-                            .expect("counter stops");
-                    }
-                    started.elapsed()
-                })
-            })
-        });
-        group.bench_function(format!("ractor/{flavor}"), |b| {
-            b.iter_custom(|iters| {
-                on_task(&rt, async move {
-                    let started = Instant::now();
-                    for _ in 0..iters {
-                        let (counter, handle) = ractor_counter::start().await;
-                        producers(|| {
-                            let counter = counter.clone();
-                            async move {
-                                for n in 0..EACH {
-                                    counter
-                                        .cast(ractor_counter::Message::Add(n))
-                                        .expect("counter alive");
-                                }
-                            }
-                        })
-                        .await;
-                        let total = ractor::call!(counter, ractor_counter::Message::Get)
-                            .expect("counter answers");
-                        assert_eq!(total, TOTAL);
-                        ractor_counter::stop((counter, handle)).await;
-                    }
-                    started.elapsed()
-                })
-            })
-        });
-        group.bench_function(format!("kameo/{flavor}"), |b| {
-            b.iter_custom(|iters| {
-                on_task(&rt, async move {
-                    let started = Instant::now();
-                    for _ in 0..iters {
-                        let counter = kameo_counter::start(CAPACITY);
-                        producers(|| {
-                            let counter = counter.clone();
-                            async move {
-                                for n in 0..EACH {
-                                    counter
-                                        .tell(kameo_counter::Add(n))
-                                        .await
-                                        .expect("counter alive");
-                                }
-                            }
-                        })
-                        .await;
-                        let total = counter
-                            .ask(kameo_counter::Get)
-                            .await
-                            .expect("counter answers");
-                        assert_eq!(total, TOTAL);
-                        kameo_counter::stop(&counter).await;
-                    }
-                    started.elapsed()
-                })
-            })
-        });
+        floor(&mut group, flavor, &rt);
+        foundation(&mut group, flavor, &rt);
+        ractor(&mut group, flavor, &rt);
+        kameo(&mut group, flavor, &rt);
     }
     group.finish();
+}
+
+fn floor(group: &mut BenchmarkGroup<'_, WallTime>, flavor: &str, rt: &tokio::runtime::Runtime) {
+    group.bench_function(format!("tokio_mpsc_floor/{flavor}"), |b| {
+        b.iter_custom(|iters| {
+            on_task(rt, async move {
+                let started = Instant::now();
+                for _ in 0..iters {
+                    let (tx, mut rx) = mpsc::channel::<u64>(CAPACITY);
+                    let (done_tx, done_rx) = oneshot::channel();
+                    // audit:allow(FND001) benchmark floor: a raw task is what is being measured
+                    tokio::spawn(async move {
+                        let mut total = 0;
+                        while let Some(n) = rx.recv().await {
+                            total += n;
+                        }
+                        done_tx.send(total).expect("bench waits for the total");
+                    });
+                    producers(|| {
+                        let tx = tx.clone();
+                        async move {
+                            for n in 0..EACH {
+                                tx.send(n).await.expect("consumer alive");
+                            }
+                        }
+                    })
+                    .await;
+                    drop(tx);
+                    assert_eq!(done_rx.await.expect("consumer reports"), TOTAL);
+                }
+                started.elapsed()
+            })
+        })
+    });
+}
+
+fn foundation(
+    group: &mut BenchmarkGroup<'_, WallTime>,
+    flavor: &str,
+    rt: &tokio::runtime::Runtime,
+) {
+    group.bench_function(format!("foundation/{flavor}"), |b| {
+        b.iter_custom(|iters| {
+            on_task(rt, async move {
+                let started = Instant::now();
+                for _ in 0..iters {
+                    let options = ActorOptions::new().capacity(CAPACITY);
+                    let (counter, _handle) = start_with::<foundation_counter::Counter>((), options)
+                        .await
+                        .expect("counter starts");
+                    producers(|| {
+                        let counter = counter.clone();
+                        async move {
+                            for n in 0..EACH {
+                                counter
+                                    .cast(foundation_counter::Msg::Add(n))
+                                    .await
+                                    .expect("counter alive");
+                            }
+                        }
+                    })
+                    .await;
+                    let total = counter
+                        .call(foundation_counter::Msg::Get, PATIENCE)
+                        .await
+                        .expect("counter answers");
+                    assert_eq!(total, TOTAL);
+                    counter
+                        .stop(ExitReason::Normal, PATIENCE)
+                        .await
+                        .expect("counter stops");
+                }
+                started.elapsed()
+            })
+        })
+    });
+}
+
+fn ractor(group: &mut BenchmarkGroup<'_, WallTime>, flavor: &str, rt: &tokio::runtime::Runtime) {
+    group.bench_function(format!("ractor/{flavor}"), |b| {
+        b.iter_custom(|iters| {
+            on_task(rt, async move {
+                let started = Instant::now();
+                for _ in 0..iters {
+                    let (counter, handle) = ractor_counter::start().await;
+                    producers(|| {
+                        let counter = counter.clone();
+                        async move {
+                            for n in 0..EACH {
+                                counter
+                                    .cast(ractor_counter::Message::Add(n))
+                                    .expect("counter alive");
+                            }
+                        }
+                    })
+                    .await;
+                    let total = ractor::call!(counter, ractor_counter::Message::Get)
+                        .expect("counter answers");
+                    assert_eq!(total, TOTAL);
+                    ractor_counter::stop((counter, handle)).await;
+                }
+                started.elapsed()
+            })
+        })
+    });
+}
+
+fn kameo(group: &mut BenchmarkGroup<'_, WallTime>, flavor: &str, rt: &tokio::runtime::Runtime) {
+    group.bench_function(format!("kameo/{flavor}"), |b| {
+        b.iter_custom(|iters| {
+            on_task(rt, async move {
+                let started = Instant::now();
+                for _ in 0..iters {
+                    let counter = kameo_counter::start(CAPACITY);
+                    producers(|| {
+                        let counter = counter.clone();
+                        async move {
+                            for n in 0..EACH {
+                                counter
+                                    .tell(kameo_counter::Add(n))
+                                    .await
+                                    .expect("counter alive");
+                            }
+                        }
+                    })
+                    .await;
+                    let total = counter
+                        .ask(kameo_counter::Get)
+                        .await
+                        .expect("counter answers");
+                    assert_eq!(total, TOTAL);
+                    kameo_counter::stop(&counter).await;
+                }
+                started.elapsed()
+            })
+        })
+    });
 }
 
 criterion_group!(benches, cast_from_four);

@@ -421,6 +421,40 @@ struct Inbox<A: Actor> {
     batch: Batch<Envelope<A>>,
 }
 
+impl<A: Actor> Inbox<A> {
+    /// The next message, if there is one. With a woken actor waiting in
+    /// the slot and nothing left in the batch, none: the loop goes straight
+    /// to hibernating, which looks at the lanes under the same lock a
+    /// receive would take.
+    #[inline(always)]
+    fn next(&mut self) -> Option<Received<Envelope<A>>> {
+        if handoff::pending() && self.batch.is_empty() {
+            return None;
+        }
+        self.process.mailbox.try_recv(&mut self.batch)
+    }
+
+    /// Makes the loop run `next`, an actor it took over: its context and
+    /// timers, its scope for the panic hook; returns its state.
+    fn switch_to(&mut self, next: Deferred<A>, ctx: &mut Context<A>) -> A {
+        // Ports the loop dropped since the last handler belong to the actor
+        // just parked, which goes on: settle them before another actor's
+        // handlers can decide otherwise.
+        settle_held(|| true);
+        let Deferred {
+            process,
+            activation,
+        } = next;
+        *ctx = Context::new(ActorRef {
+            process: Arc::clone(&process),
+        });
+        ctx.timers = activation.state.timers;
+        crate::observe::rescope::<A>(process.pid);
+        self.process = process;
+        activation.state.actor
+    }
+}
+
 impl<A: Actor> Drop for Inbox<A> {
     fn drop(&mut self) {
         self.process.mailbox.unreceive(&mut self.batch);
@@ -437,33 +471,16 @@ async fn message_loop<A: Actor>(process: Arc<Process<A>>, begin: Begin<A>, trace
         process,
         batch: Batch::default(),
     };
-    let mut actor = match begin {
-        Begin::Resume(dormant) => {
-            ctx.timers = dormant.timers;
-            dormant.actor
-        }
-        Begin::Init(args) => match handled!(traced, Init, A::init(args, &mut ctx)) {
-            Ok(actor) => {
-                inbox.process.mailbox.set_running();
-                actor
-            }
-            Err(error) => return End::Exit(ExitReason::error(error)),
-        },
+    let mut actor = match begin_activation(begin, &inbox.process, &mut ctx, traced).await {
+        Ok(actor) => actor,
+        Err(error) => return End::Exit(ExitReason::error(error)),
     };
     let mut handled_in_a_row = 0_u32;
     let reason = loop {
         if let Some(reason) = ctx.take_stop() {
             break terminate(&mut actor, reason, &mut ctx, traced).await;
         }
-        // With a woken actor waiting in the slot and nothing left in the
-        // batch, go straight to hibernating: it looks at the lanes under
-        // the same lock a receive would take.
-        let next = if handoff::pending() && inbox.batch.is_empty() {
-            None
-        } else {
-            inbox.process.mailbox.try_recv(&mut inbox.batch)
-        };
-        let received = match next {
+        let received = match inbox.next() {
             Some(received) => received,
             None => {
                 // Linger for one turn: a sender on this thread may have
@@ -483,22 +500,7 @@ async fn message_loop<A: Actor>(process: Arc<Process<A>>, begin: Begin<A>, trace
                     Hibernation::Dormant(Some(abort)) if !traced && handoff::pending() => {
                         match handoff::take_over::<A>(&inbox.process, abort) {
                             Ok(next) => {
-                                // Ports the loop dropped since the last
-                                // handler belong to the actor just parked,
-                                // which goes on: settle them before another
-                                // actor's handlers can decide otherwise.
-                                settle_held(|| true);
-                                let Deferred {
-                                    process,
-                                    activation,
-                                } = next;
-                                ctx = Context::new(ActorRef {
-                                    process: Arc::clone(&process),
-                                });
-                                ctx.timers = activation.state.timers;
-                                actor = activation.state.actor;
-                                crate::observe::rescope::<A>(process.pid);
-                                inbox.process = process;
+                                actor = inbox.switch_to(next, &mut ctx);
                                 // A chain of actors yields to the scheduler
                                 // as one busy actor does; here, where no
                                 // woken actor waits in the slot.
@@ -578,6 +580,27 @@ async fn message_loop<A: Actor>(process: Arc<Process<A>>, begin: Begin<A>, trace
     // tells its caller to wait for that exit.
     dropping_with(DropCause::Exiting, || drop(actor));
     End::Exit(reason)
+}
+
+/// The actor an activation runs: the state the last one left, or what
+/// `init` builds (for a spawned actor).
+async fn begin_activation<A: Actor>(
+    begin: Begin<A>,
+    process: &Process<A>,
+    ctx: &mut Context<A>,
+    traced: bool,
+) -> Result<A, A::Error> {
+    match begin {
+        Begin::Resume(dormant) => {
+            ctx.timers = dormant.timers;
+            Ok(dormant.actor)
+        }
+        Begin::Init(args) => {
+            let actor = handled!(traced, Init, A::init(args, ctx))?;
+            process.mailbox.set_running();
+            Ok(actor)
+        }
+    }
 }
 
 /// Settles the reply ports a handler dropped, now that it has returned:

@@ -98,6 +98,7 @@ impl Drop for Close {
 }
 
 #[cfg(not(foundation_loom))]
+// audit:allow(FND002) per-thread, per-poll state: the slot is open only while an activation task polls, and emptied before the poll returns
 std::thread_local! {
     /// The slot of the activation task this thread is polling, if any.
     static OPEN: Cell<Option<NonNull<dyn Any>>> = const { Cell::new(None) };
@@ -109,6 +110,7 @@ std::thread_local! {
 // Under loom, model threads share an OS thread, so they get loom's own
 // thread-locals.
 #[cfg(foundation_loom)]
+// audit:allow(FND002) the same per-poll state, as loom's thread-locals
 loom::thread_local! {
     static OPEN: Cell<Option<NonNull<dyn Any>>> = Cell::new(None);
     static PENDING: Cell<bool> = Cell::new(false);
