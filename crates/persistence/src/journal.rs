@@ -92,6 +92,42 @@ pub trait Journal: Send + Sync + 'static {
     /// sequence number, from one consistent view.
     fn recover<'a>(&'a self, id: &'a str) -> BoxFuture<'a, Result<Recovery, StoreError>>;
 
+    /// The recoveries of many actors at once, in the order of `ids`, each
+    /// as [`recover`](Self::recover) would return it: for a caller about
+    /// to start many actors (a supervisor's children, a shard's entities),
+    /// which hands each its recovery with
+    /// [`Journaling::recovered`](crate::Journaling::recovered). The redb
+    /// store reads them all in one read transaction on one blocking
+    /// thread, PostgreSQL in one statement; the default asks
+    /// [`recover`](Self::recover) for each in turn.
+    ///
+    /// ```
+    /// use foundation_persistence::{Journal, MemoryStore};
+    ///
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), foundation_persistence::StoreError> {
+    /// let store = MemoryStore::new();
+    /// store.append("a", 0, vec![b"x".to_vec()]).await?;
+    /// let ids = ["a".to_owned(), "b".to_owned()];
+    /// let recoveries = store.recover_many(&ids).await;
+    /// assert_eq!(recoveries[0].as_ref().unwrap().last, 1);
+    /// assert_eq!(recoveries[1].as_ref().unwrap().last, 0); // no journal yet
+    /// # Ok(())
+    /// # }
+    /// ```
+    fn recover_many<'a>(
+        &'a self,
+        ids: &'a [String],
+    ) -> BoxFuture<'a, Vec<Result<Recovery, StoreError>>> {
+        Box::pin(async move {
+            let mut recoveries = Vec::with_capacity(ids.len());
+            for id in ids {
+                recoveries.push(self.recover(id).await);
+            }
+            recoveries
+        })
+    }
+
     /// Stores `state` as `id`'s snapshot as of `sequence` (past the last
     /// event is [`StoreError::Conflict`]), replacing any older snapshot, and deletes the
     /// events up to `sequence`, in one transaction. A snapshot older than

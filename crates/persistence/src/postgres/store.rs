@@ -5,7 +5,7 @@ use std::sync::Arc;
 use deadpool_postgres::ClientWrapper;
 use tokio_postgres::Row;
 
-use super::{Migration, Postgres, PostgresConfig};
+use super::{Migration, Postgres, PostgresConfig, journal::JournalShared};
 use crate::{Entry, Listed, PostgresOpenError, StateStore, StoreError, Version, store::check_key};
 
 /// The component name of the state table in `foundation_schema`.
@@ -108,8 +108,10 @@ impl Sql {
 /// ```
 #[derive(Clone)]
 pub struct PostgresStore {
-    database: Postgres,
+    pub(super) database: Postgres,
     sql: Arc<Sql>,
+    /// The event journals' statements and group commit (see `journal`).
+    pub(super) journal: Arc<JournalShared>,
 }
 
 impl std::fmt::Debug for PostgresStore {
@@ -131,8 +133,8 @@ impl PostgresStore {
         Self::open(PostgresConfig::new(url)?).await
     }
 
-    /// Connects and brings the state table up to date (creating the
-    /// schema and the table if missing).
+    /// Connects and brings the state and journal tables up to date
+    /// (creating the schema and the tables if missing).
     ///
     /// # Errors
     ///
@@ -151,8 +153,13 @@ impl PostgresStore {
     /// See [`Postgres::migrate`].
     pub async fn open_on(database: Postgres) -> Result<Self, PostgresOpenError> {
         database.migrate(COMPONENT, MIGRATIONS).await?;
+        let journal = Arc::new(JournalShared::open(&database).await?);
         let sql = Arc::new(Sql::new(database.quoted_schema()));
-        Ok(Self { database, sql })
+        Ok(Self {
+            database,
+            sql,
+            journal,
+        })
     }
 
     /// The newest version of the state table this build knows.
