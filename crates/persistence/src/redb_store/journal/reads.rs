@@ -123,7 +123,8 @@ fn drain(queue: &RecoverQueue, weak: &Weak<Shared>) {
             return;
         };
         let key = batch[0].id.clone();
-        let outcome = shared.run(&key, |db, fail| read_batch(db, fail, &batch));
+        let ids: Vec<&str> = batch.iter().map(|pending| pending.id.as_str()).collect();
+        let outcome = shared.run(&key, |db, fail| read_batch(db, fail, &ids));
         // Answered only after the store is let go of, so a caller that
         // drops its store on the answer finds the file free.
         drop(shared);
@@ -146,20 +147,20 @@ fn drain(queue: &RecoverQueue, weak: &Weak<Shared>) {
 /// One read transaction for a batch. Each recovery's errors are its own
 /// and name its id; one that means the database must be reopened is
 /// passed on to the batch's `fail`.
-fn read_batch(
+pub(super) fn read_batch(
     db: &Database,
     fail: &Failures<'_>,
-    batch: &[PendingRecover],
+    ids: &[&str],
 ) -> Result<Vec<Result<Recovery, StoreError>>, StoreError> {
     let txn = db.begin_read().map_err(|error| fail.redb(error))?;
-    Ok(batch
+    Ok(ids
         .iter()
-        .map(|pending| {
+        .map(|id| {
             let own = Failures {
-                key: &pending.id,
+                key: id,
                 reopen: Cell::new(false),
             };
-            let result = recover_in(&txn, &pending.id, &own);
+            let result = recover_in(&txn, id, &own);
             if own.reopen.get() {
                 fail.reopen.set(true);
             }
