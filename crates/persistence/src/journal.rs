@@ -1,4 +1,4 @@
-//! The [`Journal`] trait: per-actor append-only event logs with snapshots, as the memory and redb stores keep them.
+//! The [`Journal`] trait: per-actor append-only event logs with snapshots, as the memory, redb and PostgreSQL stores keep them.
 
 use crate::{BoxFuture, StoreError, Version};
 
@@ -46,9 +46,11 @@ pub struct Recovery {
 /// and deletes the events it covers in the same transaction (compaction),
 /// so the journal never grows past the events since the last snapshot.
 ///
-/// Implemented by [`MemoryStore`](crate::MemoryStore) and
-/// [`RedbStore`](crate::RedbStore); the redb store commits appends that
-/// arrive together in one transaction, with one fsync.
+/// Implemented by [`MemoryStore`](crate::MemoryStore),
+/// [`RedbStore`](crate::RedbStore) and, with the `postgres` feature,
+/// `PostgresStore`; the redb store commits appends that arrive together
+/// in one transaction, with one fsync, and PostgreSQL in one transaction
+/// on one connection.
 ///
 /// ```
 /// use foundation_persistence::{Journal, MemoryStore};

@@ -103,22 +103,15 @@ impl Sql {
             ),
             // One statement, so one consistent view of the three tables.
             // Rows: (0, id, snapshot sequence, state), (1, id, last, NULL),
-            // (2, id, sequence, event), grouped by id.
+            // (2, id, sequence, event); each an index scan by id.
             recover: format!(
-                "WITH wanted AS (SELECT DISTINCT unnest($1::bytea[]) AS id),
-                 snap AS (
-                     SELECT s.id, s.sequence, s.state
-                     FROM {snapshots} s JOIN wanted USING (id)
-                 )
-                 SELECT 0::int2 AS kind, id, sequence, state FROM snap
+                "SELECT 0::int2, id, sequence, state FROM {snapshots} WHERE id = ANY($1)
                  UNION ALL
-                 SELECT 1::int2, h.id, h.last, NULL::bytea
-                 FROM {heads} h JOIN wanted USING (id)
+                 SELECT 1::int2, id, last, NULL::bytea FROM {heads} WHERE id = ANY($1)
                  UNION ALL
-                 SELECT 2::int2, e.id, e.sequence, e.event
-                 FROM {events} e JOIN wanted USING (id) LEFT JOIN snap ON snap.id = e.id
-                 WHERE e.sequence > COALESCE(snap.sequence, 0)
-                 ORDER BY 2, 1, 3"
+                 SELECT 2::int2, e.id, e.sequence, e.event FROM {events} e
+                 WHERE e.id = ANY($1) AND e.sequence > COALESCE(
+                     (SELECT s.sequence FROM {snapshots} s WHERE s.id = e.id), 0)"
             ),
             // One statement, so the snapshot and the deletion of the
             // events it covers commit together. A snapshot past the head
@@ -378,6 +371,9 @@ impl PostgresStore {
                     bytes: row.try_get(3).map_err(fail)?,
                 }),
             }
+        }
+        for recovery in found.values_mut() {
+            recovery.events.sort_unstable_by_key(|entry| entry.sequence);
         }
         Ok(ids
             .iter()
