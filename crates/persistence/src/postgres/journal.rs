@@ -64,6 +64,9 @@ pub(super) struct Sql {
     read: String,
     /// `$1` ids: snapshot, head and events of each, in one statement.
     recover: String,
+    /// `$1` id: the same for one, by equality (a generic plan for
+    /// `= ANY` may scan the whole events table).
+    recover_one: String,
     /// `$1` id, `$2` sequence, `$3` state: snapshot and compaction.
     snapshot: String,
 }
@@ -111,6 +114,15 @@ impl Sql {
                  UNION ALL
                  SELECT 2::int2, e.id, e.sequence, e.event FROM {events} e
                  WHERE e.id = ANY($1) AND e.sequence > COALESCE(
+                     (SELECT s.sequence FROM {snapshots} s WHERE s.id = e.id), 0)"
+            ),
+            recover_one: format!(
+                "SELECT 0::int2, id, sequence, state FROM {snapshots} WHERE id = $1
+                 UNION ALL
+                 SELECT 1::int2, id, last, NULL::bytea FROM {heads} WHERE id = $1
+                 UNION ALL
+                 SELECT 2::int2, e.id, e.sequence, e.event FROM {events} e
+                 WHERE e.id = $1 AND e.sequence > COALESCE(
                      (SELECT s.sequence FROM {snapshots} s WHERE s.id = e.id), 0)"
             ),
             // One statement, so the snapshot and the deletion of the
@@ -344,12 +356,21 @@ impl PostgresStore {
     async fn recover_all(&self, key: &str, ids: &[&str]) -> Result<Vec<Recovery>, StoreError> {
         let fail = |error| self.database.error(key, error);
         let client = self.database.client(key).await?;
-        let statement = client
-            .prepare_cached(&self.journal_sql().recover)
-            .await
-            .map_err(fail)?;
-        let wanted: Vec<&[u8]> = ids.iter().map(|id| id.as_bytes()).collect();
-        let rows = client.query(&statement, &[&wanted]).await.map_err(fail)?;
+        let rows = if let [id] = ids {
+            let statement = client
+                .prepare_cached(&self.journal_sql().recover_one)
+                .await
+                .map_err(fail)?;
+            client.query(&statement, &[&id.as_bytes()]).await
+        } else {
+            let statement = client
+                .prepare_cached(&self.journal_sql().recover)
+                .await
+                .map_err(fail)?;
+            let wanted: Vec<&[u8]> = ids.iter().map(|id| id.as_bytes()).collect();
+            client.query(&statement, &[&wanted]).await
+        }
+        .map_err(fail)?;
         let mut found: std::collections::HashMap<Vec<u8>, Recovery> =
             std::collections::HashMap::with_capacity(ids.len());
         for row in &rows {
