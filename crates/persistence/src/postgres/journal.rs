@@ -64,8 +64,8 @@ pub(super) struct Sql {
     read: String,
     /// `$1` ids: snapshot, head and events of each, in one statement.
     recover: String,
-    /// `$1` id: the same for one, by equality (a generic plan for
-    /// `= ANY` may scan the whole events table).
+    /// `$1` id: the same for one, by equality: index lookups (a generic
+    /// plan of `= ANY` cost each recovery about 0.7 ms in the bench).
     recover_one: String,
     /// `$1` id, `$2` sequence, `$3` state: snapshot and compaction.
     snapshot: String,
@@ -106,14 +106,20 @@ impl Sql {
             ),
             // One statement, so one consistent view of the three tables.
             // Rows: (0, id, snapshot sequence, state), (1, id, last, NULL),
-            // (2, id, sequence, event); each an index scan by id.
+            // (2, id, sequence, event). A join with the ids (distinct:
+            // the caller dedups them), not `id = ANY($1)`: with 10,000 ids
+            // the custom plan of `= ANY` took 2 s, a hash or merge join
+            // takes about 0.2 s under either plan.
             recover: format!(
-                "SELECT 0::int2, id, sequence, state FROM {snapshots} WHERE id = ANY($1)
+                "SELECT 0::int2, s.id, s.sequence, s.state FROM {snapshots} s
+                 JOIN unnest($1::bytea[]) AS w(id) ON s.id = w.id
                  UNION ALL
-                 SELECT 1::int2, id, last, NULL::bytea FROM {heads} WHERE id = ANY($1)
+                 SELECT 1::int2, h.id, h.last, NULL::bytea FROM {heads} h
+                 JOIN unnest($1::bytea[]) AS w(id) ON h.id = w.id
                  UNION ALL
                  SELECT 2::int2, e.id, e.sequence, e.event FROM {events} e
-                 WHERE e.id = ANY($1) AND e.sequence > COALESCE(
+                 JOIN unnest($1::bytea[]) AS w(id) ON e.id = w.id
+                 WHERE e.sequence > COALESCE(
                      (SELECT s.sequence FROM {snapshots} s WHERE s.id = e.id), 0)"
             ),
             recover_one: format!(
@@ -163,7 +169,7 @@ pub(super) struct JournalShared {
     pub(super) sql: Sql,
     pending: Mutex<Vec<PendingAppend>>,
     pub(super) committer: tokio::sync::Mutex<()>,
-    /// Transactions committed for appends (a batch counts once).
+    /// Batches of appends written (one transaction each, committed or not).
     pub(super) commits: std::sync::atomic::AtomicU64,
 }
 
@@ -367,7 +373,9 @@ impl PostgresStore {
                 .prepare_cached(&self.journal_sql().recover)
                 .await
                 .map_err(fail)?;
-            let wanted: Vec<&[u8]> = ids.iter().map(|id| id.as_bytes()).collect();
+            let wanted: std::collections::HashSet<&[u8]> =
+                ids.iter().map(|id| id.as_bytes()).collect();
+            let wanted: Vec<&[u8]> = wanted.into_iter().collect();
             client.query(&statement, &[&wanted]).await
         }
         .map_err(fail)?;
