@@ -22,8 +22,8 @@ use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_m
 use foundation_mailbox::{Actor, ActorRef, Context, Reply, start as start_plain};
 use foundation_persistence::{
     Emitter, EventSourced, Journal, Journaled, JournaledRef, Journaling, MemoryStore, Persistence,
-    Persistent, PersistentActor, PersistentRef, RedbStore, StateStore, Store, Tracked, codec, start,
-    start_journaled,
+    Persistent, PersistentActor, PersistentRef, RedbStore, StateStore, Store, Tracked, codec,
+    start, start_journaled,
 };
 use serde::{Deserialize, Serialize};
 use tokio::runtime::Runtime;
@@ -352,7 +352,11 @@ fn concurrent(c: &mut Criterion) {
     let postgres = recovery::postgres(&runtime);
     let mut group = c.benchmark_group("concurrent_write_through");
     group.throughput(Throughput::Elements(WRITERS as u64));
-    let mut stores = vec![("", Store::new(redb.clone()), Arc::new(redb) as Arc<dyn Journal>)];
+    let mut stores = vec![(
+        "",
+        Store::new(redb.clone()),
+        Arc::new(redb) as Arc<dyn Journal>,
+    )];
     if let Some((store, _)) = &postgres {
         stores.push((
             "_postgres",

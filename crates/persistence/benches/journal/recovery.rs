@@ -26,7 +26,10 @@ pub(super) fn postgres(runtime: &tokio::runtime::Runtime) -> Option<(PostgresSto
 }
 
 /// Drops the bench's PostgreSQL schema.
-pub(super) fn drop_postgres(runtime: &tokio::runtime::Runtime, postgres: Option<(PostgresStore, TestSchema)>) {
+pub(super) fn drop_postgres(
+    runtime: &tokio::runtime::Runtime,
+    postgres: Option<(PostgresStore, TestSchema)>,
+) {
     if let Some((store, schema)) = postgres {
         drop(store);
         runtime.block_on(schema.drop_schema());
@@ -57,9 +60,10 @@ pub(crate) fn appends(c: &mut Criterion) {
                     runtime.block_on(async {
                         let began = Instant::now();
                         for _ in 0..iters {
-                            let appends = ids.iter().zip(&heads).map(|(id, after)| {
-                                store.append(id, *after, vec![vec![7_u8; 64]])
-                            });
+                            let appends = ids
+                                .iter()
+                                .zip(&heads)
+                                .map(|(id, after)| store.append(id, *after, vec![vec![7_u8; 64]]));
                             let written = if at_once {
                                 futures::future::join_all(appends).await
                             } else {
@@ -163,7 +167,11 @@ async fn copy_journal(from: &RedbStore, to: &impl Journal, id: &str) {
     to.snapshot(id, snapshot.sequence, snapshot.bytes)
         .await
         .unwrap();
-    let events = recovery.events.into_iter().map(|entry| entry.bytes).collect();
+    let events = recovery
+        .events
+        .into_iter()
+        .map(|entry| entry.bytes)
+        .collect();
     to.append(id, snapshot.sequence, events).await.unwrap();
 }
 
@@ -176,24 +184,12 @@ pub(crate) fn recovery(c: &mut Criterion) {
     let journal_ids: Vec<String> = (0..ACTORS).map(|index| format!("j/{index}")).collect();
     let memory = MemoryStore::new();
     let postgres = postgres(&runtime);
-    runtime.block_on(async {
-        for (durable, journal) in durable_ids.iter().zip(&journal_ids) {
-            seed_durable(&store, durable, 10).await;
-            seed_journal(&store, journal, 10, 5, true).await;
-            let after = store.recover(journal).await.unwrap().last;
-            let events: Vec<Vec<u8>> = (0..5)
-                .map(|n| codec::encode(journal, 1, &Event::Rotated(job(100 + n))).unwrap())
-                .collect();
-            store.append(journal, after, events).await.unwrap();
-            copy_journal(&store, &memory, journal).await;
-        }
-        if let Some((postgres, _)) = &postgres {
-            for chunk in journal_ids.chunks(100) {
-                let copies = chunk.iter().map(|id| copy_journal(&store, postgres, id));
-                futures::future::join_all(copies).await;
-            }
-        }
-    });
+    seed_many(
+        &runtime,
+        (&store, &memory, postgres.as_ref()),
+        &durable_ids,
+        &journal_ids,
+    );
     let mut group = c.benchmark_group("recover_10000_actors");
     group.sample_size(10);
     group.throughput(Throughput::Elements(ACTORS as u64));
@@ -204,7 +200,11 @@ pub(crate) fn recovery(c: &mut Criterion) {
         ("event_sourced_recover_many_only", How::ReadOnly),
     ];
     for (name, how) in variants.drain(..) {
-        let ids = if let How::Durable = how { &durable_ids } else { &journal_ids };
+        let ids = if let How::Durable = how {
+            &durable_ids
+        } else {
+            &journal_ids
+        };
         for (order, concurrently) in [("one_after_another", false), ("all_at_once", true)] {
             if matches!(how, How::ReadOnly | How::Preloaded) && concurrently {
                 continue;
@@ -248,19 +248,58 @@ pub(crate) fn recovery(c: &mut Criterion) {
     group.finish();
     drop_postgres(&runtime, postgres);
 
+    long_journal(c, &runtime, &store);
+}
+
+/// Seeds each actor: 10 jobs as durable state under its durable id, and a
+/// snapshot and 5 events after it under its journal id, in redb, in
+/// memory and, if there, in PostgreSQL.
+fn seed_many(
+    runtime: &tokio::runtime::Runtime,
+    (store, memory, postgres): (
+        &RedbStore,
+        &MemoryStore,
+        Option<&(PostgresStore, TestSchema)>,
+    ),
+    durable_ids: &[String],
+    journal_ids: &[String],
+) {
+    runtime.block_on(async {
+        for (durable, journal) in durable_ids.iter().zip(journal_ids) {
+            seed_durable(store, durable, 10).await;
+            seed_journal(store, journal, 10, 5, true).await;
+            let after = store.recover(journal).await.unwrap().last;
+            let events: Vec<Vec<u8>> = (0..5)
+                .map(|n| codec::encode(journal, 1, &Event::Rotated(job(100 + n))).unwrap())
+                .collect();
+            store.append(journal, after, events).await.unwrap();
+            copy_journal(store, memory, journal).await;
+        }
+        if let Some((postgres, _)) = postgres {
+            for chunk in journal_ids.chunks(100) {
+                let copies = chunk.iter().map(|id| copy_journal(store, postgres, id));
+                futures::future::join_all(copies).await;
+            }
+        }
+    });
+}
+
+/// One actor behind a long journal: with a snapshot and 1,000 events
+/// after it, and with no snapshot (a full replay).
+fn long_journal(c: &mut Criterion, runtime: &tokio::runtime::Runtime, store: &RedbStore) {
     let events = std::env::var("FOUNDATION_BENCH_EVENTS")
         .ok()
         .and_then(|events| events.parse().ok())
         .unwrap_or(LONG_JOURNAL);
     let seeding = Instant::now();
     runtime.block_on(async {
-        seed_journal(&store, "long/snapshot", 100, events, true).await;
+        seed_journal(store, "long/snapshot", 100, events, true).await;
         let after = store.recover("long/snapshot").await.unwrap().last;
         let tail: Vec<Vec<u8>> = (0..1_000)
             .map(|n| codec::encode("long/snapshot", 1, &Event::Rotated(job(n))).unwrap())
             .collect();
         store.append("long/snapshot", after, tail).await.unwrap();
-        seed_journal(&store, "long/replay", 100, events, false).await;
+        seed_journal(store, "long/replay", 100, events, false).await;
     });
     eprintln!(
         "seeded two journals of {events} events in {:?}",
@@ -276,7 +315,7 @@ pub(crate) fn recovery(c: &mut Criterion) {
         group.bench_function(name, |b| {
             b.iter_custom(|iters| {
                 (0..iters)
-                    .map(|_| recover_all(&runtime, &store, &store, &ids, How::Each, false))
+                    .map(|_| recover_all(runtime, store, store, &ids, How::Each, false))
                     .sum()
             });
         });

@@ -488,10 +488,7 @@ impl Journal for PostgresStore {
     fn recover<'a>(&'a self, id: &'a str) -> BoxFuture<'a, Result<Recovery, StoreError>> {
         Box::pin(async move {
             check_key(id)?;
-            let mut recoveries = self
-                .database
-                .timed(id, self.recover_all(id, &[id]))
-                .await?;
+            let mut recoveries = self.database.timed(id, self.recover_all(id, &[id])).await?;
             Ok(recoveries.pop().unwrap_or_default())
         })
     }

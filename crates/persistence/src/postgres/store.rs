@@ -83,6 +83,11 @@ impl Sql {
 /// durable when the server's commit returns (`synchronous_commit = on`,
 /// the default), so write-through keeps its promise.
 ///
+/// It is also a [`Journal`](crate::Journal) for event-sourced actors,
+/// in tables of its own (`foundation_events`, `foundation_journal_heads`,
+/// `foundation_snapshots`), with appends that arrive together committed
+/// in one transaction.
+///
 /// Every operation is bounded by the configured timeout
 /// ([`StoreError::Timeout`]); a refused or broken connection is
 /// [`StoreError::Unavailable`]. The futures are cancel-safe in the sense

@@ -246,7 +246,10 @@ impl Journal for RedbStore {
                 .cloned()
                 .collect();
             let Some(key) = valid.first().cloned() else {
-                return ids.iter().map(|id| check_key(id).map(|()| Recovery::default())).collect();
+                return ids
+                    .iter()
+                    .map(|id| check_key(id).map(|()| Recovery::default()))
+                    .collect();
             };
             let read = self
                 .run(&key, move |db, fail| {

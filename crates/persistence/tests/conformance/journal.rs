@@ -31,7 +31,10 @@ fn conflict(error: &StoreError) -> (Option<Version>, Option<Version>) {
 
 pub(crate) async fn appends_are_numbered_from_one_without_gaps<B: Backend>(backend: &mut B) {
     let store = backend.store();
-    assert_eq!(store.append("j", 0, vec![vec![1], vec![2]]).await.unwrap(), 2);
+    assert_eq!(
+        store.append("j", 0, vec![vec![1], vec![2]]).await.unwrap(),
+        2
+    );
     assert_eq!(store.append("j", 2, vec![vec![3]]).await.unwrap(), 3);
     // An empty append checks and writes nothing.
     assert_eq!(store.append("j", 3, Vec::new()).await.unwrap(), 3);
@@ -55,7 +58,10 @@ pub(crate) async fn a_stale_append_is_a_conflict_naming_the_head<B: Backend>(bac
         let error = store.append("j", after, vec![vec![9]]).await.unwrap_err();
         assert_eq!(
             conflict(&error),
-            ((after > 0).then(|| Version::new(after)), Some(Version::new(2))),
+            (
+                (after > 0).then(|| Version::new(after)),
+                Some(Version::new(2))
+            ),
             "after {after}: {error}"
         );
     }
@@ -64,13 +70,15 @@ pub(crate) async fn a_stale_append_is_a_conflict_naming_the_head<B: Backend>(bac
     // An append to a journal that does not exist yet must start at 0.
     let error = store.append("new", 3, vec![vec![1]]).await.unwrap_err();
     assert_eq!(conflict(&error), (Some(Version::new(3)), None));
-    assert_eq!(store.read("j", 1).await.unwrap().len(), 2, "nothing written");
+    assert_eq!(
+        store.read("j", 1).await.unwrap().len(),
+        2,
+        "nothing written"
+    );
     assert!(store.read("new", 1).await.unwrap().is_empty());
 }
 
-pub(crate) async fn racing_appends_on_one_id_have_exactly_one_winner<B: Backend>(
-    backend: &mut B,
-) {
+pub(crate) async fn racing_appends_on_one_id_have_exactly_one_winner<B: Backend>(backend: &mut B) {
     const WRITERS: u8 = 8;
     let store = backend.store();
     for after in [0_u64, 2] {
@@ -104,7 +112,10 @@ pub(crate) async fn racing_appends_on_one_id_have_exactly_one_winner<B: Backend>
         for error in &losers {
             assert_eq!(
                 conflict(error),
-                ((after > 0).then(|| Version::new(after)), Some(Version::new(last))),
+                (
+                    (after > 0).then(|| Version::new(after)),
+                    Some(Version::new(last))
+                ),
                 "{id}: {error}"
             );
         }
@@ -119,7 +130,10 @@ pub(crate) async fn a_snapshot_compacts_and_recovery_is_snapshot_plus_tail<B: Ba
     backend: &mut B,
 ) {
     let store = backend.store();
-    store.append("j", 0, vec![vec![1], vec![2], vec![3]]).await.unwrap();
+    store
+        .append("j", 0, vec![vec![1], vec![2], vec![3]])
+        .await
+        .unwrap();
     let error = store.snapshot("j", 4, vec![0]).await.unwrap_err();
     assert!(error.is_conflict(), "a snapshot past the head: {error}");
     store.snapshot("j", 2, b"two".to_vec()).await.unwrap();
@@ -141,7 +155,13 @@ pub(crate) async fn a_snapshot_compacts_and_recovery_is_snapshot_plus_tail<B: Ba
     assert_eq!(recovery.snapshot.unwrap().bytes, b"four");
     assert!(recovery.events.is_empty());
     // Numbering goes on after compaction: the head is kept.
-    assert!(store.append("j", 0, vec![vec![9]]).await.unwrap_err().is_conflict());
+    assert!(
+        store
+            .append("j", 0, vec![vec![9]])
+            .await
+            .unwrap_err()
+            .is_conflict()
+    );
     assert_eq!(store.append("j", 4, vec![vec![5]]).await.unwrap(), 5);
 }
 
@@ -184,7 +204,10 @@ pub(crate) async fn many_recoveries_at_once_each_get_their_own<B: Backend>(backe
             assert!(recovery.snapshot.is_none());
             assert_eq!(recovery.events.len(), 3);
         }
-        assert_eq!(*recovery, store.recover(&ids[usize::from(index)]).await.unwrap());
+        assert_eq!(
+            *recovery,
+            store.recover(&ids[usize::from(index)]).await.unwrap()
+        );
     }
     assert_eq!(recoveries[ids.len()].as_ref().unwrap().last, 0);
     assert!(matches!(
@@ -198,16 +221,16 @@ pub(crate) async fn bad_ids_are_typed_errors<B: Backend>(backend: &mut B) {
     let long = "x".repeat(foundation_persistence::MAX_KEY_LEN + 1);
     for id in ["", long.as_str()] {
         let invalid = |error: StoreError| matches!(error, StoreError::InvalidKey { .. });
-        assert!(invalid(store.append(id, 0, vec![vec![1]]).await.unwrap_err()));
+        assert!(invalid(
+            store.append(id, 0, vec![vec![1]]).await.unwrap_err()
+        ));
         assert!(invalid(store.read(id, 1).await.unwrap_err()));
         assert!(invalid(store.recover(id).await.unwrap_err()));
         assert!(invalid(store.snapshot(id, 0, vec![]).await.unwrap_err()));
     }
 }
 
-pub(crate) async fn concurrent_appends_to_many_journals_land_in_order<B: Backend>(
-    backend: &mut B,
-) {
+pub(crate) async fn concurrent_appends_to_many_journals_land_in_order<B: Backend>(backend: &mut B) {
     let store = backend.store();
     let mut writers = tokio::task::JoinSet::new();
     for writer in 0..16_u8 {
@@ -288,9 +311,7 @@ fn post(amounts: &[i64]) -> impl FnOnce(Reply<i64>) -> TotalMsg {
     move |reply| TotalMsg::Post(amounts, reply)
 }
 
-pub(crate) async fn an_actor_replays_snapshot_and_events_after_a_kill<B: Backend>(
-    backend: &mut B,
-) {
+pub(crate) async fn an_actor_replays_snapshot_and_events_after_a_kill<B: Backend>(backend: &mut B) {
     let store = backend.store();
     let journaling = || {
         Journaling::new(store.clone(), "total").snapshots(SnapshotPolicy::never().every_events(4))
@@ -315,8 +336,7 @@ pub(crate) async fn a_corrupt_event_is_a_typed_error_that_loses_nothing_before_i
     backend: &mut B,
 ) {
     let store = backend.store();
-    let journaling =
-        || Journaling::new(store.clone(), "total").snapshots(SnapshotPolicy::never());
+    let journaling = || Journaling::new(store.clone(), "total").snapshots(SnapshotPolicy::never());
     let (total, _handle) = start_journaled::<Total>((), journaling()).await.unwrap();
     total.call(post(&[1, 2, 3]), PATIENCE).await.unwrap();
     total.kill();
@@ -326,7 +346,9 @@ pub(crate) async fn a_corrupt_event_is_a_typed_error_that_loses_nothing_before_i
     *damaged.last_mut().unwrap() ^= 0xff;
     store.append("total", 3, vec![damaged]).await.unwrap();
 
-    let error = start_journaled::<Total>((), journaling()).await.unwrap_err();
+    let error = start_journaled::<Total>((), journaling())
+        .await
+        .unwrap_err();
     let StartError::Init(ExitReason::Error(cause)) = error else {
         panic!("expected a failed init, got {error:?}");
     };

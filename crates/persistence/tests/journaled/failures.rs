@@ -85,7 +85,10 @@ async fn a_preloaded_recovery_is_used_once_and_an_out_of_date_one_is_fenced_off(
         start_journaled::<Ledger>((), journaling().recovered(preloaded.clone()))
             .await
             .unwrap();
-    assert_eq!(ledger.call(Command::Read, PATIENCE).await.unwrap().entries, [1, 2]);
+    assert_eq!(
+        ledger.call(Command::Read, PATIENCE).await.unwrap().entries,
+        [1, 2]
+    );
     ledger.call(post(&[3]), PATIENCE).await.unwrap();
     ledger.stop(ExitReason::Normal, PATIENCE).await.unwrap();
 
@@ -93,7 +96,10 @@ async fn a_preloaded_recovery_is_used_once_and_an_out_of_date_one_is_fenced_off(
     // conflict and nothing is written; a restart reads the journal.
     let stale = journaling().recovered(preloaded);
     let (ledger, _handle) = start_journaled::<Ledger>((), stale.clone()).await.unwrap();
-    assert_eq!(ledger.call(Command::Read, PATIENCE).await.unwrap().entries, [1, 2]);
+    assert_eq!(
+        ledger.call(Command::Read, PATIENCE).await.unwrap().entries,
+        [1, 2]
+    );
     match ledger.call(post(&[4]), PATIENCE).await {
         Err(PersistentCallError::Save(error)) => assert!(error.is_conflict(), "{error}"),
         other => panic!("expected a conflict, got {other:?}"),
@@ -101,5 +107,8 @@ async fn a_preloaded_recovery_is_used_once_and_an_out_of_date_one_is_fenced_off(
     ledger.wait_for_exit(PATIENCE).await.unwrap();
     assert_eq!(store.read("l", 1).await.unwrap().len(), 3);
     let (ledger, _handle) = start_journaled::<Ledger>((), stale).await.unwrap();
-    assert_eq!(ledger.call(Command::Read, PATIENCE).await.unwrap().entries, [1, 2, 3]);
+    assert_eq!(
+        ledger.call(Command::Read, PATIENCE).await.unwrap().entries,
+        [1, 2, 3]
+    );
 }

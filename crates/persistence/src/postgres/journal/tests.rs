@@ -38,7 +38,10 @@ async fn a_transaction_killed_before_its_commit_leaves_none_of_its_appends() {
         .get(0);
     let three: Vec<&[u8]> = vec![&[3], &[4], &[5]];
     let next = transaction
-        .query_opt(&store.journal.sql.append_next, &[&"a".as_bytes(), &2_i64, &three])
+        .query_opt(
+            &store.journal.sql.append_next,
+            &[&"a".as_bytes(), &2_i64, &three],
+        )
         .await
         .unwrap();
     assert_eq!(next.map(|row| row.get::<_, i64>(0)), Some(5));
