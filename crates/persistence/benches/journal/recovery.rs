@@ -19,9 +19,10 @@ const APPENDS: usize = 16;
 /// PostgreSQL in a schema of the bench's own, when the URL is set.
 pub(super) fn postgres(runtime: &tokio::runtime::Runtime) -> Option<(PostgresStore, TestSchema)> {
     let schema = TestSchema::create("bench::journal")?;
-    let store = runtime
-        .block_on(PostgresStore::open(schema.config()))
-        .unwrap();
+    // Seeding writes 100 journals at once; on a disk that other builds
+    // keep busy one batch took longer than the default 5 s.
+    let config = schema.config().timeout(Duration::from_secs(60));
+    let store = runtime.block_on(PostgresStore::open(config)).unwrap();
     Some((store, schema))
 }
 
