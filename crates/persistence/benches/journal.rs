@@ -14,6 +14,7 @@
 use std::{
     collections::VecDeque,
     hint::black_box,
+    sync::Arc,
     time::{Duration, Instant},
 };
 
@@ -21,8 +22,8 @@ use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_m
 use foundation_mailbox::{Actor, ActorRef, Context, Reply, start as start_plain};
 use foundation_persistence::{
     Emitter, EventSourced, Journal, Journaled, JournaledRef, Journaling, MemoryStore, Persistence,
-    Persistent, PersistentActor, PersistentRef, RedbStore, StateStore, Tracked, codec, start,
-    start_journaled,
+    Persistent, PersistentActor, PersistentRef, RedbStore, StateStore, Store, Tracked, codec,
+    start, start_journaled,
 };
 use serde::{Deserialize, Serialize};
 use tokio::runtime::Runtime;
@@ -347,196 +348,75 @@ const WRITERS: usize = 16;
 fn concurrent(c: &mut Criterion) {
     let runtime = runtime();
     let dir = tempfile::tempdir().unwrap();
-    let store = RedbStore::open(dir.path().join("concurrent.redb")).unwrap();
+    let redb = RedbStore::open(dir.path().join("concurrent.redb")).unwrap();
+    let postgres = recovery::postgres(&runtime);
     let mut group = c.benchmark_group("concurrent_write_through");
     group.throughput(Throughput::Elements(WRITERS as u64));
-    let durable: Vec<Variant> = (0..WRITERS)
-        .map(|index| {
-            let persistence = Persistence::new(store.clone(), format!("concurrent/d{index}"));
-            Variant::Durable(runtime.block_on(start::<Queue>((), persistence)).unwrap().0)
-        })
-        .collect();
-    let journaled: Vec<Variant> = (0..WRITERS)
-        .map(|index| {
-            let journaling = Journaling::new(store.clone(), format!("concurrent/j{index}"));
-            Variant::Journaled(
-                runtime
-                    .block_on(start_journaled::<Queue>((), journaling))
-                    .unwrap()
-                    .0,
-            )
-        })
-        .collect();
-    for (name, queues) in [("durable_state", &durable), ("event_sourced", &journaled)] {
-        group.bench_function(BenchmarkId::new(name, WRITERS), |b| {
-            b.iter_custom(|iters| {
-                runtime.block_on(async {
-                    let began = Instant::now();
-                    for _ in 0..iters {
-                        let calls = queues.iter().map(|queue| queue.call(Msg::Rotate));
-                        black_box(futures::future::join_all(calls).await);
-                    }
-                    began.elapsed()
-                })
-            });
-        });
+    let mut stores = vec![(
+        "",
+        Store::new(redb.clone()),
+        Arc::new(redb) as Arc<dyn Journal>,
+    )];
+    if let Some((store, _)) = &postgres {
+        stores.push((
+            "_postgres",
+            Store::new(store.clone()),
+            Arc::new(store.clone()) as Arc<dyn Journal>,
+        ));
     }
-    group.finish();
-    for queue in durable.iter().chain(&journaled) {
-        queue.kill();
-    }
-}
-
-const ACTORS: usize = 10_000;
-/// Events in the one long journal; `FOUNDATION_BENCH_EVENTS` scales it down.
-const LONG_JOURNAL: u64 = 1_000_000;
-
-/// Starts every actor in `ids`, one after another or all at once; returns
-/// the time to have them all recovered.
-/// Where the recovered actors' state is: durable state on redb, a journal
-/// on redb, or a journal in memory (the floor: no I/O, no hand-off).
-#[derive(Clone, Copy)]
-enum Kind {
-    Durable,
-    Journal,
-    MemoryJournal,
-}
-
-fn recover_all(
-    runtime: &Runtime,
-    (store, memory): (&RedbStore, &MemoryStore),
-    ids: &[String],
-    kind: Kind,
-    concurrently: bool,
-) -> Duration {
-    runtime.block_on(async {
-        let began = Instant::now();
-        let start_one = |id: &String| {
-            let store = store.clone();
-            let memory = memory.clone();
-            let id = id.clone();
-            async move {
-                match kind {
-                    Kind::Durable => {
-                        let persistence = Persistence::new(store, id);
-                        Variant::Durable(start::<Queue>((), persistence).await.unwrap().0)
-                    }
-                    Kind::Journal | Kind::MemoryJournal => {
-                        let journaling = match kind {
-                            Kind::Journal => Journaling::new(store, id),
-                            _ => Journaling::new(memory, id),
-                        };
-                        Variant::Journaled(
-                            start_journaled::<Queue>((), journaling).await.unwrap().0,
-                        )
-                    }
-                }
-            }
-        };
-        let started = if concurrently {
-            futures::future::join_all(ids.iter().map(start_one)).await
-        } else {
-            let mut started = Vec::with_capacity(ids.len());
-            for id in ids {
-                started.push(start_one(id).await);
-            }
-            started
-        };
-        let spent = began.elapsed();
-        // Dormant actors with no references are freed; not timed.
-        drop(started);
-        spent
-    })
-}
-
-fn recovery(c: &mut Criterion) {
-    let runtime = runtime();
-    let dir = tempfile::tempdir().unwrap();
-    let store = RedbStore::open(dir.path().join("recovery.redb")).unwrap();
-    // Each actor: 10 jobs; as durable state, or a snapshot and 5 events after it.
-    let durable_ids: Vec<String> = (0..ACTORS).map(|index| format!("d/{index}")).collect();
-    let journal_ids: Vec<String> = (0..ACTORS).map(|index| format!("j/{index}")).collect();
-    let memory = MemoryStore::new();
-    runtime.block_on(async {
-        for (durable, journal) in durable_ids.iter().zip(&journal_ids) {
-            seed_durable(&store, durable, 10).await;
-            seed_journal(&store, journal, 10, 5, true).await;
-            let after = store.recover(journal).await.unwrap().last;
-            let events: Vec<Vec<u8>> = (0..5)
-                .map(|n| codec::encode(journal, 1, &Event::Rotated(job(100 + n))).unwrap())
-                .collect();
-            store.append(journal, after, events.clone()).await.unwrap();
-            let recovery = store.recover(journal).await.unwrap();
-            let snapshot = recovery.snapshot.unwrap();
-            memory
-                .append(journal, 0, vec![Vec::new(); snapshot.sequence as usize])
-                .await
-                .unwrap();
-            memory
-                .snapshot(journal, snapshot.sequence, snapshot.bytes)
-                .await
-                .unwrap();
-            memory
-                .append(journal, snapshot.sequence, events)
-                .await
-                .unwrap();
-        }
-    });
-    let mut group = c.benchmark_group("recover_10000_actors");
-    group.sample_size(10);
-    group.throughput(Throughput::Elements(ACTORS as u64));
-    for (name, ids, kind) in [
-        ("durable_state", &durable_ids, Kind::Durable),
-        ("event_sourced", &journal_ids, Kind::Journal),
-        ("event_sourced_in_memory", &journal_ids, Kind::MemoryJournal),
-    ] {
-        for (how, concurrently) in [("one_after_another", false), ("all_at_once", true)] {
-            group.bench_function(BenchmarkId::new(name, how), |b| {
+    let mut started = Vec::new();
+    for (suffix, state, journal) in stores {
+        let durable: Vec<Variant> = (0..WRITERS)
+            .map(|index| {
+                let persistence = Persistence::new(state.clone(), format!("concurrent/d{index}"));
+                Variant::Durable(runtime.block_on(start::<Queue>((), persistence)).unwrap().0)
+            })
+            .collect();
+        let journaled: Vec<Variant> = (0..WRITERS)
+            .map(|index| {
+                let journaling =
+                    Journaling::shared(Arc::clone(&journal), format!("concurrent/j{index}"));
+                Variant::Journaled(
+                    runtime
+                        .block_on(start_journaled::<Queue>((), journaling))
+                        .unwrap()
+                        .0,
+                )
+            })
+            .collect();
+        for (name, queues) in [("durable_state", &durable), ("event_sourced", &journaled)] {
+            group.bench_function(BenchmarkId::new(format!("{name}{suffix}"), WRITERS), |b| {
                 b.iter_custom(|iters| {
-                    (0..iters)
-                        .map(|_| recover_all(&runtime, (&store, &memory), ids, kind, concurrently))
-                        .sum()
+                    runtime.block_on(async {
+                        let began = Instant::now();
+                        for _ in 0..iters {
+                            let calls = queues.iter().map(|queue| queue.call(Msg::Rotate));
+                            black_box(futures::future::join_all(calls).await);
+                        }
+                        began.elapsed()
+                    })
                 });
             });
         }
+        started.extend(durable);
+        started.extend(journaled);
     }
     group.finish();
-
-    let events = std::env::var("FOUNDATION_BENCH_EVENTS")
-        .ok()
-        .and_then(|events| events.parse().ok())
-        .unwrap_or(LONG_JOURNAL);
-    let seeding = Instant::now();
-    runtime.block_on(async {
-        seed_journal(&store, "long/snapshot", 100, events, true).await;
-        let after = store.recover("long/snapshot").await.unwrap().last;
-        let tail: Vec<Vec<u8>> = (0..1_000)
-            .map(|n| codec::encode("long/snapshot", 1, &Event::Rotated(job(n))).unwrap())
-            .collect();
-        store.append("long/snapshot", after, tail).await.unwrap();
-        seed_journal(&store, "long/replay", 100, events, false).await;
-    });
-    eprintln!(
-        "seeded two journals of {events} events in {:?}",
-        seeding.elapsed()
-    );
-    let mut group = c.benchmark_group(format!("recover_one_actor_after_{events}_events"));
-    group.sample_size(10);
-    for (name, id) in [
-        ("snapshot_then_1000_events", "long/snapshot"),
-        ("full_replay_no_snapshot", "long/replay"),
-    ] {
-        let ids = [id.to_owned()];
-        group.bench_function(name, |b| {
-            b.iter_custom(|iters| {
-                (0..iters)
-                    .map(|_| recover_all(&runtime, (&store, &memory), &ids, Kind::Journal, false))
-                    .sum()
-            });
-        });
+    for queue in &started {
+        queue.kill();
     }
-    group.finish();
+    drop(started);
+    recovery::drop_postgres(&runtime, postgres);
 }
 
-criterion_group!(benches, per_message, concurrent, recovery);
+#[path = "journal/recovery.rs"]
+mod recovery;
+
+criterion_group!(
+    benches,
+    per_message,
+    concurrent,
+    recovery::appends,
+    recovery::recovery
+);
 criterion_main!(benches);

@@ -98,6 +98,20 @@ impl StoreError {
         }
     }
 
+    /// The same error about `key`: one failure of a batch of operations
+    /// (a shared commit, a bulk read) told to each of them under its own key.
+    pub(crate) fn for_key(&self, key: &str) -> Self {
+        let mut error = self.clone();
+        let (Self::Conflict { key: own, .. }
+        | Self::InvalidKey { key: own, .. }
+        | Self::Corrupt { key: own, .. }
+        | Self::Backend { key: own, .. }
+        | Self::Unavailable { key: own, .. }
+        | Self::Timeout { key: own, .. }) = &mut error;
+        key.clone_into(own);
+        error
+    }
+
     /// Whether this is a version conflict.
     pub fn is_conflict(&self) -> bool {
         matches!(self, Self::Conflict { .. })

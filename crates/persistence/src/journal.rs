@@ -1,4 +1,4 @@
-//! The [`Journal`] trait: per-actor append-only event logs with snapshots, as the memory and redb stores keep them.
+//! The [`Journal`] trait: per-actor append-only event logs with snapshots, as the memory, redb and PostgreSQL stores keep them.
 
 use crate::{BoxFuture, StoreError, Version};
 
@@ -46,9 +46,11 @@ pub struct Recovery {
 /// and deletes the events it covers in the same transaction (compaction),
 /// so the journal never grows past the events since the last snapshot.
 ///
-/// Implemented by [`MemoryStore`](crate::MemoryStore) and
-/// [`RedbStore`](crate::RedbStore); the redb store commits appends that
-/// arrive together in one transaction, with one fsync.
+/// Implemented by [`MemoryStore`](crate::MemoryStore),
+/// [`RedbStore`](crate::RedbStore) and, with the `postgres` feature,
+/// `PostgresStore`; the redb store commits appends that arrive together
+/// in one transaction, with one fsync, and PostgreSQL in one transaction
+/// on one connection.
 ///
 /// ```
 /// use foundation_persistence::{Journal, MemoryStore};
@@ -91,6 +93,42 @@ pub trait Journal: Send + Sync + 'static {
     /// The latest snapshot of `id`, the events after it and the last
     /// sequence number, from one consistent view.
     fn recover<'a>(&'a self, id: &'a str) -> BoxFuture<'a, Result<Recovery, StoreError>>;
+
+    /// The recoveries of many actors at once, in the order of `ids`, each
+    /// as [`recover`](Self::recover) would return it: for a caller about
+    /// to start many actors (a supervisor's children, a shard's entities),
+    /// which hands each its recovery with
+    /// [`Journaling::recovered`](crate::Journaling::recovered). The redb
+    /// store reads them all in one read transaction on one blocking
+    /// thread, PostgreSQL in one statement; the default asks
+    /// [`recover`](Self::recover) for each in turn.
+    ///
+    /// ```
+    /// use foundation_persistence::{Journal, MemoryStore};
+    ///
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), foundation_persistence::StoreError> {
+    /// let store = MemoryStore::new();
+    /// store.append("a", 0, vec![b"x".to_vec()]).await?;
+    /// let ids = ["a".to_owned(), "b".to_owned()];
+    /// let recoveries = store.recover_many(&ids).await;
+    /// assert_eq!(recoveries[0].as_ref().unwrap().last, 1);
+    /// assert_eq!(recoveries[1].as_ref().unwrap().last, 0); // no journal yet
+    /// # Ok(())
+    /// # }
+    /// ```
+    fn recover_many<'a>(
+        &'a self,
+        ids: &'a [String],
+    ) -> BoxFuture<'a, Vec<Result<Recovery, StoreError>>> {
+        Box::pin(async move {
+            let mut recoveries = Vec::with_capacity(ids.len());
+            for id in ids {
+                recoveries.push(self.recover(id).await);
+            }
+            recoveries
+        })
+    }
 
     /// Stores `state` as `id`'s snapshot as of `sequence` (past the last
     /// event is [`StoreError::Conflict`]), replacing any older snapshot, and deletes the

@@ -126,6 +126,7 @@ impl<A: EventSourced> Journaled<A> {
             .snapshots
             .check()
             .map_err(PersistentError::InvalidPolicy)?;
+        let preloaded = journaling.take_recovered();
         let Journaling {
             journal,
             id,
@@ -135,7 +136,10 @@ impl<A: EventSourced> Journaled<A> {
         } = journaling;
         // A write the previous incarnation started may still be in flight.
         gate.wait_clear().await;
-        let recovery = journal.recover(&id).await.map_err(RecoverError::from)?;
+        let recovery = match preloaded {
+            Some(recovery) => recovery,
+            None => journal.recover(&id).await.map_err(RecoverError::from)?,
+        };
         let (mut state, mut expected) = match &recovery.snapshot {
             Some(snapshot) => {
                 let mut state = codec::decode_or_migrate(

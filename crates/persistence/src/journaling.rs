@@ -1,10 +1,15 @@
 //! [`Journaling`]: where an event-sourced actor's events go, under which id, and when it snapshots ([`SnapshotPolicy`]).
 
-use std::{fmt, sync::Arc};
+// std, not the `sync` shim: a slot filled once and taken once, with no
+// ordering between threads to model.
+use std::{
+    fmt,
+    sync::{Arc, Mutex, PoisonError},
+};
 
 use foundation_mailbox::ActorOptions;
 
-use crate::{Journal, saver::SaveGate};
+use crate::{Journal, Recovery, saver::SaveGate};
 
 /// When an event-sourced actor writes a snapshot of its state (and compacts
 /// its journal behind it): after `events` events or `bytes` bytes of
@@ -118,6 +123,10 @@ pub struct Journaling {
     /// Shared by the clones a supervisor restarts the actor with, so each
     /// incarnation recovers only after the previous one's last write landed.
     pub(crate) writes: SaveGate,
+    /// A recovery read beforehand ([`recovered`](Self::recovered)), for
+    /// the first start only; shared by the clones, so a restart reads
+    /// the journal again.
+    pub(crate) preloaded: Arc<Mutex<Option<Recovery>>>,
 }
 
 impl fmt::Debug for Journaling {
@@ -144,7 +153,50 @@ impl Journaling {
             snapshots: SnapshotPolicy::default(),
             options: ActorOptions::new(),
             writes: SaveGate::default(),
+            preloaded: Arc::default(),
         }
+    }
+
+    /// Starts the actor from `recovery` instead of reading its journal:
+    /// for a caller that read many actors' journals at once with
+    /// [`Journal::recover_many`] (one hand-off to the blocking pool, or one
+    /// round trip, instead of one per actor) and now starts them. Only the
+    /// first start uses it; a restart reads the journal again.
+    ///
+    /// A recovery that is out of date (another writer appended after it
+    /// was read) loses nothing: the actor's first append is then a
+    /// conflict, which stops it, and its restart reads the journal.
+    ///
+    /// ```
+    /// use foundation_persistence::{Journal, Journaling, MemoryStore};
+    ///
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), foundation_persistence::StoreError> {
+    /// let store = MemoryStore::new();
+    /// let ids: Vec<String> = (0..3).map(|n| format!("cart/{n}")).collect();
+    /// let mut journalings = Vec::new();
+    /// for (id, recovery) in ids.iter().zip(store.recover_many(&ids).await) {
+    ///     journalings.push(Journaling::new(store.clone(), id.as_str()).recovered(recovery?));
+    /// }
+    /// // start_journaled::<Cart>(args, journaling) for each: no read at start.
+    /// # assert_eq!(journalings.len(), 3);
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub fn recovered(self, recovery: Recovery) -> Self {
+        *self
+            .preloaded
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner) = Some(recovery);
+        self
+    }
+
+    /// The preloaded recovery, if any and not used yet.
+    pub(crate) fn take_recovered(&self) -> Option<Recovery> {
+        self.preloaded
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .take()
     }
 
     /// When to snapshot.

@@ -31,7 +31,9 @@
 //!   one atomic append of its events to a per-actor [`Journal`], whatever
 //!   the size of the state; a [`SnapshotPolicy`] snapshots the state and
 //!   compacts the journal behind it; recovery is the latest snapshot plus
-//!   the events after it.
+//!   the events after it. A caller that starts many actors at once reads
+//!   their journals in one go with [`Journal::recover_many`] and hands each
+//!   its recovery with [`Journaling::recovered`].
 //!
 //! # Example
 //!

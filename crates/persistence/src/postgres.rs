@@ -32,6 +32,7 @@ use tokio_postgres::NoTls;
 use crate::{PostgresOpenError, StoreError};
 
 mod errors;
+mod journal;
 mod migrate;
 mod store;
 pub mod testing;

@@ -1,4 +1,4 @@
-//! One conformance suite, every backend: what a `StateStore` promises, checked the same way on the memory store, redb and PostgreSQL.
+//! One conformance suite, every backend: what a `StateStore` and a `Journal` promise, checked the same way on the memory store, redb and PostgreSQL.
 //!
 //! Each case in `conformance/suite.rs` is written once against the
 //! [`Backend`](conformance::backends::Backend) trait; the macro below runs
@@ -10,6 +10,7 @@
 
 mod conformance {
     pub(crate) mod backends;
+    pub(crate) mod journal;
     pub(crate) mod suite;
 }
 
@@ -34,6 +35,18 @@ macro_rules! conformance {
                 entries_survive_reopening,
                 the_erased_store_behaves_the_same,
             );
+            conformance!(@journal $backend;
+                appends_are_numbered_from_one_without_gaps,
+                a_stale_append_is_a_conflict_naming_the_head,
+                racing_appends_on_one_id_have_exactly_one_winner,
+                a_snapshot_compacts_and_recovery_is_snapshot_plus_tail,
+                journals_survive_reopening,
+                many_recoveries_at_once_each_get_their_own,
+                bad_ids_are_typed_errors,
+                concurrent_appends_to_many_journals_land_in_order,
+                an_actor_replays_snapshot_and_events_after_a_kill,
+                a_corrupt_event_is_a_typed_error_that_loses_nothing_before_it,
+            );
         }
     };
     (@cases $backend:ty; $($case:ident),* $(,)?) => {
@@ -48,6 +61,23 @@ macro_rules! conformance {
                 backend.finish().await;
             }
         )*
+    };
+    (@journal $backend:ty; $($case:ident),* $(,)?) => {
+        mod journal {
+            use super::*;
+
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $case() {
+                    let test = concat!(module_path!(), "::", stringify!($case));
+                    let Some(mut backend) = <$backend>::open(test).await else {
+                        return;
+                    };
+                    conformance::journal::$case(&mut backend).await;
+                    backend.finish().await;
+                }
+            )*
+        }
     };
 }
 

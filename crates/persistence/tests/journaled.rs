@@ -1,4 +1,4 @@
-//! Behaviour of event-sourced actors: replay, snapshots and compaction, atomic appends, corrupt events, migrations, fencing.
+//! Behaviour of event-sourced actors: replay, snapshots and compaction, atomic appends, corrupt events, migrations, fencing, preloaded recoveries.
 
 mod journaled {
     pub(crate) mod support;

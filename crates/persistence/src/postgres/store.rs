@@ -5,7 +5,7 @@ use std::sync::Arc;
 use deadpool_postgres::ClientWrapper;
 use tokio_postgres::Row;
 
-use super::{Migration, Postgres, PostgresConfig};
+use super::{Migration, Postgres, PostgresConfig, journal::JournalShared};
 use crate::{Entry, Listed, PostgresOpenError, StateStore, StoreError, Version, store::check_key};
 
 /// The component name of the state table in `foundation_schema`.
@@ -83,6 +83,11 @@ impl Sql {
 /// durable when the server's commit returns (`synchronous_commit = on`,
 /// the default), so write-through keeps its promise.
 ///
+/// It is also a [`Journal`](crate::Journal) for event-sourced actors,
+/// in tables of its own (`foundation_events`, `foundation_journal_heads`,
+/// `foundation_snapshots`), with appends that arrive together committed
+/// in one transaction.
+///
 /// Every operation is bounded by the configured timeout
 /// ([`StoreError::Timeout`]); a refused or broken connection is
 /// [`StoreError::Unavailable`]. The futures are cancel-safe in the sense
@@ -108,8 +113,10 @@ impl Sql {
 /// ```
 #[derive(Clone)]
 pub struct PostgresStore {
-    database: Postgres,
+    pub(super) database: Postgres,
     sql: Arc<Sql>,
+    /// The event journals' statements and group commit (see `journal`).
+    pub(super) journal: Arc<JournalShared>,
 }
 
 impl std::fmt::Debug for PostgresStore {
@@ -131,8 +138,8 @@ impl PostgresStore {
         Self::open(PostgresConfig::new(url)?).await
     }
 
-    /// Connects and brings the state table up to date (creating the
-    /// schema and the table if missing).
+    /// Connects and brings the state and journal tables up to date
+    /// (creating the schema and the tables if missing).
     ///
     /// # Errors
     ///
@@ -151,8 +158,13 @@ impl PostgresStore {
     /// See [`Postgres::migrate`].
     pub async fn open_on(database: Postgres) -> Result<Self, PostgresOpenError> {
         database.migrate(COMPONENT, MIGRATIONS).await?;
+        let journal = Arc::new(JournalShared::open(&database).await?);
         let sql = Arc::new(Sql::new(database.quoted_schema()));
-        Ok(Self { database, sql })
+        Ok(Self {
+            database,
+            sql,
+            journal,
+        })
     }
 
     /// The newest version of the state table this build knows.

@@ -79,7 +79,7 @@ async fn a_fresh_schema_is_migrated_once_even_by_nodes_opening_at_once() {
     let rows = client
         .query(
             &format!(
-                "SELECT component, version FROM {}.foundation_schema",
+                "SELECT component, version FROM {}.foundation_schema ORDER BY component",
                 first.database().quoted_schema()
             ),
             &[],
@@ -89,7 +89,10 @@ async fn a_fresh_schema_is_migrated_once_even_by_nodes_opening_at_once() {
     let recorded: Vec<(String, i32)> = rows.iter().map(|row| (row.get(0), row.get(1))).collect();
     assert_eq!(
         recorded,
-        [("state".to_owned(), PostgresStore::schema_version() as i32)]
+        [
+            ("journal".to_owned(), 1),
+            ("state".to_owned(), PostgresStore::schema_version() as i32)
+        ]
     );
     drop((client, first, second));
     schema.drop_schema().await;

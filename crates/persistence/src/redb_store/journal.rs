@@ -232,6 +232,44 @@ impl Journal for RedbStore {
         })
     }
 
+    /// One read transaction on one blocking thread for all of `ids`: one
+    /// hand-off to the blocking pool instead of one per actor. A bad id
+    /// gets its own error and does not fail the others.
+    fn recover_many<'a>(
+        &'a self,
+        ids: &'a [String],
+    ) -> BoxFuture<'a, Vec<Result<Recovery, StoreError>>> {
+        Box::pin(async move {
+            let valid: Vec<String> = ids
+                .iter()
+                .filter(|id| check_key(id).is_ok())
+                .cloned()
+                .collect();
+            let Some(key) = valid.first().cloned() else {
+                return ids
+                    .iter()
+                    .map(|id| check_key(id).map(|()| Recovery::default()))
+                    .collect();
+            };
+            let read = self
+                .run(&key, move |db, fail| {
+                    let valid: Vec<&str> = valid.iter().map(String::as_str).collect();
+                    reads::read_batch(db, fail, &valid)
+                })
+                .await;
+            let mut read = read.map(Vec::into_iter);
+            ids.iter()
+                .map(|id| {
+                    check_key(id)?;
+                    match &mut read {
+                        Ok(read) => read.next().unwrap_or_else(|| Ok(Recovery::default())),
+                        Err(error) => Err(error.for_key(id)),
+                    }
+                })
+                .collect()
+        })
+    }
+
     fn snapshot<'a>(
         &'a self,
         id: &'a str,

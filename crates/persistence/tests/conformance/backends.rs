@@ -3,12 +3,12 @@
 use std::path::PathBuf;
 
 use foundation_persistence::{
-    MemoryStore, PostgresStore, RedbStore, StateStore, postgres::testing::TestSchema,
+    Journal, MemoryStore, PostgresStore, RedbStore, StateStore, postgres::testing::TestSchema,
 };
 
 /// A store under test and how to get it back after a restart.
 pub(crate) trait Backend: Sized {
-    type Store: StateStore + Clone;
+    type Store: StateStore + Journal + Clone;
 
     /// A fresh, empty store for `test`; `None` if this backend is skipped here.
     async fn open(test: &str) -> Option<Self>;

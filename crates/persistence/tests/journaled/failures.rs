@@ -1,4 +1,4 @@
-//! Failures: a failed append crashes the actor and writes nothing of its command; handler failures write nothing; a second incarnation is fenced off.
+//! Failures: a failed append crashes the actor and writes nothing of its command; handler failures write nothing; a second incarnation, or one started from an out-of-date preloaded recovery, is fenced off.
 
 use foundation_mailbox::ExitReason;
 use foundation_persistence::{
@@ -68,4 +68,47 @@ async fn a_second_incarnation_on_the_same_journal_fences_the_first_off() {
         [2]
     );
     assert_eq!(store.read("l", 1).await.unwrap().len(), 1);
+}
+
+#[tokio::test]
+async fn a_preloaded_recovery_is_used_once_and_an_out_of_date_one_is_fenced_off() {
+    let store = MemoryStore::new();
+    let journaling = || Journaling::new(store.clone(), "l").snapshots(SnapshotPolicy::never());
+    let (ledger, _handle) = start_journaled::<Ledger>((), journaling()).await.unwrap();
+    ledger.call(post(&[1, 2]), PATIENCE).await.unwrap();
+    ledger.stop(ExitReason::Normal, PATIENCE).await.unwrap();
+    let ids = ["l".to_owned()];
+    let preloaded = store.recover_many(&ids).await.pop().unwrap().unwrap();
+
+    // Used as read: the actor starts from it without reading the journal.
+    let (ledger, _handle) =
+        start_journaled::<Ledger>((), journaling().recovered(preloaded.clone()))
+            .await
+            .unwrap();
+    assert_eq!(
+        ledger.call(Command::Read, PATIENCE).await.unwrap().entries,
+        [1, 2]
+    );
+    ledger.call(post(&[3]), PATIENCE).await.unwrap();
+    ledger.stop(ExitReason::Normal, PATIENCE).await.unwrap();
+
+    // Out of date (event 3 came after it): the first append is a
+    // conflict and nothing is written; a restart reads the journal.
+    let stale = journaling().recovered(preloaded);
+    let (ledger, _handle) = start_journaled::<Ledger>((), stale.clone()).await.unwrap();
+    assert_eq!(
+        ledger.call(Command::Read, PATIENCE).await.unwrap().entries,
+        [1, 2]
+    );
+    match ledger.call(post(&[4]), PATIENCE).await {
+        Err(PersistentCallError::Save(error)) => assert!(error.is_conflict(), "{error}"),
+        other => panic!("expected a conflict, got {other:?}"),
+    }
+    ledger.wait_for_exit(PATIENCE).await.unwrap();
+    assert_eq!(store.read("l", 1).await.unwrap().len(), 3);
+    let (ledger, _handle) = start_journaled::<Ledger>((), stale).await.unwrap();
+    assert_eq!(
+        ledger.call(Command::Read, PATIENCE).await.unwrap().entries,
+        [1, 2, 3]
+    );
 }

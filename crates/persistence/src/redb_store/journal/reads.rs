@@ -18,7 +18,7 @@ use std::{
     time::Duration,
 };
 
-use redb::{Database, ReadTransaction};
+use redb::{Database, ReadOnlyTable};
 use tokio::sync::oneshot;
 
 use super::{EVENTS, HEADS, SNAPSHOTS, read_events, unpack_snapshot};
@@ -123,7 +123,8 @@ fn drain(queue: &RecoverQueue, weak: &Weak<Shared>) {
             return;
         };
         let key = batch[0].id.clone();
-        let outcome = shared.run(&key, |db, fail| read_batch(db, fail, &batch));
+        let ids: Vec<&str> = batch.iter().map(|pending| pending.id.as_str()).collect();
+        let outcome = shared.run(&key, |db, fail| read_batch(db, fail, &ids));
         // Answered only after the store is let go of, so a caller that
         // drops its store on the answer finds the file free.
         drop(shared);
@@ -143,23 +144,30 @@ fn drain(queue: &RecoverQueue, weak: &Weak<Shared>) {
     }
 }
 
-/// One read transaction for a batch. Each recovery's errors are its own
-/// and name its id; one that means the database must be reopened is
-/// passed on to the batch's `fail`.
-fn read_batch(
+/// One read transaction for a batch, its three tables opened once. Each
+/// recovery's errors are its own and name its id; one that means the
+/// database must be reopened is passed on to the batch's `fail`.
+pub(super) fn read_batch(
     db: &Database,
     fail: &Failures<'_>,
-    batch: &[PendingRecover],
+    ids: &[&str],
 ) -> Result<Vec<Result<Recovery, StoreError>>, StoreError> {
     let txn = db.begin_read().map_err(|error| fail.redb(error))?;
-    Ok(batch
+    let tables = Tables {
+        snapshots: txn
+            .open_table(SNAPSHOTS)
+            .map_err(|error| fail.redb(error))?,
+        heads: txn.open_table(HEADS).map_err(|error| fail.redb(error))?,
+        events: txn.open_table(EVENTS).map_err(|error| fail.redb(error))?,
+    };
+    Ok(ids
         .iter()
-        .map(|pending| {
+        .map(|id| {
             let own = Failures {
-                key: &pending.id,
+                key: id,
                 reopen: Cell::new(false),
             };
-            let result = recover_in(&txn, &pending.id, &own);
+            let result = tables.recover(id, &own);
             if own.reopen.get() {
                 fail.reopen.set(true);
             }
@@ -168,30 +176,31 @@ fn read_batch(
         .collect())
 }
 
-/// The latest snapshot of `id`, the events after it and its head.
-fn recover_in(
-    txn: &ReadTransaction,
-    id: &str,
-    fail: &Failures<'_>,
-) -> Result<Recovery, StoreError> {
-    let snapshots = txn
-        .open_table(SNAPSHOTS)
-        .map_err(|error| fail.redb(error))?;
-    let snapshot = match snapshots.get(id).map_err(|error| fail.redb(error))? {
-        Some(stored) => Some(unpack_snapshot(id, stored.value())?),
-        None => None,
-    };
-    let heads = txn.open_table(HEADS).map_err(|error| fail.redb(error))?;
-    let last = heads
-        .get(id)
-        .map_err(|error| fail.redb(error))?
-        .map_or(0, |value| value.value());
-    let from = snapshot.as_ref().map_or(0, |snapshot| snapshot.sequence) + 1;
-    let events = txn.open_table(EVENTS).map_err(|error| fail.redb(error))?;
-    let events = read_events(&events, id, from, fail)?;
-    Ok(Recovery {
-        snapshot,
-        events,
-        last,
-    })
+/// The journal's tables, open in one read transaction.
+struct Tables {
+    snapshots: ReadOnlyTable<&'static str, &'static [u8]>,
+    heads: ReadOnlyTable<&'static str, u64>,
+    events: ReadOnlyTable<(&'static str, u64), &'static [u8]>,
+}
+
+impl Tables {
+    /// The latest snapshot of `id`, the events after it and its head.
+    fn recover(&self, id: &str, fail: &Failures<'_>) -> Result<Recovery, StoreError> {
+        let snapshot = match self.snapshots.get(id).map_err(|error| fail.redb(error))? {
+            Some(stored) => Some(unpack_snapshot(id, stored.value())?),
+            None => None,
+        };
+        let last = self
+            .heads
+            .get(id)
+            .map_err(|error| fail.redb(error))?
+            .map_or(0, |value| value.value());
+        let from = snapshot.as_ref().map_or(0, |snapshot| snapshot.sequence) + 1;
+        let events = read_events(&self.events, id, from, fail)?;
+        Ok(Recovery {
+            snapshot,
+            events,
+            last,
+        })
+    }
 }
