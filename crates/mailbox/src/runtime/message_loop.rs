@@ -1,0 +1,238 @@
+//! An activation's message loop: `init` (for a spawned actor), then one
+//! message at a time until the mailbox stays empty (dormant), something
+//! ends the actor, or the loop takes over an actor its last handler woke.
+
+use std::sync::Arc;
+
+use super::{Begin, End, YIELD_EVERY, handoff, handoff::Deferred};
+use crate::{
+    Actor, ActorRef, Context, ExitReason,
+    mailbox::{Batch, Hibernation, Received},
+    observe::handled,
+    process::{Dormant, Envelope, Process},
+    reply::{DropCause, dropping_with, settle_held},
+    wait::YieldOnce,
+};
+
+/// The receiver's batch, which gives back what it still holds when the
+/// loop ends or is dropped, so the exit dead-letters it in order.
+struct Inbox<A: Actor> {
+    /// The actor the loop runs: the one it began with, or the last one it
+    /// took over.
+    process: Arc<Process<A>>,
+    batch: Batch<Envelope<A>>,
+}
+
+impl<A: Actor> Inbox<A> {
+    /// The next message, if there is one. With a woken actor waiting in
+    /// the slot and nothing left in the batch, none: the loop goes straight
+    /// to hibernating, which looks at the lanes under the same lock a
+    /// receive would take.
+    #[inline(always)]
+    fn next(&mut self) -> Option<Received<Envelope<A>>> {
+        if handoff::pending() && self.batch.is_empty() {
+            return None;
+        }
+        self.process.mailbox.try_recv(&mut self.batch)
+    }
+
+    /// Reports the mailbox's depth when the last receive refilled the
+    /// batch (with the `metrics` feature; nothing without it).
+    #[inline(always)]
+    fn report_depth(&mut self) {
+        #[cfg(feature = "metrics")]
+        match self.batch.take_refilled() {
+            0 => {}
+            queued => crate::metrics::depth::<A>(queued),
+        }
+    }
+
+    /// Makes the loop run `next`, an actor it took over: its context and
+    /// timers, its scope for the panic hook; returns its state.
+    fn switch_to(&mut self, next: Deferred<A>, ctx: &mut Context<A>) -> A {
+        // Ports the loop dropped since the last handler belong to the actor
+        // just parked, which goes on: settle them before another actor's
+        // handlers can decide otherwise.
+        settle_held(|| true);
+        let Deferred {
+            process,
+            activation,
+        } = next;
+        *ctx = Context::new(ActorRef {
+            process: Arc::clone(&process),
+        });
+        ctx.timers = activation.state.timers;
+        crate::observe::rescope::<A>(process.pid);
+        self.process = process;
+        activation.state.actor
+    }
+}
+
+impl<A: Actor> Drop for Inbox<A> {
+    fn drop(&mut self) {
+        self.process.mailbox.unreceive(&mut self.batch);
+    }
+}
+
+/// `init` (for a spawned actor), then one message at a time until the
+/// mailbox stays empty (dormant) or something ends the actor.
+pub(super) async fn message_loop<A: Actor>(
+    process: Arc<Process<A>>,
+    begin: Begin<A>,
+    traced: bool,
+) -> End {
+    let mut ctx = Context::new(ActorRef {
+        process: Arc::clone(&process),
+    });
+    let mut inbox = Inbox {
+        process,
+        batch: Batch::default(),
+    };
+    let mut actor = match begin_activation(begin, &inbox.process, &mut ctx, traced).await {
+        Ok(actor) => actor,
+        Err(error) => return End::Exit(ExitReason::error(error)),
+    };
+    let mut handled_in_a_row = 0_u32;
+    let reason = loop {
+        if let Some(reason) = ctx.take_stop() {
+            break terminate(&mut actor, reason, &mut ctx, traced).await;
+        }
+        let received = match inbox.next() {
+            Some(received) => received,
+            None => {
+                // Linger for one turn: a sender on this thread may have
+                // more. Not when this handler woke an actor of this type:
+                // going dormant now lets this task run it.
+                if !handoff::pending() {
+                    YieldOnce::new().await;
+                }
+                let dormant = Dormant {
+                    actor,
+                    timers: std::mem::take(&mut ctx.timers),
+                };
+                match inbox.process.mailbox.hibernate(&mut inbox.batch, dormant) {
+                    // Untraced, the loop runs the actor its last handler
+                    // woke itself (traced, its task does, with the woken
+                    // actor's span): the same loop, batch and task.
+                    Hibernation::Dormant(Some(abort)) if !traced && handoff::pending() => {
+                        match handoff::take_over::<A>(&inbox.process, abort) {
+                            Ok(next) => {
+                                actor = inbox.switch_to(next, &mut ctx);
+                                // A chain of actors yields to the scheduler
+                                // as one busy actor does; here, where no
+                                // woken actor waits in the slot.
+                                if handled_in_a_row >= YIELD_EVERY {
+                                    handled_in_a_row = 0;
+                                    tokio::task::yield_now().await;
+                                }
+                                continue;
+                            }
+                            Err(abort) => return End::Dormant(Some(abort)),
+                        }
+                    }
+                    Hibernation::Dormant(abort) => return End::Dormant(abort),
+                    Hibernation::Refused(dormant, received) => {
+                        handled_in_a_row = 0;
+                        actor = dormant.actor;
+                        ctx.timers = dormant.timers;
+                        received
+                    }
+                    Hibernation::Killed(dormant, reason) => {
+                        dropping_with(DropCause::Exiting, || drop(dormant));
+                        return End::Exit(reason);
+                    }
+                }
+            }
+        };
+        // The loop goes on: an actor its last handler woke must not wait
+        // for it, so it gets a task of its own.
+        if handoff::pending() {
+            handoff::flush::<A>();
+        }
+        inbox.report_depth();
+        let outcome = match received {
+            Received::User(envelope) => {
+                let message = envelope.into_message();
+                let outcome = handled!(traced, User, actor.handle(message, &mut ctx));
+                settled(outcome, &ctx)
+            }
+            Received::Stop(reason) => {
+                break terminate(&mut actor, reason, &mut ctx, traced).await;
+            }
+            Received::System(message) => {
+                let outcome = handled!(traced, System, actor.handle_system(message, &mut ctx));
+                settled(outcome, &ctx)
+            }
+            // A tick whose timer was cancelled or replaced is dropped here,
+            // before any handler sees it.
+            Received::Timer(tick) => match ctx.timers.fire(tick, &inbox.process) {
+                Some(message) => {
+                    let outcome = handled!(traced, Timer, actor.handle(message, &mut ctx));
+                    settled(outcome, &ctx)
+                }
+                None => {
+                    tracing::trace!(target: "foundation::mailbox", pid = %inbox.process.pid, "tick of a cancelled timer dropped");
+                    Ok(())
+                }
+            },
+        };
+        if let Err(error) = outcome {
+            let reason = ExitReason::error(error);
+            break terminate(&mut actor, reason, &mut ctx, traced).await;
+        }
+        handled_in_a_row += 1;
+        // Not while an actor this handler woke waits in the slot: the
+        // yield would start it on a task of its own; the loop yields once
+        // it has taken that actor over instead.
+        if handled_in_a_row >= YIELD_EVERY && !handoff::pending() {
+            handled_in_a_row = 0;
+            tokio::task::yield_now().await;
+        }
+    };
+    // The state goes before the exit is published; a reply port it kept
+    // tells its caller to wait for that exit.
+    dropping_with(DropCause::Exiting, || drop(actor));
+    End::Exit(reason)
+}
+
+/// The actor an activation runs: the state the last one left, or what
+/// `init` builds (for a spawned actor).
+async fn begin_activation<A: Actor>(
+    begin: Begin<A>,
+    process: &Process<A>,
+    ctx: &mut Context<A>,
+    traced: bool,
+) -> Result<A, A::Error> {
+    match begin {
+        Begin::Resume(dormant) => {
+            ctx.timers = dormant.timers;
+            Ok(dormant.actor)
+        }
+        Begin::Init(args) => {
+            let actor = handled!(traced, Init, A::init(args, ctx))?;
+            process.mailbox.set_running();
+            Ok(actor)
+        }
+    }
+}
+
+/// Settles the reply ports a handler dropped, now that it has returned:
+/// "no reply" if the actor goes on, the exit reason to come if it does not.
+#[inline(always)]
+fn settled<A: Actor>(outcome: Result<(), A::Error>, ctx: &Context<A>) -> Result<(), A::Error> {
+    settle_held(|| outcome.is_ok() && !ctx.is_stopping());
+    outcome
+}
+
+/// Runs `terminate` and returns the reason the actor exits with. Ports it
+/// drops are held, and go unanswered with the state: their callers get the
+/// exit reason.
+async fn terminate<A: Actor>(
+    actor: &mut A,
+    reason: ExitReason,
+    ctx: &mut Context<A>,
+    traced: bool,
+) -> ExitReason {
+    handled!(traced, Stop, actor.terminate(&reason, ctx));
+    reason
+}
