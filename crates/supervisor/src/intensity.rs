@@ -23,11 +23,12 @@ impl RestartLog {
         }
     }
 
-    /// Records a restart by `supervisor` now. When it is one more than the
+    /// Records a restart by `supervisor` now, on its runtime's clock (a
+    /// manual time a test installed there moves it). When it is one more than the
     /// intensity allows, reports it and returns the reason the supervisor
     /// must exit with.
     pub(crate) fn add(&mut self, supervisor: Pid) -> Result<(), ExitReason> {
-        if self.add_at(Instant::now()) {
+        if self.add_at(foundation_mailbox::time::now()) {
             return Ok(());
         }
         crate::metrics::intensity_reached();
