@@ -2,6 +2,8 @@
 
 use crate::{BoxFuture, StoreError, Version};
 
+pub(crate) mod group_commit;
+
 /// One event as a journal stores it: its sequence number and its encoded bytes.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct JournalEntry {

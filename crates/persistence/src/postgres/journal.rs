@@ -21,12 +21,12 @@
 //! others find their append already done. A lone append is one statement
 //! in its own implicit transaction: one round trip.
 
-use std::sync::{Mutex, PoisonError};
+use std::sync::Mutex;
 
-use tokio::sync::oneshot;
 use tokio_postgres::{Row, Statement};
 
 use super::{Migration, Postgres, PostgresStore};
+use crate::journal::group_commit::{self, PendingAppend};
 use crate::{
     BoxFuture, Journal, JournalEntry, PostgresOpenError, Recovery, Snapshot, StoreError,
     journal::sequence_conflict, store::check_key,
@@ -155,14 +155,6 @@ impl Sql {
     }
 }
 
-/// One append waiting for its commit.
-struct PendingAppend {
-    id: String,
-    after: u64,
-    events: Vec<Vec<u8>>,
-    done: oneshot::Sender<Result<u64, StoreError>>,
-}
-
 /// What the journal keeps beside the pool: its statements, the appends
 /// waiting to be committed and the lock the committing task holds.
 pub(super) struct JournalShared {
@@ -190,7 +182,7 @@ impl JournalShared {
     pub(super) fn queued(&self) -> usize {
         self.pending
             .lock()
-            .unwrap_or_else(PoisonError::into_inner)
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
             .len()
     }
 }
@@ -215,13 +207,7 @@ impl PostgresStore {
     /// already took them; answers each.
     async fn commit_appends(self) {
         let _committer = self.journal.committer.lock().await;
-        let batch = std::mem::take(
-            &mut *self
-                .journal
-                .pending
-                .lock()
-                .unwrap_or_else(PoisonError::into_inner),
-        );
+        let batch = group_commit::take_all(&self.journal.pending);
         let Some(first) = batch.first() else { return };
         let key = first.id.clone();
         let outcome = self
@@ -422,31 +408,13 @@ impl Journal for PostgresStore {
     ) -> BoxFuture<'a, Result<u64, StoreError>> {
         Box::pin(async move {
             check_key(id)?;
-            let (done, mut outcome) = oneshot::channel();
-            self.journal
-                .pending
-                .lock()
-                .unwrap_or_else(PoisonError::into_inner)
-                .push(PendingAppend {
-                    id: id.to_owned(),
-                    after,
-                    events,
-                    done,
-                });
+            let outcome = group_commit::queue(&self.journal.pending, id, after, events);
             // When it ends, this append was committed: by this task, or by
             // one that held the committer lock before it, which answers
             // before letting go.
             // audit:allow(FND001) the commit task is awaited right here by the append that started it; it is its own task only so that a caller that gives up does not cut off the answers of the others in its batch
             let committer = tokio::spawn(self.clone().commit_appends());
-            if let Err(error) = committer.await {
-                tracing::warn!(target: "foundation::persistence", id = %id, %error, "a journal commit task failed");
-            }
-            outcome.try_recv().unwrap_or_else(|_| {
-                Err(StoreError::backend(
-                    id,
-                    "the append was abandoned: its commit ended without an answer",
-                ))
-            })
+            group_commit::answered(id, committer, outcome).await
         })
     }
 

@@ -18,9 +18,9 @@
 use std::sync::{Arc, Mutex, PoisonError};
 
 use redb::{ReadableTable, TableDefinition};
-use tokio::sync::oneshot;
 
 use super::{Failures, RedbStore, Shared};
+use crate::journal::group_commit::{self, PendingAppend};
 use crate::{
     BoxFuture, Journal, JournalEntry, Recovery, Snapshot, StoreError, journal::sequence_conflict,
     store::check_key,
@@ -32,14 +32,6 @@ pub(super) const HEADS: TableDefinition<'_, &str, u64> =
     TableDefinition::new("foundation_journal_heads");
 pub(super) const SNAPSHOTS: TableDefinition<'_, &str, &[u8]> =
     TableDefinition::new("foundation_snapshots");
-
-/// One append waiting for its commit.
-struct PendingAppend {
-    id: String,
-    after: u64,
-    events: Vec<Vec<u8>>,
-    done: oneshot::Sender<Result<u64, StoreError>>,
-}
 
 /// The appends waiting to be committed, and the lock the committing
 /// thread holds; and the recoveries waiting to be read.
@@ -59,13 +51,7 @@ impl Shared {
             .committer
             .lock()
             .unwrap_or_else(PoisonError::into_inner);
-        let batch = std::mem::take(
-            &mut *self
-                .appends
-                .pending
-                .lock()
-                .unwrap_or_else(PoisonError::into_inner),
-        );
+        let batch = group_commit::take_all(&self.appends.pending);
         let Some(first) = batch.first() else { return };
         let key = first.id.clone();
         let outcome = self.run(&key, |db, fail| write_batch(db, fail, &batch));
@@ -174,18 +160,7 @@ impl Journal for RedbStore {
     ) -> BoxFuture<'a, Result<u64, StoreError>> {
         Box::pin(async move {
             check_key(id)?;
-            let (done, mut outcome) = oneshot::channel();
-            self.shared
-                .appends
-                .pending
-                .lock()
-                .unwrap_or_else(PoisonError::into_inner)
-                .push(PendingAppend {
-                    id: id.to_owned(),
-                    after,
-                    events,
-                    done,
-                });
+            let outcome = group_commit::queue(&self.shared.appends.pending, id, after, events);
             let shared = Arc::clone(&self.shared);
             // Awaited, so that no task holds the database once every append
             // returned (the file is free to reopen). When it ends, this
@@ -193,16 +168,7 @@ impl Journal for RedbStore {
             // the committer lock before it, which answers before letting go.
             // audit:allow(FND001) the commit task is awaited right here by the append that started it
             let committer = tokio::task::spawn_blocking(move || shared.commit_appends());
-            if let Err(error) = committer.await {
-                tracing::warn!(target: "foundation::persistence", id = %id, %error, "a journal commit task failed");
-            }
-            // Answered by now (see above): nothing left to wait for.
-            outcome.try_recv().unwrap_or_else(|_| {
-                Err(StoreError::backend(
-                    id,
-                    "the append was abandoned: its commit ended without an answer",
-                ))
-            })
+            group_commit::answered(id, committer, outcome).await
         })
     }
 
