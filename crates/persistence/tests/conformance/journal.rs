@@ -238,7 +238,7 @@ pub(crate) async fn concurrent_appends_to_many_journals_land_in_order<B: Backend
         writers.spawn(async move {
             let id = format!("w/{writer}");
             let mut last = 0;
-            for round in 0..10_u8 {
+            for round in 0..20_u8 {
                 last = store
                     .append(&id, last, vec![vec![writer, round], vec![writer, round]])
                     .await
@@ -248,12 +248,12 @@ pub(crate) async fn concurrent_appends_to_many_journals_land_in_order<B: Backend
         });
     }
     while let Some(last) = writers.join_next().await {
-        assert_eq!(last.unwrap(), 20);
+        assert_eq!(last.unwrap(), 40);
     }
     for writer in 0..16_u8 {
         let events = store.read(&format!("w/{writer}"), 1).await.unwrap();
         let rounds: Vec<u8> = events.iter().map(|entry| entry.bytes[1]).collect();
-        let expected: Vec<u8> = (0..10).flat_map(|round| [round, round]).collect();
+        let expected: Vec<u8> = (0..20).flat_map(|round| [round, round]).collect();
         assert_eq!(rounds, expected);
         assert!(events.iter().all(|entry| entry.bytes[0] == writer));
     }

@@ -43,37 +43,6 @@ async fn an_append_cut_off_by_the_disk_leaves_none_of_its_events() {
     assert_eq!(bytes, [vec![1], vec![2], vec![3]]);
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn concurrent_appends_to_many_journals_all_land_in_order() {
-    let (_dir, path) = temp();
-    let store = RedbStore::open(&path).unwrap();
-    let mut writers = tokio::task::JoinSet::new();
-    for writer in 0..16_u8 {
-        let store = store.clone();
-        writers.spawn(async move {
-            let id = format!("w/{writer}");
-            let mut last = 0;
-            for round in 0..20_u8 {
-                last = store
-                    .append(&id, last, vec![vec![writer, round], vec![writer, round]])
-                    .await
-                    .unwrap();
-            }
-            last
-        });
-    }
-    while let Some(last) = writers.join_next().await {
-        assert_eq!(last.unwrap(), 40);
-    }
-    for writer in 0..16_u8 {
-        let events = store.read(&format!("w/{writer}"), 1).await.unwrap();
-        let rounds: Vec<u8> = events.iter().map(|entry| entry.bytes[1]).collect();
-        let expected: Vec<u8> = (0..20).flat_map(|round| [round, round]).collect();
-        assert_eq!(rounds, expected);
-        assert!(events.iter().all(|entry| entry.bytes[0] == writer));
-    }
-}
-
 #[tokio::test]
 async fn a_stale_append_and_a_snapshot_past_the_end_are_conflicts() {
     let (_dir, path) = temp();
