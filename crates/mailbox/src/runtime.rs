@@ -354,22 +354,13 @@ impl<A: Actor, F: Future<Output = End>> Future for ActivationTask<A, F> {
                     let Some(abort) = abort else {
                         return Poll::Ready(());
                     };
-                    let Some(next) = slot.take() else {
+                    // The same rules as the loop's own takeover; what is
+                    // not taken over, the slot's drop launches.
+                    let current = Arc::clone(this.process);
+                    let Ok(next) = slot.open(|| handoff::take_over::<A>(&current, abort)) else {
                         return Poll::Ready(());
                     };
-                    if !handoff::same_runtime(&next.process, this.process) {
-                        spawn_deferred(next);
-                        return Poll::Ready(());
-                    }
-                    if let Err(abort) = next
-                        .process
-                        .mailbox
-                        .adopt(next.activation.generation, abort)
-                    {
-                        drop(abort);
-                        spawn_deferred(next);
-                        return Poll::Ready(());
-                    }
+                    let _named = slot.switched();
                     // This task now runs the next actor: its exit duty, its
                     // span and its loop.
                     let Deferred {

@@ -58,11 +58,6 @@ impl<A: Actor> Slot<A> {
         })
     }
 
-    /// Takes the deferred activation out, to run it on this task.
-    pub(super) fn take(&mut self) -> Option<Deferred<A>> {
-        self.0.deferred.take()
-    }
-
     /// The actor the message loop took over during the last poll, if any.
     pub(super) fn switched(&mut self) -> Option<Arc<Process<A>>> {
         self.0.switched.take()
@@ -179,7 +174,8 @@ pub(super) fn flush<A: Actor>() {
     }
 }
 
-/// For a message loop whose actor `current` just went dormant, `abort`
+/// For a task (its message loop, or its poll between loops) whose actor
+/// `current` just went dormant, `abort`
 /// being its task's handle: the deferred activation, to run in the same
 /// loop, if there is one on the same runtime and `abort` could be
 /// registered for it. The slot then names it as the task's new actor.
@@ -216,7 +212,7 @@ pub(super) fn take_over<A: Actor>(
 
 /// Whether two processes run on the same runtime: only then may one's task
 /// run the other.
-pub(super) fn same_runtime<A: Actor>(one: &Process<A>, other: &Process<A>) -> bool {
+fn same_runtime<A: Actor>(one: &Process<A>, other: &Process<A>) -> bool {
     runtime_id(one.runtime()) == runtime_id(other.runtime())
 }
 
