@@ -16,9 +16,11 @@
 //!   [`PostgresOpenError::NewerSchema`] and left alone.
 //! - **Bounded waits.** Every operation (waiting for a pooled connection
 //!   included) is bounded by [`PostgresConfig::timeout`] and fails with
-//!   [`StoreError::Timeout`]; the server is told the same bound
-//!   (`statement_timeout`), so it does not go on working for a caller
-//!   that left. A refused or broken connection is
+//!   [`StoreError::Timeout`]. The server is told the same bound
+//!   (`statement_timeout`) and enforces it, so a statement stuck on a
+//!   lock is cancelled there and applies nothing; the client waits a
+//!   grace longer before it gives up on a silent server. A refused or
+//!   broken connection is
 //!   [`StoreError::Unavailable`].
 //!
 //! Other crates' stores on PostgreSQL (the dead-letter queue's) share a
@@ -306,10 +308,17 @@ impl Postgres {
         errors::driver_error(key, error, self.timeout())
     }
 
-    /// Runs `operation` on `key` within the timeout: past it, the
-    /// operation is dropped (its connection with it) and the answer is
-    /// [`StoreError::Timeout`]. A write dropped this way may still be
-    /// applied by the server.
+    /// Runs `operation` on `key` within the timeout, answering
+    /// [`StoreError::Timeout`] past it.
+    ///
+    /// The server enforces the timeout itself (`statement_timeout`): a
+    /// statement that waits too long, on a lock say, is cancelled there
+    /// and nothing of it is applied. This side gives up only a grace
+    /// later (half the timeout, within 200 ms to 2 s), for a server or network gone silent; an
+    /// operation dropped that way (its connection with it) may still be
+    /// applied by the server. Were both bounds the same, the client
+    /// would often win the race, and a write the caller was told timed
+    /// out would land once the lock it waited on was released.
     ///
     /// # Errors
     ///
@@ -320,7 +329,7 @@ impl Postgres {
         operation: impl Future<Output = Result<T, StoreError>>,
     ) -> Result<T, StoreError> {
         let after = self.timeout();
-        tokio::time::timeout(after, operation)
+        tokio::time::timeout(client_bound(after), operation)
             .await
             .unwrap_or_else(|_| {
                 Err(StoreError::Timeout {
@@ -329,4 +338,12 @@ impl Postgres {
                 })
             })
     }
+}
+
+/// How long the client waits for an operation whose server-side bound is
+/// `timeout`: half as long again, at least 200 ms and at most 2 s more,
+/// so that the server's own cancellation, which applies nothing, comes
+/// first.
+fn client_bound(timeout: Duration) -> Duration {
+    timeout + (timeout / 2).clamp(Duration::from_millis(200), Duration::from_secs(2))
 }
