@@ -14,6 +14,7 @@ pub const LOOM_CRATES: &[&str] = &[
     "foundation-monitor-manager",
     "foundation-supervisor",
     "foundation-persistence",
+    "foundation-circuit-breaker",
 ];
 
 /// Preemption bound used when neither `--preemptions` nor the environment sets one.

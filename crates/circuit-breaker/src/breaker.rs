@@ -12,7 +12,7 @@ use crate::{
     core::{Core, Drain, Offered, State, Ticket},
     error::{BufferFull, CallError, ConfigError, Rejected},
     stats::Stats,
-    sync::{Mutex, MutexGuard, PoisonError},
+    sync::{AtomicU64, Mutex, MutexGuard, Ordering, PoisonError},
 };
 
 type DropSink<M> = Arc<dyn Fn(M) + Send + Sync>;
@@ -35,6 +35,10 @@ type DropSink<M> = Arc<dyn Fn(M) + Send + Sync>;
 /// ```
 pub struct CircuitBreaker<M = ()> {
     core: Mutex<Core<M>>,
+    /// The core's [`admission`](Core::admission) word, republished under
+    /// the lock after every change, so a closed breaker admits a call
+    /// with one atomic load instead of a lock.
+    admission: AtomicU64,
     clock: Arc<dyn Clock>,
     events: watch::Sender<State>,
     drop_sink: Option<DropSink<M>>,
@@ -57,8 +61,10 @@ impl<M> CircuitBreaker<M> {
     /// [`drop_oldest`](Self::drop_oldest) for the other policy.
     pub fn new(config: Config) -> Result<Self, ConfigError> {
         config.validate()?;
+        let core = Core::new(config);
         Ok(Self {
-            core: Mutex::new(Core::new(config)),
+            admission: AtomicU64::new(core.admission()),
+            core: Mutex::new(core),
             clock: Arc::new(MonotonicClock::new()),
             events: watch::Sender::new(State::Closed),
             drop_sink: None,
@@ -101,6 +107,10 @@ impl<M> CircuitBreaker<M> {
             let mut core = self.lock();
             let result = f(&mut core, now);
             let after = core.state(now);
+            let admission = core.admission();
+            if self.admission.load(Ordering::Relaxed) != admission {
+                self.admission.store(admission, Ordering::Release);
+            }
             let change = (core.published != after).then(|| {
                 let before = std::mem::replace(&mut core.published, after);
                 self.events.send_replace(after);
@@ -164,6 +174,16 @@ impl<M> CircuitBreaker<M> {
     /// assert_eq!(breaker.stats().calls, 1);
     /// ```
     pub fn try_acquire(&self) -> Result<Permit<'_, M>, Rejected> {
+        // Closed or disabled: admitted from the published word, no lock.
+        // A transition racing this load bumps the epoch, and the outcome
+        // of a ticket from an older epoch counts in no later phase.
+        if let Some(ticket) = Ticket::from_admission(self.admission.load(Ordering::Acquire)) {
+            return Ok(Permit {
+                breaker: self,
+                ticket: Some(ticket),
+                start: self.clock.now(),
+            });
+        }
         let (ticket, now) = self.with_core(|core, now| (core.acquire(now), now));
         Ok(Permit {
             breaker: self,

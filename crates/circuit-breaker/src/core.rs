@@ -61,6 +61,31 @@ pub(crate) struct Ticket {
     pub(crate) counted: bool,
 }
 
+/// The admission word's low bits: the phases that admit every call
+/// without looking at anything else, so a call can be admitted from the
+/// word alone, without the lock.
+const ADMIT_COUNTED: u64 = 1;
+const ADMIT_UNCOUNTED: u64 = 2;
+
+impl Ticket {
+    /// The ticket the word `admission` grants, if its phase admits every
+    /// call (closed or disabled); `None` means "ask the core".
+    pub(crate) fn from_admission(admission: u64) -> Option<Self> {
+        let epoch = admission >> 2;
+        match admission & 3 {
+            ADMIT_COUNTED => Some(Self {
+                epoch,
+                counted: true,
+            }),
+            ADMIT_UNCOUNTED => Some(Self {
+                epoch,
+                counted: false,
+            }),
+            _ => None,
+        }
+    }
+}
+
 /// What happened to an offered message.
 pub(crate) enum Offered<M> {
     Deliver(M),
@@ -124,6 +149,20 @@ impl<M> Core<M> {
 
     pub(crate) fn config(&self) -> &Config {
         &self.config
+    }
+
+    /// The admission word: the epoch and whether this phase admits every
+    /// call ([`Ticket::from_admission`]). Closed and disabled admit without
+    /// a condition and change only by a transition, which bumps the epoch;
+    /// so a ticket taken from a word published under the lock is the one
+    /// [`acquire`](Self::acquire) would have given at that moment.
+    pub(crate) fn admission(&self) -> u64 {
+        let kind = match self.phase {
+            Phase::Closed => ADMIT_COUNTED,
+            Phase::Disabled => ADMIT_UNCOUNTED,
+            Phase::Open { .. } | Phase::HalfOpen { .. } | Phase::ForcedOpen => 0,
+        };
+        (self.epoch << 2) | kind
     }
 
     /// The state at `now`: an open period that has ended reads as half-open.

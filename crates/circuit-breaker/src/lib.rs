@@ -50,6 +50,8 @@ mod clock;
 mod config;
 mod core;
 mod error;
+#[cfg(all(test, foundation_loom))]
+mod loom_models;
 mod stats;
 mod sync;
 mod window;

@@ -1,8 +1,20 @@
-//! The one lock the breaker is built on, reached through this shim (STYLE.md).
+//! The breaker's lock and its one atomic, reached through this shim
+//! (STYLE.md): loom's types under `--cfg foundation_loom`, std's otherwise.
 //!
-//! The breaker's state sits behind a single mutex; no code runs under it but
-//! the state machine's own arithmetic. There is no lock-free protocol of our
-//! own here, so there is no loom model: the state-machine test checks the
-//! transitions instead.
+//! The state machine sits behind a single mutex; no code runs under it but
+//! the state machine's own arithmetic. The one protocol of our own is the
+//! admission word a closed breaker admits calls from without the lock;
+//! `loom_models` checks it against transitions racing it.
 
-pub(crate) use std::sync::{Mutex, MutexGuard, PoisonError};
+#[cfg(foundation_loom)]
+pub(crate) use loom::sync::{
+    Mutex, MutexGuard,
+    atomic::{AtomicU64, Ordering},
+};
+#[cfg(not(foundation_loom))]
+pub(crate) use std::sync::{
+    Mutex, MutexGuard,
+    atomic::{AtomicU64, Ordering},
+};
+
+pub(crate) use std::sync::PoisonError;
