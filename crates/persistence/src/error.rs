@@ -352,6 +352,22 @@ impl DecodeError {
             | Self::Migration { key, .. } => key,
         }
     }
+
+    /// The same error for the entry named `key`: for a decode that ran
+    /// under no name, so the hot path formats a key only on failure.
+    pub(crate) fn named(mut self, name: impl FnOnce() -> String) -> Self {
+        match &mut self {
+            Self::TooShort { key, .. }
+            | Self::BadMagic { key }
+            | Self::UnknownFormat { key, .. }
+            | Self::LengthMismatch { key, .. }
+            | Self::Checksum { key }
+            | Self::NewerSchema { key, .. }
+            | Self::Payload { key, .. }
+            | Self::Migration { key, .. } => *key = name(),
+        }
+        self
+    }
 }
 
 /// A state that could not be encoded.

@@ -142,13 +142,12 @@ impl<A: EventSourced> Journaled<A> {
         };
         let (mut state, mut expected) = match &recovery.snapshot {
             Some(snapshot) => {
-                let mut state = codec::decode_or_migrate(
-                    &event_key(&id, snapshot.sequence),
-                    &snapshot.bytes,
-                    A::SCHEMA_VERSION,
-                    A::migrate,
-                )
-                .map_err(RecoverError::from)?;
+                // Decoded under no name: a key is formatted only for an error.
+                let mut state =
+                    codec::decode_or_migrate("", &snapshot.bytes, A::SCHEMA_VERSION, A::migrate)
+                        .map_err(|error| {
+                            RecoverError::from(error.named(|| event_key(&id, snapshot.sequence)))
+                        })?;
                 A::after_load(&mut state, args, ctx)
                     .await
                     .map_err(PersistentError::Actor)?;
@@ -169,12 +168,12 @@ impl<A: EventSourced> Journaled<A> {
                 .into());
             }
             let event = codec::decode_or_migrate(
-                &event_key(&id, entry.sequence),
+                "",
                 &entry.bytes,
                 A::EVENT_SCHEMA_VERSION,
                 A::migrate_event,
             )
-            .map_err(RecoverError::from)?;
+            .map_err(|error| RecoverError::from(error.named(|| event_key(&id, entry.sequence))))?;
             state.apply(&event);
             since_bytes += entry.bytes.len() as u64;
             expected += 1;

@@ -42,6 +42,7 @@ macro_rules! conformance {
                 a_snapshot_compacts_and_recovery_is_snapshot_plus_tail,
                 journals_survive_reopening,
                 many_recoveries_at_once_each_get_their_own,
+                a_bulk_recovery_of_any_order_and_spacing_equals_each_recovery,
                 bad_ids_are_typed_errors,
                 concurrent_appends_to_many_journals_land_in_order,
                 an_actor_replays_snapshot_and_events_after_a_kill,

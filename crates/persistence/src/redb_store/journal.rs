@@ -297,5 +297,6 @@ impl Journal for RedbStore {
 }
 
 mod reads;
+mod scan;
 #[cfg(test)]
 mod tests;

@@ -216,6 +216,61 @@ pub(crate) async fn many_recoveries_at_once_each_get_their_own<B: Backend>(backe
     ));
 }
 
+/// A bulk recovery equals each id's own, whatever the order, the
+/// duplicates, the ids with no journal between stored ones, the ids that
+/// share prefixes, and the spacing (a store that walks its tables in key
+/// order must seek past long gaps and never stop at a neighbour's events).
+pub(crate) async fn a_bulk_recovery_of_any_order_and_spacing_equals_each_recovery<B: Backend>(
+    backend: &mut B,
+) {
+    let store = backend.store();
+    let mut stored: Vec<String> = (0..120).map(|index| format!("walk/{index:03}")).collect();
+    stored.extend(["walk/0", "walk/0/0", "walk/00", "walk/1200", "walk/"].map(String::from));
+    for (index, id) in (0_u8..).zip(&stored) {
+        let events = usize::from(index % 4);
+        if events > 0 {
+            store
+                .append(id, 0, vec![vec![index]; events])
+                .await
+                .unwrap();
+        }
+        match index % 3 {
+            // A snapshot with events after it.
+            0 if events > 1 => store.snapshot(id, 1, vec![index, 0]).await.unwrap(),
+            // A snapshot of everything: no events after it.
+            1 if events > 0 => store
+                .snapshot(id, events as u64, vec![index, 1])
+                .await
+                .unwrap(),
+            _ => {}
+        }
+    }
+    let missing = ["walk/0005", "walk/050a", "a", "zzz", "walk", "walk/119/"].map(String::from);
+    // Every stored id backwards, with the missing ones between them.
+    let mut dense: Vec<String> = stored.iter().rev().cloned().collect();
+    for (at, id) in missing.iter().enumerate() {
+        dense.insert(at * 20, id.clone());
+    }
+    // Every 37th id: gaps longer than any short walk.
+    let sparse: Vec<String> = stored.iter().step_by(37).cloned().collect();
+    // The same ids several times, in no order.
+    let repeated: Vec<String> = [7, 3, 7, 120, 3, 0, 124, 7]
+        .iter()
+        .map(|&index| stored[index].clone())
+        .collect();
+    for asked in [dense, sparse, repeated] {
+        let recoveries = store.recover_many(&asked).await;
+        assert_eq!(recoveries.len(), asked.len());
+        for (id, recovery) in asked.iter().zip(recoveries) {
+            assert_eq!(recovery.unwrap(), store.recover(id).await.unwrap(), "{id}");
+        }
+    }
+    // A spot check that the comparison compares something.
+    let one = store.recover_many(&stored[1..2]).await.remove(0).unwrap();
+    assert_eq!((one.last, one.snapshot.unwrap().bytes), (1, vec![1, 1]));
+    assert!(one.events.is_empty());
+}
+
 pub(crate) async fn bad_ids_are_typed_errors<B: Backend>(backend: &mut B) {
     let store = backend.store();
     let long = "x".repeat(foundation_persistence::MAX_KEY_LEN + 1);

@@ -10,7 +10,6 @@
 // std, not the `sync` shim: loom models the in-memory store, and cannot
 // run redb's file I/O.
 use std::{
-    cell::Cell,
     sync::{
         Arc, Condvar, Mutex, PoisonError, Weak,
         atomic::{AtomicBool, Ordering},
@@ -18,10 +17,10 @@ use std::{
     time::Duration,
 };
 
-use redb::{Database, ReadOnlyTable};
+use redb::Database;
 use tokio::sync::oneshot;
 
-use super::{EVENTS, HEADS, SNAPSHOTS, read_events, unpack_snapshot};
+use super::{EVENTS, HEADS, SNAPSHOTS, scan::Tables};
 use crate::{
     Recovery, StoreError,
     redb_store::{Failures, Shared},
@@ -160,47 +159,5 @@ pub(super) fn read_batch(
         heads: txn.open_table(HEADS).map_err(|error| fail.redb(error))?,
         events: txn.open_table(EVENTS).map_err(|error| fail.redb(error))?,
     };
-    Ok(ids
-        .iter()
-        .map(|id| {
-            let own = Failures {
-                key: id,
-                reopen: Cell::new(false),
-            };
-            let result = tables.recover(id, &own);
-            if own.reopen.get() {
-                fail.reopen.set(true);
-            }
-            result
-        })
-        .collect())
-}
-
-/// The journal's tables, open in one read transaction.
-struct Tables {
-    snapshots: ReadOnlyTable<&'static str, &'static [u8]>,
-    heads: ReadOnlyTable<&'static str, u64>,
-    events: ReadOnlyTable<(&'static str, u64), &'static [u8]>,
-}
-
-impl Tables {
-    /// The latest snapshot of `id`, the events after it and its head.
-    fn recover(&self, id: &str, fail: &Failures<'_>) -> Result<Recovery, StoreError> {
-        let snapshot = match self.snapshots.get(id).map_err(|error| fail.redb(error))? {
-            Some(stored) => Some(unpack_snapshot(id, stored.value())?),
-            None => None,
-        };
-        let last = self
-            .heads
-            .get(id)
-            .map_err(|error| fail.redb(error))?
-            .map_or(0, |value| value.value());
-        let from = snapshot.as_ref().map_or(0, |snapshot| snapshot.sequence) + 1;
-        let events = read_events(&self.events, id, from, fail)?;
-        Ok(Recovery {
-            snapshot,
-            events,
-            last,
-        })
-    }
+    Ok(tables.recover_all(ids, fail))
 }
