@@ -256,6 +256,7 @@ impl<M> Core<M> {
     }
 
     /// Counts the outcome of an admitted call; `elapsed` decides slowness.
+    #[inline]
     pub(crate) fn record(
         &mut self,
         now: Duration,

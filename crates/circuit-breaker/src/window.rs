@@ -70,6 +70,7 @@ impl Sliding {
     }
 
     /// Counts one call that ended at `now` and returns the window's totals.
+    #[inline]
     pub(crate) fn record(&mut self, now: Duration, failure: bool, slow: bool) -> Totals {
         match self {
             Self::Count {
