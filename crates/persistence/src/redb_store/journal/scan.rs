@@ -122,8 +122,13 @@ impl<'t, V: redb::Value + 'static> Cursor<'t, V> {
             let reached = |item: &RangeItem<&'static str, V>| !matches!(item, Ok((key, _)) if key.value() > id);
             return match walk.next_if(reached) {
                 None => Ok(None),
-                Some(Err(error)) => Err(fail.redb(error)),
                 Some(Ok((_, value))) => Ok(Some(value)),
+                Some(Err(error)) => {
+                    // A walk that failed is not trusted further: the next
+                    // id seeks afresh.
+                    self.walk = None;
+                    Err(fail.redb(error))
+                }
             };
         }
     }
@@ -168,11 +173,17 @@ impl<'t> Events<'t> {
         let mut read = Vec::new();
         let own = |item: &RangeItem<(&'static str, u64), &'static [u8]>| !matches!(item, Ok((key, _)) if key.value().0 != id);
         while let Some(item) = walk.next_if(own) {
-            let (key, value) = item.map_err(|error| fail.redb(error))?;
-            read.push(JournalEntry {
-                sequence: key.value().1,
-                bytes: value.value().to_vec(),
-            });
+            match item {
+                Ok((key, value)) => read.push(JournalEntry {
+                    sequence: key.value().1,
+                    bytes: value.value().to_vec(),
+                }),
+                Err(error) => {
+                    // As in `Cursor::find`: the next id seeks afresh.
+                    self.walk = None;
+                    return Err(fail.redb(error));
+                }
+            }
         }
         Ok(read)
     }
