@@ -1,10 +1,10 @@
-//! A redb storage backend for unit tests that fails writes on demand (a full disk) and records which threads read.
+//! A redb storage backend for unit tests that fails writes on demand (a full disk), fails one chosen read, and records which threads read.
 
 use std::{
     io,
     sync::{
         Arc, Mutex,
-        atomic::{AtomicBool, Ordering},
+        atomic::{AtomicBool, AtomicI64, Ordering},
     },
     thread::ThreadId,
 };
@@ -12,10 +12,22 @@ use std::{
 use redb::{StorageBackend, backends::FileBackend};
 
 /// The switches and records shared by a test and every backend it opened.
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub(crate) struct Faults {
     fail_writes: AtomicBool,
+    /// Reads to let through before one fails; negative when none will.
+    reads_before_failure: AtomicI64,
     read_threads: Mutex<Vec<ThreadId>>,
+}
+
+impl Default for Faults {
+    fn default() -> Self {
+        Self {
+            fail_writes: AtomicBool::new(false),
+            reads_before_failure: AtomicI64::new(-1),
+            read_threads: Mutex::default(),
+        }
+    }
 }
 
 impl Faults {
@@ -23,6 +35,22 @@ impl Faults {
     /// (`fail`), or goes through again (`!fail`).
     pub(crate) fn fail_writes(&self, fail: bool) {
         self.fail_writes.store(fail, Ordering::SeqCst);
+    }
+
+    /// Lets `reads` more reads through, then fails the next one (an I/O
+    /// error, as from a bad sector); the reads after it succeed.
+    pub(crate) fn fail_one_read_after(&self, reads: u32) {
+        self.reads_before_failure
+            .store(i64::from(reads), Ordering::SeqCst);
+    }
+
+    fn check_read(&self) -> Result<(), io::Error> {
+        if self.reads_before_failure.load(Ordering::SeqCst) >= 0
+            && self.reads_before_failure.fetch_sub(1, Ordering::SeqCst) == 0
+        {
+            return Err(io::Error::other("unreadable sector (simulated)"));
+        }
+        Ok(())
     }
 
     /// The threads that read from the file so far, and forgets them.
@@ -48,7 +76,7 @@ impl Faults {
     }
 }
 
-/// A file backend whose writes fail while its [`Faults`] say so.
+/// A file backend whose writes (and one read) fail when its [`Faults`] say so.
 #[derive(Debug)]
 pub(crate) struct FaultyBackend {
     file: FileBackend,
@@ -66,6 +94,7 @@ impl StorageBackend for FaultyBackend {
             .lock()
             .unwrap()
             .push(std::thread::current().id());
+        self.faults.check_read()?;
         self.file.read(offset, len)
     }
 
