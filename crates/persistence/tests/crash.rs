@@ -22,13 +22,8 @@ use std::path::Path;
 
 use foundation_persistence::{RedbStore, StateStore, codec};
 
-use self::{
-    node::{Backend, Counter, Settings, key},
-    process::{Heard, NodeProcess, Rng, count_from},
-};
+use self::node::{Backend, Counter, Settings, key};
 
-const ROUNDS_VAR: &str = "FOUNDATION_CRASH_ROUNDS";
-const SEED_VAR: &str = "FOUNDATION_CRASH_SEED";
 const TEST_NAME: &str = "acknowledged_increments_survive_sigkill";
 const COUNTERS: usize = 4;
 /// Increments sent to the node per round; the kill lands among them.
@@ -43,8 +38,6 @@ fn acknowledged_increments_survive_sigkill() {
 }
 
 fn driver() {
-    let rounds = count_from(ROUNDS_VAR, 20);
-    let (mut rng, seed) = Rng::seeded(SEED_VAR);
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("crash.redb");
     let settings = Settings {
@@ -52,54 +45,12 @@ fn driver() {
         name: "crash".to_owned(),
         counters: COUNTERS,
     };
-    // The highest value acknowledged, and the most that was ever asked, per counter.
-    let mut acknowledged = [0_u64; COUNTERS];
-    let mut asked = [0_u64; COUNTERS];
-    let mut acks = 0_u64;
-    for round in 0..rounds {
-        let (mut node, recovered) = NodeProcess::start(TEST_NAME, &settings);
-        // Every increment acknowledged by an earlier node must be there, and
-        // nothing beyond what was ever sent.
-        let detail = format!("acknowledged {acknowledged:?}, recovered {recovered:?}");
-        for index in 0..COUNTERS {
-            assert!(
-                recovered[index] >= acknowledged[index],
-                "round {round} (seed {seed}): lost increments: {detail}"
-            );
-            assert!(
-                recovered[index] <= asked[index],
-                "round {round} (seed {seed}): phantom increments: {detail}"
-            );
-        }
-        // The counters now hold what was recovered; later acks count from there.
-        let mut burst = String::new();
-        for _ in 0..BURST {
-            let index = rng.below(COUNTERS as u64) as usize;
-            asked[index] = asked[index].max(recovered[index]) + 1;
-            burst.push_str(&format!("inc {index}\n"));
-        }
-        node.send(&burst);
-        let kill_after = 1 + rng.below(BURST as u64 - 1);
-        let mut record = |heard: Heard, acks: &mut u64| match heard {
-            Heard::Ack(index, value) => {
-                acknowledged[index] = acknowledged[index].max(value);
-                *acks += 1;
-            }
-            other => panic!("round {round}: expected an ack, heard {other:?}"),
-        };
-        for _ in 0..kill_after {
-            let heard = node.next();
-            record(heard, &mut acks);
-        }
-        // Acks the node printed before it died were acknowledged too.
-        for heard in node.kill() {
-            record(heard, &mut acks);
-        }
-    }
+    let run = process::crash_rounds(TEST_NAME, &settings, COUNTERS, BURST, "increments");
     // Read back once more without any actor, straight from the file.
-    let lost = lost_in_file(&path, &acknowledged);
+    let lost = lost_in_file(&path, &run.acknowledged);
     println!(
-        "crash test: {rounds} rounds, {acks} acknowledged increments, lost = {lost} (seed {seed})"
+        "crash test: {} rounds, {} acknowledged increments, lost = {lost} (seed {})",
+        run.rounds, run.acks, run.seed
     );
     assert_eq!(lost, 0);
 }
