@@ -138,10 +138,6 @@ impl ManualClock {
     pub fn manual_time(&self) -> &ManualTime {
         &self.time
     }
-
-    fn nanos(&self) -> u64 {
-        u64::try_from(self.elapsed().as_nanos()).unwrap_or(u64::MAX)
-    }
 }
 
 impl Default for ManualClock {
@@ -161,7 +157,7 @@ impl fmt::Debug for ManualClock {
 #[cfg(feature = "rate-limiter")]
 impl foundation_rate_limiter::Clock for ManualClock {
     fn now_nanos(&self) -> u64 {
-        self.nanos()
+        u64::try_from(self.elapsed().as_nanos()).unwrap_or(u64::MAX)
     }
 }
 
