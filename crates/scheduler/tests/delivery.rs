@@ -13,7 +13,7 @@ use foundation_mailbox::{Actor, ActorOptions, Context, Registry, Reply, start_wi
 use foundation_persistence::{Entry, Listed, MemoryStore, StateStore, Store, StoreError, Version};
 use foundation_scheduler::{Config, Job, Scheduler, TokioClock};
 use foundation_supervised_send::{Backoff, OnError, SendOptions, Target};
-use support::{Hold, Recorder, advance_by, recorder, seen, settle, target};
+use support::{Hold, Recorder, advance_by, recorder, schedule_beat, seen, settle, target};
 use tokio::sync::{Notify, oneshot};
 
 const STEP: Duration = Duration::from_millis(100);
@@ -75,14 +75,7 @@ async fn a_cancel_right_as_the_tick_comes_due_leaves_no_late_delivery() {
         let inbox = recorder(Hold::No).await;
         let config = Config::new(target(&inbox)).clock(TokioClock::new());
         let (scheduler, _actor) = Scheduler::start(config).await.unwrap();
-        scheduler
-            .schedule(Job::fixed_rate(
-                "beat",
-                Duration::from_secs(1),
-                "beat".to_string(),
-            ))
-            .await
-            .unwrap();
+        schedule_beat(&scheduler).await;
         tokio::time::advance(Duration::from_secs(1)).await;
         for _ in 0..turns {
             tokio::task::yield_now().await;
@@ -150,14 +143,7 @@ async fn a_cancel_queued_behind_the_due_tick_stops_the_run_that_tick_started() {
         .store(Store::new(store), "jobs/")
         .clock(TokioClock::new());
     let (scheduler, _actor) = Scheduler::start(config).await.unwrap();
-    scheduler
-        .schedule(Job::fixed_rate(
-            "beat",
-            Duration::from_secs(1),
-            "beat".to_string(),
-        ))
-        .await
-        .unwrap();
+    schedule_beat(&scheduler).await;
 
     // The scheduler is held inside the next schedule's save while the tick
     // comes due: the timer's wake queues, and the cancel queues behind it.
@@ -366,14 +352,7 @@ async fn a_panic_in_user_code_during_a_delivery_fails_that_tick_and_the_job_goes
     });
     let config = Config::new(target).clock(TokioClock::new());
     let (scheduler, _actor) = Scheduler::start(config).await.unwrap();
-    scheduler
-        .schedule(Job::fixed_rate(
-            "beat",
-            Duration::from_secs(1),
-            "beat".to_string(),
-        ))
-        .await
-        .unwrap();
+    schedule_beat(&scheduler).await;
     advance_by(Duration::from_millis(2_500), STEP).await;
     let arrivals: Vec<u128> = seen(&inbox)
         .await

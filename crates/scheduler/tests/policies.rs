@@ -7,11 +7,12 @@ mod support;
 
 use std::time::Duration;
 
-use foundation_mailbox::ExitReason;
 use foundation_persistence::{MemoryStore, Store};
 use foundation_scheduler::{Config, Job, Misfire, Overlap, Scheduler, TokioClock};
 use foundation_supervised_send::SendOptions;
-use support::{Hold, Msg, acked_target, advance_by, arrivals, recorder, settle, target};
+use support::{
+    Hold, Msg, acked_target, advance_by, arrivals, recorder, settle, stop_scheduler, target,
+};
 
 const STEP: Duration = Duration::from_millis(100);
 
@@ -36,12 +37,7 @@ async fn down_for_ten_ticks(misfire: Misfire) -> (Vec<u128>, foundation_schedule
         .await
         .unwrap();
     advance_by(Duration::from_millis(500), STEP).await;
-    first
-        .actor()
-        .unwrap()
-        .stop(ExitReason::Normal, Duration::from_secs(1))
-        .await
-        .unwrap();
+    stop_scheduler(&first).await;
 
     tokio::time::advance(Duration::from_secs(10)).await; // down: 0.5 s to 10.5 s
     let (second, _actor) = Scheduler::start(config).await.unwrap();
@@ -90,12 +86,7 @@ async fn a_one_shot_job_that_misfires_under_skip_is_dropped_and_under_fire_once_
         .schedule(once("fired", Misfire::FireOnce))
         .await
         .unwrap();
-    first
-        .actor()
-        .unwrap()
-        .stop(ExitReason::Normal, Duration::from_secs(1))
-        .await
-        .unwrap();
+    stop_scheduler(&first).await;
 
     tokio::time::advance(Duration::from_secs(60)).await;
     let (second, _actor) = Scheduler::start(config).await.unwrap();

@@ -10,12 +10,11 @@ use std::{
     time::{Duration, SystemTime},
 };
 
-use foundation_mailbox::ExitReason;
 use foundation_persistence::{MemoryStore, Store};
 use foundation_scheduler::{Config, Job, Scheduler, SchedulerActor, TokioClock};
 use foundation_supervisor::{ChildSpec, Strategy, Supervisor, SupervisorSpec};
 use foundation_testkit::ManualClock;
-use support::{Hold, advance_by, recorder, seen, settle, target};
+use support::{Hold, advance_by, recorder, schedule_beat, seen, settle, stop_scheduler, target};
 
 const STEP: Duration = Duration::from_millis(100);
 
@@ -60,12 +59,7 @@ async fn every_kind_of_job_comes_back_from_the_store_and_fires_on_time() {
         .await
         .unwrap();
     advance_by(Duration::from_millis(500), STEP).await;
-    first
-        .actor()
-        .unwrap()
-        .stop(ExitReason::Normal, Duration::from_secs(1))
-        .await
-        .unwrap();
+    stop_scheduler(&first).await;
 
     let (second, _actor) = Scheduler::start(config).await.unwrap();
     let mut keys = second.keys().await.unwrap();
@@ -100,14 +94,7 @@ async fn a_supervised_scheduler_that_crashes_comes_back_with_its_jobs() {
         .child_ref::<SchedulerActor<String>>("scheduler")
         .unwrap();
     let scheduler = Scheduler::supervised(child, Duration::from_secs(5));
-    scheduler
-        .schedule(Job::fixed_rate(
-            "beat",
-            Duration::from_secs(1),
-            "beat".to_string(),
-        ))
-        .await
-        .unwrap();
+    schedule_beat(&scheduler).await;
     advance_by(Duration::from_millis(1_500), STEP).await;
 
     let crashed = scheduler.actor().unwrap();

@@ -6,7 +6,8 @@
 
 use std::time::Duration;
 
-use foundation_mailbox::{Actor, ActorRef, Context, Reply, start};
+use foundation_mailbox::{Actor, ActorRef, Context, ExitReason, Reply, start};
+use foundation_scheduler::{Job, Scheduler};
 use foundation_supervised_send::{Ack, Acked, Target};
 use tokio::time::Instant;
 
@@ -140,4 +141,27 @@ pub async fn advance_by(total: Duration, step: Duration) {
         settle().await;
         moved += step;
     }
+}
+
+/// Schedules the tests' usual periodic job: `beat`, "beat" every second
+/// at a fixed rate.
+pub async fn schedule_beat(scheduler: &Scheduler<String>) {
+    scheduler
+        .schedule(Job::fixed_rate(
+            "beat",
+            Duration::from_secs(1),
+            "beat".to_string(),
+        ))
+        .await
+        .unwrap();
+}
+
+/// Stops the scheduler's actor cleanly, as a program shutting down would.
+pub async fn stop_scheduler(scheduler: &Scheduler<String>) {
+    scheduler
+        .actor()
+        .unwrap()
+        .stop(ExitReason::Normal, Duration::from_secs(1))
+        .await
+        .unwrap();
 }
