@@ -267,26 +267,21 @@ fn a_manual_clock_drives_only_the_runtime_it_is_installed_on() {
     let clock = ManualClock::new();
     clock.install(manual.handle()).unwrap();
 
-    let (on_manual, mut manual_probe) = manual.block_on(async {
-        let probe = Probe::<Event>::start().await.unwrap();
-        let alarm = alarm(&probe).await;
-        alarm
-            .cast(Msg::After(Duration::from_secs(3600)))
-            .await
-            .unwrap();
-        assert_eq!(fired(&alarm).await, 0);
-        (alarm, probe)
-    });
-    let (on_real, mut real_probe) = real.block_on(async {
-        let probe = Probe::<Event>::start().await.unwrap();
-        let alarm = alarm(&probe).await;
-        alarm
-            .cast(Msg::After(Duration::from_secs(3600)))
-            .await
-            .unwrap();
-        assert_eq!(fired(&alarm).await, 0);
-        (alarm, probe)
-    });
+    // On each runtime, an alarm set an hour ahead that has not fired.
+    let arm = |runtime: &tokio::runtime::Runtime| {
+        runtime.block_on(async {
+            let probe = Probe::<Event>::start().await.unwrap();
+            let alarm = alarm(&probe).await;
+            alarm
+                .cast(Msg::After(Duration::from_secs(3600)))
+                .await
+                .unwrap();
+            assert_eq!(fired(&alarm).await, 0);
+            (alarm, probe)
+        })
+    };
+    let (on_manual, mut manual_probe) = arm(&manual);
+    let (on_real, mut real_probe) = arm(&real);
 
     clock.advance(Duration::from_secs(3600));
 
