@@ -94,6 +94,32 @@ async fn a_corrupt_event_is_a_typed_error_naming_it_and_loses_nothing_before_it(
     }
 }
 
+/// Recovery decodes entries under no name and names one only when it
+/// fails: a damaged snapshot is reported under the snapshot's own
+/// sequence number, and the journal behind it is left as it was.
+#[tokio::test]
+async fn a_corrupt_snapshot_is_a_typed_error_naming_its_sequence() {
+    let store = MemoryStore::new();
+    let journaling = || Journaling::new(store.clone(), "ledger").snapshots(SnapshotPolicy::never());
+    let (ledger, _handle) = start_journaled::<Ledger>((), journaling()).await.unwrap();
+    ledger.call(post(&[1, 2, 3]), PATIENCE).await.unwrap();
+    ledger.kill();
+    ledger.wait_for_exit(PATIENCE).await.unwrap();
+    let mut damaged = codec::encode("ledger", 1, &6_i64).unwrap();
+    *damaged.last_mut().unwrap() ^= 0xff;
+    store.snapshot("ledger", 3, damaged).await.unwrap();
+
+    let error = start_journaled::<Ledger>((), journaling())
+        .await
+        .unwrap_err();
+    let recovered = recover_error::<Refused>(error);
+    assert!(
+        matches!(&recovered, RecoverError::Decode(DecodeError::Checksum { key }) if key == "ledger#3"),
+        "{recovered:?}"
+    );
+    assert_eq!(store.recover("ledger").await.unwrap().last, 3);
+}
+
 /// The ledger as it was before its events carried amounts as `i64`.
 mod v1 {
     use foundation_mailbox::{Context, Reply};
