@@ -49,6 +49,7 @@ where
 }
 
 pub mod ring;
+pub mod workloads;
 
 /// Foundation's counter.
 pub mod foundation_counter {

@@ -17,15 +17,15 @@ use criterion::{
 };
 use foundation_benches::{
     FLAVORS, actix_counter, foundation_counter, kameo_counter, on_task, ractor_counter, runtime,
+    workloads,
 };
-use foundation_mailbox::{ActorOptions, ExitReason, start, start_with};
-use tokio::sync::{mpsc, oneshot};
+use foundation_mailbox::{ExitReason, start};
 
 const MESSAGES: u64 = 1_000_000;
 /// What a consumer of `0..MESSAGES` totals: checked so no message is lost.
-const CAST_TOTAL: u64 = MESSAGES * (MESSAGES - 1) / 2;
+const CAST_TOTAL: u64 = workloads::cast_total(MESSAGES);
 const ROUND_TRIPS: u64 = 100_000;
-const CAPACITY: usize = 1_024;
+const CAPACITY: usize = workloads::CAPACITY;
 const PATIENCE: Duration = Duration::from_secs(60);
 
 /// Runs `work` `iters` times in a row and returns how long that took.
@@ -105,44 +105,12 @@ fn cast_throughput_on_tokio(group: &mut BenchmarkGroup<'_, WallTime>) {
     for flavor in FLAVORS {
         let rt = runtime(flavor);
 
-        bench_on_task(group, format!("tokio_mpsc_floor/{flavor}"), &rt, || async {
-            let (tx, mut rx) = mpsc::channel::<u64>(CAPACITY);
-            let (done_tx, done_rx) = oneshot::channel();
-            // audit:allow(FND001) benchmark floor: a raw task is what is being measured
-            tokio::spawn(async move {
-                let mut total = 0;
-                while let Some(n) = rx.recv().await {
-                    total += n;
-                }
-                done_tx.send(total).expect("bench waits for the total");
-            });
-            for n in 0..MESSAGES {
-                tx.send(n).await.expect("consumer alive");
-            }
-            drop(tx);
-            assert_eq!(done_rx.await.expect("consumer reports"), CAST_TOTAL);
+        bench_on_task(group, format!("tokio_mpsc_floor/{flavor}"), &rt, || {
+            workloads::tokio_casts(MESSAGES)
         });
 
-        bench_on_task(group, format!("foundation/{flavor}"), &rt, || async {
-            let options = ActorOptions::new().capacity(CAPACITY);
-            let (counter, _handle) = start_with::<foundation_counter::Counter>((), options)
-                .await
-                .expect("counter starts");
-            for n in 0..MESSAGES {
-                counter
-                    .cast(foundation_counter::Msg::Add(n))
-                    .await
-                    .expect("counter alive");
-            }
-            let total = counter
-                .call(foundation_counter::Msg::Get, PATIENCE)
-                .await
-                .expect("counter answers");
-            assert_eq!(total, CAST_TOTAL);
-            counter
-                .stop(ExitReason::Normal, PATIENCE)
-                .await
-                .expect("counter stops");
+        bench_on_task(group, format!("foundation/{flavor}"), &rt, || {
+            workloads::foundation_casts(MESSAGES)
         });
 
         bench_on_task(group, format!("ractor/{flavor}"), &rt, || async {
@@ -206,40 +174,6 @@ fn call_round_trip(c: &mut Criterion) {
     group.finish();
 }
 
-/// The floor: a raw task answering over an mpsc channel with a oneshot reply.
-async fn tokio_round_trips() {
-    let (tx, mut rx) = mpsc::channel::<(u64, oneshot::Sender<u64>)>(CAPACITY);
-    // audit:allow(FND001) benchmark floor: a raw task is what is being measured
-    tokio::spawn(async move {
-        let mut total = 0;
-        while let Some((n, reply)) = rx.recv().await {
-            total += n;
-            reply.send(total).expect("caller waits");
-        }
-    });
-    for n in 0..ROUND_TRIPS {
-        let (reply_tx, reply_rx) = oneshot::channel();
-        tx.send((n, reply_tx)).await.expect("server alive");
-        reply_rx.await.expect("server replies");
-    }
-}
-
-async fn foundation_round_trips() {
-    let (counter, _handle) = start::<foundation_counter::Counter>(())
-        .await
-        .expect("starts");
-    for _ in 0..ROUND_TRIPS {
-        counter
-            .call(foundation_counter::Msg::Get, PATIENCE)
-            .await
-            .expect("counter answers");
-    }
-    counter
-        .stop(ExitReason::Normal, PATIENCE)
-        .await
-        .expect("counter stops");
-}
-
 fn call_round_trip_on_tokio(group: &mut BenchmarkGroup<'_, WallTime>) {
     for flavor in FLAVORS {
         let rt = runtime(flavor);
@@ -248,15 +182,12 @@ fn call_round_trip_on_tokio(group: &mut BenchmarkGroup<'_, WallTime>) {
             group,
             format!("tokio_mpsc_oneshot_floor/{flavor}"),
             &rt,
-            tokio_round_trips,
+            || workloads::tokio_round_trips(ROUND_TRIPS),
         );
 
-        bench_on_task(
-            group,
-            format!("foundation/{flavor}"),
-            &rt,
-            foundation_round_trips,
-        );
+        bench_on_task(group, format!("foundation/{flavor}"), &rt, || {
+            workloads::foundation_round_trips(ROUND_TRIPS)
+        });
 
         bench_on_task(group, format!("ractor/{flavor}"), &rt, || async {
             let (counter, handle) = ractor_counter::start().await;
@@ -285,18 +216,12 @@ fn call_round_trip_on_tokio(group: &mut BenchmarkGroup<'_, WallTime>) {
 /// for a new activation: the one setting where dormancy costs time.
 fn call_round_trip_from_block_on(group: &mut BenchmarkGroup<'_, WallTime>) {
     let rt = runtime("current_thread");
-    bench_from_block_on(
-        group,
-        "tokio_mpsc_oneshot_floor/from_block_on",
-        &rt,
-        tokio_round_trips,
-    );
-    bench_from_block_on(
-        group,
-        "foundation/from_block_on",
-        &rt,
-        foundation_round_trips,
-    );
+    bench_from_block_on(group, "tokio_mpsc_oneshot_floor/from_block_on", &rt, || {
+        workloads::tokio_round_trips(ROUND_TRIPS)
+    });
+    bench_from_block_on(group, "foundation/from_block_on", &rt, || {
+        workloads::foundation_round_trips(ROUND_TRIPS)
+    });
 }
 
 fn call_round_trip_on_actix(group: &mut BenchmarkGroup<'_, WallTime>) {

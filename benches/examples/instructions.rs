@@ -11,38 +11,31 @@
 //! ```
 //!
 //! Operations: `cast` (N casts, then one call), `call` (N sequential calls),
+//! `tokio-cast` and `tokio-call` (their floors, the `process` bench's
+//! workloads),
 //! `start-stop` (N actors started and stopped), `ring` (a token passed N
 //! hops around a ring of 1,000 actors) and `tokio-ring` (its floor, a ring
 //! of tokio tasks), all on a one-thread runtime
 //! from a task, as the criterion benches drive them. A third argument,
 //! `subscribed`, installs a subscriber at WARN first, which disables the
-//! `foundation::actor` spans (INFO): the cost of spans nobody wants.
+//! `foundation::actor` spans (INFO): the cost of spans nobody wants;
+//! `timed` prints the operation's wall time in nanoseconds instead, for
+//! timing builds against each other outside criterion (the least of many
+//! runs is the figure a busy machine disturbs least).
 
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
-use foundation_benches::{
-    foundation_counter::{Counter, Msg},
-    on_task, ring, runtime,
-};
+use foundation_benches::{foundation_counter::Counter, on_task, ring, runtime, workloads};
 use foundation_mailbox::{ExitReason, start};
 
 const PATIENCE: Duration = Duration::from_secs(30);
 
 async fn run(operation: String, count: u64) {
     match operation.as_str() {
-        "cast" => {
-            let (counter, _handle) = start::<Counter>(()).await.unwrap();
-            for add in 0..count {
-                counter.cast(Msg::Add(add)).await.unwrap();
-            }
-            counter.call(Msg::Get, PATIENCE).await.unwrap();
-        }
-        "call" => {
-            let (counter, _handle) = start::<Counter>(()).await.unwrap();
-            for _ in 0..count {
-                counter.call(Msg::Get, PATIENCE).await.unwrap();
-            }
-        }
+        "cast" => workloads::foundation_casts(count).await,
+        "call" => workloads::foundation_round_trips(count).await,
+        "tokio-cast" => workloads::tokio_casts(count).await,
+        "tokio-call" => workloads::tokio_round_trips(count).await,
         "start-stop" => {
             for _ in 0..count {
                 let (counter, _handle) = start::<Counter>(()).await.unwrap();
@@ -57,7 +50,9 @@ async fn run(operation: String, count: u64) {
             let first = ring::tokio_ring::start(1000, 1024);
             ring::tokio_ring::lap(&first, count).await;
         }
-        other => panic!("unknown operation {other}: cast, call, start-stop, ring or tokio-ring"),
+        other => panic!(
+            "unknown operation {other}: cast, call, tokio-cast, tokio-call, start-stop, ring or tokio-ring"
+        ),
     }
 }
 
@@ -65,11 +60,17 @@ fn main() {
     let mut args = std::env::args().skip(1);
     let operation = args.next().unwrap_or_else(|| "call".to_owned());
     let count: u64 = args.next().and_then(|n| n.parse().ok()).unwrap_or(10_000);
-    if args.next().as_deref() == Some("subscribed") {
+    let mode = args.next();
+    if mode.as_deref() == Some("subscribed") {
         tracing_subscriber::fmt()
             .with_max_level(tracing::Level::WARN)
             .init();
     }
+    let runtime = runtime("current_thread");
     // From a task, as the benches drive every contender.
-    on_task(&runtime("current_thread"), run(operation, count));
+    let began = Instant::now();
+    on_task(&runtime, run(operation, count));
+    if mode.as_deref() == Some("timed") {
+        println!("{}", began.elapsed().as_nanos());
+    }
 }
