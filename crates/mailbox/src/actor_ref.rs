@@ -14,7 +14,7 @@ use crate::{
     Actor, CallError, ExitReason, Exited, MailboxStats, Pid, ProcessRef, Recipient, Reply,
     ReplyReceiver, SendError, StopError, WaitTimeout,
     mailbox::{Activation, PushError, Pushed},
-    process::{Dormant, Envelope, Process},
+    process::{CALL, CAST, Dormant, Process},
     reply::ReplyError,
     wait::{Budget, Elapsed},
     waiters::WaiterKey,
@@ -103,7 +103,7 @@ impl<A: Actor> ActorRef<A> {
             &self.process,
             self.process
                 .mailbox
-                .try_push(message, cast_envelope::<A, M>),
+                .try_push(message, Into::<A::Msg>::into, CAST),
         )
     }
 
@@ -198,7 +198,7 @@ impl<A: Actor> ActorRef<A> {
             process: &self.process,
             slot: Some(request),
             key: WaiterKey::default(),
-            into: |request: M| Envelope::Call(request.into()),
+            into: Into::<A::Msg>::into,
         };
         let pushed = match budget.wait(&mut push).await {
             Ok(pushed) => pushed,
@@ -290,7 +290,7 @@ impl<A: Actor> ActorRef<A> {
 #[allow(clippy::type_complexity)] // a push's whole outcome, as the mailbox returns it
 pub(crate) fn settle<A: Actor, M>(
     process: &Process<A>,
-    outcome: Result<(Pushed<Envelope<A>>, Option<Activation<Dormant<A>>>), PushError<M>>,
+    outcome: Result<(Pushed<A::Msg>, Option<Activation<Dormant<A>>>), PushError<M>>,
 ) -> Result<(), SendError<M>> {
     match outcome {
         Ok((pushed, activation)) => {
@@ -300,11 +300,6 @@ pub(crate) fn settle<A: Actor, M>(
         Err(PushError::Closed(message)) => Err(SendError::NoProcess(message)),
         Err(PushError::Full(message)) => Err(SendError::Full(message)),
     }
-}
-
-/// What a cast of `M` puts in the mailbox.
-fn cast_envelope<A: Actor, M: Into<A::Msg>>(message: M) -> Envelope<A> {
-    Envelope::Cast(message.into())
 }
 
 /// A send that waits for room. Made by [`ActorRef::cast`].
@@ -375,7 +370,8 @@ impl<A: Actor, M: Into<A::Msg>> Future for Cast<'_, A, M> {
                 Some(cx),
                 &mut this.slot,
                 &mut this.key,
-                cast_envelope::<A, M>,
+                Into::<A::Msg>::into,
+                CAST,
             )
             .map(|outcome| settle(process, outcome))
     }
@@ -387,8 +383,8 @@ impl<A: Actor, M> Drop for Cast<'_, A, M> {
     }
 }
 
-/// The general waiting push behind calls: converts `U` into an envelope only
-/// once there is room.
+/// The waiting push behind calls: converts `U` into the actor's message
+/// only once there is room, and queues it marked as a call.
 struct Push<'a, A: Actor, U, F> {
     process: &'a Process<A>,
     slot: Option<U>,
@@ -400,7 +396,7 @@ impl<A: Actor, U, F> Unpin for Push<'_, A, U, F> {}
 
 impl<A: Actor, U, F> Future for Push<'_, A, U, F>
 where
-    F: FnMut(U) -> Envelope<A>,
+    F: FnMut(U) -> A::Msg,
 {
     type Output = Result<(), SendError<U>>;
 
@@ -409,7 +405,13 @@ where
         let process = this.process;
         process
             .mailbox
-            .poll_push(Some(cx), &mut this.slot, &mut this.key, &mut this.into)
+            .poll_push(
+                Some(cx),
+                &mut this.slot,
+                &mut this.key,
+                &mut this.into,
+                CALL,
+            )
             .map(|outcome| settle(process, outcome))
     }
 }

@@ -29,13 +29,22 @@ use crate::{
 
 type Cell = Mailbox<u32, ()>;
 
+/// Sends `value`, marked or not, without waiting: the activation if it
+/// woke the actor, or the value back.
+fn try_send(mailbox: &Cell, value: u32, marked: bool) -> Result<Option<Activation<()>>, u32> {
+    match mailbox.try_push(value, |value| value, marked) {
+        Ok((_, activation)) => Ok(activation),
+        Err(PushError::Closed(value) | PushError::Full(value)) => Err(value),
+    }
+}
+
 /// Sends `value`, waiting for room. `Err` gives it back when the mailbox
 /// closed; `Ok` carries the activation if the push woke a dormant actor.
 fn send(mailbox: &Cell, value: u32) -> Result<Option<Activation<()>>, u32> {
     let mut slot = Some(value);
     let mut key = WaiterKey::default();
     let outcome = block_on(poll_fn(|cx| {
-        mailbox.poll_push(Some(cx), &mut slot, &mut key, |value| value)
+        mailbox.poll_push(Some(cx), &mut slot, &mut key, |value| value, false)
     }));
     match outcome {
         Ok((_, activation)) => Ok(activation),
@@ -43,11 +52,15 @@ fn send(mailbox: &Cell, value: u32) -> Result<Option<Activation<()>>, u32> {
     }
 }
 
-/// Runs an activation: handles user messages until the mailbox is dormant.
+/// Runs an activation as the message loop does: handles user messages,
+/// skipping the look when its batch is out and the mailbox's quiet hint is
+/// set, until the mailbox is dormant.
 fn drain(mailbox: &Cell, seen: &mut Vec<u32>) {
     let mut batch = Batch::default();
     loop {
-        while let Some(received) = mailbox.try_recv(&mut batch) {
+        while !(batch.is_empty() && mailbox.is_quiet())
+            && let Some(received) = mailbox.try_recv(&mut batch)
+        {
             if let Received::User(value) = received {
                 seen.push(value);
             }
@@ -204,7 +217,7 @@ fn close_while_a_sender_waits() {
         let refused = sender.join().unwrap();
         // The second message either got in before the close (and is a
         // leftover) or came back to its sender.
-        let mut all: Vec<u32> = leftovers.into_iter().collect();
+        let mut all: Vec<u32> = leftovers.map(|left| left.item).collect();
         if let Err(value) = refused {
             all.push(value);
         }
@@ -269,7 +282,7 @@ fn an_inline_stop_racing_a_push_accounts_for_the_message_once() {
         if stopper_claimed
             && let Some(leftovers) = mailbox.close(ExitReason::Normal, false, false).1
         {
-            dead_letters.extend(leftovers);
+            dead_letters.extend(leftovers.map(|left| left.item));
             mailbox.finish_exit();
         }
         let (activated, handled, refused) = pusher.join().unwrap();
@@ -314,6 +327,45 @@ fn an_exit_watcher_sees_the_reason() {
             mailbox.finish_exit();
         }
         assert_eq!(watcher.join().unwrap(), ExitReason::panic("boom"));
+    });
+}
+
+/// A marked push (a call) racing a receiver that takes one message and
+/// exits: whatever is left over carries its own mark, so a call is never
+/// dead-lettered as a cast nor a cast as a call.
+#[test]
+fn a_leftover_keeps_its_mark_whatever_the_race() {
+    loom::model(|| {
+        let mailbox = dormant_mailbox(4);
+        assert!(try_send(&mailbox, 1, false).unwrap().is_some());
+        let sender = {
+            let mailbox = mailbox.clone();
+            thread::spawn(move || {
+                let call = try_send(&mailbox, 2, true).is_ok();
+                let cast = try_send(&mailbox, 3, false).is_ok();
+                (call, cast)
+            })
+        };
+        let mut batch = Batch::default();
+        let first = mailbox.try_recv(&mut batch);
+        assert!(matches!(first, Some(Received::User(1))));
+        mailbox.unreceive(&mut batch);
+        let leftovers: Vec<(u32, bool)> = mailbox
+            .close(ExitReason::Normal, false, false)
+            .1
+            .expect("the first close hands back the lane")
+            .map(|left| (left.item, left.marked))
+            .collect();
+        mailbox.finish_exit();
+        let (call, cast) = sender.join().unwrap();
+        let mut expected = Vec::new();
+        if call {
+            expected.push((2, true));
+        }
+        if cast {
+            expected.push((3, false));
+        }
+        assert_eq!(leftovers, expected, "each leftover with its own mark");
     });
 }
 

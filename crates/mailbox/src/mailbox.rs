@@ -30,11 +30,12 @@ use std::{
     task::{Context, Poll},
 };
 
-use self::exit_hooks::ExitHooks;
 pub use self::stats::{MailboxStats, Overflow};
+use self::{exit_hooks::ExitHooks, marks::Marks};
 pub(crate) use self::{
     exit_hooks::Hook,
     lifecycle::Kill,
+    marks::{Departed, Leftovers},
     receive::{Batch, Hibernation, Received},
     reserve::{Refused, Reserved},
 };
@@ -57,9 +58,9 @@ const KEEP_SLOTS: usize = 8;
 pub(crate) enum Pushed<T> {
     Queued,
     /// Room was made by evicting this older message.
-    Evicted(T),
+    Evicted(Departed<T>),
     /// The new message was dropped by the overflow policy.
-    Discarded(T),
+    Discarded(Departed<T>),
 }
 
 /// A dormant actor's state, taken out of the mailbox by the push that woke
@@ -87,7 +88,7 @@ enum Admission<T> {
     Wait,
     Room,
     /// Room was made by evicting this older message.
-    Evicted(T),
+    Evicted(Departed<T>),
     /// The overflow policy drops the new message.
     Discard,
 }
@@ -138,6 +139,8 @@ struct State<T, S> {
     /// The lane index of `user.front()`: how many user messages ever left
     /// the lane (taken into a batch or evicted).
     lane_head: u64,
+    /// Which of `user` were pushed marked (calls).
+    marks: Marks,
     system: VecDeque<Queued>,
     /// Messages in the receiver's batch, still counted against the bound.
     taken: usize,
@@ -183,6 +186,16 @@ impl<T, S> State<T, S> {
         self.lane_head + self.user.len() as u64
     }
 
+    /// Queues a user message at the back of the lane.
+    #[inline(always)]
+    fn push_user(&mut self, item: T, marked: bool) {
+        if marked {
+            let index = self.lane_tail();
+            self.marks.mark(index);
+        }
+        self.user.push_back(item);
+    }
+
     /// Gives back buffers a burst grew.
     fn shrink(&mut self) {
         if self.user.capacity() > KEEP_SLOTS {
@@ -191,6 +204,7 @@ impl<T, S> State<T, S> {
         if self.system.capacity() > KEEP_SLOTS {
             self.system = VecDeque::new();
         }
+        self.marks.shrink(KEEP_SLOTS);
     }
 }
 
@@ -202,6 +216,13 @@ pub(crate) struct Mailbox<T, S = ()> {
     /// Set while a stop request waits, so the receiver checks for it between
     /// user messages without taking the lock.
     stop_pending: AtomicBool,
+    /// Set by the receiver, under the lock, when a look left both lanes
+    /// empty; cleared, under the lock, by every arrival. A receiver whose
+    /// batch ran out reads it without the lock to skip a look that would
+    /// find nothing. Only a hint, read and written relaxed: a stale value
+    /// costs a look or a linger, never a message, since going dormant looks
+    /// again under the lock.
+    quiet: AtomicBool,
     /// OTP's `trap_exit`, read when an exit signal arrives.
     trap_exits: AtomicBool,
     /// A `u32` (checked when the actor starts): with the overflow policy and
@@ -216,6 +237,7 @@ impl<T, S> Mailbox<T, S> {
             state: Mutex::new(State {
                 user: VecDeque::new(),
                 lane_head: 0,
+                marks: Marks::default(),
                 system: VecDeque::new(),
                 taken: 0,
                 reserved: 0,
@@ -229,6 +251,7 @@ impl<T, S> Mailbox<T, S> {
                 exit_hooks: ExitHooks::default(),
             }),
             stop_pending: AtomicBool::new(false),
+            quiet: AtomicBool::new(false),
             trap_exits: AtomicBool::new(false),
             capacity,
             overflow,
@@ -239,7 +262,9 @@ impl<T, S> Mailbox<T, S> {
     /// registers the sender and returns `Pending` with the message put back
     /// into `slot`; without, it fails with `Full`. A push that finds the
     /// actor dormant returns its activation. `into` is the crate's own
-    /// envelope constructor: no user code runs under the lock.
+    /// envelope constructor: no user code runs under the lock. A `marked`
+    /// message (a call) is told apart from the others when it leaves other
+    /// than through the receiver ([`Departed`]).
     #[allow(clippy::type_complexity)] // a push's whole outcome, named where it is used
     pub(crate) fn poll_push<U>(
         &self,
@@ -247,12 +272,13 @@ impl<T, S> Mailbox<T, S> {
         slot: &mut Option<U>,
         key: &mut WaiterKey,
         into: impl FnOnce(U) -> T,
+        marked: bool,
     ) -> Poll<Result<(Pushed<T>, Option<Activation<S>>), PushError<U>>> {
         let Some(message) = slot.take() else {
             // Polled again after completion: nothing left to send.
             return Poll::Pending;
         };
-        match self.offer(message, cx, key, into) {
+        match self.offer(message, cx, key, into, marked) {
             Ok(outcome) => Poll::Ready(outcome),
             Err(waiting) => {
                 *slot = Some(waiting);
@@ -271,6 +297,7 @@ impl<T, S> Mailbox<T, S> {
         cx: Option<&mut Context<'_>>,
         key: &mut WaiterKey,
         into: impl FnOnce(U) -> T,
+        marked: bool,
     ) -> Result<Result<(Pushed<T>, Option<Activation<S>>), PushError<U>>, U> {
         let mut state = lock(&self.state);
         // The common case first, in line: an open mailbox with room.
@@ -278,7 +305,8 @@ impl<T, S> Mailbox<T, S> {
             if key.is_registered() {
                 state.senders.remove(key);
             }
-            state.user.push_back(into(message));
+            state.push_user(into(message), marked);
+            self.quiet.store(false, Ordering::Relaxed);
             let activation = state.activate();
             return Ok(Ok((Pushed::Queued, activation)));
         }
@@ -287,14 +315,22 @@ impl<T, S> Mailbox<T, S> {
             Admission::Full => Err(PushError::Full(message)),
             Admission::Wait => return Err(message),
             Admission::Room => {
-                state.user.push_back(into(message));
+                state.push_user(into(message), marked);
+                self.quiet.store(false, Ordering::Relaxed);
                 Ok((Pushed::Queued, state.activate()))
             }
             Admission::Evicted(oldest) => {
-                state.user.push_back(into(message));
+                state.push_user(into(message), marked);
+                self.quiet.store(false, Ordering::Relaxed);
                 Ok((Pushed::Evicted(oldest), None))
             }
-            Admission::Discard => Ok((Pushed::Discarded(into(message)), None)),
+            Admission::Discard => Ok((
+                Pushed::Discarded(Departed {
+                    item: into(message),
+                    marked,
+                }),
+                None,
+            )),
         })
     }
 
@@ -331,8 +367,12 @@ impl<T, S> Mailbox<T, S> {
                 state.dropped += 1;
                 match state.user.pop_front() {
                     Some(oldest) => {
+                        let marked = state.marks.take(state.lane_head);
                         state.lane_head += 1;
-                        Admission::Evicted(oldest)
+                        Admission::Evicted(Departed {
+                            item: oldest,
+                            marked,
+                        })
                     }
                     None => Admission::Discard,
                 }
@@ -351,10 +391,11 @@ impl<T, S> Mailbox<T, S> {
         &self,
         message: U,
         into: impl FnOnce(U) -> T,
+        marked: bool,
     ) -> Result<(Pushed<T>, Option<Activation<S>>), PushError<U>> {
         // Without a context a push never registers to wait: a mailbox that
         // would have made it wait is full.
-        self.offer(message, None, &mut WaiterKey::default(), into)
+        self.offer(message, None, &mut WaiterKey::default(), into, marked)
             .unwrap_or_else(|message| Err(PushError::Full(message)))
     }
 
@@ -398,6 +439,7 @@ impl<T, S> Mailbox<T, S> {
         if state.status.is_closed() {
             return Err(signal);
         }
+        self.quiet.store(false, Ordering::Relaxed);
         let queued = match signal {
             Signal::Timer(tick) => Signal::Timer(tick),
             Signal::Stop(reason) => {
@@ -462,6 +504,13 @@ impl<T, S> Mailbox<T, S> {
         self.trap_exits.load(Ordering::Acquire)
     }
 
+    /// Whether the receiver's last look left both lanes empty and nothing
+    /// arrived since (a hint; see the field).
+    #[inline(always)]
+    pub(crate) fn is_quiet(&self) -> bool {
+        self.quiet.load(Ordering::Relaxed)
+    }
+
     /// Whether the mailbox still accepts messages.
     pub(crate) fn is_open(&self) -> bool {
         !lock(&self.state).status.is_closed()
@@ -495,6 +544,7 @@ impl<T, S> Mailbox<T, S> {
 
 mod exit_hooks;
 mod lifecycle;
+mod marks;
 mod receive;
 mod reserve;
 mod stats;

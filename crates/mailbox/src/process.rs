@@ -16,7 +16,7 @@ use crate::{
     Actor, ActorRef, DeadLetter, DeadLetterReason, DeadLetterSink, DefaultDeadLetterSink,
     ExitReason, MessageKind, Overflow, Pid, StopError, SystemMessage,
     host::{Host, Place},
-    mailbox::{Activation, Kill, Mailbox, Pushed, Signaled},
+    mailbox::{Activation, Departed, Kill, Mailbox, Pushed, Signaled},
     observe::{Borrowed, HandlerKind},
     reply::{DropCause, dropping_with},
     sync::Spawner,
@@ -26,62 +26,53 @@ use crate::{
     waiters::WaiterKey,
 };
 
-/// A user message as it sits in the mailbox. Both kinds carry the actor's
-/// one message type; a call's request holds its caller's [`Reply`](crate::Reply)
-/// port, which is why a call is marked: its dead letter drops the request
-/// so the port tells the caller at once.
-pub(crate) enum Envelope<A: Actor> {
-    Cast(A::Msg),
-    Call(A::Msg),
-}
+/// Calls are pushed *marked*, casts not: the lane holds the actor's bare
+/// messages and the mailbox remembers beside it which were calls (a tag in
+/// every slot would make each message a word larger). A call's request
+/// holds its caller's [`Reply`](crate::Reply) port, which is why the mark
+/// matters: its dead letter drops the request so the port tells the caller
+/// at once.
+pub(crate) const CALL: bool = true;
+/// See [`CALL`].
+pub(crate) const CAST: bool = false;
 
-impl<A: Actor> fmt::Debug for Envelope<A> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            Self::Cast(_) => f.write_str("Cast(..)"),
-            Self::Call(..) => f.write_str("Call(..)"),
-        }
+/// A user message that leaves the mailbox other than through the receiver,
+/// as the dead letter a sink gets.
+fn into_dead_letter<A: Actor>(
+    departed: Departed<A::Msg>,
+    recipient: Pid,
+    reason: DeadLetterReason,
+) -> DeadLetter {
+    let Departed {
+        item: message,
+        marked: call,
+    } = departed;
+    if !call {
+        return DeadLetter {
+            recipient,
+            reason,
+            kind: MessageKind::Cast,
+            // The boxed message's own type, so a sink can downcast it.
+            type_name: std::any::type_name::<A::Msg>(),
+            message: Box::new(message),
+        };
     }
-}
-
-impl<A: Actor> Envelope<A> {
-    pub(crate) fn into_message(self) -> A::Msg {
-        match self {
-            Self::Cast(message) | Self::Call(message) => message,
-        }
+    // The request goes here, and with it the port: its caller learns now
+    // that the request was dropped (overflow) or that the callee is exiting,
+    // instead of waiting out its timeout while a sink keeps the port.
+    let cause = match reason {
+        DeadLetterReason::Overflow => DropCause::Overflow,
+        DeadLetterReason::Exited(_) => DropCause::Exiting,
+    };
+    if let Some(panic) = dropping_with(cause, || drop_catching(message)) {
+        tracing::error!(target: "foundation::mailbox", %recipient, %panic, "dropping a dead call's request panicked");
     }
-
-    fn into_dead_letter(self, recipient: Pid, reason: DeadLetterReason) -> DeadLetter {
-        match self {
-            Self::Cast(message) => DeadLetter {
-                recipient,
-                reason,
-                kind: MessageKind::Cast,
-                // The boxed message's own type, so a sink can downcast it.
-                type_name: std::any::type_name::<A::Msg>(),
-                message: Box::new(message),
-            },
-            Self::Call(request) => {
-                // The request goes here, and with it the port: its caller
-                // learns now that the request was dropped (overflow) or that
-                // the callee is exiting, instead of waiting out its timeout
-                // while a sink keeps the port.
-                let cause = match reason {
-                    DeadLetterReason::Overflow => DropCause::Overflow,
-                    DeadLetterReason::Exited(_) => DropCause::Exiting,
-                };
-                if let Some(panic) = dropping_with(cause, || drop_catching(request)) {
-                    tracing::error!(target: "foundation::mailbox", %recipient, %panic, "dropping a dead call's request panicked");
-                }
-                DeadLetter {
-                    recipient,
-                    reason,
-                    kind: MessageKind::Call,
-                    type_name: A::message_type_name(),
-                    message: Box::new(()),
-                }
-            }
-        }
+    DeadLetter {
+        recipient,
+        reason,
+        kind: MessageKind::Call,
+        type_name: A::message_type_name(),
+        message: Box::new(()),
     }
 }
 
@@ -118,7 +109,7 @@ fn drop_catching<T>(value: T) -> Option<ExitReason> {
 /// dormant, and where its dead letters go. One allocation per actor.
 pub(crate) struct Process<A: Actor> {
     pub(crate) pid: Pid,
-    pub(crate) mailbox: Mailbox<Envelope<A>, Dormant<A>>,
+    pub(crate) mailbox: Mailbox<A::Msg, Dormant<A>>,
     dead_letters: Option<Arc<dyn DeadLetterSink>>,
     /// Where activations run, and the register that ends this process if
     /// that runtime shuts down while it has no task.
@@ -158,8 +149,8 @@ impl<A: Actor> Process<A> {
     }
 
     /// Hands one message to the dead-letter sink.
-    pub(crate) fn dead_letter(&self, envelope: Envelope<A>, reason: DeadLetterReason) {
-        self.deliver_dead_letter(envelope.into_dead_letter(self.pid, reason));
+    pub(crate) fn dead_letter(&self, departed: Departed<A::Msg>, reason: DeadLetterReason) {
+        self.deliver_dead_letter(into_dead_letter::<A>(departed, self.pid, reason));
     }
 
     fn deliver_dead_letter(&self, letter: DeadLetter) {
@@ -181,7 +172,7 @@ impl<A: Actor> Process<A> {
     #[inline]
     pub(crate) fn settle(
         &self,
-        pushed: Pushed<Envelope<A>>,
+        pushed: Pushed<A::Msg>,
         activation: Option<Activation<Dormant<A>>>,
     ) {
         if let Some(activation) = activation {
@@ -189,9 +180,9 @@ impl<A: Actor> Process<A> {
         }
         match pushed {
             Pushed::Queued => {}
-            Pushed::Evicted(envelope) | Pushed::Discarded(envelope) => {
+            Pushed::Evicted(departed) | Pushed::Discarded(departed) => {
                 crate::metrics::dropped::<A>();
-                self.dead_letter(envelope, DeadLetterReason::Overflow);
+                self.dead_letter(departed, DeadLetterReason::Overflow);
             }
         }
     }
@@ -229,8 +220,8 @@ impl<A: Actor> Process<A> {
         let mut undelivered = 0;
         if let Some(leftovers) = leftovers {
             undelivered = leftovers.len();
-            for envelope in leftovers {
-                self.dead_letter(envelope, DeadLetterReason::Exited(reason.clone()));
+            for departed in leftovers {
+                self.dead_letter(departed, DeadLetterReason::Exited(reason.clone()));
             }
             self.mailbox.finish_exit();
         }

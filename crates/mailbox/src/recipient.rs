@@ -10,8 +10,8 @@ use std::{
 
 use crate::{
     Actor, DeadLetterReason, Pid, ProcessRef, SendError,
-    mailbox::{Refused, Reserved},
-    process::{Envelope, Process},
+    mailbox::{Departed, Refused, Reserved},
+    process::Process,
     waiters::WaiterKey,
 };
 
@@ -80,7 +80,7 @@ where
     }
 
     fn dead_letter(&self, message: M, reason: DeadLetterReason) {
-        Process::dead_letter(self, Envelope::Cast(message.into()), reason);
+        Process::dead_letter(self, Departed::unmarked(message.into()), reason);
     }
 }
 
@@ -90,7 +90,7 @@ where
 fn deliver<A, M>(
     process: &Process<A>,
     message: M,
-    reserved: Result<Reserved<Envelope<A>>, Refused>,
+    reserved: Result<Reserved<A::Msg>, Refused>,
 ) -> Result<(), SendError<M>>
 where
     A: Actor,
@@ -103,22 +103,28 @@ where
     };
     match reserved {
         Reserved::Discard => {
-            process.dead_letter(Envelope::Cast(message.into()), DeadLetterReason::Overflow);
+            process.dead_letter(
+                Departed::unmarked(message.into()),
+                DeadLetterReason::Overflow,
+            );
         }
         Reserved::Room | Reserved::Evicted(_) => {
             if let Reserved::Evicted(oldest) = reserved {
                 process.dead_letter(oldest, DeadLetterReason::Overflow);
             }
             let mut unreserve = Unreserve(Some(process));
-            let envelope = Envelope::Cast(message.into());
+            let message = message.into();
             unreserve.0 = None;
-            match process.mailbox.commit(envelope) {
+            match process.mailbox.commit(message) {
                 Ok(Some(activation)) => process.activate(activation),
                 Ok(None) => {}
                 // Closed while converting: the message was accepted, so it
                 // is a dead letter now, not a silent drop.
-                Err((envelope, reason)) => {
-                    process.dead_letter(envelope, DeadLetterReason::Exited(reason));
+                Err((message, reason)) => {
+                    process.dead_letter(
+                        Departed::unmarked(message),
+                        DeadLetterReason::Exited(reason),
+                    );
                 }
             }
         }

@@ -121,7 +121,17 @@ impl Wakers {
     }
 }
 
+/// Wakes each of `wakers`. Almost always there are none (a receive frees
+/// room nobody waits for): that case is checked in line and costs no call.
+#[inline(always)]
 pub(crate) fn wake_all(wakers: Vec<Waker>) {
+    if !wakers.is_empty() {
+        wake_each(wakers);
+    }
+}
+
+#[inline(never)]
+fn wake_each(wakers: Vec<Waker>) {
     for waker in wakers {
         waker.wake();
     }

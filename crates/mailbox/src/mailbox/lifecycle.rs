@@ -11,12 +11,9 @@
 //! the state or register its task, so a kill can land at no moment where
 //! nobody sees it.
 
-use std::{
-    collections::VecDeque,
-    task::{Context, Poll},
-};
+use std::task::{Context, Poll};
 
-use super::{Activation, Hook, Mailbox, State, Status};
+use super::{Activation, Hook, Leftovers, Mailbox, State, Status};
 use crate::{
     ExitReason,
     sync::{AbortHandle, MutexGuard, Ordering, get_mut, lock},
@@ -176,7 +173,7 @@ impl<T, S> Mailbox<T, S> {
         reason: ExitReason,
         overrides_kill: bool,
         publish_if_empty: bool,
-    ) -> (ExitReason, Option<VecDeque<T>>, bool) {
+    ) -> (ExitReason, Option<Leftovers<T>>, bool) {
         let mut state = lock(&self.state);
         let reason = match &state.status {
             Status::Killing(killed) if !overrides_kill => killed.clone(),
@@ -194,7 +191,11 @@ impl<T, S> Mailbox<T, S> {
             return (reason, None, true);
         }
         state.status = Status::Exiting(reason.clone());
-        let leftovers = std::mem::take(&mut state.user);
+        let leftovers = Leftovers::new(
+            std::mem::take(&mut state.user),
+            std::mem::take(&mut state.marks),
+            state.lane_head,
+        );
         // System notifications (DOWNs, exit signals, timer ticks) for a dead
         // process have no one to act on them: they go with the mailbox.
         let system = std::mem::take(&mut state.system);

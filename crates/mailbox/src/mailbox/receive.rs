@@ -3,7 +3,7 @@
 
 use std::collections::VecDeque;
 
-use super::{KEEP_SLOTS, Mailbox, State, Status};
+use super::{KEEP_SLOTS, Mailbox, State, Status, marks::Marks};
 use crate::{
     ExitReason, SystemMessage,
     sync::{AbortHandle, Ordering, lock},
@@ -43,6 +43,9 @@ pub(crate) enum Hibernation<S, T> {
 #[derive(Debug)]
 pub(crate) struct Batch<T> {
     items: VecDeque<T>,
+    /// Which of `items` were pushed marked; marks of messages already
+    /// handed out stay until the next refill, unread.
+    marks: Marks,
     /// The lane index just past `items.back()`: the batch holds the lane
     /// indexes `end - items.len()` up to `end`.
     end: u64,
@@ -59,6 +62,7 @@ impl<T> Default for Batch<T> {
     fn default() -> Self {
         Self {
             items: VecDeque::new(),
+            marks: Marks::default(),
             end: 0,
             floor: 0,
             #[cfg(feature = "metrics")]
@@ -146,12 +150,20 @@ impl<T, S> Mailbox<T, S> {
             return Some(Received::User(message));
         }
         if state.user.is_empty() {
+            // Both lanes are empty: with the batch run out, every system
+            // message was due.
+            self.quiet.store(true, Ordering::Relaxed);
             state.taken = 0;
             state.shrink();
             return None;
         }
         std::mem::swap(&mut state.user, &mut batch.items);
+        // The batch's old marks are all of messages handed out; its buffer
+        // goes back to the lane for the next calls.
+        batch.marks.clear();
+        std::mem::swap(&mut state.marks, &mut batch.marks);
         state.lane_head += batch.items.len() as u64;
+        self.quiet.store(state.system.is_empty(), Ordering::Relaxed);
         batch.end = state.lane_head;
         batch.set_floor(next_due);
         #[cfg(feature = "metrics")]
@@ -212,8 +224,11 @@ impl<T, S> Mailbox<T, S> {
             return;
         }
         let mut state = lock(&self.state);
-        state.lane_head = batch.head();
+        let head = batch.head();
+        state.lane_head = head;
         state.taken = 0;
+        batch.marks.give_back(head, &mut state.marks);
+        self.quiet.store(false, Ordering::Relaxed);
         while let Some(item) = batch.items.pop_back() {
             state.user.push_front(item);
         }

@@ -6,8 +6,12 @@
 
 use std::task::{Context, Poll};
 
-use super::{Activation, Admission, Mailbox, Status};
-use crate::{ExitReason, sync::lock, waiters::WaiterKey};
+use super::{Activation, Admission, Departed, Mailbox, Status};
+use crate::{
+    ExitReason,
+    sync::{Ordering, lock},
+    waiters::WaiterKey,
+};
 
 /// Room for one message, promised by [`Mailbox::poll_reserve`].
 #[derive(Debug)]
@@ -16,7 +20,7 @@ pub(crate) enum Reserved<T> {
     /// room back with [`Mailbox::unreserve`]).
     Room,
     /// As `Room`, and this older message was evicted to make it.
-    Evicted(T),
+    Evicted(Departed<T>),
     /// The overflow policy drops the new message: convert it and hand it to
     /// dead letters; nothing is reserved.
     Discard,
@@ -53,7 +57,7 @@ impl<T, S> Mailbox<T, S> {
         Poll::Ready(reserved)
     }
 
-    /// Queues a converted message in the room reserved for it. If the
+    /// Queues a converted message, unmarked, in the room reserved for it. If the
     /// mailbox closed meanwhile, the message comes back with the reason, to
     /// be handed to dead letters.
     pub(crate) fn commit(&self, item: T) -> Result<Option<Activation<S>>, (T, ExitReason)> {
@@ -66,6 +70,7 @@ impl<T, S> Mailbox<T, S> {
             }
             Status::Starting | Status::Running => {
                 state.user.push_back(item);
+                self.quiet.store(false, Ordering::Relaxed);
                 Ok(state.activate())
             }
         }

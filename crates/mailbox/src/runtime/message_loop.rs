@@ -9,7 +9,7 @@ use crate::{
     Actor, ActorRef, Context, ExitReason,
     mailbox::{Batch, Hibernation, Received},
     observe::handled,
-    process::{Dormant, Envelope, Process},
+    process::{Dormant, Process},
     reply::{DropCause, dropping_with, settle_held},
     wait::YieldOnce,
 };
@@ -20,17 +20,17 @@ struct Inbox<A: Actor> {
     /// The actor the loop runs: the one it began with, or the last one it
     /// took over.
     process: Arc<Process<A>>,
-    batch: Batch<Envelope<A>>,
+    batch: Batch<A::Msg>,
 }
 
 impl<A: Actor> Inbox<A> {
-    /// The next message, if there is one. With a woken actor waiting in
-    /// the slot and nothing left in the batch, none: the loop goes straight
-    /// to hibernating, which looks at the lanes under the same lock a
-    /// receive would take.
+    /// The next message, if there is one. With nothing left in the batch
+    /// and a woken actor waiting in the slot, or nothing new in the mailbox
+    /// since the last look, none: the loop goes on to hibernating, which
+    /// looks at the lanes under the same lock a receive would take.
     #[inline(always)]
-    fn next(&mut self) -> Option<Received<Envelope<A>>> {
-        if handoff::pending() && self.batch.is_empty() {
+    fn next(&mut self) -> Option<Received<A::Msg>> {
+        if self.batch.is_empty() && (handoff::pending() || self.process.mailbox.is_quiet()) {
             return None;
         }
         self.process.mailbox.try_recv(&mut self.batch)
@@ -151,8 +151,7 @@ pub(super) async fn message_loop<A: Actor>(
         }
         inbox.report_depth();
         let outcome = match received {
-            Received::User(envelope) => {
-                let message = envelope.into_message();
+            Received::User(message) => {
                 let outcome = handled!(traced, User, actor.handle(message, &mut ctx));
                 settled(outcome, &ctx)
             }

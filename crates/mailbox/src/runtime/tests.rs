@@ -31,16 +31,17 @@ impl Actor for Counter {
 }
 
 /// An idle actor is one allocation, its process cell: it has no task while
-/// dormant. This bound keeps the cell from growing unnoticed (248 bytes for
+/// dormant. This bound keeps the cell from growing unnoticed (256 bytes for
 /// this actor with Rust 1.95, 8 of them the dormant state's pointer to its
-/// timer table, null until the actor starts a timer, and 16 its place in
-/// its runtime's register; the headroom allows for layout differences
-/// between builds); see docs/performance.md.
+/// timer table, null until the actor starts a timer, 8 the pointer to its
+/// queued calls' marks, null until its first call, and 16 its place in its
+/// runtime's register; the headroom allows for layout differences between
+/// builds); see docs/performance.md.
 #[test]
 fn an_idle_counter_stays_within_its_memory_budget() {
     let process_cell = std::mem::size_of::<Process<Counter>>();
     assert!(
-        process_cell <= 256,
+        process_cell <= 264,
         "process cell grew to {process_cell} bytes"
     );
 }

@@ -61,3 +61,57 @@ async fn the_default_sink_counts_dead_letters() {
     // Other tests may add to the process-wide count; ours adds exactly three.
     assert!(DefaultDeadLetterSink::count() >= before + 3);
 }
+
+/// Calls and casts interleaved, all taken into the receiver's batch when
+/// its first message stops the actor: the rest of the batch goes back to
+/// the lane and out as dead letters, each keeping its kind and its place,
+/// and every caller left in it hears of the exit at once. A call handled
+/// before the stop is answered and is no dead letter.
+#[tokio::test]
+async fn calls_and_casts_left_in_the_receivers_batch_keep_their_kinds_and_order() {
+    let (args, mut harness) = Harness::args(Init::Ok);
+    let sink = Arc::new(Collect::default());
+    let options = ActorOptions::new().capacity(64).dead_letters(sink.clone());
+    let (probe, handle) = start_with::<Probe>(args, options).await.unwrap();
+    harness.hold(&probe, 1).await;
+    // Queued while the actor is held, so one refill takes them all.
+    let mut answered = Box::pin(probe.call(ask(Call::Echo(100)), PATIENCE));
+    assert!(futures::poll!(answered.as_mut()).is_pending());
+    let reason = ExitReason::shutdown_because("enough");
+    probe
+        .cast_from(Cast::StopWith(reason.clone()))
+        .await
+        .unwrap();
+    let mut callers = Vec::new();
+    for n in 0..3 {
+        probe.cast_from(Cast::Record(n)).await.unwrap();
+        let mut call = Box::pin(probe.call(ask(Call::Echo(n)), PATIENCE));
+        assert!(futures::poll!(call.as_mut()).is_pending());
+        callers.push(call);
+    }
+    harness.open_gate(1);
+    assert_eq!(handle.wait(PATIENCE).await.unwrap(), reason);
+
+    assert!(answered.await.is_ok(), "the call handled before the stop");
+    let kinds: Vec<_> = sink
+        .letters()
+        .into_iter()
+        .map(|(_, why, kind, value)| {
+            assert_eq!(why, DeadLetterReason::Exited(reason.clone()));
+            (kind, value)
+        })
+        .collect();
+    let cast = |value| (MessageKind::Cast, Some(value));
+    let call = (MessageKind::Call, None);
+    assert_eq!(
+        kinds,
+        vec![cast(0), call, cast(1), call, cast(2), call],
+        "each letter keeps its kind and its place"
+    );
+    for caller in callers {
+        assert!(
+            matches!(caller.await, Err(foundation_mailbox::CallError::Exited(why)) if why == reason),
+            "a caller whose request was left over hears of the exit"
+        );
+    }
+}
