@@ -60,6 +60,10 @@ pub const STEPS: &[Step] = &[
         ]),
     },
     Step {
+        title: "cargo doc (no warnings)",
+        action: Action::Script(".ci/docs"),
+    },
+    Step {
         title: "postgres (a server for the PostgreSQL tests)",
         action: Action::Postgres(".ci/postgres"),
     },
