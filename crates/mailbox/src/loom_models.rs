@@ -54,7 +54,8 @@ fn send(mailbox: &Cell, value: u32) -> Result<Option<Activation<()>>, u32> {
 
 /// Runs an activation as the message loop does: handles user messages,
 /// skipping the look when its batch is out and the mailbox's quiet hint is
-/// set, until the mailbox is dormant.
+/// set; after its linger, looks again if the hint says something arrived,
+/// and otherwise hibernates; until the mailbox is dormant.
 fn drain(mailbox: &Cell, seen: &mut Vec<u32>) {
     let mut batch = Batch::default();
     loop {
@@ -64,6 +65,14 @@ fn drain(mailbox: &Cell, seen: &mut Vec<u32>) {
             if let Received::User(value) = received {
                 seen.push(value);
             }
+        }
+        if !mailbox.is_quiet()
+            && let Some(received) = mailbox.try_recv(&mut batch)
+        {
+            if let Received::User(value) = received {
+                seen.push(value);
+            }
+            continue;
         }
         match mailbox.hibernate(&mut batch, ()) {
             Hibernation::Dormant(_) | Hibernation::Killed((), _) => return,

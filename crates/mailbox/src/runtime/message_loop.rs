@@ -93,18 +93,26 @@ pub(super) async fn message_loop<A: Actor>(
         Err(error) => return End::Exit(ExitReason::error(error)),
     };
     let mut handled_in_a_row = 0_u32;
-    let reason = loop {
+    let reason = 'handle: loop {
         if let Some(reason) = ctx.take_stop() {
             break terminate(&mut actor, reason, &mut ctx, traced).await;
         }
         let received = match inbox.next() {
             Some(received) => received,
-            None => {
+            None => 'next: {
                 // Linger for one turn: a sender on this thread may have
                 // more. Not when this handler woke an actor of this type:
                 // going dormant now lets this task run it.
                 if !handoff::pending() {
                     YieldOnce::new().await;
+                    // Something arrived meanwhile (a caller's next
+                    // request): take it without parking the state.
+                    if !inbox.process.mailbox.is_quiet()
+                        && let Some(received) = inbox.process.mailbox.try_recv(&mut inbox.batch)
+                    {
+                        handled_in_a_row = 0;
+                        break 'next received;
+                    }
                 }
                 let dormant = Dormant {
                     actor,
@@ -125,7 +133,7 @@ pub(super) async fn message_loop<A: Actor>(
                                     handled_in_a_row = 0;
                                     tokio::task::yield_now().await;
                                 }
-                                continue;
+                                continue 'handle;
                             }
                             Err(abort) => return End::Dormant(Some(abort)),
                         }
