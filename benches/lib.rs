@@ -48,6 +48,7 @@ where
     })
 }
 
+pub mod restarts;
 pub mod ring;
 pub mod workloads;
 

@@ -16,76 +16,17 @@
 use std::time::{Duration, Instant};
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
-use foundation_benches::{FLAVORS, on_task, runtime};
-use foundation_mailbox::{Actor, ActorRef, Context, ExitReason, Reply, start};
-use foundation_supervisor::{
-    ChildSpec, DynamicSpec, DynamicSupervisorRef, Intensity, Strategy, Supervisor, SupervisorRef,
-    SupervisorSpec,
+use foundation_benches::{
+    FLAVORS, on_task,
+    restarts::{self, Fragile},
+    runtime,
 };
+use foundation_mailbox::{ExitReason, start};
+use foundation_supervisor::{DynamicSpec, DynamicSupervisorRef};
 
 const RESTARTS: usize = 1_000;
 const CHILDREN: usize = 10_000;
 const PATIENCE: Duration = Duration::from_secs(60);
-
-/// A worker that answers a ping and panics when told to.
-#[derive(Debug)]
-struct Fragile;
-
-#[derive(Debug)]
-enum Order {
-    Crash,
-    Ping(Reply<()>),
-}
-
-impl Actor for Fragile {
-    type Args = ();
-    type Msg = Order;
-    type Error = std::convert::Infallible;
-
-    async fn init((): (), _: &mut Context<Self>) -> Result<Self, Self::Error> {
-        Ok(Fragile)
-    }
-
-    async fn handle(&mut self, order: Order, _: &mut Context<Self>) -> Result<(), Self::Error> {
-        match order {
-            Order::Crash => panic!("crash on purpose"),
-            Order::Ping(reply) => reply.send(()).unwrap_or_default(),
-        }
-        Ok(())
-    }
-}
-
-/// No restart limit: the benchmark restarts far more often than 3 in 5 s.
-fn unlimited() -> Intensity {
-    Intensity::new(u32::MAX, Duration::from_secs(1))
-}
-
-fn current(tree: &SupervisorRef) -> Option<ActorRef<Fragile>> {
-    tree.whereis("fragile")
-        .and_then(|process| process.downcast::<Fragile>())
-}
-
-/// One restart: crash the child, then look the new one up by its id (no
-/// round trip) and wait for its answer.
-async fn foundation_restart(tree: &SupervisorRef) -> Duration {
-    let child = current(tree).expect("the fragile child is running");
-    let started = Instant::now();
-    child
-        .try_cast(Order::Crash)
-        .expect("the child takes the crash order");
-    loop {
-        // Until the supervisor has handled the crash, the directory still
-        // names the old child: let it run, then look again.
-        match current(tree) {
-            Some(next) if next.pid() != child.pid() => {
-                if next.call(Order::Ping, PATIENCE).await.is_ok() {
-                    return started.elapsed();
-                }
-            }
-            _ => tokio::task::yield_now().await,
-        }
-    }
-}
 
 mod peer {
     use kameo::{
@@ -187,12 +128,7 @@ fn restart_latency(c: &mut Criterion) {
     let mut group = c.benchmark_group("restart_latency");
     for flavor in FLAVORS {
         let runtime = runtime(flavor);
-        let tree = on_task(&runtime, async {
-            let spec = SupervisorSpec::new(Strategy::OneForOne)
-                .intensity(unlimited())
-                .child(ChildSpec::actor::<Fragile>("fragile", ()));
-            Supervisor::start(spec).await.expect("tree starts")
-        });
+        let tree = on_task(&runtime, async { restarts::start_tree().await });
         let (parent, child) = on_task(&runtime, peer::start());
         group.bench_function(format!("foundation/{flavor}"), |b| {
             b.iter_custom(|iters| {
@@ -200,7 +136,7 @@ fn restart_latency(c: &mut Criterion) {
                 on_task(&runtime, async move {
                     let mut total = Duration::ZERO;
                     for _ in 0..iters {
-                        total += foundation_restart(&tree).await;
+                        total += restarts::restart(&tree).await;
                     }
                     total
                 })
@@ -224,7 +160,7 @@ fn restart_latency(c: &mut Criterion) {
                 let mut ours = Vec::with_capacity(RESTARTS);
                 let mut theirs = Vec::with_capacity(RESTARTS);
                 for _ in 0..RESTARTS {
-                    ours.push(foundation_restart(&tree).await);
+                    ours.push(restarts::restart(&tree).await);
                     theirs.push(peer::restart(&child).await);
                 }
                 (ours, theirs)

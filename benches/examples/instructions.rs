@@ -13,7 +13,8 @@
 //! Operations: `cast` (N casts, then one call), `call` (N sequential calls),
 //! `tokio-cast` and `tokio-call` (their floors, the `process` bench's
 //! workloads),
-//! `start-stop` (N actors started and stopped), `ring` (a token passed N
+//! `start-stop` (N actors started and stopped), `restart` (N supervised
+//! restarts, the `supervision` bench's workload), `ring` (a token passed N
 //! hops around a ring of 1,000 actors) and `tokio-ring` (its floor, a ring
 //! of tokio tasks), all on a one-thread runtime
 //! from a task, as the criterion benches drive them. A third argument,
@@ -25,7 +26,9 @@
 
 use std::time::{Duration, Instant};
 
-use foundation_benches::{foundation_counter::Counter, on_task, ring, runtime, workloads};
+use foundation_benches::{
+    foundation_counter::Counter, on_task, restarts, ring, runtime, workloads,
+};
 use foundation_mailbox::{ExitReason, start};
 
 const PATIENCE: Duration = Duration::from_secs(30);
@@ -36,6 +39,13 @@ async fn run(operation: String, count: u64) {
         "call" => workloads::foundation_round_trips(count).await,
         "tokio-cast" => workloads::tokio_casts(count).await,
         "tokio-call" => workloads::tokio_round_trips(count).await,
+        "restart" => {
+            let tree = restarts::start_tree().await;
+            for _ in 0..count {
+                restarts::restart(&tree).await;
+            }
+            tree.shutdown(PATIENCE).await.unwrap();
+        }
         "start-stop" => {
             for _ in 0..count {
                 let (counter, _handle) = start::<Counter>(()).await.unwrap();
@@ -51,7 +61,7 @@ async fn run(operation: String, count: u64) {
             ring::tokio_ring::lap(&first, count).await;
         }
         other => panic!(
-            "unknown operation {other}: cast, call, tokio-cast, tokio-call, start-stop, ring or tokio-ring"
+            "unknown operation {other}: cast, call, tokio-cast, tokio-call, start-stop, restart, ring or tokio-ring"
         ),
     }
 }
@@ -69,6 +79,8 @@ fn main() {
     let runtime = runtime("current_thread");
     // From a task, as the benches drive every contender.
     let began = Instant::now();
+    // A panic message printed per restart would cost more than the restart.
+    std::panic::set_hook(Box::new(|_| {}));
     on_task(&runtime, run(operation, count));
     if mode.as_deref() == Some("timed") {
         println!("{}", began.elapsed().as_nanos());

@@ -1,0 +1,80 @@
+//! The `supervision` bench's restart workload for Foundation: a child that
+//! panics on order under a one-for-one supervisor, and one restart timed
+//! from the crash order to the restarted child's answer. Shared with the
+//! `instructions` example, which counts it.
+
+use std::time::{Duration, Instant};
+
+use foundation_mailbox::{Actor, ActorRef, Context, Reply};
+use foundation_supervisor::{
+    ChildSpec, Intensity, Strategy, Supervisor, SupervisorRef, SupervisorSpec,
+};
+
+const PATIENCE: Duration = Duration::from_secs(60);
+
+/// A worker that answers a ping and panics when told to.
+#[derive(Debug)]
+pub struct Fragile;
+
+/// What a [`Fragile`] worker is told.
+#[derive(Debug)]
+pub enum Order {
+    /// Panic.
+    Crash,
+    /// Answer.
+    Ping(Reply<()>),
+}
+
+impl Actor for Fragile {
+    type Args = ();
+    type Msg = Order;
+    type Error = std::convert::Infallible;
+
+    async fn init((): (), _: &mut Context<Self>) -> Result<Self, Self::Error> {
+        Ok(Fragile)
+    }
+
+    async fn handle(&mut self, order: Order, _: &mut Context<Self>) -> Result<(), Self::Error> {
+        match order {
+            Order::Crash => panic!("crash on purpose"),
+            Order::Ping(reply) => reply.send(()).unwrap_or_default(),
+        }
+        Ok(())
+    }
+}
+
+/// A one-for-one supervisor of one [`Fragile`] child, `"fragile"`, with no
+/// restart limit (the benchmark restarts far more often than 3 in 5 s).
+pub async fn start_tree() -> SupervisorRef {
+    let spec = SupervisorSpec::new(Strategy::OneForOne)
+        .intensity(Intensity::new(u32::MAX, Duration::from_secs(1)))
+        .child(ChildSpec::actor::<Fragile>("fragile", ()));
+    Supervisor::start(spec).await.expect("tree starts")
+}
+
+fn current(tree: &SupervisorRef) -> Option<ActorRef<Fragile>> {
+    tree.whereis("fragile")
+        .and_then(|process| process.downcast::<Fragile>())
+}
+
+/// One restart: crash the child, then look the new one up by its id (no
+/// round trip) and wait for its answer.
+pub async fn restart(tree: &SupervisorRef) -> Duration {
+    let child = current(tree).expect("the fragile child is running");
+    let started = Instant::now();
+    child
+        .try_cast(Order::Crash)
+        .expect("the child takes the crash order");
+    loop {
+        // Until the supervisor has handled the crash, the directory still
+        // names the old child: let it run, then look again.
+        match current(tree) {
+            Some(next) if next.pid() != child.pid() => {
+                if next.call(Order::Ping, PATIENCE).await.is_ok() {
+                    return started.elapsed();
+                }
+            }
+            _ => tokio::task::yield_now().await,
+        }
+    }
+}
