@@ -24,6 +24,20 @@ struct Inbox<A: Actor> {
 }
 
 impl<A: Actor> Inbox<A> {
+    fn new(process: Arc<Process<A>>) -> Self {
+        Self {
+            process,
+            batch: Batch::default(),
+        }
+    }
+
+    /// A fresh context for the actor the loop runs.
+    fn context(&self) -> Context<A> {
+        Context::new(ActorRef {
+            process: Arc::clone(&self.process),
+        })
+    }
+
     /// The next message, if there is one. With nothing left in the batch
     /// and a woken actor waiting in the slot, or nothing new in the mailbox
     /// since the last look, none: the loop goes on to hibernating, which
@@ -58,12 +72,10 @@ impl<A: Actor> Inbox<A> {
             process,
             activation,
         } = next;
-        *ctx = Context::new(ActorRef {
-            process: Arc::clone(&process),
-        });
-        ctx.timers = activation.state.timers;
-        crate::observe::rescope::<A>(process.pid);
         self.process = process;
+        *ctx = self.context();
+        ctx.timers = activation.state.timers;
+        crate::observe::rescope::<A>(self.process.pid);
         activation.state.actor
     }
 }
@@ -81,13 +93,8 @@ pub(super) async fn message_loop<A: Actor>(
     begin: Begin<A>,
     traced: bool,
 ) -> End {
-    let mut ctx = Context::new(ActorRef {
-        process: Arc::clone(&process),
-    });
-    let mut inbox = Inbox {
-        process,
-        batch: Batch::default(),
-    };
+    let mut inbox = Inbox::new(process);
+    let mut ctx = inbox.context();
     let mut actor = match begin_activation(begin, &inbox.process, &mut ctx, traced).await {
         Ok(actor) => actor,
         Err(error) => return End::Exit(ExitReason::error(error)),
