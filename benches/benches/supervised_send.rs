@@ -24,18 +24,18 @@ use std::{
 use criterion::{
     BenchmarkGroup, Criterion, Throughput, criterion_group, criterion_main, measurement::WallTime,
 };
-use foundation_benches::{FLAVORS, on_task, runtime};
+use foundation_benches::{FLAVORS, on_task, runtime, workloads};
 use foundation_mailbox::{Actor, ActorOptions, ActorRef, Context, ExitReason, Reply, start_with};
 use foundation_supervised_send::{
     Acked, Dedup, SendOptions, Strategy, Target, broadcast_supervised, send_supervised,
     send_supervised_acked,
 };
-use tokio::sync::{mpsc, oneshot};
+use tokio::sync::mpsc;
 
 const MESSAGES: u64 = 1_000_000;
-const CAST_TOTAL: u64 = MESSAGES * (MESSAGES - 1) / 2;
+const CAST_TOTAL: u64 = workloads::cast_total(MESSAGES);
 const ROUND_TRIPS: u64 = 100_000;
-const CAPACITY: usize = 1_024;
+const CAPACITY: usize = workloads::CAPACITY;
 const FAN_OUT: usize = 1_000;
 const PATIENCE: Duration = Duration::from_secs(60);
 
@@ -160,23 +160,7 @@ fn fire_and_forget(c: &mut Criterion) {
             &mut group,
             format!("tokio_mpsc_floor/{flavor}"),
             &rt,
-            || async {
-                let (tx, mut rx) = mpsc::channel::<u64>(CAPACITY);
-                let (done_tx, done_rx) = oneshot::channel();
-                // audit:allow(FND001) benchmark floor: a raw task is what is being measured
-                tokio::spawn(async move {
-                    let mut total = 0;
-                    while let Some(n) = rx.recv().await {
-                        total += n;
-                    }
-                    done_tx.send(total).expect("bench waits for the total");
-                });
-                for n in 0..MESSAGES {
-                    tx.send(n).await.expect("consumer alive");
-                }
-                drop(tx);
-                assert_eq!(done_rx.await.expect("consumer reports"), CAST_TOTAL);
-            },
+            || workloads::tokio_casts(MESSAGES),
         );
         bench_on_task(&mut group, format!("cast/{flavor}"), &rt, || async {
             let counter = counter(false).await;
@@ -215,22 +199,7 @@ fn ack_round_trip(c: &mut Criterion) {
             &mut group,
             format!("tokio_mpsc_oneshot_floor/{flavor}"),
             &rt,
-            || async {
-                let (tx, mut rx) = mpsc::channel::<(u64, oneshot::Sender<u64>)>(CAPACITY);
-                // audit:allow(FND001) benchmark floor: a raw task is what is being measured
-                tokio::spawn(async move {
-                    let mut total = 0;
-                    while let Some((n, reply)) = rx.recv().await {
-                        total += n;
-                        reply.send(total).expect("caller waits");
-                    }
-                });
-                for n in 0..ROUND_TRIPS {
-                    let (reply_tx, reply_rx) = oneshot::channel();
-                    tx.send((n, reply_tx)).await.expect("server alive");
-                    reply_rx.await.expect("server replies");
-                }
-            },
+            || workloads::tokio_round_trips(ROUND_TRIPS),
         );
         bench_on_task(&mut group, format!("call/{flavor}"), &rt, || async {
             let counter = counter(false).await;
