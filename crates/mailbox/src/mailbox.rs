@@ -186,16 +186,6 @@ impl<T, S> State<T, S> {
         self.lane_head + self.user.len() as u64
     }
 
-    /// Queues a user message at the back of the lane.
-    #[inline(always)]
-    fn push_user(&mut self, item: T, marked: bool) {
-        if marked {
-            let index = self.lane_tail();
-            self.marks.mark(index);
-        }
-        self.user.push_back(item);
-    }
-
     /// Gives back buffers a burst grew.
     fn shrink(&mut self) {
         if self.user.capacity() > KEEP_SLOTS {
@@ -305,8 +295,7 @@ impl<T, S> Mailbox<T, S> {
             if key.is_registered() {
                 state.senders.remove(key);
             }
-            state.push_user(into(message), marked);
-            self.quiet.store(false, Ordering::Relaxed);
+            self.queue_user(&mut state, into(message), marked);
             let activation = state.activate();
             return Ok(Ok((Pushed::Queued, activation)));
         }
@@ -315,13 +304,11 @@ impl<T, S> Mailbox<T, S> {
             Admission::Full => Err(PushError::Full(message)),
             Admission::Wait => return Err(message),
             Admission::Room => {
-                state.push_user(into(message), marked);
-                self.quiet.store(false, Ordering::Relaxed);
+                self.queue_user(&mut state, into(message), marked);
                 Ok((Pushed::Queued, state.activate()))
             }
             Admission::Evicted(oldest) => {
-                state.push_user(into(message), marked);
-                self.quiet.store(false, Ordering::Relaxed);
+                self.queue_user(&mut state, into(message), marked);
                 Ok((Pushed::Evicted(oldest), None))
             }
             Admission::Discard => Ok((
@@ -332,6 +319,19 @@ impl<T, S> Mailbox<T, S> {
                 None,
             )),
         })
+    }
+
+    /// With the lock held: queues a user message at the back of the lane,
+    /// marked or not, and tells the receiver something arrived. Every user
+    /// message comes in here.
+    #[inline(always)]
+    fn queue_user(&self, state: &mut State<T, S>, item: T, marked: bool) {
+        if marked {
+            let index = state.lane_tail();
+            state.marks.mark(index);
+        }
+        state.user.push_back(item);
+        self.quiet.store(false, Ordering::Relaxed);
     }
 
     /// With the lock held: whether one more user message may come in, by the

@@ -7,11 +7,7 @@
 use std::task::{Context, Poll};
 
 use super::{Activation, Admission, Departed, Mailbox, Status};
-use crate::{
-    ExitReason,
-    sync::{Ordering, lock},
-    waiters::WaiterKey,
-};
+use crate::{ExitReason, sync::lock, waiters::WaiterKey};
 
 /// Room for one message, promised by [`Mailbox::poll_reserve`].
 #[derive(Debug)]
@@ -69,8 +65,7 @@ impl<T, S> Mailbox<T, S> {
                 Err((item, reason))
             }
             Status::Starting | Status::Running => {
-                state.user.push_back(item);
-                self.quiet.store(false, Ordering::Relaxed);
+                self.queue_user(&mut state, item, false);
                 Ok(state.activate())
             }
         }
