@@ -338,34 +338,33 @@ pub enum DecodeError {
     },
 }
 
+/// `$key` bound to the key field of any `DecodeError` variant (every one
+/// names its entry), so reading and renaming share one variant list.
+macro_rules! decode_error_key {
+    ($error:expr, $key:ident => $body:expr) => {
+        match $error {
+            DecodeError::TooShort { key: $key, .. }
+            | DecodeError::BadMagic { key: $key }
+            | DecodeError::UnknownFormat { key: $key, .. }
+            | DecodeError::LengthMismatch { key: $key, .. }
+            | DecodeError::Checksum { key: $key }
+            | DecodeError::NewerSchema { key: $key, .. }
+            | DecodeError::Payload { key: $key, .. }
+            | DecodeError::Migration { key: $key, .. } => $body,
+        }
+    };
+}
+
 impl DecodeError {
     /// The key of the entry that failed to decode.
     pub fn key(&self) -> &str {
-        match self {
-            Self::TooShort { key, .. }
-            | Self::BadMagic { key }
-            | Self::UnknownFormat { key, .. }
-            | Self::LengthMismatch { key, .. }
-            | Self::Checksum { key }
-            | Self::NewerSchema { key, .. }
-            | Self::Payload { key, .. }
-            | Self::Migration { key, .. } => key,
-        }
+        decode_error_key!(self, key => key)
     }
 
     /// The same error for the entry named `key`: for a decode that ran
     /// under no name, so the hot path formats a key only on failure.
     pub(crate) fn named(mut self, name: impl FnOnce() -> String) -> Self {
-        match &mut self {
-            Self::TooShort { key, .. }
-            | Self::BadMagic { key }
-            | Self::UnknownFormat { key, .. }
-            | Self::LengthMismatch { key, .. }
-            | Self::Checksum { key }
-            | Self::NewerSchema { key, .. }
-            | Self::Payload { key, .. }
-            | Self::Migration { key, .. } => *key = name(),
-        }
+        decode_error_key!(&mut self, key => *key = name());
         self
     }
 }
