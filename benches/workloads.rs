@@ -22,6 +22,18 @@ pub const fn cast_total(count: u64) -> u64 {
 /// The cast floor: `count` `u64`s through a bounded tokio mpsc channel to
 /// a task that totals them.
 pub async fn tokio_casts(count: u64) {
+    let (tx, done_rx) = tokio_totaller();
+    for n in 0..count {
+        tx.send(n).await.expect("consumer alive");
+    }
+    drop(tx);
+    assert_eq!(done_rx.await.expect("consumer reports"), cast_total(count));
+}
+
+/// The cast floor's consumer: a tokio task that totals what comes through
+/// a bounded channel (capacity [`CAPACITY`]) and reports the total once
+/// every sender is gone.
+pub fn tokio_totaller() -> (mpsc::Sender<u64>, oneshot::Receiver<u64>) {
     let (tx, mut rx) = mpsc::channel::<u64>(CAPACITY);
     let (done_tx, done_rx) = oneshot::channel();
     // audit:allow(FND001) benchmark floor: a raw task is what is being measured
@@ -32,11 +44,7 @@ pub async fn tokio_casts(count: u64) {
         }
         done_tx.send(total).expect("bench waits for the total");
     });
-    for n in 0..count {
-        tx.send(n).await.expect("consumer alive");
-    }
-    drop(tx);
-    assert_eq!(done_rx.await.expect("consumer reports"), cast_total(count));
+    (tx, done_rx)
 }
 
 /// `count` casts to a Foundation counter, then one call for the total.

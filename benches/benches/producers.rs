@@ -14,18 +14,17 @@ use criterion::{
     BenchmarkGroup, Criterion, Throughput, criterion_group, criterion_main, measurement::WallTime,
 };
 use foundation_benches::{
-    FLAVORS, foundation_counter, kameo_counter, on_task, ractor_counter, runtime,
+    FLAVORS, foundation_counter, kameo_counter, on_task, ractor_counter, runtime, workloads,
 };
 use foundation_mailbox::{ActorOptions, ExitReason, start_with};
 use futures::future::join_all;
-use tokio::sync::{mpsc, oneshot};
 
 const PRODUCERS: u64 = 4;
 const MESSAGES: u64 = 1_000_000;
 const EACH: u64 = MESSAGES / PRODUCERS;
 /// What a consumer of every producer's `0..EACH` totals.
 const TOTAL: u64 = PRODUCERS * EACH * (EACH - 1) / 2;
-const CAPACITY: usize = 1_024;
+const CAPACITY: usize = workloads::CAPACITY;
 const PATIENCE: Duration = Duration::from_secs(60);
 
 /// Runs `produce(producer)` on `PRODUCERS` tasks at once and waits for all.
@@ -61,16 +60,7 @@ fn floor(group: &mut BenchmarkGroup<'_, WallTime>, flavor: &str, rt: &tokio::run
             on_task(rt, async move {
                 let started = Instant::now();
                 for _ in 0..iters {
-                    let (tx, mut rx) = mpsc::channel::<u64>(CAPACITY);
-                    let (done_tx, done_rx) = oneshot::channel();
-                    // audit:allow(FND001) benchmark floor: a raw task is what is being measured
-                    tokio::spawn(async move {
-                        let mut total = 0;
-                        while let Some(n) = rx.recv().await {
-                            total += n;
-                        }
-                        done_tx.send(total).expect("bench waits for the total");
-                    });
+                    let (tx, done_rx) = workloads::tokio_totaller();
                     producers(|| {
                         let tx = tx.clone();
                         async move {
