@@ -1,7 +1,7 @@
 //! [`CircuitBreaker`]: the state machine behind one lock, with a clock,
 //! state-change events, calls, permits and the message buffer.
 
-use std::{any::Any, fmt, future::Future, sync::Arc, time::Duration};
+use std::{any::Any, fmt, future::Future, mem::ManuallyDrop, sync::Arc, time::Duration};
 
 use foundation_mailbox::{DeadLetter, DeadLetterReason, DeadLetterSink, MessageKind, Pid};
 use tokio::sync::watch;
@@ -101,21 +101,27 @@ impl<M> CircuitBreaker<M> {
     /// Runs `f` on the core under the lock. A transition is published to
     /// subscribers under the lock (so they see changes in order) and traced
     /// after it (a tracing subscriber is user code).
+    ///
+    /// Every transition bumps the core's epoch, so an operation that leaves
+    /// the epoch alone (a call counted in a closed window, the common case)
+    /// skips the publishing.
+    #[inline]
     fn with_core<R>(&self, f: impl FnOnce(&mut Core<M>, Duration) -> R) -> R {
-        let now = self.clock.now();
+        let now = Duration::from_nanos(self.clock.now_nanos());
+        self.locked(|core| f(core, now))
+    }
+
+    /// [`with_core`](Self::with_core) for an operation that has read the
+    /// clock itself, or needs no time.
+    #[inline]
+    fn locked<R>(&self, f: impl FnOnce(&mut Core<M>) -> R) -> R {
         let (result, change) = {
             let mut core = self.lock();
-            let result = f(&mut core, now);
-            let after = core.state(now);
-            let admission = core.admission();
-            if self.admission.load(Ordering::Relaxed) != admission {
-                self.admission.store(admission, Ordering::Release);
-            }
-            let change = (core.published != after).then(|| {
-                let before = std::mem::replace(&mut core.published, after);
-                self.events.send_replace(after);
-                (before, after)
-            });
+            let epoch = core.epoch();
+            let result = f(&mut core);
+            let change = (core.epoch() != epoch)
+                .then(|| self.publish(&mut core))
+                .flatten();
             (result, change)
         };
         if let Some((from, to)) = change {
@@ -128,6 +134,20 @@ impl<M> CircuitBreaker<M> {
             );
         }
         result
+    }
+
+    /// After a transition, under the lock: republishes the admission word
+    /// and sends the new state to subscribers if it differs from the last
+    /// one sent. Returns that change, to be traced outside the lock.
+    #[cold]
+    fn publish(&self, core: &mut Core<M>) -> Option<(State, State)> {
+        self.admission.store(core.admission(), Ordering::Release);
+        let after = core.state_now();
+        (core.published != after).then(|| {
+            let before = std::mem::replace(&mut core.published, after);
+            self.events.send_replace(after);
+            (before, after)
+        })
     }
 
     /// The state now (an ended open period reads as half-open).
@@ -173,6 +193,7 @@ impl<M> CircuitBreaker<M> {
     /// permit.success();
     /// assert_eq!(breaker.stats().calls, 1);
     /// ```
+    #[inline(always)]
     pub fn try_acquire(&self) -> Result<Permit<'_, M>, Rejected> {
         // Closed or disabled: admitted from the published word, no lock.
         // A transition racing this load bumps the epoch, and the outcome
@@ -180,14 +201,21 @@ impl<M> CircuitBreaker<M> {
         if let Some(ticket) = Ticket::from_admission(self.admission.load(Ordering::Acquire)) {
             return Ok(Permit {
                 breaker: self,
-                ticket: Some(ticket),
-                start: self.clock.now(),
+                ticket,
+                start: self.clock.now_nanos(),
             });
         }
-        let (ticket, now) = self.with_core(|core, now| (core.acquire(now), now));
+        self.acquire_locked()
+    }
+
+    /// Open, half-open or forced open: the core decides, under the lock.
+    #[inline(never)]
+    fn acquire_locked(&self) -> Result<Permit<'_, M>, Rejected> {
+        let now = self.clock.now_nanos();
+        let ticket = self.locked(|core| core.acquire(Duration::from_nanos(now)))?;
         Ok(Permit {
             breaker: self,
-            ticket: Some(ticket?),
+            ticket,
             start: now,
         })
     }
@@ -368,44 +396,51 @@ impl<M: Any + Send> CircuitBreaker<M> {
 #[must_use = "a permit reports the call's outcome; dropping it counts nothing"]
 pub struct Permit<'a, M> {
     breaker: &'a CircuitBreaker<M>,
-    ticket: Option<Ticket>,
-    start: Duration,
+    ticket: Ticket,
+    /// The breaker's clock when the call was admitted, in nanoseconds.
+    start: u64,
 }
 
 impl<M> fmt::Debug for Permit<'_, M> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Permit")
-            .field("start", &self.start)
+            .field("start", &Duration::from_nanos(self.start))
             .finish_non_exhaustive()
     }
 }
 
 impl<M> Permit<'_, M> {
     /// The call succeeded.
+    #[inline]
     pub fn success(self) {
         self.record(false);
     }
 
     /// The call failed in a way that counts against the dependency.
+    #[inline]
     pub fn failure(self) {
         self.record(true);
     }
 
     /// The call ended; `failure` says whether it counts as one. Its duration
     /// (from the permit) decides whether it was slow.
-    pub fn record(mut self, failure: bool) {
-        if let Some(ticket) = self.ticket.take() {
-            self.breaker.with_core(|core, now| {
-                core.record(now, ticket, failure, now.saturating_sub(self.start));
-            });
-        }
+    // Always inlined: a permit is three words, passed by pointer to a call,
+    // and copying it through memory in 16-byte moves stalls store
+    // forwarding for more time than the rest of the update takes.
+    #[inline(always)]
+    pub fn record(self, failure: bool) {
+        // Reported: the outcome is counted here, so `Drop` (which counts
+        // an abandoned call) must not run.
+        let this = ManuallyDrop::new(self);
+        let (breaker, ticket, start) = (this.breaker, this.ticket, this.start);
+        let end = breaker.clock.now_nanos();
+        breaker.locked(|core| core.record(end, ticket, failure, end.saturating_sub(start)));
     }
 }
 
 impl<M> Drop for Permit<'_, M> {
     fn drop(&mut self) {
-        if let Some(ticket) = self.ticket.take() {
-            self.breaker.with_core(|core, _| core.abandon(ticket));
-        }
+        let ticket = self.ticket;
+        self.breaker.locked(|core| core.abandon(ticket));
     }
 }

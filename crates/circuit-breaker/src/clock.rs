@@ -30,6 +30,13 @@ use std::{
 pub trait Clock: Send + Sync + fmt::Debug + 'static {
     /// Time elapsed since this clock's origin; never goes backwards.
     fn now(&self) -> Duration;
+
+    /// [`now`](Self::now) in whole nanoseconds, saturating at `u64::MAX`
+    /// (584 years). A call through a closed breaker reads it twice, so a
+    /// clock that counts in nanoseconds should return them directly.
+    fn now_nanos(&self) -> u64 {
+        u64::try_from(self.now().as_nanos()).unwrap_or(u64::MAX)
+    }
 }
 
 /// The default clock: the CPU's time-stamp counter through `quanta` where it
@@ -66,6 +73,10 @@ impl Default for MonotonicClock {
 impl Clock for MonotonicClock {
     fn now(&self) -> Duration {
         self.clock.delta(self.origin, self.clock.raw())
+    }
+
+    fn now_nanos(&self) -> u64 {
+        self.clock.delta_as_nanos(self.origin, self.clock.raw())
     }
 }
 
@@ -143,6 +154,10 @@ impl ManualClock {
 
 impl Clock for ManualClock {
     fn now(&self) -> Duration {
-        Duration::from_nanos(self.nanos.load(Ordering::Acquire))
+        Duration::from_nanos(self.now_nanos())
+    }
+
+    fn now_nanos(&self) -> u64 {
+        self.nanos.load(Ordering::Acquire)
     }
 }

@@ -53,13 +53,11 @@ enum Phase {
     Disabled,
 }
 
-/// A ticket for one admitted call: which phase admitted it.
+/// A ticket for one admitted call: which phase admitted it, as an
+/// admission word (the epoch, and whether its outcome counts). One word, so
+/// a permit held across an `.await` is three plain words.
 #[derive(Clone, Copy, Debug)]
-pub(crate) struct Ticket {
-    /// Bumped on every transition; an outcome from an older epoch is ignored.
-    epoch: u64,
-    pub(crate) counted: bool,
-}
+pub(crate) struct Ticket(u64);
 
 /// The admission word's low bits: the phases that admit every call
 /// without looking at anything else, so a call can be admitted from the
@@ -68,21 +66,32 @@ const ADMIT_COUNTED: u64 = 1;
 const ADMIT_UNCOUNTED: u64 = 2;
 
 impl Ticket {
+    fn new(epoch: u64, counted: bool) -> Self {
+        Self(
+            (epoch << 2)
+                | if counted {
+                    ADMIT_COUNTED
+                } else {
+                    ADMIT_UNCOUNTED
+                },
+        )
+    }
+
     /// The ticket the word `admission` grants, if its phase admits every
     /// call (closed or disabled); `None` means "ask the core".
+    #[inline]
     pub(crate) fn from_admission(admission: u64) -> Option<Self> {
-        let epoch = admission >> 2;
-        match admission & 3 {
-            ADMIT_COUNTED => Some(Self {
-                epoch,
-                counted: true,
-            }),
-            ADMIT_UNCOUNTED => Some(Self {
-                epoch,
-                counted: false,
-            }),
-            _ => None,
-        }
+        (admission & 3 != 0).then_some(Self(admission))
+    }
+
+    /// The epoch of the phase that admitted the call.
+    fn epoch(self) -> u64 {
+        self.0 >> 2
+    }
+
+    /// Whether the call's outcome counts toward the phase's rates.
+    fn counted(self) -> bool {
+        self.0 & ADMIT_COUNTED != 0
     }
 }
 
@@ -120,6 +129,8 @@ pub(crate) struct Core<M> {
     pub(crate) published: State,
     failure_ppm: u64,
     slow_ppm: u64,
+    /// The slow-call threshold in nanoseconds (saturating).
+    slow_nanos: u64,
 }
 
 /// A rate in (0, 1] as parts per million, rounded up so a threshold is never
@@ -131,6 +142,7 @@ fn rate_ppm(rate: f64) -> u64 {
 impl<M> Core<M> {
     pub(crate) fn new(config: Config) -> Self {
         let config_rates = (config.failure_rate, config.slow_call_rate);
+        let slow_nanos = u64::try_from(config.slow_call_threshold.as_nanos()).unwrap_or(u64::MAX);
         Self {
             window: Sliding::new(config.window),
             rng: config.jitter_seed | 1,
@@ -144,6 +156,7 @@ impl<M> Core<M> {
             published: State::Closed,
             failure_ppm: rate_ppm(config_rates.0),
             slow_ppm: rate_ppm(config_rates.1),
+            slow_nanos,
         }
     }
 
@@ -171,7 +184,7 @@ impl<M> Core<M> {
         self.state_now()
     }
 
-    fn state_now(&self) -> State {
+    pub(crate) fn state_now(&self) -> State {
         match self.phase {
             Phase::Closed => State::Closed,
             Phase::Open { .. } => State::Open,
@@ -179,6 +192,11 @@ impl<M> Core<M> {
             Phase::ForcedOpen => State::ForcedOpen,
             Phase::Disabled => State::Disabled,
         }
+    }
+
+    /// Bumped by every transition.
+    pub(crate) fn epoch(&self) -> u64 {
+        self.epoch
     }
 
     pub(crate) fn buffered(&self) -> usize {
@@ -207,16 +225,10 @@ impl<M> Core<M> {
         let epoch = self.epoch;
         match &mut self.phase {
             Phase::Closed => {
-                return Ok(Ticket {
-                    epoch,
-                    counted: true,
-                });
+                return Ok(Ticket::new(epoch, true));
             }
             Phase::Disabled => {
-                return Ok(Ticket {
-                    epoch,
-                    counted: false,
-                });
+                return Ok(Ticket::new(epoch, false));
             }
             Phase::ForcedOpen => {
                 self.stats.rejected += 1;
@@ -240,10 +252,7 @@ impl<M> Core<M> {
             }
             Phase::HalfOpen { admitted, .. } if *admitted < self.config.half_open_probes => {
                 *admitted += 1;
-                Ok(Ticket {
-                    epoch,
-                    counted: true,
-                })
+                Ok(Ticket::new(epoch, true))
             }
             _ => {
                 self.stats.rejected += 1;
@@ -255,27 +264,29 @@ impl<M> Core<M> {
         }
     }
 
-    /// Counts the outcome of an admitted call; `elapsed` decides slowness.
+    /// Counts the outcome of an admitted call that ended at `now_nanos`
+    /// (the clock's nanoseconds) after `elapsed_nanos`, which decide
+    /// slowness: integers, so the closed path does no `Duration` arithmetic.
     #[inline]
     pub(crate) fn record(
         &mut self,
-        now: Duration,
+        now_nanos: u64,
         ticket: Ticket,
         failure: bool,
-        elapsed: Duration,
+        elapsed_nanos: u64,
     ) {
-        let slow = elapsed >= self.config.slow_call_threshold;
+        let slow = elapsed_nanos >= self.slow_nanos;
         self.stats.calls += 1;
         self.stats.failures += u64::from(failure);
         self.stats.slow += u64::from(slow);
-        if !ticket.counted || ticket.epoch != self.epoch {
+        if !ticket.counted() || ticket.epoch() != self.epoch {
             return;
         }
         match &mut self.phase {
             Phase::Closed => {
-                let totals = self.window.record(now, failure, slow);
+                let totals = self.window.record(now_nanos, failure, slow);
                 if totals.calls >= self.config.minimum_calls && self.exceeds(totals) {
-                    self.trip(now);
+                    self.trip(Duration::from_nanos(now_nanos));
                 }
             }
             Phase::HalfOpen { totals, .. } => {
@@ -284,6 +295,7 @@ impl<M> Core<M> {
                 totals.slow += u32::from(slow);
                 let totals = *totals;
                 if totals.calls >= self.config.half_open_probes {
+                    let now = Duration::from_nanos(now_nanos);
                     if self.exceeds(totals) {
                         self.trip(now);
                     } else {
@@ -299,7 +311,7 @@ impl<M> Core<M> {
     /// future panicked): a probe slot is given back, nothing is counted.
     pub(crate) fn abandon(&mut self, ticket: Ticket) {
         self.stats.abandoned += 1;
-        if ticket.epoch == self.epoch
+        if ticket.epoch() == self.epoch
             && let Phase::HalfOpen { admitted, .. } = &mut self.phase
         {
             *admitted -= 1;
