@@ -154,6 +154,43 @@ fn a_cancelled_probe_gives_its_slot_back() {
     assert_eq!(breaker.stats().abandoned, 1);
 }
 
+/// A `call` (or `call_with`) future dropped while its operation is pending
+/// holds the only probe slot at that moment; dropping it must give the slot
+/// back and count the call as abandoned, not as an outcome.
+#[test]
+fn a_call_dropped_at_its_await_gives_its_probe_slot_back() {
+    let (breaker, clock) = breaker::<()>(Config {
+        half_open_probes: 1,
+        ..config()
+    });
+    breaker.trip();
+    clock.advance(Duration::from_secs(1));
+    let mut context = std::task::Context::from_waker(std::task::Waker::noop());
+    for with_predicate in [false, true] {
+        {
+            let operation = || std::future::pending::<Result<(), ()>>();
+            let mut call: std::pin::Pin<Box<dyn std::future::Future<Output = _>>> =
+                if with_predicate {
+                    Box::pin(breaker.call_with(operation, |_| true))
+                } else {
+                    Box::pin(breaker.call(operation))
+                };
+            assert!(call.as_mut().poll(&mut context).is_pending());
+            assert!(
+                breaker.try_acquire().is_err(),
+                "the pending call holds the one probe slot"
+            );
+        }
+        assert_eq!(breaker.state(), State::HalfOpen);
+        assert!(
+            breaker.try_acquire().is_ok(),
+            "the dropped call gave its slot back"
+        );
+    }
+    let stats = breaker.stats();
+    assert_eq!((stats.calls, stats.abandoned), (0, 4));
+}
+
 /// The open periods of five trips in a row, each probe failing.
 fn open_periods(config: Config) -> Vec<Duration> {
     let (breaker, clock) = breaker::<()>(Config {
