@@ -1,5 +1,6 @@
 //! The closed path's overhead: `breaker.call(|| async { .. })` beside the
-//! same bare async call, in the same run (issue 19: target ≤ 50 ns over it).
+//! same bare async call, in the same run (issue 19: target ≤ 50 ns over it),
+//! and the same call while the window holds a failure (the locked path).
 //!
 //! Run with `cargo bench -p foundation-circuit-breaker --bench closed_path`.
 
@@ -29,6 +30,27 @@ fn closed_path(c: &mut Criterion) {
     group.bench_function("breaker_call", |b| {
         b.to_async(&runtime)
             .iter(|| async { breaker.call(|| bare(black_box(1))).await.is_ok() });
+    });
+    // The same call while the window holds a failure (one call in 64
+    // fails: far under the 50 % rate), so no success may skip the lock.
+    let failing =
+        CircuitBreaker::<()>::new(Config::default()).expect("the default config is valid");
+    let count = std::cell::Cell::new(0u32);
+    group.bench_function("breaker_call_failure_in_window", |b| {
+        b.to_async(&runtime).iter(|| async {
+            count.set(count.get().wrapping_add(1));
+            let fail = count.get().is_multiple_of(64);
+            failing
+                .call(|| async move {
+                    if fail {
+                        Err(())
+                    } else {
+                        bare(black_box(1)).await
+                    }
+                })
+                .await
+                .is_ok()
+        });
     });
     let manual = CircuitBreaker::<()>::new(Config::default())
         .expect("the default config is valid")

@@ -12,7 +12,7 @@ use crate::{
     core::{Core, Drain, Offered, State, Ticket},
     error::{BufferFull, CallError, ConfigError, Rejected},
     stats::Stats,
-    sync::{AtomicU64, Mutex, MutexGuard, Ordering, PoisonError},
+    sync::{AtomicBool, AtomicU64, Mutex, MutexGuard, Ordering, PoisonError},
 };
 
 type DropSink<M> = Arc<dyn Fn(M) + Send + Sync>;
@@ -39,6 +39,15 @@ pub struct CircuitBreaker<M = ()> {
     /// the lock after every change, so a closed breaker admits a call
     /// with one atomic load instead of a lock.
     admission: AtomicU64,
+    /// The core's [`quiet`](Core::quiet) flag, republished under the lock
+    /// after every outcome and transition: while it is set, a success that
+    /// is not slow changes nothing but the call count, so it is counted in
+    /// `quiet_calls` without the lock.
+    quiet: AtomicBool,
+    /// Successes counted through the quiet flag (added to `Stats::calls`).
+    quiet_calls: AtomicU64,
+    /// The slow-call threshold in nanoseconds, for the lock-free success.
+    slow_nanos: u64,
     clock: BreakerClock,
     events: watch::Sender<State>,
     drop_sink: Option<DropSink<M>>,
@@ -64,6 +73,9 @@ impl<M> CircuitBreaker<M> {
         let core = Core::new(config);
         Ok(Self {
             admission: AtomicU64::new(core.admission()),
+            quiet: AtomicBool::new(false),
+            quiet_calls: AtomicU64::new(0),
+            slow_nanos: core.slow_nanos(),
             core: Mutex::new(core),
             clock: BreakerClock::Monotonic(MonotonicClock::new()),
             events: watch::Sender::new(State::Closed),
@@ -142,6 +154,7 @@ impl<M> CircuitBreaker<M> {
     #[cold]
     fn publish(&self, core: &mut Core<M>) -> Option<(State, State)> {
         self.admission.store(core.admission(), Ordering::Release);
+        self.quiet.store(core.quiet(), Ordering::Release);
         let after = core.state_now();
         (core.published != after).then(|| {
             let before = std::mem::replace(&mut core.published, after);
@@ -157,7 +170,32 @@ impl<M> CircuitBreaker<M> {
 
     /// Counters since creation.
     pub fn stats(&self) -> Stats {
-        self.lock().stats
+        let mut stats = self.lock().stats;
+        stats.calls += self.quiet_calls.load(Ordering::Relaxed);
+        stats
+    }
+
+    /// Counts the outcome of a call admitted with `ticket` that ended at
+    /// `end` after `elapsed` (clock nanoseconds).
+    ///
+    /// A success that is not slow, reported while the window is quiet (a
+    /// full count window of successes), would only replace a success with
+    /// a success: it is counted without the lock. The flag is read once;
+    /// a failure racing it is a concurrent outcome, and either order is
+    /// one the breaker could have seen.
+    #[inline(always)]
+    fn report(&self, ticket: Ticket, failure: bool, end: u64, elapsed: u64) {
+        if !failure && elapsed < self.slow_nanos && self.quiet.load(Ordering::Acquire) {
+            self.quiet_calls.fetch_add(1, Ordering::Relaxed);
+            return;
+        }
+        self.locked(|core| {
+            core.record(end, ticket, failure, elapsed);
+            let quiet = core.quiet();
+            if self.quiet.load(Ordering::Relaxed) != quiet {
+                self.quiet.store(quiet, Ordering::Release);
+            }
+        });
     }
 
     /// Messages waiting in the buffer.
@@ -432,7 +470,7 @@ impl<M> Permit<'_, M> {
         let this = ManuallyDrop::new(self);
         let (breaker, ticket, start) = (this.breaker, this.ticket, this.start);
         let end = breaker.clock.now_nanos();
-        breaker.locked(|core| core.record(end, ticket, failure, end.saturating_sub(start)));
+        breaker.report(ticket, failure, end, end.saturating_sub(start));
     }
 }
 

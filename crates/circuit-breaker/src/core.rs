@@ -199,6 +199,20 @@ impl<M> Core<M> {
         self.epoch
     }
 
+    /// The slow-call threshold in nanoseconds.
+    pub(crate) fn slow_nanos(&self) -> u64 {
+        self.slow_nanos
+    }
+
+    /// Whether a success that is not slow would change nothing but
+    /// `stats.calls`: closed, with a full count window of successes. Every
+    /// outcome recorded then replaces a success with a success; any other
+    /// phase counts it (a probe, say) or a stale ticket's outcome is
+    /// ignored anyway.
+    pub(crate) fn quiet(&self) -> bool {
+        matches!(self.phase, Phase::Closed) && self.window.is_quiet()
+    }
+
     pub(crate) fn buffered(&self) -> usize {
         self.buffer.len()
     }

@@ -97,3 +97,73 @@ fn a_stale_permit_dropped_in_half_open_frees_no_probe_slot() {
         assert_eq!(breaker.try_acquire().is_ok(), !probe_taken);
     });
 }
+
+/// A success reported without the lock (the window was a full window of
+/// successes when it was admitted) never stands in for the half-open probe
+/// that follows a trip: the probe's own success must close the breaker,
+/// whoever holds it.
+#[test]
+fn a_success_without_the_lock_never_stands_in_for_a_probe() {
+    loom::model(|| {
+        let clock = ManualClock::new();
+        let breaker = Arc::new(
+            CircuitBreaker::<()>::new(config())
+                .unwrap()
+                .with_clock(clock.clone()),
+        );
+        // A window of one success: quiet.
+        breaker.try_acquire().unwrap().success();
+        let racing = Arc::clone(&breaker);
+        let succeeding =
+            thread::spawn(move || racing.try_acquire().map(|permit| permit.success()).is_ok());
+        breaker.trip();
+        clock.advance(OPEN);
+        let probed = breaker.try_acquire().map(|probe| probe.success()).is_ok();
+        let admitted = succeeding.join().unwrap();
+        assert!(probed || admitted, "someone held the probe slot");
+        assert_eq!(
+            breaker.state(),
+            State::Closed,
+            "a probe's success closed it"
+        );
+        let calls = 1 + u64::from(probed) + u64::from(admitted);
+        assert_eq!(breaker.stats().calls, calls);
+    });
+}
+
+/// A success reported by a caller that knows a failure was recorded before
+/// it counts after that failure, lock or no lock: it ages the failure out
+/// of a window of two, so a second failure does not trip.
+#[test]
+fn a_success_after_a_failure_is_counted_after_it() {
+    loom::model(|| {
+        let config = Config {
+            window: Window::Count(2),
+            minimum_calls: 2,
+            ..config()
+        };
+        let breaker = Arc::new(CircuitBreaker::<()>::new(config).unwrap());
+        for _ in 0..2 {
+            breaker.try_acquire().unwrap().success();
+        }
+        let failed = Arc::new(AtomicBool::new(false));
+        let (racing, told) = (Arc::clone(&breaker), Arc::clone(&failed));
+        let succeeding = thread::spawn(move || {
+            let knew_of_the_failure = told.load(Ordering::Acquire);
+            racing.try_acquire().unwrap().success();
+            knew_of_the_failure
+        });
+        breaker.try_acquire().unwrap().failure();
+        failed.store(true, Ordering::Release);
+        let knew_of_the_failure = succeeding.join().unwrap();
+        breaker.try_acquire().unwrap().failure();
+        if knew_of_the_failure {
+            assert_eq!(
+                breaker.state(),
+                State::Closed,
+                "the success aged the first failure out"
+            );
+        }
+        assert_eq!(breaker.stats().calls, 5);
+    });
+}

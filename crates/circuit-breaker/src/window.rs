@@ -138,6 +138,19 @@ impl Sliding {
         }
     }
 
+    /// A full count window with no failure and no slow call: a success
+    /// that is not slow would replace a success with a success.
+    pub(crate) fn is_quiet(&self) -> bool {
+        match self {
+            Self::Count {
+                outcomes, totals, ..
+            } => {
+                totals.calls as usize == outcomes.len() && totals.failures == 0 && totals.slow == 0
+            }
+            Self::Time { .. } => false,
+        }
+    }
+
     pub(crate) fn reset(&mut self) {
         match self {
             Self::Count {

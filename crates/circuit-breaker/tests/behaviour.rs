@@ -191,6 +191,42 @@ fn a_call_dropped_at_its_await_gives_its_probe_slot_back() {
     assert_eq!((stats.calls, stats.abandoned), (0, 4));
 }
 
+/// A full window of successes lets a success report without the lock. The
+/// first failure must end that, or a later success would not age it out;
+/// and a trip must end it, or the half-open probe's success would not count.
+#[test]
+fn successes_without_the_lock_stop_at_the_first_failure_and_at_a_trip() {
+    let (breaker, clock) = breaker::<()>(Config {
+        window: Window::Count(2),
+        minimum_calls: 2,
+        failure_rate: 1.0,
+        half_open_probes: 1,
+        ..config()
+    });
+    for _ in 0..3 {
+        breaker.try_acquire().unwrap().success();
+    }
+    breaker.try_acquire().unwrap().failure();
+    breaker.try_acquire().unwrap().success();
+    breaker.try_acquire().unwrap().failure();
+    assert_eq!(
+        breaker.state(),
+        State::Closed,
+        "a success sat between the failures"
+    );
+    breaker.try_acquire().unwrap().success();
+    breaker.try_acquire().unwrap().success();
+    breaker.trip();
+    clock.advance(Duration::from_secs(1));
+    breaker.try_acquire().unwrap().success();
+    assert_eq!(
+        breaker.state(),
+        State::Closed,
+        "the probe's success counted"
+    );
+    assert_eq!(breaker.stats().calls, 9);
+}
+
 /// The open periods of five trips in a row, each probe failing.
 fn open_periods(config: Config) -> Vec<Duration> {
     let (breaker, clock) = breaker::<()>(Config {
