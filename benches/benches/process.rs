@@ -6,7 +6,10 @@
 //!   consumer, mailbox/channel capacity 1,024, then one request to confirm
 //!   all were handled;
 //! - `call_round_trip`: 100,000 sequential request/reply round trips;
-//! - `start_stop`: start an actor (its init done) and stop it (its exit seen).
+//! - `start_stop`: start an actor (its init done) and stop it (its exit
+//!   seen), beside two floors: a bare task spawned and joined, and a task
+//!   owning a bounded mpsc receiver that says when it runs and is stopped
+//!   by closing its channel.
 //!
 //! Run: `cargo bench -p foundation-benches --bench process`.
 
@@ -260,6 +263,29 @@ fn start_stop_on_tokio(group: &mut BenchmarkGroup<'_, WallTime>) {
             || async {
                 // audit:allow(FND001) benchmark floor: a raw task is what is being measured
                 tokio::spawn(async {}).await.expect("joins")
+            },
+        );
+
+        // The floor an actor is usually measured against: a hand-rolled
+        // tokio actor, a task that owns a bounded mpsc receiver (as the
+        // ring's and the idle-memory floors do). As an actor's start does,
+        // it says when it is running (a oneshot), and it is stopped by
+        // closing its channel, its end joined.
+        bench_on_task(
+            group,
+            format!("tokio_mpsc_task_floor/{flavor}"),
+            &rt,
+            || async {
+                let (tx, mut rx) = tokio::sync::mpsc::channel::<u64>(CAPACITY);
+                let (started_tx, started) = tokio::sync::oneshot::channel();
+                // audit:allow(FND001) benchmark floor: a raw task is what is being measured
+                let task = tokio::spawn(async move {
+                    started_tx.send(()).expect("the starter waits");
+                    while rx.recv().await.is_some() {}
+                });
+                started.await.expect("the task runs");
+                drop(tx);
+                task.await.expect("joins")
             },
         );
 
