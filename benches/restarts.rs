@@ -1,13 +1,15 @@
-//! The `supervision` bench's restart workload for Foundation: a child that
-//! panics on order under a one-for-one supervisor, and one restart timed
-//! from the crash order to the restarted child's answer. Shared with the
-//! `instructions` example, which counts it.
+//! The `supervision` bench's workloads for Foundation: a child that panics
+//! on order under a one-for-one supervisor, and one restart timed from the
+//! crash order to the restarted child's answer; and the same child started
+//! many times, plainly or by a dynamic supervisor. Shared with the
+//! `instructions` example, which counts them.
 
 use std::time::{Duration, Instant};
 
-use foundation_mailbox::{Actor, ActorRef, Context, Reply};
+use foundation_mailbox::{Actor, ActorRef, Context, ExitReason, Reply, start};
 use foundation_supervisor::{
-    ChildSpec, Intensity, Strategy, Supervisor, SupervisorRef, SupervisorSpec,
+    ChildSpec, DynamicSpec, DynamicSupervisorRef, Intensity, Strategy, Supervisor, SupervisorRef,
+    SupervisorSpec,
 };
 
 const PATIENCE: Duration = Duration::from_secs(60);
@@ -77,4 +79,34 @@ pub async fn restart(tree: &SupervisorRef) -> Duration {
             _ => tokio::task::yield_now().await,
         }
     }
+}
+
+/// Starts `children` [`Fragile`] actors one after another, then stops them;
+/// returns how long the starts took.
+pub async fn plain_starts(children: usize) -> Duration {
+    let mut actors = Vec::with_capacity(children);
+    let started = Instant::now();
+    for _ in 0..children {
+        actors.push(start::<Fragile>(()).await.expect("starts"));
+    }
+    let took = started.elapsed();
+    for (actor, _handle) in actors {
+        let _ = actor.stop(ExitReason::shutdown(), PATIENCE).await;
+    }
+    took
+}
+
+/// Starts `children` [`Fragile`] children of a new dynamic supervisor one
+/// after another, then shuts it down; returns how long the starts took.
+pub async fn dynamic_starts(children: usize) -> Duration {
+    let pool = DynamicSupervisorRef::start(DynamicSpec::actor::<Fragile>())
+        .await
+        .expect("the pool starts");
+    let started = Instant::now();
+    for _ in 0..children {
+        pool.start_child(()).await.expect("a child starts");
+    }
+    let took = started.elapsed();
+    pool.shutdown(PATIENCE).await.expect("the pool stops");
+    took
 }

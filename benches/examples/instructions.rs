@@ -13,7 +13,10 @@
 //! Operations: `cast` (N casts, then one call), `call` (N sequential calls),
 //! `tokio-cast` and `tokio-call` (their floors, the `process` bench's
 //! workloads),
-//! `start-stop` (N actors started and stopped), `restart` (N supervised
+//! `start-stop` (N actors started and stopped), `plain-start` and
+//! `dynamic-start` (N actors started, by `start` or by a dynamic
+//! supervisor's `start_child`, then all stopped: the `supervision` bench's
+//! dynamic-start workload), `restart` (N supervised
 //! restarts, the `supervision` bench's workload), `ring` (a token passed N
 //! hops around a ring of 1,000 actors) and `tokio-ring` (its floor, a ring
 //! of tokio tasks), all on a one-thread runtime
@@ -52,6 +55,12 @@ async fn run(operation: String, count: u64) {
                 counter.stop(ExitReason::Normal, PATIENCE).await.unwrap();
             }
         }
+        "plain-start" => {
+            restarts::plain_starts(count as usize).await;
+        }
+        "dynamic-start" => {
+            restarts::dynamic_starts(count as usize).await;
+        }
         "ring" => {
             let ring = ring::foundation_ring::start(1000, 1024).await;
             ring::foundation_ring::lap(&ring, count).await;
@@ -61,7 +70,7 @@ async fn run(operation: String, count: u64) {
             ring::tokio_ring::lap(&first, count).await;
         }
         other => panic!(
-            "unknown operation {other}: cast, call, tokio-cast, tokio-call, start-stop, restart, ring or tokio-ring"
+            "unknown operation {other}: cast, call, tokio-cast, tokio-call, start-stop, plain-start, dynamic-start, restart, ring or tokio-ring"
         ),
     }
 }

@@ -9,7 +9,7 @@
 
 use std::{fmt, future::Future, pin::Pin, sync::Arc};
 
-use foundation_mailbox::{Actor, ActorOptions, ErrorCause, start_with};
+use foundation_mailbox::{Actor, ActorOptions, ErrorCause, StartError, start_with};
 
 use crate::{ChildKind, Intensity, Restart, Shutdown, Started, SupervisorError};
 
@@ -237,8 +237,14 @@ impl DynamicSpec<()> {
         A::Args: Clone,
     {
         DynamicSpec::new(move |args: A::Args| {
-            let started = start_with::<A>(args, options.clone());
-            async move { started.await.map(|(actor, _handle)| actor.process_ref()) }
+            // Started inside the future, not before it: the start's state
+            // is then built in the boxed future's place, instead of being
+            // built on the caller's stack and copied into it.
+            let options = options.clone();
+            async move {
+                let (actor, _handle) = start_with::<A>(args, options).await?;
+                Ok::<_, StartError>(actor.process_ref())
+            }
         })
     }
 
@@ -251,8 +257,12 @@ impl DynamicSpec<()> {
     /// Like [`temporary_actor`](Self::temporary_actor), with the actors' options.
     pub fn temporary_actor_with<A: Actor>(options: ActorOptions) -> DynamicSpec<A::Args> {
         DynamicSpec::temporary(move |args: A::Args| {
-            let started = start_with::<A>(args, options.clone());
-            async move { started.await.map(|(actor, _handle)| actor.process_ref()) }
+            // Started inside the future, as in `actor_with`.
+            let options = options.clone();
+            async move {
+                let (actor, _handle) = start_with::<A>(args, options).await?;
+                Ok::<_, StartError>(actor.process_ref())
+            }
         })
     }
 }

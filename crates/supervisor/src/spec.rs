@@ -3,7 +3,7 @@
 
 use std::{error::Error, fmt, future::Future, pin::Pin, sync::Arc, time::Duration};
 
-use foundation_mailbox::{Actor, ActorOptions, ErrorCause, ExitReason, start_with};
+use foundation_mailbox::{Actor, ActorOptions, ErrorCause, ExitReason, StartError, start_with};
 
 use crate::{Started, SupervisorSpec, directory::ActorType};
 
@@ -176,8 +176,13 @@ impl ChildSpec {
         A::Args: Clone + Sync,
     {
         Self::worker(id, move || {
-            let started = start_with::<A>(args.clone(), options.clone());
-            async move { started.await.map(|(actor, _handle)| actor.process_ref()) }
+            // Started inside the future, not before it: the start's state
+            // is then built in the boxed future's place, not copied into it.
+            let (args, options) = (args.clone(), options.clone());
+            async move {
+                let (actor, _handle) = start_with::<A>(args, options).await?;
+                Ok::<_, StartError>(actor.process_ref())
+            }
         })
         .starting::<A>()
     }
