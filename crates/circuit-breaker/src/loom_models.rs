@@ -33,6 +33,15 @@ fn config() -> Config {
     }
 }
 
+/// A breaker on [`config`] to share between threads, and its manual clock.
+fn shared_breaker() -> (Arc<CircuitBreaker<()>>, ManualClock) {
+    let clock = ManualClock::new();
+    let breaker = CircuitBreaker::new(config())
+        .unwrap()
+        .with_clock(clock.clone());
+    (Arc::new(breaker), clock)
+}
+
 /// A success admitted from the closed word while another thread's failure
 /// trips the breaker counts in no later phase: the breaker stays open, and
 /// it is counted as a call. A caller that knows of the trip (here through a
@@ -72,12 +81,7 @@ fn a_success_admitted_without_the_lock_while_the_breaker_trips_does_not_close_it
 #[test]
 fn a_stale_permit_dropped_in_half_open_frees_no_probe_slot() {
     loom::model(|| {
-        let clock = ManualClock::new();
-        let breaker = Arc::new(
-            CircuitBreaker::<()>::new(config())
-                .unwrap()
-                .with_clock(clock.clone()),
-        );
+        let (breaker, clock) = shared_breaker();
         let racing = Arc::clone(&breaker);
         let abandoning = thread::spawn(move || {
             // Admitted (closed, or as the probe) or rejected; dropped unreported.
@@ -105,12 +109,7 @@ fn a_stale_permit_dropped_in_half_open_frees_no_probe_slot() {
 #[test]
 fn a_success_without_the_lock_never_stands_in_for_a_probe() {
     loom::model(|| {
-        let clock = ManualClock::new();
-        let breaker = Arc::new(
-            CircuitBreaker::<()>::new(config())
-                .unwrap()
-                .with_clock(clock.clone()),
-        );
+        let (breaker, clock) = shared_breaker();
         // A window of one success: quiet.
         breaker.try_acquire().unwrap().success();
         let racing = Arc::clone(&breaker);
