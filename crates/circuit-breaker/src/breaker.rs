@@ -40,13 +40,14 @@ pub struct CircuitBreaker<M = ()> {
     /// with one atomic load instead of a lock.
     admission: AtomicU64,
     /// The core's [`quiet`](Core::quiet) flag, republished under the lock
-    /// after every outcome and transition: while it is set, a success that
+    /// after every operation on the core: while it is set, a success that
     /// is not slow changes nothing but the call count, so it is counted in
     /// `quiet_calls` without the lock.
     quiet: AtomicBool,
     /// Successes counted through the quiet flag (added to `Stats::calls`).
     quiet_calls: AtomicU64,
-    /// The slow-call threshold in nanoseconds, for the lock-free success.
+    /// The slow-call threshold in nanoseconds: [`report`](Self::report)
+    /// decides slowness, with or without the lock.
     slow_nanos: u64,
     clock: BreakerClock,
     events: watch::Sender<State>,
@@ -70,12 +71,13 @@ impl<M> CircuitBreaker<M> {
     /// [`drop_oldest`](Self::drop_oldest) for the other policy.
     pub fn new(config: Config) -> Result<Self, ConfigError> {
         config.validate()?;
+        let slow_nanos = config.slow_call_nanos();
         let core = Core::new(config);
         Ok(Self {
             admission: AtomicU64::new(core.admission()),
             quiet: AtomicBool::new(false),
             quiet_calls: AtomicU64::new(0),
-            slow_nanos: core.slow_nanos(),
+            slow_nanos,
             core: Mutex::new(core),
             clock: BreakerClock::Monotonic(MonotonicClock::new()),
             events: watch::Sender::new(State::Closed),
@@ -131,6 +133,12 @@ impl<M> CircuitBreaker<M> {
             let mut core = self.lock();
             let epoch = core.epoch();
             let result = f(&mut core);
+            // An outcome or a transition may have changed whether the
+            // window is quiet; either happens only under this lock.
+            let quiet = core.quiet();
+            if self.quiet.load(Ordering::Relaxed) != quiet {
+                self.quiet.store(quiet, Ordering::Release);
+            }
             let change = (core.epoch() != epoch)
                 .then(|| self.publish(&mut core))
                 .flatten();
@@ -154,7 +162,6 @@ impl<M> CircuitBreaker<M> {
     #[cold]
     fn publish(&self, core: &mut Core<M>) -> Option<(State, State)> {
         self.admission.store(core.admission(), Ordering::Release);
-        self.quiet.store(core.quiet(), Ordering::Release);
         let after = core.state_now();
         (core.published != after).then(|| {
             let before = std::mem::replace(&mut core.published, after);
@@ -185,17 +192,12 @@ impl<M> CircuitBreaker<M> {
     /// one the breaker could have seen.
     #[inline(always)]
     fn report(&self, ticket: Ticket, failure: bool, end: u64, elapsed: u64) {
-        if !failure && elapsed < self.slow_nanos && self.quiet.load(Ordering::Acquire) {
+        let slow = elapsed >= self.slow_nanos;
+        if !failure && !slow && self.quiet.load(Ordering::Acquire) {
             self.quiet_calls.fetch_add(1, Ordering::Relaxed);
             return;
         }
-        self.locked(|core| {
-            core.record(end, ticket, failure, elapsed);
-            let quiet = core.quiet();
-            if self.quiet.load(Ordering::Relaxed) != quiet {
-                self.quiet.store(quiet, Ordering::Release);
-            }
-        });
+        self.locked(|core| core.record(end, ticket, failure, slow));
     }
 
     /// Messages waiting in the buffer.

@@ -91,6 +91,12 @@ impl Default for Config {
 }
 
 impl Config {
+    /// The slow-call threshold in nanoseconds, saturating at `u64::MAX`:
+    /// what a call's duration on the breaker's clock is compared with.
+    pub(crate) fn slow_call_nanos(&self) -> u64 {
+        u64::try_from(self.slow_call_threshold.as_nanos()).unwrap_or(u64::MAX)
+    }
+
     /// Checks every field, naming the first one out of range.
     ///
     /// ```

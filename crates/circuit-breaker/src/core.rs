@@ -66,15 +66,9 @@ const ADMIT_COUNTED: u64 = 1;
 const ADMIT_UNCOUNTED: u64 = 2;
 
 impl Ticket {
-    fn new(epoch: u64, counted: bool) -> Self {
-        Self(
-            (epoch << 2)
-                | if counted {
-                    ADMIT_COUNTED
-                } else {
-                    ADMIT_UNCOUNTED
-                },
-        )
+    /// A half-open probe's ticket: counted, in phase `epoch`.
+    fn probe(epoch: u64) -> Self {
+        Self((epoch << 2) | ADMIT_COUNTED)
     }
 
     /// The ticket the word `admission` grants, if its phase admits every
@@ -129,8 +123,6 @@ pub(crate) struct Core<M> {
     pub(crate) published: State,
     failure_ppm: u64,
     slow_ppm: u64,
-    /// The slow-call threshold in nanoseconds (saturating).
-    slow_nanos: u64,
 }
 
 /// A rate in (0, 1] as parts per million, rounded up so a threshold is never
@@ -142,7 +134,6 @@ fn rate_ppm(rate: f64) -> u64 {
 impl<M> Core<M> {
     pub(crate) fn new(config: Config) -> Self {
         let config_rates = (config.failure_rate, config.slow_call_rate);
-        let slow_nanos = u64::try_from(config.slow_call_threshold.as_nanos()).unwrap_or(u64::MAX);
         Self {
             window: Sliding::new(config.window),
             rng: config.jitter_seed | 1,
@@ -156,7 +147,6 @@ impl<M> Core<M> {
             published: State::Closed,
             failure_ppm: rate_ppm(config_rates.0),
             slow_ppm: rate_ppm(config_rates.1),
-            slow_nanos,
         }
     }
 
@@ -199,11 +189,6 @@ impl<M> Core<M> {
         self.epoch
     }
 
-    /// The slow-call threshold in nanoseconds.
-    pub(crate) fn slow_nanos(&self) -> u64 {
-        self.slow_nanos
-    }
-
     /// Whether a success that is not slow would change nothing but
     /// `stats.calls`: closed, with a full count window of successes. Every
     /// outcome recorded then replaces a success with a success; any other
@@ -236,14 +221,9 @@ impl<M> Core<M> {
 
     /// Admits a call or says why not.
     pub(crate) fn acquire(&mut self, now: Duration) -> Result<Ticket, Rejected> {
-        let epoch = self.epoch;
         match &mut self.phase {
-            Phase::Closed => {
-                return Ok(Ticket::new(epoch, true));
-            }
-            Phase::Disabled => {
-                return Ok(Ticket::new(epoch, false));
-            }
+            // The word a closed or disabled breaker publishes is its ticket.
+            Phase::Closed | Phase::Disabled => return Ok(Ticket(self.admission())),
             Phase::ForcedOpen => {
                 self.stats.rejected += 1;
                 return Err(Rejected {
@@ -266,7 +246,7 @@ impl<M> Core<M> {
             }
             Phase::HalfOpen { admitted, .. } if *admitted < self.config.half_open_probes => {
                 *admitted += 1;
-                Ok(Ticket::new(epoch, true))
+                Ok(Ticket::probe(epoch))
             }
             _ => {
                 self.stats.rejected += 1;
@@ -279,17 +259,10 @@ impl<M> Core<M> {
     }
 
     /// Counts the outcome of an admitted call that ended at `now_nanos`
-    /// (the clock's nanoseconds) after `elapsed_nanos`, which decide
-    /// slowness: integers, so the closed path does no `Duration` arithmetic.
+    /// (the clock's nanoseconds); the caller decided whether it was slow,
+    /// so the closed path does no `Duration` arithmetic.
     #[inline]
-    pub(crate) fn record(
-        &mut self,
-        now_nanos: u64,
-        ticket: Ticket,
-        failure: bool,
-        elapsed_nanos: u64,
-    ) {
-        let slow = elapsed_nanos >= self.slow_nanos;
+    pub(crate) fn record(&mut self, now_nanos: u64, ticket: Ticket, failure: bool, slow: bool) {
         self.stats.calls += 1;
         self.stats.failures += u64::from(failure);
         self.stats.slow += u64::from(slow);
