@@ -9,9 +9,11 @@
 
 use std::{fmt, future::Future, pin::Pin, sync::Arc};
 
-use foundation_mailbox::{Actor, ActorOptions, ErrorCause, StartError, start_with};
+use foundation_mailbox::{Actor, ActorOptions, ErrorCause, start_with};
 
-use crate::{ChildKind, Intensity, Restart, Shutdown, Started, SupervisorError};
+use crate::{
+    ChildKind, Intensity, Restart, Shutdown, Started, SupervisorError, start::start_actor,
+};
 
 mod children;
 mod process;
@@ -236,16 +238,7 @@ impl DynamicSpec<()> {
     where
         A::Args: Clone,
     {
-        DynamicSpec::new(move |args: A::Args| {
-            // Started inside the future, not before it: the start's state
-            // is then built in the boxed future's place, instead of being
-            // built on the caller's stack and copied into it.
-            let options = options.clone();
-            async move {
-                let (actor, _handle) = start_with::<A>(args, options).await?;
-                Ok::<_, StartError>(actor.process_ref())
-            }
-        })
+        DynamicSpec::new(move |args: A::Args| start_actor::<A>(args, options.clone()))
     }
 
     /// A spec whose temporary children run actor `A`, each started once
@@ -256,14 +249,7 @@ impl DynamicSpec<()> {
 
     /// Like [`temporary_actor`](Self::temporary_actor), with the actors' options.
     pub fn temporary_actor_with<A: Actor>(options: ActorOptions) -> DynamicSpec<A::Args> {
-        DynamicSpec::temporary(move |args: A::Args| {
-            // Started inside the future, as in `actor_with`.
-            let options = options.clone();
-            async move {
-                let (actor, _handle) = start_with::<A>(args, options).await?;
-                Ok::<_, StartError>(actor.process_ref())
-            }
-        })
+        DynamicSpec::temporary(move |args: A::Args| start_actor::<A>(args, options.clone()))
     }
 }
 

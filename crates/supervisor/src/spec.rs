@@ -3,9 +3,9 @@
 
 use std::{error::Error, fmt, future::Future, pin::Pin, sync::Arc, time::Duration};
 
-use foundation_mailbox::{Actor, ActorOptions, ErrorCause, ExitReason, StartError, start_with};
+use foundation_mailbox::{Actor, ActorOptions, ErrorCause, ExitReason};
 
-use crate::{Started, SupervisorSpec, directory::ActorType};
+use crate::{Started, SupervisorSpec, directory::ActorType, start::start_actor};
 
 /// The future a child's start function returns.
 pub type StartFuture = Pin<Box<dyn Future<Output = Result<Started, ErrorCause>> + Send>>;
@@ -175,16 +175,7 @@ impl ChildSpec {
     where
         A::Args: Clone + Sync,
     {
-        Self::worker(id, move || {
-            // Started inside the future, not before it: the start's state
-            // is then built in the boxed future's place, not copied into it.
-            let (args, options) = (args.clone(), options.clone());
-            async move {
-                let (actor, _handle) = start_with::<A>(args, options).await?;
-                Ok::<_, StartError>(actor.process_ref())
-            }
-        })
-        .starting::<A>()
+        Self::worker(id, move || start_actor::<A>(args.clone(), options.clone())).starting::<A>()
     }
 
     /// A child that is itself a supervisor running `spec`: shutdown

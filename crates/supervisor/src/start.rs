@@ -11,7 +11,9 @@ use std::{
     sync::Arc,
 };
 
-use foundation_mailbox::{Actor, ActorRef, ErrorCause, ProcessRef};
+use foundation_mailbox::{
+    Actor, ActorOptions, ActorRef, ErrorCause, ProcessRef, StartError, start_with,
+};
 use futures::FutureExt;
 
 use crate::error::StartPanicked;
@@ -147,6 +149,19 @@ impl fmt::Debug for Started {
             Self::Ignored => f.write_str("Ignored"),
         }
     }
+}
+
+/// Starts actor `A` and gives back its process: the start function of
+/// every spec built from an actor type. An async fn, so calling it only
+/// captures `args` and `options`: the start's own state (hundreds of bytes)
+/// is built where the returned future lives, inside a spec's boxed future,
+/// on its first poll, not on the caller's stack and then copied in.
+pub(crate) async fn start_actor<A: Actor>(
+    args: A::Args,
+    options: ActorOptions,
+) -> Result<ProcessRef, StartError> {
+    let (actor, _handle) = start_with::<A>(args, options).await?;
+    Ok(actor.process_ref())
 }
 
 /// Calls `start` and awaits the future it returns; a panic in either comes

@@ -60,3 +60,49 @@ async fn a_supervisor_killed_mid_restart_gives_the_slot_back() {
     pool.process_ref().wait_for_exit(PATIENCE).await.unwrap();
     assert_eq!(pool.shared.registry.reserved(), 0);
 }
+
+/// Counts its `init`s in the counter it is started with.
+#[derive(Debug)]
+struct Counted;
+
+impl Actor for Counted {
+    type Args = Arc<AtomicU32>;
+    type Msg = ();
+    type Error = std::convert::Infallible;
+
+    async fn init(inits: Self::Args, _: &mut Context<Self>) -> Result<Self, Self::Error> {
+        inits.fetch_add(1, Ordering::SeqCst);
+        Ok(Counted)
+    }
+
+    async fn handle(&mut self, _: (), _: &mut Context<Self>) -> Result<(), Self::Error> {
+        Ok(())
+    }
+}
+
+/// An actor spec's start future is built in place and started on its first
+/// poll: a start future dropped unpolled (a start cancelled before it ran)
+/// runs no `init` and leaves no process; the next one polled starts the
+/// actor once.
+#[tokio::test]
+async fn an_actor_specs_start_runs_nothing_until_polled() {
+    let inits = Arc::new(AtomicU32::new(0));
+    for spec in [
+        DynamicSpec::actor::<Counted>(),
+        DynamicSpec::temporary_actor::<Counted>(),
+    ] {
+        drop(spec.start_future(Arc::clone(&inits)));
+        assert_eq!(
+            inits.load(Ordering::SeqCst),
+            0,
+            "an unpolled start ran init"
+        );
+    }
+    let started = DynamicSpec::actor::<Counted>()
+        .start_future(Arc::clone(&inits))
+        .await
+        .expect("the actor starts");
+    assert_eq!(inits.load(Ordering::SeqCst), 1);
+    let process = started.process().expect("a started actor has a process");
+    process.kill();
+}
