@@ -222,13 +222,18 @@ async fn an_operation_that_waits_too_long_is_a_timeout_naming_the_key() {
     let Some(schema) = TestSchema::create("postgres::tests::timeout") else {
         return;
     };
-    let timeout = Duration::from_millis(300);
+    // Long enough that opening the store and its first statements never
+    // run out of it on a loaded 2-core CI machine (300 ms did, once, while
+    // the whole workspace's tests ran beside it); only the put that waits
+    // on the held row lock is meant to reach it.
+    let timeout = Duration::from_secs(2);
+    // Set up through a store with the default timeout.
+    let other = PostgresStore::open(schema.config()).await.unwrap();
+    other.put("locked", vec![1]).await.unwrap();
     let store = PostgresStore::open(schema.config().timeout(timeout).pool_size(1))
         .await
         .unwrap();
-    store.put("locked", vec![1]).await.unwrap();
     // Another session holds the row's lock in an open transaction.
-    let other = PostgresStore::open(schema.config()).await.unwrap();
     let mut holder = other.database().client("holder").await.unwrap();
     let transaction = holder.transaction().await.unwrap();
     transaction
