@@ -19,7 +19,8 @@
 //! dynamic-start workload), `restart` (N supervised
 //! restarts, the `supervision` bench's workload), `ring` (a token passed N
 //! hops around a ring of 1,000 actors) and `tokio-ring` (its floor, a ring
-//! of tokio tasks), all on a one-thread runtime
+//! of tokio tasks), all on a one-thread runtime (two workers with
+//! `FOUNDATION_FLAVOR=multi_thread` in the environment)
 //! from a task, as the criterion benches drive them. A third argument,
 //! `subscribed`, installs a subscriber at WARN first, which disables the
 //! `foundation::actor` spans (INFO): the cost of spans nobody wants;
@@ -85,7 +86,9 @@ fn main() {
             .with_max_level(tracing::Level::WARN)
             .init();
     }
-    let runtime = runtime("current_thread");
+    // `FOUNDATION_FLAVOR=multi_thread` times the two-worker runtime instead.
+    let flavor = std::env::var("FOUNDATION_FLAVOR").unwrap_or_else(|_| "current_thread".to_owned());
+    let runtime = runtime(&flavor);
     // From a task, as the benches drive every contender.
     let began = Instant::now();
     // A panic message printed per restart would cost more than the restart.
