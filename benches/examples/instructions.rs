@@ -17,7 +17,9 @@
 //! `dynamic-start` (N actors started, by `start` or by a dynamic
 //! supervisor's `start_child`, then all stopped: the `supervision` bench's
 //! dynamic-start workload), `restart` (N supervised
-//! restarts, the `supervision` bench's workload), `ring` (a token passed N
+//! restarts, the `supervision` bench's workload), `panic` (N bare panics,
+//! each caught by `catch_unwind`: the part of a restart no framework can
+//! remove), `ring` (a token passed N
 //! hops around a ring of 1,000 actors) and `tokio-ring` (its floor, a ring
 //! of tokio tasks), all on a one-thread runtime (two workers with
 //! `FOUNDATION_FLAVOR=multi_thread` in the environment)
@@ -66,14 +68,32 @@ async fn run(operation: String, count: u64) {
             let ring = ring::foundation_ring::start(1000, 1024).await;
             ring::foundation_ring::lap(&ring, count).await;
         }
+        "panic" => {
+            // The part of a restart that is not the framework's: one panic
+            // caught by `catch_unwind`, as a crashing handler's is.
+            for round in 0..count {
+                let caught = std::panic::catch_unwind(|| crash(round));
+                assert!(caught.is_err(), "the panic is caught");
+            }
+        }
         "tokio-ring" => {
             let first = ring::tokio_ring::start(1000, 1024);
             ring::tokio_ring::lap(&first, count).await;
         }
         other => panic!(
-            "unknown operation {other}: cast, call, tokio-cast, tokio-call, start-stop, plain-start, dynamic-start, restart, ring or tokio-ring"
+            "unknown operation {other}: cast, call, tokio-cast, tokio-call, start-stop, plain-start, dynamic-start, restart, panic, ring or tokio-ring"
         ),
     }
+}
+
+/// Panics, as the restart workload's child does; `round` keeps the call
+/// from being folded away.
+#[inline(never)]
+fn crash(round: u64) -> u64 {
+    if round < u64::MAX {
+        panic!("crash on purpose");
+    }
+    round
 }
 
 fn main() {
