@@ -288,6 +288,7 @@ impl<A: Actor> ActorRef<A> {
 /// Turns a push outcome into a send result, starting the actor if it was
 /// dormant and dead-lettering what the overflow policy pushed out.
 #[allow(clippy::type_complexity)] // a push's whole outcome, as the mailbox returns it
+#[inline(always)]
 pub(crate) fn settle<A: Actor, M>(
     process: &Process<A>,
     outcome: Result<(Pushed<A::Msg>, Option<Activation<Dormant<A>>>), PushError<M>>,

@@ -256,6 +256,7 @@ impl<T, S> Mailbox<T, S> {
     /// message (a call) is told apart from the others when it leaves other
     /// than through the receiver ([`Departed`]).
     #[allow(clippy::type_complexity)] // a push's whole outcome, named where it is used
+    #[inline(always)]
     pub(crate) fn poll_push<U>(
         &self,
         cx: Option<&mut Context<'_>>,

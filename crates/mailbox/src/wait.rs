@@ -136,6 +136,7 @@ impl YieldOnce {
 impl Future for YieldOnce {
     type Output = ();
 
+    #[inline]
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
         if self.0 {
             return Poll::Ready(());

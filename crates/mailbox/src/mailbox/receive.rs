@@ -100,6 +100,9 @@ impl<T, S> Mailbox<T, S> {
     /// The receiver's next message, if there is one: a stop request first,
     /// then system messages once the user messages queued before them are
     /// taken, then the user lane in order.
+    /// The batch's next message is taken in line, without the lock; the
+    /// rest is [`recv_locked`](Self::recv_locked).
+    #[inline(always)]
     pub(crate) fn try_recv(&self, batch: &mut Batch<T>) -> Option<Received<T>> {
         if batch.items.len() > batch.floor
             && !self.stop_pending.load(Ordering::Acquire)
@@ -107,6 +110,12 @@ impl<T, S> Mailbox<T, S> {
         {
             return Some(Received::User(message));
         }
+        self.recv_locked(batch)
+    }
+
+    /// [`try_recv`](Self::try_recv) when the batch has nothing it may hand
+    /// out without the lock: it ran out, or a system message may be due.
+    fn recv_locked(&self, batch: &mut Batch<T>) -> Option<Received<T>> {
         let mut state = lock(&self.state);
         let (received, senders) = self.next_locked(&mut state, batch);
         drop(state);
