@@ -357,7 +357,11 @@ impl<A: Actor, F: Future<Output = End>> Future for ActivationTask<A, F> {
                     // The same rules as the loop's own takeover; what is
                     // not taken over, the slot's drop launches.
                     let current = Arc::clone(this.process);
-                    let Ok(next) = slot.open(|| handoff::take_over::<A>(&current, abort)) else {
+                    // The new loop's inbox is not made yet: its first look
+                    // takes the message.
+                    let Ok((next, _nothing)) =
+                        slot.open(|| handoff::take_over::<A>(&current, abort, None))
+                    else {
                         return Poll::Ready(());
                     };
                     let _named = slot.switched();

@@ -13,11 +13,11 @@
 
 use std::task::{Context, Poll};
 
-use super::{Activation, Hook, Leftovers, Mailbox, State, Status};
+use super::{Activation, Batch, Hook, Leftovers, Mailbox, Received, State, Status};
 use crate::{
     ExitReason,
     sync::{AbortHandle, MutexGuard, Ordering, get_mut, lock},
-    waiters::WaiterKey,
+    waiters::{WaiterKey, wake_all},
 };
 
 /// The answer to [`Mailbox::kill`].
@@ -84,18 +84,31 @@ impl<T, S> Mailbox<T, S> {
     /// out on the adopting task, which is innocent of it: the handle comes
     /// back, and the caller starts the activation on a task of its own,
     /// where `set_abort` meets the kill.
-    pub(crate) fn adopt(&self, generation: u32, abort: AbortHandle) -> Result<(), AbortHandle> {
+    ///
+    /// With `batch` (the adopting loop's, empty), the same lock also hands
+    /// over the actor's next message, as [`try_recv`](Self::try_recv)
+    /// would: the push that woke the actor just queued it.
+    pub(crate) fn adopt(
+        &self,
+        generation: u32,
+        abort: AbortHandle,
+        batch: Option<&mut Batch<T>>,
+    ) -> Result<Option<Received<T>>, AbortHandle> {
         let mut state = lock(&self.state);
         if state.generation != generation || state.dormant.is_some() {
             return Err(abort);
         }
         match state.status {
-            Status::Starting | Status::Running => {
-                state.abort = Some(abort);
-                Ok(())
-            }
-            Status::Killing(_) | Status::Exiting(_) | Status::Exited(_) => Err(abort),
+            Status::Starting | Status::Running => state.abort = Some(abort),
+            Status::Killing(_) | Status::Exiting(_) | Status::Exited(_) => return Err(abort),
         }
+        let Some(batch) = batch else {
+            return Ok(None);
+        };
+        let (received, senders) = self.next_locked(&mut state, batch);
+        drop(state);
+        wake_all(senders);
+        Ok(received)
     }
 
     /// For a stop: hands back the dormant state, so the stopper can run

@@ -188,7 +188,7 @@ impl<T, S> Mailbox<T, S> {
 
     /// With the lock held: the next message, and the senders to wake for the
     /// room taking it freed.
-    fn next_locked(
+    pub(super) fn next_locked(
         &self,
         state: &mut State<T, S>,
         batch: &mut Batch<T>,

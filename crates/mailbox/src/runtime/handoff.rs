@@ -26,7 +26,7 @@ use std::{any::Any, cell::Cell, ptr::NonNull, sync::Arc};
 
 use crate::{
     Actor,
-    mailbox::Activation,
+    mailbox::{Activation, Batch, Received},
     process::{Dormant, Process},
     sync::{AbortHandle, runtime_id},
 };
@@ -180,11 +180,14 @@ pub(super) fn flush<A: Actor>() {
 /// loop, if there is one on the same runtime and `abort` could be
 /// registered for it. The slot then names it as the task's new actor.
 /// Otherwise `abort` comes back, and what the slot holds stays for the
-/// task's poll to launch.
+/// task's poll to launch. With `batch` (the loop's own, empty), the next
+/// actor's first message comes with it, taken in the same lock (see
+/// [`Mailbox::adopt`](crate::mailbox::Mailbox)).
 pub(super) fn take_over<A: Actor>(
     current: &Process<A>,
     abort: AbortHandle,
-) -> Result<Deferred<A>, AbortHandle> {
+    batch: Option<&mut Batch<A::Msg>>,
+) -> Result<(Deferred<A>, Option<Received<A::Msg>>), AbortHandle> {
     set_pending(false);
     let Some(Some(next)) = with_open::<A, _>(|slot| slot.deferred.take()) else {
         return Err(abort);
@@ -196,12 +199,12 @@ pub(super) fn take_over<A: Actor>(
     match next
         .process
         .mailbox
-        .adopt(next.activation.generation, abort)
+        .adopt(next.activation.generation, abort, batch)
     {
-        Ok(()) => {
+        Ok(received) => {
             let process = Arc::clone(&next.process);
             with_open::<A, _>(|slot| slot.switched = Some(process));
-            Ok(next)
+            Ok((next, received))
         }
         Err(abort) => {
             put_back(next);

@@ -130,15 +130,24 @@ pub(super) async fn message_loop<A: Actor>(
                     // woke itself (traced, its task does, with the woken
                     // actor's span): the same loop, batch and task.
                     Hibernation::Dormant(Some(abort)) if !traced && handoff::pending() => {
-                        match handoff::take_over::<A>(&inbox.process, abort) {
-                            Ok(next) => {
+                        // A chain of actors yields to the scheduler as one
+                        // busy actor does; here, where no woken actor waits
+                        // in the slot, and before the next actor's first
+                        // message is taken, so that the yield holds none.
+                        // Otherwise that message comes in the lock that
+                        // adopts the actor.
+                        let yields = handled_in_a_row >= YIELD_EVERY;
+                        let batch = (!yields).then_some(&mut inbox.batch);
+                        match handoff::take_over::<A>(&inbox.process, abort, batch) {
+                            Ok((next, received)) => {
                                 actor = inbox.switch_to(next, &mut ctx);
-                                // A chain of actors yields to the scheduler
-                                // as one busy actor does; here, where no
-                                // woken actor waits in the slot.
-                                if handled_in_a_row >= YIELD_EVERY {
-                                    handled_in_a_row = 0;
-                                    tokio::task::yield_now().await;
+                                match received {
+                                    Some(received) => break 'next received,
+                                    None if yields => {
+                                        handled_in_a_row = 0;
+                                        tokio::task::yield_now().await;
+                                    }
+                                    None => {}
                                 }
                                 continue 'handle;
                             }

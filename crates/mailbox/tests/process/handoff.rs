@@ -46,6 +46,10 @@ enum Msg {
     WakeNextThenKill(ProcessRef, mpsc::Sender<()>),
     /// Reports being handled.
     Ping(mpsc::Sender<()>),
+    /// Casts every value to the next hop, in order, as `Record`s.
+    Burst(Vec<u32>, mpsc::UnboundedSender<u32>),
+    /// Reports its value.
+    Record(u32, mpsc::UnboundedSender<u32>),
 }
 
 impl Actor for Hop {
@@ -85,6 +89,12 @@ impl Actor for Hop {
                 assert!(next.kill(), "the next hop was alive");
             }
             Msg::Ping(seen) => seen.try_send(()).expect("the test waits for the ping"),
+            Msg::Burst(values, seen) => {
+                for value in values {
+                    self.pass(Msg::Record(value, seen.clone()));
+                }
+            }
+            Msg::Record(value, seen) => seen.send(value).expect("the test waits for the values"),
         }
         Ok(())
     }
@@ -254,4 +264,25 @@ async fn a_chain_of_actors_on_one_task_lets_other_tasks_run() {
     lap.await
         .expect("the driver finishes")
         .expect("the token comes back");
+}
+
+#[tokio::test(flavor = "current_thread")]
+async fn an_actor_taken_over_gets_every_message_its_waker_sent_in_order() {
+    let (hops, _handles) = ring(2).await;
+    let (seen, mut values) = mpsc::unbounded_channel();
+    // The first cast wakes the second hop into the slot, the others queue
+    // behind it; when the first hop goes dormant its task takes the second
+    // over, with the first of those messages handed over in the same lock
+    // and the rest as its batch.
+    hops[0]
+        .try_cast(Msg::Burst((1..=5).collect(), seen))
+        .expect("room for the burst");
+    let mut got = Vec::new();
+    while got.len() < 5 {
+        let value = tokio::time::timeout(PATIENCE, values.recv())
+            .await
+            .unwrap_or_else(|_| panic!("only {got:?} arrived"));
+        got.push(value.expect("the second hop reports"));
+    }
+    assert_eq!(got, [1, 2, 3, 4, 5]);
 }
