@@ -359,7 +359,7 @@ impl<A: Actor, F: Future<Output = End>> Future for ActivationTask<A, F> {
                     let current = Arc::clone(this.process);
                     // The new loop's inbox is not made yet: its first look
                     // takes the message.
-                    let Ok((next, _nothing)) =
+                    let Ok(TakenOver { next, .. }) =
                         slot.open(|| handoff::take_over::<A>(&current, abort, None))
                     else {
                         return Poll::Ready(());
@@ -412,7 +412,7 @@ mod message_loop;
 
 use message_loop::message_loop;
 
-use handoff::{Deferred, Slot};
+use handoff::{Deferred, Slot, TakenOver};
 
 #[cfg(all(test, not(foundation_loom)))]
 mod tests;

@@ -37,6 +37,13 @@ pub(crate) struct Deferred<A: Actor> {
     pub(crate) activation: Activation<Dormant<A>>,
 }
 
+/// An actor a task took over, with its first message when the lock that
+/// adopted it handed one over.
+pub(super) struct TakenOver<A: Actor> {
+    pub(super) next: Deferred<A>,
+    pub(super) first: Option<Received<A::Msg>>,
+}
+
 /// The slot an activation task's poll offers, on its stack. Dropping it
 /// launches what it still holds, so nothing deferred is ever lost, even if
 /// the poll unwinds.
@@ -187,7 +194,7 @@ pub(super) fn take_over<A: Actor>(
     current: &Process<A>,
     abort: AbortHandle,
     batch: Option<&mut Batch<A::Msg>>,
-) -> Result<(Deferred<A>, Option<Received<A::Msg>>), AbortHandle> {
+) -> Result<TakenOver<A>, AbortHandle> {
     set_pending(false);
     let Some(Some(next)) = with_open::<A, _>(|slot| slot.deferred.take()) else {
         return Err(abort);
@@ -204,7 +211,10 @@ pub(super) fn take_over<A: Actor>(
         Ok(received) => {
             let process = Arc::clone(&next.process);
             with_open::<A, _>(|slot| slot.switched = Some(process));
-            Ok((next, received))
+            Ok(TakenOver {
+                next,
+                first: received,
+            })
         }
         Err(abort) => {
             put_back(next);

@@ -4,7 +4,10 @@
 
 use std::sync::Arc;
 
-use super::{Begin, End, YIELD_EVERY, handoff, handoff::Deferred};
+use super::{
+    Begin, End, YIELD_EVERY, handoff,
+    handoff::{Deferred, TakenOver},
+};
 use crate::{
     Actor, ActorRef, Context, ExitReason,
     mailbox::{Batch, Hibernation, Received},
@@ -139,9 +142,9 @@ pub(super) async fn message_loop<A: Actor>(
                         let yields = handled_in_a_row >= YIELD_EVERY;
                         let batch = (!yields).then_some(&mut inbox.batch);
                         match handoff::take_over::<A>(&inbox.process, abort, batch) {
-                            Ok((next, received)) => {
+                            Ok(TakenOver { next, first }) => {
                                 actor = inbox.switch_to(next, &mut ctx);
-                                match received {
+                                match first {
                                     Some(received) => break 'next received,
                                     None if yields => {
                                         handled_in_a_row = 0;
