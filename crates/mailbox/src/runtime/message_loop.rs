@@ -64,6 +64,27 @@ impl<A: Actor> Inbox<A> {
         }
     }
 
+    /// After a linger: what arrived meanwhile (a caller's next request),
+    /// taken without parking the state.
+    #[inline(always)]
+    fn arrived(&mut self) -> Option<Received<A::Msg>> {
+        if self.process.mailbox.is_quiet() {
+            return None;
+        }
+        self.process.mailbox.try_recv(&mut self.batch)
+    }
+
+    /// Parks the actor's state and timers in its mailbox, if nothing
+    /// arrived (see [`Hibernation`]).
+    #[inline(always)]
+    fn hibernate(&mut self, actor: A, ctx: &mut Context<A>) -> Hibernation<Dormant<A>, A::Msg> {
+        let dormant = Dormant {
+            actor,
+            timers: std::mem::take(&mut ctx.timers),
+        };
+        self.process.mailbox.hibernate(&mut self.batch, dormant)
+    }
+
     /// Makes the loop run `next`, an actor it took over: its context and
     /// timers, its scope for the panic hook; returns its state.
     fn switch_to(&mut self, next: Deferred<A>, ctx: &mut Context<A>) -> A {
@@ -115,20 +136,12 @@ pub(super) async fn message_loop<A: Actor>(
                 // going dormant now lets this task run it.
                 if !handoff::pending() {
                     YieldOnce::new().await;
-                    // Something arrived meanwhile (a caller's next
-                    // request): take it without parking the state.
-                    if !inbox.process.mailbox.is_quiet()
-                        && let Some(received) = inbox.process.mailbox.try_recv(&mut inbox.batch)
-                    {
+                    if let Some(received) = inbox.arrived() {
                         handled_in_a_row = 0;
                         break 'next received;
                     }
                 }
-                let dormant = Dormant {
-                    actor,
-                    timers: std::mem::take(&mut ctx.timers),
-                };
-                match inbox.process.mailbox.hibernate(&mut inbox.batch, dormant) {
+                match inbox.hibernate(actor, &mut ctx) {
                     // Untraced, the loop runs the actor its last handler
                     // woke itself (traced, its task does, with the woken
                     // actor's span): the same loop, batch and task.
@@ -144,13 +157,12 @@ pub(super) async fn message_loop<A: Actor>(
                         match handoff::take_over::<A>(&inbox.process, abort, batch) {
                             Ok(TakenOver { next, first }) => {
                                 actor = inbox.switch_to(next, &mut ctx);
-                                match first {
-                                    Some(received) => break 'next received,
-                                    None if yields => {
-                                        handled_in_a_row = 0;
-                                        tokio::task::yield_now().await;
-                                    }
-                                    None => {}
+                                if let Some(first) = first {
+                                    break 'next first;
+                                }
+                                if yields {
+                                    handled_in_a_row = 0;
+                                    tokio::task::yield_now().await;
                                 }
                                 continue 'handle;
                             }
