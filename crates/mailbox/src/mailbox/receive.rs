@@ -100,6 +100,7 @@ impl<T, S> Mailbox<T, S> {
     /// The receiver's next message, if there is one: a stop request first,
     /// then system messages once the user messages queued before them are
     /// taken, then the user lane in order.
+    ///
     /// The batch's next message is taken in line, without the lock; the
     /// rest is [`recv_locked`](Self::recv_locked).
     #[inline(always)]

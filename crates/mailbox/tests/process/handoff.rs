@@ -12,11 +12,12 @@ use std::{
 };
 
 use foundation_mailbox::{
-    Actor, ActorHandle, ActorRef, Context, ExitReason, ProcessRef, Reply, start,
+    Actor, ActorHandle, ActorOptions, ActorRef, Context, DeadLetterReason, ExitReason, ProcessRef,
+    Reply, start, start_with,
 };
 use tokio::sync::{Semaphore, mpsc};
 
-use super::support::PATIENCE;
+use super::support::{Collect, PATIENCE};
 
 /// One actor of a ring: passes the token on, and records on the way how
 /// many tasks the runtime has alive.
@@ -50,6 +51,10 @@ enum Msg {
     Burst(Vec<u32>, mpsc::UnboundedSender<u32>),
     /// Reports its value.
     Record(u32, mpsc::UnboundedSender<u32>),
+    /// Does nothing: one more message handled in a row.
+    Tick,
+    /// Wakes the next hop with a ping, and tells the test it did.
+    WakeNextThenTell(mpsc::Sender<()>, mpsc::UnboundedSender<()>),
 }
 
 impl Actor for Hop {
@@ -95,6 +100,11 @@ impl Actor for Hop {
                 }
             }
             Msg::Record(value, seen) => seen.send(value).expect("the test waits for the values"),
+            Msg::Tick => {}
+            Msg::WakeNextThenTell(seen, told) => {
+                self.pass(Msg::Ping(seen));
+                told.send(()).expect("the test waits to hear it");
+            }
         }
         Ok(())
     }
@@ -285,4 +295,40 @@ async fn an_actor_taken_over_gets_every_message_its_waker_sent_in_order() {
         got.push(value.expect("the second hop reports"));
     }
     assert_eq!(got, [1, 2, 3, 4, 5]);
+}
+
+#[tokio::test(flavor = "current_thread")]
+async fn a_kill_while_a_chain_yields_after_a_takeover_dead_letters_the_message_it_was_woken_for() {
+    let letters = Arc::new(Collect::default());
+    let (first, _first) = start::<Hop>(()).await.expect("a hop starts");
+    let (second, second_handle) =
+        start_with::<Hop>((), ActorOptions::new().dead_letters(letters.clone()))
+            .await
+            .expect("a hop starts");
+    first
+        .try_cast(Msg::Link(second.clone()))
+        .expect("room for the link");
+    settle().await;
+    // 128 messages in a row, the last waking the second hop: the chain is
+    // due to yield (every 128 handled) when its task takes that hop over,
+    // so it yields with the hop taken over and its ping still queued.
+    for _ in 0..127 {
+        first.try_cast(Msg::Tick).expect("room for a tick");
+    }
+    let (seen, mut heard) = mpsc::channel(1);
+    let (told, mut woke) = mpsc::unbounded_channel();
+    first
+        .try_cast(Msg::WakeNextThenTell(seen, told))
+        .expect("room for the wake");
+    woke.recv().await.expect("the first hop woke the second");
+    // Here the task that took the second hop over is yielding.
+    assert!(second_handle.kill());
+    let reason = second_handle.wait(PATIENCE).await;
+    assert_eq!(reason.expect("the second hop exits"), ExitReason::Killed);
+    assert_eq!(heard.recv().await, None, "the ping was never handled");
+    // Nothing held across the yield: the ping is a dead letter.
+    let letters = letters.letters();
+    assert_eq!(letters.len(), 1, "{letters:?}");
+    assert_eq!(letters[0].0, second.pid());
+    assert_eq!(letters[0].1, DeadLetterReason::Exited(ExitReason::Killed));
 }
