@@ -362,6 +362,7 @@ impl<A: Actor, M> Cast<'_, A, M> {
 impl<A: Actor, M: Into<A::Msg>> Future for Cast<'_, A, M> {
     type Output = Result<(), SendError<M>>;
 
+    #[inline]
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         let this = self.get_mut();
         let process = this.process;
