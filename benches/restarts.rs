@@ -110,3 +110,98 @@ pub async fn dynamic_starts(children: usize) -> Duration {
     pool.shutdown(PATIENCE).await.expect("the pool stops");
     took
 }
+
+/// kameo's side of the restart workload: a child under kameo's built-in
+/// supervision, restarted in place.
+pub mod kameo {
+    use kameo::{
+        Actor,
+        actor::{ActorRef, Spawn},
+        error::Infallible,
+        message::{Context, Message},
+        supervision::{RestartPolicy, SupervisionStrategy},
+    };
+
+    /// kameo's supervisor: spawns one supervised fragile child.
+    #[derive(Debug)]
+    pub struct Parent;
+
+    impl Actor for Parent {
+        type Args = ();
+        type Error = Infallible;
+
+        fn supervision_strategy() -> SupervisionStrategy {
+            SupervisionStrategy::OneForOne
+        }
+
+        async fn on_start((): (), _: ActorRef<Self>) -> Result<Self, Infallible> {
+            Ok(Parent)
+        }
+    }
+
+    /// The supervised child: answers a ping, panics on a crash order.
+    #[derive(Debug, Clone)]
+    pub struct Fragile;
+
+    impl Actor for Fragile {
+        type Args = Self;
+        type Error = Infallible;
+
+        async fn on_start(state: Self, _: ActorRef<Self>) -> Result<Self, Infallible> {
+            Ok(state)
+        }
+    }
+
+    /// Panic.
+    #[derive(Debug)]
+    pub struct Crash;
+    /// Answer.
+    #[derive(Debug)]
+    pub struct Ping;
+
+    impl Message<Crash> for Fragile {
+        type Reply = ();
+
+        async fn handle(&mut self, _: Crash, _: &mut Context<Self, ()>) {
+            panic!("crash on purpose");
+        }
+    }
+
+    impl Message<Ping> for Fragile {
+        type Reply = ();
+
+        async fn handle(&mut self, _: Ping, _: &mut Context<Self, ()>) {}
+    }
+
+    /// A supervisor with one fragile child, restarted without limit.
+    pub async fn start() -> (ActorRef<Parent>, ActorRef<Fragile>) {
+        let parent = Parent::spawn(());
+        let child = Fragile::supervise(&parent, Fragile)
+            .restart_policy(RestartPolicy::Permanent)
+            .restart_limit(u32::MAX, std::time::Duration::from_secs(1))
+            .spawn()
+            .await;
+        (parent, child)
+    }
+
+    /// One restart: kameo keeps the child's reference across restarts, so
+    /// the request queues behind the crash and the restarted child answers.
+    pub async fn restart(child: &ActorRef<Fragile>) -> std::time::Duration {
+        let started = std::time::Instant::now();
+        child
+            .tell(Crash)
+            .await
+            .expect("the child takes the crash order");
+        loop {
+            if child.ask(Ping).await.is_ok() {
+                return started.elapsed();
+            }
+        }
+    }
+
+    /// Stops the supervisor, and with it the child.
+    pub async fn stop(parent: ActorRef<Parent>) {
+        let _ = parent.stop_gracefully().await;
+        parent.wait_for_shutdown().await;
+    }
+}

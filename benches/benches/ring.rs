@@ -6,6 +6,8 @@
 //! idle, then times laps of 100 × 1,000 hops; the throughput is hops per
 //! second, so criterion's time per element is the time per hop. The floor
 //! is a ring of tokio tasks, each owning a bounded mpsc receiver.
+//! `foundation-mixed` is Foundation's ring through actors of two types
+//! taking turns, where no hop can hand its task to the next actor.
 //!
 //! Run: `cargo bench -p foundation-benches --bench ring`.
 
@@ -16,7 +18,9 @@ use criterion::{
 };
 use foundation_benches::{
     FLAVORS, on_task,
-    ring::{actix_ring, foundation_ring, kameo_ring, ractor_ring, tokio_ring},
+    ring::{
+        actix_ring, foundation_mixed_ring, foundation_ring, kameo_ring, ractor_ring, tokio_ring,
+    },
     runtime,
 };
 
@@ -67,6 +71,22 @@ fn ring(c: &mut Criterion) {
                 }
                 let elapsed = started.elapsed();
                 foundation_ring::stop(ring).await;
+                elapsed
+            },
+        );
+        bench(
+            &mut group,
+            format!("foundation-mixed/{flavor}"),
+            &runtime,
+            |iters| async move {
+                let ring = foundation_mixed_ring::start(SIZE, CAPACITY).await;
+                settle().await;
+                let started = Instant::now();
+                for _ in 0..iters {
+                    foundation_mixed_ring::lap(&ring, HOPS).await;
+                }
+                let elapsed = started.elapsed();
+                foundation_mixed_ring::stop(ring).await;
                 elapsed
             },
         );

@@ -22,86 +22,6 @@ const RESTARTS: usize = 1_000;
 const CHILDREN: usize = 10_000;
 const PATIENCE: Duration = Duration::from_secs(60);
 
-mod peer {
-    use kameo::{
-        Actor,
-        actor::{ActorRef, Spawn},
-        error::Infallible,
-        message::{Context, Message},
-        supervision::{RestartPolicy, SupervisionStrategy},
-    };
-
-    /// kameo's supervisor: spawns one supervised fragile child.
-    pub(crate) struct Parent;
-
-    impl Actor for Parent {
-        type Args = ();
-        type Error = Infallible;
-
-        fn supervision_strategy() -> SupervisionStrategy {
-            SupervisionStrategy::OneForOne
-        }
-
-        async fn on_start((): (), _: ActorRef<Self>) -> Result<Self, Infallible> {
-            Ok(Parent)
-        }
-    }
-
-    #[derive(Clone)]
-    pub(crate) struct Fragile;
-
-    impl Actor for Fragile {
-        type Args = Self;
-        type Error = Infallible;
-
-        async fn on_start(state: Self, _: ActorRef<Self>) -> Result<Self, Infallible> {
-            Ok(state)
-        }
-    }
-
-    pub(crate) struct Crash;
-    pub(crate) struct Ping;
-
-    impl Message<Crash> for Fragile {
-        type Reply = ();
-
-        async fn handle(&mut self, _: Crash, _: &mut Context<Self, ()>) {
-            panic!("crash on purpose");
-        }
-    }
-
-    impl Message<Ping> for Fragile {
-        type Reply = ();
-
-        async fn handle(&mut self, _: Ping, _: &mut Context<Self, ()>) {}
-    }
-
-    pub(crate) async fn start() -> (ActorRef<Parent>, ActorRef<Fragile>) {
-        let parent = Parent::spawn(());
-        let child = Fragile::supervise(&parent, Fragile)
-            .restart_policy(RestartPolicy::Permanent)
-            .restart_limit(u32::MAX, std::time::Duration::from_secs(1))
-            .spawn()
-            .await;
-        (parent, child)
-    }
-
-    /// One restart: kameo keeps the child's reference across restarts, so
-    /// the request queues behind the crash and the restarted child answers.
-    pub(crate) async fn restart(child: &ActorRef<Fragile>) -> std::time::Duration {
-        let started = std::time::Instant::now();
-        child
-            .tell(Crash)
-            .await
-            .expect("the child takes the crash order");
-        loop {
-            if child.ask(Ping).await.is_ok() {
-                return started.elapsed();
-            }
-        }
-    }
-}
-
 fn percentile(sorted: &[Duration], fraction: f64) -> Duration {
     let index = ((sorted.len() as f64 - 1.0) * fraction).round() as usize;
     sorted[index]
@@ -123,7 +43,7 @@ fn restart_latency(c: &mut Criterion) {
     for flavor in FLAVORS {
         let runtime = runtime(flavor);
         let tree = on_task(&runtime, async { restarts::start_tree().await });
-        let (parent, child) = on_task(&runtime, peer::start());
+        let (parent, child) = on_task(&runtime, restarts::kameo::start());
         group.bench_function(format!("foundation/{flavor}"), |b| {
             b.iter_custom(|iters| {
                 let tree = tree.clone();
@@ -142,7 +62,7 @@ fn restart_latency(c: &mut Criterion) {
                 on_task(&runtime, async move {
                     let mut total = Duration::ZERO;
                     for _ in 0..iters {
-                        total += peer::restart(&child).await;
+                        total += restarts::kameo::restart(&child).await;
                     }
                     total
                 })
@@ -155,7 +75,7 @@ fn restart_latency(c: &mut Criterion) {
                 let mut theirs = Vec::with_capacity(RESTARTS);
                 for _ in 0..RESTARTS {
                     ours.push(restarts::restart(&tree).await);
-                    theirs.push(peer::restart(&child).await);
+                    theirs.push(restarts::kameo::restart(&child).await);
                 }
                 (ours, theirs)
             })
@@ -164,8 +84,7 @@ fn restart_latency(c: &mut Criterion) {
         report(&format!("kameo/{flavor}"), samples.1);
         on_task(&runtime, async move {
             tree.shutdown(PATIENCE).await.expect("tree stops");
-            let _ = parent.stop_gracefully().await;
-            parent.wait_for_shutdown().await;
+            restarts::kameo::stop(parent).await;
         });
     }
     group.finish();

@@ -17,10 +17,12 @@
 //! `dynamic-start` (N actors started, by `start` or by a dynamic
 //! supervisor's `start_child`, then all stopped: the `supervision` bench's
 //! dynamic-start workload), `restart` (N supervised
-//! restarts, the `supervision` bench's workload), `panic` (N bare panics,
+//! restarts, the `supervision` bench's workload), `kameo-restart` (the
+//! same through kameo's supervision), `panic` (N bare panics,
 //! each caught by `catch_unwind`: the part of a restart no framework can
 //! remove), `ring` (a token passed N
-//! hops around a ring of 1,000 actors) and `tokio-ring` (its floor, a ring
+//! hops around a ring of 1,000 actors), `mixed-ring` (the same through
+//! actors of two types taking turns) and `tokio-ring` (its floor, a ring
 //! of tokio tasks), all on a one-thread runtime (two workers with
 //! `FOUNDATION_FLAVOR=multi_thread` in the environment)
 //! from a task, as the criterion benches drive them. A third argument,
@@ -52,6 +54,13 @@ async fn run(operation: String, count: u64) {
             }
             tree.shutdown(PATIENCE).await.unwrap();
         }
+        "kameo-restart" => {
+            let (parent, child) = restarts::kameo::start().await;
+            for _ in 0..count {
+                restarts::kameo::restart(&child).await;
+            }
+            restarts::kameo::stop(parent).await;
+        }
         "start-stop" => {
             for _ in 0..count {
                 let (counter, _handle) = start::<Counter>(()).await.unwrap();
@@ -68,6 +77,10 @@ async fn run(operation: String, count: u64) {
             let ring = ring::foundation_ring::start(1000, 1024).await;
             ring::foundation_ring::lap(&ring, count).await;
         }
+        "mixed-ring" => {
+            let ring = ring::foundation_mixed_ring::start(1000, 1024).await;
+            ring::foundation_mixed_ring::lap(&ring, count).await;
+        }
         "panic" => {
             // The part of a restart that is not the framework's: one panic
             // caught by `catch_unwind`, as a crashing handler's is.
@@ -81,7 +94,7 @@ async fn run(operation: String, count: u64) {
             ring::tokio_ring::lap(&first, count).await;
         }
         other => panic!(
-            "unknown operation {other}: cast, call, tokio-cast, tokio-call, start-stop, plain-start, dynamic-start, restart, panic, ring or tokio-ring"
+            "unknown operation {other}: cast, call, tokio-cast, tokio-call, start-stop, plain-start, dynamic-start, restart, kameo-restart, panic, ring, mixed-ring or tokio-ring"
         ),
     }
 }
