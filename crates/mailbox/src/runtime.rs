@@ -33,7 +33,7 @@ use crate::{
     observe::{Borrowed, Entered, HandlerKind, Scope, activation_span, take_reported},
     process::{Dormant, ExitGuard, Process, drop_caught},
     reply::{Carried, DropCause, dropping_with},
-    sync::AbortHandle,
+    sync::{AbortHandle, runtime_id},
     wait::{Budget, Elapsed},
 };
 
@@ -222,7 +222,7 @@ fn spawn_task<A: Actor>(process: Arc<Process<A>>, begin: Begin<A>, generation: u
     // before the task does: a runtime that drops the task unpolled (it was
     // aborted first, or the runtime has shut down) still finishes the exit.
     let activation = ActivationTask::new(Arc::clone(&process), begin);
-    let abort = crate::sync::spawn(process.runtime(), activation);
+    let abort = crate::sync::spawn(process.runtime(), Runner::new(activation));
     process.mailbox.set_abort(generation, abort);
 }
 
@@ -316,16 +316,18 @@ impl<A: Actor> ActivationTask<A, ()> {
 }
 
 impl<A: Actor, F: Future<Output = End>> Future for ActivationTask<A, F> {
-    type Output = ();
+    type Output = Next;
 
-    fn poll(self: Pin<&mut Self>, cx: &mut TaskContext<'_>) -> Poll<()> {
+    // Inlined into the task's `Runner`, its caller on every poll.
+    #[inline(always)]
+    fn poll(self: Pin<&mut Self>, cx: &mut TaskContext<'_>) -> Poll<Next> {
         let mut this = self.project();
         // Dropped at the end of the poll, it launches anything still in it.
         let mut slot = Slot::<A>::new();
         let mut handoffs = 0;
         loop {
             let Some(body) = this.body.as_mut().as_pin_mut() else {
-                return Poll::Ready(());
+                return Poll::Ready(Next(None));
             };
             // Reply ports dropped during the poll wait for a handler's verdict.
             let polled = {
@@ -352,17 +354,21 @@ impl<A: Actor, F: Future<Output = End>> Future for ActivationTask<A, F> {
                     // actor went dormant) the task cannot be killed as another
                     // actor: the slot's drop launches the next one instead.
                     let Some(abort) = abort else {
-                        return Poll::Ready(());
+                        return Poll::Ready(Next(None));
                     };
                     // The same rules as the loop's own takeover; what is
                     // not taken over, the slot's drop launches.
                     let current = Arc::clone(this.process);
                     // The new loop's inbox is not made yet: its first look
                     // takes the message.
-                    let Ok(TakenOver { next, .. }) =
-                        slot.open(|| handoff::take_over::<A>(&current, abort, None))
-                    else {
-                        return Poll::Ready(());
+                    let next = match slot.open(|| handoff::take_over::<A>(&current, abort, None)) {
+                        Ok(TakenOver { next, .. }) => next,
+                        // None of its type: one of another type woken
+                        // beside the slot runs next on this task, boxed.
+                        Err(abort) => {
+                            let runtime = runtime_id(current.runtime());
+                            return Poll::Ready(Next(foreign::take_over(runtime, abort)));
+                        }
                     };
                     let _named = slot.switched();
                     // This task now runs the next actor: its exit duty, its
@@ -402,14 +408,72 @@ impl<A: Actor, F: Future<Output = End>> Future for ActivationTask<A, F> {
             dropping_with(DropCause::Exiting, || this.body.set(None));
             this.carried.settle(false);
             this.process.finish(reason, overrides_kill);
-            return Poll::Ready(());
+            return Poll::Ready(Next(None));
         }
     }
 }
 
+/// What an activation's poll ends with: the activation of another actor
+/// type its task runs next, if its actor went dormant having woken one.
+struct Next(Option<Guest>);
+
+pin_project! {
+    /// A task's future: its first activation, then, one at a time, each
+    /// boxed activation of another actor type it was handed (see
+    /// [`foreign`]). Only one of them runs an actor at any moment, so the
+    /// task's abort handle stands for that actor alone.
+    struct Runner<T> {
+        #[pin]
+        first: Option<T>,
+        guest: Option<Guest>,
+    }
+}
+
+impl<T: Future<Output = Next>> Runner<T> {
+    fn new(first: T) -> Self {
+        Self {
+            first: Some(first),
+            guest: None,
+        }
+    }
+}
+
+impl<T: Future<Output = Next>> Future for Runner<T> {
+    type Output = ();
+
+    #[inline]
+    fn poll(self: Pin<&mut Self>, cx: &mut TaskContext<'_>) -> Poll<()> {
+        let mut this = self.project();
+        if let Some(first) = this.first.as_mut().as_pin_mut() {
+            let Poll::Ready(Next(next)) = first.poll(cx) else {
+                return Poll::Pending;
+            };
+            // Its actor is dormant or gone: nothing of it stays on the task.
+            this.first.set(None);
+            *this.guest = next;
+        }
+        let mut handoffs = 0;
+        while let Some(guest) = this.guest.as_mut() {
+            let Poll::Ready(Next(next)) = guest.as_mut().poll(cx) else {
+                return Poll::Pending;
+            };
+            *this.guest = next;
+            handoffs += 1;
+            // A pipeline yields to the scheduler as a chain of one type does.
+            if handoffs == HANDOFFS_PER_POLL && this.guest.is_some() {
+                cx.waker().wake_by_ref();
+                return Poll::Pending;
+            }
+        }
+        Poll::Ready(())
+    }
+}
+
+mod foreign;
 mod handoff;
 mod message_loop;
 
+use foreign::Guest;
 use message_loop::message_loop;
 
 use handoff::{Deferred, Slot, TakenOver};

@@ -11,6 +11,7 @@ mod process {
     mod lifecycle;
     mod mailbox;
     mod ordering;
+    mod pipeline;
     mod recipients;
     mod replies;
     mod runtimes;

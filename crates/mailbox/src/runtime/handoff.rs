@@ -21,9 +21,14 @@
 //!
 //! So a deferred actor waits at most until the handler that woke it
 //! returns, never for other messages of the task's actor.
+//!
+//! A woken actor of another type waits beside the slot, boxed, under the
+//! same rules (see [`foreign`](super::foreign)); when both wait and the
+//! task takes over the one of its own type, the other is launched.
 
 use std::{any::Any, cell::Cell, ptr::NonNull, sync::Arc};
 
+use super::foreign::{self, Guest};
 use crate::{
     Actor,
     mailbox::{Activation, Batch, Received},
@@ -85,6 +90,9 @@ impl<A: Actor> Drop for Slot<A> {
         if let Some(deferred) = self.0.deferred.take() {
             super::spawn_deferred(deferred);
         }
+        if let Some(guest) = take_foreign() {
+            guest.launch();
+        }
     }
 }
 
@@ -107,6 +115,12 @@ std::thread_local! {
     /// Whether the open slot holds a deferred activation: a cheap check for
     /// the message loop, which asks after every message.
     static PENDING: Cell<bool> = const { Cell::new(false) };
+    /// A woken actor of another type than the slot's, boxed: set only while
+    /// a slot is open, and taken before the poll that opened it returns.
+    static FOREIGN: Cell<Option<Guest>> = const { Cell::new(None) };
+    /// Whether `FOREIGN` holds one: a plain flag, cheaper to read than a
+    /// thread-local with a destructor, for the paths that ask every time.
+    static FOREIGN_WAITS: Cell<bool> = const { Cell::new(false) };
 }
 
 // Under loom, model threads share an OS thread, so they get loom's own
@@ -116,6 +130,8 @@ std::thread_local! {
 loom::thread_local! {
     static OPEN: Cell<Option<NonNull<dyn Any>>> = Cell::new(None);
     static PENDING: Cell<bool> = Cell::new(false);
+    static FOREIGN: Cell<Option<Guest>> = Cell::new(None);
+    static FOREIGN_WAITS: Cell<bool> = Cell::new(false);
 }
 
 fn open_slot() -> Option<NonNull<dyn Any>> {
@@ -128,6 +144,22 @@ fn set_open_slot(slot: Option<NonNull<dyn Any>>) -> Option<NonNull<dyn Any>> {
 
 fn set_pending(pending: bool) {
     PENDING.with(|flag| flag.set(pending));
+}
+
+/// Takes the boxed activation of another type waiting beside the slot.
+#[inline(always)]
+pub(super) fn take_foreign() -> Option<Guest> {
+    if !foreign_waits() {
+        return None;
+    }
+    FOREIGN_WAITS.with(|waits| waits.set(false));
+    FOREIGN.with(Cell::take)
+}
+
+/// Whether a boxed activation of another type waits beside the slot.
+#[inline(always)]
+fn foreign_waits() -> bool {
+    FOREIGN_WAITS.with(Cell::get)
 }
 
 /// Runs `f` on the open slot, if one is open on this thread and holds
@@ -147,22 +179,41 @@ fn with_open<A: Actor, R>(f: impl FnOnce(&mut Inner<A>) -> R) -> Option<R> {
 }
 
 /// Defers `deferred` into the open slot, if the thread is polling an
-/// activation task of type `A` whose slot is free; otherwise hands it back.
+/// activation task of type `A` whose slot is free, or boxed beside it, if
+/// the task is of another type and nothing waits there yet; otherwise hands
+/// it back.
+#[inline]
 pub(crate) fn offer<A: Actor>(deferred: Deferred<A>) -> Result<(), Deferred<A>> {
     let mut deferred = Some(deferred);
-    let taken = with_open::<A, _>(|slot| {
+    let own_type = with_open::<A, _>(|slot| {
         if slot.deferred.is_none() {
             slot.deferred = deferred.take();
         }
     });
     match deferred {
         None => {
-            debug_assert!(taken.is_some());
+            debug_assert!(own_type.is_some());
             set_pending(true);
             Ok(())
         }
+        Some(deferred) if own_type.is_none() => offer_foreign(deferred),
         Some(deferred) => Err(deferred),
     }
+}
+
+/// Boxes `deferred` beside the open slot of a task of another actor type,
+/// if a slot is open and nothing waits there yet. A second woken actor of
+/// another type gets a task of its own, as it would have without the slot.
+#[inline(never)]
+fn offer_foreign<A: Actor>(deferred: Deferred<A>) -> Result<(), Deferred<A>> {
+    if open_slot().is_none() || foreign_waits() {
+        return Err(deferred);
+    }
+    let guest = foreign::boxed(deferred);
+    FOREIGN.with(|waiting| waiting.set(Some(guest)));
+    FOREIGN_WAITS.with(|waits| waits.set(true));
+    set_pending(true);
+    Ok(())
 }
 
 /// Whether the open slot holds a deferred activation.
@@ -178,6 +229,9 @@ pub(super) fn flush<A: Actor>() {
     set_pending(false);
     if let Some(Some(deferred)) = with_open::<A, _>(|slot| slot.deferred.take()) {
         super::spawn_deferred(deferred);
+    }
+    if let Some(guest) = take_foreign() {
+        guest.launch();
     }
 }
 
@@ -211,6 +265,11 @@ pub(super) fn take_over<A: Actor>(
         Ok(received) => {
             let process = Arc::clone(&next.process);
             with_open::<A, _>(|slot| slot.switched = Some(process));
+            // The task runs an actor of its own type next: one of another
+            // type woken beside it must not wait for that actor's messages.
+            if let Some(guest) = take_foreign() {
+                guest.launch();
+            }
             Ok(TakenOver {
                 next,
                 first: received,
