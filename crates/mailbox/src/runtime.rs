@@ -192,8 +192,8 @@ fn references<A: Actor>(process: Arc<Process<A>>) -> (ActorRef<A>, ActorHandle) 
 }
 
 /// Runs a dormant actor: starts the task of one activation, or, woken from
-/// a handler of an actor of its type, defers the activation to the task
-/// polling that handler (see [`handoff`]).
+/// a handler, defers the activation to the task polling that handler (see
+/// [`handoff`], and [`foreign`] for a handler of another actor type).
 pub(crate) fn launch<A: Actor>(process: Arc<Process<A>>, activation: Activation<Dormant<A>>) {
     if let Err(deferred) = handoff::offer(Deferred {
         process,
