@@ -77,115 +77,33 @@ pub mod tokio_ring {
 
 /// Foundation's ring.
 pub mod foundation_ring {
-    use std::{convert::Infallible, time::Duration};
-
-    use foundation_mailbox::{
-        Actor, ActorOptions, ActorRef, Context, ExitReason, Reply, start_with,
-    };
-
-    /// One actor of the ring.
-    #[derive(Debug, Default)]
-    pub struct Hop {
-        next: Option<ActorRef<Hop>>,
-    }
-
-    /// A hop's messages.
-    #[derive(Debug)]
-    pub enum Msg {
-        /// Where to pass the token.
-        Link(ActorRef<Hop>),
-        /// The token: hops left, and whom to tell at zero.
-        Token(u64, Reply<()>),
-    }
-
-    impl Actor for Hop {
-        type Args = ();
-        type Msg = Msg;
-        type Error = Infallible;
-
-        async fn init(_: (), _: &mut Context<Self>) -> Result<Self, Self::Error> {
-            Ok(Self::default())
-        }
-
-        async fn handle(&mut self, msg: Msg, _: &mut Context<Self>) -> Result<(), Self::Error> {
-            match msg {
-                Msg::Link(next) => self.next = Some(next),
-                Msg::Token(0, done) => {
-                    // The driver waits for this answer, so it cannot be gone.
-                    done.send(()).expect("the driver waits for the lap");
-                }
-                Msg::Token(left, done) => {
-                    let next = self.next.as_ref().expect("linked before the first token");
-                    // audit:allow(FND003) a hop that cannot pass the token ends the lap by dropping the port, which fails the driver's call
-                    let _ = next.cast(Msg::Token(left - 1, done)).await;
-                }
-            }
-            Ok(())
-        }
-    }
-
-    /// A ring of `size` actors; the first one is returned, the rest are
-    /// reachable only through it (they stay alive as long as it links them).
-    pub async fn start(size: usize, capacity: usize) -> Vec<ActorRef<Hop>> {
-        let mut ring = Vec::with_capacity(size);
-        for _ in 0..size {
-            let (hop, _handle) = start_with::<Hop>((), ActorOptions::new().capacity(capacity))
-                .await
-                .expect("a hop starts");
-            ring.push(hop);
-        }
-        for (at, hop) in ring.iter().enumerate() {
-            let next = ring[(at + 1) % size].clone();
-            hop.cast(Msg::Link(next)).await.expect("the hop is alive");
-        }
-        // Let the links' activations end, so the laps start with every
-        // hop idle, as the actors of a pipeline between messages are.
-        for _ in 0..4 {
-            tokio::task::yield_now().await;
-        }
-        ring
-    }
-
-    /// Sends the token `hops` hops around the ring and waits for it.
-    pub async fn lap(ring: &[ActorRef<Hop>], hops: u64) {
-        ring[0]
-            .call(|done| Msg::Token(hops, done), Duration::from_secs(600))
-            .await
-            .expect("the token comes back");
-    }
-
-    /// Stops every actor of the ring (they hold each other's references).
-    pub async fn stop(ring: Vec<ActorRef<Hop>>) {
-        for hop in ring {
-            let _ignored = hop.stop(ExitReason::Normal, Duration::from_secs(60)).await;
-        }
-    }
-}
-
-/// Foundation's ring through actors of two types taking turns, the shape
-/// of a pipeline whose stages are different actors: a hop can hand its
-/// task to the next actor only when the two share a type, so here every
-/// hop activates the next actor on a task of its own.
-pub mod foundation_mixed_ring {
     use std::{convert::Infallible, fmt, marker::PhantomData, time::Duration};
 
     use foundation_mailbox::{
         Actor, ActorOptions, ActorRef, Context, ExitReason, Reply, start_with,
     };
 
-    /// Which of the two types a hop is; each passes the token to the other.
+    /// Which type a hop is, and the type of the hop it passes to.
     pub trait Side: Send + Sync + 'static {
         /// The type of the next hop.
         type Other: Side<Other = Self>;
     }
 
-    /// The even hops.
+    /// The hops of a ring of one type: each passes to another of its type.
+    #[derive(Debug)]
+    pub enum One {}
+
+    /// The even hops of a ring of two types.
     #[derive(Debug)]
     pub enum Even {}
 
-    /// The odd hops.
+    /// The odd hops of a ring of two types.
     #[derive(Debug)]
     pub enum Odd {}
+
+    impl Side for One {
+        type Other = One;
+    }
 
     impl Side for Even {
         type Other = Odd;
@@ -195,7 +113,7 @@ pub mod foundation_mixed_ring {
         type Other = Even;
     }
 
-    /// One actor of the ring, of type `Hop<Even>` or `Hop<Odd>`.
+    /// One actor of the ring: `Hop<One>`, or `Hop<Even>` and `Hop<Odd>`.
     pub struct Hop<K: Side> {
         next: Option<ActorRef<Hop<K::Other>>>,
         side: PhantomData<K>,
@@ -255,15 +173,8 @@ pub mod foundation_mixed_ring {
         }
     }
 
-    /// The ring: its even hops and its odd hops, each even hop passing to
-    /// the odd one of its index, and that one to the next even hop.
-    #[derive(Debug)]
-    pub struct Ring {
-        evens: Vec<ActorRef<Hop<Even>>>,
-        odds: Vec<ActorRef<Hop<Odd>>>,
-    }
-
-    async fn hops<K: Side>(count: usize, capacity: usize) -> Vec<ActorRef<Hop<K>>> {
+    /// `count` unlinked hops of type `Hop<K>`.
+    pub(super) async fn hops<K: Side>(count: usize, capacity: usize) -> Vec<ActorRef<Hop<K>>> {
         let mut hops = Vec::with_capacity(count);
         for _ in 0..count {
             let (hop, _handle) = start_with::<Hop<K>>((), ActorOptions::new().capacity(capacity))
@@ -274,6 +185,72 @@ pub mod foundation_mixed_ring {
         hops
     }
 
+    /// Links `hop` to `next`.
+    pub(super) async fn link<K: Side>(hop: &ActorRef<Hop<K>>, next: &ActorRef<Hop<K::Other>>) {
+        hop.cast(Msg::Link(next.clone()))
+            .await
+            .expect("the hop is alive");
+    }
+
+    /// Lets the links' activations end, so the laps start with every hop
+    /// idle, as the actors of a pipeline between messages are.
+    pub(super) async fn settle() {
+        for _ in 0..4 {
+            tokio::task::yield_now().await;
+        }
+    }
+
+    /// A ring of `size` actors of one type; the first one is returned
+    /// first, the rest are reachable only through it (they stay alive as
+    /// long as it links them).
+    pub async fn start(size: usize, capacity: usize) -> Vec<ActorRef<Hop<One>>> {
+        let ring = hops::<One>(size, capacity).await;
+        for (at, hop) in ring.iter().enumerate() {
+            link(hop, &ring[(at + 1) % size]).await;
+        }
+        settle().await;
+        ring
+    }
+
+    /// Sends the token `hops` hops around the ring that `first` begins,
+    /// and waits for it.
+    pub async fn lap_from<K: Side>(first: &ActorRef<Hop<K>>, hops: u64) {
+        first
+            .call(|done| Msg::Token(hops, done), Duration::from_secs(600))
+            .await
+            .expect("the token comes back");
+    }
+
+    /// Sends the token `hops` hops around the ring and waits for it.
+    pub async fn lap(ring: &[ActorRef<Hop<One>>], hops: u64) {
+        lap_from(&ring[0], hops).await;
+    }
+
+    /// Stops every hop of `hops`.
+    pub async fn stop<K: Side>(hops: Vec<ActorRef<Hop<K>>>) {
+        for hop in hops {
+            let _ignored = hop.stop(ExitReason::Normal, Duration::from_secs(60)).await;
+        }
+    }
+}
+
+/// Foundation's ring through actors of two types taking turns, the shape
+/// of a pipeline whose stages are different actors: a hop cannot take the
+/// next actor over inside its typed loop, so its task runs the next actor
+/// boxed.
+pub mod foundation_mixed_ring {
+    use foundation_mailbox::ActorRef;
+
+    use super::foundation_ring::{Even, Hop, Odd, hops, lap_from, link, settle};
+
+    /// The ring: each even hop passes to the odd one of its index, and that
+    /// one to the next even hop.
+    #[derive(Debug)]
+    pub struct Ring {
+        evens: Vec<ActorRef<Hop<Even>>>,
+        odds: Vec<ActorRef<Hop<Odd>>>,
+    }
+
     /// A ring of `size` actors (rounded up to an even number), half of
     /// each type.
     pub async fn start(size: usize, capacity: usize) -> Ring {
@@ -281,35 +258,22 @@ pub mod foundation_mixed_ring {
         let evens = hops::<Even>(pairs, capacity).await;
         let odds = hops::<Odd>(pairs, capacity).await;
         for at in 0..pairs {
-            let link = Msg::Link(odds[at].clone());
-            evens[at].cast(link).await.expect("the hop is alive");
-            let link = Msg::Link(evens[(at + 1) % pairs].clone());
-            odds[at].cast(link).await.expect("the hop is alive");
+            link(&evens[at], &odds[at]).await;
+            link(&odds[at], &evens[(at + 1) % pairs]).await;
         }
-        // Let the links' activations end, as in the one-type ring.
-        for _ in 0..4 {
-            tokio::task::yield_now().await;
-        }
+        settle().await;
         Ring { evens, odds }
     }
 
     /// Sends the token `hops` hops around the ring and waits for it.
     pub async fn lap(ring: &Ring, hops: u64) {
-        ring.evens[0]
-            .call(|done| Msg::Token(hops, done), Duration::from_secs(600))
-            .await
-            .expect("the token comes back");
+        lap_from(&ring.evens[0], hops).await;
     }
 
     /// Stops every actor of the ring.
     pub async fn stop(ring: Ring) {
-        let patience = Duration::from_secs(60);
-        for hop in ring.evens {
-            let _ignored = hop.stop(ExitReason::Normal, patience).await;
-        }
-        for hop in ring.odds {
-            let _ignored = hop.stop(ExitReason::Normal, patience).await;
-        }
+        super::foundation_ring::stop(ring.evens).await;
+        super::foundation_ring::stop(ring.odds).await;
     }
 }
 
@@ -387,8 +351,8 @@ pub mod ractor_ring {
         finished.await.expect("the token comes back");
     }
 
-    /// Stops the ring.
-    pub fn stop(ring: Vec<ActorRef<Msg>>) {
+    /// Stops the ring (async only to be driven as the others are).
+    pub async fn stop(ring: Vec<ActorRef<Msg>>) {
         for hop in ring {
             hop.stop(None);
         }

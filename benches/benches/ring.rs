@@ -35,6 +35,24 @@ async fn settle() {
     }
 }
 
+/// Benches one contender on `$runtime`: starts its ring (untimed), lets it
+/// settle, times `iters` laps, then stops it.
+macro_rules! contender {
+    ($group:expr, $name:expr, $runtime:expr, $start:expr, $contender:ident) => {
+        bench($group, $name, $runtime, |iters| async move {
+            let ring = $start;
+            settle().await;
+            let started = Instant::now();
+            for _ in 0..iters {
+                $contender::lap(&ring, HOPS).await;
+            }
+            let elapsed = started.elapsed();
+            $contender::stop(ring).await;
+            elapsed
+        })
+    };
+}
+
 fn ring(c: &mut Criterion) {
     let mut group = c.benchmark_group("ring");
     group.throughput(Throughput::Elements(HOPS));
@@ -42,85 +60,42 @@ fn ring(c: &mut Criterion) {
     group.measurement_time(Duration::from_secs(5));
     for flavor in FLAVORS {
         let runtime = runtime(flavor);
-        bench(
-            &mut group,
-            format!("tokio/{flavor}"),
+        let group = &mut group;
+        let name = |contender: &str| format!("{contender}/{flavor}");
+        contender!(
+            group,
+            name("tokio"),
             &runtime,
-            |iters| async move {
-                let first = tokio_ring::start(SIZE, CAPACITY);
-                settle().await;
-                let started = Instant::now();
-                for _ in 0..iters {
-                    tokio_ring::lap(&first, HOPS).await;
-                }
-                let elapsed = started.elapsed();
-                tokio_ring::stop(first).await;
-                elapsed
-            },
+            tokio_ring::start(SIZE, CAPACITY),
+            tokio_ring
         );
-        bench(
-            &mut group,
-            format!("foundation/{flavor}"),
+        contender!(
+            group,
+            name("foundation"),
             &runtime,
-            |iters| async move {
-                let ring = foundation_ring::start(SIZE, CAPACITY).await;
-                settle().await;
-                let started = Instant::now();
-                for _ in 0..iters {
-                    foundation_ring::lap(&ring, HOPS).await;
-                }
-                let elapsed = started.elapsed();
-                foundation_ring::stop(ring).await;
-                elapsed
-            },
+            foundation_ring::start(SIZE, CAPACITY).await,
+            foundation_ring
         );
-        bench(
-            &mut group,
-            format!("foundation-mixed/{flavor}"),
+        contender!(
+            group,
+            name("foundation-mixed"),
             &runtime,
-            |iters| async move {
-                let ring = foundation_mixed_ring::start(SIZE, CAPACITY).await;
-                settle().await;
-                let started = Instant::now();
-                for _ in 0..iters {
-                    foundation_mixed_ring::lap(&ring, HOPS).await;
-                }
-                let elapsed = started.elapsed();
-                foundation_mixed_ring::stop(ring).await;
-                elapsed
-            },
+            foundation_mixed_ring::start(SIZE, CAPACITY).await,
+            foundation_mixed_ring
         );
-        bench(
-            &mut group,
-            format!("ractor/{flavor}"),
+        contender!(
+            group,
+            name("ractor"),
             &runtime,
-            |iters| async move {
-                let ring = ractor_ring::start(SIZE).await;
-                settle().await;
-                let started = Instant::now();
-                for _ in 0..iters {
-                    ractor_ring::lap(&ring, HOPS).await;
-                }
-                let elapsed = started.elapsed();
-                ractor_ring::stop(ring);
-                elapsed
-            },
+            ractor_ring::start(SIZE).await,
+            ractor_ring
         );
-        bench(
-            &mut group,
-            format!("kameo/{flavor}"),
+        contender!(
+            group,
+            name("kameo"),
             &runtime,
-            |iters| async move {
-                let ring = kameo_ring::start(SIZE, CAPACITY).await;
-                settle().await;
-                let started = Instant::now();
-                for _ in 0..iters {
-                    kameo_ring::lap(&ring, HOPS).await;
-                }
-                let elapsed = started.elapsed();
-                kameo_ring::stop(ring).await;
-                elapsed
-            },
+            kameo_ring::start(SIZE, CAPACITY).await,
+            kameo_ring
         );
     }
     // actix runs its actors on the driver's own single-threaded arbiter.

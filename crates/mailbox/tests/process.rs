@@ -1,6 +1,7 @@
 //! Behaviour of the process core: mailbox, calls, lifecycle, dead letters.
 
 mod process {
+    pub(crate) mod chains;
     pub(crate) mod support;
 
     mod calls;

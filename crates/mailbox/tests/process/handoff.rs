@@ -3,119 +3,20 @@
 //! and nothing deferred that way is lost, delayed behind other messages,
 //! or killed on the wrong task.
 
-use std::{
-    convert::Infallible,
-    sync::{
-        Arc,
-        atomic::{AtomicU64, Ordering},
-    },
-};
+use std::sync::{Arc, atomic::AtomicU64};
 
 use foundation_mailbox::{
-    Actor, ActorHandle, ActorOptions, ActorRef, Context, DeadLetterReason, ExitReason, ProcessRef,
-    Reply, start, start_with,
+    ActorHandle, ActorOptions, ActorRef, DeadLetterReason, ExitReason, start, start_with,
 };
 use tokio::sync::{Semaphore, mpsc};
 
-use super::support::{Collect, PATIENCE};
+use super::{
+    chains::{Msg, One, Stage, a_bystander_runs_during_a_lap, alive, receive, settle},
+    support::{Collect, PATIENCE},
+};
 
-/// One actor of a ring: passes the token on, and records on the way how
-/// many tasks the runtime has alive.
-#[derive(Debug, Default)]
-struct Hop {
-    next: Option<ActorRef<Hop>>,
-    /// Where a hop writes the hops left of the last token it passed.
-    progress: Option<Arc<AtomicU64>>,
-}
-
-#[derive(Debug)]
-enum Msg {
-    Link(ActorRef<Hop>),
-    Watch(Arc<AtomicU64>),
-    /// Hops left; the most tasks seen alive so far; whom to tell at zero.
-    Token(u64, usize, Reply<usize>),
-    /// Passes a token on, then waits for a permit on the gate before
-    /// returning: a handler still busy after it woke the next actor.
-    TokenThenBlock(Arc<Semaphore>, Reply<usize>),
-    /// Panics after waking the next actor.
-    TokenThenPanic(Reply<usize>),
-    /// Passes `TokenThenBlock` on: the next hop blocks on the task that
-    /// took it over.
-    PassBlock(Arc<Semaphore>, Reply<usize>),
-    /// Wakes the next hop with a ping, then kills it before returning:
-    /// the kill meets the activation while it waits in the slot.
-    WakeNextThenKill(ProcessRef, mpsc::Sender<()>),
-    /// Reports being handled.
-    Ping(mpsc::Sender<()>),
-    /// Casts every value to the next hop, in order, as `Record`s.
-    Burst(Vec<u32>, mpsc::UnboundedSender<u32>),
-    /// Reports its value.
-    Record(u32, mpsc::UnboundedSender<u32>),
-    /// Does nothing: one more message handled in a row.
-    Tick,
-    /// Wakes the next hop with a ping, and tells the test it did.
-    WakeNextThenTell(mpsc::Sender<()>, mpsc::UnboundedSender<()>),
-}
-
-impl Actor for Hop {
-    type Args = ();
-    type Msg = Msg;
-    type Error = Infallible;
-
-    async fn init((): (), _: &mut Context<Self>) -> Result<Self, Self::Error> {
-        Ok(Self::default())
-    }
-
-    async fn handle(&mut self, msg: Msg, _: &mut Context<Self>) -> Result<(), Self::Error> {
-        let alive = tokio::runtime::Handle::current()
-            .metrics()
-            .num_alive_tasks();
-        match msg {
-            Msg::Link(next) => self.next = Some(next),
-            Msg::Watch(progress) => self.progress = Some(progress),
-            Msg::Token(0, most, done) => done.send(most.max(alive)).expect("the driver waits"),
-            Msg::Token(left, most, done) => {
-                if let Some(progress) = &self.progress {
-                    progress.store(left, Ordering::Relaxed);
-                }
-                self.pass(Msg::Token(left - 1, most.max(alive), done));
-            }
-            Msg::TokenThenBlock(gate, done) => {
-                self.pass(Msg::Token(0, 0, done));
-                gate.acquire().await.expect("the gate stays open").forget();
-            }
-            Msg::TokenThenPanic(done) => {
-                self.pass(Msg::Token(0, 0, done));
-                panic!("a hop panics after waking the next one");
-            }
-            Msg::PassBlock(gate, done) => self.pass(Msg::TokenThenBlock(gate, done)),
-            Msg::WakeNextThenKill(next, seen) => {
-                self.pass(Msg::Ping(seen));
-                assert!(next.kill(), "the next hop was alive");
-            }
-            Msg::Ping(seen) => seen.try_send(()).expect("the test waits for the ping"),
-            Msg::Burst(values, seen) => {
-                for value in values {
-                    self.pass(Msg::Record(value, seen.clone()));
-                }
-            }
-            Msg::Record(value, seen) => seen.send(value).expect("the test waits for the values"),
-            Msg::Tick => {}
-            Msg::WakeNextThenTell(seen, told) => {
-                self.pass(Msg::Ping(seen));
-                told.send(()).expect("the test waits to hear it");
-            }
-        }
-        Ok(())
-    }
-}
-
-impl Hop {
-    fn pass(&self, token: Msg) {
-        let next = self.next.as_ref().expect("linked before the first token");
-        next.try_cast(token).expect("the next hop has room");
-    }
-}
+/// One actor of a ring of one type.
+type Hop = Stage<One>;
 
 /// `size` linked hops; the handles keep the ring's owners alive.
 async fn ring(size: usize) -> (Vec<ActorRef<Hop>>, Vec<ActorHandle>) {
@@ -132,21 +33,6 @@ async fn ring(size: usize) -> (Vec<ActorRef<Hop>>, Vec<ActorHandle>) {
     }
     settle().await;
     (hops, handles)
-}
-
-/// Lets the hops' pending activations end (each is a poll to handle its
-/// message and one to go dormant after lingering a turn), on a
-/// current-thread runtime, so every hop is dormant.
-async fn settle() {
-    for _ in 0..4 {
-        tokio::task::yield_now().await;
-    }
-}
-
-fn alive() -> usize {
-    tokio::runtime::Handle::current()
-        .metrics()
-        .num_alive_tasks()
 }
 
 #[tokio::test(flavor = "current_thread")]
@@ -197,7 +83,7 @@ async fn an_actor_woken_by_a_handler_that_panics_still_runs() {
     let reason = handles[0].wait(PATIENCE).await;
     assert!(matches!(reason, Ok(ExitReason::Panic(_))), "{reason:?}");
     // The woken hop lives on, on a task of its own.
-    let (seen, mut heard) = mpsc::channel(1);
+    let (seen, mut heard) = mpsc::unbounded_channel();
     hops[1].try_cast(Msg::Ping(seen)).expect("room");
     heard.recv().await.expect("the second hop handles its ping");
 }
@@ -218,7 +104,7 @@ async fn a_kill_of_the_actor_a_task_took_over_ends_that_actor_only() {
     assert_eq!(reason.expect("hop 1 exits"), ExitReason::Killed);
     // The others live on.
     for at in [0, 2] {
-        let (seen, mut heard) = mpsc::channel(1);
+        let (seen, mut heard) = mpsc::unbounded_channel();
         hops[at].try_cast(Msg::Ping(seen)).expect("room");
         heard.recv().await.expect("the hop handles its ping");
     }
@@ -227,7 +113,7 @@ async fn a_kill_of_the_actor_a_task_took_over_ends_that_actor_only() {
 #[tokio::test(flavor = "current_thread")]
 async fn a_kill_of_an_actor_waiting_in_the_slot_is_carried_out() {
     let (hops, handles) = ring(3).await;
-    let (seen, mut heard) = mpsc::channel(1);
+    let (seen, mut heard) = mpsc::unbounded_channel();
     hops[0]
         .try_cast(Msg::WakeNextThenKill(hops[1].process_ref(), seen))
         .expect("room");
@@ -236,7 +122,7 @@ async fn a_kill_of_an_actor_waiting_in_the_slot_is_carried_out() {
     // Its ping was never handled: dead-lettered and dropped with its sender.
     assert_eq!(heard.recv().await, None);
     // Hop 0, whose task met the kill, lives on.
-    let (seen, mut heard) = mpsc::channel(1);
+    let (seen, mut heard) = mpsc::unbounded_channel();
     hops[0].try_cast(Msg::Ping(seen)).expect("room");
     heard.recv().await.expect("hop 0 handles its ping");
 }
@@ -251,29 +137,7 @@ async fn a_chain_of_actors_on_one_task_lets_other_tasks_run() {
             .expect("room");
     }
     settle().await;
-    let first = hops[0].clone();
-    // audit:allow(FND001) the lap's driver, awaited below
-    let lap =
-        tokio::spawn(async move { first.call(|done| Msg::Token(HOPS, 0, done), PATIENCE).await });
-    // This test is the bystander: each yield hands the thread to the
-    // chain, which must hand it back long before its last hop.
-    let mut seen = u64::MAX;
-    for _ in 0..10 {
-        tokio::task::yield_now().await;
-        seen = progress.load(Ordering::Relaxed);
-        if seen != u64::MAX {
-            break;
-        }
-    }
-    // The chain yields every 128 hops, and the scheduler polls this test
-    // within a few dozen task polls: far sooner than half the lap.
-    assert!(
-        seen > HOPS / 2 && seen < HOPS,
-        "the bystander ran when {seen} hops were left"
-    );
-    lap.await
-        .expect("the driver finishes")
-        .expect("the token comes back");
+    a_bystander_runs_during_a_lap(hops[0].clone(), &progress, HOPS).await;
 }
 
 #[tokio::test(flavor = "current_thread")]
@@ -287,13 +151,7 @@ async fn an_actor_taken_over_gets_every_message_its_waker_sent_in_order() {
     hops[0]
         .try_cast(Msg::Burst((1..=5).collect(), seen))
         .expect("room for the burst");
-    let mut got = Vec::new();
-    while got.len() < 5 {
-        let value = tokio::time::timeout(PATIENCE, values.recv())
-            .await
-            .unwrap_or_else(|_| panic!("only {got:?} arrived"));
-        got.push(value.expect("the second hop reports"));
-    }
+    let got = receive(&mut values, 5).await;
     assert_eq!(got, [1, 2, 3, 4, 5]);
 }
 
@@ -315,7 +173,7 @@ async fn a_kill_while_a_chain_yields_after_a_takeover_dead_letters_the_message_i
     for _ in 0..127 {
         first.try_cast(Msg::Tick).expect("room for a tick");
     }
-    let (seen, mut heard) = mpsc::channel(1);
+    let (seen, mut heard) = mpsc::unbounded_channel();
     let (told, mut woke) = mpsc::unbounded_channel();
     first
         .try_cast(Msg::WakeNextThenTell(seen, told))

@@ -4,172 +4,17 @@
 //! is lost, delayed behind other messages, or killed on the wrong task.
 //! (`handoff.rs` holds the same promises for a chain of one type.)
 
-use std::{
-    convert::Infallible,
-    fmt,
-    marker::PhantomData,
-    sync::{
-        Arc,
-        atomic::{AtomicU64, Ordering},
-    },
-};
+use std::sync::{Arc, atomic::AtomicU64};
 
 use foundation_mailbox::{
-    Actor, ActorHandle, ActorOptions, ActorRef, Context, DeadLetterReason, ExitReason, ProcessRef,
-    Reply, start, start_with,
+    ActorHandle, ActorOptions, ActorRef, DeadLetterReason, ExitReason, start, start_with,
 };
 use tokio::sync::{Semaphore, mpsc};
 
-use super::support::{Collect, PATIENCE};
-
-/// Which of two actor types a stage is; each passes to the other.
-trait Side: Send + Sync + 'static {
-    type Other: Side<Other = Self>;
-}
-
-enum Even {}
-enum Odd {}
-
-impl Side for Even {
-    type Other = Odd;
-}
-
-impl Side for Odd {
-    type Other = Even;
-}
-
-/// One stage of a pipeline whose stages take turns between two types:
-/// `Stage<Even>` passes to a `Stage<Odd>` and back.
-struct Stage<K: Side> {
-    next: Option<ActorRef<Stage<K::Other>>>,
-    /// Where a stage writes the hops left of the last token it passed.
-    progress: Option<Arc<AtomicU64>>,
-    side: PhantomData<K>,
-}
-
-impl<K: Side> fmt::Debug for Stage<K> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Stage")
-            .field("type", &std::any::type_name::<K>())
-            .finish_non_exhaustive()
-    }
-}
-
-enum Msg<K: Side> {
-    Link(ActorRef<Stage<K::Other>>),
-    Watch(Arc<AtomicU64>),
-    /// Hops left; the most tasks seen alive so far; whom to tell at zero.
-    Token(u64, usize, Reply<usize>),
-    /// Passes a token on, then waits for a permit on the gate.
-    TokenThenBlock(Arc<Semaphore>, Reply<usize>),
-    /// Panics after waking the next stage.
-    TokenThenPanic(Reply<usize>),
-    /// Passes `TokenThenBlock` on: the next stage blocks on the task that
-    /// adopted it.
-    PassBlock(Arc<Semaphore>, Reply<usize>),
-    /// Passes `TokenThenPanic` on: the next stage panics on the task that
-    /// adopted it.
-    PassPanic(Reply<usize>),
-    /// Wakes the next stage with a ping, then kills it before returning.
-    WakeNextThenKill(ProcessRef, mpsc::UnboundedSender<()>),
-    /// Wakes `own` (of this type) with `Blocked`, then each of `others`
-    /// (of the other type) with a ping.
-    WakeMany {
-        own: ActorRef<Stage<K>>,
-        others: Vec<ActorRef<Stage<K::Other>>>,
-        gate: Arc<Semaphore>,
-        alive: mpsc::UnboundedSender<usize>,
-        seen: mpsc::UnboundedSender<()>,
-    },
-    /// Reports how many tasks are alive, then waits on the gate.
-    Blocked(Arc<Semaphore>, mpsc::UnboundedSender<usize>),
-    /// Reports being handled.
-    Ping(mpsc::UnboundedSender<()>),
-    /// Casts every value to the next stage, in order, as `Record`s.
-    Burst(Vec<u32>, mpsc::UnboundedSender<u32>),
-    /// Reports its value.
-    Record(u32, mpsc::UnboundedSender<u32>),
-}
-
-impl<K: Side> fmt::Debug for Msg<K> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("Msg")
-    }
-}
-
-impl<K: Side> Actor for Stage<K> {
-    type Args = ();
-    type Msg = Msg<K>;
-    type Error = Infallible;
-
-    async fn init((): (), _: &mut Context<Self>) -> Result<Self, Self::Error> {
-        Ok(Self {
-            next: None,
-            progress: None,
-            side: PhantomData,
-        })
-    }
-
-    async fn handle(&mut self, msg: Msg<K>, _: &mut Context<Self>) -> Result<(), Self::Error> {
-        let alive = alive();
-        match msg {
-            Msg::Link(next) => self.next = Some(next),
-            Msg::Watch(progress) => self.progress = Some(progress),
-            Msg::Token(0, most, done) => done.send(most.max(alive)).expect("the driver waits"),
-            Msg::Token(left, most, done) => {
-                if let Some(progress) = &self.progress {
-                    progress.store(left, Ordering::Relaxed);
-                }
-                self.pass(Msg::Token(left - 1, most.max(alive), done));
-            }
-            Msg::TokenThenBlock(gate, done) => {
-                self.pass(Msg::Token(0, 0, done));
-                gate.acquire().await.expect("the gate stays open").forget();
-            }
-            Msg::TokenThenPanic(done) => {
-                self.pass(Msg::Token(0, 0, done));
-                panic!("a stage panics after waking the next one");
-            }
-            Msg::PassBlock(gate, done) => self.pass(Msg::TokenThenBlock(gate, done)),
-            Msg::PassPanic(done) => self.pass(Msg::TokenThenPanic(done)),
-            Msg::WakeNextThenKill(next, seen) => {
-                self.pass(Msg::Ping(seen));
-                assert!(next.kill(), "the next stage was alive");
-            }
-            Msg::WakeMany {
-                own,
-                others,
-                gate,
-                alive,
-                seen,
-            } => {
-                own.try_cast(Msg::Blocked(gate, alive)).expect("room");
-                for other in others {
-                    other.try_cast(Msg::Ping(seen.clone())).expect("room");
-                }
-            }
-            Msg::Blocked(gate, tell) => {
-                tell.send(alive).expect("the test waits");
-                gate.acquire().await.expect("the gate stays open").forget();
-            }
-            Msg::Ping(seen) => seen.send(()).expect("the test waits for the ping"),
-            Msg::Burst(values, seen) => {
-                for value in values {
-                    self.pass(Msg::Record(value, seen.clone()));
-                }
-            }
-            Msg::Record(value, seen) => seen.send(value).expect("the test waits for the values"),
-        }
-        Ok(())
-    }
-}
-
-impl<K: Side> Stage<K> {
-    fn pass(&self, msg: Msg<K::Other>) {
-        let next = self.next.as_ref().expect("linked before the first token");
-        next.try_cast(msg).expect("the next stage has room");
-    }
-}
+use super::{
+    chains::{Even, Msg, Odd, Side, Stage, a_bystander_runs_during_a_lap, alive, receive, settle},
+    support::{Collect, PATIENCE},
+};
 
 /// A pipeline closed into a ring of `2 × pairs` stages: even stage `i`
 /// passes to odd stage `i`, which passes to even stage `i + 1`.
@@ -178,6 +23,25 @@ struct Ring {
     odds: Vec<ActorRef<Stage<Odd>>>,
     even_handles: Vec<ActorHandle>,
     odd_handles: Vec<ActorHandle>,
+}
+
+impl Ring {
+    /// Pings the even and odd stages at these indexes and waits for every
+    /// answer: each is alive and handling messages.
+    async fn answer(&self, evens: &[usize], odds: &[usize]) {
+        let (seen, mut heard) = mpsc::unbounded_channel();
+        for &at in evens {
+            let ping = Msg::Ping(seen.clone());
+            self.evens[at].try_cast(ping).expect("room");
+        }
+        for &at in odds {
+            let ping = Msg::Ping(seen.clone());
+            self.odds[at].try_cast(ping).expect("room");
+        }
+        for _ in 0..evens.len() + odds.len() {
+            heard.recv().await.expect("the stage answers");
+        }
+    }
 }
 
 async fn stages<K: Side>(count: usize) -> (Vec<ActorRef<Stage<K>>>, Vec<ActorHandle>) {
@@ -209,20 +73,6 @@ async fn ring(pairs: usize) -> Ring {
         even_handles,
         odd_handles,
     }
-}
-
-/// Lets the stages' pending activations end, on a current-thread runtime,
-/// so every stage is dormant.
-async fn settle() {
-    for _ in 0..4 {
-        tokio::task::yield_now().await;
-    }
-}
-
-fn alive() -> usize {
-    tokio::runtime::Handle::current()
-        .metrics()
-        .num_alive_tasks()
 }
 
 #[tokio::test(flavor = "current_thread")]
@@ -275,9 +125,7 @@ async fn a_stage_woken_by_a_handler_of_another_type_that_panics_still_runs() {
         .expect("the woken stage answers");
     let reason = ring.even_handles[0].wait(PATIENCE).await;
     assert!(matches!(reason, Ok(ExitReason::Panic(_))), "{reason:?}");
-    let (seen, mut heard) = mpsc::unbounded_channel();
-    ring.odds[0].try_cast(Msg::Ping(seen)).expect("room");
-    heard.recv().await.expect("the odd stage lives on");
+    ring.answer(&[], &[0]).await;
 }
 
 #[tokio::test(flavor = "current_thread")]
@@ -291,14 +139,7 @@ async fn a_panic_of_an_adopted_stage_ends_that_stage_only() {
         .expect("even 1 answers");
     let reason = ring.odd_handles[0].wait(PATIENCE).await;
     assert!(matches!(reason, Ok(ExitReason::Panic(_))), "{reason:?}");
-    let (seen, mut heard) = mpsc::unbounded_channel();
-    ring.evens[0]
-        .try_cast(Msg::Ping(seen.clone()))
-        .expect("room");
-    ring.evens[1].try_cast(Msg::Ping(seen)).expect("room");
-    for _ in 0..2 {
-        heard.recv().await.expect("the even stages live on");
-    }
+    ring.answer(&[0, 1], &[]).await;
 }
 
 #[tokio::test(flavor = "current_thread")]
@@ -315,17 +156,7 @@ async fn a_kill_of_the_stage_a_task_adopted_ends_that_stage_only() {
     assert!(ring.odd_handles[0].kill());
     let reason = ring.odd_handles[0].wait(PATIENCE).await;
     assert_eq!(reason.expect("odd 0 exits"), ExitReason::Killed);
-    let (seen, mut heard) = mpsc::unbounded_channel();
-    ring.evens[0]
-        .try_cast(Msg::Ping(seen.clone()))
-        .expect("room");
-    ring.evens[1]
-        .try_cast(Msg::Ping(seen.clone()))
-        .expect("room");
-    ring.odds[1].try_cast(Msg::Ping(seen)).expect("room");
-    for _ in 0..3 {
-        heard.recv().await.expect("the other stages live on");
-    }
+    ring.answer(&[0, 1], &[1]).await;
 }
 
 #[tokio::test(flavor = "current_thread")]
@@ -402,28 +233,7 @@ async fn a_pipeline_of_two_types_on_one_task_lets_other_tasks_run() {
         ring.odds[at].try_cast(watch).expect("room");
     }
     settle().await;
-    let first = ring.evens[0].clone();
-    // audit:allow(FND001) the lap's driver, awaited below
-    let lap =
-        tokio::spawn(async move { first.call(|done| Msg::Token(HOPS, 0, done), PATIENCE).await });
-    // This test is the bystander: each yield hands the thread to the
-    // pipeline, which must hand it back long before its last hop.
-    let mut seen = u64::MAX;
-    for _ in 0..10 {
-        tokio::task::yield_now().await;
-        seen = progress.load(Ordering::Relaxed);
-        if seen != u64::MAX {
-            break;
-        }
-    }
-    // The task yields every 64 handoffs.
-    assert!(
-        seen > HOPS / 2 && seen < HOPS,
-        "the bystander ran when {seen} hops were left"
-    );
-    lap.await
-        .expect("the driver finishes")
-        .expect("the token comes back");
+    a_bystander_runs_during_a_lap(ring.evens[0].clone(), &progress, HOPS).await;
 }
 
 #[tokio::test(flavor = "current_thread")]
@@ -433,12 +243,6 @@ async fn a_stage_of_another_type_gets_every_message_its_waker_sent_in_order() {
     ring.evens[0]
         .try_cast(Msg::Burst((1..=5).collect(), seen))
         .expect("room for the burst");
-    let mut got = Vec::new();
-    while got.len() < 5 {
-        let value = tokio::time::timeout(PATIENCE, values.recv())
-            .await
-            .unwrap_or_else(|_| panic!("only {got:?} arrived"));
-        got.push(value.expect("the odd stage reports"));
-    }
+    let got = receive(&mut values, 5).await;
     assert_eq!(got, [1, 2, 3, 4, 5]);
 }
