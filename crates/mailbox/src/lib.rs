@@ -15,7 +15,10 @@
 //!   state's `Drop`) that ends only that actor;
 //! - dormant actors: an actor with nothing to do has no task. Its state
 //!   waits in its process cell, and the next message starts a task for it,
-//!   so an idle actor costs one small allocation;
+//!   so an idle actor costs one small allocation. A message passed along a
+//!   pipeline of actors, of one type or several, wakes each next actor on
+//!   the sender's own task once the sender goes dormant: no task spawn per
+//!   hop (`docs/process-core.md`, "Chains of actors");
 //! - the [`Actor`] trait, shaped like a GenServer, and its message loop: one
 //!   message at a time, a panic caught at the loop and turned into
 //!   [`ExitReason::Panic`];
