@@ -222,7 +222,17 @@ fn spawn_task<A: Actor>(process: Arc<Process<A>>, begin: Begin<A>, generation: u
     // before the task does: a runtime that drops the task unpolled (it was
     // aborted first, or the runtime has shut down) still finishes the exit.
     let activation = ActivationTask::new(Arc::clone(&process), begin);
-    let abort = crate::sync::spawn(process.runtime(), Runner::new(activation));
+    run_on_own_task(&process, generation, activation);
+}
+
+/// Spawns a task running `first` (an activation of `process`, of the given
+/// generation, inline or boxed) and registers the task's abort handle for
+/// that activation; a kill that came first aborts it there.
+fn run_on_own_task<A: Actor, T>(process: &Process<A>, generation: u32, first: T)
+where
+    T: Future<Output = Next> + Send + 'static,
+{
+    let abort = crate::sync::spawn(process.runtime(), Runner::new(first));
     process.mailbox.set_abort(generation, abort);
 }
 

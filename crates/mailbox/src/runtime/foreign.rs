@@ -22,7 +22,7 @@ use std::{
 
 use pin_project_lite::pin_project;
 
-use super::{ActivationTask, Begin, End, Next, Runner, handoff::Deferred};
+use super::{ActivationTask, Begin, End, Next, handoff::Deferred};
 use crate::{
     Actor,
     sync::{AbortHandle, RuntimeId, runtime_id},
@@ -85,8 +85,7 @@ impl<A: Actor, F: Future<Output = End> + Send + 'static> Foreign for Woken<A, F>
         let process = Arc::clone(&self.task.process);
         let generation = self.generation;
         let guest: Guest = self;
-        let abort = crate::sync::spawn(process.runtime(), Runner::new(guest));
-        process.mailbox.set_abort(generation, abort);
+        super::run_on_own_task(&process, generation, guest);
     }
 }
 
