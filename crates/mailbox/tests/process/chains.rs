@@ -48,7 +48,17 @@ pub(crate) struct Stage<K: Side> {
     next: Option<ActorRef<Stage<K::Other>>>,
     /// Where a stage writes the hops left of the last token it passed.
     progress: Option<Arc<AtomicU64>>,
+    /// Its state panics when dropped (user code failing in `Drop`).
+    panics_on_drop: bool,
     side: PhantomData<K>,
+}
+
+impl<K: Side> Drop for Stage<K> {
+    fn drop(&mut self) {
+        if self.panics_on_drop && !std::thread::panicking() {
+            panic!("a stage's state panics as it is dropped");
+        }
+    }
 }
 
 impl<K: Side> fmt::Debug for Stage<K> {
@@ -95,6 +105,8 @@ pub(crate) enum Msg<K: Side> {
     Record(u32, mpsc::UnboundedSender<u32>),
     /// Does nothing: one more message handled in a row.
     Tick,
+    /// Makes the stage's state panic when it is dropped.
+    PanicOnDrop,
     /// Wakes the next stage with a ping, and tells the test it did.
     WakeNextThenTell(mpsc::UnboundedSender<()>, mpsc::UnboundedSender<()>),
 }
@@ -114,6 +126,7 @@ impl<K: Side> Actor for Stage<K> {
         Ok(Self {
             next: None,
             progress: None,
+            panics_on_drop: false,
             side: PhantomData,
         })
     }
@@ -168,6 +181,7 @@ impl<K: Side> Actor for Stage<K> {
             }
             Msg::Record(value, seen) => seen.send(value).expect("the test waits for the values"),
             Msg::Tick => {}
+            Msg::PanicOnDrop => self.panics_on_drop = true,
             Msg::WakeNextThenTell(seen, told) => {
                 self.pass(Msg::Ping(seen));
                 told.send(()).expect("the test waits to hear it");

@@ -160,6 +160,58 @@ async fn a_kill_of_the_stage_a_task_adopted_ends_that_stage_only() {
 }
 
 #[tokio::test(flavor = "current_thread")]
+async fn a_stage_adopted_by_a_task_of_another_type_whose_state_panics_in_drop_when_killed_ends_alone()
+ {
+    let ring = ring(2).await;
+    ring.odds[0].try_cast(Msg::PanicOnDrop).expect("room");
+    settle().await;
+    let gate = Arc::new(Semaphore::new(0));
+    // Odd 0 runs, blocked, on even 0's task; the kill aborts that task, and
+    // dropping odd 0's state there panics.
+    ring.evens[0]
+        .call(|done| Msg::PassBlock(Arc::clone(&gate), done), PATIENCE)
+        .await
+        .expect("even 1 answers");
+    assert!(ring.odd_handles[0].kill());
+    let reason = ring.odd_handles[0].wait(PATIENCE).await;
+    assert!(matches!(reason, Ok(ExitReason::Panic(_))), "{reason:?}");
+    // The panic reached neither the task's first actor nor anyone else.
+    ring.answer(&[0, 1], &[1]).await;
+}
+
+/// A runtime shutting down while a stage runs, blocked, on the task of a
+/// stage of another type ends every stage, the adopted one included.
+#[test]
+fn a_runtime_shutting_down_ends_a_stage_running_on_a_task_of_another_type() {
+    let actors = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("a runtime");
+    let (handles, gate) = actors.block_on(async {
+        let ring = ring(2).await;
+        let gate = Arc::new(Semaphore::new(0));
+        ring.evens[0]
+            .call(|done| Msg::PassBlock(Arc::clone(&gate), done), PATIENCE)
+            .await
+            .expect("even 1 answers");
+        assert!(ring.odds[0].is_alive(), "odd 0 waits on the gate");
+        let mut handles = ring.even_handles;
+        handles.extend(ring.odd_handles);
+        (handles, gate)
+    });
+    drop(actors);
+    for handle in &handles {
+        assert_eq!(
+            handle.process().exit_reason(),
+            Some(ExitReason::Killed),
+            "{:?} outlived its runtime",
+            handle.pid()
+        );
+    }
+    drop(gate);
+}
+
+#[tokio::test(flavor = "current_thread")]
 async fn a_kill_of_a_stage_waiting_to_be_adopted_is_carried_out_and_its_message_dead_lettered() {
     let letters = Arc::new(Collect::default());
     let (even, _even_handle) = start::<Stage<Even>>(()).await.expect("a stage starts");
