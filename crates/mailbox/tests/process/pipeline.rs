@@ -26,6 +26,17 @@ struct Ring {
 }
 
 impl Ring {
+    /// Makes even 0's task adopt odd 0, which wakes even 1 (which answers)
+    /// and then blocks, on even 0's task, on the gate returned.
+    async fn block_odd_0_on_the_task_of_even_0(&self) -> Arc<Semaphore> {
+        let gate = Arc::new(Semaphore::new(0));
+        self.evens[0]
+            .call(|done| Msg::PassBlock(Arc::clone(&gate), done), PATIENCE)
+            .await
+            .expect("even 1 answers");
+        gate
+    }
+
     /// Pings the even and odd stages at these indexes and waits for every
     /// answer: each is alive and handling messages.
     async fn answer(&self, evens: &[usize], odds: &[usize]) {
@@ -145,14 +156,9 @@ async fn a_panic_of_an_adopted_stage_ends_that_stage_only() {
 #[tokio::test(flavor = "current_thread")]
 async fn a_kill_of_the_stage_a_task_adopted_ends_that_stage_only() {
     let ring = ring(2).await;
-    let gate = Arc::new(Semaphore::new(0));
-    // Even 0's task adopts odd 0; odd 0 wakes even 1 (which answers) and
-    // blocks on the gate, on even 0's task. The kill must abort it there,
-    // through the abort handle the task registered for odd 0.
-    ring.evens[0]
-        .call(|done| Msg::PassBlock(Arc::clone(&gate), done), PATIENCE)
-        .await
-        .expect("even 1 answers");
+    // The kill must abort odd 0 on even 0's task, through the abort handle
+    // the task registered for odd 0.
+    let _gate = ring.block_odd_0_on_the_task_of_even_0().await;
     assert!(ring.odd_handles[0].kill());
     let reason = ring.odd_handles[0].wait(PATIENCE).await;
     assert_eq!(reason.expect("odd 0 exits"), ExitReason::Killed);
@@ -160,18 +166,13 @@ async fn a_kill_of_the_stage_a_task_adopted_ends_that_stage_only() {
 }
 
 #[tokio::test(flavor = "current_thread")]
-async fn a_stage_adopted_by_a_task_of_another_type_whose_state_panics_in_drop_when_killed_ends_alone()
- {
+async fn a_killed_adopted_stage_whose_state_panics_in_drop_ends_alone() {
     let ring = ring(2).await;
     ring.odds[0].try_cast(Msg::PanicOnDrop).expect("room");
     settle().await;
-    let gate = Arc::new(Semaphore::new(0));
-    // Odd 0 runs, blocked, on even 0's task; the kill aborts that task, and
-    // dropping odd 0's state there panics.
-    ring.evens[0]
-        .call(|done| Msg::PassBlock(Arc::clone(&gate), done), PATIENCE)
-        .await
-        .expect("even 1 answers");
+    // The kill aborts even 0's task, where odd 0 runs, and dropping odd 0's
+    // state there panics.
+    let _gate = ring.block_odd_0_on_the_task_of_even_0().await;
     assert!(ring.odd_handles[0].kill());
     let reason = ring.odd_handles[0].wait(PATIENCE).await;
     assert!(matches!(reason, Ok(ExitReason::Panic(_))), "{reason:?}");
@@ -189,11 +190,7 @@ fn a_runtime_shutting_down_ends_a_stage_running_on_a_task_of_another_type() {
         .expect("a runtime");
     let (handles, gate) = actors.block_on(async {
         let ring = ring(2).await;
-        let gate = Arc::new(Semaphore::new(0));
-        ring.evens[0]
-            .call(|done| Msg::PassBlock(Arc::clone(&gate), done), PATIENCE)
-            .await
-            .expect("even 1 answers");
+        let gate = ring.block_odd_0_on_the_task_of_even_0().await;
         assert!(ring.odds[0].is_alive(), "odd 0 waits on the gate");
         let mut handles = ring.even_handles;
         handles.extend(ring.odd_handles);
