@@ -199,6 +199,7 @@ impl<A: Actor> ActorRef<A> {
             slot: Some(request),
             key: WaiterKey::default(),
             into: Into::<A::Msg>::into,
+            ran: false,
         };
         let pushed = match budget.wait(&mut push).await {
             Ok(pushed) => pushed,
@@ -209,13 +210,20 @@ impl<A: Actor> ActorRef<A> {
                 });
             }
         };
+        // The callee's handler ran on this task: its reply, if it sent one,
+        // is there now.
+        let ran = push.ran;
         drop(push);
         match pushed {
             Ok(()) => {}
             Err(SendError::NoProcess(request)) => return Err(CallError::NoProcess(request)),
             Err(SendError::Full(request)) => return Err(CallError::Full(request)),
         }
-        let exiting = match budget.wait_after_sending(answer).await {
+        let answered = match ran {
+            true => budget.wait(answer).await,
+            false => budget.wait_after_sending(answer).await,
+        };
+        let exiting = match answered {
             Ok(Ok(value)) => return Ok(value),
             // The overflow policy dropped the request; it is a dead letter now.
             Ok(Err(ReplyError::Dropped)) => return Err(CallError::Dropped),
@@ -386,12 +394,16 @@ impl<A: Actor, M> Drop for Cast<'_, A, M> {
 }
 
 /// The waiting push behind calls: converts `U` into the actor's message
-/// only once there is room, and queues it marked as a call.
+/// only once there is room, and queues it marked as a call. A request that
+/// wakes a dormant callee runs it on the caller's task when it can (see
+/// [`run_called`](crate::runtime::run_called)).
 struct Push<'a, A: Actor, U, F> {
-    process: &'a Process<A>,
+    process: &'a Arc<Process<A>>,
     slot: Option<U>,
     key: WaiterKey,
     into: F,
+    /// Whether the callee's handler ran in the poll that queued the request.
+    ran: bool,
 }
 
 impl<A: Actor, U, F> Unpin for Push<'_, A, U, F> {}
@@ -405,16 +417,27 @@ where
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         let this = self.get_mut();
         let process = this.process;
-        process
-            .mailbox
-            .poll_push(
-                Some(cx),
-                &mut this.slot,
-                &mut this.key,
-                &mut this.into,
-                CALL,
-            )
-            .map(|outcome| settle(process, outcome))
+        let pushed = process.mailbox.poll_push(
+            Some(&mut *cx),
+            &mut this.slot,
+            &mut this.key,
+            &mut this.into,
+            CALL,
+        );
+        let Poll::Ready(outcome) = pushed else {
+            return Poll::Pending;
+        };
+        Poll::Ready(match outcome {
+            Ok((pushed, activation)) => {
+                process.settle(pushed, None);
+                if let Some(activation) = activation {
+                    this.ran = crate::runtime::run_called(Arc::clone(process), activation, cx);
+                }
+                Ok(())
+            }
+            Err(PushError::Closed(request)) => Err(SendError::NoProcess(request)),
+            Err(PushError::Full(request)) => Err(SendError::Full(request)),
+        })
     }
 }
 

@@ -379,4 +379,5 @@ fn a_leftover_keeps_its_mark_whatever_the_race() {
 }
 
 mod activation;
+mod called;
 mod handoff;

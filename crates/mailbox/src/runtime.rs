@@ -481,9 +481,11 @@ impl<T: Future<Output = Next>> Future for Runner<T> {
 
 mod foreign;
 mod handoff;
+mod inline;
 mod message_loop;
 
 use foreign::Guest;
+pub(crate) use inline::run_called;
 use message_loop::message_loop;
 
 use handoff::{Deferred, Slot, TakenOver};

@@ -4,6 +4,7 @@ mod process {
     pub(crate) mod chains;
     pub(crate) mod support;
 
+    mod called;
     mod calls;
     mod dead_letters;
     mod exit_hooks;

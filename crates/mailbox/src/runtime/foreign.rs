@@ -46,6 +46,9 @@ pub(super) trait Foreign: Future<Output = Next> + Send {
 
     /// Runs the activation on a task of its own.
     fn launch(self: Pin<Box<Self>>);
+
+    /// Whether the activation has a span (somebody traces actors).
+    fn is_traced(&self) -> bool;
 }
 
 pin_project! {
@@ -86,6 +89,10 @@ impl<A: Actor, F: Future<Output = End> + Send + 'static> Foreign for Woken<A, F>
         let generation = self.generation;
         let guest: Guest = self;
         super::run_on_own_task(&process, generation, guest);
+    }
+
+    fn is_traced(&self) -> bool {
+        !self.task.span.is_disabled()
     }
 }
 

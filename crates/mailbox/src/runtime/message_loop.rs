@@ -7,6 +7,7 @@ use std::sync::Arc;
 use super::{
     Begin, End, YIELD_EVERY, handoff,
     handoff::{Deferred, TakenOver},
+    inline,
 };
 use crate::{
     Actor, ActorRef, Context, ExitReason,
@@ -62,6 +63,13 @@ impl<A: Actor> Inbox<A> {
             0 => {}
             queued => crate::metrics::depth::<A>(queued),
         }
+    }
+
+    /// Whether nothing is left to handle, as far as a look without the
+    /// lock can tell.
+    #[inline(always)]
+    fn is_idle(&self) -> bool {
+        self.batch.is_empty() && self.process.mailbox.is_quiet()
     }
 
     /// After a linger: what arrived meanwhile (a caller's next request),
@@ -124,6 +132,9 @@ pub(super) async fn message_loop<A: Actor>(
         Err(error) => return End::Exit(ExitReason::error(error)),
     };
     let mut handled_in_a_row = 0_u32;
+    // Run on a caller's task (see `inline`): the loop handles the caller's
+    // request, then moves to a task of its own if there is more to do.
+    let mut called = inline::inline();
     let reason = 'handle: loop {
         if let Some(reason) = ctx.take_stop() {
             break terminate(&mut actor, reason, &mut ctx, traced).await;
@@ -133,8 +144,9 @@ pub(super) async fn message_loop<A: Actor>(
             None => 'next: {
                 // Linger for one turn: a sender on this thread may have
                 // more. Not when this handler woke an actor of this type:
-                // going dormant now lets this task run it.
-                if !handoff::pending() {
+                // going dormant now lets this task run it. Nor on a
+                // caller's task: the caller waits, and has its answer.
+                if !handoff::pending() && !inline::inline() {
                     YieldOnce::new().await;
                     if let Some(received) = inbox.arrived() {
                         handled_in_a_row = 0;
@@ -219,6 +231,14 @@ pub(super) async fn message_loop<A: Actor>(
             break terminate(&mut actor, reason, &mut ctx, traced).await;
         }
         handled_in_a_row += 1;
+        // On a caller's task, with more than the caller's request to
+        // handle: the caller must not wait for it. The yield ends the
+        // caller's poll of this loop, which moves it to a task of its own.
+        if called && !inbox.is_idle() {
+            called = false;
+            handled_in_a_row = 0;
+            YieldOnce::new().await;
+        }
         // Not while an actor this handler woke waits in the slot: the
         // yield would start it on a task of its own; the loop yields once
         // it has taken that actor over instead.

@@ -1,0 +1,152 @@
+//! Running a dormant callee on its caller's task: a call from outside any
+//! actor (a request handler, a service's task) to an actor with nothing to
+//! do costs no task switch.
+//!
+//! A call waits for its reply anyway. When the request wakes a dormant
+//! actor, the caller's own poll runs that actor's activation, boxed, until
+//! the activation would wait for something:
+//!
+//! - the handler replies and the mailbox is empty: the actor goes dormant
+//!   again at once (no linger: the caller is the one waiting, and it has
+//!   its answer), and the caller reads the reply in the same poll;
+//! - the handler awaits something (I/O, a timer, another actor), or more
+//!   messages than the caller's arrived meanwhile: the activation moves to a
+//!   task of its own, as it would have been without this path, and the
+//!   caller waits for its reply as usual.
+//!
+//! Nothing of the callee stays on the caller's task past that one poll, so
+//! the caller's cancellation, abort or shutdown never meets the callee: it
+//! finished, or it runs on its own task. A kill that comes while the
+//! callee runs here finds no task to abort and is met where the activation
+//! next parks its state or registers its task, as for a task not yet
+//! registered. A panic in a handler, `terminate` or the state's `Drop` is
+//! caught inside the activation, as on its own task.
+//!
+//! An activation with a span (somebody traces actors) is not run here:
+//! its spans would nest inside the caller's. An untraced one runs inside
+//! the caller's span, so an event its handler emits belongs to the
+//! caller's span, as a function's would.
+//!
+//! Calls made from inside an actor (a handler, `init`, `terminate`) do not
+//! take this path: the slot and the woken actors of that actor's task
+//! (see [`handoff`](super::handoff)) belong to its own poll.
+
+use std::{
+    cell::Cell,
+    sync::Arc,
+    task::{Context, Poll},
+};
+
+use super::{Next, foreign, handoff::Deferred};
+use crate::{
+    Actor,
+    mailbox::Activation,
+    process::{Dormant, Process},
+};
+
+#[cfg(not(foundation_loom))]
+// audit:allow(FND002) per-thread, per-poll state: set only while a caller's poll runs a callee's activation, and restored before that poll returns
+std::thread_local! {
+    /// Whether this thread is polling a callee's activation on its
+    /// caller's task.
+    static INLINE: Cell<bool> = const { Cell::new(false) };
+}
+
+#[cfg(foundation_loom)]
+// audit:allow(FND002) the same per-poll state, as loom's thread-locals
+loom::thread_local! {
+    static INLINE: Cell<bool> = Cell::new(false);
+}
+
+/// Whether the activation being polled runs on its caller's task: its
+/// message loop then neither lingers nor goes on past the caller's request.
+#[inline(always)]
+pub(super) fn inline() -> bool {
+    INLINE.with(Cell::get)
+}
+
+/// Marks the thread as polling a callee on its caller's task, until dropped.
+struct Marked(bool);
+
+impl Marked {
+    fn new() -> Self {
+        Self(INLINE.with(|inline| inline.replace(true)))
+    }
+}
+
+impl Drop for Marked {
+    fn drop(&mut self) {
+        INLINE.with(|inline| inline.set(self.0));
+    }
+}
+
+/// Runs the activation a call's request just started, on the caller's
+/// task if the caller is no actor and that [pays](pays); otherwise
+/// launches it as any push does. True when the handler ran here: its
+/// reply, if it sent one before the activation ended or moved to a task of
+/// its own, is there to read.
+pub(crate) fn run_called<A: Actor>(
+    process: Arc<Process<A>>,
+    activation: Activation<Dormant<A>>,
+    cx: &mut Context<'_>,
+) -> bool {
+    if crate::observe::in_actor() || !pays(&process) {
+        super::launch(process, activation);
+        return false;
+    }
+    let mut guest = foreign::boxed(Deferred {
+        process,
+        activation,
+    });
+    // A traced activation enters its spans on a task of its own, as every
+    // other one does: entered inside the caller's, they would nest there.
+    if guest.is_traced() {
+        guest.launch();
+        return false;
+    }
+    let polled = {
+        let _marked = Marked::new();
+        guest.as_mut().poll(cx)
+    };
+    match polled {
+        // With no task of its own, a dormant activation never takes over
+        // another actor: what its handlers woke, its poll launched.
+        Poll::Ready(Next(next)) => {
+            debug_assert!(next.is_none());
+            if let Some(next) = next {
+                next.launch();
+            }
+            true
+        }
+        Poll::Pending => {
+            guest.launch();
+            true
+        }
+    }
+}
+
+/// Whether running `process`'s activation on the calling thread pays: the
+/// thread runs the actor's runtime, and either that runtime has several
+/// workers (through the scheduler, an idle worker may steal the callee, and
+/// then every call crosses cores) or the caller is no task (the runtime's
+/// `block_on` future, which tokio polls only once its run queue is empty).
+/// A task's call on a one-thread runtime costs less through the scheduler
+/// (its one yield, the callee's one-turn linger, no allocation) than a
+/// boxed activation does: see `docs/performance.md`.
+#[cfg(not(foundation_loom))]
+fn pays<A: Actor>(process: &Process<A>) -> bool {
+    use tokio::runtime::{Handle, RuntimeFlavor};
+    let Ok(here) = Handle::try_current() else {
+        return false;
+    };
+    here.id() == process.runtime().id()
+        && (here.runtime_flavor() != RuntimeFlavor::CurrentThread
+            || tokio::task::try_id().is_none())
+}
+
+/// Loom's model runtime is one runtime whose tasks are threads: the path is
+/// always taken, so the models explore it.
+#[cfg(foundation_loom)]
+fn pays<A: Actor>(_: &Process<A>) -> bool {
+    true
+}

@@ -1,0 +1,316 @@
+//! A call from outside any actor to a dormant actor runs the callee's
+//! handler on the caller's task (where that pays: on a multi-thread
+//! runtime, or from the runtime's `block_on`), and nothing of the callee
+//! stays there past the caller's poll: its panics, its exit, a kill, more
+//! work than the caller's request, or a caller that gives up while the
+//! handler awaits, all end or move the callee and never the caller.
+
+use std::{
+    sync::{
+        Arc,
+        atomic::{AtomicU64, AtomicUsize, Ordering},
+    },
+    task::Poll,
+};
+
+use foundation_mailbox::{
+    Actor, ActorHandle, ActorRef, CallError, Context, ExitReason, ProcessRef, Reply, start,
+};
+use tokio::{runtime::Id as RuntimeId, sync::Semaphore, task::Id as TaskId};
+
+use super::support::PATIENCE;
+
+/// Where a handler ran: its task (none from `block_on`) and its runtime.
+type Place = (Option<TaskId>, RuntimeId);
+
+fn here() -> Place {
+    (
+        tokio::task::try_id(),
+        tokio::runtime::Handle::current().id(),
+    )
+}
+
+#[derive(Debug)]
+struct Callee {
+    handled: Arc<AtomicU64>,
+    /// Panics when the state is dropped, once armed.
+    bomb: Option<Bomb>,
+}
+
+#[derive(Debug)]
+struct Bomb;
+
+impl Drop for Bomb {
+    fn drop(&mut self) {
+        panic!("the callee's state panics as it is dropped");
+    }
+}
+
+#[derive(Debug)]
+enum Ask {
+    /// Answers where it runs.
+    Where(Reply<Place>),
+    /// Answers how many messages it has handled, this one included.
+    Count(Reply<u64>),
+    /// Panics in the handler (the port goes unanswered).
+    Panic(#[allow(dead_code)] Reply<()>),
+    /// Arms the state to panic in `Drop`, then fails: the actor exits (the
+    /// port goes unanswered).
+    Fail(#[allow(dead_code)] Reply<()>),
+    /// Waits for a permit, then answers.
+    Wait(Arc<Semaphore>, Reply<()>),
+    /// Queues `n` more messages to itself, then answers.
+    Flood(u64, Reply<()>),
+    /// Nothing: queued by `Flood`.
+    Extra,
+    /// Kills itself through a reference, then answers.
+    KillSelf(ProcessRef, Reply<()>),
+}
+
+#[derive(Debug, thiserror::Error)]
+#[error("asked to fail")]
+struct Failed;
+
+impl Actor for Callee {
+    type Args = Arc<AtomicU64>;
+    type Msg = Ask;
+    type Error = Failed;
+
+    async fn init(handled: Self::Args, _: &mut Context<Self>) -> Result<Self, Self::Error> {
+        Ok(Callee {
+            handled,
+            bomb: None,
+        })
+    }
+
+    async fn handle(&mut self, ask: Ask, ctx: &mut Context<Self>) -> Result<(), Self::Error> {
+        let count = self.handled.fetch_add(1, Ordering::SeqCst) + 1;
+        match ask {
+            Ask::Where(reply) => reply.send(here()).unwrap_or_default(),
+            Ask::Count(reply) => reply.send(count).unwrap_or_default(),
+            Ask::Panic(_) => panic!("the callee's handler panics"),
+            Ask::Fail(_) => {
+                self.bomb = Some(Bomb);
+                return Err(Failed);
+            }
+            Ask::Wait(gate, reply) => {
+                gate.acquire().await.expect("the gate stays open").forget();
+                reply.send(()).unwrap_or_default();
+            }
+            Ask::Flood(n, reply) => {
+                for _ in 0..n {
+                    ctx.myself().try_cast(Ask::Extra).expect("room");
+                }
+                reply.send(()).unwrap_or_default();
+            }
+            Ask::Extra => {}
+            Ask::KillSelf(me, reply) => {
+                assert!(me.kill(), "the kill lands");
+                reply.send(()).unwrap_or_default();
+            }
+        }
+        Ok(())
+    }
+}
+
+async fn callee() -> (ActorRef<Callee>, ActorHandle, Arc<AtomicU64>) {
+    let handled = Arc::new(AtomicU64::new(0));
+    let (callee, handle) = start::<Callee>(Arc::clone(&handled)).await.expect("starts");
+    (callee, handle, handled)
+}
+
+/// Runs `work` on a task of the current runtime and waits for it: a
+/// caller that is a task, as a service's request handler is.
+async fn on_a_task<T: Send + 'static>(work: impl Future<Output = T> + Send + 'static) -> T {
+    tokio::spawn(work)
+        .await
+        .expect("the caller's task ends well")
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_call_to_a_dormant_actor_runs_on_the_callers_task() {
+    let (callee, _handle, _) = callee().await;
+    let (ran, caller) = on_a_task(async move {
+        let ran = callee.call(Ask::Where, PATIENCE).await.expect("answers");
+        (ran, here())
+    })
+    .await;
+    assert_eq!(ran, caller);
+}
+
+// On one thread a task's call goes through the scheduler, which costs less
+// there than boxing the callee; the runtime's `block_on` still runs it.
+#[tokio::test]
+async fn on_one_thread_only_the_block_on_caller_runs_the_callee() {
+    let (callee, _handle, _) = callee().await;
+    let from_block_on = callee.call(Ask::Where, PATIENCE).await.expect("answers");
+    assert_eq!(from_block_on, here());
+    let (from_a_task, caller) = on_a_task({
+        let callee = callee.clone();
+        async move {
+            let ran = callee.call(Ask::Where, PATIENCE).await.expect("answers");
+            (ran, here())
+        }
+    })
+    .await;
+    assert_ne!(from_a_task.0, caller.0);
+    assert!(
+        from_a_task.0.is_some(),
+        "the callee ran on a task of its own"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_callee_on_another_runtime_runs_there() {
+    let other = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(1)
+        .build()
+        .expect("a runtime");
+    let (callee, _handle, _) = other.spawn(callee()).await.expect("started there");
+    let ran = on_a_task(async move { callee.call(Ask::Where, PATIENCE).await })
+        .await
+        .expect("answers");
+    assert_eq!(ran.1, other.handle().id());
+    other.shutdown_background();
+}
+
+/// Asks `callee` where it runs, from a handler.
+#[derive(Debug)]
+struct Asker(ActorRef<Callee>);
+
+impl Actor for Asker {
+    type Args = ActorRef<Callee>;
+    type Msg = Reply<(Place, Place)>;
+    type Error = std::convert::Infallible;
+
+    async fn init(callee: Self::Args, _: &mut Context<Self>) -> Result<Self, Self::Error> {
+        Ok(Asker(callee))
+    }
+
+    async fn handle(
+        &mut self,
+        reply: Reply<(Place, Place)>,
+        _: &mut Context<Self>,
+    ) -> Result<(), Self::Error> {
+        let ran = self.0.call(Ask::Where, PATIENCE).await.expect("answers");
+        reply.send((ran, here())).unwrap_or_default();
+        Ok(())
+    }
+}
+
+// A handler's task belongs to its actor: a kill of that actor aborts it.
+// So an actor's call never runs its callee there.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_call_from_an_actor_runs_the_callee_on_its_own_task() {
+    let (callee, _handle, _) = callee().await;
+    let (asker, _asker_handle) = start::<Asker>(callee).await.expect("starts");
+    let (ran, asker_ran) = on_a_task(async move { asker.call(|reply| reply, PATIENCE).await })
+        .await
+        .expect("answers");
+    assert_ne!(ran.0, asker_ran.0);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_handler_panicking_on_the_callers_task_ends_the_callee_alone() {
+    let (callee, handle, _) = callee().await;
+    let called = on_a_task({
+        let callee = callee.clone();
+        async move { callee.call(Ask::Panic, PATIENCE).await }
+    })
+    .await;
+    let Err(CallError::Exited(reason)) = called else {
+        panic!("the caller learns the callee died: {called:?}");
+    };
+    assert!(reason.is_panic(), "{reason:?}");
+    assert_eq!(handle.exited().await, reason);
+    assert!(!callee.is_alive());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_state_panicking_in_drop_on_the_callers_task_ends_the_callee_alone() {
+    let (callee, handle, _) = callee().await;
+    let called = on_a_task(async move { callee.call(Ask::Fail, PATIENCE).await }).await;
+    let Err(CallError::Exited(reason)) = called else {
+        panic!("the caller learns the callee died: {called:?}");
+    };
+    // The panic in `Drop` overrides the error the handler returned.
+    assert!(reason.is_panic(), "{reason:?}");
+    assert_eq!(handle.exited().await, reason);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_callee_killing_itself_on_the_callers_task_exits_once() {
+    let (callee, handle, _) = callee().await;
+    let exits = Arc::new(AtomicUsize::new(0));
+    callee
+        .process_ref()
+        .on_exit({
+            let exits = Arc::clone(&exits);
+            move |_| {
+                exits.fetch_add(1, Ordering::SeqCst);
+            }
+        })
+        .expect("alive");
+    let called = on_a_task({
+        let callee = callee.clone();
+        let me = callee.process_ref();
+        async move {
+            callee
+                .call(|reply| Ask::KillSelf(me, reply), PATIENCE)
+                .await
+        }
+    })
+    .await;
+    // It answered before the kill took effect.
+    assert!(called.is_ok(), "{called:?}");
+    assert_eq!(handle.exited().await, ExitReason::Killed);
+    assert_eq!(exits.load(Ordering::SeqCst), 1);
+    let again = callee.call(Ask::Count, PATIENCE).await;
+    assert!(matches!(again, Err(CallError::NoProcess(_))), "{again:?}");
+}
+
+// The handler awaits on the caller's task; the caller gives up after that
+// first poll. The callee must go on, on a task of its own.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_caller_giving_up_while_its_callee_awaits_leaves_the_callee_running() {
+    let (callee, handle, handled) = callee().await;
+    let gate = Arc::new(Semaphore::new(0));
+    on_a_task({
+        let callee = callee.clone();
+        let gate = Arc::clone(&gate);
+        async move {
+            let mut call = std::pin::pin!(callee.call(|reply| Ask::Wait(gate, reply), PATIENCE));
+            let polled = futures::poll!(call.as_mut());
+            assert!(matches!(polled, Poll::Pending), "the handler waits");
+        }
+    })
+    .await;
+    assert_eq!(handled.load(Ordering::SeqCst), 1, "the handler ran");
+    gate.add_permits(1);
+    let count = callee.call(Ask::Count, PATIENCE).await.expect("answers");
+    assert_eq!(count, 2, "the waiting handler finished, then this one ran");
+    assert!(callee.is_alive());
+    drop(handle);
+}
+
+// The caller waits for its own request, never for the messages the callee
+// has besides: with more queued, the callee moves to a task of its own.
+// One thread, from `block_on`: that task cannot run before the call returns.
+#[tokio::test]
+async fn a_callee_with_more_to_do_than_the_callers_request_moves_off_the_callers_task() {
+    let (callee, _handle, handled) = callee().await;
+    callee
+        .call(|reply| Ask::Flood(5, reply), PATIENCE)
+        .await
+        .expect("answers");
+    assert_eq!(
+        handled.load(Ordering::SeqCst),
+        1,
+        "the call returned before the callee's own messages ran"
+    );
+    let count = callee.call(Ask::Count, PATIENCE).await.expect("answers");
+    assert_eq!(
+        count, 7,
+        "the five extra messages ran, on the callee's task"
+    );
+}
