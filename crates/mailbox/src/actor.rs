@@ -107,6 +107,45 @@ pub trait Actor: Sized + Send + 'static {
         async { Ok(()) }
     }
 
+    /// Whether a call from outside any actor may run this actor's handler
+    /// on the caller's task when the call finds the actor dormant. The
+    /// caller waits for the reply anyway, so by default it does: no task
+    /// switch, and on a multi-thread runtime no trip to another core. The
+    /// handler runs there until it would wait (then the actor moves to a
+    /// task of its own) and never past the caller's request.
+    ///
+    /// Set it to `false` for an actor whose handlers do long stretches of
+    /// CPU work that callers fan out in parallel (`join!` over calls to
+    /// several such actors): each call then starts a task that another
+    /// worker can run. See `docs/process-core.md`, "Calls run on the
+    /// caller's task".
+    ///
+    /// ```
+    /// use foundation_mailbox::{Actor, Context, Reply};
+    ///
+    /// #[derive(Debug)]
+    /// struct Hasher;
+    ///
+    /// impl Actor for Hasher {
+    ///     type Args = ();
+    ///     type Msg = (Vec<u8>, Reply<u64>);
+    ///     type Error = std::convert::Infallible;
+    ///     // Hashing megabytes: callers hash several files at once.
+    ///     const INLINE_CALLS: bool = false;
+    ///
+    ///     async fn init((): (), _: &mut Context<Self>) -> Result<Self, Self::Error> {
+    ///         Ok(Hasher)
+    ///     }
+    ///
+    ///     async fn handle(&mut self, (bytes, reply): Self::Msg, _: &mut Context<Self>) -> Result<(), Self::Error> {
+    ///         let sum = bytes.iter().fold(0_u64, |sum, &byte| sum.rotate_left(5) ^ u64::from(byte));
+    ///         reply.send(sum).unwrap_or_default();
+    ///         Ok(())
+    ///     }
+    /// }
+    /// ```
+    const INLINE_CALLS: bool = true;
+
     /// How this actor's messages are named where the message itself is gone:
     /// in a dead call's [`DeadLetter::type_name`](crate::DeadLetter::type_name).
     /// By default the type name of [`Msg`](Actor::Msg); an actor that wraps

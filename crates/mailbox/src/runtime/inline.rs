@@ -29,7 +29,10 @@
 //!
 //! Calls made from inside an actor (a handler, `init`, `terminate`) do not
 //! take this path: the slot and the woken actors of that actor's task
-//! (see [`handoff`](super::handoff)) belong to its own poll.
+//! (see [`handoff`](super::handoff)) belong to its own poll. Nor do
+//! calls to an actor that opts out ([`Actor::INLINE_CALLS`]): its
+//! handlers' CPU work, fanned out by one caller to several actors, would
+//! run one after another on the caller's thread.
 
 use std::{
     cell::Cell,
@@ -81,7 +84,8 @@ impl Drop for Marked {
 }
 
 /// Runs the activation a call's request just started, on the caller's
-/// task if the caller is no actor and that [pays](pays); otherwise
+/// task if the actor allows it ([`Actor::INLINE_CALLS`]), the caller is no
+/// actor and that [pays](pays); otherwise
 /// launches it as any push does. True when the handler ran here: its
 /// reply, if it sent one before the activation ended or moved to a task of
 /// its own, is there to read.
@@ -90,7 +94,7 @@ pub(crate) fn run_called<A: Actor>(
     activation: Activation<Dormant<A>>,
     cx: &mut Context<'_>,
 ) -> bool {
-    if crate::observe::in_actor() || !pays(&process) {
+    if !A::INLINE_CALLS || crate::observe::in_actor() || !pays(&process) {
         super::launch(process, activation);
         return false;
     }

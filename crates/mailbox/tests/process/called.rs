@@ -314,3 +314,39 @@ async fn a_callee_with_more_to_do_than_the_callers_request_moves_off_the_callers
         "the five extra messages ran, on the callee's task"
     );
 }
+
+/// Answers where it runs; opts out of running on its callers' tasks.
+#[derive(Debug)]
+struct Apart;
+
+impl Actor for Apart {
+    type Args = ();
+    type Msg = Reply<Place>;
+    type Error = std::convert::Infallible;
+    const INLINE_CALLS: bool = false;
+
+    async fn init((): (), _: &mut Context<Self>) -> Result<Self, Self::Error> {
+        Ok(Apart)
+    }
+
+    async fn handle(
+        &mut self,
+        reply: Reply<Place>,
+        _: &mut Context<Self>,
+    ) -> Result<(), Self::Error> {
+        reply.send(here()).unwrap_or_default();
+        Ok(())
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_actor_that_opts_out_runs_every_call_on_its_own_task() {
+    let (apart, _handle) = start::<Apart>(()).await.expect("starts");
+    let (ran, caller) = on_a_task(async move {
+        let ran = apart.call(|reply| reply, PATIENCE).await.expect("answers");
+        (ran, here())
+    })
+    .await;
+    assert_ne!(ran.0, caller.0);
+    assert!(ran.0.is_some(), "it ran on a task of its own");
+}
