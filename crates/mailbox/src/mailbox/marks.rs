@@ -72,20 +72,6 @@ impl Marks {
         marks.clear();
     }
 
-    /// Takes `spare`'s buffer, forgetting its marks, if this run has none
-    /// and that one holds at most `keep`.
-    pub(super) fn reclaim(&mut self, spare: &mut Marks, keep: usize) {
-        if self.0.is_none()
-            && spare
-                .0
-                .as_ref()
-                .is_some_and(|marks| marks.capacity() <= keep)
-        {
-            spare.clear();
-            std::mem::swap(self, spare);
-        }
-    }
-
     /// Gives back a buffer a burst of calls grew.
     pub(super) fn shrink(&mut self, keep: usize) {
         if self.0.as_ref().is_some_and(|marks| marks.capacity() > keep) {

@@ -220,13 +220,6 @@ impl<T, S> Mailbox<T, S> {
             return Hibernation::Refused(dormant, received);
         }
         state.dormant = Some(dormant);
-        // The batch's buffers took the lane's at the last refill: a lane
-        // left without any gets them back (small ones only), so that the
-        // next activation's first push does not allocate them again.
-        if state.user.capacity() == 0 && batch.items.capacity() <= KEEP_SLOTS {
-            std::mem::swap(&mut state.user, &mut batch.items);
-        }
-        state.marks.reclaim(&mut batch.marks, KEEP_SLOTS);
         let abort = state.abort.take();
         drop(state);
         wake_all(senders);
