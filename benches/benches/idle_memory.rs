@@ -53,7 +53,10 @@ fn flag(args: &[String], name: &str) -> Option<String> {
 fn parent(program: &str, actors: usize) {
     println!("idle actors: {actors} per contender, bytes of resident memory per actor");
     let mut results = Vec::new();
-    for name in CONTENDERS.into_iter().chain(["foundation_burst"]) {
+    for name in CONTENDERS
+        .into_iter()
+        .chain(["foundation_called", "foundation_burst"])
+    {
         let output = Command::new(program)
             .args(["--only", name, "--actors", &actors.to_string()])
             .output()
@@ -114,6 +117,7 @@ fn child(name: &str, actors: usize) {
             "foundation" => foundation_child(actors).await,
             "ractor" => ractor_child(actors).await,
             "kameo" => kameo_child(actors).await,
+            "foundation_called" => called_child(actors).await,
             "foundation_burst" => burst_child().await,
             other => eprintln!("unknown contender {other}"),
         }
@@ -236,6 +240,38 @@ impl Actor for Holdable {
             Burst::Total(reply) => reply.send(self.0).unwrap_or_default(),
         }
         Ok(())
+    }
+}
+
+/// Idle actors that each answered one call and went dormant again: what a
+/// mailbox keeps of its buffers between activations (a lane's small
+/// buffers and its call marks stay with it; see `docs/process-core.md`).
+async fn called_child(actors: usize) {
+    let mut kept = Vec::with_capacity(actors);
+    let before = resident_bytes();
+    for _ in 0..actors {
+        let (counter, handle) = start::<foundation_counter::Counter>(())
+            .await
+            .expect("starts");
+        counter
+            .call(foundation_counter::Msg::Get, PATIENCE)
+            .await
+            .expect("answers");
+        kept.push((counter, handle));
+    }
+    // Every call's activation has ended: each actor is dormant.
+    for (counter, _) in &kept {
+        while !counter.is_dormant() {
+            tokio::task::yield_now().await;
+        }
+    }
+    report("foundation_called", actors, before, resident_bytes());
+    for (counter, handle) in kept {
+        counter
+            .stop(ExitReason::Normal, PATIENCE)
+            .await
+            .expect("stops");
+        drop(handle);
     }
 }
 
