@@ -117,8 +117,8 @@ pub trait Actor: Sized + Send + 'static {
     /// Set it to `false` for an actor whose handlers do long stretches of
     /// CPU work that callers fan out in parallel (`join!` over calls to
     /// several such actors): each call then starts a task that another
-    /// worker can run. See `docs/process-core.md`, "Calls run on the
-    /// caller's task".
+    /// worker can run. See `docs/handoff.md`, "Calls run on the caller's
+    /// task".
     ///
     /// ```
     /// use foundation_mailbox::{Actor, Context, Reply};

@@ -18,13 +18,14 @@
 //!   so an idle actor costs one small allocation. A message passed along a
 //!   pipeline of actors, of one type or several, wakes each next actor on
 //!   the sender's own task once the sender goes dormant: no task spawn per
-//!   hop (`docs/process-core.md`, "Chains of actors");
+//!   hop (`docs/handoff.md`, "Chains of actors");
 //! - the [`Actor`] trait, shaped like a GenServer, and its message loop: one
 //!   message at a time, a panic caught at the loop and turned into
 //!   [`ExitReason::Panic`];
 //! - [`ActorRef`]: [`call`](ActorRef::call) (always with a timeout, its
 //!   reply typed by the request's [`Reply`] port, answered at once or
-//!   deferred),
+//!   deferred; a dormant callee runs on the calling task, see
+//!   [`Actor::INLINE_CALLS`]),
 //!   [`cast`](ActorRef::cast), [`try_cast`](ActorRef::try_cast),
 //!   [`stop`](ActorRef::stop), and the type-erased [`Recipient`] and
 //!   [`ProcessRef`];
