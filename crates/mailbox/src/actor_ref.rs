@@ -224,11 +224,7 @@ impl<A: Actor> ActorRef<A> {
             Err(SendError::NoProcess(request)) => return Err(CallError::NoProcess(request)),
             Err(SendError::Full(request)) => return Err(CallError::Full(request)),
         }
-        let answered = match ran {
-            true => budget.wait(answer).await,
-            false => budget.wait_after_sending(answer).await,
-        };
-        let exiting = match answered {
+        let exiting = match budget.wait_after_sending(answer, ran).await {
             Ok(Ok(value)) => return Ok(value),
             // The overflow policy dropped the request; it is a dead letter now.
             Ok(Err(ReplyError::Dropped)) => return Err(CallError::Dropped),

@@ -332,7 +332,7 @@ impl<A: Actor> Process<A> {
             mailbox: &self.mailbox,
             key: WaiterKey::default(),
         };
-        match Budget::new(timeout).wait_after_sending(exited).await {
+        match Budget::new(timeout).wait_after_sending(exited, false).await {
             Ok(reason) => Ok(reason),
             Err(Elapsed) => {
                 self.kill(ExitReason::Killed);

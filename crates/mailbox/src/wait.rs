@@ -67,17 +67,20 @@ impl Budget {
         if let Poll::Ready(output) = PollOnce(future.as_mut()).await {
             return Ok(output);
         }
-        self.wait_after_sending(future).await
+        self.wait_after_sending(future, false).await
     }
 
     /// Like [`wait`](Self::wait), for a wait that cannot be over yet because
     /// its cause was just sent (a request, a stop): yields first, so a
-    /// callee on the same thread can finish before anything registers.
+    /// callee on the same thread can finish before anything registers;
+    /// unless `handled` (the callee ran in the sender's poll), when the
+    /// answer may be there already.
     pub(crate) async fn wait_after_sending<F: Future>(
         &mut self,
         future: F,
+        handled: bool,
     ) -> Result<F::Output, Elapsed> {
-        YieldOnce(false).await;
+        YieldOnce(handled).await;
         let mut future = pin!(future);
         if let Poll::Ready(output) = PollOnce(future.as_mut()).await {
             return Ok(output);
