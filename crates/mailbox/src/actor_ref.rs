@@ -13,9 +13,10 @@ use std::{
 use crate::{
     Actor, CallError, ExitReason, Exited, MailboxStats, Pid, ProcessRef, Recipient, Reply,
     ReplyReceiver, SendError, StopError, WaitTimeout,
-    mailbox::{Activation, PushError, Pushed},
+    mailbox::{Activation, Offered, PushError, Pushed},
     process::{CALL, CAST, Dormant, Process},
     reply::ReplyError,
+    runtime::{may_run_here, run_called},
     wait::{Budget, Elapsed},
     waiters::WaiterKey,
 };
@@ -418,22 +419,36 @@ where
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         let this = self.get_mut();
         let process = this.process;
-        let pushed = process.mailbox.poll_push(
+        if !may_run_here(process) {
+            return process
+                .mailbox
+                .poll_push(
+                    Some(cx),
+                    &mut this.slot,
+                    &mut this.key,
+                    &mut this.into,
+                    CALL,
+                )
+                .map(|outcome| settle(process, outcome));
+        }
+        let offered = process.mailbox.poll_hand(
             Some(&mut *cx),
             &mut this.slot,
             &mut this.key,
             &mut this.into,
             CALL,
         );
-        let Poll::Ready(outcome) = pushed else {
+        let Poll::Ready(offered) = offered else {
             return Poll::Pending;
         };
-        Poll::Ready(match outcome {
-            Ok((pushed, activation)) => {
-                process.settle(pushed, None);
-                if let Some(activation) = activation {
-                    this.ran = crate::runtime::run_called(Arc::clone(process), activation, cx);
-                }
+        Poll::Ready(match offered {
+            Ok(Offered::Handed(request, activation)) => {
+                run_called(Arc::clone(process), activation, request, cx);
+                this.ran = true;
+                Ok(())
+            }
+            Ok(Offered::Pushed(pushed, woken)) => {
+                process.settle(pushed, woken);
                 Ok(())
             }
             Err(PushError::Closed(request)) => Err(SendError::NoProcess(request)),

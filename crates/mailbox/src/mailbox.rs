@@ -34,6 +34,7 @@ pub use self::stats::{MailboxStats, Overflow};
 use self::{exit_hooks::ExitHooks, marks::Marks};
 pub(crate) use self::{
     exit_hooks::Hook,
+    hand::Offered,
     lifecycle::Kill,
     marks::{Departed, Leftovers},
     receive::{Batch, Hibernation, Received},
@@ -241,7 +242,8 @@ impl<T, S> Mailbox<T, S> {
                 exit_hooks: ExitHooks::default(),
             }),
             stop_pending: AtomicBool::new(false),
-            quiet: AtomicBool::new(false),
+            // A new mailbox has nothing queued: the hint holds from the start.
+            quiet: AtomicBool::new(true),
             trap_exits: AtomicBool::new(false),
             capacity,
             overflow,
@@ -544,6 +546,7 @@ impl<T, S> Mailbox<T, S> {
 }
 
 mod exit_hooks;
+mod hand;
 mod lifecycle;
 mod marks;
 mod receive;

@@ -237,10 +237,14 @@ where
 }
 
 /// How an activation begins: from the actor's arguments (its `init` runs
-/// here), or with the state the last activation or the starter left.
+/// here), or with the state the last activation or the starter left, and
+/// perhaps a call's request handed to it.
 enum Begin<A: Actor> {
     Init(A::Args),
     Resume(Dormant<A>),
+    /// Resumed for a call whose request was handed over, not queued (see
+    /// [`inline`]): the loop handles it first.
+    Called(Dormant<A>, A::Msg),
 }
 
 /// How an activation ended.
@@ -485,7 +489,7 @@ mod inline;
 mod message_loop;
 
 use foreign::Guest;
-pub(crate) use inline::run_called;
+pub(crate) use inline::{may_run_here, run_called};
 use message_loop::message_loop;
 
 use handoff::{Deferred, Slot, TakenOver};

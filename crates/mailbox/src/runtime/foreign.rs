@@ -25,6 +25,7 @@ use pin_project_lite::pin_project;
 use super::{ActivationTask, Begin, End, Next, handoff::Deferred};
 use crate::{
     Actor,
+    process::Process,
     sync::{AbortHandle, RuntimeId, runtime_id},
 };
 
@@ -46,9 +47,6 @@ pub(super) trait Foreign: Future<Output = Next> + Send {
 
     /// Runs the activation on a task of its own.
     fn launch(self: Pin<Box<Self>>);
-
-    /// Whether the activation has a span (somebody traces actors).
-    fn is_traced(&self) -> bool;
 }
 
 pin_project! {
@@ -90,10 +88,6 @@ impl<A: Actor, F: Future<Output = End> + Send + 'static> Foreign for Woken<A, F>
         let guest: Guest = self;
         super::run_on_own_task(&process, generation, guest);
     }
-
-    fn is_traced(&self) -> bool {
-        !self.task.span.is_disabled()
-    }
 }
 
 /// Boxes a woken actor's activation, to be adopted by the task being polled
@@ -104,9 +98,18 @@ pub(super) fn boxed<A: Actor>(deferred: Deferred<A>) -> Guest {
         process,
         activation,
     } = deferred;
+    begun(
+        process,
+        activation.generation,
+        Begin::Resume(activation.state),
+    )
+}
+
+/// Boxes the activation of a generation that begins as `begin` says.
+pub(super) fn begun<A: Actor>(process: Arc<Process<A>>, generation: u32, begin: Begin<A>) -> Guest {
     Box::pin(Woken {
-        generation: activation.generation,
-        task: ActivationTask::new(process, Begin::Resume(activation.state)),
+        generation,
+        task: ActivationTask::new(process, begin),
     })
 }
 

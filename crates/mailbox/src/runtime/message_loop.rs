@@ -25,6 +25,10 @@ struct Inbox<A: Actor> {
     /// took over.
     process: Arc<Process<A>>,
     batch: Batch<A::Msg>,
+    /// The request a call handed to the activation instead of queueing it
+    /// (see `Begin::Called`). The loop's first look takes it, in the
+    /// activation's first poll, before anything can await.
+    first: Option<A::Msg>,
 }
 
 impl<A: Actor> Inbox<A> {
@@ -32,6 +36,7 @@ impl<A: Actor> Inbox<A> {
         Self {
             process,
             batch: Batch::default(),
+            first: None,
         }
     }
 
@@ -48,8 +53,13 @@ impl<A: Actor> Inbox<A> {
     /// looks at the lanes under the same lock a receive would take.
     #[inline(always)]
     fn next(&mut self) -> Option<Received<A::Msg>> {
-        if self.batch.is_empty() && (handoff::pending() || self.process.mailbox.is_quiet()) {
-            return None;
+        if self.batch.is_empty() {
+            if let Some(first) = self.first.take() {
+                return Some(Received::User(first));
+            }
+            if handoff::pending() || self.process.mailbox.is_quiet() {
+                return None;
+            }
         }
         self.process.mailbox.try_recv(&mut self.batch)
     }
@@ -127,14 +137,15 @@ pub(super) async fn message_loop<A: Actor>(
 ) -> End {
     let mut inbox = Inbox::new(process);
     let mut ctx = inbox.context();
-    let mut actor = match begin_activation(begin, &inbox.process, &mut ctx, traced).await {
+    let mut actor = match begin_activation(begin, &mut inbox, &mut ctx, traced).await {
         Ok(actor) => actor,
         Err(error) => return End::Exit(ExitReason::error(error)),
     };
     let mut handled_in_a_row = 0_u32;
-    // Run on a caller's task (see `inline`): the loop handles the caller's
-    // request, then moves to a task of its own if there is more to do.
-    let mut called = inline::inline();
+    // How many messages in a row before the loop yields. Run on a caller's
+    // task (see `inline`): one, the caller's request, and then the loop
+    // moves to a task of its own if there is more to do.
+    let mut yield_every = if inline::inline() { 1 } else { YIELD_EVERY };
     let reason = 'handle: loop {
         if let Some(reason) = ctx.take_stop() {
             break terminate(&mut actor, reason, &mut ctx, traced).await;
@@ -231,20 +242,21 @@ pub(super) async fn message_loop<A: Actor>(
             break terminate(&mut actor, reason, &mut ctx, traced).await;
         }
         handled_in_a_row += 1;
-        // On a caller's task, with more than the caller's request to
-        // handle: the caller must not wait for it. The yield ends the
-        // caller's poll of this loop, which moves it to a task of its own.
-        if called && !inbox.is_idle() {
-            called = false;
-            handled_in_a_row = 0;
-            YieldOnce::new().await;
-        }
         // Not while an actor this handler woke waits in the slot: the
         // yield would start it on a task of its own; the loop yields once
         // it has taken that actor over instead.
-        if handled_in_a_row >= YIELD_EVERY && !handoff::pending() {
+        if handled_in_a_row >= yield_every && !handoff::pending() {
             handled_in_a_row = 0;
-            tokio::task::yield_now().await;
+            if yield_every == YIELD_EVERY {
+                tokio::task::yield_now().await;
+            } else if !inbox.is_idle() {
+                // On a caller's task, with more than the caller's request
+                // to handle: the caller must not wait for it. The yield
+                // ends the caller's poll of this loop, which moves it to a
+                // task of its own.
+                yield_every = YIELD_EVERY;
+                YieldOnce::new().await;
+            }
         }
     };
     // The state goes before the exit is published; a reply port it kept
@@ -257,7 +269,7 @@ pub(super) async fn message_loop<A: Actor>(
 /// `init` builds (for a spawned actor).
 async fn begin_activation<A: Actor>(
     begin: Begin<A>,
-    process: &Process<A>,
+    inbox: &mut Inbox<A>,
     ctx: &mut Context<A>,
     traced: bool,
 ) -> Result<A, A::Error> {
@@ -268,8 +280,14 @@ async fn begin_activation<A: Actor>(
         }
         Begin::Init(args) => {
             let actor = handled!(traced, Init, A::init(args, ctx))?;
-            process.mailbox.set_running();
+            inbox.process.mailbox.set_running();
             Ok(actor)
+        }
+        // The loop's first look takes the request, from the inbox.
+        Begin::Called(dormant, request) => {
+            inbox.first = Some(request);
+            ctx.timers = dormant.timers;
+            Ok(dormant.actor)
         }
     }
 }
