@@ -223,6 +223,15 @@ pub(super) fn pending() -> bool {
     PENDING.with(Cell::get)
 }
 
+/// [`flush`]es the open slot if it holds a deferred activation: for the
+/// message loop, about to handle another message.
+#[inline(always)]
+pub(super) fn flush_if_pending<A: Actor>() {
+    if pending() {
+        flush::<A>();
+    }
+}
+
 /// Launches what the open slot of type `A` holds on a task of its own: the
 /// message loop goes on, so the deferred actor must not wait for it.
 #[cold]

@@ -15,6 +15,7 @@ use crate::{
     observe::handled,
     process::{Dormant, Process},
     reply::{DropCause, dropping_with, settle_held},
+    timer::TimerTick,
     wait::YieldOnce,
 };
 
@@ -101,6 +102,24 @@ impl<A: Actor> Inbox<A> {
             timers: std::mem::take(&mut ctx.timers),
         };
         self.process.mailbox.hibernate(&mut self.batch, dormant)
+    }
+
+    /// The state an attempt to go dormant gave back, with a message that
+    /// arrived meanwhile: the actor and its timers, to go on with.
+    #[inline(always)]
+    fn resume(&self, dormant: Dormant<A>, ctx: &mut Context<A>) -> A {
+        ctx.timers = dormant.timers;
+        dormant.actor
+    }
+
+    /// The message a timer's tick carries, if its timer still stands; the
+    /// tick of a timer cancelled or replaced since is dropped here.
+    fn fire(&self, tick: TimerTick, ctx: &mut Context<A>) -> Option<A::Msg> {
+        let message = ctx.timers.fire(tick, &self.process);
+        if message.is_none() {
+            tracing::trace!(target: "foundation::mailbox", pid = %self.process.pid, "tick of a cancelled timer dropped");
+        }
+        message
     }
 
     /// Makes the loop run `next`, an actor it took over: its context and
@@ -195,8 +214,7 @@ pub(super) async fn message_loop<A: Actor>(
                     Hibernation::Dormant(abort) => return End::Dormant(abort),
                     Hibernation::Refused(dormant, received) => {
                         handled_in_a_row = 0;
-                        actor = dormant.actor;
-                        ctx.timers = dormant.timers;
+                        actor = inbox.resume(dormant, &mut ctx);
                         received
                     }
                     Hibernation::Killed(dormant, reason) => {
@@ -208,9 +226,7 @@ pub(super) async fn message_loop<A: Actor>(
         };
         // The loop goes on: an actor its last handler woke must not wait
         // for it, so it gets a task of its own.
-        if handoff::pending() {
-            handoff::flush::<A>();
-        }
+        handoff::flush_if_pending::<A>();
         inbox.report_depth();
         let outcome = match received {
             Received::User(message) => {
@@ -226,15 +242,12 @@ pub(super) async fn message_loop<A: Actor>(
             }
             // A tick whose timer was cancelled or replaced is dropped here,
             // before any handler sees it.
-            Received::Timer(tick) => match ctx.timers.fire(tick, &inbox.process) {
+            Received::Timer(tick) => match inbox.fire(tick, &mut ctx) {
                 Some(message) => {
                     let outcome = handled!(traced, Timer, actor.handle(message, &mut ctx));
                     settled(outcome, &ctx)
                 }
-                None => {
-                    tracing::trace!(target: "foundation::mailbox", pid = %inbox.process.pid, "tick of a cancelled timer dropped");
-                    Ok(())
-                }
+                None => Ok(()),
             },
         };
         if let Err(error) = outcome {
