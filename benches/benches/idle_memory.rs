@@ -163,13 +163,7 @@ async fn foundation_child(actors: usize) {
         0,
         "idle mailboxes hold no slots"
     );
-    for (counter, handle) in kept {
-        counter
-            .stop(ExitReason::Normal, PATIENCE)
-            .await
-            .expect("stops");
-        drop(handle);
-    }
+    stop_all(kept).await;
 }
 
 async fn ractor_child(actors: usize) {
@@ -243,6 +237,17 @@ impl Actor for Holdable {
     }
 }
 
+/// Stops every counter a child kept, owner handles last.
+async fn stop_all(kept: Vec<(ActorRef<foundation_counter::Counter>, ActorHandle)>) {
+    for (counter, handle) in kept {
+        counter
+            .stop(ExitReason::Normal, PATIENCE)
+            .await
+            .expect("stops");
+        drop(handle);
+    }
+}
+
 /// Idle actors that each answered one call and went dormant again: what a
 /// mailbox keeps of its buffers between activations (a lane's small
 /// buffers and its call marks stay with it; see `docs/process-core.md`).
@@ -266,13 +271,7 @@ async fn called_child(actors: usize) {
         }
     }
     report("foundation_called", actors, before, resident_bytes());
-    for (counter, handle) in kept {
-        counter
-            .stop(ExitReason::Normal, PATIENCE)
-            .await
-            .expect("stops");
-        drop(handle);
-    }
+    stop_all(kept).await;
 }
 
 /// Idle size, then a burst of 10,000 queued messages per actor, drained:

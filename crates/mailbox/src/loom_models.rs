@@ -378,6 +378,17 @@ fn a_leftover_keeps_its_mark_whatever_the_race() {
     });
 }
 
+/// A dead-letter sink that counts what it gets, for the models that drive
+/// whole actors.
+#[derive(Debug)]
+struct Dead(Arc<loom::sync::atomic::AtomicUsize>);
+
+impl crate::DeadLetterSink for Dead {
+    fn dead_letter(&self, _: crate::DeadLetter) {
+        self.0.fetch_add(1, Ordering::SeqCst);
+    }
+}
+
 mod activation;
 mod called;
 mod handoff;

@@ -23,10 +23,8 @@ use loom::{
     thread,
 };
 
-use crate::{
-    Actor, ActorHandle, ActorOptions, ActorRef, Context, DeadLetter, DeadLetterSink, ExitReason,
-    start_with,
-};
+use super::Dead;
+use crate::{Actor, ActorHandle, ActorOptions, ActorRef, Context, ExitReason, start_with};
 
 /// Counts the casts it handles; with `hang_in_init`, its `init` hands out
 /// its reference and never returns.
@@ -68,16 +66,6 @@ impl Actor for Counted {
         if self.hang_in_terminate {
             pending::<()>().await;
         }
-    }
-}
-
-/// Counts dead letters.
-#[derive(Debug)]
-struct Dead(Arc<AtomicUsize>);
-
-impl DeadLetterSink for Dead {
-    fn dead_letter(&self, _: DeadLetter) {
-        self.0.fetch_add(1, Ordering::SeqCst);
     }
 }
 

@@ -17,10 +17,8 @@ use loom::{
     thread,
 };
 
-use crate::{
-    Actor, ActorOptions, CallError, Context, DeadLetter, DeadLetterSink, ExitReason, Reply,
-    start_with,
-};
+use super::Dead;
+use crate::{Actor, ActorOptions, CallError, Context, ExitReason, Reply, start_with};
 
 /// Answers each request; with `AWAITS`, only after one turn of waiting,
 /// so that its activation moves off the caller's task.
@@ -45,15 +43,6 @@ impl<const AWAITS: bool> Actor for Callee<AWAITS> {
         }
         reply.send(()).unwrap_or_default();
         Ok(())
-    }
-}
-
-#[derive(Debug)]
-struct Dead(Arc<AtomicUsize>);
-
-impl DeadLetterSink for Dead {
-    fn dead_letter(&self, _: DeadLetter) {
-        self.0.fetch_add(1, Ordering::SeqCst);
     }
 }
 

@@ -17,10 +17,8 @@ use loom::{
     thread,
 };
 
-use crate::{
-    Actor, ActorHandle, ActorOptions, ActorRef, Context, DeadLetter, DeadLetterSink, ExitReason,
-    start_with,
-};
+use super::Dead;
+use crate::{Actor, ActorHandle, ActorOptions, ActorRef, Context, ExitReason, start_with};
 
 /// Counts what it handles and, if it has a next relay, forwards each
 /// message to it once (counting the forwards that were queued); the last
@@ -72,15 +70,6 @@ impl<const KIND: u8> Actor for Relay<KIND> {
             std::future::pending::<()>().await;
         }
         Ok(())
-    }
-}
-
-#[derive(Debug)]
-struct Dead(Arc<AtomicUsize>);
-
-impl DeadLetterSink for Dead {
-    fn dead_letter(&self, _: DeadLetter) {
-        self.0.fetch_add(1, Ordering::SeqCst);
     }
 }
 
