@@ -56,6 +56,9 @@ impl<A: Actor> Inbox<A> {
     fn next(&mut self) -> Option<Received<A::Msg>> {
         if self.batch.is_empty() {
             if let Some(first) = self.first.take() {
+                // A handed request is a queue of one, taken at once.
+                #[cfg(feature = "metrics")]
+                crate::metrics::depth::<A>(1);
                 return Some(Received::User(first));
             }
             if handoff::pending() || self.process.mailbox.is_quiet() {
