@@ -107,8 +107,9 @@ pub trait Actor: Sized + Send + 'static {
         async { Ok(()) }
     }
 
-    /// Whether a call from outside any actor may run this actor's handler
-    /// on the caller's task when the call finds the actor dormant. The
+    /// Whether a call may run this actor's handler on the caller's task
+    /// (a plain task's, or the calling actor's) when it finds the actor
+    /// dormant. The
     /// caller waits for the reply anyway, so by default it does: no task
     /// switch, and on a multi-thread runtime no trip to another core. The
     /// handler runs there until it would wait (then the actor moves to a

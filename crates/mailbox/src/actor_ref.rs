@@ -127,10 +127,10 @@ impl<A: Actor> ActorRef<A> {
     /// withdraws it; after, the request stays queued and its reply is thrown
     /// away.
     ///
-    /// A call from outside any actor that finds the actor dormant may run
-    /// its handler on the caller's task, in the same poll, until the
-    /// handler would wait; the actor then goes on on a task of its own
-    /// ([`Actor::INLINE_CALLS`], `docs/handoff.md`).
+    /// A call that finds the actor dormant may run its handler on the
+    /// caller's task, in the same poll, until the handler would wait; the
+    /// actor then goes on on a task of its own ([`Actor::INLINE_CALLS`],
+    /// `docs/handoff.md`).
     pub fn call<'a, M, R>(
         &'a self,
         request: impl FnOnce(Reply<R>) -> M,

@@ -146,17 +146,6 @@ pub(crate) fn rescope<A>(pid: Pid) {
     SCOPE.set(Some(Scope::of::<A>(pid)));
 }
 
-/// Whether this thread is running an actor's code now: one of its
-/// activations, or an `init` or `terminate` borrowed by another future.
-/// Under loom, whose model threads share one OS thread, nothing is.
-#[inline(always)]
-pub(crate) fn in_actor() -> bool {
-    #[cfg(not(foundation_loom))]
-    return SCOPE.get().is_some();
-    #[cfg(foundation_loom)]
-    return false;
-}
-
 /// Whether the panic hook already reported the panic just caught on this
 /// thread; clears the mark.
 pub(crate) fn take_reported() -> bool {

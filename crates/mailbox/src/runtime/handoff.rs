@@ -147,6 +147,39 @@ fn set_pending(pending: bool) {
     PENDING.with(|flag| flag.set(pending));
 }
 
+/// What the thread-locals of an open slot say (whether it holds a deferred
+/// activation, and the boxed one of another type beside it), set aside
+/// while an activation is polled inside that slot's poll (a call running
+/// its callee on the caller's task, from a handler) and put back when
+/// dropped. The inner poll's slot is emptied before that poll returns, so
+/// nothing of it is left to overwrite.
+pub(super) struct SetAside {
+    pending: bool,
+    foreign: Option<Guest>,
+}
+
+/// Sets aside what an open slot's thread-locals hold (see [`SetAside`]).
+pub(super) fn set_aside() -> SetAside {
+    SetAside {
+        foreign: take_foreign(),
+        pending: PENDING.with(|flag| flag.replace(false)),
+    }
+}
+
+impl Drop for SetAside {
+    fn drop(&mut self) {
+        if let Some(guest) = self.foreign.take() {
+            // Left there by the inner poll, which never leaves one: launch
+            // it rather than lose it.
+            if let Some(left) = FOREIGN.with(|waiting| waiting.replace(Some(guest))) {
+                left.launch();
+            }
+            FOREIGN_WAITS.with(|waits| waits.set(true));
+        }
+        set_pending(self.pending);
+    }
+}
+
 /// Takes the boxed activation of another type waiting beside the slot.
 #[inline(always)]
 pub(super) fn take_foreign() -> Option<Guest> {

@@ -1,6 +1,6 @@
-//! Running a dormant callee on its caller's task: a call from outside any
-//! actor (a request handler, a service's task) to an actor with nothing to
-//! do costs no task switch.
+//! Running a dormant callee on its caller's task: a call to an actor with
+//! nothing to do, from a request handler, a service's task or another
+//! actor's handler, costs no task switch.
 //!
 //! A call waits for its reply anyway. When the request finds the actor
 //! dormant, the push hands the request to the actor's activation instead
@@ -29,12 +29,18 @@
 //! the caller's span, so an event its handler emits belongs to the
 //! caller's span, as a function's would.
 //!
-//! Calls made from inside an actor (a handler, `init`, `terminate`) do not
-//! take this path: the slot and the woken actors of that actor's task
-//! (see [`handoff`](super::handoff)) belong to its own poll. Nor do
-//! calls to an actor that opts out ([`Actor::INLINE_CALLS`]): its
-//! handlers' CPU work, fanned out by one caller to several actors, would
-//! run one after another on the caller's thread.
+//! A call from an actor's handler runs its callee inside that actor's
+//! poll. The callee's poll opens a handoff slot of its own; what the
+//! caller's slot says in its thread-locals is set aside meanwhile and put
+//! back after (see [`handoff::SetAside`]). A kill of the calling actor
+//! aborts its task only once that poll returns, and by then the callee is
+//! dormant again or on a task of its own. Each nested call grows the
+//! caller's stack by one activation, so at most [`MAX_DEPTH`] callees run
+//! one inside the other; the next gets a task of its own.
+//!
+//! Calls to an actor that opts out ([`Actor::INLINE_CALLS`]) do not take
+//! this path: its handlers' CPU work, fanned out by one caller to several
+//! actors, would run one after another on the caller's thread.
 
 use std::{
     cell::Cell,
@@ -42,58 +48,71 @@ use std::{
     task::{Context, Poll},
 };
 
-use super::{Begin, Next, foreign};
+use super::{Begin, Next, foreign, handoff};
 use crate::{
     Actor,
     mailbox::Activation,
     process::{Dormant, Process},
 };
 
+/// How many calls deep a thread runs callees on their callers' tasks: a
+/// chain of actors calling each other grows the caller's stack by one
+/// activation per call, so past this depth a callee gets a task of its own.
+const MAX_DEPTH: u8 = 8;
+
 #[cfg(not(foundation_loom))]
-// audit:allow(FND002) per-thread, per-poll state: set only while a caller's poll runs a callee's activation, and restored before that poll returns
+// audit:allow(FND002) per-thread, per-poll state: raised only while a caller's poll runs a callee's activation, and lowered before that poll returns
 std::thread_local! {
-    /// Whether this thread is polling a callee's activation on its
-    /// caller's task.
-    static INLINE: Cell<bool> = const { Cell::new(false) };
+    /// How many callees this thread is polling on their callers' tasks,
+    /// one inside the other.
+    static DEPTH: Cell<u8> = const { Cell::new(0) };
 }
 
 #[cfg(foundation_loom)]
 // audit:allow(FND002) the same per-poll state, as loom's thread-locals
 loom::thread_local! {
-    static INLINE: Cell<bool> = Cell::new(false);
+    static DEPTH: Cell<u8> = Cell::new(0);
 }
 
 /// Whether the activation being polled runs on its caller's task: its
 /// message loop then neither lingers nor goes on past the caller's request.
 #[inline(always)]
 pub(super) fn inline() -> bool {
-    INLINE.with(Cell::get)
+    DEPTH.with(Cell::get) > 0
 }
 
-/// Marks the thread as polling a callee on its caller's task, until dropped.
-struct Marked(bool);
+/// Marks the thread as polling a callee on its caller's task, one level
+/// deeper, until dropped; and sets aside, for that long, what the slot of
+/// an activation being polled around it holds (see
+/// [`handoff::SetAside`]): the callee's poll opens a slot of its own.
+struct Marked {
+    _outer: handoff::SetAside,
+}
 
 impl Marked {
     fn new() -> Self {
-        Self(INLINE.with(|inline| inline.replace(true)))
+        DEPTH.with(|depth| depth.set(depth.get() + 1));
+        Self {
+            _outer: handoff::set_aside(),
+        }
     }
 }
 
 impl Drop for Marked {
     fn drop(&mut self) {
-        INLINE.with(|inline| inline.set(self.0));
+        DEPTH.with(|depth| depth.set(depth.get() - 1));
     }
 }
 
 /// Whether a call to `process` from this thread runs the actor here if it
 /// finds it dormant: the actor allows it ([`Actor::INLINE_CALLS`]), the
-/// caller is no actor and runs on the actor's runtime ([`pays`]), and
-/// nobody traces the actor's activations (their spans would nest inside
-/// the caller's).
+/// caller runs on the actor's runtime ([`pays`]) fewer than [`MAX_DEPTH`]
+/// callees deep, and nobody traces the actor's activations (their spans
+/// would nest inside the caller's).
 #[inline]
 pub(crate) fn may_run_here<A: Actor>(process: &Process<A>) -> bool {
     A::INLINE_CALLS
-        && !crate::observe::in_actor()
+        && DEPTH.with(Cell::get) < MAX_DEPTH
         && pays(process)
         && crate::observe::activation_span::<A>(process.pid).is_disabled()
 }

@@ -168,40 +168,152 @@ async fn a_callee_on_another_runtime_runs_there() {
     other.shutdown_background();
 }
 
-/// Asks `callee` where it runs, from a handler.
+/// Calls a callee from its handler. It runs on a task of its own (it opts
+/// out of running on its callers' tasks), so its calls are made from an
+/// actor's task, whose abort handle is registered.
 #[derive(Debug)]
-struct Asker(ActorRef<Callee>);
+struct Caller(ActorRef<Callee>);
 
-impl Actor for Asker {
+#[derive(Debug)]
+enum Order {
+    /// Answers where the callee ran, and where this caller runs.
+    Where(Reply<(Place, Place)>),
+    /// Has the callee kill this caller, then answers whether the call did.
+    KillMe(Reply<bool>),
+    /// Casts to `woken`, dormant, then calls the callee, then answers.
+    WakeThenCall(ActorRef<Callee>, Reply<()>),
+}
+
+impl Actor for Caller {
     type Args = ActorRef<Callee>;
-    type Msg = Reply<(Place, Place)>;
+    type Msg = Order;
     type Error = std::convert::Infallible;
+    const INLINE_CALLS: bool = false;
 
     async fn init(callee: Self::Args, _: &mut Context<Self>) -> Result<Self, Self::Error> {
-        Ok(Asker(callee))
+        Ok(Caller(callee))
     }
 
-    async fn handle(
-        &mut self,
-        reply: Reply<(Place, Place)>,
-        _: &mut Context<Self>,
-    ) -> Result<(), Self::Error> {
-        let ran = self.0.call(Ask::Where, PATIENCE).await.expect("answers");
-        reply.send((ran, here())).unwrap_or_default();
+    async fn handle(&mut self, order: Order, ctx: &mut Context<Self>) -> Result<(), Self::Error> {
+        match order {
+            Order::Where(reply) => {
+                let caller = here();
+                let ran = self.0.call(Ask::Where, PATIENCE).await.expect("answers");
+                reply.send((ran, caller)).unwrap_or_default();
+            }
+            Order::KillMe(reply) => {
+                let me = ctx.myself().process_ref();
+                let called = self.0.call(|port| Ask::KillSelf(me, port), PATIENCE).await;
+                reply.send(called.is_ok()).unwrap_or_default();
+            }
+            Order::WakeThenCall(woken, reply) => {
+                woken.try_cast(Ask::Extra).expect("room");
+                self.0.call(Ask::Count, PATIENCE).await.expect("answers");
+                reply.send(()).unwrap_or_default();
+            }
+        }
         Ok(())
     }
 }
 
-// A handler's task belongs to its actor: a kill of that actor aborts it.
-// So an actor's call never runs its callee there.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_call_from_an_actor_runs_the_callee_on_its_own_task() {
+async fn a_call_from_an_actor_runs_the_callee_on_that_actors_task() {
     let (callee, _handle, _) = callee().await;
-    let (asker, _asker_handle) = start::<Asker>(callee).await.expect("starts");
-    let (ran, asker_ran) = on_a_task(async move { asker.call(|reply| reply, PATIENCE).await })
+    let (caller, _caller_handle) = start::<Caller>(callee).await.expect("starts");
+    let (ran, caller_ran) = caller.call(Order::Where, PATIENCE).await.expect("answers");
+    assert_eq!(ran, caller_ran);
+    assert_ne!(
+        caller_ran.0,
+        tokio::task::try_id(),
+        "the caller has a task of its own"
+    );
+}
+
+// The caller's task belongs to the caller: the callee, run there, kills
+// it. The kill aborts that task once its poll returns, and by then the
+// callee is dormant again in its own cell, untouched.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_callee_killing_the_actor_whose_task_it_runs_on_ends_that_actor_alone() {
+    let (callee, _handle, handled) = callee().await;
+    let (caller, caller_handle) = start::<Caller>(callee.clone()).await.expect("starts");
+    let answered = caller.call(Order::KillMe, PATIENCE).await;
+    assert!(
+        matches!(answered, Ok(true)),
+        "the caller's handler went on to answer: {answered:?}"
+    );
+    assert_eq!(caller_handle.exited().await, ExitReason::Killed);
+    let count = callee.call(Ask::Count, PATIENCE).await.expect("answers");
+    assert_eq!(count, 2, "the callee lives on");
+    assert_eq!(handled.load(Ordering::SeqCst), 2);
+}
+
+// A handler that woke an actor of another type (boxed beside its task's
+// slot) and then runs a callee on its task: the callee's poll opens a slot
+// of its own, and the woken actor must still run once the handler is done.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_actor_woken_before_a_call_runs_after_the_callee_ran_on_the_same_task() {
+    let (woken, _woken_handle, woken_handled) = callee().await;
+    let (callee, _handle, _) = callee().await;
+    let (caller, _caller_handle) = start::<Caller>(callee).await.expect("starts");
+    caller
+        .call(|reply| Order::WakeThenCall(woken.clone(), reply), PATIENCE)
         .await
         .expect("answers");
-    assert_ne!(ran.0, asker_ran.0);
+    let count = woken.call(Ask::Count, PATIENCE).await.expect("answers");
+    assert_eq!(count, 2, "the cast ran, then this call");
+    assert_eq!(woken_handled.load(Ordering::SeqCst), 2);
+}
+
+/// Calls the next link and answers with the task every link ran on when
+/// it was called, its own first.
+#[derive(Debug)]
+struct Link(Option<ActorRef<Link>>);
+
+impl Actor for Link {
+    type Args = Option<ActorRef<Link>>;
+    type Msg = Reply<Vec<Option<TaskId>>>;
+    type Error = std::convert::Infallible;
+
+    async fn init(next: Self::Args, _: &mut Context<Self>) -> Result<Self, Self::Error> {
+        Ok(Link(next))
+    }
+
+    async fn handle(
+        &mut self,
+        reply: Reply<Vec<Option<TaskId>>>,
+        _: &mut Context<Self>,
+    ) -> Result<(), Self::Error> {
+        let mut tasks = vec![tokio::task::try_id()];
+        if let Some(next) = &self.0 {
+            tasks.extend(next.call(|port| port, PATIENCE).await.expect("answers"));
+        }
+        reply.send(tasks).unwrap_or_default();
+        Ok(())
+    }
+}
+
+// Each call run on its caller's task nests one activation deeper on that
+// task's stack; eight deep, the next callee gets a task of its own, and
+// the links after it run on that one.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_chain_of_calls_runs_eight_deep_on_one_task_and_the_rest_on_another() {
+    let mut next = None;
+    let mut handles = Vec::new();
+    for _ in 0..12 {
+        let (link, handle) = start::<Link>(next.take()).await.expect("starts");
+        next = Some(link);
+        handles.push(handle);
+    }
+    let first = next.expect("twelve links");
+    let (tasks, caller) = on_a_task(async move {
+        let tasks = first.call(|port| port, PATIENCE).await.expect("answers");
+        (tasks, tokio::task::try_id())
+    })
+    .await;
+    assert_eq!(tasks.len(), 12);
+    assert!(tasks[..8].iter().all(|&task| task == caller), "{tasks:?}");
+    assert_ne!(tasks[8], caller, "{tasks:?}");
+    assert!(tasks[8..].iter().all(|&task| task == tasks[8]), "{tasks:?}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
