@@ -456,3 +456,54 @@ async fn an_actor_that_opts_out_runs_every_call_on_its_own_task() {
     assert_ne!(ran.0, caller.0);
     assert!(ran.0.is_some(), "it ran on a task of its own");
 }
+
+// Two callers race for one dormant callee: one gets it handed to its task,
+// the other queues behind (or finds it busy and gets the scheduler path).
+// Every call is answered by its own request, none lost or answered twice.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn callers_racing_for_one_dormant_callee_each_get_their_own_answer() {
+    const CALLS: u64 = 2_000;
+    let (callee, _handle, handled) = callee().await;
+    let racer = |callee: ActorRef<Callee>| async move {
+        let mut counts = Vec::new();
+        for _ in 0..CALLS {
+            counts.push(callee.call(Ask::Count, PATIENCE).await.expect("answers"));
+        }
+        counts
+    };
+    let first = tokio::spawn(racer(callee.clone()));
+    let second = tokio::spawn(racer(callee.clone()));
+    let mut counts = first.await.expect("the first caller ends well");
+    counts.extend(second.await.expect("the second caller ends well"));
+    counts.sort_unstable();
+    // Each answer is the count at its own request: all distinct, 1..=2N.
+    assert_eq!(counts, (1..=2 * CALLS).collect::<Vec<_>>());
+    assert_eq!(handled.load(Ordering::SeqCst), 2 * CALLS);
+}
+
+// The callee awaited on its caller's task and moved to a task of its own;
+// then the runtime shuts down. It ends with its runtime, once, killed.
+#[test]
+fn a_runtime_shutting_down_ends_a_callee_that_moved_off_its_callers_task() {
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("a runtime");
+    let (handle, handled, gate) = runtime.block_on(async {
+        let (callee, handle, handled) = callee().await;
+        let gate = Arc::new(Semaphore::new(0));
+        let mut call =
+            std::pin::pin!(callee.call(|reply| Ask::Wait(Arc::clone(&gate), reply), PATIENCE));
+        let polled = futures::poll!(call.as_mut());
+        assert!(matches!(polled, Poll::Pending), "the handler waits");
+        (handle, handled, gate)
+    });
+    assert_eq!(handled.load(Ordering::SeqCst), 1, "the handler ran");
+    drop(runtime);
+    assert_eq!(
+        handle.process().exit_reason(),
+        Some(ExitReason::Killed),
+        "the callee outlived its runtime"
+    );
+    drop(gate);
+}
