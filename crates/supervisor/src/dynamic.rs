@@ -10,6 +10,7 @@
 use std::{fmt, future::Future, pin::Pin, sync::Arc};
 
 use foundation_mailbox::{Actor, ActorOptions, ErrorCause, start_with};
+use futures::FutureExt;
 
 use crate::{
     ChildKind, Intensity, Restart, Shutdown, Started, SupervisorError, start::start_actor,
@@ -144,8 +145,8 @@ impl<T: Send + 'static> DynamicSpec<T> {
     {
         Self {
             start: Arc::new(move |arg| {
-                let started = start(arg);
-                Box::pin(async move { started.await.map(Into::into).map_err(ErrorCause::new) })
+                // A combinator, not an async block: see `ChildSpec::worker`.
+                Box::pin(start(arg).map(|started| started.map(Into::into).map_err(ErrorCause::new)))
             }),
             clone_arg: None,
             restart: Restart::Temporary,

@@ -4,6 +4,7 @@
 use std::sync::Arc;
 
 use foundation_persistence::{Persistence, Persistent, PersistentActor};
+use futures::FutureExt;
 
 use crate::ChildSpec;
 
@@ -69,8 +70,9 @@ impl ChildSpec {
         P::Args: Clone + Sync,
     {
         Self::worker(id, move || {
-            let started = foundation_persistence::start::<P>(args.clone(), persistence.clone());
-            async move { started.await.map(|(actor, _handle)| actor.process_ref()) }
+            // A combinator, not an async block: see `ChildSpec::worker`.
+            foundation_persistence::start::<P>(args.clone(), persistence.clone())
+                .map(|started| started.map(|(actor, _handle)| actor.process_ref()))
         })
         .starting::<Persistent<P>>()
     }

@@ -4,6 +4,7 @@
 use std::{error::Error, fmt, future::Future, pin::Pin, sync::Arc, time::Duration};
 
 use foundation_mailbox::{Actor, ActorOptions, ErrorCause, ExitReason};
+use futures::FutureExt;
 
 use crate::{Started, SupervisorSpec, directory::ActorType, start::start_actor};
 
@@ -143,8 +144,10 @@ impl ChildSpec {
         E: Error + Send + Sync + 'static,
     {
         let start: StartFn = Arc::new(move || {
-            let started = start();
-            Box::pin(async move { started.await.map(Into::into).map_err(ErrorCause::new) })
+            // A combinator, not an async block: an async block that awaits
+            // the future it captured lays it out twice (as the capture and
+            // as the awaited value), doubling the box and the copy into it.
+            Box::pin(start().map(|started| started.map(Into::into).map_err(ErrorCause::new)))
         });
         Self {
             id: id.into(),
@@ -285,5 +288,44 @@ impl fmt::Debug for ChildSpec {
             .field("kind", &self.kind)
             .field("significant", &self.significant)
             .finish_non_exhaustive()
+    }
+}
+
+#[cfg(all(test, not(foundation_loom)))]
+mod tests {
+    use foundation_mailbox::{Actor, ActorOptions, Context, start_with};
+
+    use super::ChildSpec;
+
+    #[derive(Debug)]
+    struct Idle;
+
+    impl Actor for Idle {
+        type Args = ();
+        type Msg = ();
+        type Error = std::convert::Infallible;
+
+        async fn init((): (), _: &mut Context<Self>) -> Result<Self, Self::Error> {
+            Ok(Idle)
+        }
+
+        async fn handle(&mut self, (): (), _: &mut Context<Self>) -> Result<(), Self::Error> {
+            Ok(())
+        }
+    }
+
+    /// Every start and restart of a child boxes its start future: the box
+    /// holds `start_with`'s future once, not twice (see the dynamic
+    /// supervisor's test of the same name).
+    #[test]
+    fn an_actor_specs_boxed_start_holds_the_start_once() {
+        let plain = std::mem::size_of_val(&start_with::<Idle>((), ActorOptions::new()));
+        let spec = ChildSpec::actor::<Idle>("idle", ());
+        let boxed = (spec.start)();
+        let size = std::mem::size_of_val(&*boxed);
+        assert!(
+            size <= plain + 32,
+            "a boxed start of {size} bytes around a start of {plain}"
+        );
     }
 }

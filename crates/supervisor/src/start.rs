@@ -152,16 +152,16 @@ impl fmt::Debug for Started {
 }
 
 /// Starts actor `A` and gives back its process: the start function of
-/// every spec built from an actor type. An async fn, so calling it only
-/// captures `args` and `options`: the start's own state (hundreds of bytes)
-/// is built where the returned future lives, inside a spec's boxed future,
-/// on its first poll, not on the caller's stack and then copied in.
-pub(crate) async fn start_actor<A: Actor>(
+/// every spec built from an actor type. A combinator over `start_with`'s
+/// future, not an async fn: an async fn would hold `args` and `options`
+/// beside the start's own state, and a spec boxes this future for every
+/// start.
+pub(crate) fn start_actor<A: Actor>(
     args: A::Args,
     options: ActorOptions,
-) -> Result<ProcessRef, StartError> {
-    let (actor, _handle) = start_with::<A>(args, options).await?;
-    Ok(actor.process_ref())
+) -> impl Future<Output = Result<ProcessRef, StartError>> + Send + 'static {
+    start_with::<A>(args, options)
+        .map(|started| started.map(|(actor, _handle)| actor.process_ref()))
 }
 
 /// Calls `start` and awaits the future it returns; a panic in either comes

@@ -106,3 +106,26 @@ async fn an_actor_specs_start_runs_nothing_until_polled() {
     let process = started.process().expect("a started actor has a process");
     process.kill();
 }
+
+/// A dynamic supervisor boxes one start future per child: the box holds
+/// `start_with`'s future once. An async block awaiting a future it captured
+/// lays that future out twice, and doubled (1,496 bytes) the box missed the
+/// allocator's per-thread cache on every start.
+#[test]
+fn an_actor_specs_boxed_start_holds_the_start_once() {
+    let plain = std::mem::size_of_val(&start_with::<Counted>(
+        Arc::new(AtomicU32::new(0)),
+        ActorOptions::new(),
+    ));
+    for spec in [
+        DynamicSpec::actor::<Counted>(),
+        DynamicSpec::temporary_actor::<Counted>(),
+    ] {
+        let boxed = spec.start_future(Arc::new(AtomicU32::new(0)));
+        let size = std::mem::size_of_val(&*boxed);
+        assert!(
+            size <= plain + 32,
+            "a boxed start of {size} bytes around a start of {plain}"
+        );
+    }
+}
