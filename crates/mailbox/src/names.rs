@@ -315,8 +315,10 @@ impl<A: Actor> From<&ActorRef<A>> for ProcessRef {
 }
 
 impl<A: Actor> From<ActorRef<A>> for ProcessRef {
+    /// The same process, type-erased: the reference is moved, not counted
+    /// up and down again.
     fn from(actor: ActorRef<A>) -> Self {
-        actor.process_ref()
+        ProcessRef(actor.process)
     }
 }
 

@@ -297,7 +297,8 @@ impl ProcessRef {
 
     /// Delivers a [`SystemMessage::Down`] with `reference` into `watcher`'s
     /// system lane when this process exits: OTP's monitor, at the cost of
-    /// one allocation and no closure. What supervisors and monitors build
+    /// one allocation and no closure. `watcher` is a `ProcessRef` or an
+    /// `ActorRef`, by reference (counted once more, for the hook) or moved. What supervisors and monitors build
     /// on. If the process has already exited, the DOWN is delivered at once
     /// with its exit reason and `None` comes back: as with an OTP monitor,
     /// the watcher learns of the exit either way.
@@ -319,16 +320,20 @@ impl ProcessRef {
     /// let (watcher, _w) = start::<Idle>(()).await.unwrap();
     /// let (target, _t) = start::<Idle>(()).await.unwrap();
     /// let reference = Reference::new();
-    /// assert!(target.process_ref().notify_on_exit(&watcher.process_ref(), reference).is_some());
+    /// assert!(target.process_ref().notify_on_exit(&watcher, reference).is_some());
     /// target.stop(ExitReason::Normal, Duration::from_secs(1)).await.unwrap();
     /// // `watcher`'s `handle_system` now receives the DOWN; watching the
     /// // exited target again delivers another DOWN at once.
-    /// assert!(target.process_ref().notify_on_exit(&watcher.process_ref(), Reference::new()).is_none());
+    /// assert!(target.process_ref().notify_on_exit(&watcher, Reference::new()).is_none());
     /// # }
     /// ```
-    pub fn notify_on_exit(&self, watcher: &ProcessRef, reference: Reference) -> Option<ExitHookId> {
+    pub fn notify_on_exit(
+        &self,
+        watcher: impl Into<ProcessRef>,
+        reference: Reference,
+    ) -> Option<ExitHookId> {
         let hook = Hook::Down {
-            watcher: watcher.clone(),
+            watcher: watcher.into(),
             pid: self.pid(),
             reference,
         };

@@ -107,9 +107,7 @@ impl<T: Send + 'static> DynamicSupervisorRef<T> {
                         .unwrap_or_else(ExitReason::shutdown),
                 ),
             })?;
-        self.shared
-            .start_child(slot, arg, &self.actor.process_ref())
-            .await
+        self.shared.start_child(slot, arg, &self.actor).await
     }
 
     /// Stops the child `pid` with the spec's shutdown; it is not restarted.

@@ -161,7 +161,7 @@ pub(crate) fn start_actor<A: Actor>(
     options: ActorOptions,
 ) -> impl Future<Output = Result<ProcessRef, StartError>> + Send + 'static {
     start_with::<A>(args, options)
-        .map(|started| started.map(|(actor, _handle)| actor.process_ref()))
+        .map(|started| started.map(|(actor, _handle)| ProcessRef::from(actor)))
 }
 
 /// Calls `start` and awaits the future it returns; a panic in either comes

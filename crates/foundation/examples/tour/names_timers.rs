@@ -181,7 +181,7 @@ pub(crate) async fn run() -> Result<(), Box<dyn std::error::Error>> {
     let (worker, worker_handle) = start::<Worker>(foreman.clone()).await?;
     worker
         .process_ref()
-        .notify_on_exit(&foreman.process_ref(), Reference::new());
+        .notify_on_exit(&foreman, Reference::new());
     worker.cast(()).await?;
     worker_handle.wait(TIMEOUT).await?;
     for _ in 0..2 {

@@ -81,7 +81,7 @@ async fn round(how: &'static str) -> Vec<String> {
     let (worker, worker_handle) = start::<Worker>(watcher.clone()).await.unwrap();
     worker
         .process_ref()
-        .notify_on_exit(&watcher.process_ref(), Reference::new());
+        .notify_on_exit(&watcher, Reference::new());
     worker.cast(how).await.unwrap();
     worker_handle.wait(PATIENCE).await.unwrap();
     // Sent after the DOWN arrived: the DOWN overtakes it.

@@ -4,7 +4,9 @@
 
 use std::fmt;
 
-use foundation_mailbox::{ExitHookId, ExitReason, ProcessRef, Reference};
+use foundation_mailbox::{ActorRef, ExitHookId, ExitReason, ProcessRef, Reference};
+
+use super::DynamicSupervisor;
 
 use crate::{
     ChildCounts, ChildKind, DynamicSpec, Started, SupervisorError,
@@ -59,7 +61,7 @@ impl<T: Send + 'static> Shared<T> {
         &self,
         slot: Slot,
         arg: T,
-        supervisor: &ProcessRef,
+        supervisor: &ActorRef<DynamicSupervisor<T>>,
     ) -> Result<Started, SupervisorError> {
         // Dropped with this future (a cancelled start) or on a failed
         // start, the slot goes back.
@@ -72,14 +74,15 @@ impl<T: Send + 'static> Shared<T> {
                 cause,
             })?;
         // Ignored: the guard gives the slot back.
-        let Some(process) = started.process().cloned() else {
+        let Some(process) = started.process() else {
             return Ok(started);
         };
         let slot = reserved.take();
+        let pid = process.pid();
         let entry = Entry::new(process.clone(), kept);
         let inserted = self
             .registry
-            .insert(slot, process.pid(), entry, |entry| tie(entry, supervisor));
+            .insert(slot, pid, entry, |entry| tie(entry, supervisor));
         if let Err(entry) = inserted {
             // The supervisor shut down while the child started: it is ours to stop.
             // `stop` reports a child that will not die; there is no one to hand it to.
@@ -133,7 +136,7 @@ impl<T: Send + 'static> Shared<T> {
 
 /// Reports the child's exit to the supervisor as a DOWN. Runs under the
 /// registry lock, so the DOWN cannot be handled before the child is in.
-pub(crate) fn tie<T>(entry: &mut Entry<T>, supervisor: &ProcessRef) {
+pub(crate) fn tie<T>(entry: &mut Entry<T>, supervisor: impl Into<ProcessRef>) {
     // A child that exited already is reported the same way, at once.
     entry.hook = entry.process.notify_on_exit(supervisor, Reference::new());
 }
