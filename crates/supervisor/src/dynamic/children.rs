@@ -43,6 +43,10 @@ impl<T> Entry<T> {
 pub struct Shared<T> {
     pub(crate) spec: DynamicSpec<T>,
     pub(crate) registry: Registry<Entry<T>>,
+    /// The reference of every child's DOWN: the supervisor tells its
+    /// children apart by pid, so one reference serves them all and a
+    /// start makes none.
+    pub(crate) reference: Reference,
 }
 
 impl<T> fmt::Debug for Shared<T> {
@@ -82,7 +86,7 @@ impl<T: Send + 'static> Shared<T> {
         let entry = Entry::new(process.clone(), kept);
         let inserted = self
             .registry
-            .insert(slot, pid, entry, |entry| tie(entry, supervisor));
+            .insert(slot, pid, entry, |entry| self.tie(entry, supervisor));
         if let Err(entry) = inserted {
             // The supervisor shut down while the child started: it is ours to stop.
             // `stop` reports a child that will not die; there is no one to hand it to.
@@ -94,6 +98,13 @@ impl<T: Send + 'static> Shared<T> {
             ));
         }
         Ok(started)
+    }
+
+    /// Reports the child's exit to the supervisor as a DOWN. Runs under the
+    /// registry lock, so the DOWN cannot be handled before the child is in.
+    pub(crate) fn tie(&self, entry: &mut Entry<T>, supervisor: impl Into<ProcessRef>) {
+        // A child that exited already is reported the same way, at once.
+        entry.hook = entry.process.notify_on_exit(supervisor, self.reference);
     }
 
     /// Stops every child concurrently, each within its own shutdown.
@@ -132,13 +143,6 @@ impl<T: Send + 'static> Shared<T> {
         }
         counts
     }
-}
-
-/// Reports the child's exit to the supervisor as a DOWN. Runs under the
-/// registry lock, so the DOWN cannot be handled before the child is in.
-pub(crate) fn tie<T>(entry: &mut Entry<T>, supervisor: impl Into<ProcessRef>) {
-    // A child that exited already is reported the same way, at once.
-    entry.hook = entry.process.notify_on_exit(supervisor, Reference::new());
 }
 
 pub(crate) fn untie<T>(entry: &Entry<T>) {

@@ -4,9 +4,11 @@
 
 use std::{collections::HashMap, fmt, sync::Arc};
 
-use foundation_mailbox::{Actor, Context, Down, ExitReason, Pid, ProcessRef, Reply, SystemMessage};
+use foundation_mailbox::{
+    Actor, Context, Down, ExitReason, Pid, ProcessRef, Reference, Reply, SystemMessage,
+};
 
-use super::children::{Entry, Shared, tie, untie};
+use super::children::{Entry, Shared, untie};
 use crate::{
     DynamicSpec, Started, SupervisorError, TryAgain,
     child::stop,
@@ -140,11 +142,10 @@ impl<T: Send + 'static> DynamicSupervisor<T> {
             }
         };
         let entry = Entry::new(process.clone(), self.retrying.remove(&old));
-        let me = &self.me;
-        match self
-            .shared
+        let (me, shared) = (&self.me, &self.shared);
+        match shared
             .registry
-            .replace(old, process.pid(), entry, |entry| tie(entry, me))
+            .replace(old, process.pid(), entry, |entry| shared.tie(entry, me))
         {
             Ok(()) => {
                 crate::metrics::restarted("dynamic");
@@ -184,6 +185,7 @@ impl<T: Send + 'static> Actor for DynamicSupervisor<T> {
         let shared = Arc::new(Shared {
             registry: Registry::new(spec.max_children),
             spec,
+            reference: Reference::new(),
         });
         let me = ctx.myself().process_ref();
         // However this process ends, even killed, no child outlives it: the
