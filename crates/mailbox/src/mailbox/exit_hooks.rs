@@ -51,8 +51,34 @@ impl Hook {
 }
 
 // Hook ids only need to be unique per process; one counter for all keeps
-// the per-process state small.
+// the per-process state small. Each thread takes ids from it a block at a
+// time, so adding a hook costs no atomic operation of its own (a child's
+// exit notification is added for every supervised start).
 static NEXT_HOOK: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+
+/// How many hook ids a thread takes from [`NEXT_HOOK`] at once.
+const ID_BLOCK: u64 = 1024;
+
+std::thread_local! {
+    /// This thread's next hook id, and the end of its block.
+    static IDS: std::cell::Cell<(u64, u64)> = const { std::cell::Cell::new((0, 0)) };
+}
+
+/// A hook id no other hook has had.
+fn next_id() -> u64 {
+    let take = || NEXT_HOOK.fetch_add(ID_BLOCK, std::sync::atomic::Ordering::Relaxed);
+    IDS.try_with(|ids| {
+        let (mut next, mut end) = ids.get();
+        if next == end {
+            next = take();
+            end = next + ID_BLOCK;
+        }
+        ids.set((next + 1, end));
+        next
+    })
+    // A thread tearing down its locals takes a block for one id.
+    .unwrap_or_else(|_| take())
+}
 
 struct Node {
     id: u64,
@@ -78,7 +104,7 @@ impl std::fmt::Debug for ExitHooks {
 
 impl ExitHooks {
     pub(super) fn add(&mut self, hook: Hook) -> u64 {
-        let id = NEXT_HOOK.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let id = next_id();
         let next = self.0.take();
         self.0 = Some(Box::new(Node { id, hook, next }));
         id
@@ -172,5 +198,46 @@ mod tests {
             hooks.add(Hook::Run(Box::new(|_| {})));
         }
         drop(hooks);
+    }
+
+    /// Threads take ids in blocks: ids taken on several threads at once,
+    /// each across several blocks, are never handed out twice, and a
+    /// hook added on another thread is removed by its own id only.
+    #[test]
+    fn hook_ids_taken_on_racing_threads_are_all_distinct() {
+        const EACH: usize = 3 * ID_BLOCK as usize + 7;
+        let threads: Vec<_> = (0..4)
+            .map(|_| std::thread::spawn(|| (0..EACH).map(|_| next_id()).collect::<Vec<_>>()))
+            .collect();
+        let mut ids: Vec<u64> = threads
+            .into_iter()
+            .flat_map(|thread| thread.join().unwrap())
+            .collect();
+        ids.sort_unstable();
+        ids.dedup();
+        assert_eq!(ids.len(), 4 * EACH, "an id was handed out twice");
+
+        let log = Arc::new(Mutex::new(Vec::new()));
+        let mut hooks = ExitHooks::default();
+        let here = hooks.add(recorder(&log, 1));
+        let elsewhere = {
+            let mut hooks = std::mem::take(&mut hooks);
+            let log = Arc::clone(&log);
+            std::thread::spawn(move || {
+                let id = hooks.add(recorder(&log, 2));
+                (hooks, id)
+            })
+            .join()
+            .unwrap()
+        };
+        let (mut hooks, there) = elsewhere;
+        assert_ne!(here, there);
+        assert!(hooks.remove(here));
+        hooks.run(&ExitReason::Normal);
+        assert_eq!(
+            *log.lock().unwrap(),
+            [2],
+            "removing one hook took the other"
+        );
     }
 }
