@@ -33,7 +33,7 @@ use std::{
 pub use self::stats::{MailboxStats, Overflow};
 use self::{exit_hooks::ExitHooks, marks::Marks};
 pub(crate) use self::{
-    exit_hooks::Hook,
+    exit_hooks::{Hook, HookId},
     hand::Offered,
     lifecycle::Kill,
     marks::{Departed, Leftovers},

@@ -14,7 +14,7 @@ use std::{
 use crate::{
     Actor, ActorRef, Down, ExitReason, MailboxStats, Pid, Reference, StopError, SystemMessage,
     WaitTimeout,
-    mailbox::Hook,
+    mailbox::{Hook, HookId},
     process::Process,
     system::Signal,
     wait::{Budget, Elapsed},
@@ -32,9 +32,9 @@ pub(crate) trait ErasedProcess: Send + Sync + fmt::Debug {
     fn kill(&self) -> bool;
     fn stats(&self) -> MailboxStats;
     fn stop(&self, reason: ExitReason, timeout: Duration) -> StopFuture<'_>;
-    fn add_exit_hook(&self, hook: Hook) -> Result<u64, (Hook, ExitReason)>;
+    fn add_exit_hook(&self, hook: Hook) -> Result<HookId, (Hook, ExitReason)>;
     fn flush_down(&self, reference: Reference) -> usize;
-    fn remove_exit_hook(&self, id: u64) -> bool;
+    fn remove_exit_hook(&self, id: HookId) -> bool;
     fn into_any(self: Arc<Self>) -> Arc<dyn Any + Send + Sync>;
 }
 
@@ -79,11 +79,11 @@ impl<A: Actor> ErasedProcess for Process<A> {
         Box::pin(Process::stop(self, reason, timeout))
     }
 
-    fn add_exit_hook(&self, hook: Hook) -> Result<u64, (Hook, ExitReason)> {
+    fn add_exit_hook(&self, hook: Hook) -> Result<HookId, (Hook, ExitReason)> {
         self.mailbox.add_exit_hook(hook)
     }
 
-    fn remove_exit_hook(&self, id: u64) -> bool {
+    fn remove_exit_hook(&self, id: HookId) -> bool {
         self.mailbox.remove_exit_hook(id)
     }
 
@@ -98,7 +98,7 @@ impl<A: Actor> ErasedProcess for Process<A> {
 
 /// Identifies a hook registered with [`ProcessRef::on_exit`], to cancel it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub struct ExitHookId(u64);
+pub struct ExitHookId(HookId);
 
 /// A reference to any process, whatever its actor type: what monitors,
 /// links and supervisors hold.

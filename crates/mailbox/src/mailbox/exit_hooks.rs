@@ -64,24 +64,31 @@ std::thread_local! {
     static IDS: std::cell::Cell<(u64, u64)> = const { std::cell::Cell::new((0, 0)) };
 }
 
+/// A hook's id: never zero, so an `Option` of one (what a supervisor keeps
+/// for each child) takes no more room than the id.
+pub(crate) type HookId = std::num::NonZeroU64;
+
 /// A hook id no other hook has had.
-fn next_id() -> u64 {
+fn next_id() -> HookId {
     let take = || NEXT_HOOK.fetch_add(ID_BLOCK, std::sync::atomic::Ordering::Relaxed);
-    IDS.try_with(|ids| {
-        let (mut next, mut end) = ids.get();
-        if next == end {
-            next = take();
-            end = next + ID_BLOCK;
-        }
-        ids.set((next + 1, end));
-        next
-    })
-    // A thread tearing down its locals takes a block for one id.
-    .unwrap_or_else(|_| take())
+    let id = IDS
+        .try_with(|ids| {
+            let (mut next, mut end) = ids.get();
+            if next == end {
+                next = take();
+                end = next + ID_BLOCK;
+            }
+            ids.set((next + 1, end));
+            next
+        })
+        // A thread tearing down its locals takes a block for one id.
+        .unwrap_or_else(|_| take());
+    // One to one onto the ids that are not zero, below `u64::MAX`.
+    HookId::MIN.saturating_add(id)
 }
 
 struct Node {
-    id: u64,
+    id: HookId,
     hook: Hook,
     next: Option<Box<Node>>,
 }
@@ -103,7 +110,7 @@ impl std::fmt::Debug for ExitHooks {
 }
 
 impl ExitHooks {
-    pub(super) fn add(&mut self, hook: Hook) -> u64 {
+    pub(super) fn add(&mut self, hook: Hook) -> HookId {
         let id = next_id();
         let next = self.0.take();
         self.0 = Some(Box::new(Node { id, hook, next }));
@@ -114,7 +121,7 @@ impl ExitHooks {
         self.0.is_none()
     }
 
-    pub(super) fn remove(&mut self, id: u64) -> bool {
+    pub(super) fn remove(&mut self, id: HookId) -> bool {
         let mut cursor = &mut self.0;
         loop {
             match cursor {
@@ -209,7 +216,7 @@ mod tests {
         let threads: Vec<_> = (0..4)
             .map(|_| std::thread::spawn(|| (0..EACH).map(|_| next_id()).collect::<Vec<_>>()))
             .collect();
-        let mut ids: Vec<u64> = threads
+        let mut ids: Vec<HookId> = threads
             .into_iter()
             .flat_map(|thread| thread.join().unwrap())
             .collect();
@@ -238,6 +245,15 @@ mod tests {
             *log.lock().unwrap(),
             [2],
             "removing one hook took the other"
+        );
+    }
+
+    /// Supervisors keep an optional hook id per child: one word, not two.
+    #[test]
+    fn an_optional_hook_id_is_one_word() {
+        assert_eq!(
+            std::mem::size_of::<Option<crate::ExitHookId>>(),
+            std::mem::size_of::<u64>()
         );
     }
 }

@@ -13,7 +13,7 @@
 
 use std::task::{Context, Poll};
 
-use super::{Activation, Batch, Hook, Leftovers, Mailbox, Received, State, Status};
+use super::{Activation, Batch, Hook, HookId, Leftovers, Mailbox, Received, State, Status};
 use crate::{
     ExitReason,
     sync::{AbortHandle, MutexGuard, Ordering, get_mut, lock},
@@ -234,7 +234,7 @@ impl<T, S> Mailbox<T, S> {
 
     /// Registers `hook` to run once after the exit is published. Gives the
     /// hook back, with the reason, if the exit already was.
-    pub(crate) fn add_exit_hook(&self, hook: Hook) -> Result<u64, (Hook, ExitReason)> {
+    pub(crate) fn add_exit_hook(&self, hook: Hook) -> Result<HookId, (Hook, ExitReason)> {
         let mut state = lock(&self.state);
         if let Status::Exited(reason) = &state.status {
             let reason = reason.clone();
@@ -245,7 +245,7 @@ impl<T, S> Mailbox<T, S> {
 
     /// Removes a hook that has not run. Returns `false` if it ran (or is
     /// running) already.
-    pub(crate) fn remove_exit_hook(&self, id: u64) -> bool {
+    pub(crate) fn remove_exit_hook(&self, id: HookId) -> bool {
         lock(&self.state).exit_hooks.remove(id)
     }
 
