@@ -16,7 +16,11 @@
 //! `start-stop` (N actors started and stopped), `plain-start` and
 //! `dynamic-start` (N actors started, by `start` or by a dynamic
 //! supervisor's `start_child`, then all stopped: the `supervision` bench's
-//! dynamic-start workload), `restart` (N supervised
+//! dynamic-start workload), `start-ratio` (N rounds of each of those
+//! two, 10,000 starts a round, alternated in one process; prints the
+//! median time per start of each and their ratio: the same comparison as
+//! the bench, with both sides sharing one heap and one stretch of
+//! machine time), `restart` (N supervised
 //! restarts, the `supervision` bench's workload), `kameo-restart` (the
 //! same through kameo's supervision), `panic` (N bare panics,
 //! each caught by `catch_unwind`: the part of a restart no framework can
@@ -73,6 +77,22 @@ async fn run(operation: String, count: u64) {
         "dynamic-start" => {
             restarts::dynamic_starts(count as usize).await;
         }
+        "start-ratio" => {
+            let (mut plain, mut dynamic) = (Vec::new(), Vec::new());
+            for _ in 0..count.max(1) {
+                plain.push(restarts::plain_starts(10_000).await.as_nanos() / 10_000);
+                dynamic.push(restarts::dynamic_starts(10_000).await.as_nanos() / 10_000);
+            }
+            plain.sort();
+            dynamic.sort();
+            let (p, d) = (plain[plain.len() / 2], dynamic[dynamic.len() / 2]);
+            println!(
+                "plain {p} ns, dynamic {d} ns, ratio {:.2} (min {} / {})",
+                d as f64 / p as f64,
+                plain[0],
+                dynamic[0]
+            );
+        }
         "ring" => {
             let ring = ring::foundation_ring::start(1000, 1024).await;
             ring::foundation_ring::lap(&ring, count).await;
@@ -94,7 +114,7 @@ async fn run(operation: String, count: u64) {
             ring::tokio_ring::lap(&first, count).await;
         }
         other => panic!(
-            "unknown operation {other}: cast, call, tokio-cast, tokio-call, start-stop, plain-start, dynamic-start, restart, kameo-restart, panic, ring, mixed-ring or tokio-ring"
+            "unknown operation {other}: cast, call, tokio-cast, tokio-call, start-stop, plain-start, dynamic-start, start-ratio, restart, kameo-restart, panic, ring, mixed-ring or tokio-ring"
         ),
     }
 }
