@@ -275,7 +275,12 @@ impl ChildSpec {
 
     /// Runs the start function; a panic in it is a start error.
     pub(crate) async fn run_start(&self) -> Result<Started, ErrorCause> {
-        crate::start::contained(|| (self.start)()).await
+        crate::start::contained(|| self.start_future()).await
+    }
+
+    /// The start function's future, not yet polled.
+    pub(crate) fn start_future(&self) -> StartFuture {
+        (self.start)()
     }
 }
 
@@ -288,44 +293,5 @@ impl fmt::Debug for ChildSpec {
             .field("kind", &self.kind)
             .field("significant", &self.significant)
             .finish_non_exhaustive()
-    }
-}
-
-#[cfg(all(test, not(foundation_loom)))]
-mod tests {
-    use foundation_mailbox::{Actor, ActorOptions, Context, start_with};
-
-    use super::ChildSpec;
-
-    #[derive(Debug)]
-    struct Idle;
-
-    impl Actor for Idle {
-        type Args = ();
-        type Msg = ();
-        type Error = std::convert::Infallible;
-
-        async fn init((): (), _: &mut Context<Self>) -> Result<Self, Self::Error> {
-            Ok(Idle)
-        }
-
-        async fn handle(&mut self, (): (), _: &mut Context<Self>) -> Result<(), Self::Error> {
-            Ok(())
-        }
-    }
-
-    /// Every start and restart of a child boxes its start future: the box
-    /// holds `start_with`'s future once, not twice (see the dynamic
-    /// supervisor's test of the same name).
-    #[test]
-    fn an_actor_specs_boxed_start_holds_the_start_once() {
-        let plain = std::mem::size_of_val(&start_with::<Idle>((), ActorOptions::new()));
-        let spec = ChildSpec::actor::<Idle>("idle", ());
-        let boxed = (spec.start)();
-        let size = std::mem::size_of_val(&*boxed);
-        assert!(
-            size <= plain + 32,
-            "a boxed start of {size} bytes around a start of {plain}"
-        );
     }
 }

@@ -107,25 +107,27 @@ async fn an_actor_specs_start_runs_nothing_until_polled() {
     process.kill();
 }
 
-/// A dynamic supervisor boxes one start future per child: the box holds
-/// `start_with`'s future once. An async block awaiting a future it captured
-/// lays that future out twice, and doubled (1,496 bytes) the box missed the
-/// allocator's per-thread cache on every start.
+/// Every start and restart boxes the spec's start future, static or
+/// dynamic: the box holds `start_with`'s future once. An async block
+/// awaiting a future it captured lays that future out twice, and doubled
+/// (1,496 bytes) the box missed the allocator's per-thread cache on every
+/// start.
 #[test]
 fn an_actor_specs_boxed_start_holds_the_start_once() {
-    let plain = std::mem::size_of_val(&start_with::<Counted>(
-        Arc::new(AtomicU32::new(0)),
-        ActorOptions::new(),
-    ));
-    for spec in [
-        DynamicSpec::actor::<Counted>(),
-        DynamicSpec::temporary_actor::<Counted>(),
-    ] {
-        let boxed = spec.start_future(Arc::new(AtomicU32::new(0)));
-        let size = std::mem::size_of_val(&*boxed);
+    let counter = || Arc::new(AtomicU32::new(0));
+    let plain = std::mem::size_of_val(&start_with::<Counted>(counter(), ActorOptions::new()));
+    let fits = |size: usize| {
         assert!(
             size <= plain + 32,
             "a boxed start of {size} bytes around a start of {plain}"
         );
+    };
+    for spec in [
+        DynamicSpec::actor::<Counted>(),
+        DynamicSpec::temporary_actor::<Counted>(),
+    ] {
+        fits(std::mem::size_of_val(&*spec.start_future(counter())));
     }
+    let spec = crate::ChildSpec::actor::<Counted>("counted", counter());
+    fits(std::mem::size_of_val(&*spec.start_future()));
 }
