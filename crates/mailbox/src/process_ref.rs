@@ -297,11 +297,13 @@ impl ProcessRef {
 
     /// Delivers a [`SystemMessage::Down`] with `reference` into `watcher`'s
     /// system lane when this process exits: OTP's monitor, at the cost of
-    /// one allocation and no closure. `watcher` is a `ProcessRef` or an
-    /// `ActorRef`, by reference (counted once more, for the hook) or moved. What supervisors and monitors build
+    /// one allocation and no closure. What supervisors and monitors build
     /// on. If the process has already exited, the DOWN is delivered at once
     /// with its exit reason and `None` comes back: as with an OTP monitor,
     /// the watcher learns of the exit either way.
+    ///
+    /// `watcher` is a `ProcessRef` or an `ActorRef`, borrowed (its count
+    /// goes up once, for the hook) or given away (moved into the hook).
     ///
     /// ```
     /// use std::time::Duration;
