@@ -5,8 +5,8 @@ use std::time::Duration;
 
 use foundation_mailbox::ExitReason;
 use foundation_supervisor::{
-    ChildSpec, DynamicSpec, DynamicSupervisorRef, Restart, Shutdown, Strategy, Supervisor,
-    SupervisorError, SupervisorSpec, reached_intensity,
+    ChildSpec, DynamicSpec, DynamicSupervisorRef, Intensity, Restart, Shutdown, Strategy,
+    Supervisor, SupervisorError, SupervisorSpec, reached_intensity,
 };
 
 use super::support::{Args, Ask, Journal, PATIENCE, Worker, started, stopped, until};
@@ -67,6 +67,62 @@ async fn a_crashed_child_is_restarted_with_its_own_argument() {
     until(|| pool.count_children().active == 2).await;
     let names = futures_names(&pool).await;
     assert_eq!(names, ["a", "b"]);
+    journal.assert_quiet();
+}
+
+/// Every child's DOWN carries the same reference (the supervisor tells its
+/// children apart by pid): children crashing at once, on two workers, are
+/// each restarted once with their own argument, and one terminated on
+/// purpose in the same moment is not restarted.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn children_crashing_at_once_are_each_restarted_once_though_their_downs_share_a_reference() {
+    const CRASHING: [&str; 4] = ["a", "b", "c", "d"];
+    let mut journal = Journal::new();
+    // Four restarts at once: more than the default intensity allows.
+    let pool =
+        pool(DynamicSpec::actor::<Worker>().intensity(Intensity::new(10, Duration::from_secs(5))))
+            .await;
+    let mut children = Vec::new();
+    for name in CRASHING {
+        let started = pool.start_child(journal.args(name)).await.unwrap();
+        children.push(started.downcast::<Worker>().unwrap());
+    }
+    let spared = pool
+        .start_child(journal.args("e"))
+        .await
+        .unwrap()
+        .into_process()
+        .unwrap();
+    assert_eq!(journal.next(5).await.len(), 5);
+
+    let crashes: Vec<_> = children
+        .into_iter()
+        .map(|child| tokio::spawn(async move { child.call(Ask::Crash, PATIENCE).await }))
+        .collect();
+    assert_eq!(
+        pool.terminate_child(spared.pid()).await.unwrap(),
+        ExitReason::shutdown()
+    );
+    for crash in crashes {
+        assert!(crash.await.unwrap().is_err(), "a crash order was answered");
+    }
+    let mut events: Vec<String> = journal
+        .next(5)
+        .await
+        .iter()
+        .map(|event| format!("{event:?}"))
+        .collect();
+    events.sort_unstable();
+    let mut expected: Vec<String> = started(&CRASHING)
+        .iter()
+        .chain(&stopped(&["e"]))
+        .map(|event| format!("{event:?}"))
+        .collect();
+    expected.sort_unstable();
+    assert_eq!(events, expected);
+    until(|| pool.count_children().active == CRASHING.len()).await;
+    assert_eq!(futures_names(&pool).await, CRASHING);
+    assert_eq!(pool.count_children().specs, CRASHING.len());
     journal.assert_quiet();
 }
 
