@@ -220,7 +220,7 @@ fn close_while_a_sender_waits() {
         };
         let leftovers = mailbox
             .close(ExitReason::Killed, false, false)
-            .1
+            .leftovers
             .expect("a close that does not publish hands back the lanes");
         mailbox.finish_exit();
         let refused = sender.join().unwrap();
@@ -289,7 +289,7 @@ fn an_inline_stop_racing_a_push_accounts_for_the_message_once() {
         let stopper_claimed = matches!(mailbox.claim_for_stop(), Ok(Some(())));
         let mut dead_letters = Vec::new();
         if stopper_claimed
-            && let Some(leftovers) = mailbox.close(ExitReason::Normal, false, false).1
+            && let Some(leftovers) = mailbox.close(ExitReason::Normal, false, false).leftovers
         {
             dead_letters.extend(leftovers.map(|left| left.item));
             mailbox.finish_exit();
@@ -330,7 +330,7 @@ fn an_exit_watcher_sees_the_reason() {
         };
         if mailbox
             .close(ExitReason::panic("boom"), false, true)
-            .1
+            .leftovers
             .is_some()
         {
             mailbox.finish_exit();
@@ -361,7 +361,7 @@ fn a_leftover_keeps_its_mark_whatever_the_race() {
         mailbox.unreceive(&mut batch);
         let leftovers: Vec<(u32, bool)> = mailbox
             .close(ExitReason::Normal, false, false)
-            .1
+            .leftovers
             .expect("the first close hands back the lane")
             .map(|left| (left.item, left.marked))
             .collect();
@@ -391,4 +391,5 @@ impl crate::DeadLetterSink for Dead {
 
 mod activation;
 mod called;
+mod exit_handoff;
 mod handoff;

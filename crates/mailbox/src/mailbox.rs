@@ -35,7 +35,7 @@ use self::{exit_hooks::ExitHooks, marks::Marks};
 pub(crate) use self::{
     exit_hooks::{Hook, HookId},
     hand::Offered,
-    lifecycle::Kill,
+    lifecycle::{Closed, Kill},
     marks::{Departed, Leftovers},
     receive::{Batch, Hibernation, Received},
     reserve::{Refused, Reserved},

@@ -16,10 +16,10 @@ use crate::{
     Actor, ActorRef, DeadLetter, DeadLetterReason, DeadLetterSink, DefaultDeadLetterSink,
     ExitReason, MessageKind, Overflow, Pid, StopError, SystemMessage,
     host::{Host, Place},
-    mailbox::{Activation, Departed, Kill, Mailbox, Pushed, Signaled},
+    mailbox::{Activation, Closed, Departed, Kill, Mailbox, Pushed, Signaled},
     observe::{Borrowed, HandlerKind},
     reply::{DropCause, dropping_with},
-    sync::Spawner,
+    sync::{AbortHandle, Spawner},
     system::Signal,
     timer::Timers,
     wait::{Budget, Elapsed, poll_once},
@@ -213,7 +213,24 @@ impl<A: Actor> Process<A> {
     /// to dead letters, then publishes the reason (a kill's reason wins,
     /// unless `overrides_kill`). The actor's state must already be gone.
     pub(crate) fn finish(&self, reason: ExitReason, overrides_kill: bool) -> ExitReason {
-        let (reason, leftovers, closed_here) = self.mailbox.close(reason, overrides_kill, true);
+        self.finish_on_task(reason, overrides_kill).0
+    }
+
+    /// [`finish`](Self::finish) for the task that ran the actor: its abort
+    /// handle comes back too, if it was registered. Taken as the mailbox
+    /// closes, it no longer stands for this actor (a kill from then on finds
+    /// it exiting), so the task may run another actor with it.
+    pub(crate) fn finish_on_task(
+        &self,
+        reason: ExitReason,
+        overrides_kill: bool,
+    ) -> (ExitReason, Option<AbortHandle>) {
+        let Closed {
+            reason,
+            leftovers,
+            closed_here,
+            task,
+        } = self.mailbox.close(reason, overrides_kill, true);
         if closed_here {
             crate::metrics::exit::<A>(&reason);
         }
@@ -232,7 +249,7 @@ impl<A: Actor> Process<A> {
             undelivered,
             "actor exited"
         );
-        reason
+        (reason, task)
     }
 
     /// Runs `future`, which borrowed the actor's state on the caller's task

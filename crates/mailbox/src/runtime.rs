@@ -267,6 +267,7 @@ pin_project! {
     /// One activation of an actor: its message loop, and the duty to finish
     /// the actor's exit if the loop ends any way but dormant, including
     /// being dropped before it was ever polled.
+    #[project = ActivationTaskProj]
     struct ActivationTask<A: Actor, F> {
         #[pin]
         body: Option<F>,
@@ -364,48 +365,10 @@ impl<A: Actor, F: Future<Output = End>> Future for ActivationTask<A, F> {
                     // Every handler had its verdict; anything the loop itself
                     // dropped since belongs to an actor that goes on.
                     this.carried.settle(true);
-                    // Without its abort handle (not registered yet when the
-                    // actor went dormant) the task cannot be killed as another
-                    // actor: the slot's drop launches the next one instead.
-                    let Some(abort) = abort else {
-                        return Poll::Ready(Next(None));
-                    };
-                    // The same rules as the loop's own takeover; what is
-                    // not taken over, the slot's drop launches.
-                    let current = Arc::clone(this.process);
-                    // The new loop's inbox is not made yet: its first look
-                    // takes the message.
-                    let next = match slot.open(|| handoff::take_over::<A>(&current, abort, None)) {
-                        Ok(TakenOver { next, .. }) => next,
-                        // None of its type: one of another type woken
-                        // beside the slot runs next on this task, boxed.
-                        Err(abort) => {
-                            let runtime = runtime_id(current.runtime());
-                            return Poll::Ready(Next(foreign::take_over(runtime, abort)));
-                        }
-                    };
-                    let _named = slot.switched();
-                    // This task now runs the next actor: its exit duty, its
-                    // span and its loop.
-                    let Deferred {
-                        process,
-                        activation,
-                    } = next;
-                    *this.span = activation_span::<A>(process.pid);
-                    let traced = !this.span.is_disabled();
-                    *this.kind = Some(HandlerKind::User);
-                    this.body.set(Some((this.make)(
-                        Arc::clone(&process),
-                        Begin::Resume(activation.state),
-                        traced,
-                    )));
-                    *this.process = process;
-                    handoffs += 1;
-                    if handoffs == HANDOFFS_PER_POLL {
-                        cx.waker().wake_by_ref();
-                        return Poll::Pending;
+                    match take_next(&mut this, &mut slot, abort, &mut handoffs, cx) {
+                        Some(ended) => return ended,
+                        None => continue,
                     }
-                    continue;
                 }
                 Ok(Poll::Ready(End::Exit(reason))) => (reason, false),
                 Err(payload) => {
@@ -421,10 +384,74 @@ impl<A: Actor, F: Future<Output = End>> Future for ActivationTask<A, F> {
             // Held ports go unanswered: their callers get the exit reason.
             dropping_with(DropCause::Exiting, || this.body.set(None));
             this.carried.settle(false);
-            this.process.finish(reason, overrides_kill);
-            return Poll::Ready(Next(None));
+            // With the slot open, a watcher the exit wakes (a supervisor
+            // taking the DOWN, a monitor) waits in it rather than getting a
+            // task spawned: this task is free from now on and runs it next.
+            let (_, abort) = slot.open(|| this.process.finish_on_task(reason, overrides_kill));
+            match take_next(&mut this, &mut slot, abort, &mut handoffs, cx) {
+                Some(ended) => return ended,
+                None => continue,
+            }
         }
     }
+}
+
+/// For an activation task whose actor just went dormant or exited, `abort`
+/// being its task's handle if it was registered: makes the task run what
+/// the actor's handlers (or its exit) woke, under the same rules as the
+/// message loop's own takeover. An actor of its type becomes the task's
+/// loop (`None`: poll it); one of another type, boxed beside the slot, is
+/// handed back to run next. What is not taken over, the slot's drop
+/// launches.
+#[inline(always)]
+fn take_next<A: Actor, F: Future<Output = End>>(
+    this: &mut ActivationTaskProj<'_, A, F>,
+    slot: &mut Slot<A>,
+    abort: Option<AbortHandle>,
+    handoffs: &mut u32,
+    cx: &mut TaskContext<'_>,
+) -> Option<Poll<Next>> {
+    // Without its abort handle (not registered yet when the actor went
+    // dormant or exited, or the activation runs on a caller's task) the
+    // task cannot be killed as another actor: the slot's drop launches the
+    // next one instead.
+    let Some(abort) = abort else {
+        return Some(Poll::Ready(Next(None)));
+    };
+    let current = Arc::clone(this.process);
+    // The new loop's inbox is not made yet: its first look takes the
+    // message.
+    let next = match slot.open(|| handoff::take_over::<A>(&current, abort, None)) {
+        Ok(TakenOver { next, .. }) => next,
+        // None of its type: one of another type woken beside the slot runs
+        // next on this task, boxed.
+        Err(abort) => {
+            let runtime = runtime_id(current.runtime());
+            return Some(Poll::Ready(Next(foreign::take_over(runtime, abort))));
+        }
+    };
+    let _named = slot.switched();
+    // This task now runs the next actor: its exit duty, its span and its
+    // loop.
+    let Deferred {
+        process,
+        activation,
+    } = next;
+    *this.span = activation_span::<A>(process.pid);
+    let traced = !this.span.is_disabled();
+    *this.kind = Some(HandlerKind::User);
+    this.body.set(Some((this.make)(
+        Arc::clone(&process),
+        Begin::Resume(activation.state),
+        traced,
+    )));
+    *this.process = process;
+    *handoffs += 1;
+    if *handoffs == HANDOFFS_PER_POLL {
+        cx.waker().wake_by_ref();
+        return Some(Poll::Pending);
+    }
+    None
 }
 
 /// What an activation's poll ends with: the activation of another actor

@@ -7,6 +7,7 @@ mod process {
     mod called;
     mod calls;
     mod dead_letters;
+    mod exit_handoff;
     mod exit_hooks;
     mod handoff;
     mod kills;

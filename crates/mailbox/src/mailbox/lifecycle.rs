@@ -34,6 +34,23 @@ pub(crate) enum Kill<S> {
     AlreadyExiting,
 }
 
+/// The answer to [`Mailbox::close`].
+pub(crate) struct Closed<T> {
+    /// The reason the exit carries.
+    pub(crate) reason: ExitReason,
+    /// What was queued, when the exit is not published yet (the caller
+    /// hands it to dead letters, then calls
+    /// [`finish_exit`](Mailbox::finish_exit)).
+    pub(crate) leftovers: Option<Leftovers<T>>,
+    /// `false` when another exit had closed the mailbox already (and
+    /// publishes it).
+    pub(crate) closed_here: bool,
+    /// The abort handle of the task that ran the actor, if one was
+    /// registered: no kill reaches it any more, so that task may run
+    /// another actor.
+    pub(crate) task: Option<AbortHandle>,
+}
+
 impl<T, S> Mailbox<T, S> {
     /// Marks the process running after `init` and makes it dormant, unless
     /// messages arrived meanwhile (then it must be activated at once) or it
@@ -179,29 +196,40 @@ impl<T, S> Mailbox<T, S> {
     /// `overrides_kill` (a panic while letting go of the state). The exit is
     /// not observable until [`finish_exit`](Self::finish_exit), unless
     /// `publish_if_empty` is set and nothing was queued: then it is
-    /// published at once, and no leftovers come back. The flag is `false`
-    /// when another exit had closed it already (and publishes it).
+    /// published at once, and no leftovers come back.
     pub(crate) fn close(
         &self,
         reason: ExitReason,
         overrides_kill: bool,
         publish_if_empty: bool,
-    ) -> (ExitReason, Option<Leftovers<T>>, bool) {
+    ) -> Closed<T> {
         let mut state = lock(&self.state);
         let reason = match &state.status {
             Status::Killing(killed) if !overrides_kill => killed.clone(),
             // Closed already by an exit in progress: that one publishes.
             Status::Exiting(reason) | Status::Exited(reason) => {
-                return (reason.clone(), None, false);
+                return Closed {
+                    reason: reason.clone(),
+                    leftovers: None,
+                    closed_here: false,
+                    task: None,
+                };
             }
             _ => reason,
         };
         state.taken = 0;
-        state.abort = None;
+        // Taken in the lock that closes: a kill from now on finds the
+        // process exiting and leaves the task alone.
+        let task = state.abort.take();
         self.stop_pending.store(false, Ordering::Release);
         if publish_if_empty && state.is_idle() && state.senders.is_empty() {
             self.publish(state, reason.clone());
-            return (reason, None, true);
+            return Closed {
+                reason,
+                leftovers: None,
+                closed_here: true,
+                task,
+            };
         }
         state.status = Status::Exiting(reason.clone());
         let leftovers = Leftovers::new(
@@ -218,7 +246,12 @@ impl<T, S> Mailbox<T, S> {
         // Blocked senders wake to find the mailbox closed and get their
         // messages back.
         senders.wake();
-        (reason, Some(leftovers), true)
+        Closed {
+            reason,
+            leftovers: Some(leftovers),
+            closed_here: true,
+            task,
+        }
     }
 
     /// Publishes the exit: waiters see the reason from now on.
