@@ -4,9 +4,12 @@
 use std::{fmt, marker::PhantomData, sync::Arc, time::Duration};
 
 use foundation_mailbox::{Actor, ActorRef, CallError, Reply, SendError, TimeoutConfig};
-use tokio::{sync::watch, time::Instant};
+use tokio::time::Instant;
 
-use crate::{ChildCallError, ChildSendError, directory::Incarnation};
+use crate::{
+    ChildCallError, ChildSendError,
+    directory::{Incarnation, Subscriber},
+};
 
 /// A typed, clonable reference to child `id` of a supervisor, running actor
 /// `A`, that always resolves to the child's current incarnation. Get one
@@ -75,7 +78,7 @@ use crate::{ChildCallError, ChildSendError, directory::Incarnation};
 /// ```
 pub struct ChildRef<A: Actor> {
     id: Arc<str>,
-    incarnation: watch::Receiver<Incarnation>,
+    incarnation: Subscriber,
     actor: PhantomData<fn() -> A>,
 }
 
@@ -108,7 +111,7 @@ enum Resolved<A: Actor> {
 }
 
 impl<A: Actor> ChildRef<A> {
-    pub(crate) fn new(id: Arc<str>, incarnation: watch::Receiver<Incarnation>) -> Self {
+    pub(crate) fn new(id: Arc<str>, incarnation: Subscriber) -> Self {
         Self {
             id,
             incarnation,
@@ -257,31 +260,25 @@ impl<A: Actor> ChildRef<A> {
 }
 
 /// Reads the slot without marking it seen.
-fn resolve<A: Actor>(incarnation: &watch::Receiver<Incarnation>) -> Resolved<A> {
-    if incarnation.has_changed().is_err() {
-        return Resolved::Removed;
-    }
-    of_incarnation(&incarnation.borrow())
+fn resolve<A: Actor>(incarnation: &Subscriber) -> Resolved<A> {
+    incarnation.read(of_incarnation)
 }
 
 /// Reads the slot and marks it seen, so the next `changed` waits for the
 /// next change.
-fn resolve_and_mark<A: Actor>(incarnation: &mut watch::Receiver<Incarnation>) -> Resolved<A> {
-    let closed = incarnation.has_changed().is_err();
-    let current = incarnation.borrow_and_update();
-    if closed {
-        return Resolved::Removed;
-    }
-    of_incarnation(&current)
+fn resolve_and_mark<A: Actor>(incarnation: &mut Subscriber) -> Resolved<A> {
+    incarnation.read_and_mark(of_incarnation)
 }
 
-fn of_incarnation<A: Actor>(incarnation: &Incarnation) -> Resolved<A> {
+/// What an incarnation is for actor `A`; `None` is a closed slot.
+fn of_incarnation<A: Actor>(incarnation: Option<&Incarnation>) -> Resolved<A> {
     match incarnation {
-        Incarnation::Running(process) => match process.downcast::<A>() {
+        Some(Incarnation::Running(process)) => match process.downcast::<A>() {
             Some(actor) => Resolved::Running(actor),
             None => Resolved::WrongType,
         },
-        Incarnation::Restarting => Resolved::Restarting,
-        Incarnation::Stopped => Resolved::Stopped,
+        Some(Incarnation::Restarting) => Resolved::Restarting,
+        Some(Incarnation::Stopped) => Resolved::Stopped,
+        None => Resolved::Removed,
     }
 }

@@ -173,11 +173,11 @@ impl SupervisorRef {
             .ok_or_else(|| ChildRefError::NotFound(id.into()))?;
         let matches = match actor_type {
             Some(declared) => declared == ActorType::of::<A>(),
-            None => match &*incarnation.borrow() {
-                Incarnation::Running(process) => process.downcast::<A>().is_some(),
+            None => incarnation.read(|incarnation| match incarnation {
+                Some(Incarnation::Running(process)) => process.downcast::<A>().is_some(),
                 // Checked on each call once it runs.
-                Incarnation::Restarting | Incarnation::Stopped => true,
-            },
+                Some(Incarnation::Restarting | Incarnation::Stopped) | None => true,
+            }),
         };
         if !matches {
             return Err(ChildRefError::WrongType {
