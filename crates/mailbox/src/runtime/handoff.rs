@@ -12,12 +12,16 @@
 //! holds at most one activation of the task's own actor type, and is
 //! emptied before the poll returns, whatever happens:
 //!
-//! - the task's actor goes dormant: the task takes the deferred activation
-//!   over, if it is on the same runtime and the task's abort handle could be
-//!   registered for it (a kill that came first is met on a task of its own);
+//! - the task's actor goes dormant, or exits (a panic included): the task
+//!   takes the deferred activation over, if it is on the same runtime and
+//!   the task's abort handle could be registered for it (a kill that came
+//!   first is met on a task of its own). An exit takes the handle as it
+//!   closes the mailbox, so no kill of the dead actor can reach the task
+//!   after, and publishes itself with the slot open: the watcher its DOWN
+//!   wakes (a supervisor, a monitor) runs next on the same task;
 //! - the message loop goes on with more messages, or awaits something
-//!   (`Pending`), or the actor exits or panics: the deferred activation is
-//!   launched on a task of its own, as it would have been without the slot.
+//!   (`Pending`): the deferred activation is launched on a task of its own,
+//!   as it would have been without the slot.
 //!
 //! So a deferred actor waits at most until the handler that woke it
 //! returns, never for other messages of the task's actor.
