@@ -6,7 +6,7 @@
 use std::sync::Arc;
 
 use foundation_mailbox::{
-    Actor, ActorHandle, ActorRef, Context, ExitReason, Reference, SystemMessage, start,
+    Actor, ActorHandle, ActorRef, Context, ExitReason, Reference, Reply, SystemMessage, start,
 };
 use tokio::{
     sync::{Semaphore, mpsc},
@@ -22,6 +22,9 @@ enum Leave {
     Panic,
     /// Stops with one more message queued behind this one.
     StopWithMore(Option<ActorRef<Quitter>>),
+    /// Answers, then stops: as a call's request, it runs on the caller's
+    /// task.
+    AnswerAndStop(Reply<()>),
     Stay,
 }
 
@@ -47,6 +50,10 @@ impl Actor for Quitter {
                 me.expect("its own reference")
                     .try_cast(Leave::Stay)
                     .expect("room");
+                ctx.stop(ExitReason::Normal);
+            }
+            Leave::AnswerAndStop(reply) => {
+                reply.send(()).unwrap_or_default();
                 ctx.stop(ExitReason::Normal);
             }
             Leave::Stay => {}
@@ -195,6 +202,35 @@ async fn an_exit_that_wakes_an_actor_of_its_own_type_hands_it_the_task() {
     assert_eq!(first_handle.wait(PATIENCE).await, Ok(ExitReason::Normal));
     assert_eq!(next(&mut second_tasks).await, task);
     assert!(second.is_alive());
+}
+
+/// An actor that exits while a call runs it on its caller's task has no
+/// task to hand over: the watcher gets a task of its own, and nothing of
+/// it stays on the caller's.
+#[tokio::test(flavor = "current_thread")]
+async fn the_watcher_of_an_actor_that_exits_on_its_callers_task_gets_a_task_of_its_own() {
+    let pair = pair(None).await;
+    let caller = tokio::spawn(async move {
+        let answered = pair
+            .quitter
+            .call(Leave::AnswerAndStop, PATIENCE)
+            .await
+            .is_ok();
+        (answered, tokio::task::try_id(), pair)
+    });
+    let (answered, caller_task, mut pair) = caller.await.expect("the caller ends");
+    assert!(answered, "the request was answered");
+    assert_eq!(
+        Some(next(&mut pair.quitter_tasks).await),
+        caller_task,
+        "the callee ran on the caller's task"
+    );
+    assert_eq!(
+        pair.quitter_handle.wait(PATIENCE).await,
+        Ok(ExitReason::Normal)
+    );
+    assert_ne!(Some(next(&mut pair.watcher_tasks).await), caller_task);
+    assert!(pair.watcher.is_alive());
 }
 
 /// The dead actor's kill comes after its exit: it must not abort the task
