@@ -25,12 +25,22 @@ enum Leave {
     /// Answers, then stops: as a call's request, it runs on the caller's
     /// task.
     AnswerAndStop(Reply<()>),
+    /// Stops, and its state panics as it is dropped.
+    StopAndPanicInDrop,
     Stay,
 }
 
 /// Reports the task each message runs on, then leaves as told.
 #[derive(Debug)]
-struct Quitter(mpsc::UnboundedSender<Option<TaskId>>);
+struct Quitter(mpsc::UnboundedSender<Option<TaskId>>, bool);
+
+impl Drop for Quitter {
+    fn drop(&mut self) {
+        if self.1 {
+            panic!("the state panics in drop");
+        }
+    }
+}
 
 impl Actor for Quitter {
     type Args = mpsc::UnboundedSender<Option<TaskId>>;
@@ -38,7 +48,7 @@ impl Actor for Quitter {
     type Error = std::convert::Infallible;
 
     async fn init(tasks: Self::Args, _: &mut Context<Self>) -> Result<Self, Self::Error> {
-        Ok(Quitter(tasks))
+        Ok(Quitter(tasks, false))
     }
 
     async fn handle(&mut self, leave: Leave, ctx: &mut Context<Self>) -> Result<(), Self::Error> {
@@ -54,6 +64,10 @@ impl Actor for Quitter {
             }
             Leave::AnswerAndStop(reply) => {
                 reply.send(()).unwrap_or_default();
+                ctx.stop(ExitReason::Normal);
+            }
+            Leave::StopAndPanicInDrop => {
+                self.1 = true;
                 ctx.stop(ExitReason::Normal);
             }
             Leave::Stay => {}
@@ -179,6 +193,17 @@ async fn the_watcher_of_an_actor_that_exits_with_messages_queued_runs_on_its_tas
     watcher_runs_on_the_exited_task(
         |me| Leave::StopWithMore(Some(me.clone())),
         ExitReason::Normal,
+    )
+    .await;
+}
+
+/// A panic in the state's `Drop` as the actor exits is its exit reason;
+/// the watcher still runs on its task.
+#[tokio::test(flavor = "current_thread")]
+async fn the_watcher_of_an_actor_whose_state_panics_in_drop_runs_on_its_task() {
+    watcher_runs_on_the_exited_task(
+        |_| Leave::StopAndPanicInDrop,
+        ExitReason::panic("the state panics in drop"),
     )
     .await;
 }
