@@ -244,33 +244,36 @@ impl Directory {
 
 #[cfg(all(test, not(foundation_loom)))]
 mod tests {
-    use std::time::Duration;
+    use std::{
+        sync::{
+            Arc,
+            atomic::{AtomicUsize, Ordering},
+        },
+        task::{Context, Poll, Wake, Waker},
+        time::Duration,
+    };
 
-    use foundation_mailbox::{Actor, Context, start};
+    use foundation_mailbox::start;
     use futures::FutureExt;
 
     use super::{Incarnation, Publisher};
+    use crate::dynamic::tests::Crasher;
 
-    #[derive(Debug)]
-    struct Idle;
-
-    impl Actor for Idle {
-        type Args = ();
-        type Msg = ();
-        type Error = std::convert::Infallible;
-
-        async fn init((): (), _: &mut Context<Self>) -> Result<Self, Self::Error> {
-            Ok(Idle)
+    /// A waker that counts its wakes.
+    fn counting_waker() -> (Arc<AtomicUsize>, Waker) {
+        struct Count(Arc<AtomicUsize>);
+        impl Wake for Count {
+            fn wake(self: Arc<Self>) {
+                self.0.fetch_add(1, Ordering::SeqCst);
+            }
         }
-
-        async fn handle(&mut self, (): (), _: &mut Context<Self>) -> Result<(), Self::Error> {
-            Ok(())
-        }
+        let count = Arc::new(AtomicUsize::new(0));
+        (Arc::clone(&count), Waker::from(Arc::new(Count(count))))
     }
 
     #[tokio::test(flavor = "current_thread")]
     async fn a_reader_waits_for_the_change_after_the_one_it_marked_seen() {
-        let (actor, _handle) = start::<Idle>(()).await.expect("starts");
+        let (actor, _handle) = start::<Crasher>(()).await.expect("starts");
         let publisher = Publisher::new();
         let mut reader = publisher.subscribe();
         assert!(reader.changed().now_or_never().is_none(), "nothing new yet");
@@ -304,30 +307,41 @@ mod tests {
     /// then finds it.
     #[test]
     fn a_change_wakes_the_reader_parked_on_the_slot() {
-        struct Count(std::sync::atomic::AtomicUsize);
-        impl std::task::Wake for Count {
-            fn wake(self: std::sync::Arc<Self>) {
-                self.0.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
-            }
-        }
-        let count = std::sync::Arc::new(Count(std::sync::atomic::AtomicUsize::new(0)));
-        let waker = std::task::Waker::from(std::sync::Arc::clone(&count));
-        let mut cx = std::task::Context::from_waker(&waker);
+        let (count, waker) = counting_waker();
+        let mut cx = Context::from_waker(&waker);
         let publisher = Publisher::new();
         let mut reader = publisher.subscribe();
         let mut waiting = Box::pin(reader.changed());
         assert!(waiting.as_mut().poll(&mut cx).is_pending());
-        assert_eq!(count.0.load(std::sync::atomic::Ordering::SeqCst), 0);
+        assert_eq!(count.load(Ordering::SeqCst), 0);
         publisher.set(Incarnation::Restarting);
-        assert_eq!(
-            count.0.load(std::sync::atomic::Ordering::SeqCst),
-            1,
-            "woken"
-        );
+        assert_eq!(count.load(Ordering::SeqCst), 1, "woken");
         assert!(matches!(
             waiting.as_mut().poll(&mut cx),
-            std::task::Poll::Ready(Ok(()))
+            Poll::Ready(Ok(()))
         ));
+    }
+
+    /// A wait dropped while parked (a `ChildRef` call that timed out
+    /// during a restart) leaves no waker behind for the next change to
+    /// wake, and the reader's next wait still sees that change.
+    #[test]
+    fn a_dropped_wait_leaves_nothing_for_the_next_change_to_wake() {
+        let (count, waker) = counting_waker();
+        let mut cx = Context::from_waker(&waker);
+        let publisher = Publisher::new();
+        let mut reader = publisher.subscribe();
+        {
+            let mut waiting = Box::pin(reader.changed());
+            assert!(waiting.as_mut().poll(&mut cx).is_pending());
+        }
+        publisher.set(Incarnation::Restarting);
+        assert_eq!(
+            count.load(Ordering::SeqCst),
+            0,
+            "the dropped wait was woken"
+        );
+        assert!(matches!(reader.changed().now_or_never(), Some(Ok(()))));
     }
 
     /// A change published between a reader's look and its wait wakes it:
@@ -335,11 +349,11 @@ mod tests {
     /// worker, each seen within the patience.
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn no_change_slips_between_a_readers_look_and_its_wait() {
-        let publisher = std::sync::Arc::new(Publisher::new());
+        let publisher = Arc::new(Publisher::new());
         let mut reader = publisher.subscribe();
         let (ready, mut readied) = tokio::sync::mpsc::unbounded_channel();
         let writer = {
-            let publisher = std::sync::Arc::clone(&publisher);
+            let publisher = Arc::clone(&publisher);
             tokio::spawn(async move {
                 for round in 0..2_000u32 {
                     readied.recv().await.expect("the reader goes on");

@@ -30,7 +30,7 @@ type DynStart<T> = Arc<
 >;
 
 #[cfg(all(test, not(foundation_loom)))]
-mod tests;
+pub(crate) mod tests;
 
 /// The one spec a dynamic supervisor's children share: a start function
 /// taking each child's own argument, and the child's restart type, shutdown

@@ -14,8 +14,10 @@ use crate::{DynamicSpec, DynamicSupervisorRef};
 
 const PATIENCE: Duration = Duration::from_secs(10);
 
+/// Panics on every message; the crate's unit tests start it where they
+/// need a live process.
 #[derive(Debug)]
-struct Crasher;
+pub(crate) struct Crasher;
 
 impl Actor for Crasher {
     type Args = ();
