@@ -297,6 +297,27 @@ async fn a_kill_of_the_watcher_running_on_an_exited_actors_task_ends_it() {
     assert_eq!(gate.available_permits(), 0);
 }
 
+/// The watcher panics in its DOWN handler on the exited actor's task (its
+/// gate closes under it): the panic ends the watcher alone, and the
+/// runtime goes on running the next exit's handover.
+#[tokio::test(flavor = "current_thread")]
+async fn a_watcher_that_panics_on_an_exited_actors_task_ends_alone() {
+    let gate = Arc::new(Semaphore::new(0));
+    let mut pair = pair(Some(gate.clone())).await;
+    pair.quitter.try_cast(Leave::Stop).expect("room");
+    let quitter_task = next(&mut pair.quitter_tasks).await;
+    assert_eq!(next(&mut pair.watcher_tasks).await, quitter_task);
+    gate.close();
+    let reason = pair.watcher_handle.wait(PATIENCE).await;
+    assert!(matches!(reason, Ok(ExitReason::Panic(_))), "{reason:?}");
+    assert_eq!(
+        pair.quitter_handle.wait(PATIENCE).await,
+        Ok(ExitReason::Normal)
+    );
+    // The next exit still hands its task over.
+    watcher_runs_on_the_exited_task(|_| Leave::Stop, ExitReason::Normal).await;
+}
+
 /// A runtime shutting down while the watcher waits on the exited actor's
 /// task ends the watcher: the task's drop finishes its exit.
 #[test]
