@@ -111,7 +111,9 @@
 //! private `sync` shim and are model-checked with loom under
 //! `--cfg foundation_loom` (`cargo xtask loom`).
 
-// One audited `unsafe` block, in `runtime::handoff`, allowed where it is.
+// Audited `unsafe` code, allowed item by item where it is: the handoff
+// slot's pointer (`runtime::handoff`) and the spare boxes
+// (`runtime::spare`).
 #![deny(unsafe_code)]
 
 mod actor;
@@ -171,6 +173,14 @@ pub use crate::{
     timeout::{Operation, TimeoutConfig},
     traced::Traced,
 };
+
+/// Not public API: what Foundation's other crates share with this one.
+#[doc(hidden)]
+pub mod __private {
+    /// One spare box per layout per thread, for the futures a supervisor
+    /// boxes on every start (see `runtime/spare.rs`).
+    pub use crate::runtime::spare::{boxed, retire};
+}
 
 /// The README's example, compiled and run as a doctest.
 #[cfg(doctest)]

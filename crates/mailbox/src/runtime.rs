@@ -312,6 +312,9 @@ pin_project! {
 }
 
 impl<A: Actor> ActivationTask<A, ()> {
+    // Inlined, so that a boxed activation is built in its box (see
+    // `spare::boxed`) rather than on the stack and copied in.
+    #[inline(always)]
     fn new(
         process: Arc<Process<A>>,
         begin: Begin<A>,
@@ -498,7 +501,10 @@ impl<T: Future<Output = Next>> Future for Runner<T> {
             let Poll::Ready(Next(next)) = guest.as_mut().poll(cx) else {
                 return Poll::Pending;
             };
-            *this.guest = next;
+            // Its box is kept for the next one's.
+            if let Some(done) = std::mem::replace(this.guest, next) {
+                spare::retire(done);
+            }
             handoffs += 1;
             // A pipeline yields to the scheduler as a chain of one type does.
             if handoffs == HANDOFFS_PER_POLL && this.guest.is_some() {
@@ -514,6 +520,7 @@ mod foreign;
 mod handoff;
 mod inline;
 mod message_loop;
+pub(crate) mod spare;
 
 use foreign::Guest;
 pub(crate) use inline::{may_run_here, run_called};

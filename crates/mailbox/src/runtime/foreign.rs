@@ -107,7 +107,7 @@ pub(super) fn boxed<A: Actor>(deferred: Deferred<A>) -> Guest {
 
 /// Boxes the activation of a generation that begins as `begin` says.
 pub(super) fn begun<A: Actor>(process: Arc<Process<A>>, generation: u32, begin: Begin<A>) -> Guest {
-    Box::pin(Woken {
+    super::spare::boxed(|| Woken {
         generation,
         task: ActivationTask::new(process, begin),
     })

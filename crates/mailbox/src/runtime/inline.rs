@@ -140,6 +140,8 @@ pub(crate) fn run_called<A: Actor>(
         // With no task of its own, a dormant activation never takes over
         // another actor: what its handlers woke, its poll launched.
         Poll::Ready(Next(next)) => {
+            // Its box is kept for the next call's.
+            super::spare::retire(guest);
             if let Some(next) = next {
                 next.launch();
             }
