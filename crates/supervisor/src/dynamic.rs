@@ -145,8 +145,11 @@ impl<T: Send + 'static> DynamicSpec<T> {
     {
         Self {
             start: Arc::new(move |arg| {
-                // A combinator, not an async block: see `ChildSpec::worker`.
-                Box::pin(start(arg).map(|started| started.map(Into::into).map_err(ErrorCause::new)))
+                // A combinator, not an async block, in a spare box: see
+                // `ChildSpec::worker`.
+                foundation_mailbox::__private::boxed(|| {
+                    start(arg).map(|started| started.map(Into::into).map_err(ErrorCause::new))
+                })
             }),
             clone_arg: None,
             restart: Restart::Temporary,

@@ -146,8 +146,11 @@ impl ChildSpec {
         let start: StartFn = Arc::new(move || {
             // A combinator, not an async block: an async block that awaits
             // the future it captured lays it out twice (as the capture and
-            // as the awaited value), doubling the box and the copy into it.
-            Box::pin(start().map(|started| started.map(Into::into).map_err(ErrorCause::new)))
+            // as the awaited value), doubling the box. Built in a spare box
+            // of this thread's, if a start left one (see `contained`).
+            foundation_mailbox::__private::boxed(|| {
+                start().map(|started| started.map(Into::into).map_err(ErrorCause::new))
+            })
         });
         Self {
             id: id.into(),

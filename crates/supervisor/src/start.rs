@@ -8,6 +8,7 @@ use std::{
     fmt,
     future::Future,
     panic::{AssertUnwindSafe, catch_unwind},
+    pin::Pin,
     sync::Arc,
 };
 
@@ -165,18 +166,17 @@ pub(crate) fn start_actor<A: Actor>(
 }
 
 /// Calls `start` and awaits the future it returns; a panic in either comes
-/// back as an [`ErrorCause`] holding [`StartPanicked`].
-pub(crate) async fn contained<T, Fut>(start: impl FnOnce() -> Fut) -> Result<T, ErrorCause>
-where
-    Fut: Future<Output = Result<T, ErrorCause>>,
-{
+/// back as an [`ErrorCause`] holding [`StartPanicked`]. The future's box
+/// is kept, once it is done, for the next start on this thread.
+pub(crate) async fn contained<T>(
+    start: impl FnOnce() -> Pin<Box<dyn Future<Output = Result<T, ErrorCause>> + Send>>,
+) -> Result<T, ErrorCause> {
     // The start function's state is dropped with the panic; nothing of it is
     // observed afterwards, so unwind safety holds.
-    let future = catch_unwind(AssertUnwindSafe(start)).map_err(panicked)?;
-    AssertUnwindSafe(future)
-        .catch_unwind()
-        .await
-        .map_err(panicked)?
+    let mut future = catch_unwind(AssertUnwindSafe(start)).map_err(panicked)?;
+    let outcome = AssertUnwindSafe(future.as_mut()).catch_unwind().await;
+    foundation_mailbox::__private::retire(future);
+    outcome.map_err(panicked)?
 }
 
 fn panicked(payload: Box<dyn Any + Send>) -> ErrorCause {
