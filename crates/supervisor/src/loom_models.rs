@@ -10,8 +10,19 @@ use crate::registry::{Refused, Registry};
 /// one hand, drained by the shutdown or given back to its starter.
 #[test]
 fn a_start_racing_shutdown_leaves_the_child_in_exactly_one_hand() {
-    loom::model(|| {
-        let registry = Arc::new(Registry::<u32>::new(8));
+    start_racing_shutdown(8);
+}
+
+/// The same race without a `max_children`, where a start counts no slot
+/// and only the closed mark and the insert's lock stand between them.
+#[test]
+fn an_uncounted_start_racing_shutdown_leaves_the_child_in_exactly_one_hand() {
+    start_racing_shutdown(usize::MAX);
+}
+
+fn start_racing_shutdown(max_children: usize) {
+    loom::model(move || {
+        let registry = Arc::new(Registry::<u32>::new(max_children));
         let starter = {
             let registry = Arc::clone(&registry);
             thread::spawn(move || match registry.reserve() {
@@ -32,6 +43,7 @@ fn a_start_racing_shutdown_leaves_the_child_in_exactly_one_hand() {
             }
         }
         assert_eq!(registry.len(), 0);
+        assert_eq!(registry.reserved(), 0, "a slot leaked");
     });
 }
 

@@ -65,6 +65,10 @@ pub(crate) struct Registry<E> {
     slots: AtomicUsize,
     state: Mutex<State<E>>,
     max_children: usize,
+    /// Whether slots are counted: only a registry with a `max_children`
+    /// needs the count. Without one, a start only checks the `CLOSED` bit,
+    /// and a start and an exit each spare an atomic read-modify-write.
+    counted: bool,
 }
 
 /// A reserved place for a child being started; give it back with
@@ -107,7 +111,8 @@ impl<E> Registry<E> {
     }
 
     /// Slots reserved or held by registered children (not counting the
-    /// closed mark): what `max_children` is checked against.
+    /// closed mark): what `max_children` is checked against. Always zero
+    /// without a `max_children`.
     #[cfg(test)]
     pub(crate) fn reserved(&self) -> usize {
         self.slots.load(Ordering::Acquire) & !CLOSED
@@ -121,11 +126,21 @@ impl<E> Registry<E> {
                 closed: false,
             }),
             max_children: max_children.min(CLOSED - 1),
+            counted: max_children < CLOSED - 1,
         }
     }
 
     /// Reserves room for one more child.
     pub(crate) fn reserve(&self) -> Result<Slot, Refused> {
+        if !self.counted {
+            // `insert` checks under the lock whether the registry closed
+            // meanwhile; this only refuses early.
+            return if self.slots.load(Ordering::Acquire) & CLOSED == 0 {
+                Ok(Slot(()))
+            } else {
+                Err(Refused::Closed)
+            };
+        }
         let mut slots = self.slots.load(Ordering::Relaxed);
         loop {
             if slots & CLOSED != 0 {
@@ -149,7 +164,14 @@ impl<E> Registry<E> {
     /// Gives back a slot whose child did not start.
     pub(crate) fn release(&self, slot: Slot) {
         let Slot(()) = slot;
-        self.slots.fetch_sub(1, Ordering::Release);
+        self.free(1);
+    }
+
+    /// Frees `count` counted slots.
+    fn free(&self, count: usize) {
+        if self.counted {
+            self.slots.fetch_sub(count, Ordering::Release);
+        }
     }
 
     /// Registers a started child in its reserved slot; `register` runs under
@@ -178,7 +200,7 @@ impl<E> Registry<E> {
     pub(crate) fn remove(&self, pid: Pid) -> Option<E> {
         let removed = lock(&self.state).children.remove(&pid);
         if removed.is_some() {
-            self.slots.fetch_sub(1, Ordering::Release);
+            self.free(1);
         }
         removed
     }
@@ -189,7 +211,7 @@ impl<E> Registry<E> {
         let mut state = lock(&self.state);
         state.closed = true;
         let drained: Vec<E> = state.children.drain().map(|(_, entry)| entry).collect();
-        self.slots.fetch_sub(drained.len(), Ordering::Release);
+        self.free(drained.len());
         drained
     }
 
@@ -251,6 +273,26 @@ mod tests {
         assert_eq!(registry.reserve().unwrap_err(), Refused::Full(2));
         registry.release(third);
         assert_eq!(registry.len(), 1);
+    }
+
+    #[test]
+    fn without_a_maximum_nothing_is_counted_and_close_still_refuses() {
+        let registry = Registry::<u32>::new(usize::MAX);
+        let slots: Vec<Slot> = (0..3).map(|_| registry.reserve().unwrap()).collect();
+        assert_eq!(registry.reserved(), 0, "no count kept");
+        let mut slots = slots.into_iter();
+        registry
+            .insert(slots.next().unwrap(), Pid::new(), 1, |_| {})
+            .unwrap();
+        registry.release(slots.next().unwrap());
+        assert_eq!(registry.close(), vec![1]);
+        assert_eq!(registry.reserved(), 0, "nothing freed below zero");
+        assert_eq!(registry.reserve().unwrap_err(), Refused::Closed);
+        // A start that reserved before the close is refused at its insert.
+        assert_eq!(
+            registry.insert(slots.next().unwrap(), Pid::new(), 2, |_| {}),
+            Err(2)
+        );
     }
 
     #[test]
