@@ -186,6 +186,12 @@ impl<A: Actor> Context<A> {
         }
     }
 
+    /// This actor's reference and its timers, borrowed apart: a timer's
+    /// tick is checked against the timers with the actor's process.
+    pub(crate) fn myself_and_timers(&mut self) -> (&ActorRef<A>, &mut Timers<A>) {
+        (&self.myself, &mut self.timers)
+    }
+
     /// This actor's pid.
     pub fn pid(&self) -> Pid {
         self.myself.pid()

@@ -22,9 +22,10 @@ use crate::{
 /// The receiver's batch, which gives back what it still holds when the
 /// loop ends or is dropped, so the exit dead-letters it in order.
 struct Inbox<A: Actor> {
-    /// The actor the loop runs: the one it began with, or the last one it
-    /// took over.
-    process: Arc<Process<A>>,
+    /// The context of the actor the loop runs (the one it began with, or
+    /// the last one it took over), whose reference to the actor is also
+    /// the loop's: one reference count per activation, not two.
+    ctx: Context<A>,
     batch: Batch<A::Msg>,
     /// The request a call handed to the activation instead of queueing it
     /// (see `Begin::Called`). The loop's first look takes it, in the
@@ -35,17 +36,16 @@ struct Inbox<A: Actor> {
 impl<A: Actor> Inbox<A> {
     fn new(process: Arc<Process<A>>) -> Self {
         Self {
-            process,
+            ctx: Context::new(ActorRef { process }),
             batch: Batch::default(),
             first: None,
         }
     }
 
-    /// A fresh context for the actor the loop runs.
-    fn context(&self) -> Context<A> {
-        Context::new(ActorRef {
-            process: Arc::clone(&self.process),
-        })
+    /// The actor the loop runs.
+    #[inline(always)]
+    fn process(&self) -> &Arc<Process<A>> {
+        &self.ctx.myself().process
     }
 
     /// The next message, if there is one. With nothing left in the batch
@@ -61,11 +61,11 @@ impl<A: Actor> Inbox<A> {
                 crate::metrics::depth::<A>(1);
                 return Some(Received::User(first));
             }
-            if handoff::pending() || self.process.mailbox.is_quiet() {
+            if handoff::pending() || self.process().mailbox.is_quiet() {
                 return None;
             }
         }
-        self.process.mailbox.try_recv(&mut self.batch)
+        self.ctx.myself().process.mailbox.try_recv(&mut self.batch)
     }
 
     /// Reports the mailbox's depth when the last receive refilled the
@@ -83,51 +83,56 @@ impl<A: Actor> Inbox<A> {
     /// lock can tell.
     #[inline(always)]
     fn is_idle(&self) -> bool {
-        self.batch.is_empty() && self.process.mailbox.is_quiet()
+        self.batch.is_empty() && self.process().mailbox.is_quiet()
     }
 
     /// After a linger: what arrived meanwhile (a caller's next request),
     /// taken without parking the state.
     #[inline(always)]
     fn arrived(&mut self) -> Option<Received<A::Msg>> {
-        if self.process.mailbox.is_quiet() {
+        if self.process().mailbox.is_quiet() {
             return None;
         }
-        self.process.mailbox.try_recv(&mut self.batch)
+        self.ctx.myself().process.mailbox.try_recv(&mut self.batch)
     }
 
     /// Parks the actor's state and timers in its mailbox, if nothing
     /// arrived (see [`Hibernation`]).
     #[inline(always)]
-    fn hibernate(&mut self, actor: A, ctx: &mut Context<A>) -> Hibernation<Dormant<A>, A::Msg> {
+    fn hibernate(&mut self, actor: A) -> Hibernation<Dormant<A>, A::Msg> {
         let dormant = Dormant {
             actor,
-            timers: std::mem::take(&mut ctx.timers),
+            timers: std::mem::take(&mut self.ctx.timers),
         };
-        self.process.mailbox.hibernate(&mut self.batch, dormant)
+        self.ctx
+            .myself()
+            .process
+            .mailbox
+            .hibernate(&mut self.batch, dormant)
     }
 
     /// The state an attempt to go dormant gave back, with a message that
     /// arrived meanwhile: the actor and its timers, to go on with.
     #[inline(always)]
-    fn resume(&self, dormant: Dormant<A>, ctx: &mut Context<A>) -> A {
-        ctx.timers = dormant.timers;
+    fn resume(&mut self, dormant: Dormant<A>) -> A {
+        self.ctx.timers = dormant.timers;
         dormant.actor
     }
 
     /// The message a timer's tick carries, if its timer still stands; the
     /// tick of a timer cancelled or replaced since is dropped here.
-    fn fire(&self, tick: TimerTick, ctx: &mut Context<A>) -> Option<A::Msg> {
-        let message = ctx.timers.fire(tick, &self.process);
+    fn fire(&mut self, tick: TimerTick) -> Option<A::Msg> {
+        let (myself, timers) = self.ctx.myself_and_timers();
+        let message = timers.fire(tick, &myself.process);
         if message.is_none() {
-            tracing::trace!(target: "foundation::mailbox", pid = %self.process.pid, "tick of a cancelled timer dropped");
+            tracing::trace!(target: "foundation::mailbox", pid = %self.process().pid, "tick of a cancelled timer dropped");
         }
         message
     }
 
     /// Makes the loop run `next`, an actor it took over: its context and
     /// timers, its scope for the panic hook; returns its state.
-    fn switch_to(&mut self, next: Deferred<A>, ctx: &mut Context<A>) -> A {
+    fn switch_to(&mut self, next: Deferred<A>) -> A {
         // Ports the loop dropped since the last handler belong to the actor
         // just parked, which goes on: settle them before another actor's
         // handlers can decide otherwise.
@@ -136,17 +141,16 @@ impl<A: Actor> Inbox<A> {
             process,
             activation,
         } = next;
-        self.process = process;
-        *ctx = self.context();
-        ctx.timers = activation.state.timers;
-        crate::observe::rescope::<A>(self.process.pid);
+        self.ctx = Context::new(ActorRef { process });
+        self.ctx.timers = activation.state.timers;
+        crate::observe::rescope::<A>(self.process().pid);
         activation.state.actor
     }
 }
 
 impl<A: Actor> Drop for Inbox<A> {
     fn drop(&mut self) {
-        self.process.mailbox.unreceive(&mut self.batch);
+        self.ctx.myself().process.mailbox.unreceive(&mut self.batch);
     }
 }
 
@@ -158,8 +162,7 @@ pub(super) async fn message_loop<A: Actor>(
     traced: bool,
 ) -> End {
     let mut inbox = Inbox::new(process);
-    let mut ctx = inbox.context();
-    let mut actor = match begin_activation(begin, &mut inbox, &mut ctx, traced).await {
+    let mut actor = match begin_activation(begin, &mut inbox, traced).await {
         Ok(actor) => actor,
         Err(error) => return End::Exit(ExitReason::error(error)),
     };
@@ -169,8 +172,8 @@ pub(super) async fn message_loop<A: Actor>(
     // moves to a task of its own if there is more to do.
     let mut yield_every = if inline::inline() { 1 } else { YIELD_EVERY };
     let reason = 'handle: loop {
-        if let Some(reason) = ctx.take_stop() {
-            break terminate(&mut actor, reason, &mut ctx, traced).await;
+        if let Some(reason) = inbox.ctx.take_stop() {
+            break terminate(&mut actor, reason, &mut inbox.ctx, traced).await;
         }
         let received = match inbox.next() {
             Some(received) => received,
@@ -186,7 +189,7 @@ pub(super) async fn message_loop<A: Actor>(
                         break 'next received;
                     }
                 }
-                match inbox.hibernate(actor, &mut ctx) {
+                match inbox.hibernate(actor) {
                     // Untraced, the loop runs the actor its last handler
                     // woke itself (traced, its task does, with the woken
                     // actor's span): the same loop, batch and task.
@@ -199,9 +202,9 @@ pub(super) async fn message_loop<A: Actor>(
                         // adopts the actor.
                         let yields = handled_in_a_row >= YIELD_EVERY;
                         let batch = (!yields).then_some(&mut inbox.batch);
-                        match handoff::take_over::<A>(&inbox.process, abort, batch) {
+                        match handoff::take_over::<A>(&inbox.ctx.myself().process, abort, batch) {
                             Ok(TakenOver { next, first }) => {
-                                actor = inbox.switch_to(next, &mut ctx);
+                                actor = inbox.switch_to(next);
                                 if let Some(first) = first {
                                     break 'next first;
                                 }
@@ -217,7 +220,7 @@ pub(super) async fn message_loop<A: Actor>(
                     Hibernation::Dormant(abort) => return End::Dormant(abort),
                     Hibernation::Refused(dormant, received) => {
                         handled_in_a_row = 0;
-                        actor = inbox.resume(dormant, &mut ctx);
+                        actor = inbox.resume(dormant);
                         received
                     }
                     Hibernation::Killed(dormant, reason) => {
@@ -233,29 +236,30 @@ pub(super) async fn message_loop<A: Actor>(
         inbox.report_depth();
         let outcome = match received {
             Received::User(message) => {
-                let outcome = handled!(traced, User, actor.handle(message, &mut ctx));
-                settled(outcome, &ctx)
+                let outcome = handled!(traced, User, actor.handle(message, &mut inbox.ctx));
+                settled(outcome, &inbox.ctx)
             }
             Received::Stop(reason) => {
-                break terminate(&mut actor, reason, &mut ctx, traced).await;
+                break terminate(&mut actor, reason, &mut inbox.ctx, traced).await;
             }
             Received::System(message) => {
-                let outcome = handled!(traced, System, actor.handle_system(message, &mut ctx));
-                settled(outcome, &ctx)
+                let outcome =
+                    handled!(traced, System, actor.handle_system(message, &mut inbox.ctx));
+                settled(outcome, &inbox.ctx)
             }
             // A tick whose timer was cancelled or replaced is dropped here,
             // before any handler sees it.
-            Received::Timer(tick) => match inbox.fire(tick, &mut ctx) {
+            Received::Timer(tick) => match inbox.fire(tick) {
                 Some(message) => {
-                    let outcome = handled!(traced, Timer, actor.handle(message, &mut ctx));
-                    settled(outcome, &ctx)
+                    let outcome = handled!(traced, Timer, actor.handle(message, &mut inbox.ctx));
+                    settled(outcome, &inbox.ctx)
                 }
                 None => Ok(()),
             },
         };
         if let Err(error) = outcome {
             let reason = ExitReason::error(error);
-            break terminate(&mut actor, reason, &mut ctx, traced).await;
+            break terminate(&mut actor, reason, &mut inbox.ctx, traced).await;
         }
         handled_in_a_row += 1;
         // Not while an actor this handler woke waits in the slot: the
@@ -286,23 +290,22 @@ pub(super) async fn message_loop<A: Actor>(
 async fn begin_activation<A: Actor>(
     begin: Begin<A>,
     inbox: &mut Inbox<A>,
-    ctx: &mut Context<A>,
     traced: bool,
 ) -> Result<A, A::Error> {
     match begin {
         Begin::Resume(dormant) => {
-            ctx.timers = dormant.timers;
+            inbox.ctx.timers = dormant.timers;
             Ok(dormant.actor)
         }
         Begin::Init(args) => {
-            let actor = handled!(traced, Init, A::init(args, ctx))?;
-            inbox.process.mailbox.set_running();
+            let actor = handled!(traced, Init, A::init(args, &mut inbox.ctx))?;
+            inbox.process().mailbox.set_running();
             Ok(actor)
         }
         // The loop's first look takes the request, from the inbox.
         Begin::Called(dormant, request) => {
             inbox.first = Some(request);
-            ctx.timers = dormant.timers;
+            inbox.ctx.timers = dormant.timers;
             Ok(dormant.actor)
         }
     }
