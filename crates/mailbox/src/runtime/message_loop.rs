@@ -42,7 +42,8 @@ impl<A: Actor> Inbox<A> {
         }
     }
 
-    /// The actor the loop runs.
+    /// The actor the loop runs. The method borrows the whole inbox; where
+    /// the batch is borrowed beside it, the path is written out instead.
     #[inline(always)]
     fn process(&self) -> &Arc<Process<A>> {
         &self.ctx.myself().process

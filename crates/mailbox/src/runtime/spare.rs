@@ -134,20 +134,17 @@ pub fn retire<T: ?Sized>(boxed: Pin<Box<T>>) {
     let raw = Box::into_raw(unsafe { Pin::into_inner_unchecked(boxed) });
     // SAFETY: `raw` comes from a live `Box`, so it points to a valid value.
     let layout = Layout::for_value(unsafe { &*raw });
-    let Some(memory) = NonNull::new(raw.cast::<u8>()).filter(|_| layout.size() != 0) else {
-        // A zero-sized box owns no memory: dropping its value is all.
-        // SAFETY: `raw` points to a valid value that nothing else will use
-        // (the box was consumed), dropped exactly once, here.
-        unsafe { std::ptr::drop_in_place(raw) };
-        return;
-    };
-    // Owned from here: if the value's drop unwinds, the memory is freed
-    // with this guard, as a `Box`'s would be.
-    let spare = Spare { memory, layout };
+    // Owned from here (a zero-sized box owns none): if the value's drop
+    // unwinds, the memory is freed with this guard, as a `Box`'s would be.
+    let spare = NonNull::new(raw.cast::<u8>())
+        .filter(|_| layout.size() != 0)
+        .map(|memory| Spare { memory, layout });
     // SAFETY: `raw` points to a valid value that nothing else will use
     // (the box was consumed), and it is dropped exactly once, here.
     unsafe { std::ptr::drop_in_place(raw) };
-    keep(spare);
+    if let Some(spare) = spare {
+        keep(spare);
+    }
 }
 
 /// Drops a box whose value is done with (loom: freed at once).
