@@ -170,3 +170,52 @@ async fn a_cancelled_dynamic_start_gives_its_slot_back() {
     pool.start_child(journal.args("a")).await.unwrap();
     assert_eq!(journal.next(1).await, started(&["a"]));
 }
+
+/// Without `max_children` a pool counts no slots: a cancelled start and a
+/// panicking one must still leave nothing behind (no entry, no refusal of
+/// later starts), and a shut-down pool must still refuse starts.
+#[tokio::test(start_paused = true)]
+async fn a_pool_without_max_children_forgets_failed_starts_and_refuses_once_shut_down() {
+    let mut journal = Journal::new();
+    let (entered, mut entered_rx) = tokio::sync::mpsc::unbounded_channel();
+    let spec = DynamicSpec::new(move |args: Args| {
+        let entered = entered.clone();
+        async move {
+            assert!(args.id != "panics", "dynamic start panicked");
+            if args.id == "hangs" {
+                let _ = entered.send(());
+                std::future::pending::<()>().await;
+            }
+            let (worker, _) = start_with::<Worker>(args, ActorOptions::new()).await?;
+            Ok::<_, StartError>(worker.process_ref())
+        }
+    });
+    let pool = DynamicSupervisorRef::start(spec).await.unwrap();
+    {
+        let start = pool.start_child(journal.args("hangs"));
+        tokio::pin!(start);
+        tokio::select! {
+            _ = &mut start => panic!("the hanging start finished"),
+            _ = entered_rx.recv() => {}
+        }
+    } // Cancelled here.
+    let error = pool.start_child(journal.args("panics")).await.unwrap_err();
+    assert_eq!(
+        error.start_panic(),
+        Some("dynamic start panicked"),
+        "{error:?}"
+    );
+    assert_eq!(pool.count_children().specs, 0, "nothing registered");
+
+    pool.start_child(journal.args("a")).await.unwrap();
+    pool.start_child(journal.args("b")).await.unwrap();
+    assert_eq!(journal.next(2).await, started(&["a", "b"]));
+    let counts = pool.count_children();
+    assert_eq!((counts.specs, counts.active), (2, 2));
+
+    pool.shutdown(PATIENCE).await.unwrap();
+    assert!(matches!(
+        pool.start_child(journal.args("late")).await,
+        Err(SupervisorError::Exited(_))
+    ));
+}
