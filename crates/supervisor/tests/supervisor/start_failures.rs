@@ -112,20 +112,10 @@ async fn pool(spec: DynamicSpec<Args>) -> DynamicSupervisorRef<Args> {
         .unwrap()
 }
 
-/// A dynamic spec whose start function panics for an argument with id
-/// `panics`, and starts a worker otherwise.
-fn dynamic_panicking() -> DynamicSpec<Args> {
-    DynamicSpec::new(|args: Args| async move {
-        assert!(args.id != "panics", "dynamic start panicked");
-        let (worker, _) = start_with::<Worker>(args, ActorOptions::new()).await?;
-        Ok::<_, StartError>(worker.process_ref())
-    })
-}
-
 #[tokio::test(start_paused = true)]
 async fn a_panicking_dynamic_start_is_an_error_and_gives_its_slot_back() {
     let mut journal = Journal::new();
-    let pool = pool(dynamic_panicking()).await;
+    let pool = pool(failing_starts(tokio::sync::mpsc::unbounded_channel().0)).await;
     let error = pool.start_child(journal.args("panics")).await.unwrap_err();
     assert_eq!(
         error.start_panic(),
@@ -138,13 +128,13 @@ async fn a_panicking_dynamic_start_is_an_error_and_gives_its_slot_back() {
     assert_eq!(journal.next(1).await, started(&["a"]));
 }
 
-#[tokio::test(start_paused = true)]
-async fn a_cancelled_dynamic_start_gives_its_slot_back() {
-    let mut journal = Journal::new();
-    let (entered, mut entered_rx) = tokio::sync::mpsc::unbounded_channel();
-    let spec = DynamicSpec::new(move |args: Args| {
+/// A dynamic spec whose start panics for id `panics`, never finishes for
+/// id `hangs` (saying so on `entered` first), and starts a worker otherwise.
+fn failing_starts(entered: tokio::sync::mpsc::UnboundedSender<()>) -> DynamicSpec<Args> {
+    DynamicSpec::new(move |args: Args| {
         let entered = entered.clone();
         async move {
+            assert!(args.id != "panics", "dynamic start panicked");
             if args.id == "hangs" {
                 let _ = entered.send(());
                 std::future::pending::<()>().await;
@@ -152,21 +142,39 @@ async fn a_cancelled_dynamic_start_gives_its_slot_back() {
             let (worker, _) = start_with::<Worker>(args, ActorOptions::new()).await?;
             Ok::<_, StartError>(worker.process_ref())
         }
-    });
-    let pool = pool(spec).await;
-    {
-        let start = pool.start_child(journal.args("hangs"));
-        tokio::pin!(start);
-        tokio::select! {
-            _ = &mut start => panic!("the hanging start finished"),
-            _ = entered_rx.recv() => {}
-        }
+    })
+}
+
+/// Starts a `hangs` child of `pool`, waits until its start runs, runs
+/// `meanwhile`, and then drops the start future: a cancelled start.
+async fn cancel_a_start<F: Future<Output = ()>>(
+    pool: &DynamicSupervisorRef<Args>,
+    journal: &Journal,
+    entered: &mut tokio::sync::mpsc::UnboundedReceiver<()>,
+    meanwhile: impl FnOnce() -> F,
+) {
+    let start = pool.start_child(journal.args("hangs"));
+    tokio::pin!(start);
+    tokio::select! {
+        _ = &mut start => panic!("the hanging start finished"),
+        _ = entered.recv() => {}
+    }
+    meanwhile().await;
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_cancelled_dynamic_start_gives_its_slot_back() {
+    let mut journal = Journal::new();
+    let (entered, mut entered_rx) = tokio::sync::mpsc::unbounded_channel();
+    let pool = pool(failing_starts(entered)).await;
+    cancel_a_start(&pool, &journal, &mut entered_rx, || async {
         // Full while the start runs.
         assert!(matches!(
             pool.start_child(journal.args("b")).await,
             Err(SupervisorError::MaxChildren(1))
         ));
-    } // The start future is dropped here: cancelled.
+    })
+    .await;
     pool.start_child(journal.args("a")).await.unwrap();
     assert_eq!(journal.next(1).await, started(&["a"]));
 }
@@ -178,27 +186,10 @@ async fn a_cancelled_dynamic_start_gives_its_slot_back() {
 async fn a_pool_without_max_children_forgets_failed_starts_and_refuses_once_shut_down() {
     let mut journal = Journal::new();
     let (entered, mut entered_rx) = tokio::sync::mpsc::unbounded_channel();
-    let spec = DynamicSpec::new(move |args: Args| {
-        let entered = entered.clone();
-        async move {
-            assert!(args.id != "panics", "dynamic start panicked");
-            if args.id == "hangs" {
-                let _ = entered.send(());
-                std::future::pending::<()>().await;
-            }
-            let (worker, _) = start_with::<Worker>(args, ActorOptions::new()).await?;
-            Ok::<_, StartError>(worker.process_ref())
-        }
-    });
-    let pool = DynamicSupervisorRef::start(spec).await.unwrap();
-    {
-        let start = pool.start_child(journal.args("hangs"));
-        tokio::pin!(start);
-        tokio::select! {
-            _ = &mut start => panic!("the hanging start finished"),
-            _ = entered_rx.recv() => {}
-        }
-    } // Cancelled here.
+    let pool = DynamicSupervisorRef::start(failing_starts(entered))
+        .await
+        .unwrap();
+    cancel_a_start(&pool, &journal, &mut entered_rx, || async {}).await;
     let error = pool.start_child(journal.args("panics")).await.unwrap_err();
     assert_eq!(
         error.start_panic(),
