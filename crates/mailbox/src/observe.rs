@@ -159,6 +159,16 @@ pub(crate) fn activation_span<A>(pid: Pid) -> Span {
     tracing::span!(target: "foundation::actor", parent: None, Level::INFO, "activation", pid = %pid, actor = %type_name::<A>())
 }
 
+/// [`activation_span`] as an activation task keeps it: boxed when somebody
+/// traces the actor, one empty word otherwise. An empty `Span`, five words
+/// written one by one and moved into the task with wider loads, stalled
+/// every activation's start on failed store-to-load forwards.
+#[inline]
+pub(crate) fn kept_activation_span<A>(pid: Pid) -> Option<Box<Span>> {
+    let span = activation_span::<A>(pid);
+    (!span.is_disabled()).then(|| Box::new(span))
+}
+
 /// Tells the panic hook what the actor entered on this thread handles now.
 #[inline(always)]
 pub(crate) fn set_kind(kind: HandlerKind) {

@@ -321,7 +321,7 @@ impl Carried {
         // inside a handler) are set aside, so this one settles only its own.
         let outer = match HELD_ANY.with(Cell::get) {
             false => None,
-            true => Some(take_held()),
+            true => Some(Box::new(take_held())),
         };
         if !self.0.is_empty() {
             self.restore();
@@ -354,7 +354,10 @@ impl Carried {
 /// unwinding.
 pub(crate) struct ActivationScope<'a> {
     was_in_handler: bool,
-    outer: Option<Vec<Box<dyn Settle>>>,
+    // Boxed, so that the scope's usual `None` is one word: a three-word
+    // `None`, written with one store and moved with wider loads, stalled
+    // every activation's poll on a failed store-to-load forward.
+    outer: Option<Box<Vec<Box<dyn Settle>>>>,
     carried: &'a mut Carried,
 }
 

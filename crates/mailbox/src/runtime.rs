@@ -30,7 +30,7 @@ use crate::{
     StartError, TimeoutConfig,
     host::Host,
     mailbox::Activation,
-    observe::{Borrowed, Entered, HandlerKind, Scope, activation_span, take_reported},
+    observe::{Borrowed, Entered, HandlerKind, Scope, kept_activation_span, take_reported},
     process::{Dormant, ExitGuard, Process, drop_caught},
     reply::{Carried, DropCause, dropping_with},
     sync::{AbortHandle, runtime_id},
@@ -277,9 +277,9 @@ pin_project! {
         // Reply ports its handlers dropped, between polls; dropped with the
         // activation, they tell their callers the actor is exiting.
         carried: Carried,
-        // The activation's span, entered on every poll; empty when nobody
+        // The activation's span, entered on every poll; none when nobody
         // traces it.
-        span: tracing::Span,
+        span: Option<Box<tracing::Span>>,
         // What its loop was handling when the last poll returned: `user`
         // unless a handler of another kind was awaiting.
         kind: Option<HandlerKind>,
@@ -320,8 +320,8 @@ impl<A: Actor> ActivationTask<A, ()> {
         begin: Begin<A>,
     ) -> ActivationTask<A, impl Future<Output = End> + Send + 'static> {
         // Asked once per activation: an untraced one makes no message spans.
-        let span = activation_span::<A>(process.pid);
-        let traced = !span.is_disabled();
+        let span = kept_activation_span::<A>(process.pid);
+        let traced = span.is_some();
         ActivationTask {
             body: Some(message_loop::<A>(Arc::clone(&process), begin, traced)),
             make: message_loop::<A>,
@@ -351,7 +351,7 @@ impl<A: Actor, F: Future<Output = End>> Future for ActivationTask<A, F> {
             let polled = {
                 let _scope = this.carried.enter();
                 let actor = Entered::new(Scope::of::<A>(this.process.pid), *this.kind);
-                let _span = this.span.enter();
+                let _span = this.span.as_deref().map(tracing::Span::enter);
                 let polled = slot.open(|| catch_unwind(AssertUnwindSafe(|| body.poll(cx))));
                 *this.kind = actor.kind();
                 polled
@@ -440,8 +440,8 @@ fn take_next<A: Actor, F: Future<Output = End>>(
         process,
         activation,
     } = next;
-    *this.span = activation_span::<A>(process.pid);
-    let traced = !this.span.is_disabled();
+    *this.span = kept_activation_span::<A>(process.pid);
+    let traced = this.span.is_some();
     *this.kind = Some(HandlerKind::User);
     this.body.set(Some((this.make)(
         Arc::clone(&process),
