@@ -51,6 +51,10 @@ enum Msg {
     Hang(Reply<u32>, tokio::sync::oneshot::Sender<()>),
     /// Handed to another actor, which answers it.
     Forward(Reply<u32>, ActorRef<Keeper>),
+    /// Dropped unanswered; the handler then calls the other keeper with
+    /// `Fail` (that keeper is dormant, so its handler begins inside this
+    /// poll) and returns `Ok`.
+    DropThenCallFailing(Reply<u32>, ActorRef<Keeper>),
 }
 
 /// Keeps ports in its state and answers them on request.
@@ -116,6 +120,13 @@ impl Actor for Keeper {
                 let _listening = entered.send(());
                 std::future::pending::<()>().await;
             }
+            Msg::DropThenCallFailing(reply, other) => {
+                drop(reply);
+                // The other handler drops its port and fails, while the port
+                // dropped above still waits for this handler's verdict.
+                let inner = other.call(Msg::Fail, HOUR).await;
+                assert!(matches!(inner, Err(CallError::Exited(_))), "{inner:?}");
+            }
             Msg::Forward(reply, to) => {
                 if let Err(refused) = to.cast(Msg::Wait(reply)).await {
                     // Dropping the refused message drops the port: the caller
@@ -179,6 +190,21 @@ async fn a_port_dropped_by_a_failing_handler_gives_the_exit_reason() {
         other => panic!("expected the handler's error, got {other:?}"),
     }
     assert_eq!(waited, Duration::ZERO);
+}
+
+// The callee begins on the caller's task, inside the poll of a handler that
+// has dropped a port already: each handler's verdict settles its own ports.
+// Taken by the failing callee, the first port would leave its caller waiting
+// for an exit that never comes.
+#[tokio::test(start_paused = true)]
+async fn a_port_dropped_before_a_call_run_in_the_same_poll_gets_its_own_handlers_verdict() {
+    let (keeper, other) = (keeper().await, keeper().await);
+    let request = |reply| Msg::DropThenCallFailing(reply, other.clone());
+    let (outcome, waited) = timed(keeper.call(request, HOUR)).await;
+    assert!(matches!(outcome, Err(CallError::NoReply)), "{outcome:?}");
+    assert_eq!(waited, Duration::ZERO);
+    assert!(keeper.is_alive());
+    assert!(!other.is_alive());
 }
 
 #[tokio::test(start_paused = true)]
