@@ -357,6 +357,7 @@ pub(crate) struct ActivationScope<'a> {
     // Boxed, so that the scope's usual `None` is one word: a three-word
     // `None`, written with one store and moved with wider loads, stalled
     // every activation's poll on a failed store-to-load forward.
+    #[allow(clippy::box_collection)] // the box is the point: one word
     outer: Option<Box<Vec<Box<dyn Settle>>>>,
     carried: &'a mut Carried,
 }
