@@ -152,21 +152,17 @@ pub(crate) fn take_reported() -> bool {
     REPORTED.replace(false)
 }
 
-/// The span of one activation of actor `A`, with no parent: an activation
-/// belongs to the actor, not to whoever's message woke it.
+/// The span of one activation of actor `A`, with no parent (an activation
+/// belongs to the actor, not to whoever's message woke it); `None` when
+/// nobody traces it.
+///
+/// Whoever keeps it boxes it: an empty `Span` is still five words, and
+/// written one by one and then moved with wider loads into an activation
+/// task, it stalled every activation on failed store-to-load forwards.
 #[inline]
-pub(crate) fn activation_span<A>(pid: Pid) -> Span {
-    tracing::span!(target: "foundation::actor", parent: None, Level::INFO, "activation", pid = %pid, actor = %type_name::<A>())
-}
-
-/// [`activation_span`] as an activation task keeps it: boxed when somebody
-/// traces the actor, one empty word otherwise. An empty `Span`, five words
-/// written one by one and moved into the task with wider loads, stalled
-/// every activation's start on failed store-to-load forwards.
-#[inline]
-pub(crate) fn kept_activation_span<A>(pid: Pid) -> Option<Box<Span>> {
-    let span = activation_span::<A>(pid);
-    (!span.is_disabled()).then(|| Box::new(span))
+pub(crate) fn activation_span<A>(pid: Pid) -> Option<Span> {
+    let span = tracing::span!(target: "foundation::actor", parent: None, Level::INFO, "activation", pid = %pid, actor = %type_name::<A>());
+    (!span.is_disabled()).then_some(span)
 }
 
 /// Tells the panic hook what the actor entered on this thread handles now.
@@ -231,8 +227,7 @@ pin_project! {
 impl<F> Borrowed<F> {
     #[inline(always)]
     pub(crate) fn new<A>(future: F, pid: Pid, kind: HandlerKind) -> Self {
-        let activation = activation_span::<A>(pid);
-        let spans = (!activation.is_disabled()).then(|| {
+        let spans = activation_span::<A>(pid).map(|activation| {
             let message = activation.in_scope(|| message_span(kind));
             Box::new([activation, message])
         });
