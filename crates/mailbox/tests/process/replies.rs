@@ -51,10 +51,10 @@ enum Msg {
     Hang(Reply<u32>, tokio::sync::oneshot::Sender<()>),
     /// Handed to another actor, which answers it.
     Forward(Reply<u32>, ActorRef<Keeper>),
-    /// Dropped unanswered; the handler then calls the other keeper with
-    /// `Fail` (that keeper is dormant, so its handler begins inside this
-    /// poll) and returns `Ok`.
-    DropThenCallFailing(Reply<u32>, ActorRef<Keeper>),
+    /// Dropped unanswered; the handler then calls the other keeper with the
+    /// request built by the function, `Fail` or `Panic` (that keeper is
+    /// dormant, so its handler begins inside this poll), and returns `Ok`.
+    DropThenCallFailing(Reply<u32>, ActorRef<Keeper>, fn(Reply<u32>) -> Msg),
 }
 
 /// Keeps ports in its state and answers them on request.
@@ -120,11 +120,11 @@ impl Actor for Keeper {
                 let _listening = entered.send(());
                 std::future::pending::<()>().await;
             }
-            Msg::DropThenCallFailing(reply, other) => {
+            Msg::DropThenCallFailing(reply, other, failing) => {
                 drop(reply);
-                // The other handler drops its port and fails, while the port
-                // dropped above still waits for this handler's verdict.
-                let inner = other.call(Msg::Fail, HOUR).await;
+                // The other handler fails or panics with its port, while the
+                // port dropped above still waits for this handler's verdict.
+                let inner = other.call(failing, HOUR).await;
                 assert!(matches!(inner, Err(CallError::Exited(_))), "{inner:?}");
             }
             Msg::Forward(reply, to) => {
@@ -194,17 +194,19 @@ async fn a_port_dropped_by_a_failing_handler_gives_the_exit_reason() {
 
 // The callee begins on the caller's task, inside the poll of a handler that
 // has dropped a port already: each handler's verdict settles its own ports.
-// Taken by the failing callee, the first port would leave its caller waiting
-// for an exit that never comes.
+// Taken by the failing or panicking callee, the first port would leave its
+// caller waiting for an exit that never comes.
 #[tokio::test(start_paused = true)]
 async fn a_port_dropped_before_a_call_run_in_the_same_poll_gets_its_own_handlers_verdict() {
-    let (keeper, other) = (keeper().await, keeper().await);
-    let request = |reply| Msg::DropThenCallFailing(reply, other.clone());
-    let (outcome, waited) = timed(keeper.call(request, HOUR)).await;
-    assert!(matches!(outcome, Err(CallError::NoReply)), "{outcome:?}");
-    assert_eq!(waited, Duration::ZERO);
-    assert!(keeper.is_alive());
-    assert!(!other.is_alive());
+    for failing in [Msg::Fail as fn(Reply<u32>) -> Msg, Msg::Panic] {
+        let (keeper, other) = (keeper().await, keeper().await);
+        let request = |reply| Msg::DropThenCallFailing(reply, other.clone(), failing);
+        let (outcome, waited) = timed(keeper.call(request, HOUR)).await;
+        assert!(matches!(outcome, Err(CallError::NoReply)), "{outcome:?}");
+        assert_eq!(waited, Duration::ZERO);
+        assert!(keeper.is_alive());
+        assert!(!other.is_alive());
+    }
 }
 
 #[tokio::test(start_paused = true)]
