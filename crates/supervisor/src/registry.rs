@@ -65,10 +65,6 @@ pub(crate) struct Registry<E> {
     slots: AtomicUsize,
     state: Mutex<State<E>>,
     max_children: usize,
-    /// Whether slots are counted: only a registry with a `max_children`
-    /// needs the count. Without one, a start only checks the `CLOSED` bit,
-    /// and a start and an exit each spare an atomic read-modify-write.
-    counted: bool,
 }
 
 /// A reserved place for a child being started; give it back with
@@ -126,13 +122,19 @@ impl<E> Registry<E> {
                 closed: false,
             }),
             max_children: max_children.min(CLOSED - 1),
-            counted: max_children < CLOSED - 1,
         }
+    }
+
+    /// Whether slots are counted: only a registry with a `max_children`
+    /// needs the count. Without one, a start only checks the `CLOSED` bit,
+    /// and a start and an exit each spare an atomic read-modify-write.
+    fn counted(&self) -> bool {
+        self.max_children < CLOSED - 1
     }
 
     /// Reserves room for one more child.
     pub(crate) fn reserve(&self) -> Result<Slot, Refused> {
-        if !self.counted {
+        if !self.counted() {
             // `insert` checks under the lock whether the registry closed
             // meanwhile; this only refuses early.
             return if self.slots.load(Ordering::Acquire) & CLOSED == 0 {
@@ -169,7 +171,7 @@ impl<E> Registry<E> {
 
     /// Frees `count` counted slots.
     fn free(&self, count: usize) {
-        if self.counted {
+        if self.counted() {
             self.slots.fetch_sub(count, Ordering::Release);
         }
     }
