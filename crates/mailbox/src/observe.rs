@@ -152,17 +152,23 @@ pub(crate) fn take_reported() -> bool {
     REPORTED.replace(false)
 }
 
-/// The span of one activation of actor `A`, with no parent (an activation
-/// belongs to the actor, not to whoever's message woke it); `None` when
-/// nobody traces it.
-///
-/// Whoever keeps it boxes it: an empty `Span` is still five words, and
-/// written one by one and then moved with wider loads into an activation
-/// task, it stalled every activation on failed store-to-load forwards.
+/// The span of one activation of actor `A`, with no parent: an activation
+/// belongs to the actor, not to whoever's message woke it.
 #[inline]
-pub(crate) fn activation_span<A>(pid: Pid) -> Option<Span> {
-    let span = tracing::span!(target: "foundation::actor", parent: None, Level::INFO, "activation", pid = %pid, actor = %type_name::<A>());
-    (!span.is_disabled()).then_some(span)
+pub(crate) fn activation_span<A>(pid: Pid) -> Span {
+    tracing::span!(target: "foundation::actor", parent: None, Level::INFO, "activation", pid = %pid, actor = %type_name::<A>())
+}
+
+/// [`activation_span`] as something that keeps it, made by `keep` (a box)
+/// only when somebody traces the actor. An empty `Span` is still five
+/// words: kept as it is, written one by one and then moved with wider
+/// loads into an activation task, it stalled every activation on failed
+/// store-to-load forwards. Inlined, so that the span never leaves
+/// registers when it is empty.
+#[inline(always)]
+pub(crate) fn kept_activation_span<A, T>(pid: Pid, keep: impl FnOnce(Span) -> T) -> Option<T> {
+    let span = activation_span::<A>(pid);
+    (!span.is_disabled()).then(|| keep(span))
 }
 
 /// Tells the panic hook what the actor entered on this thread handles now.
@@ -227,7 +233,7 @@ pin_project! {
 impl<F> Borrowed<F> {
     #[inline(always)]
     pub(crate) fn new<A>(future: F, pid: Pid, kind: HandlerKind) -> Self {
-        let spans = activation_span::<A>(pid).map(|activation| {
+        let spans = kept_activation_span::<A, _>(pid, |activation| {
             let message = activation.in_scope(|| message_span(kind));
             Box::new([activation, message])
         });

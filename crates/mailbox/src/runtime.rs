@@ -30,7 +30,7 @@ use crate::{
     StartError, TimeoutConfig,
     host::Host,
     mailbox::Activation,
-    observe::{Borrowed, Entered, HandlerKind, Scope, activation_span, take_reported},
+    observe::{Borrowed, Entered, HandlerKind, Scope, kept_activation_span, take_reported},
     process::{Dormant, ExitGuard, Process, drop_caught},
     reply::{Carried, DropCause, dropping_with},
     sync::{AbortHandle, runtime_id},
@@ -278,7 +278,7 @@ pin_project! {
         // activation, they tell their callers the actor is exiting.
         carried: Carried,
         // The activation's span, entered on every poll; none when nobody
-        // traces it. Boxed: one word to build and move (`activation_span`).
+        // traces it. Boxed: one word to build and move (`kept_activation_span`).
         span: Option<Box<tracing::Span>>,
         // What its loop was handling when the last poll returned: `user`
         // unless a handler of another kind was awaiting.
@@ -320,7 +320,7 @@ impl<A: Actor> ActivationTask<A, ()> {
         begin: Begin<A>,
     ) -> ActivationTask<A, impl Future<Output = End> + Send + 'static> {
         // Asked once per activation: an untraced one makes no message spans.
-        let span = activation_span::<A>(process.pid).map(Box::new);
+        let span = kept_activation_span::<A, _>(process.pid, Box::new);
         let traced = span.is_some();
         ActivationTask {
             body: Some(message_loop::<A>(Arc::clone(&process), begin, traced)),
@@ -440,7 +440,7 @@ fn take_next<A: Actor, F: Future<Output = End>>(
         process,
         activation,
     } = next;
-    *this.span = activation_span::<A>(process.pid).map(Box::new);
+    *this.span = kept_activation_span::<A, _>(process.pid, Box::new);
     let traced = this.span.is_some();
     *this.kind = Some(HandlerKind::User);
     this.body.set(Some((this.make)(

@@ -114,7 +114,7 @@ impl Drop for Marked {
 pub(crate) fn may_run_here<A: Actor>(process: &Process<A>) -> bool {
     A::INLINE_CALLS
         && DEPTH.with(Cell::get) < MAX_DEPTH
-        && crate::observe::activation_span::<A>(process.pid).is_none()
+        && crate::observe::activation_span::<A>(process.pid).is_disabled()
         && on_runtime_of(process)
 }
 
